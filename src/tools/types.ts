@@ -1,0 +1,47 @@
+// The contract every agent tool implements. Arguments are validated with the
+// tool's zod schema; the JSON schema shown to the model is generated from it.
+import type { z } from "zod";
+import type { Clock } from "../core/clock.ts";
+import type { Logger } from "../core/logger.ts";
+
+/** Who a turn belongs to; tools use it to reply, schedule or check permissions. */
+export interface TurnOrigin {
+  /** session key the turn runs in */
+  sessionKey: string;
+  /** "cli", "telegram", "discord", ... or "cron"/"heartbeat" for synthetic turns */
+  channel: string;
+  chatId: string;
+  senderId?: string;
+  /** true when the turn comes from the local CLI (may use local-only tools) */
+  local?: boolean;
+}
+
+export interface ToolContext {
+  origin: TurnOrigin;
+  signal: AbortSignal;
+  logger: Logger;
+  clock: Clock;
+}
+
+/** What a tool hands back: text for the model, optionally media for the user. */
+export interface ToolOutput {
+  text: string;
+  media?: { kind: "image" | "audio" | "file"; mimeType: string; data?: Buffer; url?: string; path?: string }[];
+}
+
+export interface Tool<S extends z.ZodType = z.ZodType> {
+  readonly name: string;
+  readonly description: string;
+  readonly schema: S;
+  /** per-call timeout; default 60 s */
+  readonly timeoutMs?: number;
+  run(args: z.infer<S>, ctx: ToolContext): Promise<string | ToolOutput>;
+}
+
+/** Thrown by tools for failures the model should read (returned as the tool result). */
+export class ToolError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ToolError";
+  }
+}

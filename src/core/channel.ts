@@ -1,0 +1,99 @@
+// The channel contract. An adapter turns a platform's payloads into
+// InboundMessage at the edge and sends OutboundChunk back; nothing past the
+// adapter reads a platform's raw JSON.
+
+export type ChatType = "direct" | "group";
+
+/** A file the platform holds; fetched only when the gateway needs it. */
+export interface InboundMedia {
+  kind: "image" | "audio" | "voice" | "video" | "file";
+  mimeType?: string;
+  /** bytes when the adapter already has them (small files, tests) */
+  data?: Buffer;
+  /** fetches the bytes (Telegram getFile, Discord CDN, ...) */
+  fetch?: () => Promise<Buffer>;
+  filename?: string;
+  /** size the platform reported, when known */
+  size?: number;
+}
+
+export interface InboundMessage {
+  channel: string;
+  /** the bot account on the platform, for per-account session scopes */
+  accountId?: string;
+  chatId: string;
+  chatType: ChatType;
+  /** forum topic or thread inside the chat */
+  threadId?: string;
+  /** the platform's message id; (channel, chatId, messageId) identifies it */
+  messageId: string;
+  senderId: string;
+  /** @username or handle, without the @ */
+  senderUsername?: string;
+  senderName?: string;
+  text: string;
+  media?: InboundMedia[];
+  /** the bot was @-mentioned (groups) */
+  mentioned?: boolean;
+  /** the message replies to one of the bot's messages */
+  replyToBot?: boolean;
+  /** platform time of the message, epoch ms */
+  sentAt?: number;
+}
+
+export interface OutboundChunk {
+  text: string;
+  /** how `text` is written; adapters convert to what the platform takes */
+  format: "plain" | "markdown";
+  /** reply to this platform message id (first chunk of a reply) */
+  replyTo?: string;
+  threadId?: string;
+  media?: { kind: "image" | "audio" | "file"; mimeType: string; data?: string; url?: string; filename?: string };
+}
+
+export interface ChannelCapabilities {
+  /** longest text one message may carry */
+  maxTextLength: number;
+  format: "plain" | "markdown" | "html";
+  typing: boolean;
+  edit: boolean;
+  voiceIn: boolean;
+}
+
+export type ChannelState = "connecting" | "online" | "reconnecting" | "offline" | "stopped";
+
+export interface ChannelContext {
+  /** hands a message to the gateway; resolves once it is stored (ack after this) */
+  emit(msg: InboundMessage): Promise<void>;
+  setStatus(state: ChannelState, detail?: string): void;
+  /** aborted when the channel must stop */
+  signal: AbortSignal;
+}
+
+export interface ChannelAdapter {
+  readonly id: string;
+  readonly capabilities: ChannelCapabilities;
+  start(ctx: ChannelContext): Promise<void>;
+  /** idempotent */
+  stop(): Promise<void>;
+  send(chatId: string, chunk: OutboundChunk): Promise<{ messageId: string }>;
+  typing?(chatId: string, threadId?: string): Promise<void>;
+}
+
+/** Thrown by adapters when the platform asks to wait (HTTP 429 retry_after). */
+export class ChannelRateLimited extends Error {
+  readonly retryAfterMs: number;
+  constructor(message: string, retryAfterMs: number) {
+    super(message);
+    this.name = "ChannelRateLimited";
+    this.retryAfterMs = retryAfterMs;
+  }
+}
+
+/** Thrown by adapters for sends that can never succeed (chat gone, bot blocked). */
+export class ChannelPermanentError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ChannelPermanentError";
+  }
+}

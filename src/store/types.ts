@@ -1,0 +1,145 @@
+// What the rest of the program asks of persistent storage. The SQLite
+// implementation lives beside this file; tests may use it on a temp file.
+import type { ChatMessage } from "../core/chat.ts";
+
+// ---- sessions -------------------------------------------------------------
+
+export interface SessionRecord {
+  key: string;
+  createdAt: number;
+  updatedAt: number;
+  /** summary of the turns compacted away; "" when none */
+  summary: string;
+  /** the chat the session last spoke in (for heartbeat delivery and /status) */
+  channel?: string;
+  chatId?: string;
+  /** messages currently in the active history */
+  messageCount: number;
+  /** prompt tokens the provider reported for the last call, when known */
+  lastPromptTokens?: number;
+  /** model entry id that answered last */
+  lastModel?: string;
+}
+
+export interface StoredMessage {
+  /** monotonically increasing across the whole store */
+  id: number;
+  message: ChatMessage;
+  createdAt: number;
+}
+
+export interface SessionStore {
+  getSession(key: string): SessionRecord | undefined;
+  /** creates the session when absent; updates channel/chatId when given */
+  touchSession(key: string, meta: { channel?: string; chatId?: string; now: number }): SessionRecord;
+  /** the active history (not compacted away, not reset), oldest first */
+  history(key: string): StoredMessage[];
+  /** appends in one transaction; returns the stored rows */
+  append(key: string, messages: ChatMessage[], now: number): StoredMessage[];
+  /**
+   * Replaces every active message with id < keepFromId by `summary`
+   * (the messages stay on disk, marked compacted).
+   */
+  compact(key: string, summary: string, keepFromId: number, now: number): void;
+  /** /new and /reset: archives the whole active history and clears the summary */
+  reset(key: string, now: number): void;
+  recordUsage(key: string, usage: { promptTokens?: number; model?: string }, now: number): void;
+  /** most recently active sessions first */
+  listSessions(limit?: number): SessionRecord[];
+}
+
+// ---- inbox / outbox (durable delivery) -------------------------------------
+
+export type InboxState = "pending" | "processing" | "done" | "failed";
+
+export interface InboundRecord {
+  id: number;
+  channel: string;
+  chatId: string;
+  /** the platform's message id; (channel, chatId, messageId) is unique */
+  messageId: string;
+  sessionKey: string;
+  senderId: string;
+  /** the normalized inbound message as JSON (text, media refs, flags) */
+  payload: unknown;
+  state: InboxState;
+  receivedAt: number;
+  /** the turn that answered it, when done */
+  turnId?: string;
+  error?: string;
+}
+
+export type OutboxState = "pending" | "sent" | "dead";
+
+export interface OutboundRecord {
+  id: number;
+  channel: string;
+  chatId: string;
+  /** groups the chunks of one reply */
+  replyId: string;
+  seq: number;
+  /** the chunk as JSON (text, format, reply-to, media ref) */
+  chunk: unknown;
+  state: OutboxState;
+  attempts: number;
+  /** epoch ms before which the chunk must not be retried */
+  notBefore: number;
+  createdAt: number;
+  sentAt?: number;
+  platformMessageId?: string;
+  lastError?: string;
+}
+
+export interface DeliveryStore {
+  /** stores an inbound message; returns undefined when it was seen before (duplicate) */
+  acceptInbound(msg: Omit<InboundRecord, "id" | "state" | "turnId" | "error">): InboundRecord | undefined;
+  /** pending (and, after a crash, processing) messages of a session, oldest first */
+  pendingInbound(sessionKey?: string): InboundRecord[];
+  /** session keys with pending or processing messages (recovery after restart) */
+  sessionsWithPendingInbound(): string[];
+  markInbound(ids: number[], state: InboxState, extra?: { turnId?: string; error?: string }): void;
+  /**
+   * Stores all chunks of a reply and marks the inbound messages it answers as
+   * done, in ONE transaction: a crash leaves either both or neither.
+   */
+  enqueueReply(reply: { channel: string; chatId: string; replyId: string; chunks: unknown[]; answers: number[]; now: number }): OutboundRecord[];
+  /** chunks still to send (state pending, notBefore <= now), by reply then seq */
+  pendingOutbound(now: number, channel?: string): OutboundRecord[];
+  markSent(id: number, platformMessageId: string, now: number): void;
+  /** records a failure; state becomes "dead" when `dead` is true */
+  markFailed(id: number, error: string, notBefore: number, dead: boolean): void;
+  deadLetters(limit?: number): OutboundRecord[];
+  /** deletes done inbound and sent outbound rows older than `before` */
+  prune(before: number): number;
+}
+
+// ---- pairing ---------------------------------------------------------------
+
+export interface PairingRequest {
+  channel: string;
+  code: string;
+  senderId: string;
+  /** display name or @username, for `pairing list` */
+  label?: string;
+  chatId: string;
+  createdAt: number;
+  expiresAt: number;
+}
+
+export interface ApprovedSender {
+  channel: string;
+  senderId: string;
+  label?: string;
+  approvedAt: number;
+}
+
+export interface PairingStore {
+  /** the open request of a sender (reused while unexpired) or a new one */
+  requestCode(req: Omit<PairingRequest, "code" | "createdAt" | "expiresAt">, now: number, ttlMs: number): PairingRequest;
+  listRequests(now: number, channel?: string): PairingRequest[];
+  /** approves by code; returns the sender, or undefined for an unknown/expired code */
+  approve(channel: string, code: string, now: number): ApprovedSender | undefined;
+  isApproved(channel: string, senderId: string): boolean;
+  listApproved(channel?: string): ApprovedSender[];
+  revoke(channel: string, senderId: string): boolean;
+}

@@ -78,6 +78,8 @@ export interface ChannelAdapter {
   stop(): Promise<void>;
   send(chatId: string, chunk: OutboundChunk): Promise<{ messageId: string }>;
   typing?(chatId: string, threadId?: string): Promise<void>;
+  /** cheap liveness check for the watchdog (e.g. getMe); throws when the platform is unreachable */
+  probe?(): Promise<void>;
 }
 
 /** Thrown by adapters when the platform asks to wait (HTTP 429 retry_after). */

@@ -1,0 +1,106 @@
+// Schema migrations, applied in order; entry n brings user_version to n + 1.
+// Never edit a shipped entry: add a new one.
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE sessions (
+    key TEXT PRIMARY KEY,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    summary TEXT NOT NULL DEFAULT '',
+    channel TEXT,
+    chat_id TEXT,
+    generation INTEGER NOT NULL DEFAULT 0,
+    last_prompt_tokens INTEGER,
+    last_model TEXT
+  );
+  CREATE TABLE messages (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    session_key TEXT NOT NULL REFERENCES sessions(key) ON DELETE CASCADE,
+    generation INTEGER NOT NULL,
+    json TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    compacted INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE INDEX messages_active ON messages(session_key, generation, compacted, id);
+
+  CREATE TABLE inbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    channel TEXT NOT NULL,
+    chat_id TEXT NOT NULL,
+    message_id TEXT NOT NULL,
+    session_key TEXT NOT NULL,
+    sender_id TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    state TEXT NOT NULL DEFAULT 'pending',
+    received_at INTEGER NOT NULL,
+    turn_id TEXT,
+    error TEXT,
+    UNIQUE (channel, chat_id, message_id)
+  );
+  CREATE INDEX inbox_open ON inbox(state, session_key, id);
+
+  CREATE TABLE outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    channel TEXT NOT NULL,
+    chat_id TEXT NOT NULL,
+    reply_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    chunk TEXT NOT NULL,
+    state TEXT NOT NULL DEFAULT 'pending',
+    attempts INTEGER NOT NULL DEFAULT 0,
+    not_before INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL,
+    sent_at INTEGER,
+    platform_message_id TEXT,
+    last_error TEXT,
+    UNIQUE (reply_id, seq)
+  );
+  CREATE INDEX outbox_open ON outbox(state, channel, not_before);
+
+  CREATE TABLE pairing_requests (
+    channel TEXT NOT NULL,
+    code TEXT NOT NULL,
+    sender_id TEXT NOT NULL,
+    label TEXT,
+    chat_id TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    PRIMARY KEY (channel, code)
+  );
+  CREATE TABLE approved_senders (
+    channel TEXT NOT NULL,
+    sender_id TEXT NOT NULL,
+    label TEXT,
+    approved_at INTEGER NOT NULL,
+    PRIMARY KEY (channel, sender_id)
+  );
+
+  CREATE TABLE cron_jobs (
+    id TEXT PRIMARY KEY,
+    seq INTEGER NOT NULL,
+    doc TEXT NOT NULL,
+    enabled INTEGER NOT NULL,
+    next_run_at INTEGER
+  );
+  CREATE INDEX cron_due ON cron_jobs(enabled, next_run_at);
+  CREATE TABLE cron_runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    job_id TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    error TEXT,
+    output TEXT
+  );
+  CREATE INDEX cron_runs_job ON cron_runs(job_id, id);
+
+  CREATE TABLE kv (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE TABLE counters (
+    name TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+  );
+  `,
+];

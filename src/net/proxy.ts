@@ -1,0 +1,47 @@
+// Outbound HTTP through a configured proxy (model_list[].proxy,
+// providers.<vendor>.proxy). One undici ProxyAgent per proxy URL, kept for
+// the life of the process so connections are reused.
+import { fetch as undiciFetch, ProxyAgent, type Dispatcher } from "undici";
+
+const agents = new Map<string, ProxyAgent>();
+
+/** The dispatcher for a proxy URL (http:// or https://), or undefined for none. */
+export function dispatcherFor(proxy: string | undefined): Dispatcher | undefined {
+  const url = proxy?.trim();
+  if (!url) return undefined;
+  let agent = agents.get(url);
+  if (!agent) {
+    try {
+      new URL(url);
+    } catch {
+      throw new Error(`proxy ${redactProxy(url)} is not a URL (write it as http://host:port)`);
+    }
+    agent = new ProxyAgent(url);
+    agents.set(url, agent);
+  }
+  return agent;
+}
+
+export type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
+
+/** A fetch that goes through `proxy` when one is given, else the global fetch. */
+export function fetchVia(proxy: string | undefined): FetchLike {
+  const dispatcher = dispatcherFor(proxy);
+  if (!dispatcher) return (input, init) => fetch(input, init);
+  return (input, init) =>
+    undiciFetch(input as never, { ...(init as object), dispatcher } as never) as unknown as Promise<Response>;
+}
+
+/** A proxy URL fit for logs: user and password removed. */
+export function redactProxy(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.username || u.password) {
+      u.username = "***";
+      u.password = "";
+    }
+    return u.toString().replace(/\/$/, "");
+  } catch {
+    return "(unparseable proxy URL)";
+  }
+}

@@ -1,0 +1,201 @@
+// Anthropic's native /v1/messages (the `anthropic-messages/` prefix) through
+// the official @anthropic-ai/sdk, loaded on first use, retries off.
+import type { ChatDelta, ChatMessage, ChatRequest, ChatResult, FinishReason, ToolCall } from "../../core/chat.ts";
+import { fetchVia } from "../../net/proxy.ts";
+import { classifyHttp, classifyThrown } from "../failure.ts";
+import { ProviderError, type CallTarget, type ProviderClient } from "../types.ts";
+import { clientKey } from "./client-key.ts";
+
+type AnthropicModule = typeof import("@anthropic-ai/sdk");
+type SdkClient = InstanceType<AnthropicModule["default"]>;
+type Json = Record<string, unknown>;
+
+let sdk: Promise<AnthropicModule> | undefined;
+const loadSdk = () => (sdk ??= import("@anthropic-ai/sdk"));
+
+export const DEFAULT_ANTHROPIC_MAX_TOKENS = 4096;
+
+function blocks(m: ChatMessage): Json[] {
+  const out: Json[] = [];
+  const parts = typeof m.content === "string" ? (m.content ? [{ type: "text" as const, text: m.content }] : []) : m.content;
+  for (const p of parts) {
+    if (p.type === "text") out.push({ type: "text", text: p.text });
+    else if (p.type === "image") {
+      out.push(p.url && !p.data ? { type: "image", source: { type: "url", url: p.url } } : { type: "image", source: { type: "base64", media_type: p.mimeType, data: p.data ?? "" } });
+    }
+  }
+  return out;
+}
+
+/** Our history to Anthropic's: system split out, tool results as user tool_result blocks, same roles merged. */
+export function toAnthropic(messages: ChatMessage[]): { system?: string; messages: Json[] } {
+  const system = messages.filter((m) => m.role === "system").map((m) => (typeof m.content === "string" ? m.content : blocks(m).map((b) => b.text).join("\n")));
+  const out: { role: "user" | "assistant"; content: Json[] }[] = [];
+  const push = (role: "user" | "assistant", content: Json[]) => {
+    const last = out[out.length - 1];
+    if (last && last.role === role) last.content.push(...content);
+    else out.push({ role, content });
+  };
+  for (const m of messages) {
+    if (m.role === "system") continue;
+    if (m.role === "tool") {
+      push("user", [{ type: "tool_result", tool_use_id: m.toolCallId ?? "", content: typeof m.content === "string" ? m.content : blocks(m) }]);
+    } else if (m.role === "assistant") {
+      const content = blocks(m);
+      for (const c of m.toolCalls ?? []) {
+        let input: unknown = {};
+        try {
+          input = JSON.parse(c.arguments || "{}");
+        } catch {
+          input = {};
+        }
+        content.push({ type: "tool_use", id: c.id, name: c.name, input });
+      }
+      if (content.length) push("assistant", content);
+    } else push("user", blocks(m).length ? blocks(m) : [{ type: "text", text: " " }]);
+  }
+  return { ...(system.length ? { system: system.join("\n\n") } : {}), messages: out };
+}
+
+function stopReason(raw: unknown): FinishReason {
+  if (raw === "end_turn" || raw === "stop_sequence") return "stop";
+  if (raw === "max_tokens") return "length";
+  if (raw === "tool_use") return "tool_calls";
+  if (raw === "refusal") return "content_filter";
+  return "other";
+}
+
+export class AnthropicClient implements ProviderClient {
+  private readonly clients = new Map<string, SdkClient>();
+
+  private async client(target: CallTarget): Promise<SdkClient> {
+    const e = target.entry;
+    const key = clientKey(target);
+    const cached = this.clients.get(key);
+    if (cached) return cached;
+    const mod = await loadSdk();
+    const client = new mod.default({
+      // the documented x-api-key header, which Anthropic-compatible proxies expect too
+      apiKey: null,
+      authToken: null,
+      baseURL: e.apiBase.replace(/\/v1$/, ""),
+      maxRetries: 0,
+      timeout: e.requestTimeoutMs,
+      fetch: fetchVia(e.proxy) as never,
+      defaultHeaders: { ...(target.apiKey ? { "x-api-key": target.apiKey } : {}), ...(e.customHeaders ?? {}) },
+    });
+    this.clients.set(key, client);
+    return client;
+  }
+
+  private body(target: CallTarget, req: ChatRequest, stream: boolean): Json {
+    const { system, messages } = toAnthropic(req.messages);
+    return {
+      model: target.entry.modelId,
+      max_tokens: req.maxTokens ?? target.entry.maxTokens ?? DEFAULT_ANTHROPIC_MAX_TOKENS,
+      messages,
+      ...(system ? { system } : {}),
+      ...(req.temperature !== undefined ? { temperature: Math.min(1, req.temperature) } : {}),
+      ...(req.tools?.length ? { tools: req.tools.map((t) => ({ name: t.name, description: t.description, input_schema: t.parameters })) } : {}),
+      ...(stream ? { stream: true } : {}),
+      ...(target.entry.extraBody ?? {}),
+    };
+  }
+
+  private fail(err: unknown, target: CallTarget, signal?: AbortSignal): ProviderError {
+    const e = err as { status?: number; error?: unknown; headers?: Headers; name?: string };
+    if (signal?.aborted) return classifyThrown(err, signal);
+    if (typeof e.status === "number") return classifyHttp(e.status, e.error ?? {}, e.headers, [target.apiKey]);
+    if (e.name === "APIConnectionTimeoutError") return new ProviderError("timeout", `no answer within ${Math.round(target.entry.requestTimeoutMs / 1000)} s (request_timeout)`, { cause: err });
+    return classifyThrown((err as { cause?: unknown }).cause ?? err, signal, [target.apiKey]);
+  }
+
+  async chat(target: CallTarget, req: ChatRequest): Promise<ChatResult> {
+    const client = await this.client(target);
+    let msg: { content?: Json[]; stop_reason?: string; usage?: { input_tokens?: number; output_tokens?: number }; model?: string };
+    try {
+      msg = (await client.messages.create(this.body(target, req, false) as never, req.signal ? { signal: req.signal } : {})) as never;
+    } catch (err) {
+      throw this.fail(err, target, req.signal);
+    }
+    if (!msg || !Array.isArray(msg.content)) throw new ProviderError("server_error", "malformed answer: no content blocks");
+    const text = msg.content.filter((b) => b.type === "text").map((b) => String(b.text ?? "")).join("");
+    const toolCalls: ToolCall[] = msg.content.filter((b) => b.type === "tool_use").map((b) => ({ id: String(b.id), name: String(b.name), arguments: JSON.stringify(b.input ?? {}) }));
+    const inTok = msg.usage?.input_tokens ?? 0;
+    const outTok = msg.usage?.output_tokens ?? 0;
+    return {
+      content: text,
+      toolCalls,
+      finishReason: toolCalls.length ? "tool_calls" : stopReason(msg.stop_reason),
+      ...(msg.usage ? { usage: { promptTokens: inTok, completionTokens: outTok, totalTokens: inTok + outTok } } : {}),
+      ...(msg.model ? { model: msg.model } : {}),
+    };
+  }
+
+  async *stream(target: CallTarget, req: ChatRequest): AsyncIterable<ChatDelta> {
+    const client = await this.client(target);
+    let events: AsyncIterable<Json>;
+    try {
+      events = (await client.messages.create(this.body(target, req, true) as never, req.signal ? { signal: req.signal } : {})) as unknown as AsyncIterable<Json>;
+    } catch (err) {
+      throw this.fail(err, target, req.signal);
+    }
+    let text = "";
+    let finish: FinishReason = "other";
+    let inTok = 0;
+    let outTok = 0;
+    let model: string | undefined;
+    const calls: { id: string; name: string; json: string }[] = [];
+    const indexOf = new Map<number, number>();
+    try {
+      for await (const ev of events) {
+        if (ev.type === "message_start") {
+          const m = ev.message as { model?: string; usage?: { input_tokens?: number } };
+          model = m.model;
+          inTok = m.usage?.input_tokens ?? 0;
+        } else if (ev.type === "content_block_start") {
+          const b = ev.content_block as { type: string; id?: string; name?: string };
+          if (b.type === "tool_use") {
+            indexOf.set(ev.index as number, calls.length);
+            calls.push({ id: b.id ?? "", name: b.name ?? "", json: "" });
+            yield { type: "tool_call", index: calls.length - 1, ...(b.id ? { id: b.id } : {}), ...(b.name ? { name: b.name } : {}) };
+          }
+        } else if (ev.type === "content_block_delta") {
+          const d = ev.delta as { type: string; text?: string; partial_json?: string };
+          if (d.type === "text_delta" && d.text) {
+            text += d.text;
+            yield { type: "text", text: d.text };
+          } else if (d.type === "input_json_delta" && d.partial_json) {
+            const i = indexOf.get(ev.index as number);
+            if (i !== undefined) {
+              calls[i]!.json += d.partial_json;
+              yield { type: "tool_call", index: i, argumentsDelta: d.partial_json };
+            }
+          }
+        } else if (ev.type === "message_delta") {
+          const d = ev.delta as { stop_reason?: string };
+          if (d.stop_reason) finish = stopReason(d.stop_reason);
+          outTok = (ev.usage as { output_tokens?: number } | undefined)?.output_tokens ?? outTok;
+        } else if (ev.type === "error") {
+          const e = ev.error as { type?: string; message?: string };
+          throw classifyHttp(e?.type === "overloaded_error" ? 529 : 500, { error: e }, undefined, [target.apiKey]);
+        }
+      }
+    } catch (err) {
+      if (err instanceof ProviderError) throw err;
+      const pe = this.fail(err, target, req.signal);
+      throw pe.reason === "aborted" ? pe : new ProviderError("network", `stream interrupted: ${pe.message}`, { cause: err });
+    }
+    const toolCalls = calls.map((c) => ({ id: c.id, name: c.name, arguments: c.json || "{}" }));
+    yield {
+      type: "done",
+      result: {
+        content: text,
+        toolCalls,
+        finishReason: toolCalls.length ? "tool_calls" : finish,
+        usage: { promptTokens: inTok, completionTokens: outTok, totalTokens: inTok + outTok },
+        ...(model ? { model } : {}),
+      },
+    };
+  }
+}

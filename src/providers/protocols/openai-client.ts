@@ -1,0 +1,101 @@
+// OpenAI-compatible /chat/completions (and Azure OpenAI deployments) through
+// the official `openai` package, loaded on first use, with its own retries
+// off: the router owns retries. Plain and SSE streaming, tool calls, usage,
+// per-entry proxy, headers, extra_body and timeout; cancel aborts the call.
+import type { ChatDelta, ChatRequest, ChatResult } from "../../core/chat.ts";
+import { fetchVia } from "../../net/proxy.ts";
+import { classifyHttp, classifyThrown } from "../failure.ts";
+import { ProviderError, type CallTarget, type ProviderClient } from "../types.ts";
+import { clientKey } from "./client-key.ts";
+import { openAiBody, parseCompletion, StreamAssembler } from "./openai-wire.ts";
+
+type OpenAiModule = typeof import("openai");
+type SdkClient = InstanceType<OpenAiModule["OpenAI"]>;
+
+let sdk: Promise<OpenAiModule> | undefined;
+const loadSdk = () => (sdk ??= import("openai"));
+
+export const DEFAULT_AZURE_API_VERSION = "2024-10-21";
+
+/** Azure: the resource endpoint and deployment, from an api_base with or without /openai/deployments/<name>. */
+export function azureParts(apiBase: string, modelId: string): { endpoint: string; deployment: string } {
+  const m = /^(.*?)\/openai\/deployments\/([^/?#]+)/.exec(apiBase);
+  if (m) return { endpoint: m[1]!, deployment: decodeURIComponent(m[2]!) };
+  return { endpoint: apiBase.replace(/\/openai\/?$/, ""), deployment: modelId };
+}
+
+export class OpenAiCompatibleClient implements ProviderClient {
+  private readonly clients = new Map<string, SdkClient>();
+
+  private async client(target: CallTarget): Promise<SdkClient> {
+    const e = target.entry;
+    const cacheKey = clientKey(target);
+    const cached = this.clients.get(cacheKey);
+    if (cached) return cached;
+    const mod = await loadSdk();
+    const common = {
+      apiKey: target.apiKey ?? "none",
+      maxRetries: 0,
+      timeout: e.requestTimeoutMs,
+      fetch: fetchVia(e.proxy) as never,
+      ...(e.customHeaders ? { defaultHeaders: e.customHeaders } : {}),
+    };
+    let client: SdkClient;
+    if (e.protocol === "azure") {
+      const { endpoint, deployment } = azureParts(e.apiBase, e.modelId);
+      client = new mod.AzureOpenAI({ ...common, endpoint, deployment, apiVersion: e.apiVersion ?? DEFAULT_AZURE_API_VERSION }) as unknown as SdkClient;
+    } else {
+      if (!e.apiBase) throw new ProviderError("format", `${e.modelName}: no api_base is configured for ${e.model} (set model_list[].api_base)`);
+      client = new mod.OpenAI({ ...common, baseURL: e.apiBase });
+    }
+    this.clients.set(cacheKey, client);
+    return client;
+  }
+
+  private fail(err: unknown, target: CallTarget, signal?: AbortSignal): ProviderError {
+    const e = err as { status?: number; error?: unknown; headers?: Headers; name?: string };
+    if (signal?.aborted) return classifyThrown(err, signal);
+    if (typeof e.status === "number") return classifyHttp(e.status, e.error ?? {}, e.headers, [target.apiKey]);
+    if (e.name === "APIConnectionTimeoutError") return new ProviderError("timeout", `no answer within ${Math.round(target.entry.requestTimeoutMs / 1000)} s (request_timeout)`, { cause: err });
+    return classifyThrown((err as { cause?: unknown }).cause ?? err, signal, [target.apiKey]);
+  }
+
+  async chat(target: CallTarget, req: ChatRequest): Promise<ChatResult> {
+    const client = await this.client(target);
+    let json: unknown;
+    try {
+      json = await client.chat.completions.create(openAiBody(target.entry, req, false) as never, req.signal ? { signal: req.signal } : {});
+    } catch (err) {
+      throw this.fail(err, target, req.signal);
+    }
+    try {
+      return parseCompletion(json);
+    } catch (err) {
+      throw new ProviderError("server_error", `malformed answer from ${target.entry.apiBase}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  async *stream(target: CallTarget, req: ChatRequest): AsyncIterable<ChatDelta> {
+    const client = await this.client(target);
+    const asm = new StreamAssembler();
+    let stream: AsyncIterable<unknown>;
+    try {
+      stream = (await client.chat.completions.create(openAiBody(target.entry, req, true) as never, req.signal ? { signal: req.signal } : {})) as unknown as AsyncIterable<unknown>;
+    } catch (err) {
+      throw this.fail(err, target, req.signal);
+    }
+    try {
+      for await (const chunk of stream) {
+        const d = asm.feed(chunk);
+        if (d.text) yield { type: "text", text: d.text };
+        for (const c of d.calls) yield { type: "tool_call", ...c };
+      }
+    } catch (err) {
+      if (err instanceof ProviderError) throw err;
+      const pe = this.fail(err, target, req.signal);
+      // a stream that breaks after it started is a network failure, whatever the SDK called it
+      throw pe.reason === "aborted" ? pe : new ProviderError("network", `stream interrupted: ${pe.message}`, { cause: err });
+    }
+    yield { type: "done", result: asm.result() };
+  }
+}

@@ -1,0 +1,282 @@
+// The Discord channel: discord.js for the gateway (connect, heartbeat,
+// resume / re-identify, caches) and its REST client for sending. discord.js
+// is imported inside start(), so loading this module costs nothing.
+//
+// Retries belong to the gateway's outbox, so discord.js's own are turned off
+// where it allows: REST `retries: 0` (no silent re-POST of a message after a
+// 5xx or timeout, which could post it twice) and `rejectOnRateLimit` (a 429,
+// or a bucket discord.js knows is exhausted, throws at once and becomes
+// ChannelRateLimited instead of sleeping inside send()). Reconnecting the
+// gateway stays with discord.js: it resumes after drops and RECONNECT, and
+// re-identifies after INVALID_SESSION, waiting ~5 s between IDENTIFYs as
+// Discord requires. Close codes it cannot recover from (4004 bad token, 4014
+// disallowed intents, ...) set the status "offline" with the reason.
+//
+// `proxy` covers REST and attachment downloads. The gateway WebSocket always
+// connects directly: @discordjs/ws 1.x has no agent option.
+import type { Client, Message } from "discord.js";
+import type {
+  ChannelAdapter,
+  ChannelCapabilities,
+  ChannelContext,
+  InboundMessage,
+  OutboundChunk,
+} from "../../src/core/channel.ts";
+import type { Logger } from "../../src/core/logger.ts";
+import { resolveDiscordConfig, type DiscordConfig, type ResolvedDiscordConfig } from "./config.ts";
+import { describeFatalClose, describeLoginError, mapRestError, scrub } from "./errors.ts";
+import { MAX_ATTACHMENT_BYTES, downloadAttachment, type FetchLike } from "./download.ts";
+import { normalizeMessage } from "./normalize.ts";
+import { buildMessageBody, type OutgoingFile } from "./outgoing.ts";
+import { buildStoppableStrategy } from "./sharding.ts";
+
+export type { DiscordConfig } from "./config.ts";
+
+export interface DiscordAdapterOptions {
+  logger: Logger;
+  /** attachment download cap; default 25 MB */
+  maxMediaBytes?: number;
+  /** start() rejects when the gateway is not ready by then; default 60 s */
+  readyTimeoutMs?: number;
+  /** stop() stops waiting for the close handshake after this; default 3 s */
+  stopTimeoutMs?: number;
+}
+
+export interface DiscordAdapter extends ChannelAdapter {
+  /** the bot's user id once connected */
+  readonly botUserId: string | undefined;
+}
+
+const CAPABILITIES: ChannelCapabilities = {
+  maxTextLength: 2000,
+  format: "markdown",
+  typing: true,
+  edit: false,
+  voiceIn: true,
+};
+
+interface RestLike {
+  get(route: `/${string}`): Promise<unknown>;
+  post(route: `/${string}`, options?: { body?: unknown; files?: OutgoingFile[] }): Promise<unknown>;
+}
+
+export function createDiscordAdapter(config: DiscordConfig, opts: DiscordAdapterOptions): DiscordAdapter {
+  return new DiscordChannel(resolveDiscordConfig(config), opts);
+}
+
+class DiscordChannel implements DiscordAdapter {
+  readonly id = "discord";
+  readonly capabilities = CAPABILITIES;
+  private readonly config: ResolvedDiscordConfig;
+  private readonly opts: DiscordAdapterOptions;
+  private readonly log: Logger;
+  private client: Client | undefined;
+  private botId: string | undefined;
+  private fetchImpl: FetchLike = (url, init) => fetch(url, init);
+  private emitChain: Promise<void> = Promise.resolve();
+  private stopping: Promise<void> | undefined;
+  /** ends a start() still waiting for the gateway when stop() is called */
+  private cancelStart: (() => void) | undefined;
+  /** one proxy agent per adapter, reused across restarts */
+  private agent: unknown;
+
+  constructor(config: ResolvedDiscordConfig, opts: DiscordAdapterOptions) {
+    this.config = config;
+    this.opts = opts;
+    this.log = opts.logger;
+  }
+
+  get botUserId(): string | undefined {
+    return this.botId;
+  }
+
+  async start(ctx: ChannelContext): Promise<void> {
+    if (this.client) await this.stop();
+    if (ctx.signal.aborted) return;
+    ctx.setStatus("connecting");
+    const djs = await import("discord.js");
+    const agent = await this.proxyAgent();
+    const { GatewayIntentBits: I, Partials, Events } = djs;
+    const client = new djs.Client({
+      intents: [I.Guilds, I.GuildMessages, I.DirectMessages, I.MessageContent],
+      // DM channels are not cached until a message arrives in them
+      partials: [Partials.Channel],
+      allowedMentions: { parse: [], repliedUser: false },
+      // closes shards that would otherwise reconnect after destroy() (see sharding.ts)
+      ws: { buildStrategy: buildStoppableStrategy() as never },
+      rest: {
+        api: this.config.apiRoot,
+        retries: 0,
+        rejectOnRateLimit: () => true,
+        timeout: 15_000,
+        ...(agent ? { agent: agent as never } : {}),
+      },
+    });
+    this.client = client;
+    const live = () => this.client === client;
+    const status: ChannelContext["setStatus"] = (state, detail) => {
+      if (live() && !ctx.signal.aborted) ctx.setStatus(state, detail);
+    };
+    const token = this.config.token;
+
+    client.on(Events.ShardReady, () => status("online"));
+    client.on(Events.ShardResume, () => status("online"));
+    client.on(Events.ShardReconnecting, () => {
+      if (live()) this.log.warn("Discord gateway connection lost; reconnecting");
+      status("reconnecting", "gateway connection lost; reconnecting");
+    });
+    client.on(Events.ShardDisconnect, (event: { code: number }) => {
+      const reason = describeFatalClose(event.code);
+      if (live()) this.log.error({ code: event.code }, reason);
+      status("offline", reason);
+    });
+    client.on(Events.ShardError, (err: Error) => {
+      if (live()) this.log.warn({ err: scrub(err.message, token) }, "Discord gateway error");
+    });
+    client.on(Events.Error, (err: Error) => {
+      if (live()) this.log.warn({ err: scrub(err.message, token) }, "Discord client error");
+    });
+    client.rest.on("rateLimited", (info: { route: string; retryAfter: number; global: boolean }) => {
+      this.log.debug({ route: info.route, retryAfterMs: info.retryAfter, global: info.global }, "Discord rate limit");
+    });
+    client.on(Events.MessageCreate, (message: Message) => {
+      if (live()) this.onMessage(message, ctx);
+    });
+
+    ctx.signal.addEventListener("abort", () => live() && void this.stop(), { once: true });
+    const ready = new Promise<void>((resolve) => client.once(Events.ClientReady, () => resolve()));
+    let timer: NodeJS.Timeout | undefined;
+    const timeoutMs = this.opts.readyTimeoutMs ?? 60_000;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`Discord gateway was not ready after ${Math.round(timeoutMs / 1000)} s (check the network; channels.discord.proxy does not cover the gateway WebSocket)`)),
+        timeoutMs,
+      );
+    });
+    const cancelled = new Promise<void>((resolve) => {
+      this.cancelStart = resolve;
+      ctx.signal.addEventListener("abort", () => resolve(), { once: true });
+    });
+    try {
+      await Promise.race([client.login(token).then(() => ready), timedOut, cancelled]);
+    } catch (err) {
+      if (!live() || ctx.signal.aborted) return; // stopped while connecting
+      const reason = err instanceof Error && err.message.startsWith("Discord gateway was not ready") ? err.message : describeLoginError(err, token);
+      this.log.error({ err: reason }, "Discord login failed");
+      status("offline", reason);
+      await this.stop();
+      throw new Error(reason);
+    } finally {
+      clearTimeout(timer);
+      if (live()) this.cancelStart = undefined;
+    }
+    if (!live() || ctx.signal.aborted) return;
+    this.botId = client.user?.id;
+    this.log.info({ bot: client.user?.username, botId: this.botId }, "Discord connected");
+    status("online");
+  }
+
+  async stop(): Promise<void> {
+    this.cancelStart?.();
+    this.cancelStart = undefined;
+    if (this.stopping) return this.stopping;
+    const client = this.client;
+    if (!client) return;
+    this.client = undefined;
+    const timeoutMs = this.opts.stopTimeoutMs ?? 3_000;
+    this.stopping = (async () => {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, timeoutMs);
+        timer.unref();
+      });
+      await Promise.race([client.destroy().catch(() => undefined), timeout]);
+      clearTimeout(timer);
+    })();
+    try {
+      await this.stopping;
+    } finally {
+      this.stopping = undefined;
+    }
+  }
+
+  async send(chatId: string, chunk: OutboundChunk): Promise<{ messageId: string }> {
+    const rest = this.rest("send a message");
+    const target = chunk.threadId && chunk.threadId !== chatId ? chunk.threadId : chatId;
+    const { body, files, truncated } = buildMessageBody(chunk, CAPABILITIES.maxTextLength);
+    if (truncated) this.log.warn({ chatId: target, length: chunk.text.length }, "Discord message over 2000 characters was cut");
+    let res: unknown;
+    try {
+      res = await rest.post(`/channels/${target}/messages`, { body, ...(files.length ? { files } : {}) });
+    } catch (err) {
+      throw mapRestError(err, `post in channel ${target}`, this.config.token);
+    }
+    const id = typeof res === "object" && res !== null && "id" in res ? (res as { id: unknown }).id : undefined;
+    if (typeof id !== "string") throw new Error(`Discord accepted the message for channel ${target} but returned no message id`);
+    return { messageId: id };
+  }
+
+  async typing(chatId: string, threadId?: string): Promise<void> {
+    const rest = this.rest("show typing");
+    const target = threadId && threadId !== chatId ? threadId : chatId;
+    try {
+      await rest.post(`/channels/${target}/typing`);
+    } catch (err) {
+      throw mapRestError(err, `show typing in channel ${target}`, this.config.token);
+    }
+  }
+
+  /** GET /users/@me: cheap proof that REST and the token still work */
+  async probe(): Promise<void> {
+    const rest = this.rest("probe");
+    try {
+      await rest.get("/users/@me");
+    } catch (err) {
+      throw mapRestError(err, "read the bot user", this.config.token);
+    }
+  }
+
+  private rest(what: string): RestLike {
+    const client = this.client;
+    if (!client) throw new Error(`Discord channel is not running; cannot ${what} (start it first)`);
+    return client.rest as unknown as RestLike;
+  }
+
+  private async proxyAgent(): Promise<unknown> {
+    if (!this.config.proxy || this.agent) return this.agent;
+    const undici = await import("undici");
+    const agent = new undici.ProxyAgent(this.config.proxy);
+    this.agent = agent;
+    this.fetchImpl = (url, init) => undici.fetch(url, { ...(init as object), dispatcher: agent }) as unknown as Promise<Response>;
+    this.log.info("Discord REST and attachment downloads go through channels.discord.proxy; the gateway WebSocket connects directly");
+    return agent;
+  }
+
+  private onMessage(message: Message, ctx: ChannelContext): void {
+    const botId = this.botId ?? message.client.user?.id;
+    if (!botId) return;
+    let msg: InboundMessage | null;
+    try {
+      msg = normalizeMessage(message, {
+        botId,
+        download: (url, name, size) =>
+          downloadAttachment(url, name, {
+            maxBytes: this.opts.maxMediaBytes ?? MAX_ATTACHMENT_BYTES,
+            reportedSize: size,
+            fetch: this.fetchImpl,
+          }),
+      });
+    } catch (err) {
+      this.log.warn({ err: err instanceof Error ? err.message : String(err), messageId: message.id }, "could not read a Discord message");
+      return;
+    }
+    if (!msg) return;
+    const inbound = msg;
+    // one at a time, in gateway order
+    this.emitChain = this.emitChain
+      .then(() => ctx.emit(inbound))
+      .catch((err: unknown) => {
+        this.log.error({ err: err instanceof Error ? err.message : String(err), messageId: inbound.messageId }, "gateway did not accept a Discord message");
+      });
+  }
+}

@@ -1,0 +1,111 @@
+// The Bot API client: grammy's Api pointed at the configured server root,
+// fetching through undici (and its ProxyAgent when a proxy is set), and the
+// translation of Bot API failures into the channel contract's error classes.
+import { Api, GrammyError, HttpError } from "grammy";
+import { ProxyAgent, fetch as undiciFetch, type Dispatcher } from "undici";
+import { ChannelPermanentError, ChannelRateLimited } from "../../src/core/channel.ts";
+import type { ResolvedTelegramConfig } from "./config.ts";
+
+export interface TelegramClient {
+  api: Api;
+  /** fetch for file downloads: same proxy, real AbortSignal */
+  fetch: typeof globalThis.fetch;
+  /** replaces the token in any text that might leave this module */
+  redact(text: string): string;
+  close(): Promise<void>;
+}
+
+export function createTelegramClient(cfg: ResolvedTelegramConfig, opts: { timeoutSeconds: number }): TelegramClient {
+  const dispatcher: Dispatcher | undefined = cfg.proxy ? new ProxyAgent(cfg.proxy) : undefined;
+  // grammy hands fetch an AbortSignal from the abort-controller polyfill, which
+  // undici refuses; bridge it to a native one. grammy's node-fetch options
+  // (agent, compress) mean nothing to undici and are dropped.
+  const fetchFn = ((input: string | URL, init: Record<string, unknown> = {}) => {
+    const { signal, agent: _agent, compress: _compress, ...rest } = init as { signal?: AbortSignalLike; agent?: unknown; compress?: unknown };
+    const native = bridgeSignal(signal);
+    return undiciFetch(input, {
+      ...(rest as object),
+      ...(native ? { signal: native } : {}),
+      ...(dispatcher ? { dispatcher } : {}),
+    } as Parameters<typeof undiciFetch>[1]);
+  }) as unknown as typeof globalThis.fetch;
+  const api = new Api(cfg.token, {
+    apiRoot: cfg.apiRoot,
+    fetch: fetchFn,
+    timeoutSeconds: opts.timeoutSeconds,
+  });
+  const token = cfg.token;
+  return {
+    api,
+    fetch: fetchFn,
+    redact: (text) => text.split(token).join("[token]"),
+    close: async () => {
+      await dispatcher?.close().catch(() => undefined);
+    },
+  };
+}
+
+interface AbortSignalLike {
+  aborted: boolean;
+  addEventListener(type: "abort", fn: () => void): void;
+}
+
+function bridgeSignal(signal: AbortSignalLike | undefined): AbortSignal | undefined {
+  if (!signal) return undefined;
+  if (signal instanceof AbortSignal) return signal;
+  const ctrl = new AbortController();
+  if (signal.aborted) ctrl.abort();
+  else signal.addEventListener("abort", () => ctrl.abort());
+  return ctrl.signal;
+}
+
+/** The Bot API's answer to a failed call, when there was one. */
+export function apiErrorOf(err: unknown): { code: number; description: string; retryAfter?: number; migrateTo?: number } | undefined {
+  if (!(err instanceof GrammyError)) return undefined;
+  return {
+    code: err.error_code,
+    description: err.description,
+    ...(typeof err.parameters.retry_after === "number" ? { retryAfter: err.parameters.retry_after } : {}),
+    ...(typeof err.parameters.migrate_to_chat_id === "number" ? { migrateTo: err.parameters.migrate_to_chat_id } : {}),
+  };
+}
+
+/**
+ * Maps a failed Bot API call to the contract: 429 → ChannelRateLimited,
+ * chat-level refusals (403, 400) → ChannelPermanentError, everything else
+ * (5xx, network, wrong token) → a plain Error the gateway retries.
+ */
+export function toChannelError(err: unknown, method: string, redact: (s: string) => string): Error {
+  const api = apiErrorOf(err);
+  if (api) {
+    const desc = redact(api.description);
+    if (api.code === 429) {
+      const seconds = api.retryAfter ?? 1;
+      return new ChannelRateLimited(`Telegram rate limit on ${method}: ${desc}; retry after ${seconds} s`, seconds * 1000);
+    }
+    if (api.code === 403) {
+      return new ChannelPermanentError(`Telegram refused ${method}: ${desc} (the user blocked the bot, or the bot is no longer in the chat)`);
+    }
+    if (api.code === 400 && api.migrateTo !== undefined) {
+      return new ChannelPermanentError(`Telegram refused ${method}: the group became a supergroup with chat id ${api.migrateTo}; send there instead`);
+    }
+    if (api.code === 400) return new ChannelPermanentError(`Telegram rejected ${method}: ${desc}`);
+    if (api.code === 401 || api.code === 404) return new Error(describeAuthFailure(method, api.code));
+    return new Error(`Telegram ${method} failed with ${api.code}: ${desc}`);
+  }
+  if (err instanceof HttpError) {
+    const cause = err.error instanceof Error ? causeText(err.error) : String(err.error);
+    return new Error(`network error calling Telegram ${method}: ${redact(cause)} (check channels.telegram.api_base / proxy and the network)`);
+  }
+  return new Error(redact(err instanceof Error ? err.message : String(err)));
+}
+
+export function describeAuthFailure(method: string, code: number): string {
+  return `Telegram answered ${method} with ${code} ${code === 401 ? "Unauthorized" : "Not Found"}: the bot token is wrong or was revoked; check channels.telegram.token with @BotFather (and channels.telegram.api_base if you set one)`;
+}
+
+function causeText(err: Error): string {
+  const cause = (err as { cause?: unknown }).cause;
+  const inner = cause instanceof Error ? `: ${cause.message}` : "";
+  return `${err.message}${inner}`;
+}

@@ -1,0 +1,141 @@
+// Long polling with getUpdates. The offset moves past an update only after
+// the gateway has stored it, so an update whose emit fails is fetched again
+// on the next poll. A failing getUpdates puts the channel in "reconnecting"
+// (409 Conflict and a rejected token in "offline", with the reason) and is
+// retried with exponential backoff; the first good poll reports "online".
+import type { ChannelState } from "../../src/core/channel.ts";
+import type { Clock } from "../../src/core/clock.ts";
+import type { Logger } from "../../src/core/logger.ts";
+import { apiErrorOf, describeAuthFailure, toChannelError, type TelegramClient } from "./client.ts";
+
+export interface PollerOptions {
+  client: TelegramClient;
+  timeoutSeconds: number;
+  allowedUpdates: string[];
+  /** stores one update; throws when it could not be stored */
+  handle: (update: { update_id: number }) => Promise<void>;
+  setStatus: (state: ChannelState, detail?: string) => void;
+  logger: Logger;
+  clock: Clock;
+  initialBackoffMs: number;
+  maxBackoffMs: number;
+  /** first update id to ask for (kept across restarts of the adapter) */
+  offset?: number;
+}
+
+export class LongPoller {
+  private readonly opts: PollerOptions;
+  private readonly abort = new AbortController();
+  private loopDone: Promise<void> = Promise.resolve();
+  private failures = 0;
+  private degraded = false;
+  /** next update id to ask for; undefined until the first update was stored */
+  offset: number | undefined;
+
+  constructor(opts: PollerOptions) {
+    this.opts = opts;
+    this.offset = opts.offset;
+  }
+
+  start(): void {
+    this.loopDone = this.loop().catch((err: unknown) => {
+      this.opts.logger.error({ err: err instanceof Error ? err.message : String(err) }, "telegram polling loop crashed");
+      this.opts.setStatus("offline", "polling stopped after an internal error; the supervisor will restart the channel");
+    });
+  }
+
+  /** aborts the held long poll and waits for the loop to end */
+  async stop(): Promise<void> {
+    this.abort.abort();
+    await this.loopDone;
+  }
+
+  private get signal(): AbortSignal {
+    return this.abort.signal;
+  }
+
+  private async loop(): Promise<void> {
+    const { client, logger } = this.opts;
+    while (!this.signal.aborted) {
+      let updates: { update_id: number }[];
+      try {
+        updates = await client.api.getUpdates(
+          {
+            timeout: this.opts.timeoutSeconds,
+            limit: 100,
+            allowed_updates: this.opts.allowedUpdates as never,
+            ...(this.offset !== undefined ? { offset: this.offset } : {}),
+          },
+          // grammy types the signal as the abort-controller polyfill's; a native one works
+          this.signal as unknown as Parameters<TelegramClient["api"]["getUpdates"]>[1],
+        );
+      } catch (err) {
+        if (this.signal.aborted) return;
+        await this.pollFailed(err);
+        continue;
+      }
+      if (this.degraded) {
+        this.degraded = false;
+        this.opts.setStatus("online");
+        logger.info("telegram polling recovered");
+      }
+      this.failures = 0;
+      for (const update of updates) {
+        if (this.signal.aborted) return;
+        try {
+          await this.opts.handle(update);
+        } catch (err) {
+          if (this.signal.aborted) return;
+          const delay = this.nextDelay();
+          logger.warn(
+            { updateId: update.update_id, err: client.redact(err instanceof Error ? err.message : String(err)), retryInMs: delay },
+            "could not store a Telegram update; it stays unconfirmed and is fetched again",
+          );
+          await this.sleep(delay);
+          break;
+        }
+        this.offset = update.update_id + 1;
+      }
+    }
+  }
+
+  private async pollFailed(err: unknown): Promise<void> {
+    const delay = this.nextDelay();
+    const wait = `retrying in ${delay < 1000 ? `${delay} ms` : `${Math.round(delay / 1000)} s`}`;
+    const api = apiErrorOf(err);
+    this.degraded = true;
+    if (api?.code === 409) {
+      this.opts.setStatus(
+        "offline",
+        `409 Conflict from getUpdates (${this.opts.client.redact(api.description)}): another process polls with this bot token, or a webhook is set; stop the other instance or use one mode; ${wait}`,
+      );
+    } else if (api?.code === 401 || api?.code === 404) {
+      this.opts.setStatus("offline", `${describeAuthFailure("getUpdates", api.code)}; ${wait}`);
+    } else {
+      this.opts.setStatus("reconnecting", `${toChannelError(err, "getUpdates", this.opts.client.redact).message}; ${wait}`);
+    }
+    this.opts.logger.warn({ err: toChannelError(err, "getUpdates", this.opts.client.redact).message, retryInMs: delay }, "telegram getUpdates failed");
+    await this.sleep(delay);
+  }
+
+  private nextDelay(): number {
+    this.failures++;
+    return Math.min(this.opts.maxBackoffMs, this.opts.initialBackoffMs * 2 ** (this.failures - 1));
+  }
+
+  /** the clock's sleep, cut short by stop() */
+  private sleep(ms: number): Promise<void> {
+    if (this.signal.aborted) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const onAbort = () => resolve();
+      this.signal.addEventListener("abort", onAbort, { once: true });
+      this.opts.clock.sleep(ms, this.signal).then(
+        () => {
+          this.signal.removeEventListener("abort", onAbort);
+          resolve();
+        },
+        () => resolve(),
+      );
+    });
+  }
+}

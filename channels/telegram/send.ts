@@ -1,0 +1,123 @@
+// Outbound: one chunk becomes one sendMessage (or a media send with a
+// caption). Markdown goes out as Telegram HTML; when Telegram rejects the
+// markup the chunk is sent once more as plain text, so a reply is never lost
+// to a formatting slip.
+import { InputFile } from "grammy";
+import type { OutboundChunk } from "../../src/core/channel.ts";
+import type { Logger } from "../../src/core/logger.ts";
+import { apiErrorOf, toChannelError, type TelegramClient } from "./client.ts";
+import { markdownToTelegramHtml, visibleLength } from "./format.ts";
+
+export const MAX_TEXT = 4096;
+export const MAX_CAPTION = 1024;
+
+type ChatId = number | string;
+
+interface Body {
+  /** what Telegram shows, with parse_mode when `html` */
+  text: string;
+  html: boolean;
+  /** the same words without markup, for the retry */
+  plain: string;
+}
+
+export function toChatId(chatId: string): ChatId {
+  return /^-?\d+$/.test(chatId) ? Number(chatId) : chatId;
+}
+
+/** message and thread ids are positive integers; anything else is left out rather than sent as NaN */
+function isId(v: string | undefined): v is string {
+  return v !== undefined && /^\d+$/.test(v);
+}
+
+function bodyOf(chunk: OutboundChunk): Body {
+  if (chunk.format !== "markdown") return { text: chunk.text, html: false, plain: chunk.text };
+  const plain = chunk.text.length > MAX_TEXT ? `${chunk.text.slice(0, MAX_TEXT - 1)}…` : chunk.text;
+  return { text: markdownToTelegramHtml(chunk.text), html: true, plain };
+}
+
+function isMarkupRejection(err: unknown): boolean {
+  const api = apiErrorOf(err);
+  return api?.code === 400 && /can't parse entities|can't find end tag|unsupported start tag|unclosed/i.test(api.description);
+}
+
+export class TelegramSender {
+  private readonly client: TelegramClient;
+  private readonly logger: Logger;
+
+  constructor(client: TelegramClient, logger: Logger) {
+    this.client = client;
+    this.logger = logger;
+  }
+
+  async send(chatId: string, chunk: OutboundChunk): Promise<{ messageId: string }> {
+    const chat = toChatId(chatId);
+    const extra = {
+      ...(isId(chunk.threadId) ? { message_thread_id: Number(chunk.threadId) } : {}),
+      ...(isId(chunk.replyTo) ? { reply_parameters: { message_id: Number(chunk.replyTo), allow_sending_without_reply: true } } : {}),
+    };
+    const body = bodyOf(chunk);
+    const media = chunk.media && (chunk.media.data || chunk.media.url) ? chunk.media : undefined;
+    if (!media) return { messageId: String(await this.sendText(chat, body, extra)) };
+
+    const captionFits = body.text.trim() !== "" && (body.html ? visibleLength(body.text) : body.text.length) <= MAX_CAPTION && body.text.length <= 4 * MAX_CAPTION;
+    const mediaId = await this.sendMedia(chat, media, captionFits ? body : undefined, extra);
+    if (captionFits || !body.text.trim()) return { messageId: String(mediaId) };
+    // the words did not fit a caption: they follow as their own message
+    const { reply_parameters: _reply, ...threadOnly } = extra;
+    return { messageId: String(await this.sendText(chat, body, threadOnly)) };
+  }
+
+  async typing(chatId: string, threadId?: string): Promise<void> {
+    try {
+      await this.client.api.sendChatAction(toChatId(chatId), "typing", isId(threadId) ? { message_thread_id: Number(threadId) } : {});
+    } catch (err) {
+      throw toChannelError(err, "sendChatAction", this.client.redact);
+    }
+  }
+
+  private async sendText(chat: ChatId, body: Body, extra: object): Promise<number> {
+    const rich = () => this.client.api.sendMessage(chat, body.text, { ...extra, ...(body.html ? { parse_mode: "HTML" as const } : {}) });
+    const plain = () => this.client.api.sendMessage(chat, body.plain, extra);
+    return (await this.withPlainRetry("sendMessage", body.html, rich, plain)).message_id;
+  }
+
+  private async sendMedia(chat: ChatId, media: NonNullable<OutboundChunk["media"]>, caption: Body | undefined, extra: object): Promise<number> {
+    const input = media.data ? new InputFile(Buffer.from(media.data, "base64"), media.filename ?? defaultName(media)) : media.url!;
+    const withCaption = (plain: boolean) => ({
+      ...extra,
+      ...(caption ? { caption: plain ? caption.plain.slice(0, MAX_CAPTION) : caption.text } : {}),
+      ...(caption?.html && !plain ? { parse_mode: "HTML" as const } : {}),
+    });
+    const api = this.client.api;
+    const voice = media.kind === "audio" && /ogg|opus/i.test(media.mimeType);
+    const method = media.kind === "image" ? "sendPhoto" : media.kind === "audio" ? (voice ? "sendVoice" : "sendAudio") : "sendDocument";
+    const call = (plain: boolean): Promise<{ message_id: number }> => {
+      const o = withCaption(plain);
+      if (method === "sendPhoto") return api.sendPhoto(chat, input, o);
+      if (method === "sendVoice") return api.sendVoice(chat, input, o);
+      if (method === "sendAudio") return api.sendAudio(chat, input, o);
+      return api.sendDocument(chat, input, o);
+    };
+    return (await this.withPlainRetry(method, caption?.html === true, () => call(false), () => call(true))).message_id;
+  }
+
+  private async withPlainRetry<T>(method: string, html: boolean, rich: () => Promise<T>, plain: () => Promise<T>): Promise<T> {
+    try {
+      return await rich();
+    } catch (err) {
+      if (!html || !isMarkupRejection(err)) throw toChannelError(err, method, this.client.redact);
+      this.logger.warn({ method, err: apiErrorOf(err)?.description }, "Telegram rejected the HTML; sending as plain text");
+    }
+    try {
+      return await plain();
+    } catch (err) {
+      throw toChannelError(err, method, this.client.redact);
+    }
+  }
+}
+
+function defaultName(media: NonNullable<OutboundChunk["media"]>): string {
+  const ext = media.mimeType.split("/")[1]?.replace(/[^a-z0-9]/gi, "") || "bin";
+  return `${media.kind === "image" ? "image" : media.kind === "audio" ? "audio" : "file"}.${ext === "jpeg" ? "jpg" : ext}`;
+}

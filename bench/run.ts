@@ -1,0 +1,12 @@
+// `npm run bench`: runs every benchmark in turn and prints figures. Nothing
+// here asserts a time; the figures are for people to compare.
+const suites: { name: string; load: () => Promise<{ run: () => Promise<void> }> }[] = [
+];
+
+const only = process.argv[2];
+for (const suite of suites) {
+  if (only && !suite.name.includes(only)) continue;
+  console.log(`\n## ${suite.name}`);
+  const mod = await suite.load();
+  await mod.run();
+}

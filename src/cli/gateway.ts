@@ -1,0 +1,38 @@
+// `switchboard gateway` (and `npm start`): the long-running daemon.
+// SIGTERM/SIGINT stop it cleanly; SIGHUP reloads the config.
+import type { Command } from "commander";
+import { createLogger } from "../core/logger.ts";
+import { resolvePaths } from "../config/locations.ts";
+import { Daemon } from "../gateway/daemon.ts";
+import type { CliContext } from "./main.ts";
+
+export function register(program: Command, ctx: CliContext): void {
+  program
+    .command("gateway")
+    .description("run the gateway daemon: channels, HTTP API, cron and heartbeat")
+    .option("--shutdown-timeout <seconds>", "how long running turns may finish on shutdown", "30")
+    .action(async (flags: { shutdownTimeout: string }) => {
+      const logger = createLogger();
+      const paths = resolvePaths(ctx.io.env, ctx.configPath);
+      const daemon = new Daemon({ paths, logger, env: ctx.io.env, shutdownDeadlineMs: Math.max(1, Number(flags.shutdownTimeout) || 30) * 1000 });
+      await daemon.start();
+      await new Promise<void>((resolve) => {
+        let stopping = false;
+        const stop = (signal: string) => {
+          if (stopping) {
+            logger.warn({ signal }, "second signal: exiting now");
+            process.exit(1);
+          }
+          stopping = true;
+          logger.info({ signal }, "stopping");
+          void daemon.stop().then(resolve, (err: unknown) => {
+            logger.error({ err: err instanceof Error ? err.message : String(err) }, "error while stopping");
+            resolve();
+          });
+        };
+        process.on("SIGTERM", () => stop("SIGTERM"));
+        process.on("SIGINT", () => stop("SIGINT"));
+        process.on("SIGHUP", () => void daemon.reload());
+      });
+    });
+}

@@ -1,0 +1,87 @@
+// The `switchboard` command. Each subcommand lives in its own file and is
+// imported only when it runs, so `switchboard version` stays fast.
+import { Command, CommanderError } from "commander";
+import { ConfigError, SwitchboardError } from "../core/errors.ts";
+import { processIO, writeLine, type CliIO } from "./io.ts";
+import { VERSION } from "./version.ts";
+
+/** Shared by every subcommand: the global options and the IO. */
+export interface CliContext {
+  io: CliIO;
+  /** --config PATH, when given */
+  configPath: string | undefined;
+  /** set by a command to choose the process exit code */
+  exitCode: number;
+}
+
+type Register = (program: Command, ctx: CliContext) => void;
+
+// name -> loader; commands register themselves on a tiny shell first so
+// `--help` lists them all, and only the one that runs is imported in full.
+const COMMANDS: Record<string, { summary: string; load: () => Promise<{ register: Register }> }> = {
+  gateway: { summary: "run the long-lived gateway daemon", load: () => import("./gateway.ts") },
+  agent: { summary: "talk to the agent from the terminal", load: () => import("./agent.ts") },
+  status: { summary: "show model entries, cooldowns and last errors", load: () => import("./status.ts") },
+  onboard: { summary: "set up a config and a workspace", load: () => import("./onboard.ts") },
+  config: { summary: "read, change and validate the config file", load: () => import("./config.ts") },
+  migrate: { summary: "rewrite a config to the current form, or import PicoClaw/OpenClaw", load: () => import("./migrate.ts") },
+  cron: { summary: "list, add, remove, enable and disable scheduled jobs", load: () => import("./cron.ts") },
+  pairing: { summary: "approve people who asked to talk to the bot", load: () => import("./pairing.ts") },
+  doctor: { summary: "check config, store, ports and channel credentials", load: () => import("./doctor.ts") },
+  service: { summary: "install the gateway as a systemd service", load: () => import("./service.ts") },
+  version: { summary: "print the version", load: () => import("./version.ts") },
+};
+
+export async function main(argv: string[], io: CliIO = processIO()): Promise<number> {
+  const ctx: CliContext = { io, configPath: undefined, exitCode: 0 };
+  const program = new Command("switchboard")
+    .description("Switchboard: a self-hosted AI chat gateway")
+    .option("-c, --config <path>", "config file (default: $SWITCHBOARD_CONFIG or ~/.switchboard/config.json)")
+    .version(VERSION, "-V, --version", "print the version")
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+    })
+    .showHelpAfterError("(run `switchboard --help` for usage)");
+  program.hook("preAction", (cmd) => {
+    const opts = cmd.optsWithGlobals<{ config?: string }>();
+    ctx.configPath = opts.config;
+  });
+
+  const args = argv.slice(2);
+  const wanted = args.find((a) => !a.startsWith("-") && a in COMMANDS);
+  for (const [name, spec] of Object.entries(COMMANDS)) {
+    if (name === wanted) {
+      const mod = await spec.load();
+      mod.register(program, ctx);
+    } else {
+      program.command(name).summary(spec.summary).allowUnknownOption().allowExcessArguments();
+    }
+  }
+
+  try {
+    await program.parseAsync(argv);
+    return ctx.exitCode;
+  } catch (err) {
+    return reportError(err, io);
+  }
+}
+
+export function reportError(err: unknown, io: CliIO): number {
+  if (err instanceof CommanderError) {
+    // help and version print and exit 0; usage errors were already printed
+    return err.exitCode === 0 ? 0 : 2;
+  }
+  if (err instanceof ConfigError) {
+    writeLine(io.stderr, `switchboard: ${err.message}`);
+    return err.exitCode;
+  }
+  if (err instanceof SwitchboardError) {
+    writeLine(io.stderr, `switchboard: ${err.message}`);
+    return err.exitCode;
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  writeLine(io.stderr, `switchboard: unexpected error: ${message}`);
+  return 1;
+}

@@ -1,0 +1,59 @@
+// `switchboard migrate`: rewrites the config to the current form (backup
+// first). `--from picoclaw|openclaw [--source PATH]` imports another
+// gateway's config into Switchboard's.
+import { existsSync, readFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { join } from "node:path";
+import type { Command } from "commander";
+import JSON5 from "json5";
+import { SwitchboardError } from "../core/errors.ts";
+import { importOpenclaw, importPicoclaw, migrateConfig, writeConfigFile } from "../config/dialects.ts";
+import { resolvePaths } from "../config/locations.ts";
+import { parseConfigText } from "../config/reader.ts";
+import { writeLine } from "./io.ts";
+import type { CliContext } from "./main.ts";
+
+const SOURCES: Record<string, string[]> = {
+  picoclaw: [join(homedir(), ".picoclaw", "config.json")],
+  openclaw: [join(homedir(), ".openclaw", "openclaw.json"), join(homedir(), ".clawdbot", "clawdbot.json")],
+};
+
+export function register(program: Command, ctx: CliContext): void {
+  program
+    .command("migrate")
+    .description("rewrite the config to the current form, or import a PicoClaw/OpenClaw config")
+    .option("--from <gateway>", "import from picoclaw or openclaw")
+    .option("--source <path>", "the file to import (default: that gateway's usual location)")
+    .option("--dry-run", "print the result instead of writing it")
+    .action((flags: { from?: string; source?: string; dryRun?: boolean }) => {
+      const paths = resolvePaths(ctx.io.env, ctx.configPath);
+      let sourceFile = paths.configFile;
+      if (flags.from) {
+        const from = flags.from.toLowerCase();
+        if (!(from in SOURCES)) throw new SwitchboardError("usage", `--from must be picoclaw or openclaw, not "${flags.from}"`);
+        sourceFile = flags.source ?? SOURCES[from]!.find((p) => existsSync(p)) ?? SOURCES[from]![0]!;
+      }
+      if (!existsSync(sourceFile)) throw new SwitchboardError("not_found", `${sourceFile} does not exist${flags.from ? "; point --source at the file to import" : "; nothing to migrate"}`);
+      let raw: Record<string, unknown>;
+      try {
+        raw = JSON5.parse(readFileSync(sourceFile, "utf8")) as Record<string, unknown>;
+      } catch (err) {
+        throw new SwitchboardError("config_invalid", `cannot parse ${sourceFile}: ${(err as Error).message}`, { exitCode: 78 });
+      }
+      const from = flags.from?.toLowerCase();
+      const result = from === "openclaw" ? importOpenclaw(raw) : from === "picoclaw" ? importPicoclaw(raw) : migrateConfig(raw);
+      const { warnings } = parseConfigText(JSON.stringify(result.raw), { env: { ...ctx.io.env }, file: "(migrated config)" });
+      for (const c of result.changes) writeLine(ctx.io.stderr, `- ${c}`);
+      for (const w of warnings) writeLine(ctx.io.stderr, `warning: ${w}`);
+      if (flags.dryRun) {
+        writeLine(ctx.io.stdout, JSON.stringify(result.raw, null, 2));
+        return;
+      }
+      if (!from && result.changes.length === 0) {
+        writeLine(ctx.io.stdout, `${paths.configFile} is already in the current form`);
+        return;
+      }
+      const backup = writeConfigFile(paths.configFile, result.raw);
+      writeLine(ctx.io.stdout, `wrote ${paths.configFile}${backup ? ` (backup: ${backup})` : ""}`);
+    });
+}

@@ -1,0 +1,322 @@
+// The way a message travels inside the gateway: access policy, durable
+// inbox, one turn at a time per session (messages that arrive meanwhile are
+// gathered into the next turn), voice to text, the agent, chunking, outbox.
+import { randomUUID } from "node:crypto";
+import type { ContentPart } from "../core/chat.ts";
+import type { ChannelAdapter, InboundMessage, OutboundChunk } from "../core/channel.ts";
+import type { Logger } from "../core/logger.ts";
+import type { DeliveryStore, InboundRecord, PairingStore } from "../store/types.ts";
+import type { TurnOrigin, ToolOutput } from "../tools/types.ts";
+import { AllowList, groupTriggered, type GroupTrigger } from "./access.ts";
+import { chunkText } from "./chunk.ts";
+import type { Outbox } from "./outbox.ts";
+import { describeTurnFailure, pairingMessage } from "./replies.ts";
+
+export interface ChannelPolicy {
+  allowFrom: AllowList;
+  groupTrigger?: GroupTrigger;
+}
+
+export interface GatewayTurnInput {
+  origin: TurnOrigin;
+  text: string;
+  parts?: ContentPart[];
+  signal?: AbortSignal;
+}
+
+export interface GatewayTurnResult {
+  text: string;
+  media: NonNullable<ToolOutput["media"]>;
+}
+
+export interface VoiceService {
+  echo: boolean;
+  transcribe(input: { data: Buffer; mimeType: string; filename?: string; signal?: AbortSignal }): Promise<string>;
+  failureMessage(err: unknown): string;
+}
+
+/** What is stored per inbound message: everything a turn needs, even after a restart. */
+export interface StoredInbound {
+  text: string;
+  chatType: InboundMessage["chatType"];
+  threadId?: string;
+  accountId?: string;
+  senderName?: string;
+  media?: { kind: string; mimeType: string; filename?: string; data: string }[];
+}
+
+export interface PipelineOptions {
+  delivery: DeliveryStore;
+  pairing: PairingStore;
+  outbox: Outbox;
+  adapter: (channel: string) => ChannelAdapter | undefined;
+  policy: (channel: string) => ChannelPolicy | undefined;
+  sessionKey: (msg: InboundMessage) => string;
+  runTurn: (input: GatewayTurnInput) => Promise<GatewayTurnResult>;
+  voice?: VoiceService;
+  /** remembers the last chat a person talked from (heartbeat target) */
+  noteActiveChat?: (channel: string, chatId: string) => void;
+  logger: Logger;
+  now?: () => number;
+  /** largest media file stored with a message; default 20 MB */
+  maxMediaBytes?: number;
+  /** pairing codes stay valid this long; default 1 h */
+  pairingTtlMs?: number;
+}
+
+export class Pipeline {
+  private readonly opts: PipelineOptions;
+  private readonly now: () => number;
+  private readonly busy = new Map<string, Promise<void>>();
+  private readonly dirty = new Set<string>();
+  private readonly turnAbort = new AbortController();
+  private accepting = true;
+  turnsRun = 0;
+
+  constructor(opts: PipelineOptions) {
+    this.opts = opts;
+    this.now = opts.now ?? Date.now;
+  }
+
+  /** Called by a channel for every message; resolves once the message is durably stored (or dropped). */
+  async accept(msg: InboundMessage): Promise<void> {
+    if (!this.accepting) throw new Error("gateway is shutting down; the platform will redeliver");
+    const policy = this.opts.policy(msg.channel);
+    if (!policy) return;
+    const sender = { channel: msg.channel, senderId: msg.senderId, ...(msg.senderUsername ? { senderUsername: msg.senderUsername } : {}) };
+    const allowed = policy.allowFrom.allows(sender) || this.opts.pairing.isApproved(msg.channel, msg.senderId);
+    const trigger = groupTriggered(msg, policy.groupTrigger);
+    if (!trigger.triggered) return;
+    if (!allowed) {
+      if (msg.chatType === "direct" && policy.allowFrom.empty) this.sendPairingCode(msg);
+      else this.opts.logger.info({ channel: msg.channel, sender: msg.senderId }, "message from a sender not on allow_from dropped");
+      return;
+    }
+    const payload: StoredInbound = {
+      text: normalizeCommand(trigger.text),
+      chatType: msg.chatType,
+      ...(msg.threadId ? { threadId: msg.threadId } : {}),
+      ...(msg.accountId ? { accountId: msg.accountId } : {}),
+      ...(msg.senderName ? { senderName: msg.senderName } : {}),
+      ...(await this.collectMedia(msg)),
+    };
+    const sessionKey = this.opts.sessionKey(msg);
+    const stored = this.opts.delivery.acceptInbound({
+      channel: msg.channel,
+      chatId: msg.chatId,
+      messageId: msg.messageId,
+      sessionKey,
+      senderId: msg.senderId,
+      payload,
+      receivedAt: this.now(),
+    });
+    if (!stored) return; // a redelivery of a message we already have
+    this.opts.noteActiveChat?.(msg.channel, msg.chatId);
+    this.schedule(sessionKey);
+  }
+
+  /** picks up what a previous life left: unanswered messages and unsent chunks */
+  recover(): void {
+    for (const key of this.opts.delivery.sessionsWithPendingInbound()) this.schedule(key);
+    this.opts.outbox.kick();
+  }
+
+  /** stops taking messages and waits for running turns up to the deadline, then aborts them */
+  async drain(deadlineMs: number): Promise<void> {
+    this.accepting = false;
+    const all = Promise.allSettled([...this.busy.values()]);
+    const timedOut = await Promise.race([all.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), deadlineMs).unref())]);
+    if (timedOut) {
+      this.turnAbort.abort();
+      await all;
+    }
+  }
+
+  get runningSessions(): number {
+    return this.busy.size;
+  }
+
+  private schedule(sessionKey: string): void {
+    if (this.busy.has(sessionKey)) {
+      this.dirty.add(sessionKey);
+      return;
+    }
+    const run = this.runSession(sessionKey).finally(() => {
+      this.busy.delete(sessionKey);
+      if (this.dirty.delete(sessionKey) && this.accepting) this.schedule(sessionKey);
+    });
+    this.busy.set(sessionKey, run);
+  }
+
+  private async runSession(sessionKey: string): Promise<void> {
+    for (;;) {
+      const pending = this.opts.delivery.pendingInbound(sessionKey);
+      if (pending.length === 0 || this.turnAbort.signal.aborted) return;
+      // one chat per turn: messages of the same session from another chat wait for the next round
+      const first = pending[0]!;
+      const batch = pending.filter((r) => r.channel === first.channel && r.chatId === first.chatId);
+      this.opts.delivery.markInbound(batch.map((r) => r.id), "processing");
+      try {
+        await this.turn(sessionKey, batch);
+      } catch (err) {
+        if (this.turnAbort.signal.aborted) return; // left "processing": answered after the restart
+        this.opts.logger.error({ session: sessionKey, err: err instanceof Error ? err.message : String(err) }, "turn failed");
+        this.reply(first, batch, [{ text: describeTurnFailure(err), format: "plain" }]);
+        this.opts.delivery.markInbound(batch.map((r) => r.id), "failed", { error: err instanceof Error ? err.message : String(err) });
+      }
+    }
+  }
+
+  private async turn(sessionKey: string, batch: InboundRecord[]): Promise<void> {
+    const last = batch[batch.length - 1]!;
+    const lastPayload = last.payload as StoredInbound;
+    const texts: string[] = [];
+    const parts: ContentPart[] = [];
+    const notes: OutboundChunk[] = [];
+    for (const rec of batch) {
+      const p = rec.payload as StoredInbound;
+      if (p.text.trim()) texts.push(p.text.trim());
+      for (const m of p.media ?? []) {
+        if (m.kind === "image") parts.push({ type: "image", mimeType: m.mimeType, data: m.data });
+        else if (m.kind === "audio" || m.kind === "voice") {
+          const heard = await this.transcribe(m);
+          if (heard.text) texts.push(heard.text);
+          if (heard.note) notes.push({ text: heard.note, format: "plain" });
+        }
+      }
+    }
+    if (texts.length === 0 && parts.length === 0) {
+      this.reply(last, batch, notes.length ? notes : [{ text: "I received an empty message.", format: "plain" }]);
+      return;
+    }
+    const origin: TurnOrigin = { sessionKey, channel: last.channel, chatId: last.chatId, senderId: last.senderId };
+    const stopTyping = this.startTyping(last.channel, last.chatId, lastPayload.threadId);
+    try {
+      const result = await this.opts.runTurn({
+        origin,
+        text: texts.join("\n\n"),
+        ...(parts.length ? { parts } : {}),
+        signal: this.turnAbort.signal,
+      });
+      this.turnsRun++;
+      const adapter = this.opts.adapter(last.channel);
+      const limit = adapter?.capabilities.maxTextLength ?? 4000;
+      const chunks: OutboundChunk[] = [...notes];
+      for (const text of chunkText(result.text, limit)) chunks.push({ text, format: "markdown" });
+      for (const m of result.media) {
+        if (!m.data && !m.url) continue;
+        chunks.push({
+          text: "",
+          format: "plain",
+          media: { kind: m.kind, mimeType: m.mimeType, ...(m.data ? { data: m.data.toString("base64") } : {}), ...(m.url ? { url: m.url } : {}) },
+        });
+      }
+      if (chunks.length === 0) chunks.push({ text: "(no reply)", format: "plain" });
+      this.reply(last, batch, chunks);
+    } finally {
+      stopTyping();
+    }
+  }
+
+  private reply(to: InboundRecord, batch: InboundRecord[], chunks: OutboundChunk[]): void {
+    const threadId = (to.payload as StoredInbound).threadId;
+    const shaped = chunks.map((c, i) => ({
+      ...c,
+      ...(i === 0 && (to.payload as StoredInbound).chatType === "group" ? { replyTo: to.messageId } : {}),
+      ...(threadId ? { threadId } : {}),
+    }));
+    this.opts.delivery.enqueueReply({
+      channel: to.channel,
+      chatId: to.chatId,
+      replyId: randomUUID(),
+      chunks: shaped,
+      answers: batch.map((r) => r.id),
+      now: this.now(),
+    });
+    this.opts.outbox.kick(to.channel);
+  }
+
+  private async transcribe(m: { mimeType: string; filename?: string; data: string }): Promise<{ text?: string; note?: string }> {
+    const voice = this.opts.voice;
+    if (!voice) return { note: "I can't listen to voice messages yet: no transcription model is configured (voice.model_name)." };
+    try {
+      const text = await voice.transcribe({
+        data: Buffer.from(m.data, "base64"),
+        mimeType: m.mimeType,
+        ...(m.filename ? { filename: m.filename } : {}),
+        signal: this.turnAbort.signal,
+      });
+      return voice.echo ? { text, note: `🎤 "${text}"` } : { text };
+    } catch (err) {
+      return { note: voice.failureMessage(err) };
+    }
+  }
+
+  private async collectMedia(msg: InboundMessage): Promise<Pick<StoredInbound, "media">> {
+    const max = this.opts.maxMediaBytes ?? 20 * 1024 * 1024;
+    const media: NonNullable<StoredInbound["media"]> = [];
+    for (const m of msg.media ?? []) {
+      if (m.kind !== "image" && m.kind !== "audio" && m.kind !== "voice") continue;
+      if (m.size !== undefined && m.size > max) continue;
+      try {
+        const data = m.data ?? (m.fetch ? await m.fetch() : undefined);
+        if (!data || data.length > max) continue;
+        media.push({
+          kind: m.kind,
+          mimeType: m.mimeType ?? (m.kind === "image" ? "image/jpeg" : "audio/ogg"),
+          ...(m.filename ? { filename: m.filename } : {}),
+          data: data.toString("base64"),
+        });
+      } catch (err) {
+        this.opts.logger.warn({ channel: msg.channel, err: err instanceof Error ? err.message : String(err) }, "could not download media");
+      }
+    }
+    return media.length ? { media } : {};
+  }
+
+  private sendPairingCode(msg: InboundMessage): void {
+    const req = this.opts.pairing.requestCode(
+      {
+        channel: msg.channel,
+        senderId: msg.senderId,
+        chatId: msg.chatId,
+        ...(msg.senderUsername || msg.senderName ? { label: msg.senderUsername ? `@${msg.senderUsername}` : msg.senderName! } : {}),
+      },
+      this.now(),
+      this.opts.pairingTtlMs ?? 60 * 60_000,
+    );
+    this.opts.logger.info({ channel: msg.channel, sender: msg.senderId, code: req.code }, "pairing code issued to an unknown sender");
+    try {
+      this.opts.delivery.enqueueReply({
+      channel: msg.channel,
+      chatId: msg.chatId,
+      replyId: `pairing-${msg.channel}-${msg.chatId}-${msg.messageId}`,
+      chunks: [{ text: pairingMessage(msg.channel, req.code), format: "plain" }],
+      answers: [],
+      now: this.now(),
+      });
+    } catch {
+      return; // a redelivered message already got its code
+    }
+    this.opts.outbox.kick(msg.channel);
+  }
+
+  private startTyping(channel: string, chatId: string, threadId?: string): () => void {
+    const adapter = this.opts.adapter(channel);
+    if (!adapter?.typing || !adapter.capabilities.typing) return () => undefined;
+    const tick = () => void adapter.typing!(chatId, threadId).catch(() => undefined);
+    tick();
+    const timer = setInterval(tick, 4000);
+    timer.unref();
+    return () => clearInterval(timer);
+  }
+}
+
+/** "/start" is "/help" to the agent; "/new@mybot" is "/new". */
+export function normalizeCommand(text: string): string {
+  const m = /^\/([a-z_]+)(@\w+)?(\s|$)/i.exec(text.trim());
+  if (!m) return text;
+  const rest = text.trim().slice(m[0].length);
+  const name = m[1]!.toLowerCase() === "start" ? "help" : m[1]!;
+  return `/${name}${rest ? ` ${rest}` : ""}`;
+}

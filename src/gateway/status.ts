@@ -1,0 +1,39 @@
+// The gateway's /status document: channels, model entries with cooldowns and
+// last errors, queue depths, dead letters, version and uptime.
+import { VERSION } from "../cli/version.ts";
+import { describeModels } from "./model-status.ts";
+import type { Pipeline } from "./pipeline.ts";
+import type { Runtime } from "./runtime.ts";
+import type { ChannelStatus } from "./supervisor.ts";
+
+export interface StatusInput {
+  startedAt: number;
+  channels: ChannelStatus[];
+  runtime: Runtime;
+  pipeline: Pipeline;
+  sent?: number;
+}
+
+export function buildStatus(i: StatusInput): Record<string, unknown> {
+  const queues = i.runtime.store.delivery.counts();
+  const dead = i.runtime.store.delivery.deadLetters(20).map((d) => ({
+    channel: d.channel,
+    chatId: d.chatId,
+    reply: d.replyId,
+    seq: d.seq,
+    attempts: d.attempts,
+    error: d.lastError,
+    createdAt: new Date(d.createdAt).toISOString(),
+  }));
+  return {
+    version: VERSION,
+    uptimeSeconds: Math.round((Date.now() - i.startedAt) / 1000),
+    channels: i.channels,
+    model: { primary: i.runtime.primary ?? null, fallbacks: i.runtime.fallbacks },
+    models: describeModels(i.runtime.directory, i.runtime.router.snapshot()),
+    queues: { ...queues, runningSessions: i.pipeline.runningSessions },
+    turns: i.pipeline.turnsRun,
+    dead,
+    recentAttempts: i.runtime.router.attemptsLog(10),
+  };
+}

@@ -1,6 +1,9 @@
 // `npm run bench`: runs every benchmark in turn and prints figures. Nothing
 // here asserts a time; the figures are for people to compare.
 const suites: { name: string; load: () => Promise<{ run: () => Promise<void> }> }[] = [
+  { name: "router overhead", load: () => import("./router-overhead.ts") },
+  { name: "agent turn", load: () => import("./agent-turn-cost.ts") },
+  { name: "CLI cold start", load: () => import("./cli-startup.ts") },
 ];
 
 const only = process.argv[2];

@@ -42,6 +42,10 @@ export type StepFn = (req: RecordedRequest) => Step;
 
 export interface FakeLlm {
   url: string;
+  /** what /audio/transcriptions answers (whisper-style) */
+  transcript: string;
+  /** how many transcription requests arrived */
+  transcriptions: number;
   port: number;
   requests: RecordedRequest[];
   script(...steps: (Step | StepFn)[]): void;
@@ -152,6 +156,12 @@ export async function startFakeLlm(): Promise<FakeLlm> {
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? "/").split("?")[0]!;
+    if (req.method === "POST" && path.endsWith("/audio/transcriptions")) {
+      await readBody(req);
+      fake.transcriptions++;
+      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ text: fake.transcript }));
+      return;
+    }
     const protocol: RecordedRequest["protocol"] | undefined = path.endsWith("/chat/completions") ? "openai" : path.endsWith("/messages") ? "anthropic" : undefined;
     const text = await readBody(req);
     if (!protocol || req.method !== "POST") {
@@ -207,7 +217,9 @@ export async function startFakeLlm(): Promise<FakeLlm> {
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const port = (server.address() as AddressInfo).port;
-  return {
+  const fake: FakeLlm = {
+    transcript: "hello switchboard",
+    transcriptions: 0,
     url: `http://127.0.0.1:${port}`,
     port,
     requests,
@@ -219,4 +231,5 @@ export async function startFakeLlm(): Promise<FakeLlm> {
         server.close(() => resolve());
       }),
   };
+  return fake;
 }

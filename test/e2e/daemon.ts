@@ -1,0 +1,75 @@
+// Runs the real gateway daemon (`switchboard gateway`) as a child process and
+// finds its HTTP address in its JSON log.
+import { spawn, type ChildProcess } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { BIN } from "../cli/run-cli.ts";
+
+export interface RunningDaemon {
+  child: ChildProcess;
+  url: string;
+  log: string[];
+  /** SIGTERM and wait for exit */
+  stop(): Promise<number | null>;
+  /** SIGKILL (a crash) */
+  kill(): Promise<void>;
+}
+
+export function writeConfig(home: string, cfg: unknown): void {
+  writeFileSync(join(home, "config.json"), JSON.stringify(cfg, null, 2));
+}
+
+export async function startDaemon(home: string, env: NodeJS.ProcessEnv = {}): Promise<RunningDaemon> {
+  const child = spawn(process.execPath, [BIN, "gateway", "--shutdown-timeout", "5"], {
+    env: { PATH: process.env.PATH, HOME: home, SWITCHBOARD_HOME: home, SWITCHBOARD_LOG_FORMAT: "json", SWITCHBOARD_LOG_LEVEL: "info", SWITCHBOARD_GATEWAY_PORT: "0", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const log: string[] = [];
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`daemon did not start:\n${log.join("\n")}`)), 15_000);
+    const onData = (d: Buffer) => {
+      for (const line of d.toString().split("\n").filter(Boolean)) {
+        log.push(line);
+        try {
+          const j = JSON.parse(line) as { msg?: string; http?: string };
+          if (j.msg === "gateway started" && j.http) {
+            clearTimeout(timer);
+            resolve(j.http);
+          }
+        } catch {
+          // not JSON
+        }
+      }
+    };
+    child.stdout!.on("data", onData);
+    child.stderr!.on("data", onData);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`daemon exited with ${code}:\n${log.join("\n")}`));
+    });
+  });
+  return {
+    child,
+    url,
+    log,
+    stop: async () => {
+      child.kill("SIGTERM");
+      return exited;
+    },
+    kill: async () => {
+      child.kill("SIGKILL");
+      await exited;
+    },
+  };
+}
+
+export async function waitFor<T>(probe: () => T | undefined | Promise<T | undefined>, what: string, timeoutMs = 10_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -159,3 +159,26 @@ describe("config commands", () => {
     expect(r.stdout).toMatch(/^switchboard \d+\.\d+\.\d+ \(node 24\./);
   });
 });
+
+describe("switchboard agent --audio", () => {
+  it("transcribes a recording through the voice model and answers it", async () => {
+    writeConfig({
+      ...twoModels(),
+      model_list: [...twoModels().model_list, { model_name: "ears", model: "openai/whisper-1", api_base: `${llm.url}/v1` }],
+      voice: { model_name: "ears" },
+    });
+    llm.transcript = "remind me to water the plants";
+    const r = await runCli(["agent", "--audio", join(import.meta.dirname, "../fixtures/audio/hello-switchboard.ogg")], env);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('🎤 "remind me to water the plants"');
+    expect(r.stdout.trim()).toBe('echo: "remind me to water the plants"');
+  });
+
+  it("says in one sentence why a recording could not be transcribed", async () => {
+    writeConfig(twoModels());
+    const r = await runCli(["agent", "--audio", join(import.meta.dirname, "../fixtures/audio/hello-switchboard.ogg")], env);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expect(r.stderr).toMatch(/voice\.model_name|Groq/);
+  });
+});

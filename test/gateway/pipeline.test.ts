@@ -1,0 +1,161 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { ChannelPermanentError, ChannelRateLimited, type ChannelAdapter, type InboundMessage, type OutboundChunk } from "../../src/core/channel.ts";
+import { silentLogger } from "../../src/core/logger.ts";
+import { AllowList } from "../../src/gateway/access.ts";
+import { Outbox } from "../../src/gateway/outbox.ts";
+import { Pipeline, type GatewayTurnInput } from "../../src/gateway/pipeline.ts";
+import { openStore, type Store } from "../../src/store/open.ts";
+
+class MemoryAdapter implements ChannelAdapter {
+  readonly id = "test";
+  readonly capabilities = { maxTextLength: 100, format: "plain" as const, typing: true, edit: false, voiceIn: true };
+  readonly sent: { chatId: string; chunk: OutboundChunk }[] = [];
+  readonly failures: Error[] = [];
+  typingCalls = 0;
+  async start(): Promise<void> {}
+  async stop(): Promise<void> {}
+  async send(chatId: string, chunk: OutboundChunk): Promise<{ messageId: string }> {
+    const f = this.failures.shift();
+    if (f) throw f;
+    this.sent.push({ chatId, chunk });
+    return { messageId: String(this.sent.length) };
+  }
+  async typing(): Promise<void> {
+    this.typingCalls++;
+  }
+}
+
+const stores: Store[] = [];
+const outboxes: Outbox[] = [];
+afterEach(async () => {
+  for (const o of outboxes.splice(0)) {
+    o.close();
+    await o.flush(1000);
+  }
+  stores.splice(0).forEach((s) => s.close());
+});
+
+function setup(runTurn: (i: GatewayTurnInput) => Promise<{ text: string; media: [] }>, allow: string[] = ["u1"]) {
+  const store = openStore(":memory:");
+  stores.push(store);
+  const adapter = new MemoryAdapter();
+  const outbox = new Outbox({ delivery: store.delivery, adapter: () => adapter, logger: silentLogger(), quickRetries: 0 });
+  outboxes.push(outbox);
+  const pipeline = new Pipeline({
+    delivery: store.delivery,
+    pairing: store.pairing,
+    outbox,
+    adapter: () => adapter,
+    policy: () => ({ allowFrom: new AllowList(allow) }),
+    sessionKey: (m) => `test:dm:${m.senderId}`,
+    runTurn,
+    logger: silentLogger(),
+  });
+  return { store, adapter, outbox, pipeline };
+}
+
+const msg = (id: string, text: string, over: Partial<InboundMessage> = {}): InboundMessage => ({
+  channel: "test", chatId: "c1", chatType: "direct", messageId: id, senderId: "u1", text, ...over,
+});
+
+async function until(cond: () => boolean, ms = 3000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error("condition not met in time");
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+describe("pipeline", () => {
+  it("gathers messages that arrive during a turn into the session's next turn", async () => {
+    const turns: string[] = [];
+    let release!: () => void;
+    const first = new Promise<void>((r) => (release = r));
+    const { pipeline, adapter } = setup(async (i) => {
+      turns.push(i.text);
+      if (turns.length === 1) await first;
+      return { text: `re: ${i.text}`, media: [] };
+    });
+    await pipeline.accept(msg("1", "one"));
+    await until(() => turns.length === 1);
+    await pipeline.accept(msg("2", "two"));
+    await pipeline.accept(msg("3", "three"));
+    release();
+    await until(() => adapter.sent.length === 2);
+    expect(turns).toEqual(["one", "two\n\nthree"]);
+    expect(adapter.sent.map((s) => s.chunk.text)).toEqual(["re: one", "re: two\n\nthree"]);
+  });
+
+  it("ignores a redelivered message", async () => {
+    let turns = 0;
+    const { pipeline, adapter } = setup(async () => (turns++, { text: "hi", media: [] }));
+    await pipeline.accept(msg("1", "x"));
+    await until(() => adapter.sent.length === 1);
+    await pipeline.accept(msg("1", "x"));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(turns).toBe(1);
+  });
+
+  it("chunks long replies to the channel's limit and shows typing while the turn runs", async () => {
+    const { pipeline, adapter } = setup(async () => ({ text: "word ".repeat(100).trim(), media: [] }));
+    await pipeline.accept(msg("1", "long please"));
+    await until(() => adapter.sent.length >= 5);
+    for (const s of adapter.sent) expect(s.chunk.text.length).toBeLessThanOrEqual(100);
+    expect(adapter.sent.map((s) => s.chunk.text).join(" ")).toBe("word ".repeat(100).trim());
+    expect(adapter.typingCalls).toBeGreaterThan(0);
+  });
+
+  it("tells the user in one sentence when no model could answer, and keeps going", async () => {
+    const { SwitchboardError } = await import("../../src/core/errors.ts");
+    const { pipeline, adapter, store } = setup(async () => {
+      throw new SwitchboardError("all_candidates_failed", "all 2 attempts failed");
+    });
+    await pipeline.accept(msg("1", "hello"));
+    await until(() => adapter.sent.length === 1);
+    expect(adapter.sent[0]!.chunk.text).toMatch(/none of my models could answer/);
+    expect(store.delivery.pendingInbound()).toEqual([]);
+  });
+
+  it("drops group chatter that does not address the bot", async () => {
+    let turns = 0;
+    const { pipeline } = setup(async () => (turns++, { text: "x", media: [] }));
+    await pipeline.accept(msg("1", "just chatting", { chatType: "group", chatId: "g1" }));
+    expect(turns).toBe(0);
+  });
+
+  it("sends strangers a pairing code and never runs a turn for them", async () => {
+    let turns = 0;
+    const { pipeline, adapter, store } = setup(async () => (turns++, { text: "x", media: [] }), []);
+    await pipeline.accept(msg("1", "hi", { senderId: "eve" }));
+    await until(() => adapter.sent.length === 1);
+    expect(adapter.sent[0]!.chunk.text).toMatch(/pairing code is [A-Z0-9]{8}/);
+    expect(turns).toBe(0);
+    expect(store.pairing.listRequests(Date.now())).toHaveLength(1);
+  });
+});
+
+describe("outbox", () => {
+  it("waits out the platform's retry_after, then delivers in order", async () => {
+    const { store, adapter, outbox } = setup(async () => ({ text: "", media: [] }));
+    adapter.failures.push(new ChannelRateLimited("429", 150));
+    store.delivery.enqueueReply({ channel: "test", chatId: "c1", replyId: "r", chunks: [{ text: "a", format: "plain" }, { text: "b", format: "plain" }], answers: [], now: Date.now() });
+    outbox.kick("test");
+    await new Promise((r) => setTimeout(r, 60));
+    expect(adapter.sent).toEqual([]);
+    await until(() => adapter.sent.length === 2, 3000);
+    expect(adapter.sent.map((s) => s.chunk.text)).toEqual(["a", "b"]);
+    outbox.close();
+  });
+
+  it("keeps a chunk that can never be sent as a dead letter and lets other replies through", async () => {
+    const { store, adapter, outbox } = setup(async () => ({ text: "", media: [] }));
+    adapter.failures.push(new ChannelPermanentError("chat not found"));
+    store.delivery.enqueueReply({ channel: "test", chatId: "gone", replyId: "r1", chunks: [{ text: "lost", format: "plain" }], answers: [], now: Date.now() });
+    store.delivery.enqueueReply({ channel: "test", chatId: "c1", replyId: "r2", chunks: [{ text: "fine", format: "plain" }], answers: [], now: Date.now() });
+    outbox.kick("test");
+    await until(() => adapter.sent.length === 1);
+    expect(adapter.sent[0]!.chunk.text).toBe("fine");
+    expect(store.delivery.deadLetters()).toMatchObject([{ chatId: "gone", state: "dead", lastError: "chat not found" }]);
+    outbox.close();
+  });
+});

@@ -4,6 +4,7 @@ const suites: { name: string; load: () => Promise<{ run: () => Promise<void> }> 
   { name: "router overhead", load: () => import("./router-overhead.ts") },
   { name: "agent turn", load: () => import("./agent-turn-cost.ts") },
   { name: "CLI cold start", load: () => import("./cli-startup.ts") },
+  { name: "gateway", load: () => import("./gateway.ts") },
 ];
 
 const only = process.argv[2];

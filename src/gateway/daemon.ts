@@ -2,7 +2,8 @@
 // runtime, starts HTTP, every enabled channel under a supervisor, the cron
 // service and the heartbeat; answers what a previous life left unanswered;
 // reloads on SIGHUP or a config edit; shuts down cleanly on SIGTERM/SIGINT.
-import { watch, type FSWatcher } from "node:fs";
+import { mkdirSync, rmSync, watch, writeFileSync, type FSWatcher } from "node:fs";
+import { dirname, join } from "node:path";
 import { systemClock } from "../core/clock.ts";
 import type { Logger } from "../core/logger.ts";
 import { sessionKeyFor } from "../agent/peer-key.ts";
@@ -126,7 +127,22 @@ export class Daemon {
     this.pipeline.recover();
     this.startSchedulers();
     if (this.opts.watchConfig !== false) this.watchConfigFile();
+    this.writeRunFile();
     this.log.info({ channels: channels.map((c) => c.id), http: this.http.url }, "gateway started");
+  }
+
+  /** <state>/state/gateway.json: where the running gateway listens (for the CLI and scripts) */
+  get runFile(): string {
+    return join(this.opts.paths.home, "state", "gateway.json");
+  }
+
+  private writeRunFile(): void {
+    try {
+      mkdirSync(dirname(this.runFile), { recursive: true, mode: 0o700 });
+      writeFileSync(this.runFile, JSON.stringify({ pid: process.pid, url: this.http?.url, startedAt: new Date(this.startedAt).toISOString() }), { mode: 0o600 });
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, "could not write the run file");
+    }
   }
 
   get url(): string | undefined {
@@ -289,7 +305,9 @@ export class Daemon {
     this.outbox.close();
     await Promise.allSettled([...this.channels.values()].map((c) => c.sup.stop()));
     await this.http?.close();
+    this.runtime.router.flush();
     this.runtime.close();
+    rmSync(this.runFile, { force: true });
     this.log.info("gateway stopped");
   }
 }

@@ -1,7 +1,7 @@
 // Runs the real gateway daemon (`switchboard gateway`) as a child process and
 // finds its HTTP address in its JSON log.
 import { spawn, type ChildProcess } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { BIN } from "../cli/run-cli.ts";
 
@@ -42,6 +42,20 @@ export async function startDaemon(home: string, env: NodeJS.ProcessEnv = {}): Pr
         }
       }
     };
+    // with quieter log levels, the run file says where the gateway listens
+    const poll = setInterval(() => {
+      try {
+        const run = JSON.parse(readFileSync(join(home, "state", "gateway.json"), "utf8")) as { pid: number; url: string };
+        if (run.pid === child.pid && run.url) {
+          clearInterval(poll);
+          clearTimeout(timer);
+          resolve(run.url);
+        }
+      } catch {
+        // not written yet
+      }
+    }, 50);
+    void exited.then(() => clearInterval(poll));
     child.stdout!.on("data", onData);
     child.stderr!.on("data", onData);
     void exited.then((code) => {

@@ -1,6 +1,6 @@
 // The real daemon against a fake Telegram Bot API, a fake Discord gateway
 // and REST API, and the fake LLM: what a person chatting with the bot sees.
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -153,6 +153,43 @@ describe("gateway end to end", () => {
     expect((await post(update(3, "real one"), "hook-secret-1")).status).toBe(200);
     await waitFor(() => textsTo(OWNER)[0], "webhook reply");
     expect(textsTo(OWNER)).toEqual(['echo: "real one"']);
+  });
+
+  it("reloads on SIGHUP: a changed allow-list applies, an invalid config is refused and the running one kept", async () => {
+    writeConfig(home, config());
+    daemon = await startDaemon(home);
+    await ready(daemon);
+    tg.userMessage({ chatId: STRANGER, fromId: STRANGER, text: "ignored" });
+    await new Promise((r) => setTimeout(r, 400));
+    expect(textsTo(STRANGER)).toEqual([]); // a non-empty allow-list drops strangers silently
+    const next = config();
+    next.channels.telegram.allow_from = [String(OWNER), String(STRANGER)];
+    writeConfig(home, next);
+    daemon.child.kill("SIGHUP");
+    await waitFor(() => daemon!.log.some((l) => l.includes("channel restarted with its new config")) || undefined, "reload");
+    await ready(daemon);
+    tg.userMessage({ chatId: STRANGER, fromId: STRANGER, text: "welcome?" });
+    await waitFor(() => textsTo(STRANGER)[0], "answer after reload");
+    writeFileSync(join(home, "config.json"), '{"session": {"dm_scope": "nobody"}}');
+    daemon.child.kill("SIGHUP");
+    await waitFor(() => daemon!.log.some((l) => l.includes("config reload refused")) || undefined, "refusal");
+    tg.userMessage({ chatId: OWNER, fromId: OWNER, text: "still there?" });
+    await waitFor(() => textsTo(OWNER)[0], "owner still answered");
+  });
+
+  it("serves metrics and the OpenAI-compatible API", async () => {
+    writeConfig(home, config({ gateway: { token: "api-token-123" } }));
+    daemon = await startDaemon(home);
+    await ready(daemon);
+    const res = await fetch(`${daemon.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: "Bearer api-token-123" },
+      body: JSON.stringify({ model: "switchboard", user: "script", messages: [{ role: "user", content: "via api" }] }),
+    });
+    expect(((await res.json()) as { choices: { message: { content: string } }[] }).choices[0]!.message.content).toBe('echo: "via api"');
+    const metrics = await (await fetch(`${daemon.url}/metrics`, { headers: { authorization: "Bearer api-token-123" } })).text();
+    expect(metrics).toMatch(/switchboard_channel_online\{channel="telegram"\} 1/);
+    expect(metrics).toMatch(/switchboard_turns_total \d+/);
   });
 
   it("answers exactly once after being killed mid-turn and restarted", async () => {

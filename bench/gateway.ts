@@ -46,7 +46,7 @@ export async function run(): Promise<void> {
       const before = tg.sent.length;
       const t = performance.now();
       tg.userMessage({ chatId: 500, fromId: 500, text: `ping ${i}` });
-      await waitFor(() => tg.sent.length > before || undefined, "reply", 10_000);
+      await tg.waitForSent(before + 1, 10_000); // event-driven, no polling delay in the figure
       lat.push(performance.now() - t);
     }
     report("gateway overhead per message (model instant)", lat.slice(50));
@@ -59,7 +59,7 @@ export async function run(): Promise<void> {
       tg.userMessage({ chatId: 100_000 + i, fromId: 100_000 + i, text: `hello ${i}` });
       if (i % 1000 === 999) await new Promise((r) => setImmediate(r));
     }
-    await waitFor(() => tg.sent.length - start >= total || undefined, `${total} replies`, 30 * 60_000);
+    await tg.waitForSent(start + total, 30 * 60_000);
     const secs = (performance.now() - t) / 1000;
     console.log(`throughput: ${total} messages in ${secs.toFixed(1)} s = ${(total / secs).toFixed(0)} messages/s`);
     console.log(`RSS before ${rssBefore.toFixed(1)} MB, after ${total} messages ${rssMb(pid).toFixed(1)} MB`);

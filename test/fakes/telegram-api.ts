@@ -120,6 +120,16 @@ export class FakeTelegramApi {
     return this.bot(token).webhook;
   }
 
+  /** cuts the connection of every held long poll, like a network drop */
+  dropHeldPolls(): void {
+    for (const bot of this.bots.values()) {
+      if (!bot.held) continue;
+      clearTimeout(bot.held.timer);
+      bot.held.res.socket?.destroy();
+      bot.held = undefined;
+    }
+  }
+
   /** getUpdates requests currently held open */
   heldPolls(token = this.token): number {
     return this.bot(token).held ? 1 : 0;

@@ -32,7 +32,9 @@ export async function run(): Promise<void> {
     },
   });
   const t0 = performance.now();
-  const daemon = await startDaemon(home, { SWITCHBOARD_LOG_LEVEL: "warn" });
+  // SWITCHBOARD_BENCH_NODE_OPTIONS reaches the daemon only (e.g. --max-old-space-size=96 to tell heap from native growth)
+  const nodeOptions = process.env.SWITCHBOARD_BENCH_NODE_OPTIONS;
+  const daemon = await startDaemon(home, { SWITCHBOARD_LOG_LEVEL: "warn", ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}) });
   await waitFor(async () => (await fetch(`${daemon.url}/ready`)).status === 200 || undefined, "/ready", 30_000);
   console.log(`process start to /ready (Telegram + Discord): ${(performance.now() - t0).toFixed(0)} ms`);
   const pid = daemon.child.pid!;

@@ -19,18 +19,13 @@ export interface LoadedChannel {
   webhook?: { path: string; handle: (headers: Record<string, string | string[] | undefined>, body: unknown) => Promise<{ status: number; body?: string }> };
 }
 
-type Loader = (cfg: Record<string, unknown>, logger: Logger) => Promise<Omit<LoadedChannel, "policy" | "fingerprint" | "id">>;
+type Loader = (cfg: Record<string, unknown>, logger: Logger, stateDir: string) => Promise<Omit<LoadedChannel, "policy" | "fingerprint" | "id">>;
 
 const LOADERS: Record<string, Loader> = {
   telegram: async (cfg, logger) => {
     const { createTelegramAdapter } = await import("../../channels/telegram/adapter.ts");
     const adapter = createTelegramAdapter(cfg as never, { logger });
-    if (cfg.mode === "webhook") {
-      return {
-        adapter,
-        webhook: { path: "/webhook/telegram", handle: (h, b) => (adapter as unknown as { handleWebhook: NonNullable<LoadedChannel["webhook"]>["handle"] }).handleWebhook(h, b) },
-      };
-    }
+    if (cfg.mode === "webhook") return { adapter, webhook: { path: "/webhook/telegram", handle: (h, b) => adapter.handleWebhook(h, b) } };
     return { adapter };
   },
   discord: async (cfg, logger) => {
@@ -55,7 +50,7 @@ export function missingCredentials(id: string, cfg: Record<string, unknown>): st
   return (REQUIRED[id] ?? []).filter((k) => typeof cfg[k] !== "string" || (cfg[k] as string).trim() === "");
 }
 
-export async function loadChannels(channels: ChannelsConfig | undefined, logger: Logger): Promise<LoadedChannel[]> {
+export async function loadChannels(channels: ChannelsConfig | undefined, logger: Logger, stateDir: string): Promise<LoadedChannel[]> {
   const out: LoadedChannel[] = [];
   for (const [id, cfg] of Object.entries(channels ?? {})) {
     if (!cfg?.enabled) continue;
@@ -69,7 +64,7 @@ export async function loadChannels(channels: ChannelsConfig | undefined, logger:
       logger.error({ channel: id }, `channel ${id} is enabled but channels.${id}.${missing.join(", ")} is empty; it stays off until you set it`);
       continue;
     }
-    const loaded = await loader(cfg, logger.child({ channel: id }));
+    const loaded = await loader(cfg, logger.child({ channel: id }), stateDir);
     const groupTrigger = cfg.group_trigger as GroupTrigger | undefined;
     out.push({
       id,

@@ -104,7 +104,7 @@ export class Daemon {
     });
 
     const listen = gatewayListen(this.loaded.config.gateway, this.opts.env ?? process.env);
-    const channels = await loadChannels(this.loaded.config.channels as never, this.log);
+    const channels = await loadChannels(this.loaded.config.channels as never, this.log, this.opts.paths.home);
     const webhooks = new Map(channels.filter((c) => c.webhook).map((c) => [c.webhook!.path, c.webhook!.handle]));
     this.http = await startHttpServer({
       ...listen,
@@ -257,7 +257,7 @@ export class Daemon {
       return;
     }
     for (const w of next.warnings) this.log.warn(w);
-    const wanted = await loadChannels(next.config.channels as never, this.log);
+    const wanted = await loadChannels(next.config.channels as never, this.log, this.opts.paths.home);
     const wantedIds = new Set(wanted.map((c) => c.id));
     for (const [id, { sup }] of this.channels) {
       if (!wantedIds.has(id)) {

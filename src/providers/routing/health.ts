@@ -94,9 +94,12 @@ export class HealthBook {
     return Math.max(1, w[w.length - rpm]! + MIN - now);
   }
 
-  noteRequest(entryId: string, now: number): void {
+  /** counts a request against an entry's rpm window (only entries with an rpm limit keep one) */
+  noteRequest(entryId: string, rpm: number | undefined, now: number): void {
+    if (!rpm) return;
     let w = this.rpmWindows.get(entryId);
     if (!w) this.rpmWindows.set(entryId, (w = []));
     w.push(now);
+    while (w.length > rpm) w.shift();
   }
 }

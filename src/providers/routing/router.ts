@@ -198,7 +198,7 @@ export class Router implements ChatRouter {
       const key = targetKey(t);
       const started = this.clock.now();
       const wallStart = performance.now();
-      this.health.noteRequest(t.entry.id, started);
+      this.health.noteRequest(t.entry.id, t.entry.rpm, started);
       try {
         const value = await fn(t, signal);
         const attempt = this.record(t, attempts, wallStart, true);

@@ -3,10 +3,10 @@ import { existsSync, readFileSync } from "node:fs";
 import type { Command } from "commander";
 import JSON5 from "json5";
 import { ConfigError } from "../core/errors.ts";
-import { writeConfigFile } from "../config/dialects.ts";
-import { getPath, maskSecrets, parseValue, setPath } from "../config/dotted.ts";
-import { resolvePaths } from "../config/locations.ts";
-import { parseConfigText } from "../config/reader.ts";
+import { writeConfigFile } from "../config/migrate.ts";
+import { getPath, maskSecrets, parseValue, setValueAt } from "../config/edit.ts";
+import { resolvePaths } from "../config/paths.ts";
+import { parseConfigText } from "../config/load.ts";
 import { writeLine } from "./io.ts";
 import type { CliContext } from "./main.ts";
 
@@ -43,7 +43,7 @@ export function register(program: Command, ctx: CliContext): void {
     .description("set a value (JSON values like 5, true or [\"a\"] are parsed) and save, with a backup")
     .action((path: string, value: string) => {
       const paths = resolvePaths(ctx.io.env, ctx.configPath);
-      const next = setPath(readRaw(paths.configFile), path, parseValue(value));
+      const next = setValueAt(readRaw(paths.configFile), path, parseValue(value));
       parseConfigText(JSON.stringify(next), { env: { ...ctx.io.env }, file: paths.configFile }); // refuses an invalid result; nothing is written
       const backup = writeConfigFile(paths.configFile, next);
       writeLine(ctx.io.stdout, `set ${path} in ${paths.configFile}${backup ? ` (backup: ${backup})` : ""}`);

@@ -2,7 +2,7 @@
 // SIGTERM/SIGINT stop it cleanly; SIGHUP reloads the config.
 import type { Command } from "commander";
 import { createLogger } from "../core/logger.ts";
-import { resolvePaths } from "../config/locations.ts";
+import { resolvePaths } from "../config/paths.ts";
 import { Daemon } from "../gateway/daemon.ts";
 import type { CliContext } from "./main.ts";
 

@@ -1,15 +1,14 @@
 // `switchboard migrate`: rewrites the config to the current form (backup
 // first). `--from picoclaw|openclaw [--source PATH]` imports another
 // gateway's config into Switchboard's.
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import type { Command } from "commander";
-import JSON5 from "json5";
 import { SwitchboardError } from "../core/errors.ts";
-import { importOpenclaw, importPicoclaw, migrateConfig, writeConfigFile } from "../config/dialects.ts";
-import { resolvePaths } from "../config/locations.ts";
-import { parseConfigText } from "../config/reader.ts";
+import { importOpenclaw, importPicoclaw, migrateConfig, writeConfigFile } from "../config/migrate.ts";
+import { resolvePaths } from "../config/paths.ts";
+import { parseConfigText, readRawConfig } from "../config/load.ts";
 import { writeLine } from "./io.ts";
 import type { CliContext } from "./main.ts";
 
@@ -34,12 +33,8 @@ export function register(program: Command, ctx: CliContext): void {
         sourceFile = flags.source ?? SOURCES[from]!.find((p) => existsSync(p)) ?? SOURCES[from]![0]!;
       }
       if (!existsSync(sourceFile)) throw new SwitchboardError("not_found", `${sourceFile} does not exist${flags.from ? "; point --source at the file to import" : "; nothing to migrate"}`);
-      let raw: Record<string, unknown>;
-      try {
-        raw = JSON5.parse(readFileSync(sourceFile, "utf8")) as Record<string, unknown>;
-      } catch (err) {
-        throw new SwitchboardError("config_invalid", `cannot parse ${sourceFile}: ${(err as Error).message}`, { exitCode: 78 });
-      }
+      // the same repairs as loading (missing commas, numeric separators); a real syntax error is a ConfigError (78)
+      const { raw } = readRawConfig(sourceFile);
       const from = flags.from?.toLowerCase();
       const result = from === "openclaw" ? importOpenclaw(raw) : from === "picoclaw" ? importPicoclaw(raw) : migrateConfig(raw);
       const { warnings } = parseConfigText(JSON.stringify(result.raw), { env: { ...ctx.io.env }, file: "(migrated config)" });

@@ -79,7 +79,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option("--print", "print the unit instead of writing it")
     .action(async (opts: { user?: boolean; enable: boolean; print?: boolean }) => {
       const user = opts.user === true;
-      const { resolvePaths } = await import("../config/locations.ts");
+      const { resolvePaths } = await import("../config/paths.ts");
       const paths = resolvePaths(process.env, ctx.configPath);
       const bin = resolve(dirname(fileURLToPath(import.meta.url)), "../../bin/switchboard.js");
       const text = renderUnit({

@@ -1,8 +1,8 @@
 // What most commands start with: the paths, the loaded config (warnings on
 // stderr) and a logger that writes to stderr so stdout stays clean.
 import { createLogger, type Logger } from "../core/logger.ts";
-import { resolvePaths, type Paths } from "../config/locations.ts";
-import { loadConfig, type LoadedConfig } from "../config/reader.ts";
+import { resolvePaths, type Paths } from "../config/paths.ts";
+import { loadConfig, type LoadedConfig } from "../config/load.ts";
 import { writeLine } from "./io.ts";
 import type { CliContext } from "./main.ts";
 

@@ -4,7 +4,7 @@
 // --probe sends each endpoint a one-token request.
 import { existsSync } from "node:fs";
 import type { Command } from "commander";
-import { agentModelSelection, buildModelDirectory } from "../config/directory.ts";
+import { agentModelSelection, buildModelDirectory } from "../config/models.ts";
 import { describeModels, type ModelStatus } from "../gateway/model-status.ts";
 import { classifyThrown } from "../providers/failure.ts";
 import { createClientFactory } from "../providers/protocols/factory.ts";

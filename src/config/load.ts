@@ -1,0 +1,177 @@
+// Reading the config: the repair pre-pass (repair.ts), JSON5 (comments,
+// trailing commas, unquoted keys), the `env` block, ${VAR} substitution, then
+// the schema. Unknown keys become warnings naming their full path; invalid
+// values become one ConfigError listing every problem with its key path and
+// a fix (exit 78). A missing file means the embedded defaults.
+import { existsSync, readFileSync } from "node:fs";
+import JSON5 from "json5";
+import { ConfigError } from "../core/errors.ts";
+import { checkConfig } from "./checks.ts";
+import { resolvePaths } from "./paths.ts";
+import { describeIssues, pathText, valueAt } from "./problems.ts";
+import { repairConfigText } from "./repair.ts";
+import { configSchema, type SwitchboardConfig } from "./schema.ts";
+
+type Obj = Record<string, unknown>;
+
+export interface ParsedConfig {
+  config: SwitchboardConfig;
+  /** the file's object after repairs and ${VAR} substitution, unknown keys kept */
+  raw: Obj;
+  warnings: string[];
+}
+
+export interface LoadedConfig extends ParsedConfig {
+  /** the file that was read, or would have been */
+  file: string;
+  exists: boolean;
+}
+
+export interface ParseOptions {
+  /** environment for ${VAR}; the `env` block adds to it. Default: process.env */
+  env?: NodeJS.ProcessEnv;
+  /** file name for messages */
+  file?: string;
+}
+
+function isObj(v: unknown): v is Obj {
+  return v !== null && typeof v === "object" && !Array.isArray(v);
+}
+
+function syntaxError(err: unknown, file: string | undefined): ConfigError {
+  const e = err as Error & { lineNumber?: number; columnNumber?: number };
+  const where = e.lineNumber ? `line ${e.lineNumber}, column ${e.columnNumber}` : "an unknown position";
+  const what = e.message.replace(/^JSON5: /, "").replace(/ at \d+:\d+$/, "");
+  const hint = /end of input/.test(what)
+    ? "the file ends too early: a closing } or ] or a quote is missing"
+    : "look for a missing comma, quote, colon or bracket at that spot or just before it";
+  return new ConfigError([{ path: "", message: `not valid JSON/JSON5 at ${where}: ${what}`, hint }], file);
+}
+
+/** Parses config text into a plain object: repair pre-pass, then JSON5. Throws ConfigError on a syntax error. */
+export function parseConfigObject(text: string, file?: string): { raw: Obj; warnings: string[] } {
+  const { text: repaired, repairs } = repairConfigText(text.replace(/^\uFEFF/, ""));
+  let parsed: unknown;
+  try {
+    parsed = repaired.trim() === "" ? {} : JSON5.parse(repaired);
+  } catch (err) {
+    throw syntaxError(err, file);
+  }
+  if (!isObj(parsed)) throw new ConfigError([{ path: "", message: "the config must be an object { ... }", hint: "wrap the settings in { }" }], file);
+  const name = file ?? "config";
+  return { raw: parsed, warnings: repairs.map((r) => `${name} line ${r.line}: ${r.message}`) };
+}
+
+/** Reads a config file as written: repairs applied, no substitution, no defaults. {} when it does not exist. */
+export function readRawConfig(file: string): { raw: Obj; warnings: string[]; exists: boolean } {
+  if (!existsSync(file)) return { raw: {}, warnings: [], exists: false };
+  return { ...parseConfigObject(readText(file), file), exists: true };
+}
+
+const VAR = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
+
+/** Replaces ${VAR} and ${VAR:-default} in every string; an unset VAR without default becomes "" with a warning. */
+function substitute(node: unknown, env: NodeJS.ProcessEnv, path: (string | number)[], warnings: string[]): unknown {
+  if (typeof node === "string") {
+    return node.replace(VAR, (_, name: string, fallback: string | undefined) => {
+      const value = env[name];
+      if (value !== undefined && value !== "") return value;
+      if (fallback !== undefined) return fallback;
+      warnings.push(`${pathText(path) || "(root)"}: environment variable ${name} is not set; using an empty value (set ${name}, add it to the env block, or write \${${name}:-default})`);
+      return "";
+    });
+  }
+  if (Array.isArray(node)) return node.map((v, i) => substitute(v, env, [...path, i], warnings));
+  if (isObj(node)) {
+    const out: Obj = {};
+    for (const [k, v] of Object.entries(node)) out[k] = substitute(v, env, [...path, k], warnings);
+    return out;
+  }
+  return node;
+}
+
+/** Validates, turning unknown keys into warnings (dropped) and every other issue into one ConfigError. */
+function validate(input: Obj, warnings: string[], file: string | undefined): SwitchboardConfig {
+  const working = structuredClone(input);
+  for (let round = 0; round < 20; round++) {
+    const result = configSchema.safeParse(working);
+    if (result.success) return result.data;
+    const unknownKeys = new Map<string, string[]>();
+    const unknown: { path: PropertyKey[]; keys: string[] }[] = [];
+    const real = [];
+    for (const issue of result.error.issues) {
+      if (issue.code === "unrecognized_keys") {
+        unknown.push({ path: issue.path, keys: issue.keys });
+        unknownKeys.set(pathText(issue.path), issue.keys);
+      } else {
+        real.push(issue);
+      }
+    }
+    if (real.length > 0) throw new ConfigError(describeIssues(real, working, unknownKeys), file);
+    for (const { path, keys } of unknown) {
+      const node = valueAt(working, path);
+      for (const key of keys) {
+        warnings.push(`unknown key ${pathText([...path, key])} is ignored (check its spelling against the configuration reference)`);
+        if (isObj(node)) delete node[key];
+      }
+    }
+  }
+  throw new ConfigError([{ path: "", message: "the config could not be validated" }], file);
+}
+
+/**
+ * Parses config text into a validated config. The `env` block sets the
+ * variables the environment does not already have (in `opts.env`, default
+ * process.env) once the config is valid. Throws ConfigError.
+ */
+export function parseConfigText(text: string, opts: ParseOptions = {}): ParsedConfig {
+  const env = opts.env ?? process.env;
+  const { raw: parsed, warnings } = parseConfigObject(text, opts.file);
+
+  // the env block fills variables the environment lacks, and ${VAR} sees them
+  const block = isObj(parsed.env) ? (substitute(parsed.env, env, ["env"], warnings) as Obj) : {};
+  const added: Record<string, string> = {};
+  for (const [k, v] of Object.entries(block)) {
+    if (env[k] === undefined && (typeof v === "string" || typeof v === "number" || typeof v === "boolean")) added[k] = String(v);
+  }
+  const merged: NodeJS.ProcessEnv = { ...env, ...added };
+  const raw = { ...(substitute({ ...parsed, env: undefined }, merged, [], warnings) as Obj) };
+  if ("env" in parsed) raw.env = block;
+  else delete raw.env;
+
+  const config = validate(raw, warnings, opts.file);
+  for (const [k, v] of Object.entries(added)) env[k] = v;
+  warnings.push(...checkConfig(config, merged));
+  return { config, raw, warnings };
+}
+
+function readText(file: string): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    const hint = code === "EACCES" ? "make the file readable by the user running switchboard (chmod 600, owned by that user)" : "check that the path names a readable file";
+    throw new ConfigError([{ path: "", message: `cannot read ${file}: ${code}`, hint }], file);
+  }
+}
+
+export interface LoadOptions {
+  /** default: resolvePaths(env).configFile */
+  path?: string;
+  env?: NodeJS.ProcessEnv;
+  /** a missing file is an error (e.g. when --config named it) instead of the embedded defaults */
+  required?: boolean;
+}
+
+/** Reads and validates the config file; a missing file yields the embedded defaults (exists: false). */
+export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
+  const env = opts.env ?? process.env;
+  const file = opts.path ?? resolvePaths(env).configFile;
+  if (!existsSync(file)) {
+    if (opts.required) {
+      throw new ConfigError([{ path: "", message: `${file} does not exist`, hint: "check the --config path or SWITCHBOARD_CONFIG, or run `switchboard onboard` to create it" }], file);
+    }
+    return { ...parseConfigText("{}", { env }), file, exists: false };
+  }
+  return { ...parseConfigText(readText(file), { env, file }), file, exists: true };
+}

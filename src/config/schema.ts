@@ -1,0 +1,271 @@
+// The one schema of the config file. It accepts every key the PicoClaw and
+// OpenClaw reference documents show (model_list, agents, providers, channels,
+// tools, voice, heartbeat, session; OpenClaw's models.providers, env and
+// model aliases), fills in defaults so that `{}` is a usable config, and is
+// strict about structure so unknown keys can be reported by their full path
+// (load.ts turns them into warnings and drops them).
+import { z } from "zod";
+
+const str = z.string();
+/** An optional text where "" (e.g. an unset ${VAR}) means "not given". */
+const optText = z
+  .string()
+  .optional()
+  .transform((s) => (s === undefined || s.trim() === "" ? undefined : s));
+/** An optional URL: "" means "not given"; anything else needs a scheme and a host. */
+const optUrl = z
+  .string()
+  .optional()
+  .transform((s) => (s === undefined || s.trim() === "" ? undefined : s.trim()))
+  .refine((s) => s === undefined || /^[a-z][a-z0-9+.-]*:\/\/[^\s/?#]+/i.test(s), {
+    message: "not a URL",
+  });
+const positive = z.number().positive();
+const count = z.number().int().positive();
+const stringList = z.array(str);
+/** allow_from: Telegram user ids are often written as numbers; they become strings. */
+const idList = z.array(z.union([str, z.number().transform(String)]));
+const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$|^24:00$/, "expected a time as HH:MM (24-hour)");
+
+export const modelListEntry = z.strictObject({
+  model_name: str.trim().min(1, "model_name is empty"),
+  model: str.trim().min(1, "model is empty"),
+  api_base: optUrl,
+  api_key: optText,
+  api_keys: stringList.optional(),
+  /** seconds */
+  request_timeout: positive.default(120),
+  proxy: optUrl,
+  rpm: count.optional(),
+  extra_body: z.record(str, z.unknown()).optional(),
+  custom_headers: z.record(str, str).optional(),
+  max_tokens_field: optText,
+  enabled: z.boolean().default(true),
+  /** Azure OpenAI api-version */
+  api_version: optText,
+  /** model facts for compaction; the OpenClaw import writes it */
+  context_window: count.optional(),
+  max_tokens: count.optional(),
+});
+export type ModelListEntry = z.infer<typeof modelListEntry>;
+
+const modelSelection = z.union([
+  str,
+  z.strictObject({ primary: optText, fallbacks: stringList.optional() }),
+]);
+
+const imageModel = z.strictObject({
+  primary: str.min(1),
+  fallbacks: stringList.optional(),
+  timeoutMs: count.optional(),
+});
+
+/** OpenClaw's per-model settings under agents.defaults.models: "litellm/gpt-4": { alias: "GPT-4" } */
+const modelAliasSpec = z.strictObject({ alias: optText, params: z.record(str, z.unknown()).optional() });
+
+const agentDefaults = z.strictObject({
+  model_name: optText,
+  model: modelSelection.optional(),
+  fallbacks: stringList.optional(),
+  model_fallbacks: stringList.optional(),
+  /** legacy: picks providers.<provider> for a bare `model` */
+  provider: optText,
+  workspace: optText,
+  restrict_to_workspace: z.boolean().optional(),
+  max_tokens: count.optional(),
+  temperature: z.number().min(0).max(2).optional(),
+  max_tool_iterations: count.default(20),
+  imageGenerationModel: imageModel.optional(),
+  models: z.record(str, modelAliasSpec).optional(),
+});
+
+const providerCreds = z.strictObject({ api_key: optText, api_base: optUrl, proxy: optUrl });
+
+const groupTrigger = z.strictObject({ mention_only: z.boolean().optional(), prefixes: stringList.optional() });
+
+const channelBase = {
+  enabled: z.boolean().default(false),
+  allow_from: idList.default([]),
+  group_trigger: groupTrigger.optional(),
+  proxy: optUrl,
+};
+
+const telegram = z
+  .strictObject({
+    ...channelBase,
+    token: str.default(""),
+    api_base: optUrl,
+    mode: z.enum(["polling", "webhook"]).default("polling"),
+    webhook_url: optUrl,
+    webhook_secret: optText,
+  })
+  .superRefine((t, ctx) => {
+    if (t.enabled && t.mode === "webhook" && !t.webhook_url) {
+      ctx.addIssue({ code: "custom", path: ["webhook_url"], message: 'required when mode is "webhook"' });
+    }
+  });
+
+const channels = z.strictObject({
+  telegram: telegram.prefault({}),
+  discord: z.strictObject({ ...channelBase, token: str.default(""), api_base: optUrl }).prefault({}),
+  whatsapp: z
+    .strictObject({
+      ...channelBase,
+      bridge_url: str.default("ws://localhost:3001"),
+      use_native: z.boolean().default(false),
+      session_store_path: str.default(""),
+    })
+    .prefault({}),
+  feishu: z
+    .strictObject({
+      ...channelBase,
+      app_id: str.default(""),
+      app_secret: str.default(""),
+      encrypt_key: str.default(""),
+      verification_token: str.default(""),
+      domain: z.enum(["feishu", "lark"]).default("feishu"),
+      mode: z.enum(["websocket", "webhook"]).default("websocket"),
+      api_base: optUrl,
+    })
+    .prefault({}),
+  qq: z
+    .strictObject({
+      ...channelBase,
+      app_id: str.default(""),
+      app_secret: str.default(""),
+      sandbox: z.boolean().default(false),
+      api_base: optUrl,
+      token_url: optUrl,
+    })
+    .prefault({}),
+});
+export const CHANNEL_IDS = ["telegram", "discord", "whatsapp", "feishu", "qq"] as const;
+
+const searchBackend = z.strictObject({
+  enabled: z.boolean().optional(),
+  api_key: optText,
+  max_results: z.number().int().min(1).max(50).default(5),
+  base_url: optUrl,
+  model: optText,
+});
+
+const tools = z.strictObject({
+  web: z
+    .strictObject({
+      provider: z.enum(["brave", "duckduckgo", "perplexity", "searxng"]).optional(),
+      brave: searchBackend.optional(),
+      duckduckgo: searchBackend.optional(),
+      perplexity: searchBackend.optional(),
+      searxng: searchBackend.optional(),
+      fetch: z
+        .strictObject({
+          max_bytes: count.optional(),
+          max_chars: count.optional(),
+          allow_hosts: stringList.optional(),
+          timeout_seconds: positive.optional(),
+        })
+        .optional(),
+    })
+    .prefault({}),
+  cron: z.strictObject({ exec_timeout_minutes: positive.default(5) }).prefault({}),
+  message: z.strictObject({ allow_to: stringList.optional() }).prefault({}),
+});
+
+const openclawModel = z.strictObject({
+  id: str.trim().min(1, "model id is empty"),
+  name: optText,
+  api: optText,
+  reasoning: z.boolean().optional(),
+  input: stringList.optional(),
+  contextWindow: count.optional(),
+  maxTokens: count.optional(),
+  cost: z.record(str, z.number()).optional(),
+  headers: z.record(str, str).optional(),
+});
+
+/** OpenClaw `api` values Switchboard can speak; others are read as openai-completions, with a warning. */
+export const OPENCLAW_APIS = ["openai-completions", "openai-responses", "anthropic-messages"] as const;
+
+const openclawProvider = z.strictObject({
+  baseUrl: optUrl,
+  apiKey: optText,
+  api: optText,
+  headers: z.record(str, str).optional(),
+  authHeader: z.boolean().optional(),
+  models: z.array(openclawModel).optional(),
+  /** doc 004: request.allowPrivateNetwork for a LAN-hosted proxy */
+  request: z.strictObject({ allowPrivateNetwork: z.boolean().optional() }).optional(),
+});
+export type OpenClawProvider = z.infer<typeof openclawProvider>;
+
+const envValue = z.union([str, z.number().transform(String), z.boolean().transform(String)]);
+
+export const configSchema = z.strictObject({
+  $schema: str.optional(),
+  model_list: z.array(modelListEntry).default([]),
+  agents: z.strictObject({ defaults: agentDefaults.prefault({}) }).prefault({}),
+  session: z
+    .strictObject({
+      dm_scope: z.enum(["main", "per-peer", "per-channel-peer", "per-account-channel-peer"]).default("per-channel-peer"),
+    })
+    .prefault({}),
+  providers: z.record(str, providerCreds).default({}),
+  voice: z
+    .strictObject({
+      model_name: optText,
+      echo_transcription: z.boolean().default(false),
+      max_bytes: count.optional(),
+      language: optText,
+    })
+    .prefault({}),
+  channels: channels.prefault({}),
+  tools: tools.prefault({}),
+  heartbeat: z
+    .strictObject({
+      enabled: z.boolean().default(false),
+      /** minutes; below 5 is raised to 5 with a warning (load.ts) */
+      interval: positive.default(30),
+      active_hours: z.strictObject({ start: hhmm, end: hhmm, timezone: optText }).optional(),
+    })
+    .prefault({}),
+  gateway: z
+    .strictObject({
+      host: str.default("127.0.0.1"),
+      port: z.number().int().min(0).max(65535).default(18790),
+      token: optText,
+    })
+    .prefault({}),
+  models: z
+    .strictObject({
+      mode: z.enum(["merge", "replace"]).default("merge"),
+      providers: z.record(str, openclawProvider).default({}),
+    })
+    .prefault({}),
+  env: z.record(str, envValue).default({}),
+});
+
+export type SwitchboardConfig = z.infer<typeof configSchema>;
+export type ChannelsSection = SwitchboardConfig["channels"];
+
+/** Keys whose values are secrets: never printed in warnings, errors or `config get`. */
+export const SECRET_KEYS: ReadonlySet<string> = new Set([
+  "api_key",
+  "api_keys",
+  "apiKey",
+  "token",
+  "app_secret",
+  "encrypt_key",
+  "verification_token",
+  "webhook_secret",
+]);
+
+/** Containers whose every value may be a secret (headers carry Authorization, env carries keys). */
+const SECRET_CONTAINERS: ReadonlySet<string> = new Set(["custom_headers", "headers", "env", "extra_body"]);
+
+/** token, app_secret, apiKey, proxy_password ... but not max_tokens or token_url */
+const SECRET_NAME = /(^|[_-])(secret|password|passwd|token|api_?keys?)$|(Secret|Password|Token|ApiKey|ApiKeys)$/i;
+
+/** True when a value at this path may hold a secret, e.g. model_list[0].api_keys[1] or env.LITELLM_API_KEY. */
+export function isSecretPath(path: readonly PropertyKey[]): boolean {
+  return path.some((p) => typeof p === "string" && (SECRET_KEYS.has(p) || SECRET_CONTAINERS.has(p) || SECRET_NAME.test(p)));
+}

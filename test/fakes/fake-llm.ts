@@ -33,6 +33,8 @@ export interface Step {
   delayMs?: number;
   /** streams: close the socket after this many events */
   cutStreamAfter?: number;
+  /** streams: go silent (socket left open) after this many events */
+  stallStreamAfter?: number;
   resetConnection?: boolean;
   malformed?: boolean;
   usage?: { prompt: number; completion: number };
@@ -197,6 +199,7 @@ export async function startFakeLlm(): Promise<FakeLlm> {
       res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", ...(step.headers ?? {}) });
       const events = protocol === "anthropic" ? anthropicEvents(step, model).map((e) => `event: ${e.event}\ndata: ${JSON.stringify(e.data)}\n\n`) : [...openAiEvents(step, model).map((e) => `data: ${JSON.stringify(e)}\n\n`), "data: [DONE]\n\n"];
       for (let i = 0; i < events.length; i++) {
+        if (step.stallStreamAfter !== undefined && i >= step.stallStreamAfter) return; // the socket stays open, nothing more comes
         if (step.cutStreamAfter !== undefined && i >= step.cutStreamAfter) {
           await new Promise((r) => setTimeout(r, 10));
           req.socket.destroy();

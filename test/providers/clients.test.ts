@@ -132,6 +132,15 @@ describe("OpenAI-compatible client", () => {
     expect((await failure(collect(factory.clientFor(e).stream(target(e), hello)))).reason).toBe("network");
   });
 
+  it("times out a stream that goes silent mid-way, on both protocols", async () => {
+    for (const e of [oa({ requestTimeoutMs: 300 }), an({ requestTimeoutMs: 300 })]) {
+      llm.script({ stream: true, reply: "the start of an answer that never ends", stallStreamAfter: 2 });
+      const err = await failure(collect(factory.clientFor(e).stream(target(e), hello)));
+      expect(err.reason).toBe("timeout");
+      expect(err.message).toMatch(/went silent/);
+    }
+  });
+
   it("treats a malformed 200 body as a server error (falls back), not a format error", async () => {
     llm.script({ malformed: true });
     const e = oa();

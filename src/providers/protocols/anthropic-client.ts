@@ -5,6 +5,7 @@ import { fetchVia } from "../../net/proxy.ts";
 import { classifyHttp, classifyThrown } from "../failure.ts";
 import { ProviderError, type CallTarget, type ProviderClient } from "../types.ts";
 import { clientKey } from "./client-key.ts";
+import { IdleTimer } from "./idle-timer.ts";
 
 type AnthropicModule = typeof import("@anthropic-ai/sdk");
 type SdkClient = InstanceType<AnthropicModule["default"]>;
@@ -134,10 +135,12 @@ export class AnthropicClient implements ProviderClient {
 
   async *stream(target: CallTarget, req: ChatRequest): AsyncIterable<ChatDelta> {
     const client = await this.client(target);
+    const idle = new IdleTimer(target.entry.requestTimeoutMs, req.signal);
     let events: AsyncIterable<Json>;
     try {
-      events = (await client.messages.create(this.body(target, req, true) as never, req.signal ? { signal: req.signal } : {})) as unknown as AsyncIterable<Json>;
+      events = (await client.messages.create(this.body(target, req, true) as never, { signal: idle.signal })) as unknown as AsyncIterable<Json>;
     } catch (err) {
+      idle.stop();
       throw this.fail(err, target, req.signal);
     }
     let text = "";
@@ -149,6 +152,7 @@ export class AnthropicClient implements ProviderClient {
     const indexOf = new Map<number, number>();
     try {
       for await (const ev of events) {
+        idle.touch();
         if (ev.type === "message_start") {
           const m = ev.message as { model?: string; usage?: { input_tokens?: number } };
           model = m.model;
@@ -183,9 +187,14 @@ export class AnthropicClient implements ProviderClient {
       }
     } catch (err) {
       if (err instanceof ProviderError) throw err;
+      if (idle.fired) throw new ProviderError("timeout", `the stream went silent for ${Math.round(target.entry.requestTimeoutMs / 1000)} s (request_timeout)`, { cause: err });
       const pe = this.fail(err, target, req.signal);
       throw pe.reason === "aborted" ? pe : new ProviderError("network", `stream interrupted: ${pe.message}`, { cause: err });
     }
+    idle.stop();
+    // the SDKs end a stream quietly when its signal aborts: say why it ended
+    if (idle.fired) throw new ProviderError("timeout", `the stream went silent for ${Math.round(target.entry.requestTimeoutMs / 1000)} s (request_timeout)`);
+    if (req.signal?.aborted) throw new ProviderError("aborted", "the request was cancelled");
     const toolCalls = calls.map((c) => ({ id: c.id, name: c.name, arguments: c.json || "{}" }));
     yield {
       type: "done",

@@ -7,6 +7,7 @@ import { fetchVia } from "../../net/proxy.ts";
 import { classifyHttp, classifyThrown } from "../failure.ts";
 import { ProviderError, type CallTarget, type ProviderClient } from "../types.ts";
 import { clientKey } from "./client-key.ts";
+import { IdleTimer } from "./idle-timer.ts";
 import { openAiBody, parseCompletion, StreamAssembler } from "./openai-wire.ts";
 
 type OpenAiModule = typeof import("openai");
@@ -78,24 +79,32 @@ export class OpenAiCompatibleClient implements ProviderClient {
   async *stream(target: CallTarget, req: ChatRequest): AsyncIterable<ChatDelta> {
     const client = await this.client(target);
     const asm = new StreamAssembler();
+    const idle = new IdleTimer(target.entry.requestTimeoutMs, req.signal);
     let stream: AsyncIterable<unknown>;
     try {
-      stream = (await client.chat.completions.create(openAiBody(target.entry, req, true) as never, req.signal ? { signal: req.signal } : {})) as unknown as AsyncIterable<unknown>;
+      stream = (await client.chat.completions.create(openAiBody(target.entry, req, true) as never, { signal: idle.signal })) as unknown as AsyncIterable<unknown>;
     } catch (err) {
+      idle.stop();
       throw this.fail(err, target, req.signal);
     }
     try {
       for await (const chunk of stream) {
+        idle.touch();
         const d = asm.feed(chunk);
         if (d.text) yield { type: "text", text: d.text };
         for (const c of d.calls) yield { type: "tool_call", ...c };
       }
     } catch (err) {
       if (err instanceof ProviderError) throw err;
+      if (idle.fired) throw new ProviderError("timeout", `the stream went silent for ${Math.round(target.entry.requestTimeoutMs / 1000)} s (request_timeout)`, { cause: err });
       const pe = this.fail(err, target, req.signal);
       // a stream that breaks after it started is a network failure, whatever the SDK called it
       throw pe.reason === "aborted" ? pe : new ProviderError("network", `stream interrupted: ${pe.message}`, { cause: err });
     }
+    idle.stop();
+    // the SDKs end a stream quietly when its signal aborts: say why it ended
+    if (idle.fired) throw new ProviderError("timeout", `the stream went silent for ${Math.round(target.entry.requestTimeoutMs / 1000)} s (request_timeout)`);
+    if (req.signal?.aborted) throw new ProviderError("aborted", "the request was cancelled");
     yield { type: "done", result: asm.result() };
   }
 }

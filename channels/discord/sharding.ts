@@ -38,6 +38,29 @@ export function buildStoppableStrategy(): (manager: WSManager) => IShardingStrat
   return (manager) => new StoppableShardingStrategy(manager, deps);
 }
 
+const guarded = new WeakSet<object>();
+const ignore = () => undefined;
+
+/**
+ * WebSocketShard.destroy() clears `connection.onerror` even while the socket
+ * is still opening; a handshake that then fails (the gateway hangs up) emits
+ * an "error" nobody listens to, which is an uncaught exception that would
+ * take the whole gateway down. Before every destroy (ours and the shard's own
+ * recoveries) the connection gets a listener that swallows that late error.
+ */
+function guardDestroy(shard: WebSocketShard): void {
+  const target = shard as unknown as { destroy: (o?: WebSocketShardDestroyOptions) => Promise<void>; connection?: { on?: (e: string, l: () => void) => void } | null };
+  const destroy = target.destroy.bind(shard);
+  target.destroy = (o) => {
+    const c = target.connection;
+    if (c && typeof c.on === "function" && !guarded.has(c)) {
+      guarded.add(c);
+      c.on("error", ignore);
+    }
+    return destroy(o);
+  };
+}
+
 /** the shard's view of session state and identify throttling, which can be switched off */
 class RetirableContext implements IContextFetchingStrategy {
   private readonly inner: IContextFetchingStrategy;
@@ -85,6 +108,7 @@ class StoppableShardingStrategy implements IShardingStrategy {
       for (const event of Object.values(this.deps.WebSocketShardEvents)) {
         events.on(event, (payload) => forward.emit(event, { ...payload, shardId }));
       }
+      guardDestroy(shard);
       events.on(this.deps.WebSocketShardEvents.Hello, () => {
         if (context.retired) void shard.destroy({ reason: "Client was destroyed" }).catch(() => undefined);
       });

@@ -119,7 +119,7 @@ const channels = z.strictObject({
   feishu: z
     .strictObject({
       ...channelBase,
-      app_id: str.default(""),
+      app_id: z.union([str, z.number().int().nonnegative().transform(String)]).default(""),
       app_secret: str.default(""),
       encrypt_key: str.default(""),
       verification_token: str.default(""),
@@ -131,7 +131,7 @@ const channels = z.strictObject({
   qq: z
     .strictObject({
       ...channelBase,
-      app_id: str.default(""),
+      app_id: z.union([str, z.number().int().nonnegative().transform(String)]).default(""),
       app_secret: str.default(""),
       sandbox: z.boolean().default(false),
       api_base: optUrl,

@@ -32,6 +32,10 @@ const LOADERS: Record<string, Loader> = {
     const { createDiscordAdapter } = await import("../../channels/discord/adapter.ts");
     return { adapter: createDiscordAdapter(cfg as never, { logger }) };
   },
+  qq: async (cfg, logger, stateDir) => {
+    const { createQqAdapter } = await import("../../channels/qq/adapter.ts");
+    return { adapter: createQqAdapter(cfg, { logger, stateDir }) };
+  },
 };
 
 export function knownChannels(): string[] {

@@ -233,3 +233,10 @@ describe("loadConfig", () => {
     expect(readRawConfig(join(dir, "none.json"))).toEqual({ raw: {}, warnings: [], exists: false });
   });
 });
+
+describe("numeric app ids", () => {
+  it("accepts a QQ or Feishu app_id written as a number", () => {
+    const { config } = parseConfigText('{"channels": {"qq": {"app_id": 102001234, "app_secret": "s"}}}', { env: {} });
+    expect(config.channels.qq.app_id).toBe("102001234");
+  });
+});

@@ -2,9 +2,9 @@
 // the official @anthropic-ai/sdk, loaded on first use, retries off.
 import type { ChatDelta, ChatMessage, ChatRequest, ChatResult, FinishReason, ToolCall } from "../../core/chat.ts";
 import { fetchVia } from "../../net/proxy.ts";
-import { classifyHttp, classifyThrown } from "../failure.ts";
+import { classifyHttp } from "../failure.ts";
 import { ProviderError, type CallTarget, type ProviderClient } from "../types.ts";
-import { clientKey } from "./client-key.ts";
+import { clientKey, sdkFailure } from "./sdk-common.ts";
 import { IdleTimer } from "./idle-timer.ts";
 
 type AnthropicModule = typeof import("@anthropic-ai/sdk");
@@ -103,21 +103,13 @@ export class AnthropicClient implements ProviderClient {
     };
   }
 
-  private fail(err: unknown, target: CallTarget, signal?: AbortSignal): ProviderError {
-    const e = err as { status?: number; error?: unknown; headers?: Headers; name?: string };
-    if (signal?.aborted) return classifyThrown(err, signal);
-    if (typeof e.status === "number") return classifyHttp(e.status, e.error ?? {}, e.headers, [target.apiKey]);
-    if (e.name === "APIConnectionTimeoutError") return new ProviderError("timeout", `no answer within ${Math.round(target.entry.requestTimeoutMs / 1000)} s (request_timeout)`, { cause: err });
-    return classifyThrown((err as { cause?: unknown }).cause ?? err, signal, [target.apiKey]);
-  }
-
   async chat(target: CallTarget, req: ChatRequest): Promise<ChatResult> {
     const client = await this.client(target);
     let msg: { content?: Json[]; stop_reason?: string; usage?: { input_tokens?: number; output_tokens?: number }; model?: string };
     try {
       msg = (await client.messages.create(this.body(target, req, false) as never, req.signal ? { signal: req.signal } : {})) as never;
     } catch (err) {
-      throw this.fail(err, target, req.signal);
+      throw sdkFailure(err, target, req.signal);
     }
     if (!msg || !Array.isArray(msg.content)) throw new ProviderError("server_error", "malformed answer: no content blocks");
     const text = msg.content.filter((b) => b.type === "text").map((b) => String(b.text ?? "")).join("");
@@ -141,7 +133,7 @@ export class AnthropicClient implements ProviderClient {
       events = (await client.messages.create(this.body(target, req, true) as never, { signal: idle.signal })) as unknown as AsyncIterable<Json>;
     } catch (err) {
       idle.stop();
-      throw this.fail(err, target, req.signal);
+      throw sdkFailure(err, target, req.signal);
     }
     let text = "";
     let finish: FinishReason = "other";
@@ -188,7 +180,7 @@ export class AnthropicClient implements ProviderClient {
     } catch (err) {
       if (err instanceof ProviderError) throw err;
       if (idle.fired) throw new ProviderError("timeout", `the stream went silent for ${Math.round(target.entry.requestTimeoutMs / 1000)} s (request_timeout)`, { cause: err });
-      const pe = this.fail(err, target, req.signal);
+      const pe = sdkFailure(err, target, req.signal);
       throw pe.reason === "aborted" ? pe : new ProviderError("network", `stream interrupted: ${pe.message}`, { cause: err });
     }
     idle.stop();

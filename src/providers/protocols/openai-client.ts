@@ -4,9 +4,8 @@
 // per-entry proxy, headers, extra_body and timeout; cancel aborts the call.
 import type { ChatDelta, ChatRequest, ChatResult } from "../../core/chat.ts";
 import { fetchVia } from "../../net/proxy.ts";
-import { classifyHttp, classifyThrown } from "../failure.ts";
 import { ProviderError, type CallTarget, type ProviderClient } from "../types.ts";
-import { clientKey } from "./client-key.ts";
+import { clientKey, sdkFailure } from "./sdk-common.ts";
 import { IdleTimer } from "./idle-timer.ts";
 import { openAiBody, parseCompletion, StreamAssembler } from "./openai-wire.ts";
 
@@ -53,21 +52,13 @@ export class OpenAiCompatibleClient implements ProviderClient {
     return client;
   }
 
-  private fail(err: unknown, target: CallTarget, signal?: AbortSignal): ProviderError {
-    const e = err as { status?: number; error?: unknown; headers?: Headers; name?: string };
-    if (signal?.aborted) return classifyThrown(err, signal);
-    if (typeof e.status === "number") return classifyHttp(e.status, e.error ?? {}, e.headers, [target.apiKey]);
-    if (e.name === "APIConnectionTimeoutError") return new ProviderError("timeout", `no answer within ${Math.round(target.entry.requestTimeoutMs / 1000)} s (request_timeout)`, { cause: err });
-    return classifyThrown((err as { cause?: unknown }).cause ?? err, signal, [target.apiKey]);
-  }
-
   async chat(target: CallTarget, req: ChatRequest): Promise<ChatResult> {
     const client = await this.client(target);
     let json: unknown;
     try {
       json = await client.chat.completions.create(openAiBody(target.entry, req, false) as never, req.signal ? { signal: req.signal } : {});
     } catch (err) {
-      throw this.fail(err, target, req.signal);
+      throw sdkFailure(err, target, req.signal);
     }
     try {
       return parseCompletion(json);
@@ -85,7 +76,7 @@ export class OpenAiCompatibleClient implements ProviderClient {
       stream = (await client.chat.completions.create(openAiBody(target.entry, req, true) as never, { signal: idle.signal })) as unknown as AsyncIterable<unknown>;
     } catch (err) {
       idle.stop();
-      throw this.fail(err, target, req.signal);
+      throw sdkFailure(err, target, req.signal);
     }
     try {
       for await (const chunk of stream) {
@@ -97,7 +88,7 @@ export class OpenAiCompatibleClient implements ProviderClient {
     } catch (err) {
       if (err instanceof ProviderError) throw err;
       if (idle.fired) throw new ProviderError("timeout", `the stream went silent for ${Math.round(target.entry.requestTimeoutMs / 1000)} s (request_timeout)`, { cause: err });
-      const pe = this.fail(err, target, req.signal);
+      const pe = sdkFailure(err, target, req.signal);
       // a stream that breaks after it started is a network failure, whatever the SDK called it
       throw pe.reason === "aborted" ? pe : new ProviderError("network", `stream interrupted: ${pe.message}`, { cause: err });
     }

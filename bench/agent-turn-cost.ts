@@ -12,7 +12,7 @@ import { Agent } from "../src/agent/turn-runner.ts";
 import { ensureWorkspace } from "../src/agent/workspace-files.ts";
 import { createRouter } from "../src/providers/routing/router.ts";
 import type { ModelEntry, ProviderClient } from "../src/providers/types.ts";
-import { openStore } from "../src/store/open.ts";
+import { openStore } from "../src/store/index.ts";
 import { ToolRegistry } from "../src/tools/tool-registry.ts";
 import { report } from "./stats.ts";
 

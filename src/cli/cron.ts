@@ -3,7 +3,7 @@
 // gateway picks changes up on its next look at the store (within a minute).
 import type { Command } from "commander";
 import { SwitchboardError } from "../core/errors.ts";
-import { openStore } from "../store/open.ts";
+import { openStore } from "../store/index.ts";
 import { addCronJob, CronJobError, formatCronJob, listCronJobs, removeCronJob, setCronJobEnabled } from "../tools/cron-tool.ts";
 import { ScheduleError } from "../scheduler/schedule.ts";
 import { writeLine } from "./io.ts";

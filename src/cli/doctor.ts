@@ -11,7 +11,7 @@ import { loadConfig } from "../config/load.ts";
 import { missingCredentials } from "../gateway/channels.ts";
 import { gatewayListen } from "../gateway/listen.ts";
 import { isLoopbackHost } from "../http/server.ts";
-import { openStore } from "../store/open.ts";
+import { openStore } from "../store/index.ts";
 import { writeLine } from "./io.ts";
 import type { CliContext } from "./main.ts";
 

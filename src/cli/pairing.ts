@@ -2,7 +2,7 @@
 // bot get a code; approving it lets them in (stored, survives restarts).
 import type { Command } from "commander";
 import { SwitchboardError } from "../core/errors.ts";
-import { openStore } from "../store/open.ts";
+import { openStore } from "../store/index.ts";
 import { writeLine } from "./io.ts";
 import type { CliContext } from "./main.ts";
 import { commandSetup } from "./setup.ts";

@@ -11,7 +11,7 @@ import { createClientFactory } from "../providers/protocols/factory.ts";
 import type { RouterSnapshot } from "../providers/routing/router.ts";
 import { fileStateStore } from "../providers/routing/state-file.ts";
 import type { ModelEntry } from "../providers/types.ts";
-import { openStore } from "../store/open.ts";
+import { openStore } from "../store/index.ts";
 import { writeLine } from "./io.ts";
 import type { CliContext } from "./main.ts";
 import { commandSetup } from "./setup.ts";

@@ -13,7 +13,7 @@ import { createClientFactory } from "../providers/protocols/factory.ts";
 import { createRouter, type Router } from "../providers/routing/router.ts";
 import { fileStateStore } from "../providers/routing/state-file.ts";
 import type { ModelDirectory } from "../providers/types.ts";
-import { openStore, type Store } from "../store/open.ts";
+import { openStore, type Store } from "../store/index.ts";
 import { createCronTool } from "../tools/cron-tool.ts";
 import { createImageTool } from "../tools/image-tool.ts";
 import { createMessageTool } from "../tools/message-tool.ts";

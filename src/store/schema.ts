@@ -1,5 +1,6 @@
-// Schema migrations, applied in order; entry n brings user_version to n + 1.
-// Never edit a shipped entry: add a new one.
+// Schema migrations, applied in order by db.ts; entry n brings user_version
+// to n + 1. Forward-only: never edit or remove a shipped entry, add a new one
+// (a database already at a version never runs that entry again).
 export const MIGRATIONS: readonly string[] = [
   `
   CREATE TABLE sessions (
@@ -102,5 +103,15 @@ export const MIGRATIONS: readonly string[] = [
     name TEXT PRIMARY KEY,
     value INTEGER NOT NULL
   );
+  `,
+  // 2: the role of each stored message as a column (for inspection and
+  // future queries without parsing JSON), and indexes for the lookups the
+  // stores make on every message.
+  `
+  ALTER TABLE messages ADD COLUMN role TEXT NOT NULL DEFAULT '';
+  UPDATE messages SET role = coalesce(json_extract(json, '$.role'), '') WHERE json_valid(json);
+  CREATE INDEX sessions_recent ON sessions(updated_at);
+  CREATE INDEX pairing_sender ON pairing_requests(channel, sender_id);
+  CREATE INDEX approved_channel ON approved_senders(channel, approved_at);
   `,
 ];

@@ -103,7 +103,10 @@ export interface DeliveryStore {
    * done, in ONE transaction: a crash leaves either both or neither.
    */
   enqueueReply(reply: { channel: string; chatId: string; replyId: string; chunks: unknown[]; answers: number[]; now: number }): OutboundRecord[];
-  /** chunks still to send (state pending, notBefore <= now), by reply then seq */
+  /**
+   * chunks still to send (state pending, notBefore <= now), by reply then seq;
+   * a chunk is held back while an earlier chunk of its reply waits for its notBefore
+   */
   pendingOutbound(now: number, channel?: string): OutboundRecord[];
   markSent(id: number, platformMessageId: string, now: number): void;
   /** records a failure; state becomes "dead" when `dead` is true */
@@ -142,4 +145,15 @@ export interface PairingStore {
   isApproved(channel: string, senderId: string): boolean;
   listApproved(channel?: string): ApprovedSender[];
   revoke(channel: string, senderId: string): boolean;
+}
+
+// ---- key/value ---------------------------------------------------------------
+
+/** Odds and ends that must survive a restart (e.g. "last_active_chat"); values are JSON. */
+export interface KvStore {
+  get<T = unknown>(key: string): T | undefined;
+  /** `now` defaults to Date.now(); a value of undefined deletes the key */
+  set(key: string, value: unknown, now?: number): void;
+  /** true when the key existed */
+  delete(key: string): boolean;
 }

@@ -4,7 +4,7 @@ import { silentLogger } from "../../src/core/logger.ts";
 import { AllowList } from "../../src/gateway/access.ts";
 import { Outbox } from "../../src/gateway/outbox.ts";
 import { Pipeline, type GatewayTurnInput } from "../../src/gateway/pipeline.ts";
-import { openStore, type Store } from "../../src/store/open.ts";
+import { openStore, type Store } from "../../src/store/index.ts";
 
 class MemoryAdapter implements ChannelAdapter {
   readonly id = "test";

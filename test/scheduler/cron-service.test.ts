@@ -7,7 +7,7 @@ import { CronService, type CronServiceOptions } from "../../src/scheduler/cron-s
 import type { CronJob, CronJobStore } from "../../src/scheduler/types.ts";
 import { addCronJob } from "../../src/tools/cron-tool.ts";
 import { MemoryCronStore } from "./memory-store.ts";
-import { SqliteCronStore } from "./sqlite-store.ts";
+import { openStore } from "../../src/store/index.ts";
 
 const MIN = 60_000;
 const T0 = Date.UTC(2026, 0, 1, 0, 0);
@@ -221,25 +221,27 @@ describe("restarts on SQLite", () => {
     try {
       const file = join(dir, "switchboard.db");
       const clock = new ManualClock(T0);
-      const first = new SqliteCronStore(file);
+      const firstLife = openStore(file);
+      const first = firstLife.cron;
       const job = await addCronJob(first, T0, { message: "daily digest", cron: "0 7 * * *", tz: "Europe/London", origin });
       const life1 = rig(first, clock);
       clock.set(Date.UTC(2026, 0, 1, 7, 0));
       await life1.svc.tick();
       expect(life1.turns).toHaveLength(1);
       await life1.svc.stop();
-      first.close();
+      firstLife.close();
 
       // down for three days: three 07:00 slots missed
       clock.set(Date.UTC(2026, 0, 4, 12, 0));
-      const second = new SqliteCronStore(file);
+      const secondLife = openStore(file);
+      const second = secondLife.cron;
       const life2 = rig(second, clock);
       expect(await life2.svc.tick()).toEqual([{ jobId: job.id, status: "ok" }]);
       expect(await life2.svc.tick()).toEqual([]);
       expect(life2.sent).toEqual([{ channel: "telegram", chatId: "42", text: "reply to: daily digest" }]);
       expect(second.get(job.id)).toMatchObject({ nextRunAt: Date.UTC(2026, 0, 5, 7, 0), lastRunAt: Date.UTC(2026, 0, 4, 12, 0) });
       await life2.svc.stop();
-      second.close();
+      secondLife.close();
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -1,6 +1,10 @@
-// Inbox and outbox: the durable half of "exactly one reply, nothing lost".
-import { transaction, type Db } from "./sqlite.ts";
-import type { DeliveryStore, InboundRecord, InboxState, OutboundRecord } from "./types.ts";
+// Inbox and outbox: the durable half of "every message answered exactly once,
+// nothing lost". An inbound message is stored (deduped) before the platform
+// is acknowledged; its reply's chunks and its "done" mark are committed
+// together; a chunk is marked sent right after the platform accepted it.
+import { SwitchboardError } from "../core/errors.ts";
+import { transaction, type Db } from "./db.ts";
+import type { DeliveryStore, InboundRecord, InboxState, OutboundRecord, OutboxState } from "./types.ts";
 
 interface InRow {
   id: number;
@@ -23,7 +27,7 @@ interface OutRow {
   reply_id: string;
   seq: number;
   chunk: string;
-  state: OutboundRecord["state"];
+  state: OutboxState;
   attempts: number;
   not_before: number;
   created_at: number;
@@ -31,6 +35,9 @@ interface OutRow {
   platform_message_id: string | null;
   last_error: string | null;
 }
+
+/** Errors are stored for `status`; a platform's error page is not worth keeping whole. */
+const MAX_ERROR_CHARS = 500;
 
 function inbound(r: InRow): InboundRecord {
   return {
@@ -66,6 +73,16 @@ function outbound(r: OutRow): OutboundRecord {
   };
 }
 
+// A chunk is due when it is pending, its not-before time has come, and no
+// earlier chunk of the same reply is pending with a later not-before: part 2
+// never overtakes a part 1 that is waiting out a rate limit. (An earlier
+// chunk that is due comes first in the list; a dead one holds nothing back.)
+// Replies in the order they were stored, then by seq.
+const DUE = `SELECT o.* FROM outbox o
+  WHERE o.state = 'pending' AND o.not_before <= ?1 AND (?2 IS NULL OR o.channel = ?2)
+    AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.reply_id = o.reply_id AND e.seq < o.seq AND e.state = 'pending' AND e.not_before > ?1)
+  ORDER BY (SELECT min(f.id) FROM outbox f WHERE f.reply_id = o.reply_id), o.seq`;
+
 export class SqliteDeliveryStore implements DeliveryStore {
   private readonly db: Db;
   private readonly q;
@@ -76,22 +93,22 @@ export class SqliteDeliveryStore implements DeliveryStore {
       accept: db.prepare(
         "INSERT OR IGNORE INTO inbox (channel, chat_id, message_id, session_key, sender_id, payload, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
       ),
-      byId: db.prepare("SELECT * FROM inbox WHERE id = ?"),
-      pendingAll: db.prepare("SELECT * FROM inbox WHERE state IN ('pending', 'processing') ORDER BY id"),
-      pendingOf: db.prepare("SELECT * FROM inbox WHERE state IN ('pending', 'processing') AND session_key = ? ORDER BY id"),
-      openSessions: db.prepare("SELECT DISTINCT session_key FROM inbox WHERE state IN ('pending', 'processing') ORDER BY session_key"),
+      inById: db.prepare("SELECT * FROM inbox WHERE id = ?"),
+      open: db.prepare("SELECT * FROM inbox WHERE state IN ('pending', 'processing') AND (?1 IS NULL OR session_key = ?1) ORDER BY id"),
+      openSessions: db.prepare("SELECT session_key FROM inbox WHERE state IN ('pending', 'processing') GROUP BY session_key ORDER BY min(id)"),
       mark: db.prepare("UPDATE inbox SET state = ?, turn_id = coalesce(?, turn_id), error = coalesce(?, error) WHERE id = ?"),
-      enqueue: db.prepare("INSERT INTO outbox (channel, chat_id, reply_id, seq, chunk, created_at) VALUES (?, ?, ?, ?, ?, ?)"),
-      outById: db.prepare("SELECT * FROM outbox WHERE id = ?"),
-      due: db.prepare("SELECT * FROM outbox WHERE state = 'pending' AND not_before <= ? ORDER BY id"),
-      dueOf: db.prepare("SELECT * FROM outbox WHERE state = 'pending' AND not_before <= ? AND channel = ? ORDER BY id"),
-      sent: db.prepare("UPDATE outbox SET state = 'sent', sent_at = ?, platform_message_id = ?, attempts = attempts + 1 WHERE id = ?"),
-      failed: db.prepare("UPDATE outbox SET state = ?, attempts = attempts + 1, not_before = ?, last_error = ? WHERE id = ?"),
+      replyExists: db.prepare("SELECT 1 FROM outbox WHERE reply_id = ? LIMIT 1"),
+      enqueue: db.prepare("INSERT INTO outbox (channel, chat_id, reply_id, seq, chunk, created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING *"),
+      due: db.prepare(DUE),
+      sent: db.prepare("UPDATE outbox SET state = 'sent', sent_at = ?, platform_message_id = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?"),
+      failed: db.prepare("UPDATE outbox SET state = ?, attempts = attempts + 1, not_before = ?, last_error = ? WHERE id = ? AND state = 'pending'"),
       dead: db.prepare("SELECT * FROM outbox WHERE state = 'dead' ORDER BY id DESC LIMIT ?"),
       pruneIn: db.prepare("DELETE FROM inbox WHERE state IN ('done', 'failed') AND received_at < ?"),
       pruneOut: db.prepare("DELETE FROM outbox WHERE state = 'sent' AND created_at < ?"),
       counts: db.prepare(
-        "SELECT (SELECT count(*) FROM inbox WHERE state IN ('pending','processing')) AS inbound, (SELECT count(*) FROM outbox WHERE state = 'pending') AS outbound, (SELECT count(*) FROM outbox WHERE state = 'dead') AS dead",
+        `SELECT (SELECT count(*) FROM inbox WHERE state IN ('pending', 'processing')) AS inbound,
+                (SELECT count(*) FROM outbox WHERE state = 'pending') AS outbound,
+                (SELECT count(*) FROM outbox WHERE state = 'dead') AS dead`,
       ),
     };
   }
@@ -99,30 +116,39 @@ export class SqliteDeliveryStore implements DeliveryStore {
   acceptInbound(msg: Omit<InboundRecord, "id" | "state" | "turnId" | "error">): InboundRecord | undefined {
     const res = this.q.accept.run(msg.channel, msg.chatId, msg.messageId, msg.sessionKey, msg.senderId, JSON.stringify(msg.payload ?? null), msg.receivedAt);
     if (res.changes === 0) return undefined;
-    return inbound(this.q.byId.get(Number(res.lastInsertRowid)) as unknown as InRow);
+    return inbound(this.q.inById.get(Number(res.lastInsertRowid)) as unknown as InRow);
   }
 
   pendingInbound(sessionKey?: string): InboundRecord[] {
-    const rows = sessionKey === undefined ? this.q.pendingAll.all() : this.q.pendingOf.all(sessionKey);
-    return (rows as unknown as InRow[]).map(inbound);
+    return (this.q.open.all(sessionKey ?? null) as unknown as InRow[]).map(inbound);
   }
 
+  /** oldest waiting message first, so recovery answers people in the order they wrote */
   sessionsWithPendingInbound(): string[] {
     return (this.q.openSessions.all() as { session_key: string }[]).map((r) => r.session_key);
   }
 
   markInbound(ids: number[], state: InboxState, extra: { turnId?: string; error?: string } = {}): void {
+    const error = extra.error === undefined ? null : extra.error.slice(0, MAX_ERROR_CHARS);
     transaction(this.db, () => {
-      for (const id of ids) this.q.mark.run(state, extra.turnId ?? null, extra.error ?? null, id);
+      for (const id of ids) this.q.mark.run(state, extra.turnId ?? null, error, id);
     });
   }
 
+  /**
+   * One transaction: every chunk (seq 0, 1, …) and the "done" mark (turnId =
+   * replyId) of every answered inbound row, or nothing at all. A replyId that
+   * is already queued is refused with a SwitchboardError and changes nothing.
+   */
   enqueueReply(reply: { channel: string; chatId: string; replyId: string; chunks: unknown[]; answers: number[]; now: number }): OutboundRecord[] {
     return transaction(this.db, () => {
+      if (this.q.replyExists.get(reply.replyId)) {
+        throw new SwitchboardError("store", `reply ${reply.replyId} is already in the outbox; each reply needs its own id`);
+      }
       const out: OutboundRecord[] = [];
       reply.chunks.forEach((chunk, seq) => {
-        const res = this.q.enqueue.run(reply.channel, reply.chatId, reply.replyId, seq, JSON.stringify(chunk), reply.now);
-        out.push(outbound(this.q.outById.get(Number(res.lastInsertRowid)) as unknown as OutRow));
+        const row = this.q.enqueue.get(reply.channel, reply.chatId, reply.replyId, seq, JSON.stringify(chunk ?? null), reply.now);
+        out.push(outbound(row as unknown as OutRow));
       });
       for (const id of reply.answers) this.q.mark.run("done", reply.replyId, null, id);
       return out;
@@ -130,22 +156,24 @@ export class SqliteDeliveryStore implements DeliveryStore {
   }
 
   pendingOutbound(now: number, channel?: string): OutboundRecord[] {
-    const rows = channel === undefined ? this.q.due.all(now) : this.q.dueOf.all(now, channel);
-    return (rows as unknown as OutRow[]).map(outbound);
+    return (this.q.due.all(now, channel ?? null) as unknown as OutRow[]).map(outbound);
   }
 
   markSent(id: number, platformMessageId: string, now: number): void {
     this.q.sent.run(now, platformMessageId, id);
   }
 
+  /** Counts an attempt; a chunk already sent or dead is left as it is. */
   markFailed(id: number, error: string, notBefore: number, dead: boolean): void {
-    this.q.failed.run(dead ? "dead" : "pending", notBefore, error.slice(0, 500), id);
+    this.q.failed.run(dead ? "dead" : "pending", notBefore, error.slice(0, MAX_ERROR_CHARS), id);
   }
 
+  /** newest first */
   deadLetters(limit = 50): OutboundRecord[] {
     return (this.q.dead.all(limit) as unknown as OutRow[]).map(outbound);
   }
 
+  /** Deletes answered (done or failed) inbound and sent outbound rows older than `before`; dead letters stay. */
   prune(before: number): number {
     return transaction(this.db, () => Number(this.q.pruneIn.run(before).changes) + Number(this.q.pruneOut.run(before).changes));
   }

@@ -1,0 +1,129 @@
+// Session history on SQLite. Compaction and /reset never delete: compacted
+// messages are flagged, and a reset moves the session to a new generation,
+// so the active history is "this generation, not compacted".
+import type { ChatMessage } from "../core/chat.ts";
+import { transaction, type Db } from "./db.ts";
+import type { SessionRecord, SessionStore, StoredMessage } from "./types.ts";
+
+interface SessionRow {
+  key: string;
+  created_at: number;
+  updated_at: number;
+  summary: string;
+  channel: string | null;
+  chat_id: string | null;
+  generation: number;
+  last_prompt_tokens: number | null;
+  last_model: string | null;
+  message_count: number;
+}
+
+interface MessageRow {
+  id: number;
+  json: string;
+  created_at: number;
+}
+
+const ACTIVE_COUNT = "(SELECT count(*) FROM messages m WHERE m.session_key = s.key AND m.generation = s.generation AND m.compacted = 0)";
+
+function record(r: SessionRow): SessionRecord {
+  return {
+    key: r.key,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    summary: r.summary,
+    messageCount: r.message_count,
+    ...(r.channel !== null ? { channel: r.channel } : {}),
+    ...(r.chat_id !== null ? { chatId: r.chat_id } : {}),
+    ...(r.last_prompt_tokens !== null ? { lastPromptTokens: r.last_prompt_tokens } : {}),
+    ...(r.last_model !== null ? { lastModel: r.last_model } : {}),
+  };
+}
+
+export class SqliteSessionStore implements SessionStore {
+  private readonly db: Db;
+  private readonly q;
+
+  constructor(db: Db) {
+    this.db = db;
+    this.q = {
+      get: db.prepare(`SELECT s.*, ${ACTIVE_COUNT} AS message_count FROM sessions s WHERE s.key = ?`),
+      generation: db.prepare("SELECT generation FROM sessions WHERE key = ?"),
+      ensure: db.prepare("INSERT OR IGNORE INTO sessions (key, created_at, updated_at) VALUES (?, ?, ?)"),
+      touch: db.prepare(
+        `INSERT INTO sessions (key, created_at, updated_at, channel, chat_id) VALUES (?1, ?2, ?2, ?3, ?4)
+         ON CONFLICT(key) DO UPDATE SET updated_at = excluded.updated_at,
+           channel = coalesce(excluded.channel, channel), chat_id = coalesce(excluded.chat_id, chat_id)`,
+      ),
+      bump: db.prepare("UPDATE sessions SET updated_at = ? WHERE key = ?"),
+      history: db.prepare("SELECT id, json, created_at FROM messages WHERE session_key = ? AND generation = ? AND compacted = 0 ORDER BY id"),
+      append: db.prepare("INSERT INTO messages (session_key, generation, role, json, created_at) VALUES (?, ?, ?, ?, ?)"),
+      compactOld: db.prepare("UPDATE messages SET compacted = 1 WHERE session_key = ? AND generation = ? AND compacted = 0 AND id < ?"),
+      setSummary: db.prepare("UPDATE sessions SET summary = ?, updated_at = ? WHERE key = ?"),
+      reset: db.prepare("UPDATE sessions SET generation = generation + 1, summary = '', last_prompt_tokens = NULL, updated_at = ? WHERE key = ?"),
+      usage: db.prepare("UPDATE sessions SET last_prompt_tokens = coalesce(?, last_prompt_tokens), last_model = coalesce(?, last_model), updated_at = ? WHERE key = ?"),
+      list: db.prepare(`SELECT s.*, ${ACTIVE_COUNT} AS message_count FROM sessions s ORDER BY s.updated_at DESC, s.key LIMIT ?`),
+    };
+  }
+
+  getSession(key: string): SessionRecord | undefined {
+    const row = this.q.get.get(key) as SessionRow | undefined;
+    return row ? record(row) : undefined;
+  }
+
+  touchSession(key: string, meta: { channel?: string; chatId?: string; now: number }): SessionRecord {
+    this.q.touch.run(key, meta.now, meta.channel ?? null, meta.chatId ?? null);
+    return this.getSession(key)!;
+  }
+
+  history(key: string): StoredMessage[] {
+    const gen = this.q.generation.get(key) as { generation: number } | undefined;
+    if (!gen) return [];
+    return (this.q.history.all(key, gen.generation) as unknown as MessageRow[]).map((r) => ({
+      id: r.id,
+      message: JSON.parse(r.json) as ChatMessage,
+      createdAt: r.created_at,
+    }));
+  }
+
+  /** Creates the session when absent. Every message is stored or none is. */
+  append(key: string, messages: ChatMessage[], now: number): StoredMessage[] {
+    return transaction(this.db, () => {
+      this.q.ensure.run(key, now, now);
+      const { generation } = this.q.generation.get(key) as { generation: number };
+      const out: StoredMessage[] = [];
+      for (const m of messages) {
+        const res = this.q.append.run(key, generation, m.role, JSON.stringify(m), now);
+        out.push({ id: Number(res.lastInsertRowid), message: m, createdAt: now });
+      }
+      this.q.bump.run(now, key);
+      return out;
+    });
+  }
+
+  compact(key: string, summary: string, keepFromId: number, now: number): void {
+    transaction(this.db, () => {
+      const gen = this.q.generation.get(key) as { generation: number } | undefined;
+      if (!gen) return;
+      this.q.compactOld.run(key, gen.generation, keepFromId);
+      this.q.setSummary.run(summary, now, key);
+    });
+  }
+
+  /** Starts a new generation: the history and summary are gone from the prompt, not from disk. */
+  reset(key: string, now: number): void {
+    transaction(this.db, () => {
+      this.q.ensure.run(key, now, now);
+      this.q.reset.run(now, key);
+    });
+  }
+
+  /** Updates the last call's figures; a session that does not exist is left alone. */
+  recordUsage(key: string, usage: { promptTokens?: number; model?: string }, now: number): void {
+    this.q.usage.run(usage.promptTokens ?? null, usage.model ?? null, now, key);
+  }
+
+  listSessions(limit = 100): SessionRecord[] {
+    return (this.q.list.all(limit) as unknown as SessionRow[]).map(record);
+  }
+}

@@ -2,7 +2,7 @@
 // here asserts a time; the figures are for people to compare.
 const suites: { name: string; load: () => Promise<{ run: () => Promise<void> }> }[] = [
   { name: "router overhead", load: () => import("./router-overhead.ts") },
-  { name: "agent turn", load: () => import("./agent-turn-cost.ts") },
+  { name: "agent turn", load: () => import("./agent-turn.ts") },
   { name: "CLI cold start", load: () => import("./cli-startup.ts") },
   { name: "gateway", load: () => import("./gateway.ts") },
 ];

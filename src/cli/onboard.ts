@@ -5,7 +5,7 @@ import { existsSync } from "node:fs";
 import { createInterface } from "node:readline/promises";
 import type { Command } from "commander";
 import { SwitchboardError } from "../core/errors.ts";
-import { ensureWorkspace } from "../agent/workspace-files.ts";
+import { ensureWorkspace } from "../agent/workspace.ts";
 import { writeConfigFile } from "../config/migrate.ts";
 import { withV1 } from "../config/models.ts";
 import { expandHome, resolvePaths } from "../config/paths.ts";

@@ -6,7 +6,7 @@ import { mkdirSync, rmSync, watch, writeFileSync, type FSWatcher } from "node:fs
 import { dirname, join } from "node:path";
 import { systemClock } from "../core/clock.ts";
 import type { Logger } from "../core/logger.ts";
-import { sessionKeyFor } from "../agent/peer-key.ts";
+import { sessionKeyFor } from "../agent/session-key.ts";
 import { loadConfig, type LoadedConfig } from "../config/load.ts";
 import type { Paths } from "../config/paths.ts";
 import { startHttpServer, type RunningHttpServer } from "../http/server.ts";

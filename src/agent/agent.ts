@@ -1,0 +1,287 @@
+// One turn of the agent, the path every channel message, cron job and
+// heartbeat takes: chat commands, the system prompt, the session's history,
+// the tool loop through the router, persistence and compaction. Turns of one
+// session run one at a time in arrival order; different sessions run side by
+// side. A turn that fails leaves the session's history as it was.
+import { textOf, type ChatMessage, type ChatResult, type ContentPart, type ToolCall, type Usage } from "../core/chat.ts";
+import { systemClock, type Clock } from "../core/clock.ts";
+import { silentLogger, type Logger } from "../core/logger.ts";
+import { ProviderError, type Attempt, type ChatRouter } from "../providers/types.ts";
+import type { SessionStore } from "../store/types.ts";
+import type { ToolRegistry } from "../tools/registry.ts";
+import type { ToolOutput, TurnOrigin } from "../tools/types.ts";
+import { parseCommand, runCommand, type ChatCommand } from "./commands.ts";
+import { forceCompact, maybeCompact, type CompactionDeps } from "./compaction.ts";
+import { Lanes } from "./lanes.ts";
+import { estimateTokens, PromptBuilder, type PromptBuilderOptions } from "./prompt.ts";
+
+export const DEFAULT_MAX_TOOL_ITERATIONS = 20;
+
+export interface TurnInput {
+  origin: TurnOrigin;
+  text: string;
+  /** images or audio sent with the text (already handled upstream) */
+  parts?: ContentPart[];
+  /** a model_name, alias or vendor/model reference instead of the configured primary */
+  model?: string;
+  /** heartbeat turns: no history read or written, no chat commands */
+  noHistory?: boolean;
+  signal?: AbortSignal;
+}
+
+export type TurnMedia = NonNullable<ToolOutput["media"]>;
+
+export interface TurnResult {
+  text: string;
+  /** media the tools produced during the turn, in call order */
+  media: TurnMedia;
+  /** set when the text was a chat command answered without a model call */
+  command?: ChatCommand;
+  /** every router attempt of the turn, failed ones included */
+  attempts: Attempt[];
+  /** the model entry that gave the last answer */
+  entryId?: string;
+  /** tool steps the turn ran */
+  iterations: number;
+  /** summed over the turn's model calls */
+  usage?: Usage;
+  /** true when the turn stopped at max_tool_iterations */
+  limitHit?: boolean;
+}
+
+/** What the agent needs of a tool registry (ToolRegistry has it). */
+export type AgentTools = Pick<ToolRegistry, "names" | "specs" | "execute">;
+
+export interface AgentOptions {
+  router: ChatRouter;
+  sessions: SessionStore;
+  tools: AgentTools;
+  workspaceDir: string;
+  clock?: Clock;
+  logger?: Logger;
+  /** tool steps per turn at most; default 20 */
+  maxToolIterations?: number;
+  maxTokens?: number;
+  temperature?: number;
+  /** shown by /status */
+  modelInfo?: { primary?: string; fallbacks: string[] };
+  /** context window of a model entry, when the config knows it */
+  contextWindowFor?: (entryId: string) => number | undefined;
+  prompt?: PromptBuilderOptions;
+}
+
+/** The sentence the user reads when a turn ran out of tool steps. */
+export function toolLimitSentence(max: number): string {
+  return (
+    `I stopped after ${max} tool steps, the limit for one message (agents.defaults.max_tool_iterations), ` +
+    `before finishing. Ask me to continue, or raise the limit in the config.`
+  );
+}
+
+const NEVER = new AbortController().signal;
+
+export class Agent {
+  readonly prompt: PromptBuilder;
+  /** turns queue here by session key */
+  readonly lanes = new Lanes();
+  private readonly opts: AgentOptions;
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private readonly compaction: CompactionDeps;
+
+  constructor(opts: AgentOptions) {
+    this.opts = opts;
+    this.clock = opts.clock ?? systemClock;
+    this.log = opts.logger ?? silentLogger();
+    this.prompt = new PromptBuilder(opts.workspaceDir, this.clock, opts.prompt);
+    this.compaction = { router: opts.router, sessions: opts.sessions, now: () => this.clock.now(), logger: this.log };
+  }
+
+  /** Runs a turn once every earlier turn of the same session has finished. */
+  runTurn(input: TurnInput): Promise<TurnResult> {
+    return this.lanes.run(input.origin.sessionKey, () => this.turn(input));
+  }
+
+  private async turn(input: TurnInput): Promise<TurnResult> {
+    input.signal?.throwIfAborted();
+    const command = input.noHistory ? undefined : parseCommand(input.text);
+    if (command) return this.command(command.name, input);
+
+    const { origin } = input;
+    const signal = input.signal ?? NEVER;
+    const sessions = this.opts.sessions;
+    const max = this.opts.maxToolIterations ?? DEFAULT_MAX_TOOL_ITERATIONS;
+    const toolNames = this.opts.tools.names();
+    const specs = toolNames.length ? this.opts.tools.specs() : undefined;
+    const userMessage: ChatMessage = {
+      role: "user",
+      content: input.parts?.length ? [...(input.text ? [{ type: "text" as const, text: input.text }] : []), ...input.parts] : input.text,
+    };
+    const added: ChatMessage[] = [userMessage];
+    const attempts: Attempt[] = [];
+    const media: TurnMedia = [];
+    let usage: Usage | undefined;
+    let lastCall: ChatResult["usage"];
+    let entryId: string | undefined;
+    let iterations = 0;
+    let overflowRetried = false;
+
+    // The history part of the request; read again after a forced compaction.
+    const load = (): { system: ChatMessage; history: ChatMessage[] } => {
+      const summary = input.noHistory ? undefined : sessions.getSession(origin.sessionKey)?.summary;
+      const history = input.noHistory ? [] : sessions.history(origin.sessionKey).map((m) => m.message);
+      const system = this.prompt.build({ origin, toolNames, ...(summary ? { summary } : {}) });
+      return { system: { role: "system", content: system }, history };
+    };
+    let context = load();
+
+    for (;;) {
+      let res: Awaited<ReturnType<ChatRouter["chat"]>>;
+      try {
+        res = await this.opts.router.chat(
+          {
+            messages: [context.system, ...context.history, ...added],
+            ...(specs ? { tools: specs } : {}),
+            ...(this.opts.maxTokens !== undefined ? { maxTokens: this.opts.maxTokens } : {}),
+            ...(this.opts.temperature !== undefined ? { temperature: this.opts.temperature } : {}),
+            signal,
+          },
+          { ...(input.model ? { model: input.model } : {}), signal },
+        );
+      } catch (err) {
+        if (overflowRetried || !(err instanceof ProviderError) || err.reason !== "context_overflow") throw err;
+        overflowRetried = true;
+        if (!(await this.compactAfterOverflow(input, err))) throw err;
+        context = load();
+        continue;
+      }
+      attempts.push(...res.attempts);
+      entryId = res.entry.id;
+      lastCall = res.usage;
+      usage = addUsage(usage, res.usage);
+
+      const done = res.toolCalls.length === 0;
+      if (done || iterations >= max) {
+        let text = res.content;
+        if (!done) {
+          text = `${res.content.trim() ? `${res.content.trim()}\n\n` : ""}${toolLimitSentence(max)}`;
+          this.log.warn({ session: origin.sessionKey, max }, "turn stopped at the tool iteration limit");
+        }
+        // the stored answer never carries unanswered tool calls
+        added.push({ role: "assistant", content: text });
+        const result: TurnResult = { text, media, attempts, iterations, entryId, ...(usage ? { usage } : {}), ...(done ? {} : { limitHit: true }) };
+        return this.finish(input, added, result, {
+          systemTokens: estimateTokens(textOf(context.system.content)),
+          ...(lastCall ? { reportedPromptTokens: lastCall.promptTokens } : {}),
+        });
+      }
+      iterations++;
+      added.push({ role: "assistant", content: res.content, toolCalls: res.toolCalls });
+      added.push(...(await this.runTools(res.toolCalls, origin, signal, media)));
+    }
+  }
+
+  /** Executes one step's calls side by side; results come back in call order. */
+  private async runTools(calls: ToolCall[], origin: TurnOrigin, signal: AbortSignal, media: TurnMedia): Promise<ChatMessage[]> {
+    const ctx = { origin, signal, logger: this.log, clock: this.clock };
+    const results = await Promise.all(calls.map((call) => this.opts.tools.execute(call, ctx)));
+    return calls.map((call, i) => {
+      const r = results[i]!;
+      media.push(...r.media);
+      if (r.error) this.log.info({ session: origin.sessionKey, tool: call.name, err: r.error }, "tool call failed; the model reads why");
+      return { role: "tool", content: r.text, toolCallId: call.id, name: call.name };
+    });
+  }
+
+  /** Saves the turn (only now that it completed), records usage, compacts for next time. */
+  private async finish(
+    input: TurnInput,
+    added: ChatMessage[],
+    result: TurnResult,
+    size: { systemTokens: number; reportedPromptTokens?: number },
+  ): Promise<TurnResult> {
+    const { reportedPromptTokens } = size;
+    input.signal?.throwIfAborted();
+    if (input.noHistory) return result;
+    const { origin } = input;
+    const key = origin.sessionKey;
+    const now = this.clock.now();
+    this.opts.sessions.touchSession(key, { channel: origin.channel, chatId: origin.chatId, now });
+    this.opts.sessions.append(key, added.map(forHistory), now);
+    this.opts.sessions.recordUsage(
+      key,
+      { ...(reportedPromptTokens !== undefined ? { promptTokens: reportedPromptTokens } : {}), ...(result.entryId ? { model: result.entryId } : {}) },
+      now,
+    );
+    try {
+      const contextWindow = result.entryId ? this.opts.contextWindowFor?.(result.entryId) : undefined;
+      await maybeCompact(this.compaction, key, {
+        systemTokens: size.systemTokens,
+        ...(contextWindow !== undefined ? { contextWindow } : {}),
+        ...(reportedPromptTokens !== undefined ? { reportedPromptTokens } : {}),
+        ...(input.model ? { model: input.model } : {}),
+        ...(input.signal ? { signal: input.signal } : {}),
+      });
+    } catch (err) {
+      // the reply is saved; the next turn tries again
+      this.log.warn({ session: key, err: errorText(err) }, "could not compact the session; will try after the next turn");
+    }
+    return result;
+  }
+
+  /** context_overflow: summarize the whole history so the retry fits. False when there was nothing to shrink. */
+  private async compactAfterOverflow(input: TurnInput, overflow: ProviderError): Promise<boolean> {
+    if (input.noHistory) return false;
+    const key = input.origin.sessionKey;
+    this.log.warn({ session: key, err: overflow.message }, "context overflow: compacting the session and retrying once");
+    try {
+      return await forceCompact(this.compaction, key, {
+        ...(input.model ? { model: input.model } : {}),
+        ...(input.signal ? { signal: input.signal } : {}),
+      });
+    } catch (err) {
+      input.signal?.throwIfAborted();
+      this.log.warn({ session: key, err: errorText(err) }, "compaction after a context overflow failed");
+      return false;
+    }
+  }
+
+  private command(name: ChatCommand, input: TurnInput): TurnResult {
+    const primary = input.model ?? this.opts.modelInfo?.primary;
+    const text = runCommand(name, {
+      sessionKey: input.origin.sessionKey,
+      sessions: this.opts.sessions,
+      now: this.clock.now(),
+      ...(primary ? { primary } : {}),
+      fallbacks: input.model ? [] : (this.opts.modelInfo?.fallbacks ?? []),
+    });
+    return { text, media: [], command: name, attempts: [], iterations: 0 };
+  }
+}
+
+/**
+ * The stored copy of a message: inline attachment data (base64 images and
+ * audio) is replaced by a short note, so the history does not resend (or
+ * store) megabytes on every later turn. URL images are kept.
+ */
+function forHistory(m: ChatMessage): ChatMessage {
+  if (typeof m.content === "string" || !m.content.some((p) => p.type !== "text" && "data" in p && p.data)) return m;
+  const content: ContentPart[] = m.content.map((p) =>
+    p.type === "text" || !("data" in p && p.data) ? p : { type: "text", text: `[${p.type} attachment (${p.mimeType}) not kept in history]` },
+  );
+  return { ...m, content };
+}
+
+function addUsage(total: Usage | undefined, add: Usage | undefined): Usage | undefined {
+  if (!add) return total;
+  if (!total) return { ...add };
+  return {
+    promptTokens: total.promptTokens + add.promptTokens,
+    completionTokens: total.completionTokens + add.completionTokens,
+    totalTokens: total.totalTokens + add.totalTokens,
+  };
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,129 @@
+// The system prompt of a turn: the workspace files plus a few lines about
+// this turn (time, chat, sender) and the session's summary. The file part is
+// cached and rebuilt only when a file's mtime, size or inode changes (one
+// stat per file per turn). It is paid for on every turn, so the fixed text
+// is a handful of words and files holding only headings and comments are
+// left out.
+import { readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import type { Clock } from "../core/clock.ts";
+import type { TurnOrigin } from "../tools/types.ts";
+import { PROMPT_FILES } from "./workspace.ts";
+
+/** A workspace file longer than this is cut in the prompt. */
+export const MAX_PROMPT_FILE_CHARS = 8_000;
+
+/** Rough token count for budgeting: about four characters a token. */
+export function estimateTokens(text: string): number {
+  return Math.ceil(text.length / 4);
+}
+
+/**
+ * The part of a workspace file the model sees: HTML comments removed, blank
+ * runs collapsed, trimmed. "" when nothing but headings would remain.
+ */
+export function promptText(markdown: string): string {
+  const text = markdown
+    .replace(/\r\n?/g, "\n")
+    .replace(/<!--[\s\S]*?(?:-->|$)/g, "")
+    .replace(/[ \t]+$/gm, "")
+    .replace(/\n{3,}/g, "\n\n")
+    .trim();
+  const content = text.split("\n").some((line) => line.trim() !== "" && !/^#{1,6}(\s|$)/.test(line.trim()));
+  return content ? text : "";
+}
+
+/** "2026-11-23T11:00:00+01:00 (Monday, Europe/Berlin)" */
+export function formatNow(ms: number, timeZone: string): string {
+  const parts = new Intl.DateTimeFormat("en-US", {
+    timeZone,
+    hourCycle: "h23",
+    weekday: "long",
+    year: "numeric",
+    month: "2-digit",
+    day: "2-digit",
+    hour: "2-digit",
+    minute: "2-digit",
+    second: "2-digit",
+  }).formatToParts(new Date(ms));
+  const get = (type: Intl.DateTimeFormatPartTypes): string => parts.find((p) => p.type === type)?.value ?? "00";
+  const local = `${get("year")}-${get("month")}-${get("day")}T${get("hour")}:${get("minute")}:${get("second")}`;
+  const offsetMin = Math.round((Date.parse(`${local}Z`) - Math.floor(ms / 1000) * 1000) / 60_000);
+  const sign = offsetMin < 0 ? "-" : "+";
+  const abs = Math.abs(offsetMin);
+  const offset = `${sign}${String(Math.floor(abs / 60)).padStart(2, "0")}:${String(abs % 60).padStart(2, "0")}`;
+  return `${local}${offset} (${get("weekday")}, ${timeZone})`;
+}
+
+export interface PromptInput {
+  origin: TurnOrigin;
+  /** the session's summary of compacted turns */
+  summary?: string;
+  toolNames?: readonly string[];
+}
+
+export interface PromptBuilderOptions {
+  /** IANA zone the time is shown in; default: the server's zone */
+  timeZone?: string;
+  maxFileChars?: number;
+}
+
+export class PromptBuilder {
+  readonly workspaceDir: string;
+  private readonly clock: Clock;
+  private readonly timeZone: string;
+  private readonly maxFileChars: number;
+  private signature: string | undefined;
+  private filePart = "";
+  /** how many times the workspace files were read (the cache is working when this stays put) */
+  fileReads = 0;
+
+  constructor(workspaceDir: string, clock: Clock, opts: PromptBuilderOptions = {}) {
+    this.workspaceDir = workspaceDir;
+    this.clock = clock;
+    this.timeZone = opts.timeZone ?? Intl.DateTimeFormat().resolvedOptions().timeZone ?? "UTC";
+    this.maxFileChars = opts.maxFileChars ?? MAX_PROMPT_FILE_CHARS;
+  }
+
+  build(input: PromptInput): string {
+    const o = input.origin;
+    const lines = [`Now: ${formatNow(this.clock.now(), this.timeZone)}`];
+    const chat = o.chatId && o.chatId !== o.channel ? `${oneLine(o.channel)} chat ${oneLine(o.chatId)}` : oneLine(o.channel);
+    lines.push(`Channel: ${chat}${o.senderId ? `, sender ${oneLine(o.senderId)}` : ""}`);
+    if (input.toolNames?.length) lines.push(`Tools: ${input.toolNames.join(", ")}`);
+    const sections = [this.files(), lines.join("\n")];
+    const summary = input.summary?.trim();
+    if (summary) sections.push(`Summary of the earlier conversation:\n${summary}`);
+    return sections.filter((s) => s !== "").join("\n\n");
+  }
+
+  /** The workspace part, re-read only when a file changed on disk. */
+  private files(): string {
+    const signature = PROMPT_FILES.map((name) => {
+      const st = statSync(join(this.workspaceDir, name), { throwIfNoEntry: false });
+      return st ? `${st.ino}:${st.mtimeMs}:${st.size}` : "-";
+    }).join("|");
+    if (signature === this.signature) return this.filePart;
+    this.fileReads++;
+    const parts: string[] = [];
+    for (const name of PROMPT_FILES) {
+      let text: string;
+      try {
+        text = promptText(readFileSync(join(this.workspaceDir, name), "utf8"));
+      } catch {
+        continue; // missing or unreadable: the prompt goes without it
+      }
+      if (text.length > this.maxFileChars) {
+        text = `${text.slice(0, this.maxFileChars)}\n[${name} continues; the rest was cut to keep the prompt small]`;
+      }
+      if (text) parts.push(text);
+    }
+    this.signature = signature;
+    this.filePart = parts.join("\n\n");
+    return this.filePart;
+  }
+}
+
+function oneLine(s: string): string {
+  return s.replace(/[\u0000-\u001f\u007f]+/g, " ").slice(0, 200);
+}

@@ -1,0 +1,148 @@
+// An in-memory SessionStore with the semantics of the SQLite one: messages
+// are stored as JSON (callers get copies), ids increase across the whole
+// store, compaction flags messages instead of deleting them, and /reset
+// starts a new generation and clears the summary and the last prompt size.
+import type { ChatMessage } from "../../src/core/chat.ts";
+import type { SessionRecord, SessionStore, StoredMessage } from "../../src/store/types.ts";
+
+interface Session {
+  key: string;
+  createdAt: number;
+  updatedAt: number;
+  summary: string;
+  channel?: string;
+  chatId?: string;
+  generation: number;
+  lastPromptTokens?: number;
+  lastModel?: string;
+}
+
+interface Row {
+  id: number;
+  generation: number;
+  compacted: boolean;
+  json: string;
+  createdAt: number;
+}
+
+export class MemorySessionStore implements SessionStore {
+  private readonly sessions = new Map<string, Session>();
+  /** rows by session key */
+  private readonly rows = new Map<string, Row[]>();
+  private nextId = 1;
+  /** every method call in order, for tests that check what a turn touched */
+  readonly calls: { method: keyof SessionStore; key?: string }[] = [];
+
+  getSession(key: string): SessionRecord | undefined {
+    this.calls.push({ method: "getSession", key });
+    const s = this.sessions.get(key);
+    return s ? this.record(s) : undefined;
+  }
+
+  touchSession(key: string, meta: { channel?: string; chatId?: string; now: number }): SessionRecord {
+    this.calls.push({ method: "touchSession", key });
+    const s = this.ensure(key, meta.now);
+    s.updatedAt = meta.now;
+    if (meta.channel !== undefined) s.channel = meta.channel;
+    if (meta.chatId !== undefined) s.chatId = meta.chatId;
+    return this.record(s);
+  }
+
+  history(key: string): StoredMessage[] {
+    this.calls.push({ method: "history", key });
+    const s = this.sessions.get(key);
+    if (!s) return [];
+    return this.active(s).map((r) => ({ id: r.id, message: JSON.parse(r.json) as ChatMessage, createdAt: r.createdAt }));
+  }
+
+  append(key: string, messages: ChatMessage[], now: number): StoredMessage[] {
+    this.calls.push({ method: "append", key });
+    // serialize everything first: one message that cannot be stored stores none
+    const encoded = messages.map((m) => JSON.stringify(m));
+    const s = this.ensure(key, now);
+    const out: StoredMessage[] = [];
+    for (const json of encoded) {
+      const row: Row = { id: this.nextId++, generation: s.generation, compacted: false, json, createdAt: now };
+      this.rowsOf(key).push(row);
+      out.push({ id: row.id, message: JSON.parse(json) as ChatMessage, createdAt: now });
+    }
+    s.updatedAt = now;
+    return out;
+  }
+
+  compact(key: string, summary: string, keepFromId: number, now: number): void {
+    this.calls.push({ method: "compact", key });
+    const s = this.sessions.get(key);
+    if (!s) return;
+    for (const r of this.active(s)) if (r.id < keepFromId) r.compacted = true;
+    s.summary = summary;
+    s.updatedAt = now;
+  }
+
+  reset(key: string, now: number): void {
+    this.calls.push({ method: "reset", key });
+    const s = this.ensure(key, now);
+    s.generation++;
+    s.summary = "";
+    delete s.lastPromptTokens;
+    s.updatedAt = now;
+  }
+
+  recordUsage(key: string, usage: { promptTokens?: number; model?: string }, now: number): void {
+    this.calls.push({ method: "recordUsage", key });
+    const s = this.sessions.get(key);
+    if (!s) return;
+    if (usage.promptTokens !== undefined) s.lastPromptTokens = usage.promptTokens;
+    if (usage.model !== undefined) s.lastModel = usage.model;
+    s.updatedAt = now;
+  }
+
+  listSessions(limit = 100): SessionRecord[] {
+    this.calls.push({ method: "listSessions" });
+    return [...this.sessions.values()]
+      .sort((a, b) => b.updatedAt - a.updatedAt || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+      .slice(0, limit)
+      .map((s) => this.record(s));
+  }
+
+  /** method calls made for `key` */
+  callsFor(key: string): (keyof SessionStore)[] {
+    return this.calls.filter((c) => c.key === key).map((c) => c.method);
+  }
+
+  private ensure(key: string, now: number): Session {
+    let s = this.sessions.get(key);
+    if (!s) {
+      s = { key, createdAt: now, updatedAt: now, summary: "", generation: 0 };
+      this.sessions.set(key, s);
+    }
+    return s;
+  }
+
+  private rowsOf(key: string): Row[] {
+    let rows = this.rows.get(key);
+    if (!rows) {
+      rows = [];
+      this.rows.set(key, rows);
+    }
+    return rows;
+  }
+
+  private active(s: Session): Row[] {
+    return this.rowsOf(s.key).filter((r) => r.generation === s.generation && !r.compacted);
+  }
+
+  private record(s: Session): SessionRecord {
+    return {
+      key: s.key,
+      createdAt: s.createdAt,
+      updatedAt: s.updatedAt,
+      summary: s.summary,
+      messageCount: this.active(s).length,
+      ...(s.channel !== undefined ? { channel: s.channel } : {}),
+      ...(s.chatId !== undefined ? { chatId: s.chatId } : {}),
+      ...(s.lastPromptTokens !== undefined ? { lastPromptTokens: s.lastPromptTokens } : {}),
+      ...(s.lastModel !== undefined ? { lastModel: s.lastModel } : {}),
+    };
+  }
+}

@@ -1,7 +1,7 @@
 // `npm run bench`: runs every benchmark in turn and prints figures. Nothing
 // here asserts a time; the figures are for people to compare.
 const suites: { name: string; load: () => Promise<{ run: () => Promise<void> }> }[] = [
-  { name: "router overhead", load: () => import("./router-overhead.ts") },
+  { name: "router overhead", load: () => import("./router.ts") },
   { name: "agent turn", load: () => import("./agent-turn.ts") },
   { name: "CLI cold start", load: () => import("./cli-startup.ts") },
   { name: "gateway", load: () => import("./gateway.ts") },

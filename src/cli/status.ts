@@ -8,8 +8,7 @@ import { agentModelSelection, buildModelDirectory } from "../config/models.ts";
 import { describeModels, type ModelStatus } from "../gateway/model-status.ts";
 import { classifyThrown } from "../providers/failure.ts";
 import { createClientFactory } from "../providers/protocols/factory.ts";
-import type { RouterSnapshot } from "../providers/routing/router.ts";
-import { fileStateStore } from "../providers/routing/state-file.ts";
+import { readRouterState, type RouterSnapshot } from "../providers/router/index.ts";
 import type { ModelEntry } from "../providers/types.ts";
 import { openStore } from "../store/index.ts";
 import { writeLine } from "./io.ts";
@@ -45,9 +44,24 @@ export function register(program: Command, ctx: CliContext): void {
       const { loaded, paths } = commandSetup(ctx, { quietWarnings: flags.json === true });
       const directory = buildModelDirectory(loaded.config, ctx.io.env);
       const selection = agentModelSelection(loaded.config, ctx.io.env);
-      const saved = fileStateStore(paths.routerStateFile).load();
+      // the state the gateway (or the last `agent` run) saved: cooldowns and last errors per entry and key
+      const saved = readRouterState(paths.routerStateFile);
       const snap: RouterSnapshot | undefined = saved
-        ? { at: Date.now(), groups: {}, rpm: {}, targets: Object.entries(saved.targets).map(([key, h]) => ({ key, entryId: key.slice(0, key.lastIndexOf("|")), keyIndex: Number(key.slice(key.lastIndexOf("|") + 1)), cooling: h.cooldownUntil > Date.now(), ...h })) }
+        ? {
+            at: Date.now(),
+            groups: {},
+            targets: saved.targets.map((t) => ({
+              key: `${t.entryId}|${t.keyIndex}`,
+              entryId: t.entryId,
+              modelName: t.modelName,
+              keyIndex: t.keyIndex,
+              cooldownUntil: t.cooldownUntil,
+              errorCount: t.errorCount,
+              lastError: t.lastError,
+              lastSuccessAt: t.lastSuccessAt,
+              rpm: null,
+            })),
+          }
         : undefined;
       const models: (ModelStatus & { probe?: Probe })[] = describeModels(directory, snap);
       if (flags.probe) {

@@ -1,7 +1,7 @@
 // Model entries as `status` shows them: endpoint, masked key, cooldown and
 // last error. Used by GET /status and by `switchboard status`.
 import { maskSecret } from "../core/logger.ts";
-import type { RouterSnapshot } from "../providers/routing/router.ts";
+import type { RouterSnapshot } from "../providers/router/index.ts";
 import type { ModelDirectory } from "../providers/types.ts";
 
 export interface ModelStatus {
@@ -38,7 +38,7 @@ export function describeModels(directory: ModelDirectory, snap: RouterSnapshot |
         key: k ? maskSecret(k) : "(none)",
         enabled: e.enabled,
         cooling: (h?.cooldownUntil ?? 0) > now,
-        cooldownUntil: h && h.cooldownUntil > now ? new Date(h.cooldownUntil).toISOString() : null,
+        cooldownUntil: h?.cooldownUntil && h.cooldownUntil > now ? new Date(h.cooldownUntil).toISOString() : null,
         errorCount: h?.errorCount ?? 0,
         lastError: h?.lastError ? { reason: h.lastError.reason, message: h.lastError.message, at: new Date(h.lastError.at).toISOString(), ...(h.lastError.status ? { status: h.lastError.status } : {}) } : null,
         lastSuccessAt: h?.lastSuccessAt ? new Date(h.lastSuccessAt).toISOString() : null,

@@ -10,8 +10,7 @@ import { agentModelSelection, buildModelDirectory } from "../config/models.ts";
 import type { LoadedConfig } from "../config/load.ts";
 import { expandHome, type Paths } from "../config/paths.ts";
 import { createClientFactory } from "../providers/protocols/factory.ts";
-import { createRouter, type Router } from "../providers/routing/router.ts";
-import { fileStateStore } from "../providers/routing/state-file.ts";
+import { createRouter, fileStateStore, type Router } from "../providers/router/index.ts";
 import type { ModelDirectory } from "../providers/types.ts";
 import { openStore, type Store } from "../store/index.ts";
 import { createCronTool } from "../tools/cron-tool.ts";
@@ -62,7 +61,7 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
     defaults: { ...(primary ? { primary } : {}), fallbacks },
     clock,
     logger,
-    stateStore: fileStateStore(paths.routerStateFile),
+    stateStore: fileStateStore(paths.routerStateFile, { logger }),
   });
   const store = openStore(paths.dbFile);
   const workspaceDir = expandHome(config.agents.defaults.workspace ?? paths.workspace);

@@ -16,7 +16,7 @@ export interface LoadedChannel {
   /** JSON of the channel's config, to tell whether a reload changed it */
   fingerprint: string;
   /** webhook route → handler, when the channel runs in webhook mode */
-  webhook?: { path: string; handle: (headers: Record<string, string | string[] | undefined>, body: unknown) => Promise<{ status: number; body?: string }> };
+  webhook?: { path: string; handle: (headers: Record<string, string | string[] | undefined>, body: unknown) => Promise<{ status: number; body?: string; headers?: Record<string, string> }> };
 }
 
 type Loader = (cfg: Record<string, unknown>, logger: Logger, stateDir: string) => Promise<Omit<LoadedChannel, "policy" | "fingerprint" | "id">>;
@@ -31,6 +31,12 @@ const LOADERS: Record<string, Loader> = {
   discord: async (cfg, logger) => {
     const { createDiscordAdapter } = await import("../../channels/discord/adapter.ts");
     return { adapter: createDiscordAdapter(cfg as never, { logger }) };
+  },
+  feishu: async (cfg, logger, stateDir) => {
+    const { createFeishuAdapter, WEBHOOK_PATH } = await import("../../channels/feishu/adapter.ts");
+    const adapter = createFeishuAdapter(cfg, { logger, stateDir });
+    if (cfg.mode === "webhook") return { adapter, webhook: { path: WEBHOOK_PATH, handle: (h, b) => adapter.handleWebhook(h, b) } };
+    return { adapter };
   },
   qq: async (cfg, logger, stateDir) => {
     const { createQqAdapter } = await import("../../channels/qq/adapter.ts");

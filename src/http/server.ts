@@ -18,6 +18,8 @@ export interface Readiness {
 export interface WebhookResponse {
   status: number;
   body?: string;
+  /** e.g. content-type: application/json for a platform's challenge answer */
+  headers?: Record<string, string>;
 }
 
 export type WebhookHandler = (headers: Record<string, string | string[] | undefined>, body: unknown) => Promise<WebhookResponse>;
@@ -97,6 +99,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
   for (const [path, handler] of opts.webhooks ?? []) {
     app.post(path, async (req, reply) => {
       const res = await handler(req.headers, req.body);
+      if (res.headers) void reply.headers(res.headers);
       return reply.code(res.status).send(res.body ?? "");
     });
   }

@@ -1,0 +1,97 @@
+// The `channels.feishu` keys this adapter reads. Other keys of that block
+// (enabled, allow_from, group_trigger) belong to the gateway and are ignored
+// here. `domain`, `mode` and `api_base` are Switchboard's additions to the
+// PicoClaw block (app_id, app_secret, encrypt_key, verification_token).
+import { z } from "zod";
+
+export const FEISHU_API_BASE = "https://open.feishu.cn";
+export const LARK_API_BASE = "https://open.larksuite.com";
+
+const CONSOLE = "the developer console (open.feishu.cn/app, or open.larksuite.com/app for Lark) → your app → Credentials & Basic Info";
+const EVENTS = "the developer console → your app → Events & Callbacks → Encryption Strategy";
+
+/** "" in a config file (an unset ${VAR}) means "not given" */
+const blank = z.literal("").transform(() => undefined);
+
+function optionalSecret(key: string) {
+  return z
+    .string({ error: `channels.feishu.${key} must be a string (copy it from ${EVENTS}), or "" for none` })
+    .trim()
+    .transform((s) => (s === "" ? undefined : s))
+    .optional();
+}
+
+export const FeishuConfigSchema = z.object({
+  app_id: z
+    .string({ error: `channels.feishu.app_id is missing: copy the App ID (cli_...) from ${CONSOLE}` })
+    .trim()
+    .min(1, `channels.feishu.app_id is empty: copy the App ID (cli_...) from ${CONSOLE}`),
+  app_secret: z
+    .string({ error: `channels.feishu.app_secret is missing: copy the App Secret from ${CONSOLE}` })
+    .trim()
+    .min(1, `channels.feishu.app_secret is empty: copy the App Secret from ${CONSOLE}`),
+  /** decrypts webhook bodies {"encrypt": ...} and checks X-Lark-Signature */
+  encrypt_key: optionalSecret("encrypt_key"),
+  /** compared with the token Feishu puts in every webhook event */
+  verification_token: optionalSecret("verification_token"),
+  domain: z.enum(["feishu", "lark"], { error: 'channels.feishu.domain must be "feishu" (open.feishu.cn) or "lark" (open.larksuite.com)' }).optional(),
+  mode: z
+    .enum(["websocket", "webhook"], {
+      error: 'channels.feishu.mode must be "websocket" (long connection, no public URL needed) or "webhook" (Feishu POSTs to /webhook/feishu)',
+    })
+    .optional(),
+  /** open-platform root, e.g. https://open.feishu.cn (tests, private deployments); wins over `domain` */
+  api_base: z
+    .url({ protocol: /^https?$/, error: "channels.feishu.api_base must be an http(s) URL such as https://open.feishu.cn (the open-platform root, without /open-apis)" })
+    .or(blank)
+    .optional(),
+});
+
+export type FeishuConfig = z.input<typeof FeishuConfigSchema>;
+
+export interface ResolvedFeishuConfig {
+  appId: string;
+  appSecret: string;
+  encryptKey?: string;
+  verificationToken?: string;
+  domain: "feishu" | "lark";
+  mode: "websocket" | "webhook";
+  /** open-platform root without a trailing slash; REST and the long-connection endpoint live under it */
+  apiBase: string;
+}
+
+/** The SDK's long connection silently refuses any other app id, so it is checked here with a reason. */
+const WS_APP_ID = /^cli_[0-9a-fA-F]{16}$/;
+
+/** Validates the config; the error names the key and the fix, never a secret. */
+export function resolveFeishuConfig(config: unknown): ResolvedFeishuConfig {
+  const parsed = FeishuConfigSchema.safeParse(config ?? {});
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const key = issue?.path.length ? `channels.feishu.${issue.path.join(".")}` : "channels.feishu";
+    const text = issue?.message ?? "invalid";
+    throw new Error(text.startsWith("channels.feishu") ? text : `${key}: ${text}`);
+  }
+  const c = parsed.data;
+  const mode = c.mode ?? "websocket";
+  const domain = c.domain ?? "feishu";
+  if (mode === "websocket" && !WS_APP_ID.test(c.app_id)) {
+    throw new Error(
+      `channels.feishu.app_id does not look like a Feishu/Lark App ID ("cli_" and 16 hex digits); the long connection accepts no other. Copy it from ${CONSOLE}`,
+    );
+  }
+  if (mode === "webhook" && !c.verification_token && !c.encrypt_key) {
+    throw new Error(
+      `channels.feishu: webhook mode needs channels.feishu.verification_token (or channels.feishu.encrypt_key) to tell Feishu's calls from anyone else's; copy them from ${EVENTS}`,
+    );
+  }
+  return {
+    appId: c.app_id,
+    appSecret: c.app_secret,
+    ...(c.encrypt_key ? { encryptKey: c.encrypt_key } : {}),
+    ...(c.verification_token ? { verificationToken: c.verification_token } : {}),
+    domain,
+    mode,
+    apiBase: (c.api_base ?? (domain === "lark" ? LARK_API_BASE : FEISHU_API_BASE)).replace(/\/+$/, ""),
+  };
+}

@@ -1,0 +1,138 @@
+// Webhook mode: Feishu POSTs each event to the gateway's HTTP server
+// (route /webhook/feishu), which hands it here with its headers.
+//
+//   - an encrypted body {"encrypt": ...} is decrypted with encrypt_key
+//     (no key, or the wrong one → 400);
+//   - url_verification (saving the request URL in the console) is answered
+//     with {"challenge": ...} once its token matches verification_token;
+//   - an event must carry a valid X-Lark-Signature when encrypt_key is set,
+//     and header.token = verification_token when that is set (→ 401);
+//   - a body that is not an event of schema 2.0 → 400 with the reason, and
+//     nothing is emitted;
+//   - an event is acknowledged with 200 only after the gateway stored it;
+//     500 makes Feishu deliver it again.
+import type { Logger } from "../../src/core/logger.ts";
+import { decryptEvent, signature, signatureMatches, tokenMatches } from "./crypto.ts";
+import { EncryptedBody, EventEnvelope, issueText, UrlVerification, type EventEnvelopeT } from "./schema.ts";
+
+export const WEBHOOK_PATH = "/webhook/feishu";
+
+export interface WebhookResponse {
+  status: number;
+  body?: string;
+  /** Feishu reads the challenge answer as JSON */
+  headers?: Record<string, string>;
+}
+
+export type WebhookHeaders = Record<string, string | string[] | undefined>;
+
+export interface WebhookDeps {
+  encryptKey: string | undefined;
+  verificationToken: string | undefined;
+  /** why the route is off (websocket mode), or undefined */
+  disabled: () => { status: number; reason: string } | undefined;
+  /** why events cannot be taken right now (not started), or undefined */
+  unavailable: () => { status: number; reason: string } | undefined;
+  /** stores the event; throws when it could not be stored */
+  process: (event: EventEnvelopeT) => Promise<void>;
+  logger: Logger;
+}
+
+/** Thrown by `process` for an event whose body has the wrong shape: answered with 400. */
+export class MalformedEvent extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "MalformedEvent";
+  }
+}
+
+const JSON_TYPE = { "content-type": "application/json; charset=utf-8" };
+
+function reply(status: number, body: unknown): WebhookResponse {
+  return { status, body: JSON.stringify(body), headers: JSON_TYPE };
+}
+
+function refuse(status: number, reason: string): WebhookResponse {
+  return reply(status, { error: reason });
+}
+
+function header(headers: WebhookHeaders, name: string): string | undefined {
+  for (const [k, v] of Object.entries(headers)) {
+    if (k.toLowerCase() === name) return Array.isArray(v) ? v[0] : v;
+  }
+  return undefined;
+}
+
+/** The body as text (for the signature) and as a value; fastify hands over parsed JSON, tests may pass raw text. */
+function decodeBody(body: unknown): { text: string; value: unknown } | undefined {
+  if (typeof body === "string" || Buffer.isBuffer(body)) {
+    const text = body.toString();
+    try {
+      return { text, value: JSON.parse(text) };
+    } catch {
+      return undefined;
+    }
+  }
+  if (typeof body !== "object" || body === null) return undefined;
+  return { text: JSON.stringify(body), value: body };
+}
+
+export async function handleFeishuWebhook(deps: WebhookDeps, headers: WebhookHeaders, body: unknown): Promise<WebhookResponse> {
+  const off = deps.disabled();
+  if (off) return refuse(off.status, off.reason);
+  const decoded = decodeBody(body);
+  if (!decoded) return refuse(400, "the body is not JSON: expected one Feishu event");
+  let value = decoded.value;
+  let encrypted = false;
+  const sealed = EncryptedBody.safeParse(value);
+  if (sealed.success) {
+    if (!deps.encryptKey) return refuse(400, "the body is encrypted but channels.feishu.encrypt_key is not set; copy the Encrypt Key from the developer console");
+    try {
+      value = JSON.parse(decryptEvent(deps.encryptKey, sealed.data.encrypt));
+    } catch {
+      deps.logger.warn("a Feishu webhook body could not be decrypted; check channels.feishu.encrypt_key");
+      return refuse(400, "the body could not be decrypted: channels.feishu.encrypt_key does not match the app's Encrypt Key");
+    }
+    encrypted = true;
+  }
+
+  const challenge = UrlVerification.safeParse(value);
+  if (challenge.success) {
+    const token = deps.verificationToken;
+    const trusted = token ? tokenMatches(token, challenge.data.token) : encrypted;
+    if (!trusted) {
+      deps.logger.warn("Feishu url_verification with the wrong token; check channels.feishu.verification_token");
+      return refuse(401, "wrong verification token");
+    }
+    deps.logger.info("answered Feishu's url_verification challenge");
+    return reply(200, { challenge: challenge.data.challenge });
+  }
+
+  if (deps.encryptKey) {
+    const ts = header(headers, "x-lark-request-timestamp") ?? "";
+    const nonce = header(headers, "x-lark-request-nonce") ?? "";
+    if (!signatureMatches(signature(ts, nonce, deps.encryptKey, decoded.text), header(headers, "x-lark-signature"))) {
+      deps.logger.warn("Feishu webhook call with a missing or wrong X-Lark-Signature; ignored");
+      return refuse(401, "missing or wrong X-Lark-Signature");
+    }
+  }
+  const event = EventEnvelope.safeParse(value);
+  if (!event.success) return refuse(400, issueText(event.error, "a Feishu event of schema 2.0"));
+  if (deps.verificationToken && !tokenMatches(deps.verificationToken, event.data.header.token)) {
+    deps.logger.warn({ eventType: event.data.header.event_type }, "Feishu webhook event with the wrong verification token; ignored");
+    return refuse(401, "wrong verification token");
+  }
+  const down = deps.unavailable();
+  if (down) return refuse(down.status, down.reason);
+  try {
+    await deps.process(event.data);
+  } catch (err) {
+    if (err instanceof MalformedEvent) return refuse(400, err.message);
+    deps.logger.warn(
+      { eventId: event.data.header.event_id, err: err instanceof Error ? err.message : String(err) },
+      "could not store a Feishu webhook event; Feishu will deliver it again",
+    );
+    return refuse(500, "could not store the event; deliver it again later");
+  }
+  return reply(200, {});
+}

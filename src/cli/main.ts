@@ -26,6 +26,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ register
   config: { summary: "read, change and validate the config file", load: () => import("./config.ts") },
   migrate: { summary: "rewrite a config to the current form, or import PicoClaw/OpenClaw", load: () => import("./migrate.ts") },
   cron: { summary: "list, add, remove, enable and disable scheduled jobs", load: () => import("./cron.ts") },
+  channels: { summary: "list channels, and log in to WhatsApp", load: () => import("./channels.ts") },
   pairing: { summary: "approve people who asked to talk to the bot", load: () => import("./pairing.ts") },
   doctor: { summary: "check config, store, ports and channel credentials", load: () => import("./doctor.ts") },
   service: { summary: "install the gateway as a systemd service", load: () => import("./service.ts") },

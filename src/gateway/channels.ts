@@ -38,6 +38,10 @@ const LOADERS: Record<string, Loader> = {
     if (cfg.mode === "webhook") return { adapter, webhook: { path: WEBHOOK_PATH, handle: (h, b) => adapter.handleWebhook(h, b) } };
     return { adapter };
   },
+  whatsapp: async (cfg, logger, stateDir) => {
+    const { createWhatsAppAdapter } = await import("../../channels/whatsapp/adapter.ts");
+    return { adapter: createWhatsAppAdapter(cfg, { logger, stateDir }) };
+  },
   qq: async (cfg, logger, stateDir) => {
     const { createQqAdapter } = await import("../../channels/qq/adapter.ts");
     return { adapter: createQqAdapter(cfg, { logger, stateDir }) };

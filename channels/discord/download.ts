@@ -3,6 +3,7 @@
 // over the cap is refused without being held in memory. Attachment URLs are
 // signed and expire (about a day), so download soon after the message.
 
+import { readCappedBody } from "../../src/core/capped-body.ts";
 export const MAX_ATTACHMENT_BYTES = 25 * 1024 * 1024;
 
 export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
@@ -34,25 +35,5 @@ export async function downloadAttachment(url: string, name: string, opts: Downlo
     const hint = res.status === 403 || res.status === 404 ? " (the attachment was deleted or its link expired)" : "";
     throw new Error(`Discord attachment "${name}" download failed: HTTP ${res.status}${hint}`);
   }
-  const declared = Number(res.headers.get("content-length"));
-  if (Number.isFinite(declared) && declared > opts.maxBytes) {
-    await res.body?.cancel().catch(() => undefined);
-    throw tooBig(declared);
-  }
-  const chunks: Buffer[] = [];
-  let total = 0;
-  if (res.body) {
-    const reader = res.body.getReader();
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      total += value.byteLength;
-      if (total > opts.maxBytes) {
-        await reader.cancel().catch(() => undefined);
-        throw tooBig();
-      }
-      chunks.push(Buffer.from(value));
-    }
-  }
-  return Buffer.concat(chunks, total);
+  return readCappedBody(res, opts.maxBytes, tooBig);
 }

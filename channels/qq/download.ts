@@ -3,6 +3,7 @@
 // counted, so a file over the cap is refused without being held in memory.
 // QQ's attachment URLs are signed and need no token; some arrive without a
 // scheme ("//multimedia.nt.qq.com.cn/...") and get https.
+import { readCappedBody } from "../../src/core/capped-body.ts";
 import type { FetchLike } from "./token.ts";
 
 export const MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024;
@@ -40,25 +41,5 @@ export async function downloadAttachment(url: string, name: string, opts: Downlo
     const hint = res.status === 403 || res.status === 404 || res.status === 410 ? " (the link expired or the file was removed)" : "";
     throw new Error(`QQ attachment "${name}" download failed: HTTP ${res.status}${hint}`);
   }
-  const declared = Number(res.headers.get("content-length"));
-  if (Number.isFinite(declared) && declared > opts.maxBytes) {
-    await res.body?.cancel().catch(() => undefined);
-    throw tooBig(declared);
-  }
-  const chunks: Buffer[] = [];
-  let total = 0;
-  if (res.body) {
-    const reader = res.body.getReader();
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      total += value.byteLength;
-      if (total > opts.maxBytes) {
-        await reader.cancel().catch(() => undefined);
-        throw tooBig();
-      }
-      chunks.push(Buffer.from(value));
-    }
-  }
-  return Buffer.concat(chunks, total);
+  return readCappedBody(res, opts.maxBytes, tooBig);
 }

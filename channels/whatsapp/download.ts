@@ -2,6 +2,7 @@
 // is checked first, then Content-Length, then the bytes as they stream, so a
 // file over the cap is refused without being held in memory.
 
+import { readCappedBody } from "../../src/core/capped-body.ts";
 export const MAX_MEDIA_BYTES = 20 * 1024 * 1024;
 
 export type FetchLike = (url: string, init?: RequestInit) => Promise<Response>;
@@ -33,25 +34,5 @@ export async function downloadUrl(
     await res.body?.cancel().catch(() => undefined);
     throw new Error(`${what} download from ${shown} failed: HTTP ${res.status}`);
   }
-  const declared = Number(res.headers.get("content-length"));
-  if (Number.isFinite(declared) && declared > opts.maxBytes) {
-    await res.body?.cancel().catch(() => undefined);
-    throw tooBig(what, opts.maxBytes, declared);
-  }
-  const chunks: Buffer[] = [];
-  let total = 0;
-  if (res.body) {
-    const reader = res.body.getReader();
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      total += value.byteLength;
-      if (total > opts.maxBytes) {
-        await reader.cancel().catch(() => undefined);
-        throw tooBig(what, opts.maxBytes);
-      }
-      chunks.push(Buffer.from(value));
-    }
-  }
-  return Buffer.concat(chunks, total);
+  return readCappedBody(res, opts.maxBytes, (size) => tooBig(what, opts.maxBytes, size));
 }

@@ -2,8 +2,7 @@
 // readable text. HTML goes through Readability (over linkedom), plain text
 // passes through, JSON is pretty-printed; other content types are refused.
 // The body is read up to max_bytes and the text cut at max_chars.
-import { Readability } from "@mozilla/readability";
-import { parseHTML } from "linkedom";
+import type { Readability } from "@mozilla/readability";
 import { z } from "zod";
 import { GuardedFetchError, guardedFetch, type Resolver } from "../net/guarded-fetch.ts";
 import { SsrfRefusal } from "../net/ssrf.ts";
@@ -105,7 +104,7 @@ async function fetchReadable(url: string, ctx: ToolContext, s: FetchSettings): P
     if (kind === "sniff") kind = sniff(text);
     if (kind === "refuse") throw new ToolError(`refused: ${res.url} does not look like text (no content type given)`);
     ctx.logger.debug({ url: res.url, bytes: body.bytes.length, kind }, "web_fetch");
-    return render(res.url, kind, text, body.truncated, s);
+    return await render(res.url, kind, text, body.truncated, s);
   } catch (err) {
     throw toToolError(err, url, ctx, timeout, s.timeoutMs);
   } finally {
@@ -191,10 +190,10 @@ function decode(bytes: Uint8Array, contentType: string): string {
   }
 }
 
-function render(url: string, kind: Kind, raw: string, bytesTruncated: boolean, s: FetchSettings): string {
+async function render(url: string, kind: Kind, raw: string, bytesTruncated: boolean, s: FetchSettings): Promise<string> {
   let title = "";
   let text: string;
-  if (kind === "html") ({ title, text } = extractReadable(raw));
+  if (kind === "html") ({ title, text } = await extractReadable(raw));
   else if (kind === "json") text = prettyJson(raw);
   else text = raw.replace(/\r\n?/g, "\n").trim();
   const notes: string[] = [];
@@ -225,8 +224,13 @@ interface TextNode {
 
 type ReadabilityDocument = ConstructorParameters<typeof Readability>[0];
 
+// linkedom and Readability take about half a second to load: only when a page is fetched
+let dom: Promise<[typeof import("linkedom"), typeof import("@mozilla/readability")]> | undefined;
+const loadDom = () => (dom ??= Promise.all([import("linkedom"), import("@mozilla/readability")]));
+
 /** Title and readable text of an HTML page: the Readability article, else the body text. */
-export function extractReadable(html: string): { title: string; text: string } {
+export async function extractReadable(html: string): Promise<{ title: string; text: string }> {
+  const [{ parseHTML }, { Readability }] = await loadDom();
   const { document } = parseHTML(html);
   const pageTitle = collapse(document.querySelector("title")?.textContent ?? "");
   let article: { title?: string | null; content?: TextNode | null } | null = null;

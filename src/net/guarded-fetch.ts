@@ -6,7 +6,11 @@
 // used. Redirects are followed by hand, at most `maxRedirects` times.
 import { lookup as dnsLookup } from "node:dns/promises";
 import { isIP, type LookupFunction } from "node:net";
-import { Agent, fetch, type Response } from "undici";
+import type { Response } from "undici";
+
+// undici takes ~130 ms to load: only when the first guarded fetch happens
+let undici: Promise<typeof import("undici")> | undefined;
+const loadUndici = () => (undici ??= import("undici"));
 import { allowHostSet, checkResolved, checkUrlTarget, SsrfRefusal } from "./ssrf.ts";
 
 /** Resolves a host name to its addresses (DNS by default; injectable for tests). */
@@ -96,6 +100,7 @@ export async function guardedFetch(input: string | URL, opts: GuardedFetchOption
   const resolve = opts.resolve ?? systemResolver;
   const maxRedirects = opts.maxRedirects ?? 3;
   const pins = new Map<string, Pinned[]>();
+  const { Agent, fetch } = await loadUndici();
   const agent = new Agent({
     connect: { lookup: pinnedLookup(pins), timeout: opts.connectTimeoutMs ?? 10_000 },
   });

@@ -1,12 +1,17 @@
 // Outbound HTTP through a configured proxy (model_list[].proxy,
 // providers.<vendor>.proxy). One undici ProxyAgent per proxy URL, kept for
-// the life of the process so connections are reused.
-import { fetch as undiciFetch, ProxyAgent, type Dispatcher } from "undici";
+// the life of the process so connections are reused. undici (~130 ms to
+// load) is imported only when a proxy is actually used.
+import type { Dispatcher } from "undici";
 
-const agents = new Map<string, ProxyAgent>();
+type Undici = typeof import("undici");
+let undici: Promise<Undici> | undefined;
+const loadUndici = () => (undici ??= import("undici"));
+
+const agents = new Map<string, Dispatcher>();
 
 /** The dispatcher for a proxy URL (http:// or https://), or undefined for none. */
-export function dispatcherFor(proxy: string | undefined): Dispatcher | undefined {
+export async function dispatcherFor(proxy: string | undefined): Promise<Dispatcher | undefined> {
   const url = proxy?.trim();
   if (!url) return undefined;
   let agent = agents.get(url);
@@ -16,6 +21,7 @@ export function dispatcherFor(proxy: string | undefined): Dispatcher | undefined
     } catch {
       throw new Error(`proxy ${redactProxy(url)} is not a URL (write it as http://host:port)`);
     }
+    const { ProxyAgent } = await loadUndici();
     agent = new ProxyAgent(url);
     agents.set(url, agent);
   }
@@ -26,10 +32,11 @@ export type FetchLike = (input: string | URL | Request, init?: RequestInit) => P
 
 /** A fetch that goes through `proxy` when one is given, else the global fetch. */
 export function fetchVia(proxy: string | undefined): FetchLike {
-  const dispatcher = dispatcherFor(proxy);
-  if (!dispatcher) return (input, init) => fetch(input, init);
-  return (input, init) =>
-    undiciFetch(input as never, { ...(init as object), dispatcher } as never) as unknown as Promise<Response>;
+  if (!proxy?.trim()) return (input, init) => fetch(input, init);
+  return async (input, init) => {
+    const [{ fetch: undiciFetch }, dispatcher] = await Promise.all([loadUndici(), dispatcherFor(proxy)]);
+    return undiciFetch(input as never, { ...(init as object), dispatcher } as never) as unknown as Promise<Response>;
+  };
 }
 
 /** A proxy URL fit for logs: user and password removed. */

@@ -3,7 +3,9 @@
 // div.result with an a.result__a title link and a .result__snippet; links go
 // through DuckDuckGo's /l/?uddg=<target> redirect, which is unwrapped here.
 // Ads (result--ad, y.js links) are dropped.
-import { parseHTML } from "linkedom";
+// linkedom is loaded with the first DuckDuckGo search, not at start
+let linkedom: Promise<typeof import("linkedom")> | undefined;
+const loadLinkedom = () => (linkedom ??= import("linkedom"));
 import { call, joinUrl, SearchBackendError } from "./http.ts";
 import type { BackendDeps, SearchBackend, SearchResult } from "./types.ts";
 
@@ -41,7 +43,8 @@ interface ResultElement {
 const collapse = (s: string | null | undefined) => (s ?? "").replace(/\s+/g, " ").trim();
 
 /** Results of a DuckDuckGo HTML page, in page order. */
-export function parseDuckDuckGoHtml(html: string): SearchResult[] {
+export async function parseDuckDuckGoHtml(html: string): Promise<SearchResult[]> {
+  const { parseHTML } = await loadLinkedom();
   const { document } = parseHTML(html);
   const results: SearchResult[] = [];
   const seen = new Set<string>();
@@ -86,7 +89,7 @@ export function createDuckDuckGoBackend(
         signal,
       });
       const html = await response.text();
-      const results = parseDuckDuckGoHtml(html);
+      const results = await parseDuckDuckGoHtml(html);
       if (results.length === 0 && isChallenge(response.status, html)) {
         throw new SearchBackendError(
           "duckduckgo",

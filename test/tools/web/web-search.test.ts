@@ -130,11 +130,11 @@ describe("duckduckgo", () => {
     expect(unwrapDuckLink(null)).toBeNull();
   });
 
-  it("skips results without a usable link and repeated URLs", () => {
+  it("skips results without a usable link and repeated URLs", async () => {
     const html = `<div class="result"><a class="result__a" href="//duckduckgo.com/l/?uddg=https%3A%2F%2Fx.example%2F">X</a></div>
       <div class="result"><a class="result__a" href="javascript:void(0)">Bad</a></div>
       <div class="result"><a class="result__a" href="https://x.example/">X again</a><div class="result__snippet">dup</div></div>`;
-    expect(parseDuckDuckGoHtml(html)).toEqual([{ title: "X", url: "https://x.example/", snippet: "" }]);
+    expect(await parseDuckDuckGoHtml(html)).toEqual([{ title: "X", url: "https://x.example/", snippet: "" }]);
   });
 });
 

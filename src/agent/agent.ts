@@ -27,6 +27,12 @@ export interface TurnInput {
   /** heartbeat turns: no history read or written, no chat commands */
   noHistory?: boolean;
   signal?: AbortSignal;
+  /**
+   * Called with the result while the turn's history is being saved, inside
+   * the same store transaction (when AgentOptions.atomically is set): the
+   * gateway stores the reply here, so history and reply are saved together.
+   */
+  onCommit?: (result: TurnResult) => void;
 }
 
 export type TurnMedia = NonNullable<ToolOutput["media"]>;
@@ -68,6 +74,8 @@ export interface AgentOptions {
   /** context window of a model entry, when the config knows it */
   contextWindowFor?: (entryId: string) => number | undefined;
   prompt?: PromptBuilderOptions;
+  /** runs fn in one store transaction (history + TurnInput.onCommit); default: just runs it */
+  atomically?: <T>(fn: () => T) => T;
 }
 
 /** The sentence the user reads when a turn ran out of tool steps. */
@@ -206,13 +214,18 @@ export class Agent {
     const { origin } = input;
     const key = origin.sessionKey;
     const now = this.clock.now();
-    this.opts.sessions.touchSession(key, { channel: origin.channel, chatId: origin.chatId, now });
-    this.opts.sessions.append(key, added.map(forHistory), now);
-    this.opts.sessions.recordUsage(
-      key,
-      { ...(reportedPromptTokens !== undefined ? { promptTokens: reportedPromptTokens } : {}), ...(result.entryId ? { model: result.entryId } : {}) },
-      now,
-    );
+    const save = () => {
+      this.opts.sessions.touchSession(key, { channel: origin.channel, chatId: origin.chatId, now });
+      this.opts.sessions.append(key, added.map(forHistory), now);
+      this.opts.sessions.recordUsage(
+        key,
+        { ...(reportedPromptTokens !== undefined ? { promptTokens: reportedPromptTokens } : {}), ...(result.entryId ? { model: result.entryId } : {}) },
+        now,
+      );
+      input.onCommit?.(result);
+    };
+    if (this.opts.atomically) this.opts.atomically(save);
+    else save();
     try {
       const contextWindow = result.entryId ? this.opts.contextWindowFor?.(result.entryId) : undefined;
       await maybeCompact(this.compaction, key, {

@@ -22,6 +22,8 @@ export interface GatewayTurnInput {
   text: string;
   parts?: ContentPart[];
   signal?: AbortSignal;
+  /** the agent calls this while saving the turn's history, in the same transaction */
+  onCommit?: (result: GatewayTurnResult) => void;
 }
 
 export interface GatewayTurnResult {
@@ -191,31 +193,42 @@ export class Pipeline {
     }
     const origin: TurnOrigin = { sessionKey, channel: last.channel, chatId: last.chatId, senderId: last.senderId };
     const stopTyping = this.startTyping(last.channel, last.chatId, lastPayload.threadId);
+    // the reply is stored together with the turn's history (one transaction), so a
+    // crash can never leave a saved turn without its reply or the other way round
+    let replied = false;
+    const commit = (result: GatewayTurnResult) => {
+      this.reply(last, batch, this.replyChunks(last.channel, notes, result));
+      replied = true;
+    };
     try {
       const result = await this.opts.runTurn({
         origin,
         text: texts.join("\n\n"),
         ...(parts.length ? { parts } : {}),
         signal: this.turnAbort.signal,
+        onCommit: commit,
       });
       this.turnsRun++;
-      const adapter = this.opts.adapter(last.channel);
-      const limit = adapter?.capabilities.maxTextLength ?? 4000;
-      const chunks: OutboundChunk[] = [...notes];
-      for (const text of chunkText(result.text, limit)) chunks.push({ text, format: "markdown" });
-      for (const m of result.media) {
-        if (!m.data && !m.url) continue;
-        chunks.push({
-          text: "",
-          format: "plain",
-          media: { kind: m.kind, mimeType: m.mimeType, ...(m.data ? { data: m.data.toString("base64") } : {}), ...(m.url ? { url: m.url } : {}) },
-        });
-      }
-      if (chunks.length === 0) chunks.push({ text: "(no reply)", format: "plain" });
-      this.reply(last, batch, chunks);
+      if (!replied) commit(result); // chat commands save no history
     } finally {
       stopTyping();
     }
+  }
+
+  private replyChunks(channel: string, notes: OutboundChunk[], result: GatewayTurnResult): OutboundChunk[] {
+    const limit = this.opts.adapter(channel)?.capabilities.maxTextLength ?? 4000;
+    const chunks: OutboundChunk[] = [...notes];
+    for (const text of chunkText(result.text, limit)) chunks.push({ text, format: "markdown" });
+    for (const m of result.media) {
+      if (!m.data && !m.url) continue;
+      chunks.push({
+        text: "",
+        format: "plain",
+        media: { kind: m.kind, mimeType: m.mimeType, ...(m.data ? { data: m.data.toString("base64") } : {}), ...(m.url ? { url: m.url } : {}) },
+      });
+    }
+    if (chunks.length === 0) chunks.push({ text: "(no reply)", format: "plain" });
+    return chunks;
   }
 
   private reply(to: InboundRecord, batch: InboundRecord[], chunks: OutboundChunk[]): void {

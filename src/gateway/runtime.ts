@@ -12,7 +12,7 @@ import { expandHome, type Paths } from "../config/paths.ts";
 import { createClientFactory } from "../providers/protocols/factory.ts";
 import { createRouter, fileStateStore, type Router } from "../providers/router/index.ts";
 import type { ModelDirectory } from "../providers/types.ts";
-import { openStore, type Store } from "../store/index.ts";
+import { openStore, transaction, type Store } from "../store/index.ts";
 import { createCronTool } from "../tools/cron-tool.ts";
 import { createImageTool } from "../tools/image-tool.ts";
 import { createMessageTool } from "../tools/message-tool.ts";
@@ -87,6 +87,8 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
   const agent = new Agent({
     router,
     sessions: store.sessions,
+    // a turn's history and its reply are saved in one transaction
+    atomically: (fn) => transaction(store.db, fn),
     tools,
     workspaceDir,
     clock,

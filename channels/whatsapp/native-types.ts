@@ -100,7 +100,7 @@ export const NOT_PAIRED_DETAIL =
 
 /** the real thing: baileys, imported on first use */
 export async function loadBaileysRuntime(logger: Logger): Promise<WaRuntime> {
-  const b = await import("baileys");
+  const b = await import("@whiskeysockets/baileys");
   const makeWASocket = b.makeWASocket;
   const quiet = quietLogger(logger);
   return {

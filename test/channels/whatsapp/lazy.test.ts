@@ -18,7 +18,7 @@ function modulesLoaded(after: string): string[] {
     createWhatsAppAdapter({}, { logger, stateDir: "/tmp" });
     createWhatsAppAdapter({ use_native: true }, { logger, stateDir: "/tmp" });
     ${after}
-    console.log(JSON.stringify(seen.filter((s) => /^(ws|@whiskeysockets\/baileys|qrcode-terminal)$/.test(s))));
+    console.log(JSON.stringify(seen.filter((s) => /^(ws|@whiskeysockets\\/baileys|qrcode-terminal)$/.test(s))));
   `;
   const out = execFileSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8" });
   return JSON.parse(out.trim().split("\n").at(-1)!) as string[];

@@ -13,6 +13,7 @@
 // <at user_id="all"> (everyone in the group); a reply quoting such markup
 // must not ping anyone, so the tag is broken with a zero-width space.
 import type { OutboundChunk } from "../../src/core/channel.ts";
+import { alignedRows, renderMarkdown, type MarkdownStyle } from "../../src/core/markdown.ts";
 
 export interface OutboundBody {
   msg_type: "text" | "post";
@@ -25,18 +26,36 @@ export function neutralizeMentions(text: string): string {
   return text.replace(/<(\/?)(at)\b/gi, "<$1\u200b$2");
 }
 
-/** "## Title" → "**Title**" (post md has no headings); code blocks are left alone */
+/** characters Feishu's md would read as markup, for text that must stay literal */
+function escapeMd(text: string): string {
+  return text.replace(/([\\`*_~[\]|])/g, "\\$1");
+}
+
+// Feishu's post "md" element understands bold, italics, strikethrough,
+// links, inline code, code blocks, lists, quotes and rules, but no headings,
+// images (they need an uploaded image_key) or tables: headings become bold
+// lines, images links, tables monospaced code blocks.
+const feishuMd: MarkdownStyle = {
+  text: (t) => t,
+  literal: escapeMd,
+  strong: (inner) => `**${inner}**`,
+  em: (inner) => `*${inner}*`,
+  del: (inner) => `~~${inner}~~`,
+  codespan: (code) => (code.includes("`") ? `\`\` ${code} \`\`` : `\`${code}\``),
+  code: (code, lang) => `\`\`\`${lang ?? ""}\n${code}\n\`\`\``,
+  link: (label, href) => `[${label}](${href})`,
+  image: (alt, href) => `[${escapeMd(alt || "image")}](${href})`,
+  heading: (inner) => `**${inner}**`,
+  blockquote: (inner) => inner.split("\n").map((l) => `> ${l}`).join("\n"),
+  hr: () => "---",
+  bullet: (ordered, n, checked) => (checked === undefined ? (ordered ? `${n}.` : "-") : checked ? "- ☑" : "- ☐"),
+  table: (rows, align) => `\`\`\`\n${alignedRows(rows, align).join("\n")}\n\`\`\``,
+  html: (raw) => raw,
+};
+
+/** the model's Markdown in the dialect Feishu's post md element renders */
 export function markdownForFeishu(markdown: string): string {
-  let inCode = false;
-  return markdown
-    .split("\n")
-    .map((line) => {
-      if (/^\s*(```|~~~)/.test(line)) inCode = !inCode;
-      if (inCode) return line;
-      const h = /^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$/.exec(line);
-      return h ? `**${h[1]}**` : line;
-    })
-    .join("\n");
+  return renderMarkdown(markdown, feishuMd);
 }
 
 function withMediaLink(chunk: OutboundChunk): string {

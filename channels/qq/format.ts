@@ -9,25 +9,28 @@
 // the bot's console (codes 304003 / 40054010). defangUrls() rewrites URLs so
 // a person can still read them but QQ no longer sees a link; the sender uses
 // it for one more try after such a refusal.
+import { alignedRows, renderMarkdown, type MarkdownStyle } from "../../src/core/markdown.ts";
 
+const plain: MarkdownStyle = {
+  text: (t) => t,
+  strong: (inner) => inner,
+  em: (inner) => inner,
+  del: (inner) => inner,
+  codespan: (code) => code,
+  code: (code) => code,
+  link: (_label, href, words) => (words === href || words === href.replace(/^mailto:/, "") ? words : `${words} (${href})`),
+  image: (alt, href) => (alt ? `${alt} (${href})` : href),
+  heading: (inner) => inner,
+  blockquote: (inner) => inner.split("\n").map((l) => `> ${l}`).join("\n"),
+  hr: () => "──────",
+  bullet: (ordered, n, checked) => (checked === undefined ? (ordered ? `${n}.` : "-") : checked ? "☑" : "☐"),
+  table: (rows, align) => alignedRows(rows, align).join("\n"),
+  html: (raw) => raw,
+};
+
+/** Markdown as the words a person reads, for platforms that show text as typed */
 export function markdownToPlain(md: string): string {
-  const fences: string[] = [];
-  let text = md.replace(/^[ \t]*(```|~~~)[^\n]*\n([\s\S]*?)^[ \t]*\1[ \t]*$/gm, (_m, _f: string, body: string) => {
-    fences.push(body.replace(/\n$/, ""));
-    return `\u0000${fences.length - 1}\u0000`;
-  });
-  text = text
-    .replace(/!\[([^\]]*)\]\(([^)\s]+)(?:\s+"[^"]*")?\)/g, (_m, alt: string, url: string) => (alt ? `${alt} (${url})` : url))
-    .replace(/\[([^\]]+)\]\(([^)\s]+)(?:\s+"[^"]*")?\)/g, (_m, label: string, url: string) => (label === url ? url : `${label} (${url})`))
-    .replace(/^[ \t]{0,3}#{1,6}[ \t]+(.+?)[ \t]*#*[ \t]*$/gm, "$1")
-    .replace(/`([^`\n]+)`/g, "$1")
-    .replace(/(\*\*|__)(?=\S)([\s\S]*?\S)\1/g, "$2")
-    .replace(/(^|[^\w*])\*(?=[^\s*])([^*\n]*?[^\s*])\*(?![\w*])/g, "$1$2")
-    .replace(/(^|[^\w_])_(?=[^\s_])([^_\n]*?[^\s_])_(?![\w_])/g, "$1$2")
-    .replace(/~~(?=\S)([^~\n]*?\S)~~/g, "$1")
-    .replace(/^[ \t]*([-*_])(?:[ \t]*\1){2,}[ \t]*$/gm, "──────");
-  // eslint-disable-next-line no-control-regex
-  return text.replace(/\u0000(\d+)\u0000/g, (_m, i: string) => fences[Number(i)] ?? "");
+  return renderMarkdown(md, plain);
 }
 
 /** "https://example.com/a" → "example[.]com/a": readable, but no longer a link to QQ's filter */

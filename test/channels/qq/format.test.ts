@@ -10,14 +10,16 @@ describe("markdownToPlain", () => {
   });
 
   it("writes links and images out as text with their URL", () => {
-    expect(markdownToPlain("see [the docs](https://x.example/d) or <https://y.example>")).toBe("see the docs (https://x.example/d) or <https://y.example>");
+    expect(markdownToPlain("see [the docs](https://x.example/d) or <https://y.example>")).toBe("see the docs (https://x.example/d) or https://y.example");
     expect(markdownToPlain("![a cat](https://x.example/cat.png)")).toBe("a cat (https://x.example/cat.png)");
     expect(markdownToPlain("[https://x.example](https://x.example)")).toBe("https://x.example");
   });
 
   it("leaves what is not emphasis alone: lists, maths, snake_case, quotes", () => {
-    const text = "- item one\n* item two\n1. first\n> quoted\n2 * 3 * 4 = 24\nuse my_var_name here";
+    const text = "- item one\n- item two\n\n1. first\n\n2 * 3 * 4 = 24\nuse my_var_name here and a*b*c\n> quoted";
     expect(markdownToPlain(text)).toBe(text);
+    // other bullet markers read as the same list
+    expect(markdownToPlain("* one\n+ two")).toBe("- one\n- two");
   });
 });
 

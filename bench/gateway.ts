@@ -1,33 +1,87 @@
 // The gateway daemon as a child process against the fake Telegram Bot API,
-// the fake Discord gateway and an instant fake model: time to /ready, idle
-// memory, overhead per message excluding the model, throughput, and memory
-// after 50,000 messages. SWITCHBOARD_BENCH_MESSAGES changes the count.
-import { readFileSync, mkdtempSync, rmSync } from "node:fs";
+// the fake Discord gateway and an instant fake model, measured beside the
+// floor (bench/floor-loop.ts: the least durable work per message) in the same
+// run, so the ratios hold on a noisy machine: time to /ready, idle memory,
+// overhead per message excluding the model, throughput, CPU per message and
+// memory after a burst. Nothing waits forever: a phase that stops making
+// progress for STALL_MS reports what it got and moves on.
+//   SWITCHBOARD_BENCH_MESSAGES  messages per throughput phase (default 50,000)
+//   SWITCHBOARD_BENCH_SOAK=1    200,000 messages, RSS printed every 10,000
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FakeDiscord } from "../test/fakes/discord/server.ts";
 import { startFakeLlm } from "../test/fakes/fake-llm.ts";
 import { FakeTelegramApi } from "../test/fakes/telegram-api.ts";
 import { startDaemon, waitFor, writeConfig } from "../test/e2e/daemon.ts";
-import { report } from "./stats.ts";
+import { cpuMs, offerBurst, rssMb, type Phase } from "./process-stats.ts";
+import { report, summarize } from "./stats.ts";
 
-function rssMb(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-  return m ? Number(m[1]) / 1024 : NaN;
-}
+const GATEWAY_BOT = "7000001:bench-gateway";
+const FLOOR_BOT = "7000002:bench-floor";
+/** user and chat ids far from the fake bots' own ids (a bot ignores itself) */
+const FIRST_USER = 10_000_000;
 
 export async function run(): Promise<void> {
-  const total = Number(process.env.SWITCHBOARD_BENCH_MESSAGES ?? 50_000);
+  const soak = process.env.SWITCHBOARD_BENCH_SOAK === "1";
+  const total = soak ? 200_000 : Number(process.env.SWITCHBOARD_BENCH_MESSAGES ?? 50_000);
   const home = mkdtempSync(join(tmpdir(), "sb-bench-gw-"));
   const llm = await startFakeLlm();
-  const tg = await FakeTelegramApi.start();
+  const tg = await FakeTelegramApi.start({ bots: [{ token: GATEWAY_BOT }, { token: FLOOR_BOT }] });
   const dc = await FakeDiscord.start();
   llm.setDefault({ reply: "ok" });
+  const load = () => readLoad() ?? "?";
+  console.log(`machine load average at start: ${load()}`);
+  try {
+    const floor = await floorPhase(home, tg, `${llm.url}/v1`, total);
+    const gw = await gatewayPhase(home, tg, dc, `${llm.url}/v1`, total, soak);
+    const ratio = gw.throughput / floor.throughput;
+    console.log(
+      `\nsummary: gateway ${gw.throughput.toFixed(0)} msg/s = ${ratio.toFixed(2)}× the floor's ${floor.throughput.toFixed(0)} (target ≥ 0.75); ` +
+        `CPU ${gw.cpuPerMsg.toFixed(2)} ms/msg vs floor ${floor.cpuPerMsg.toFixed(2)} (target ≤ 1.0); ` +
+        `ready ${gw.readyMs.toFixed(0)} ms (target ≤ 500); idle RSS ${gw.idleRss.toFixed(0)} MB (target ≤ 100), floor ${floor.rssAfter.toFixed(0)} MB; ` +
+        `overhead p99 ${gw.p99.toFixed(1)} ms (target ≤ 5); RSS after burst ${gw.rssAfter.toFixed(0)} MB = ${(gw.rssAfter / gw.idleRss).toFixed(2)}× idle (target ≤ 1.5); ` +
+        `lost: gateway ${gw.lost}, floor ${floor.lost}; load ${load()}`,
+    );
+  } finally {
+    await Promise.all([llm.close(), tg.close(), dc.close()]);
+    rmSync(home, { recursive: true, force: true });
+  }
+}
+
+function readLoad(): string | undefined {
+  try {
+    return readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
+  } catch {
+    return undefined;
+  }
+}
+
+async function floorPhase(home: string, tg: FakeTelegramApi, llmBase: string, total: number): Promise<Phase> {
+  const child = spawn(process.execPath, [join(import.meta.dirname, "floor-loop.ts")], {
+    env: { PATH: process.env.PATH, FLOOR_TG: `${tg.url}/bot${FLOOR_BOT}`, FLOOR_LLM: llmBase, FLOOR_DB: join(home, "floor.db") },
+    stdio: ["ignore", "inherit", "inherit"],
+  });
+  const exited = new Promise((r) => child.once("exit", r));
+  try {
+    const pid = child.pid!;
+    const phase = await offerBurst({ tg, token: FLOOR_BOT, firstUser: FIRST_USER, total, pid, label: "floor" });
+    console.log(`floor: ${phase.throughput.toFixed(0)} messages/s, ${phase.cpuPerMsg.toFixed(2)} ms CPU per message, RSS ${phase.rssAfter.toFixed(1)} MB`);
+    return phase;
+  } finally {
+    child.kill("SIGTERM");
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+    child.kill("SIGKILL");
+  }
+}
+
+async function gatewayPhase(home: string, tg: FakeTelegramApi, dc: FakeDiscord, llmBase: string, total: number, soak: boolean) {
   writeConfig(home, {
-    model_list: [{ model_name: "m", model: "openai/m", api_base: `${llm.url}/v1` }],
+    model_list: [{ model_name: "m", model: "openai/m", api_base: llmBase }],
     agents: { defaults: { model_name: "m" } },
     channels: {
-      telegram: { enabled: true, token: tg.token, api_base: tg.url, allow_from: ["*"] },
+      telegram: { enabled: true, token: GATEWAY_BOT, api_base: tg.url, allow_from: ["*"] },
       discord: { enabled: true, token: dc.token, api_base: dc.apiBase, allow_from: ["*"] },
     },
   });
@@ -35,39 +89,33 @@ export async function run(): Promise<void> {
   // SWITCHBOARD_BENCH_NODE_OPTIONS reaches the daemon only (e.g. --max-old-space-size=96 to tell heap from native growth)
   const nodeOptions = process.env.SWITCHBOARD_BENCH_NODE_OPTIONS;
   const daemon = await startDaemon(home, { SWITCHBOARD_LOG_LEVEL: "warn", ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}) });
-  await waitFor(async () => (await fetch(`${daemon.url}/ready`)).status === 200 || undefined, "/ready", 30_000);
-  console.log(`process start to /ready (Telegram + Discord): ${(performance.now() - t0).toFixed(0)} ms`);
-  const pid = daemon.child.pid!;
-  await new Promise((r) => setTimeout(r, 1000));
-  console.log(`idle RSS: ${rssMb(pid).toFixed(1)} MB`);
-
   try {
+    await waitFor(async () => (await fetch(`${daemon.url}/ready`)).status === 200 || undefined, "/ready", 30_000);
+    const readyMs = performance.now() - t0;
+    console.log(`gateway: process start to /ready (Telegram + Discord): ${readyMs.toFixed(0)} ms`);
+    const pid = daemon.child.pid!;
+    await new Promise((r) => setTimeout(r, 1000));
+    const idleRss = rssMb(pid);
+    console.log(`gateway: idle RSS ${idleRss.toFixed(1)} MB`);
+
     // one message at a time: end-to-end latency minus the model call (instant, on loopback)
     const lat: number[] = [];
     for (let i = 0; i < 300; i++) {
       const before = tg.sent.length;
       const t = performance.now();
-      tg.userMessage({ chatId: 500, fromId: 500, text: `ping ${i}` });
+      tg.userMessage({ token: GATEWAY_BOT, chatId: 500, fromId: 500, text: `ping ${i}` });
       await tg.waitForSent(before + 1, 10_000); // event-driven, no polling delay in the figure
       lat.push(performance.now() - t);
     }
     report("gateway overhead per message (model instant)", lat.slice(50));
-
-    // throughput: many people at once, one message each
-    const rssBefore = rssMb(pid);
-    const start = tg.sent.length;
-    const t = performance.now();
-    for (let i = 0; i < total; i++) {
-      tg.userMessage({ chatId: 100_000 + i, fromId: 100_000 + i, text: `hello ${i}` });
-      if (i % 1000 === 999) await new Promise((r) => setImmediate(r));
-    }
-    await tg.waitForSent(start + total, 30 * 60_000);
-    const secs = (performance.now() - t) / 1000;
-    console.log(`throughput: ${total} messages in ${secs.toFixed(1)} s = ${(total / secs).toFixed(0)} messages/s`);
-    console.log(`RSS before ${rssBefore.toFixed(1)} MB, after ${total} messages ${rssMb(pid).toFixed(1)} MB`);
+    const cpuBefore = cpuMs(pid);
+    const phase = await offerBurst({ tg, token: GATEWAY_BOT, firstUser: FIRST_USER * 2, total, pid, label: "gateway", rssEvery: soak ? 10_000 : 0 });
+    console.log(
+      `gateway: ${phase.answered}/${total} answered in ${phase.seconds.toFixed(1)} s = ${phase.throughput.toFixed(0)} messages/s, ` +
+        `${phase.cpuPerMsg.toFixed(2)} ms CPU per message (daemon total ${(cpuMs(pid) - cpuBefore).toFixed(0)} ms), RSS ${idleRss.toFixed(1)} → ${phase.rssAfter.toFixed(1)} MB`,
+    );
+    return { ...phase, readyMs, idleRss, p99: summarize(lat.slice(50)).p99 };
   } finally {
     await daemon.stop();
-    await Promise.all([llm.close(), tg.close(), dc.close()]);
-    rmSync(home, { recursive: true, force: true });
   }
 }

@@ -1,0 +1,62 @@
+// What a benchmark reads off another process (Linux /proc), and the burst
+// phase shared by the floor and the gateway: offer N messages from N people,
+// wait until all are answered or progress stalls, and measure.
+import { readFileSync } from "node:fs";
+import type { FakeTelegramApi } from "../test/fakes/telegram-api.ts";
+
+/** resident memory of a process, MB */
+export function rssMb(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+/** user + system CPU a process has used, ms (clock ticks are 1/100 s on Linux) */
+export function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  // the command name may hold spaces: fields are counted after its closing parenthesis
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+export interface Phase {
+  answered: number;
+  lost: number;
+  seconds: number;
+  throughput: number;
+  cpuPerMsg: number;
+  rssAfter: number;
+}
+
+/** no new answer for this long: the phase reports what it has instead of waiting on */
+export const STALL_MS = 30_000;
+
+export async function offerBurst(o: { tg: FakeTelegramApi; token: string; firstUser: number; total: number; pid: number; label: string; rssEvery?: number }): Promise<Phase> {
+  const { tg, token, total, pid } = o;
+  const mine = () => tg.sent.reduce((n, m) => (m.token === token ? n + 1 : n), 0);
+  const start = mine();
+  const cpu0 = cpuMs(pid);
+  const t0 = performance.now();
+  for (let i = 0; i < total; i++) {
+    tg.userMessage({ token, chatId: o.firstUser + i, fromId: o.firstUser + i, text: `hello ${i}` });
+    if (i % 1000 === 999) await new Promise((r) => setImmediate(r));
+  }
+  let answered = 0;
+  let lastProgress = performance.now();
+  let nextRss = o.rssEvery || Infinity;
+  while (answered < total) {
+    await new Promise((r) => setTimeout(r, 100));
+    const now = mine() - start;
+    if (now > answered) lastProgress = performance.now();
+    answered = now;
+    while (answered >= nextRss) {
+      console.log(`${o.label}: ${nextRss} answered, RSS ${rssMb(pid).toFixed(1)} MB`);
+      nextRss += o.rssEvery!;
+    }
+    if (performance.now() - lastProgress > STALL_MS) {
+      console.log(`${o.label}: no answer for ${STALL_MS / 1000} s with ${answered}/${total} answered; moving on`);
+      break;
+    }
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  return { answered, lost: total - answered, seconds, throughput: answered / seconds, cpuPerMsg: (cpuMs(pid) - cpu0) / Math.max(1, answered), rssAfter: rssMb(pid) };
+}

@@ -35,6 +35,10 @@ export interface Step {
   cutStreamAfter?: number;
   /** streams: go silent (socket left open) after this many events */
   stallStreamAfter?: number;
+  /** streams: wait this long between events (a slow model) */
+  eventDelayMs?: number;
+  /** streams: after this many events, wait until `open` settles before sending the rest */
+  streamGate?: { after: number; open: Promise<unknown> };
   resetConnection?: boolean;
   malformed?: boolean;
   usage?: { prompt: number; completion: number };
@@ -205,6 +209,9 @@ export async function startFakeLlm(): Promise<FakeLlm> {
           req.socket.destroy();
           return;
         }
+        if (step.streamGate && i === step.streamGate.after) await step.streamGate.open;
+        if (step.eventDelayMs && i > 0) await new Promise((r) => setTimeout(r, step.eventDelayMs));
+        if (res.destroyed) return; // the client gave up (an aborted turn)
         res.write(events[i]);
       }
       res.end();

@@ -31,6 +31,8 @@ export interface Step {
   headers?: Record<string, string>;
   /** wait before answering (timeouts) */
   delayMs?: number;
+  /** wait until this settles before answering (e.g. until a second request has arrived) */
+  holdUntil?: Promise<unknown>;
   /** streams: close the socket after this many events */
   cutStreamAfter?: number;
   /** streams: go silent (socket left open) after this many events */
@@ -186,6 +188,7 @@ export async function startFakeLlm(): Promise<FakeLlm> {
     const next = queue.shift() ?? fallback;
     const step = typeof next === "function" ? next(recorded) : next;
     if (step.delayMs) await new Promise((r) => setTimeout(r, step.delayMs));
+    if (step.holdUntil) await step.holdUntil;
     if (step.resetConnection) {
       req.socket.destroy();
       return;

@@ -56,16 +56,20 @@ export async function harness(opts: { userSessions?: boolean; tools?: ToolRegist
     runtime,
     sessions,
     tools,
-    options: (over = {}) => ({
-      host: "127.0.0.1",
-      port: 0,
-      logger: silentLogger(),
-      readiness: () => ({ ready: true, detail: { store: "open" } }),
-      status: () => ({ version: "test" }),
-      metrics: () => "switchboard_up 1\n",
-      api: () => runtime,
-      ...over,
-    }),
+    options: (over = {}) => serverOptions({ api: () => runtime, ...over }),
+  };
+}
+
+/** Server options with fixed health, status and metrics answers, bound to 127.0.0.1:0. */
+export function serverOptions(over: Partial<HttpServerOptions> = {}): HttpServerOptions {
+  return {
+    host: "127.0.0.1",
+    port: 0,
+    logger: silentLogger(),
+    readiness: () => ({ ready: true, detail: { store: "open" } }),
+    status: () => ({ version: "test" }),
+    metrics: () => "switchboard_up 1\n",
+    ...over,
   };
 }
 

@@ -1,6 +1,7 @@
 // POST /v1/chat/completions and GET /v1/models through fastify inject, over
 // the real agent, router and OpenAI protocol client against the fake LLM.
 import { describe, expect, it } from "vitest";
+import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { ToolRegistry } from "../../src/tools/registry.ts";
 import { built, harness, sentMessages } from "./api-harness.ts";
@@ -9,6 +10,10 @@ const local = { host: "localhost:18790", "content-type": "application/json" };
 const PNG = Buffer.from("89504e470d0a1a0a", "hex");
 
 type Completion = { choices: { message: { content: string }; finish_reason: string }[]; usage: Record<string, number>; model: string };
+
+function chat(app: FastifyInstance, payload: unknown, headers: Record<string, string> = {}) {
+  return app.inject({ method: "POST", url: "/v1/chat/completions", headers: { ...local, ...headers }, payload: payload as object });
+}
 
 function sseEvents(body: string): string[] {
   return body.split("\n\n").filter(Boolean).map((e) => e.replace(/^data: /, ""));
@@ -19,20 +24,15 @@ describe("chat completions: the request's messages are the conversation", () => 
     const h = await harness();
     h.llm.script({ reply: "Paris, again.", usage: { prompt: 42, completion: 3 } });
     const app = await built(h);
-    const res = await app.inject({
-      method: "POST",
-      url: "/v1/chat/completions",
-      headers: local,
-      payload: {
-        model: "fast",
-        messages: [
-          { role: "system", content: "Answer in one line." },
-          { role: "user", content: "Capital of France?" },
-          { role: "assistant", content: "Paris." },
-          { role: "developer", content: [{ type: "text", text: "Be terse." }] },
-          { role: "user", content: [{ type: "text", text: "And again?" }, { type: "image_url", image_url: { url: `data:image/png;base64,${PNG.toString("base64")}` } }] },
-        ],
-      },
+    const res = await chat(app, {
+      model: "fast",
+      messages: [
+        { role: "system", content: "Answer in one line." },
+        { role: "user", content: "Capital of France?" },
+        { role: "assistant", content: "Paris." },
+        { role: "developer", content: [{ type: "text", text: "Be terse." }] },
+        { role: "user", content: [{ type: "text", text: "And again?" }, { type: "image_url", image_url: { url: `data:image/png;base64,${PNG.toString("base64")}` } }] },
+      ],
     });
     expect(res.statusCode).toBe(200);
     const json = res.json() as Completion;
@@ -58,7 +58,7 @@ describe("chat completions: the request's messages are the conversation", () => 
     const h = await harness({ userSessions: false });
     const app = await built(h);
     const post = (text: string, extra: Record<string, unknown> = {}) =>
-      app.inject({ method: "POST", url: "/v1/chat/completions", headers: local, payload: { messages: [{ role: "user", content: text }], ...extra } });
+      chat(app, { messages: [{ role: "user", content: text }], ...extra });
     expect((await post("my secret is 1234")).statusCode).toBe(200);
     // `user` names no session unless gateway.api.user_sessions is on
     expect((await post("what is my secret?", { user: "alice" })).statusCode).toBe(200);
@@ -73,7 +73,7 @@ describe("chat completions: the request's messages are the conversation", () => 
     h.llm.script({ reply: "noted" }, { reply: "it is blue" }, { reply: "no idea" }, { reply: "hi bob" });
     const app = await built(h);
     const post = (text: string, headers: Record<string, string> = {}, extra: Record<string, unknown> = {}) =>
-      app.inject({ method: "POST", url: "/v1/chat/completions", headers: { ...local, ...headers }, payload: { messages: [{ role: "user", content: text }], ...extra } });
+      chat(app, { messages: [{ role: "user", content: text }], ...extra }, headers);
     await post("my favourite colour is blue", { "x-switchboard-session": "alice-phone" });
     await post("what is my favourite colour?", { "x-switchboard-session": "alice-phone" });
     expect(sentMessages(h.llm, 1).filter((m) => m.role !== "system")).toEqual([
@@ -98,7 +98,7 @@ describe("chat completions: models and client mistakes", () => {
     const h = await harness();
     const app = await built(h);
     const post = (model?: string) =>
-      app.inject({ method: "POST", url: "/v1/chat/completions", headers: local, payload: { ...(model ? { model } : {}), messages: [{ role: "user", content: "hi" }] } });
+      chat(app, { ...(model ? { model } : {}), messages: [{ role: "user", content: "hi" }] });
     for (const [model, wire] of [[undefined, "fake-fast"], ["switchboard", "fake-fast"], ["other", "fake-other"], ["second", "fake-other"]] as const) {
       const res = await post(model);
       expect(res.statusCode, String(model)).toBe(200);
@@ -117,7 +117,7 @@ describe("chat completions: models and client mistakes", () => {
     const h = await harness();
     const app = await built(h);
     for (const model of ["gpt-9", "openai/gpt-4o"]) {
-      const res = await app.inject({ method: "POST", url: "/v1/chat/completions", headers: local, payload: { model, messages: [{ role: "user", content: "hi" }] } });
+      const res = await chat(app, { model, messages: [{ role: "user", content: "hi" }] });
       expect(res.statusCode).toBe(404);
       expect(res.json()).toEqual({ error: { message: expect.stringContaining(`\`${model}\``), type: "invalid_request_error", param: "model", code: "model_not_found" } });
     }
@@ -127,7 +127,7 @@ describe("chat completions: models and client mistakes", () => {
   it("answers a bad body with 400 invalid_request_error naming the field", async () => {
     const h = await harness();
     const app = await built(h);
-    const post = (payload: unknown) => app.inject({ method: "POST", url: "/v1/chat/completions", headers: local, payload: JSON.stringify(payload) });
+    const post = (payload: unknown) => chat(app, JSON.stringify(payload));
     const cases: [unknown, string, RegExp][] = [
       [{ messages: [] }, "messages", /at least one/],
       [{ model: "fast" }, "messages", /messages/],
@@ -146,7 +146,7 @@ describe("chat completions: models and client mistakes", () => {
       expect(error.param, JSON.stringify(payload)).toBe(param);
       expect(error.message).toMatch(message);
     }
-    const broken = await app.inject({ method: "POST", url: "/v1/chat/completions", headers: local, payload: "{not json" });
+    const broken = await chat(app, "{not json");
     expect(broken.statusCode).toBe(400);
     expect(broken.json().error.type).toBe("invalid_request_error");
     expect(h.llm.requests).toHaveLength(0);
@@ -157,7 +157,7 @@ describe("chat completions: upstream failures", () => {
   it("a rate-limited model is a 503 with Retry-After; a rejected key upstream is a 502 that says so", async () => {
     const h = await harness();
     const app = await built(h);
-    const post = () => app.inject({ method: "POST", url: "/v1/chat/completions", headers: local, payload: { messages: [{ role: "user", content: "hi" }] } });
+    const post = () => chat(app, { messages: [{ role: "user", content: "hi" }] });
     h.llm.script({ status: 429, headers: { "retry-after": "120" } });
     const limited = await post();
     expect(limited.statusCode).toBe(503);
@@ -167,7 +167,7 @@ describe("chat completions: upstream failures", () => {
     const h2 = await harness();
     const app2 = await built(h2);
     h2.llm.script({ status: 401 });
-    const auth = await app2.inject({ method: "POST", url: "/v1/chat/completions", headers: local, payload: { messages: [{ role: "user", content: "hi" }] } });
+    const auth = await chat(app2, { messages: [{ role: "user", content: "hi" }] });
     expect(auth.statusCode).toBe(502);
     expect(auth.json().error).toMatchObject({ code: "upstream_auth", message: expect.stringMatching(/api_key/) });
     expect(auth.body).not.toContain("sk-test");
@@ -179,12 +179,7 @@ describe("chat completions: streaming, tools and media", () => {
     const h = await harness();
     h.llm.script({ reply: "Hello from the stream", usage: { prompt: 20, completion: 4 } });
     const app = await built(h);
-    const res = await app.inject({
-      method: "POST",
-      url: "/v1/chat/completions",
-      headers: local,
-      payload: { stream: true, stream_options: { include_usage: true }, messages: [{ role: "user", content: "hi" }] },
-    });
+    const res = await chat(app, { stream: true, stream_options: { include_usage: true }, messages: [{ role: "user", content: "hi" }] });
     expect(res.statusCode).toBe(200);
     expect(res.headers["content-type"]).toMatch(/text\/event-stream/);
     const events = sseEvents(res.body);
@@ -213,12 +208,7 @@ describe("chat completions: streaming, tools and media", () => {
         { toolCalls: [{ name: "draw", arguments: { what: "a cat" } }], usage: { prompt: 10, completion: 2 } },
         { reply: "Here is your cat.", usage: { prompt: 15, completion: 4 } },
       );
-      return app.inject({
-        method: "POST",
-        url: "/v1/chat/completions",
-        headers: local,
-        payload: { stream, ...(stream ? { stream_options: { include_usage: true } } : {}), messages: [{ role: "user", content: "draw a cat" }] },
-      });
+      return chat(app, { stream, ...(stream ? { stream_options: { include_usage: true } } : {}), messages: [{ role: "user", content: "draw a cat" }] });
     };
     const image = `![image 1](data:image/png;base64,${PNG.toString("base64")})`;
     const whole = (await ask(false)).json() as Completion;
@@ -237,7 +227,7 @@ describe("chat completions: streaming, tools and media", () => {
     const h = await harness({ tools });
     h.llm.script({ reply: "Let me look.", toolCalls: [{ name: "look", arguments: {} }] }, { reply: "Found it." });
     const app = await built(h);
-    const res = await app.inject({ method: "POST", url: "/v1/chat/completions", headers: local, payload: { stream: true, messages: [{ role: "user", content: "look" }] } });
+    const res = await chat(app, { stream: true, messages: [{ role: "user", content: "look" }] });
     const events = sseEvents(res.body).slice(0, -1).map((e) => JSON.parse(e) as { choices: { delta: { content?: string } }[] });
     expect(events.map((c) => c.choices[0]?.delta.content ?? "").join("")).toBe("Let me look.\n\nFound it.");
     // the tool's result went to the model, not to the client
@@ -249,7 +239,7 @@ describe("chat completions: streaming, tools and media", () => {
     const h = await harness();
     h.llm.script({ status: 401 });
     const app = await built(h);
-    const res = await app.inject({ method: "POST", url: "/v1/chat/completions", headers: local, payload: { stream: true, messages: [{ role: "user", content: "hi" }] } });
+    const res = await chat(app, { stream: true, messages: [{ role: "user", content: "hi" }] });
     expect(res.statusCode).toBe(502);
     expect(res.json().error.code).toBe("upstream_auth");
   });

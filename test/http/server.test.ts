@@ -1,8 +1,8 @@
 // The HTTP server's own routes and access checks, through fastify inject.
 import { afterEach, describe, expect, it } from "vitest";
 import type { FastifyInstance } from "fastify";
-import { silentLogger } from "../../src/core/logger.ts";
 import { buildHttpServer, startHttpServer, type HttpServerOptions } from "../../src/http/server.ts";
+import { serverOptions } from "./api-harness.ts";
 
 let app: FastifyInstance | undefined;
 afterEach(async () => {
@@ -11,15 +11,7 @@ afterEach(async () => {
 });
 
 async function build(over: Partial<HttpServerOptions> = {}): Promise<FastifyInstance> {
-  ({ app } = await buildHttpServer({
-    host: "127.0.0.1",
-    port: 0,
-    logger: silentLogger(),
-    readiness: () => ({ ready: true, detail: { store: "open" } }),
-    status: () => ({ version: "test" }),
-    metrics: () => "switchboard_up 1\n",
-    ...over,
-  }));
+  ({ app } = await buildHttpServer(serverOptions(over)));
   return app;
 }
 
@@ -43,7 +35,7 @@ describe("http server", () => {
 
   it("refuses a non-loopback bind without a token", async () => {
     await expect(build({ host: "0.0.0.0" })).rejects.toThrow(/gateway\.token/);
-    await expect(startHttpServer({ host: "0.0.0.0", port: 0, logger: silentLogger(), readiness: () => ({ ready: true, detail: {} }), status: () => ({}), metrics: () => "" })).rejects.toThrow(/gateway\.token/);
+    await expect(startHttpServer(serverOptions({ host: "0.0.0.0" }))).rejects.toThrow(/gateway\.token/);
   });
 
   it("guards status and metrics with the bearer token, and leaves /health open", async () => {

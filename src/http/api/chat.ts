@@ -119,7 +119,7 @@ export function registerChat(app: FastifyInstance, runtime: () => ApiRuntime, re
         choices: [
           {
             index: 0,
-            message: { role: "assistant", content: media ? `${result.text}\n\n${media}` : result.text, refusal: null },
+            message: { role: "assistant", content: [result.text, media].filter(Boolean).join("\n\n"), refusal: null },
             finish_reason: finishReason(result),
             logprobs: null,
           },

@@ -82,12 +82,13 @@ export async function buildHttpServer(opts: HttpServerOptions): Promise<BuiltHtt
   checkBind(opts);
   const { default: Fastify } = await import("fastify");
   const app = Fastify({ logger: false, bodyLimit: opts.bodyLimit ?? 1024 * 1024, return503OnClosing: true });
-  const fixed: AccessPolicy = {
+  // read per request (opts.token may be a getter a reload changes)
+  const fromOptions = (): AccessPolicy => ({
     ...(opts.token ? { token: opts.token } : {}),
     allowedHosts: opts.allowedHosts ?? [],
     corsOrigins: opts.corsOrigins ?? [],
-  };
-  const guards = accessGuards(opts.access ?? (() => fixed));
+  });
+  const guards = accessGuards(opts.access ?? fromOptions);
   app.addHook("onRequest", guards.onRequest);
 
   app.setErrorHandler((err: { statusCode?: number; message: string; code?: string }, _req, reply) => {

@@ -13,6 +13,7 @@ import type { ToolOutput, TurnOrigin } from "../tools/types.ts";
 import { parseCommand, runCommand, type ChatCommand } from "./commands.ts";
 import { forceCompact, maybeCompact, type CompactionDeps } from "./compaction.ts";
 import { Lanes } from "./lanes.ts";
+import { callModel, stepSeparatedSink } from "./model-call.ts";
 import { estimateTokens, PromptBuilder, type PromptBuilderOptions } from "./prompt.ts";
 
 export const DEFAULT_MAX_TOOL_ITERATIONS = 20;
@@ -33,6 +34,33 @@ export interface TurnInput {
    * gateway stores the reply here, so history and reply are saved together.
    */
   onCommit?: (result: TurnResult) => void;
+}
+
+/**
+ * A turn over a conversation the caller holds (the HTTP API): its messages
+ * are the turn's input, instead of one text. Without `persist` nothing is
+ * read from or written to the stored session; with it, the stored history
+ * goes first and the messages plus the answer are saved after.
+ */
+export interface ConversationInput {
+  origin: TurnOrigin;
+  /** user, assistant and tool messages in order (no system messages) */
+  messages: ChatMessage[];
+  /** the caller's own instructions, placed after the workspace system prompt */
+  system?: string;
+  model?: string;
+  signal?: AbortSignal;
+  /** keep the conversation in origin.sessionKey's stored session */
+  persist?: boolean;
+  /** streams the answer's text as the model writes it (tool activity is never sent) */
+  onDelta?: (text: string) => void;
+}
+
+/** What turn() runs: a channel turn or a conversation turn. */
+interface TurnSpec extends TurnInput {
+  messages?: ChatMessage[];
+  system?: string;
+  onDelta?: (text: string) => void;
 }
 
 export type TurnMedia = NonNullable<ToolOutput["media"]>;
@@ -110,9 +138,28 @@ export class Agent {
     return this.lanes.run(input.origin.sessionKey, () => this.turn(input));
   }
 
-  private async turn(input: TurnInput): Promise<TurnResult> {
+  /**
+   * Runs a turn over the caller's conversation. Stateless conversations run
+   * at once (they share nothing); persisted ones queue in their session's lane.
+   */
+  runConversation(input: ConversationInput): Promise<TurnResult> {
+    const spec: TurnSpec = {
+      origin: input.origin,
+      text: "",
+      messages: input.messages,
+      noHistory: !input.persist,
+      ...(input.system ? { system: input.system } : {}),
+      ...(input.model ? { model: input.model } : {}),
+      ...(input.signal ? { signal: input.signal } : {}),
+      ...(input.onDelta ? { onDelta: input.onDelta } : {}),
+    };
+    return input.persist ? this.lanes.run(input.origin.sessionKey, () => this.turn(spec)) : this.turn(spec);
+  }
+
+  private async turn(input: TurnSpec): Promise<TurnResult> {
     input.signal?.throwIfAborted();
-    const command = input.noHistory ? undefined : parseCommand(input.text);
+    // a conversation's messages are never chat commands: they are the caller's own transcript
+    const command = input.noHistory || input.messages ? undefined : parseCommand(input.text);
     if (command) return this.command(command.name, input);
 
     const { origin } = input;
@@ -125,7 +172,8 @@ export class Agent {
       role: "user",
       content: input.parts?.length ? [...(input.text ? [{ type: "text" as const, text: input.text }] : []), ...input.parts] : input.text,
     };
-    const added: ChatMessage[] = [userMessage];
+    const added: ChatMessage[] = input.messages ? [...input.messages] : [userMessage];
+    const sink = input.onDelta ? stepSeparatedSink(input.onDelta) : undefined;
     const attempts: Attempt[] = [];
     const media: TurnMedia = [];
     let usage: Usage | undefined;
@@ -138,15 +186,19 @@ export class Agent {
     const load = (): { system: ChatMessage; history: ChatMessage[] } => {
       const summary = input.noHistory ? undefined : sessions.getSession(origin.sessionKey)?.summary;
       const history = input.noHistory ? [] : sessions.history(origin.sessionKey).map((m) => m.message);
-      const system = this.prompt.build({ origin, toolNames, ...(summary ? { summary } : {}) });
+      const built = this.prompt.build({ origin, toolNames, ...(summary ? { summary } : {}) });
+      // the workspace prompt first, then the caller's instructions (HTTP API system messages)
+      const system = input.system ? `${built}\n\n${input.system}` : built;
       return { system: { role: "system", content: system }, history };
     };
     let context = load();
 
     for (;;) {
-      let res: Awaited<ReturnType<ChatRouter["chat"]>>;
+      let res: Awaited<ReturnType<typeof callModel>>;
+      sink?.step();
       try {
-        res = await this.opts.router.chat(
+        res = await callModel(
+          this.opts.router,
           {
             messages: [context.system, ...context.history, ...added],
             ...(specs ? { tools: specs } : {}),
@@ -155,6 +207,7 @@ export class Agent {
             signal,
           },
           { ...(input.model ? { model: input.model } : {}), signal },
+          sink ? (t) => sink.write(t) : undefined,
         );
       } catch (err) {
         if (overflowRetried || !(err instanceof ProviderError) || err.reason !== "context_overflow") throw err;
@@ -164,7 +217,7 @@ export class Agent {
         continue;
       }
       attempts.push(...res.attempts);
-      entryId = res.entry.id;
+      entryId = res.entryId ?? entryId;
       lastCall = res.usage;
       usage = addUsage(usage, res.usage);
 
@@ -173,6 +226,7 @@ export class Agent {
         let text = res.content;
         if (!done) {
           text = `${res.content.trim() ? `${res.content.trim()}\n\n` : ""}${toolLimitSentence(max)}`;
+          sink?.write(`${res.content.trim() ? "\n\n" : ""}${toolLimitSentence(max)}`);
           this.log.warn({ session: origin.sessionKey, max }, "turn stopped at the tool iteration limit");
         }
         // the stored answer never carries unanswered tool calls

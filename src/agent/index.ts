@@ -5,6 +5,7 @@ export {
   toolLimitSentence,
   type AgentOptions,
   type AgentTools,
+  type ConversationInput,
   type TurnInput,
   type TurnMedia,
   type TurnResult,
@@ -29,6 +30,7 @@ export {
   type MaybeCompactOptions,
 } from "./compaction.ts";
 export { Lanes } from "./lanes.ts";
+export { callModel, stepSeparatedSink, type ModelAnswer } from "./model-call.ts";
 export {
   estimateTokens,
   formatNow,

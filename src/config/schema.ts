@@ -233,6 +233,15 @@ export const configSchema = z.strictObject({
       host: str.default("127.0.0.1"),
       port: z.number().int().min(0).max(65535).default(18790),
       token: optText,
+      /** extra Host names served without a token (besides localhost, 127.0.0.1, [::1]) */
+      allowed_hosts: z.array(str).default([]),
+      cors: z.strictObject({ origins: z.array(str).default([]) }).prefault({}),
+      api: z
+        .strictObject({
+          /** the OpenAI `user` field names a persistent session (off: only x-switchboard-session does) */
+          user_sessions: z.boolean().default(false),
+        })
+        .prefault({}),
     })
     .prefault({}),
   models: z

@@ -112,15 +112,13 @@ export class Daemon {
       readiness: () => this.readiness(),
       status: () => this.status(),
       metrics: () => renderMetrics(this),
-      chat: async (req) => {
-        const result = await this.runtime.agent.runTurn({
-          origin: { sessionKey: `api:${req.sessionId}`, channel: "api", chatId: req.sessionId },
-          text: req.text,
-          ...(req.model ? { model: req.model } : {}),
-          signal: req.signal,
-        });
-        return { text: result.text, model: result.entryId ?? this.runtime.primary ?? "switchboard" };
+      // read per request: a reload's new runtime and settings serve the next request
+      access: () => {
+        const g = this.loaded.config.gateway;
+        const token = gatewayListen(g, this.opts.env ?? process.env).token;
+        return { ...(token ? { token } : {}), allowedHosts: g.allowed_hosts, corsOrigins: g.cors.origins };
       },
+      api: () => ({ ...this.runtime, userSessions: this.loaded.config.gateway.api.user_sessions }),
       webhooks,
     });
     for (const ch of channels) this.startChannel(ch);

@@ -31,10 +31,16 @@ export interface Step {
   headers?: Record<string, string>;
   /** wait before answering (timeouts) */
   delayMs?: number;
+  /** wait until this settles before answering (e.g. until a second request has arrived) */
+  holdUntil?: Promise<unknown>;
   /** streams: close the socket after this many events */
   cutStreamAfter?: number;
   /** streams: go silent (socket left open) after this many events */
   stallStreamAfter?: number;
+  /** streams: wait this long between events (a slow model) */
+  eventDelayMs?: number;
+  /** streams: after this many events, wait until `open` settles before sending the rest */
+  streamGate?: { after: number; open: Promise<unknown> };
   resetConnection?: boolean;
   malformed?: boolean;
   usage?: { prompt: number; completion: number };
@@ -182,6 +188,7 @@ export async function startFakeLlm(): Promise<FakeLlm> {
     const next = queue.shift() ?? fallback;
     const step = typeof next === "function" ? next(recorded) : next;
     if (step.delayMs) await new Promise((r) => setTimeout(r, step.delayMs));
+    if (step.holdUntil) await step.holdUntil;
     if (step.resetConnection) {
       req.socket.destroy();
       return;
@@ -205,6 +212,9 @@ export async function startFakeLlm(): Promise<FakeLlm> {
           req.socket.destroy();
           return;
         }
+        if (step.streamGate && i === step.streamGate.after) await step.streamGate.open;
+        if (step.eventDelayMs && i > 0) await new Promise((r) => setTimeout(r, step.eventDelayMs));
+        if (res.destroyed) return; // the client gave up (an aborted turn)
         res.write(events[i]);
       }
       res.end();

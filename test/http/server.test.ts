@@ -1,118 +1,141 @@
+// The HTTP server's own routes and access checks, through fastify inject.
 import { afterEach, describe, expect, it } from "vitest";
-import { silentLogger } from "../../src/core/logger.ts";
-import { startHttpServer, type HttpServerOptions, type RunningHttpServer } from "../../src/http/server.ts";
+import type { FastifyInstance } from "fastify";
+import { buildHttpServer, startHttpServer, type HttpServerOptions } from "../../src/http/server.ts";
+import { serverOptions } from "./api-harness.ts";
 
-let server: RunningHttpServer | undefined;
+let app: FastifyInstance | undefined;
 afterEach(async () => {
-  await server?.close();
-  server = undefined;
+  await app?.close();
+  app = undefined;
 });
 
-async function start(over: Partial<HttpServerOptions> = {}): Promise<RunningHttpServer> {
-  server = await startHttpServer({
-    host: "127.0.0.1",
-    port: 0,
-    logger: silentLogger(),
-    readiness: () => ({ ready: true, detail: { store: "open" } }),
-    status: () => ({ version: "test" }),
-    metrics: () => "switchboard_up 1\n",
-    ...over,
-  });
-  return server;
+async function build(over: Partial<HttpServerOptions> = {}): Promise<FastifyInstance> {
+  ({ app } = await buildHttpServer(serverOptions(over)));
+  return app;
 }
+
+const local = { host: "127.0.0.1:18790" };
 
 describe("http server", () => {
   it("serves health, readiness with detail, status and metrics", async () => {
     let ready = false;
-    const s = await start({ readiness: () => ({ ready, detail: { store: "open", telegram: ready ? "online" : "connecting" } }) });
-    expect((await fetch(`${s.url}/health`)).status).toBe(200);
-    const notReady = await fetch(`${s.url}/ready`);
-    expect(notReady.status).toBe(503);
-    expect(await notReady.json()).toEqual({ ready: false, store: "open", telegram: "connecting" });
+    const a = await build({ readiness: () => ({ ready, detail: { store: "open", telegram: ready ? "online" : "connecting" } }) });
+    expect((await a.inject({ url: "/health", headers: local })).statusCode).toBe(200);
+    const notReady = await a.inject({ url: "/ready", headers: local });
+    expect(notReady.statusCode).toBe(503);
+    expect(notReady.json()).toEqual({ ready: false, store: "open", telegram: "connecting" });
     ready = true;
-    expect((await fetch(`${s.url}/ready`)).status).toBe(200);
-    expect(await (await fetch(`${s.url}/status`)).json()).toEqual({ version: "test" });
-    const metrics = await fetch(`${s.url}/metrics`);
-    expect(metrics.headers.get("content-type")).toMatch(/text\/plain/);
-    expect(await metrics.text()).toContain("switchboard_up 1");
+    expect((await a.inject({ url: "/ready", headers: local })).statusCode).toBe(200);
+    expect((await a.inject({ url: "/status", headers: local })).json()).toEqual({ version: "test" });
+    const metrics = await a.inject({ url: "/metrics", headers: local });
+    expect(metrics.headers["content-type"]).toMatch(/text\/plain/);
+    expect(metrics.body).toContain("switchboard_up 1");
   });
 
   it("refuses a non-loopback bind without a token", async () => {
-    await expect(start({ host: "0.0.0.0" })).rejects.toThrow(/gateway\.token/);
+    await expect(build({ host: "0.0.0.0" })).rejects.toThrow(/gateway\.token/);
+    await expect(startHttpServer(serverOptions({ host: "0.0.0.0" }))).rejects.toThrow(/gateway\.token/);
   });
 
-  it("guards status and the API with the bearer token", async () => {
-    const s = await start({ token: "s3cret-token", chat: async () => ({ text: "hi", model: "m" }) });
-    expect((await fetch(`${s.url}/status`)).status).toBe(401);
-    expect((await fetch(`${s.url}/status`, { headers: { authorization: "Bearer wrong" } })).status).toBe(401);
-    expect((await fetch(`${s.url}/status`, { headers: { authorization: "Bearer s3cret-token" } })).status).toBe(200);
-    expect((await fetch(`${s.url}/health`)).status).toBe(200);
+  it("guards status and metrics with the bearer token, and leaves /health open", async () => {
+    const a = await build({ token: "s3cret-token" });
+    const missing = await a.inject({ url: "/status", headers: local });
+    expect(missing.statusCode).toBe(401);
+    expect(missing.headers["www-authenticate"]).toBe("Bearer");
+    expect(missing.json().error).toMatchObject({ code: "invalid_api_key", message: expect.stringMatching(/missing bearer token/) });
+    const wrong = await a.inject({ url: "/status", headers: { ...local, authorization: "Bearer wrong" } });
+    expect(wrong.statusCode).toBe(401);
+    expect(wrong.body).not.toContain("s3cret");
+    expect((await a.inject({ url: "/status", headers: { ...local, authorization: "Bearer s3cret-token" } })).statusCode).toBe(200);
+    expect((await a.inject({ url: "/metrics", headers: local })).statusCode).toBe(401);
+    expect((await a.inject({ url: "/health", headers: local })).statusCode).toBe(200);
   });
 
-  it("answers OpenAI-style chat completions through the agent, with sessions from `user`", async () => {
-    const seen: { sessionId: string; text: string; model?: string }[] = [];
-    const s = await start({
-      chat: async (r) => {
-        seen.push({ sessionId: r.sessionId, text: r.text, ...(r.model ? { model: r.model } : {}) });
-        return { text: `echo: ${r.text}`, model: "glm-4.7" };
-      },
+  it("without a token serves only loopback Host names (DNS rebinding), with any port", async () => {
+    const a = await build();
+    for (const host of ["localhost", "localhost:18790", "127.0.0.1", "127.0.0.1:80", "[::1]", "[::1]:18790", "LOCALHOST:1"]) {
+      expect((await a.inject({ url: "/status", headers: { host } })).statusCode, host).toBe(200);
+    }
+    for (const host of ["evil.example", "evil.example:18790", "localhost.evil.example", "127.0.0.1.nip.io"]) {
+      const res = await a.inject({ url: "/status", headers: { host } });
+      expect(res.statusCode, host).toBe(403);
+      expect(res.json().error).toMatchObject({ code: "host_not_allowed", message: expect.stringMatching(/gateway\.allowed_hosts/) });
+    }
+    // supervisors probe health by whatever name they use
+    expect((await a.inject({ url: "/health", headers: { host: "evil.example" } })).statusCode).toBe(200);
+  });
+
+  it("serves gateway.allowed_hosts, and any Host once a token is set", async () => {
+    const a = await build({ allowedHosts: ["gateway.lan", "[fd00::1]"] });
+    expect((await a.inject({ url: "/status", headers: { host: "gateway.lan:18790" } })).statusCode).toBe(200);
+    expect((await a.inject({ url: "/status", headers: { host: "[fd00::1]:18790" } })).statusCode).toBe(200);
+    expect((await a.inject({ url: "/status", headers: { host: "other.lan" } })).statusCode).toBe(403);
+    await app!.close();
+    const t = await build({ token: "tok-123456" });
+    expect((await t.inject({ url: "/status", headers: { host: "gateway.example.com", authorization: "Bearer tok-123456" } })).statusCode).toBe(200);
+  });
+
+  it("reads the access policy live, so a changed token applies to the next request", async () => {
+    let token: string | undefined = "first-token";
+    const a = await build({ access: () => ({ ...(token ? { token } : {}) }) });
+    const get = (auth?: string) => a.inject({ url: "/status", headers: { ...local, ...(auth ? { authorization: `Bearer ${auth}` } : {}) } });
+    expect((await get("first-token")).statusCode).toBe(200);
+    token = "second-token";
+    expect((await get("first-token")).statusCode).toBe(401);
+    expect((await get("second-token")).statusCode).toBe(200);
+  });
+
+  it("has CORS off by default and answers preflights only for configured origins", async () => {
+    const off = await build();
+    const none = await off.inject({ method: "OPTIONS", url: "/v1/models", headers: { ...local, origin: "http://localhost:3000", "access-control-request-method": "POST" } });
+    expect(none.headers["access-control-allow-origin"]).toBeUndefined();
+    expect((await off.inject({ url: "/status", headers: { ...local, origin: "http://localhost:3000" } })).headers["access-control-allow-origin"]).toBeUndefined();
+    await app!.close();
+
+    const on = await build({ corsOrigins: ["http://localhost:3000"], token: "tok-123456" });
+    const pre = await on.inject({
+      method: "OPTIONS",
+      url: "/v1/chat/completions",
+      headers: { ...local, origin: "http://localhost:3000", "access-control-request-method": "POST", "access-control-request-headers": "authorization, content-type" },
     });
-    const res = await fetch(`${s.url}/v1/chat/completions`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ model: "switchboard", user: "alice", messages: [{ role: "system", content: "x" }, { role: "user", content: "hello" }] }),
-    });
-    expect(res.status).toBe(200);
-    const json = (await res.json()) as { object: string; choices: { message: { content: string } }[]; model: string };
-    expect(json.object).toBe("chat.completion");
-    expect(json.choices[0]!.message.content).toBe("echo: hello");
-    expect(json.model).toBe("glm-4.7");
-    expect(seen).toEqual([{ sessionId: "alice", text: "hello" }]);
+    expect(pre.statusCode).toBe(204);
+    expect(pre.headers["access-control-allow-origin"]).toBe("http://localhost:3000");
+    expect(pre.headers["access-control-allow-methods"]).toContain("POST");
+    expect(pre.headers["access-control-allow-headers"]).toBe("authorization, content-type");
+    const get = await on.inject({ url: "/status", headers: { ...local, origin: "http://localhost:3000", authorization: "Bearer tok-123456" } });
+    expect(get.headers["access-control-allow-origin"]).toBe("http://localhost:3000");
+    expect(get.headers.vary).toMatch(/Origin/);
+    const foreign = await on.inject({ url: "/status", headers: { ...local, origin: "http://evil.example", authorization: "Bearer tok-123456" } });
+    expect(foreign.headers["access-control-allow-origin"]).toBeUndefined();
   });
 
-  it("streams chat completions as server-sent events ending in [DONE]", async () => {
-    const s = await start({ chat: async (r) => ({ text: `re: ${r.text}`, model: "m" }) });
-    const res = await fetch(`${s.url}/v1/chat/completions`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ stream: true, messages: [{ role: "user", content: [{ type: "text", text: "parts" }] }] }),
-    });
-    expect(res.headers.get("content-type")).toMatch(/text\/event-stream/);
-    const body = await res.text();
-    const events = body.split("\n\n").filter(Boolean).map((e) => e.replace(/^data: /, ""));
-    expect(events.at(-1)).toBe("[DONE]");
-    const first = JSON.parse(events[0]!) as { choices: { delta: { content: string } }[] };
-    expect(first.choices[0]!.delta.content).toBe("re: parts");
+  it("lets other modules add routes behind the same token check", async () => {
+    const a = await build({ token: "tok-123456", routes: (app, guards) => app.post("/reload", { preHandler: guards.requireToken }, async () => ({ ok: true })) });
+    expect((await a.inject({ method: "POST", url: "/reload", headers: local })).statusCode).toBe(401);
+    expect((await a.inject({ method: "POST", url: "/reload", headers: { ...local, authorization: "Bearer tok-123456" } })).json()).toEqual({ ok: true });
   });
 
-  it("rejects malformed bodies with a 4xx naming the problem, without running a turn", async () => {
-    let turns = 0;
-    const s = await start({ chat: async () => (turns++, { text: "", model: "m" }) });
-    const post = (body: string) => fetch(`${s.url}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body });
-    const broken = await post("{not json");
-    expect(broken.status).toBe(400);
-    const empty = await post(JSON.stringify({ messages: [] }));
-    expect(empty.status).toBe(400);
-    expect(((await empty.json()) as { error: { message: string } }).error.message).toMatch(/messages/);
-    const noUser = await post(JSON.stringify({ messages: [{ role: "system", content: "x" }] }));
-    expect(noUser.status).toBe(400);
-    expect(turns).toBe(0);
-  });
-
-  it("reports an upstream failure as 502 with the router's one-line reason", async () => {
-    const s = await start({ chat: async () => { throw new Error("all 2 attempts failed: a#0 rate_limit (429)"); } });
-    const res = await fetch(`${s.url}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ messages: [{ role: "user", content: "x" }] }) });
-    expect(res.status).toBe(502);
-    expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/rate_limit/);
+  it("answers unknown routes and malformed JSON with OpenAI-style error bodies", async () => {
+    const a = await build({ webhooks: new Map([["/webhook/test", async () => ({ status: 200, body: "ok" })]]) });
+    const missing = await a.inject({ url: "/nope", headers: local });
+    expect(missing.statusCode).toBe(404);
+    expect(missing.json().error).toMatchObject({ type: "not_found_error" });
+    const bad = await a.inject({ method: "POST", url: "/webhook/test", headers: { ...local, "content-type": "application/json" }, payload: '{"a":' });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error).toMatchObject({ type: "invalid_request_error", message: expect.stringMatching(/JSON/i) });
   });
 
   it("routes webhooks to their handlers and rejects malformed JSON before them", async () => {
     const calls: unknown[] = [];
-    const s = await start({ webhooks: new Map([["/webhook/test", async (_h, body) => (calls.push(body), { status: 200, body: "ok" })]]) });
-    const ok = await fetch(`${s.url}/webhook/test`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"a":1}' });
-    expect(ok.status).toBe(200);
-    const bad = await fetch(`${s.url}/webhook/test`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"a":' });
-    expect(bad.status).toBe(400);
+    const a = await build({ webhooks: new Map([["/webhook/test", async (_h, body) => (calls.push(body), { status: 200, body: "ok" })]]) });
+    const ok = await a.inject({ method: "POST", url: "/webhook/test", headers: { ...local, "content-type": "application/json" }, payload: '{"a":1}' });
+    expect(ok.statusCode).toBe(200);
+    const bad = await a.inject({ method: "POST", url: "/webhook/test", headers: { ...local, "content-type": "application/json" }, payload: '{"a":' });
+    expect(bad.statusCode).toBe(400);
     expect(calls).toEqual([{ a: 1 }]);
+    // platforms call webhooks under the gateway's public name; the handler checks their secret
+    const tunnel = await a.inject({ method: "POST", url: "/webhook/test", headers: { host: "bot.example.com", "content-type": "application/json" }, payload: '{"b":2}' });
+    expect(tunnel.statusCode).toBe(200);
   });
 });

@@ -1,21 +1,64 @@
 #!/usr/bin/env node
 // Entry point of the `switchboard` command. The sources are TypeScript run
 // directly by Node 24 (type stripping); see README "Why no build step".
-import { enableCompileCache } from "node:module";
+//
+// This file must parse and run on any Node that can load an ES module
+// (12+): the Node version is checked before anything Node 24 needs is
+// touched. The install brings its own Node 24 (the `node` npm package in
+// node_modules); an older Node that started this file hands over to it.
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 
-// Node caches compiled (and type-stripped) modules on disk: later starts skip
-// that work. A cache that cannot be written is simply not used.
-enableCompileCache();
-const { main } = await import("../src/cli/main.ts");
+const REQUIRED_MAJOR = 24;
+const major = Number(process.versions.node.split(".")[0]);
 
-main(process.argv).then(
-  (code) => {
-    // the command is done: do not wait for idle keep-alive sockets or timers
-    // (stdout and stderr are synchronous for files and pipes on Linux)
-    process.exit(code);
-  },
-  (err) => {
-    process.stderr.write(`switchboard: ${err instanceof Error ? err.message : String(err)}\n`);
+if (major < REQUIRED_MAJOR) {
+  const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+  const bundled = join(root, "node_modules", "node", "bin", "node");
+  if (existsSync(bundled) && process.env.SWITCHBOARD_REEXEC !== "1") {
+    // Same arguments, same terminal, under the install's Node 24. Signals a
+    // supervisor sends to this process reach the child too.
+    const child = spawn(bundled, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
+      stdio: "inherit",
+      env: Object.assign({}, process.env, { SWITCHBOARD_REEXEC: "1" }),
+    });
+    for (const sig of ["SIGTERM", "SIGINT", "SIGHUP"]) process.on(sig, () => child.kill(sig));
+    child.on("exit", (code, signal) => {
+      process.exitCode = code === null ? 128 + (signal === "SIGKILL" ? 9 : 15) : code;
+    });
+    child.on("error", (err) => {
+      process.stderr.write(`switchboard: cannot start ${bundled}: ${err.message}\n`);
+      process.exitCode = 1;
+    });
+  } else {
+    process.stderr.write(
+      `switchboard: this is Node ${process.versions.node} (${process.execPath}); Switchboard needs Node ${REQUIRED_MAJOR} or newer.\n` +
+        `  Fix: run \`npm ci --omit=dev\` in ${root} (it installs Node ${REQUIRED_MAJOR} into node_modules/node), then start it with \`npm start\`,\n` +
+        `  or run ${bundled} ${join(root, "bin", "switchboard.js")} …, or install Node ${REQUIRED_MAJOR} (https://nodejs.org/en/download).\n`,
+    );
     process.exitCode = 1;
-  },
-);
+  }
+} else {
+  await run();
+}
+
+async function run() {
+  // Node caches compiled (and type-stripped) modules on disk: later starts
+  // skip that work. A cache that cannot be written is simply not used.
+  const mod = await import("node:module");
+  mod.enableCompileCache?.();
+  const { main } = await import("../src/cli/main.ts");
+  main(process.argv).then(
+    (code) => {
+      // the command is done: do not wait for idle keep-alive sockets or timers
+      // (stdout and stderr are synchronous for files and pipes on Linux)
+      process.exit(code);
+    },
+    (err) => {
+      process.stderr.write(`switchboard: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

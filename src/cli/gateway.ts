@@ -12,7 +12,7 @@ export function register(program: Command, ctx: CliContext): void {
     .description("run the gateway daemon: channels, HTTP API, cron and heartbeat")
     .option("--shutdown-timeout <seconds>", "how long running turns may finish on shutdown", "30")
     .action(async (flags: { shutdownTimeout: string }) => {
-      const logger = createLogger();
+      const logger = createLogger({ env: ctx.io.env });
       const paths = resolvePaths(ctx.io.env, ctx.configPath);
       const daemon = new Daemon({ paths, logger, env: ctx.io.env, shutdownDeadlineMs: Math.max(1, Number(flags.shutdownTimeout) || 30) * 1000 });
       await daemon.start();

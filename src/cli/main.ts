@@ -2,6 +2,7 @@
 // imported only when it runs, so `switchboard version` stays fast.
 import { Command, CommanderError } from "commander";
 import { ConfigError, SwitchboardError } from "../core/errors.ts";
+import { LOG_LEVELS } from "../core/logger.ts";
 import { processIO, writeLine, type CliIO } from "./io.ts";
 import { VERSION } from "./version.ts";
 
@@ -38,6 +39,7 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
   const program = new Command("switchboard")
     .description("Switchboard: a self-hosted AI chat gateway")
     .option("-c, --config <path>", "config file (default: $SWITCHBOARD_CONFIG or ~/.switchboard/config.json)")
+    .option("--log-level <level>", "trace, debug, info, warn, error, fatal or silent (default: $SWITCHBOARD_LOG_LEVEL)")
     .version(VERSION, "-V, --version", "print the version")
     .exitOverride()
     .configureOutput({
@@ -46,8 +48,9 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
     })
     .showHelpAfterError("(run `switchboard --help` for usage)");
   program.hook("preAction", (cmd) => {
-    const opts = cmd.optsWithGlobals<{ config?: string }>();
+    const opts = cmd.optsWithGlobals<{ config?: string; logLevel?: string }>();
     ctx.configPath = opts.config;
+    if (opts.logLevel) ctx.io.env.SWITCHBOARD_LOG_LEVEL = checkLogLevel(opts.logLevel);
   });
 
   const args = argv.slice(2);
@@ -67,6 +70,11 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
   } catch (err) {
     return reportError(err, io);
   }
+}
+
+function checkLogLevel(level: string): string {
+  if ((LOG_LEVELS as readonly string[]).includes(level)) return level;
+  throw new SwitchboardError("usage", `--log-level must be one of ${LOG_LEVELS.join(", ")}, not "${level}"`, { exitCode: 2 });
 }
 
 export function reportError(err: unknown, io: CliIO): number {

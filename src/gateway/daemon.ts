@@ -170,7 +170,7 @@ export class Daemon {
         this.counters.inbound++;
         await this.pipeline.accept(msg);
       },
-      logger: this.log.child({ channel: loaded.id }),
+      logger: this.log, // the supervisor names its channel in every line
     });
     this.channels.set(loaded.id, { loaded, sup });
     sup.start();

@@ -1,9 +1,12 @@
 // `switchboard service install [--user] [--no-enable] [--print]`: writes a
-// systemd unit for this installation (this Node, this checkout, this state
-// directory) and enables it. `service uninstall` removes it.
+// hardened systemd unit for this installation (the Node 24 the install
+// provides, this checkout, this state directory) and enables it. A system
+// unit runs as a dedicated unprivileged account, created when missing.
+// `service uninstall` removes the unit.
 import { execFile } from "node:child_process";
+import { copyFileSync, existsSync, lchownSync, lstatSync, mkdirSync, readdirSync } from "node:fs";
 import { mkdir, rm, writeFile } from "node:fs/promises";
-import { homedir, userInfo } from "node:os";
+import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
@@ -14,34 +17,103 @@ import type { CliContext } from "./main.ts";
 
 const run = promisify(execFile);
 const UNIT = "switchboard.service";
+/** the account a system unit runs as */
+export const SERVICE_ACCOUNT = "switchboard";
+/** where a system unit keeps its state (systemd's StateDirectory=switchboard) */
+export const SYSTEM_STATE_DIR = "/var/lib/switchboard";
+/** the install's root: bin/, src/, node_modules/ */
+export const INSTALL_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 
 export interface UnitOptions {
   user: boolean;
+  /** the Node 24 executable */
   node: string;
+  /** bin/switchboard.js */
   bin: string;
+  /** SWITCHBOARD_HOME */
   home: string;
   configFile?: string;
+  /** the account of a system unit; default "switchboard" */
   account?: string;
+  /** seconds the gateway gets to finish turns; TimeoutStopSec adds margin */
+  shutdownSeconds?: number;
 }
 
-/** The unit text: restart on failure but never on a config error (78), hardened. */
+/** The Node 24 this install provides (the `node` npm package), else the running one. */
+export function installNode(root = INSTALL_ROOT, running = process.execPath): string {
+  const bundled = join(root, "node_modules", "node", "bin", "node");
+  return existsSync(bundled) ? bundled : running;
+}
+
+/**
+ * A value in a unit file: `%` is a specifier and `$` a variable to systemd,
+ * so both are doubled; anything with spaces, quotes or backslashes is put in
+ * double quotes with C escapes.
+ */
+export function quoteUnitArg(value: string): string {
+  const escaped = value.replace(/%/g, "%%").replace(/\$/g, "$$$$");
+  if (!/[\s"'\\;]/.test(escaped)) return escaped;
+  return `"${escaped.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`;
+}
+
+/** The unit text: restart on failure but never on a config error (78), hardened to ≤ 4.0 exposure. */
 export function renderUnit(o: UnitOptions): string {
-  const env = [`Environment=SWITCHBOARD_HOME=${o.home}`, "Environment=SWITCHBOARD_LOG_FORMAT=json"];
-  if (o.configFile) env.push(`Environment=SWITCHBOARD_CONFIG=${o.configFile}`);
-  const hardening = [
+  const shutdown = o.shutdownSeconds ?? 30;
+  const env = [`SWITCHBOARD_HOME=${o.home}`, "SWITCHBOARD_LOG_FORMAT=json"];
+  if (o.configFile) env.push(`SWITCHBOARD_CONFIG=${o.configFile}`);
+  const systemState = !o.user && o.home === SYSTEM_STATE_DIR;
+  const rw = [o.home, ...(o.configFile && !o.configFile.startsWith(`${o.home}/`) ? [dirname(o.configFile)] : [])];
+  // kernel, device and privilege walls; a user manager can apply the ones
+  // that need no privileges of its own, so those are the user unit's set
+  const common = [
     "NoNewPrivileges=yes",
     "PrivateTmp=yes",
     "ProtectSystem=strict",
-    `ReadWritePaths=${o.home}`,
-    "ProtectKernelTunables=yes",
-    "ProtectKernelModules=yes",
-    "ProtectControlGroups=yes",
+    `ReadWritePaths=${rw.map((p) => `-${quoteUnitArg(p)}`).join(" ")}`,
     "RestrictSUIDSGID=yes",
+    "RestrictRealtime=yes",
+    "RestrictNamespaces=yes",
     "LockPersonality=yes",
     "RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX",
+    "SystemCallArchitectures=native",
+    "SystemCallFilter=@system-service",
+    "SystemCallFilter=~@privileged @mount @debug @cpu-emulation @obsolete",
+    "SystemCallErrorNumber=EPERM",
+    "CapabilityBoundingSet=",
+    "AmbientCapabilities=",
     "UMask=0077",
   ];
+  const system = [
+    ...(systemState ? ["StateDirectory=switchboard", "StateDirectoryMode=0700"] : []),
+    "ProtectHome=yes",
+    "PrivateDevices=yes",
+    "DevicePolicy=closed",
+    "PrivateUsers=yes",
+    "ProtectKernelTunables=yes",
+    "ProtectKernelModules=yes",
+    "ProtectKernelLogs=yes",
+    "ProtectControlGroups=yes",
+    "ProtectClock=yes",
+    "ProtectHostname=yes",
+    "ProtectProc=invisible",
+    "RemoveIPC=yes",
+    "KeyringMode=private",
+  ];
+  const user = [
+    // the state directory is in the home: the rest of it stays read-only
+    "ProtectHome=read-only",
+    "PrivateDevices=yes",
+    "PrivateUsers=yes",
+    "ProtectKernelTunables=yes",
+    "ProtectKernelModules=yes",
+    "ProtectKernelLogs=yes",
+    "ProtectControlGroups=yes",
+    "ProtectClock=yes",
+    "ProtectHostname=yes",
+  ];
+  const account = o.account ?? SERVICE_ACCOUNT;
   return [
+    "# written by `switchboard service install`; run it again to rewrite",
     "[Unit]",
     "Description=Switchboard AI chat gateway",
     "Wants=network-online.target",
@@ -49,15 +121,21 @@ export function renderUnit(o: UnitOptions): string {
     "",
     "[Service]",
     "Type=simple",
-    ...(o.user || !o.account ? [] : [`User=${o.account}`]),
-    ...env,
-    `ExecStart=${o.node} ${o.bin} gateway`,
+    ...(o.user ? [] : [`User=${account}`, `Group=${account}`]),
+    ...env.map((e) => `Environment=${quoteUnitArg(e)}`),
+    `WorkingDirectory=${quoteUnitArg(dirname(dirname(o.bin)))}`,
+    `ExecStart=${quoteUnitArg(o.node)} ${quoteUnitArg(o.bin)} gateway --shutdown-timeout ${shutdown}`,
     "ExecReload=/bin/kill -HUP $MAINPID",
+    "# restart after a crash, never after a configuration error (exit 78): that needs a person",
     "Restart=on-failure",
     "RestartSec=5s",
     "RestartPreventExitStatus=78",
-    "TimeoutStopSec=45s",
-    ...hardening,
+    "# running turns get the shutdown deadline; systemd waits a little longer before SIGKILL",
+    `TimeoutStopSec=${shutdown + 15}s`,
+    "KillSignal=SIGTERM",
+    "",
+    ...common,
+    ...(o.user ? user : system),
     "",
     "[Install]",
     `WantedBy=${o.user ? "default.target" : "multi-user.target"}`,
@@ -65,44 +143,74 @@ export function renderUnit(o: UnitOptions): string {
   ].join("\n");
 }
 
-export function unitPath(user: boolean): string {
-  return user ? join(homedir(), ".config", "systemd", "user", UNIT) : join("/etc/systemd/system", UNIT);
+export function unitPath(user: boolean, home = homedir()): string {
+  return user ? join(home, ".config", "systemd", "user", UNIT) : join("/etc/systemd/system", UNIT);
+}
+
+/** Creates the system account (no login, no home of its own) when it does not exist. */
+async function ensureAccount(name: string, home: string): Promise<{ uid: number; gid: number; created: boolean }> {
+  const lookup = async () => {
+    const { stdout } = await run("getent", ["passwd", name]);
+    const f = stdout.trim().split(":");
+    return { uid: Number(f[2]), gid: Number(f[3]) };
+  };
+  try {
+    return { ...(await lookup()), created: false };
+  } catch {
+    try {
+      await run("useradd", ["--system", "--user-group", "--home-dir", home, "--no-create-home", "--shell", "/usr/sbin/nologin", name]);
+    } catch (err) {
+      throw new SwitchboardError("usage", `cannot create the system account "${name}": ${(err as Error).message.split("\n")[0]}. Run with sudo, or install a user service with --user`);
+    }
+    return { ...(await lookup()), created: true };
+  }
 }
 
 export function register(program: Command, ctx: CliContext): void {
   const service = program.command("service").description("install the gateway as a systemd service");
   service
     .command("install")
-    .description("write the systemd unit and enable it")
+    .description("write the hardened systemd unit and enable it")
     .option("--user", "a user service (~/.config/systemd/user) instead of a system one")
     .option("--no-enable", "write the unit only")
     .option("--print", "print the unit instead of writing it")
-    .action(async (opts: { user?: boolean; enable: boolean; print?: boolean }) => {
+    .option("--shutdown-timeout <seconds>", "how long running turns may finish on stop", "30")
+    .action(async (opts: { user?: boolean; enable: boolean; print?: boolean; shutdownTimeout: string }) => {
       const user = opts.user === true;
       const { resolvePaths } = await import("../config/paths.ts");
-      const paths = resolvePaths(process.env, ctx.configPath);
-      const bin = resolve(dirname(fileURLToPath(import.meta.url)), "../../bin/switchboard.js");
-      const text = renderUnit({
-        user,
-        node: process.execPath,
-        bin,
-        home: paths.home,
-        ...(ctx.configPath || process.env.SWITCHBOARD_CONFIG ? { configFile: paths.configFile } : {}),
-        account: userInfo().username,
-      });
+      const paths = resolvePaths(ctx.io.env, ctx.configPath);
+      const explicitHome = Boolean(ctx.io.env.SWITCHBOARD_HOME?.trim());
+      // a system service keeps its state in /var/lib/switchboard unless SWITCHBOARD_HOME says otherwise
+      const home = user || explicitHome ? paths.home : SYSTEM_STATE_DIR;
+      const ownConfig = ctx.configPath || ctx.io.env.SWITCHBOARD_CONFIG;
+      const shutdownSeconds = Math.max(1, Math.round(Number(opts.shutdownTimeout) || 30));
+      const bin = join(INSTALL_ROOT, "bin", "switchboard.js");
+      if (!user && /^\/(root|home)(\/|$)/.test(INSTALL_ROOT)) {
+        throw new SwitchboardError("usage", `the install at ${INSTALL_ROOT} is inside a home directory, which the "${SERVICE_ACCOUNT}" account cannot read (and ProtectHome hides). Install it under /opt (e.g. git clone … /opt/switchboard && cd /opt/switchboard && npm ci --omit=dev), or use --user`);
+      }
+      const text = renderUnit({ user, node: installNode(), bin, home, shutdownSeconds, ...(ownConfig ? { configFile: paths.configFile } : {}) });
       if (opts.print) {
         ctx.io.stdout.write(text);
         return;
       }
       const path = unitPath(user);
+      if (!user) {
+        const acct = await ensureAccount(SERVICE_ACCOUNT, home);
+        if (acct.created) writeLine(ctx.io.stdout, `created the system account ${SERVICE_ACCOUNT}`);
+        mkdirSync(home, { recursive: true, mode: 0o700 });
+        // the config you set up as yourself moves in with the service (once)
+        const target = join(home, "config.json");
+        if (!ownConfig && home !== paths.home && existsSync(paths.configFile) && !existsSync(target)) {
+          copyFileSync(paths.configFile, target);
+          writeLine(ctx.io.stdout, `copied ${paths.configFile} to ${target}`);
+        }
+        chownTree(home, acct.uid, acct.gid);
+      }
       try {
         await mkdir(dirname(path), { recursive: true });
         await writeFile(path, text, { mode: 0o644 });
       } catch (err) {
-        throw new SwitchboardError(
-          "usage",
-          `cannot write ${path}: ${(err as Error).message}. Run with sudo for a system service, or use --user`,
-        );
+        throw new SwitchboardError("usage", `cannot write ${path}: ${(err as Error).message}. Run with sudo for a system service, or use --user`);
       }
       writeLine(ctx.io.stdout, `wrote ${path}`);
       if (!opts.enable) return;
@@ -110,7 +218,7 @@ export function register(program: Command, ctx: CliContext): void {
       try {
         await run("systemctl", [...sc, "daemon-reload"]);
         await run("systemctl", [...sc, "enable", "--now", UNIT]);
-        writeLine(ctx.io.stdout, `enabled and started ${UNIT}; logs: journalctl ${user ? "--user " : ""}-u ${UNIT} -f`);
+        writeLine(ctx.io.stdout, `enabled and started ${UNIT}; logs: switchboard logs -f   (or journalctl ${user ? "--user " : ""}-u ${UNIT} -f)`);
         if (user) writeLine(ctx.io.stdout, "to keep it running after you log out: loginctl enable-linger");
       } catch (err) {
         throw new SwitchboardError("usage", `wrote the unit, but systemctl failed: ${(err as Error).message.split("\n")[0]}`);
@@ -118,7 +226,7 @@ export function register(program: Command, ctx: CliContext): void {
     });
   service
     .command("uninstall")
-    .description("stop, disable and remove the systemd unit")
+    .description("stop, disable and remove the systemd unit (the state directory stays)")
     .option("--user", "the user service")
     .action(async (opts: { user?: boolean }) => {
       const user = opts.user === true;
@@ -127,4 +235,14 @@ export function register(program: Command, ctx: CliContext): void {
       await rm(unitPath(user), { force: true });
       writeLine(ctx.io.stdout, `removed ${unitPath(user)}`);
     });
+}
+
+/** the state directory and what is in it belong to the service account */
+function chownTree(dir: string, uid: number, gid: number): void {
+  lchownSync(dir, uid, gid);
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    if (lstatSync(p).isDirectory()) chownTree(p, uid, gid);
+    else lchownSync(p, uid, gid);
+  }
 }

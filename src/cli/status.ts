@@ -1,7 +1,10 @@
-// `switchboard status [--probe] [--json]`: every model entry with its
-// endpoint, masked key, cooldown and last error (from the router state the
-// gateway and `agent` save), plus queues and dead letters from the store.
-// --probe sends each endpoint a one-token request.
+// `switchboard status [--probe] [--json] [--ready]`: the running gateway and
+// each channel's state, since when, last inbound, last error and restarts
+// (asked from the daemon itself); every model entry with its endpoint,
+// masked key, cooldown and last error (live from the daemon, else from the
+// router state it saved), plus queues and dead letters from the store.
+// --probe sends each endpoint a one-token request; --ready is the container
+// health check (exit 0 only while the gateway runs with every channel online).
 import { existsSync } from "node:fs";
 import type { Command } from "commander";
 import { agentModelSelection, buildModelDirectory } from "../config/models.ts";
@@ -11,7 +14,10 @@ import { createClientFactory } from "../providers/protocols/factory.ts";
 import { readRouterState, type RouterSnapshot } from "../providers/router/index.ts";
 import type { ModelEntry } from "../providers/types.ts";
 import { openStore } from "../store/index.ts";
+import { gatewayListen } from "../gateway/listen.ts";
+import type { ChannelStatus } from "../gateway/supervisor.ts";
 import { writeLine } from "./io.ts";
+import { askGateway, findGateway } from "./running.ts";
 import type { CliContext } from "./main.ts";
 import { commandSetup } from "./setup.ts";
 
@@ -40,12 +46,21 @@ export function register(program: Command, ctx: CliContext): void {
     .description("show model entries, cooldowns, last errors, queues and dead letters")
     .option("--probe", "check each endpoint live with a one-token request")
     .option("--json", "print JSON")
-    .action(async (flags: { probe?: boolean; json?: boolean }) => {
-      const { loaded, paths } = commandSetup(ctx, { quietWarnings: flags.json === true });
+    .option("--ready", "exit 0 when the running gateway is ready (every channel online), 1 otherwise: for health checks")
+    .action(async (flags: { probe?: boolean; json?: boolean; ready?: boolean }) => {
+      const { loaded, paths } = commandSetup(ctx, { quietWarnings: flags.json === true || flags.ready === true });
+      const gw = await gatewayReport(paths.home, loaded.config, ctx.io.env);
+      if (flags.ready) {
+        const ok = gw.running && gw.ready === true;
+        writeLine(ok ? ctx.io.stdout : ctx.io.stderr, ok ? `ready: ${gw.url}` : `not ready: ${gw.problem ?? channelLine(gw.channels)}`);
+        ctx.exitCode = ok ? 0 : 1;
+        return;
+      }
       const directory = buildModelDirectory(loaded.config, ctx.io.env);
       const selection = agentModelSelection(loaded.config, ctx.io.env);
       // the state the gateway (or the last `agent` run) saved: cooldowns and last errors per entry and key
       const saved = readRouterState(paths.routerStateFile);
+      const live = gw.models;
       const snap: RouterSnapshot | undefined = saved
         ? {
             at: Date.now(),
@@ -63,12 +78,12 @@ export function register(program: Command, ctx: CliContext): void {
             })),
           }
         : undefined;
-      const models: (ModelStatus & { probe?: Probe })[] = describeModels(directory, snap);
+      const models: (ModelStatus & { probe?: Probe })[] = live ?? describeModels(directory, snap);
       if (flags.probe) {
         await Promise.all(
           models.map(async (m) => {
-            const entry = directory.all().find((e) => e.id === m.entryId)!;
-            m.probe = await probe(entry, m.keyIndex);
+            const entry = directory.all().find((e) => e.id === m.entryId);
+            if (entry) m.probe = await probe(entry, m.keyIndex);
           }),
         );
       }
@@ -80,10 +95,12 @@ export function register(program: Command, ctx: CliContext): void {
         dead = store.delivery.deadLetters(10).map((d) => ({ channel: d.channel, chatId: d.chatId, attempts: d.attempts, error: d.lastError, at: new Date(d.createdAt).toISOString() }));
         store.close();
       }
-      const report = { config: paths.configFile, configExists: loaded.exists, primary: selection.primary ?? null, fallbacks: selection.fallbacks, models, queues: queues ?? null, dead };
+      const { models: _liveModels, ...gateway } = gw;
+      const report = { gateway, channels: gw.channels, config: paths.configFile, configExists: loaded.exists, primary: selection.primary ?? null, fallbacks: selection.fallbacks, models, queues: queues ?? null, dead };
       if (flags.json) {
         writeLine(ctx.io.stdout, JSON.stringify(report, null, 2));
       } else {
+        printGateway(ctx, gw);
         print(ctx, report, models);
       }
       if (flags.probe && models.some((m) => m.probe && !m.probe.ok)) ctx.exitCode = 1;
@@ -108,4 +125,72 @@ function print(ctx: CliContext, r: { config: string; configExists: boolean; prim
     out(`queues: ${r.queues.inboundPending} inbound pending, ${r.queues.outboundPending} outbound pending, ${r.queues.dead} dead`);
     for (const d of r.dead) out(`  dead: ${JSON.stringify(d)}`);
   }
+}
+
+/** What the running gateway says about itself, or why it cannot say. */
+interface GatewayReport {
+  running: boolean;
+  url?: string;
+  pid?: number;
+  version?: string;
+  uptimeSeconds?: number;
+  ready?: boolean;
+  problem?: string;
+  /** every configured channel; from the daemon when it runs */
+  channels: (Partial<Omit<ChannelStatus, "state">> & { id: string; state: string })[];
+  models?: ModelStatus[];
+}
+
+async function gatewayReport(home: string, config: { gateway?: unknown; channels?: unknown }, env: NodeJS.ProcessEnv): Promise<GatewayReport> {
+  const configured = Object.entries((config.channels ?? {}) as Record<string, { enabled?: boolean } | undefined>)
+    .filter(([, c]) => c?.enabled)
+    .map(([id]) => ({ id, state: "not running" }));
+  const run = findGateway(home);
+  if (!run) return { running: false, problem: "the gateway is not running (start it: switchboard gateway, or systemctl start switchboard)", channels: configured };
+  let token: string | undefined;
+  try {
+    token = gatewayListen(config.gateway as never, env).token;
+  } catch {
+    token = undefined;
+  }
+  const [status, ready] = await Promise.all([askGateway(run, "/status", token), askGateway(run, "/ready", undefined)]);
+  if (!status.ok) return { running: true, url: run.url, pid: run.pid, problem: status.error, channels: configured };
+  const s = status.body as { version?: string; uptimeSeconds?: number; channels?: ChannelStatus[]; models?: ModelStatus[] };
+  const channels = s.channels ?? [];
+  return {
+    running: true,
+    url: run.url,
+    pid: run.pid,
+    ...(s.version ? { version: s.version } : {}),
+    ...(s.uptimeSeconds !== undefined ? { uptimeSeconds: s.uptimeSeconds } : {}),
+    ready: ready.ok && ready.status === 200,
+    channels: channels.map((c) => ({ ...c })),
+    ...(s.models ? { models: s.models } : {}),
+  };
+}
+
+function ago(ms: number | undefined, now = Date.now()): string {
+  if (!ms) return "never";
+  const s = Math.max(0, Math.round((now - ms) / 1000));
+  if (s < 90) return `${s} s ago`;
+  if (s < 5400) return `${Math.round(s / 60)} min ago`;
+  if (s < 172_800) return `${Math.round(s / 3600)} h ago`;
+  return `${Math.round(s / 86_400)} d ago`;
+}
+
+function channelLine(channels: GatewayReport["channels"]): string {
+  const down = channels.filter((c) => c.state !== "online");
+  return down.length ? down.map((c) => `${c.id} ${c.state}${c.lastError ? ` (${c.lastError})` : ""}`).join("; ") : "no channels";
+}
+
+function printGateway(ctx: CliContext, g: GatewayReport): void {
+  const out = (s = "") => writeLine(ctx.io.stdout, s);
+  if (g.running && !g.problem) out(`gateway: running at ${g.url} (pid ${g.pid}${g.version ? `, version ${g.version}` : ""}${g.uptimeSeconds !== undefined ? `, up ${g.uptimeSeconds} s` : ""})${g.ready ? ", ready" : ", NOT READY"}`);
+  else out(`gateway: ${g.problem}`);
+  if (g.channels.length === 0) out("channels: none enabled (switchboard channels list)");
+  for (const c of g.channels) {
+    out(`channel ${c.id.padEnd(10)} ${c.state}${c.since ? ` since ${ago(c.since)}` : ""}${c.detail ? ` (${c.detail})` : ""}`);
+    if (c.since !== undefined) out(`  last inbound ${ago(c.lastInboundAt)}, restarts ${c.restarts ?? 0}${c.lastError ? `, last error: ${c.lastError}` : ""}`);
+  }
+  out();
 }

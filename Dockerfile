@@ -1,16 +1,31 @@
-# syntax=docker/dockerfile:1
 # Switchboard gateway image: Node 24 on Debian slim, non-root, state in a volume.
+# No `# syntax=` line: the classic builder and BuildKit both build this offline
+# (given the base image), with no frontend image to pull.
+#
+#   docker build -t switchboard .
+#   docker run -d --name switchboard --stop-timeout 45 -p 127.0.0.1:18790:18790 \
+#     -e SWITCHBOARD_GATEWAY_TOKEN=$(openssl rand -hex 24) -v switchboard-data:/data switchboard
 
 FROM node:24-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-# Production dependencies only; the image's own Node 24 runs the sources.
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+# Production dependencies only. The `node` package (Node 24 for installs on an
+# older system Node) is dropped again: this image's own Node 24 runs the sources.
+RUN npm ci --omit=dev --no-audit --no-fund \
+ && rm -rf node_modules/node node_modules/.bin/node \
+ && npm cache clean --force
 
 FROM node:24-slim
+# tini is PID 1: it forwards docker stop's SIGTERM to the gateway and reaps
+# the processes cron's shell jobs leave behind.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends tini \
+ && rm -rf /var/lib/apt/lists/*
 ENV NODE_ENV=production \
     SWITCHBOARD_HOME=/data \
-    SWITCHBOARD_LOG_FORMAT=json
+    SWITCHBOARD_LOG_FORMAT=json \
+    SWITCHBOARD_GATEWAY_HOST=0.0.0.0 \
+    SWITCHBOARD_GATEWAY_PORT=18790
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY package.json ./
@@ -18,12 +33,24 @@ COPY bin ./bin
 COPY src ./src
 COPY channels ./channels
 COPY config ./config
-RUN mkdir -p /data && chown node:node /data
+# `switchboard …` works in `docker exec` (status, logs, pairing approve, backup)
+RUN chmod 0755 bin/switchboard.js \
+ && ln -s /app/bin/switchboard.js /usr/local/bin/switchboard \
+ && mkdir -p /data && chown node:node /data
 USER node
 VOLUME ["/data"]
+# The API listens on 0.0.0.0 inside the container, which the gateway allows
+# only with a token: without SWITCHBOARD_GATEWAY_TOKEN (or gateway.token) it
+# refuses to start and says so.
 EXPOSE 18790
-# /health answers as soon as the HTTP server is up; /ready also needs every channel online.
-HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.SWITCHBOARD_GATEWAY_PORT||18790)+'/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
-ENTRYPOINT ["node", "bin/switchboard.js"]
-CMD ["gateway"]
+# Healthy = the gateway runs and every enabled channel is online. The check
+# finds the gateway through /data/state/gateway.json, so it follows whatever
+# port the config or SWITCHBOARD_GATEWAY_PORT chose.
+HEALTHCHECK --interval=30s --timeout=10s --start-period=60s --retries=3 \
+  CMD ["switchboard", "status", "--ready"]
+# docker stop sends SIGTERM; running turns get 30 s (--shutdown-timeout), so
+# give the container more than Docker's default 10 s: --stop-timeout 45, or
+# stop_grace_period in compose.
+STOPSIGNAL SIGTERM
+ENTRYPOINT ["/usr/bin/tini", "--", "node", "/app/bin/switchboard.js"]
+CMD ["gateway", "--shutdown-timeout", "30"]

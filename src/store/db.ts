@@ -15,6 +15,7 @@ import { chmodSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { SwitchboardError } from "../core/errors.ts";
+import { backupBeforeMigration, usableMigrationBackup } from "./backup.ts";
 import { MIGRATIONS } from "./schema.ts";
 
 export type Db = DatabaseSync;
@@ -99,6 +100,8 @@ function userVersion(db: Db): number {
 function migrate(db: Db, file: string): void {
   const found = userVersion(db);
   if (found > SCHEMA_VERSION) throw newerSchema(file, found);
+  // an upgrade can be rolled back: the database as it was, before the first migration
+  if (found > 0 && found < SCHEMA_VERSION && !isMemory(file)) backupBeforeMigration(db, file, found, SCHEMA_VERSION);
   for (let v = found; v < SCHEMA_VERSION; v++) {
     transaction(db, () => {
       const now = userVersion(db);
@@ -112,9 +115,11 @@ function migrate(db: Db, file: string): void {
 }
 
 function newerSchema(file: string, found: number): SwitchboardError {
+  const backup = isMemory(file) ? undefined : usableMigrationBackup(file, SCHEMA_VERSION);
+  const rollback = backup ? `, or go back to the copy taken before that upgrade: stop the gateway and run \`switchboard restore ${backup}\` (messages since the upgrade are lost)` : "";
   return new SwitchboardError(
     "store",
-    `the database ${file} was written by a newer Switchboard (schema version ${found}; this version knows up to ${SCHEMA_VERSION}). Upgrade Switchboard to open it, or point SWITCHBOARD_HOME at another directory`,
+    `the database ${file} was written by a newer Switchboard (schema version ${found}; this version knows up to ${SCHEMA_VERSION}). Upgrade Switchboard to open it${rollback}, or point SWITCHBOARD_HOME at another directory`,
   );
 }
 

@@ -83,11 +83,9 @@ export function renderUnit(o: UnitOptions): string {
     "AmbientCapabilities=",
     "UMask=0077",
   ];
-  const system = [
-    ...(systemState ? ["StateDirectory=switchboard", "StateDirectoryMode=0700"] : []),
-    "ProtectHome=yes",
+  // a user manager applies these too (through PrivateUsers)
+  const kernel = [
     "PrivateDevices=yes",
-    "DevicePolicy=closed",
     "PrivateUsers=yes",
     "ProtectKernelTunables=yes",
     "ProtectKernelModules=yes",
@@ -95,22 +93,18 @@ export function renderUnit(o: UnitOptions): string {
     "ProtectControlGroups=yes",
     "ProtectClock=yes",
     "ProtectHostname=yes",
+  ];
+  const system = [
+    ...(systemState ? ["StateDirectory=switchboard", "StateDirectoryMode=0700"] : []),
+    "ProtectHome=yes",
+    ...kernel,
+    "DevicePolicy=closed",
     "ProtectProc=invisible",
     "RemoveIPC=yes",
     "KeyringMode=private",
   ];
-  const user = [
-    // the state directory is in the home: the rest of it stays read-only
-    "ProtectHome=read-only",
-    "PrivateDevices=yes",
-    "PrivateUsers=yes",
-    "ProtectKernelTunables=yes",
-    "ProtectKernelModules=yes",
-    "ProtectKernelLogs=yes",
-    "ProtectControlGroups=yes",
-    "ProtectClock=yes",
-    "ProtectHostname=yes",
-  ];
+  // the state directory is in the home: the rest of it stays read-only
+  const user = ["ProtectHome=read-only", ...kernel];
   const account = o.account ?? SERVICE_ACCOUNT;
   return [
     "# written by `switchboard service install`; run it again to rewrite",

@@ -15,7 +15,7 @@ import { Heartbeat } from "../scheduler/heartbeat.ts";
 import { transcriptionFailureMessage } from "../voice/messages.ts";
 import { loadChannels, type LoadedChannel } from "./channels.ts";
 import { gatewayListen } from "./listen.ts";
-import { renderMetrics, type Counters } from "./metrics.ts";
+import { GatewayMetrics, type Counters } from "./metrics.ts";
 import { Outbox } from "./outbox.ts";
 import { Pipeline } from "./pipeline.ts";
 import { createRuntime, type Runtime } from "./runtime.ts";
@@ -39,6 +39,7 @@ export class Daemon {
   private runtime!: Runtime;
   private outbox!: Outbox;
   private pipeline!: Pipeline;
+  private metrics!: GatewayMetrics;
   private http: RunningHttpServer | undefined;
   private cron: CronService | undefined;
   private heartbeat: Heartbeat | undefined;
@@ -68,9 +69,10 @@ export class Daemon {
       onCronChange: () => this.cron?.wake(),
     });
     const store = this.runtime.store;
+    this.metrics = new GatewayMetrics({ counters: this.counters, readiness: () => this.readiness(), status: () => this.status(), attempts: () => this.runtime.router.attemptsLog(500), providerOf: (id) => this.runtime.directory.all().find((e) => e.id === id)?.vendor });
     this.outbox = new Outbox({
       delivery: store.delivery,
-      adapter: (id) => this.channels.get(id)?.loaded.adapter,
+      adapter: (id) => this.metrics.timedAdapter(this.channels.get(id)?.loaded.adapter),
       online: (id) => this.channels.get(id)?.sup.status().state === "online",
       logger: this.log,
     });
@@ -93,7 +95,7 @@ export class Daemon {
           },
           dmScope,
         ),
-      runTurn: (input) => this.runtime.agent.runTurn(input),
+      runTurn: (input) => this.metrics.timeTurn(input.origin.channel, () => this.runtime.agent.runTurn(input)),
       voice: {
         echo: this.runtime.transcriber.echo,
         transcribe: (input) => this.runtime.transcriber.transcribe(input),
@@ -111,7 +113,7 @@ export class Daemon {
       logger: this.log,
       readiness: () => this.readiness(),
       status: () => this.status(),
-      metrics: () => renderMetrics(this),
+      metrics: () => this.metrics.render(),
       // read per request: a reload's new runtime and settings serve the next request
       access: () => {
         const g = this.loaded.config.gateway;

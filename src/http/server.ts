@@ -44,7 +44,7 @@ export interface HttpServerOptions {
   logger: Logger;
   readiness: () => Readiness;
   status: () => unknown;
-  metrics: () => string;
+  metrics: () => string | Promise<string>;
   /** the runtime the OpenAI-compatible API runs turns on; no API routes without it */
   api?: () => ApiRuntime;
   /** path → handler, e.g. "/webhook/telegram" */
@@ -109,7 +109,7 @@ export async function buildHttpServer(opts: HttpServerOptions): Promise<BuiltHtt
   });
   app.get("/status", { preHandler: guards.requireToken }, async () => opts.status());
   app.get("/metrics", { preHandler: guards.requireToken }, async (_req, reply) =>
-    reply.type("text/plain; version=0.0.4; charset=utf-8").send(opts.metrics()),
+    reply.type("text/plain; version=0.0.4; charset=utf-8").send(await opts.metrics()),
   );
   if (opts.api) registerOpenAiApi(app, opts.api, guards.requireToken, opts.logger);
   opts.routes?.(app, guards);

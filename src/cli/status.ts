@@ -9,36 +9,15 @@ import { existsSync } from "node:fs";
 import type { Command } from "commander";
 import { agentModelSelection, buildModelDirectory } from "../config/models.ts";
 import { describeModels, type ModelStatus } from "../gateway/model-status.ts";
-import { classifyThrown } from "../providers/failure.ts";
-import { createClientFactory } from "../providers/protocols/factory.ts";
 import { readRouterState, type RouterSnapshot } from "../providers/router/index.ts";
-import type { ModelEntry } from "../providers/types.ts";
 import { openStore } from "../store/index.ts";
 import { gatewayListen } from "../gateway/listen.ts";
 import type { ChannelStatus } from "../gateway/supervisor.ts";
 import { writeLine } from "./io.ts";
+import { probeModel as probe, type Probe } from "./probe.ts";
 import { askGateway, findGateway } from "./running.ts";
 import type { CliContext } from "./main.ts";
 import { commandSetup } from "./setup.ts";
-
-interface Probe {
-  ok: boolean;
-  latencyMs: number;
-  reason?: string;
-  message?: string;
-}
-
-async function probe(entry: ModelEntry, keyIndex: number): Promise<Probe> {
-  const client = createClientFactory().clientFor(entry);
-  const started = performance.now();
-  try {
-    await client.chat({ entry: { ...entry, requestTimeoutMs: Math.min(entry.requestTimeoutMs, 20_000) }, apiKey: entry.apiKeys[keyIndex], keyIndex }, { messages: [{ role: "user", content: "ping" }], maxTokens: 1 });
-    return { ok: true, latencyMs: Math.round(performance.now() - started) };
-  } catch (err) {
-    const e = classifyThrown(err);
-    return { ok: false, latencyMs: Math.round(performance.now() - started), reason: e.reason, message: e.message };
-  }
-}
 
 export function register(program: Command, ctx: CliContext): void {
   program

@@ -31,6 +31,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ register
   pairing: { summary: "approve people who asked to talk to the bot", load: () => import("./pairing.ts") },
   doctor: { summary: "check config, store, ports and channel credentials", load: () => import("./doctor.ts") },
   service: { summary: "install the gateway as a systemd service", load: () => import("./service.ts") },
+  logs: { summary: "show the gateway's log (journald, a log file, or where to look)", load: () => import("./logs.ts") },
   backup: { summary: "write a backup of the database, config and workspace", load: () => import("./backup.ts") },
   restore: { summary: "restore a backup (gateway stopped)", load: () => import("./restore.ts") },
   version: { summary: "print the version", load: () => import("./version.ts") },

@@ -1,7 +1,8 @@
 // Logger factory. Readable lines on a terminal, JSON lines under systemd or
 // Docker (with journald priorities under systemd). Secrets are redacted by
 // key name wherever they appear.
-import { fstatSync, writeSync } from "node:fs";
+import { fstatSync, mkdirSync, openSync, writeSync } from "node:fs";
+import { dirname } from "node:path";
 import { Writable } from "node:stream";
 import { pino, type Logger, type DestinationStream } from "pino";
 import { createRequire } from "node:module";
@@ -136,6 +137,15 @@ function prefixPriority(line: string): string {
   return w ? `<${syslogPriority(num[w[1]!]!)}>${line}` : line;
 }
 
+function openLogFile(file: string): number {
+  try {
+    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+    return openSync(file, "a", 0o600);
+  } catch (err) {
+    throw new SwitchboardError("usage", `cannot open the log file ${file} (SWITCHBOARD_LOG_FILE): ${(err as Error).message}`);
+  }
+}
+
 /** NO_COLOR (https://no-color.org): any non-empty value turns colours off */
 export function colorAllowed(env: NodeJS.ProcessEnv = process.env): boolean {
   return !env.NO_COLOR && env.TERM !== "dumb";
@@ -159,6 +169,9 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
     redact: { paths: REDACT_PATHS, censor: "[redacted]" },
   };
   if (opts.destination) return pino(base, opts.destination);
+  // SWITCHBOARD_LOG_FILE: JSON lines appended to a file (`switchboard logs` reads it)
+  const file = env.SWITCHBOARD_LOG_FILE?.trim();
+  if (file) return pino(base, new FdLogStream(openLogFile(file)));
   const out = new FdLogStream(2, journal);
   if (format === "pretty") {
     // loaded only for a person's terminal; pino-pretty is CommonJS

@@ -67,9 +67,23 @@ export function closeCode(update: WaConnectionUpdate): number | undefined {
 }
 
 /** A close code as words a person can act on. */
+/** the host name a DNS lookup failed for, when that is why the connection closed */
+function dnsFailure(err: unknown): string | undefined {
+  for (let e = err as { code?: unknown; hostname?: unknown; message?: unknown; cause?: unknown; data?: unknown } | undefined, depth = 0; e && depth < 4; depth++) {
+    if (e.code === "ENOTFOUND" || e.code === "EAI_AGAIN") return typeof e.hostname === "string" ? e.hostname : "the WhatsApp server";
+    // baileys wraps the socket error in a Boom whose message keeps getaddrinfo's text
+    const m = typeof e.message === "string" ? /getaddrinfo (?:ENOTFOUND|EAI_AGAIN) (\S+)/.exec(e.message) : null;
+    if (m) return m[1];
+    e = (e.cause ?? e.data) as typeof e;
+  }
+  return undefined;
+}
+
 export function describeClose(code: number | undefined, update: WaConnectionUpdate): string {
   const message = (update.lastDisconnect?.error as { message?: unknown } | undefined)?.message;
   const detail = typeof message === "string" && message ? `: ${message.slice(0, 200)}` : "";
+  const dns = dnsFailure(update.lastDisconnect?.error);
+  if (dns) return `cannot look up ${dns} (DNS failure): check the network and the DNS resolver, or the proxy`;
   switch (code) {
     case LOGGED_OUT:
       return LOGGED_OUT_DETAIL;

@@ -1,18 +1,21 @@
-// `switchboard onboard`: writes a config and the workspace. Interactive on a
-// terminal; every answer can also be given as a flag, e.g.
+// `switchboard onboard`: writes a config and the workspace. On a terminal a
+// wizard asks (wizard.ts); every answer can also be given as a flag, e.g.
 //   switchboard onboard --auth-choice litellm-api-key --base-url http://localhost:4000 --api-key sk-1234 --model gpt-4
 import { existsSync } from "node:fs";
-import { createInterface } from "node:readline/promises";
+import { randomBytes } from "node:crypto";
+import { spawn } from "node:child_process";
 import type { Command } from "commander";
 import { SwitchboardError } from "../core/errors.ts";
 import { ensureWorkspace } from "../agent/workspace.ts";
 import { writeConfigFile } from "../config/migrate.ts";
 import { withV1 } from "../config/models.ts";
 import { expandHome, resolvePaths } from "../config/paths.ts";
-import { parseConfigText } from "../config/load.ts";
+import { parseConfigText, readRawConfig } from "../config/load.ts";
 import { vendor } from "../providers/catalogue.ts";
 import { writeLine } from "./io.ts";
 import type { CliContext } from "./main.ts";
+import { INSTALL_ROOT } from "./service.ts";
+import { runWizard } from "./wizard.ts";
 
 /** auth choice → vendor prefix, default model and whether a base URL is asked */
 const CHOICES: Record<string, { vendor: string; model: string; askBase: boolean; needsKey: boolean }> = {
@@ -49,8 +52,12 @@ export interface OnboardAnswers {
   model: string;
   telegramToken?: string;
   discordToken?: string;
+  /** channel id → its config block (the wizard's answers) */
+  channels?: Record<string, Record<string, unknown>>;
   allowFrom: string[];
   workspace?: string;
+  /** gateway.token for the HTTP API */
+  gatewayToken?: string;
 }
 
 /** The config object for a set of answers. */
@@ -69,11 +76,13 @@ export function buildOnboardConfig(a: OnboardAnswers): Record<string, unknown> {
     agents: { defaults: { model: { primary: ref }, ...(a.workspace ? { workspace: a.workspace } : {}) } },
   };
   const channels: Record<string, unknown> = {};
+  for (const [id, c] of Object.entries(a.channels ?? {})) channels[id] = { ...c, allow_from: a.allowFrom };
   if (a.telegramToken) channels.telegram = { enabled: true, token: a.telegramToken, allow_from: a.allowFrom };
   if (a.discordToken) channels.discord = { enabled: true, token: a.discordToken, allow_from: a.allowFrom };
   if (Object.keys(channels).length) cfg.channels = channels;
   cfg.tools = { web: { duckduckgo: { enabled: true, max_results: 5 } } };
   cfg.heartbeat = { enabled: false, interval: 30 };
+  if (a.gatewayToken) cfg.gateway = { token: a.gatewayToken };
   return cfg;
 }
 
@@ -96,35 +105,38 @@ export function register(program: Command, ctx: CliContext): void {
       if (existsSync(paths.configFile) && !flags.force) {
         throw new SwitchboardError("usage", `${paths.configFile} already exists; pass --force to replace it (a backup is kept), or edit it with \`switchboard config set\``);
       }
-      const ask = ctx.io.interactive && !flags.nonInteractive;
-      const rl = ask ? createInterface({ input: ctx.io.stdin, output: ctx.io.stdout }) : undefined;
-      const q = async (question: string, current: string | undefined, fallback?: string): Promise<string | undefined> => {
-        if (current !== undefined || !rl) return current ?? fallback;
-        const answer = (await rl.question(`${question}${fallback ? ` [${fallback}]` : ""}: `)).trim();
-        return answer || fallback;
-      };
-      try {
-        const authChoice = (await q(`Provider (${Object.keys(CHOICES).join(", ")})`, flags.authChoice, "litellm-api-key"))!;
+      const ask = ctx.io.interactive && !flags.nonInteractive && !flags.authChoice;
+      let answers: OnboardAnswers;
+      let installService = false;
+      if (ask) {
+        // re-running keeps each channel's other settings (api_base, proxy, …)
+        const existing = existsSync(paths.configFile) ? ((readRawConfig(paths.configFile).raw.channels ?? {}) as Record<string, Record<string, unknown>>) : {};
+        const w = await runWizard({ io: ctx.io, choices: CHOICES, build: (r) => buildOnboardConfig(r), existingChannels: existing, stateDir: paths.home });
+        installService = w.installService;
+        answers = { ...w, ...(flags.workspace ? { workspace: flags.workspace } : {}) };
+      } else {
+        const authChoice = flags.authChoice ?? "litellm-api-key";
         const choice = CHOICES[authChoice];
         if (!choice) throw new SwitchboardError("usage", `--auth-choice must be one of: ${Object.keys(CHOICES).join(", ")}`);
-        const envBase = authChoice === "litellm-api-key" ? ctx.io.env.LITELLM_BASE_URL : undefined;
-        const baseUrl = choice.askBase ? await q("Base URL", flags.baseUrl, envBase ?? (authChoice === "litellm-api-key" ? "http://localhost:4000" : vendor(choice.vendor)?.apiBase || undefined)) : flags.baseUrl;
-        const envKey = authChoice === "litellm-api-key" ? ctx.io.env.LITELLM_API_KEY : vendor(choice.vendor)?.keyEnv ? ctx.io.env[vendor(choice.vendor)!.keyEnv!] : undefined;
-        const apiKey = await q("API key", flags.apiKey ?? envKey, undefined);
+        const litellm = authChoice === "litellm-api-key";
+        const envBase = litellm ? ctx.io.env.LITELLM_BASE_URL : undefined;
+        const baseUrl = flags.baseUrl ?? (choice.askBase ? (envBase ?? (litellm ? "http://localhost:4000" : vendor(choice.vendor)?.apiBase || undefined)) : undefined);
+        const keyEnv = litellm ? "LITELLM_API_KEY" : vendor(choice.vendor)?.keyEnv;
+        const apiKey = flags.apiKey ?? (keyEnv ? ctx.io.env[keyEnv] : undefined);
         if (choice.needsKey && !apiKey) throw new SwitchboardError("usage", `${authChoice} needs an API key: pass --api-key`);
-        const model = (await q("Model", flags.model, (authChoice === "litellm-api-key" ? ctx.io.env.LITELLM_MODEL : undefined) ?? choice.model))!;
-        const telegramToken = await q("Telegram bot token (empty to skip)", flags.telegramToken, undefined);
-        const allowFrom = (await q("Allowed user ids/@usernames, comma-separated (empty: pairing codes)", flags.allowFrom, undefined)) ?? "";
-        const answers: OnboardAnswers = {
+        answers = {
           authChoice,
-          model,
-          allowFrom: allowFrom.split(",").map((s) => s.trim()).filter(Boolean),
+          model: flags.model ?? (litellm ? ctx.io.env.LITELLM_MODEL : undefined) ?? choice.model,
+          allowFrom: (flags.allowFrom ?? "").split(",").map((x) => x.trim()).filter(Boolean),
+          gatewayToken: randomBytes(24).toString("base64url"),
           ...(baseUrl ? { baseUrl } : {}),
           ...(apiKey ? { apiKey } : {}),
-          ...(telegramToken ? { telegramToken } : {}),
+          ...(flags.telegramToken ? { telegramToken: flags.telegramToken } : {}),
           ...(flags.discordToken ? { discordToken: flags.discordToken } : {}),
           ...(flags.workspace ? { workspace: flags.workspace } : {}),
         };
+      }
+      {
         const cfg = buildOnboardConfig(answers);
         parseConfigText(JSON.stringify(cfg), { env: { ...ctx.io.env } });
         const backup = writeConfigFile(paths.configFile, cfg);
@@ -132,9 +144,16 @@ export function register(program: Command, ctx: CliContext): void {
         const written = ensureWorkspace(workspace);
         writeLine(ctx.io.stdout, `wrote ${paths.configFile}${backup ? ` (backup: ${backup})` : ""}`);
         writeLine(ctx.io.stdout, `workspace ${workspace}${written.length ? ` (created ${written.join(", ")})` : ""}`);
-        writeLine(ctx.io.stdout, `next: switchboard agent -m "hello"   then   switchboard gateway`);
-      } finally {
-        rl?.close();
+        if (installService) {
+          const code = await new Promise<number>((resolve) => {
+            const child = spawn(process.execPath, [`${INSTALL_ROOT}/bin/switchboard.js`, "service", "install", "--user"], { stdio: ["ignore", "inherit", "inherit"], env: ctx.io.env });
+            child.on("exit", (c) => resolve(c ?? 1));
+            child.on("error", () => resolve(1));
+          });
+          if (code !== 0) writeLine(ctx.io.stdout, "the service was not installed; run `switchboard service install --user` (or sudo switchboard service install) later");
+        } else {
+          writeLine(ctx.io.stdout, `next: switchboard agent -m "hello"   then   switchboard gateway   (or switchboard service install)`);
+        }
       }
     });
 }

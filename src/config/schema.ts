@@ -234,8 +234,16 @@ export const configSchema = z.strictObject({
       port: z.number().int().min(0).max(65535).default(18790),
       token: optText,
       /** extra Host names served without a token (besides localhost, 127.0.0.1, [::1]) */
-      allowed_hosts: z.array(str).default([]),
-      cors: z.strictObject({ origins: z.array(str).default([]) }).prefault({}),
+      allowed_hosts: z
+        .array(str.trim().regex(/^(\*|\[[0-9a-f:.]+\](:\d+)?|[a-z0-9.-]+(:\d+)?)$/i, 'must be a Host name such as "gateway.lan", "gateway.lan:18790" or "[fd00::1]" (no scheme or path), or "*"'))
+        .default([]),
+      cors: z
+        .strictObject({
+          origins: z
+            .array(str.trim().regex(/^(\*|https?:\/\/[^/\s]+)$/i, 'must be a page origin such as "http://localhost:3000" (scheme and host, no path), or "*"'))
+            .default([]),
+        })
+        .prefault({}),
       api: z
         .strictObject({
           /** the OpenAI `user` field names a persistent session (off: only x-switchboard-session does) */

@@ -3,7 +3,7 @@
 // client are real; the model is the fake LLM).
 import { request } from "node:http";
 import OpenAI from "openai";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { gate, harness, listening, sentMessages, type Harness } from "./api-harness.ts";
 
 function client(baseURL: string, over: Partial<ConstructorParameters<typeof OpenAI>[0]> = {}) {
@@ -119,6 +119,23 @@ describe("the official openai client", () => {
     for await (const chunk of stream) if (chunk.choices[0]?.delta.content) abort.abort();
     expect(abort.signal.aborted).toBe(true);
     // the model is still holding the rest of its answer: only the disconnect can end the turn
+    await expect(turns[0]).rejects.toMatchObject({ reason: "aborted" });
+    hold.release();
+  });
+
+  it("a client that gives up on a whole (non-streamed) answer aborts the turn too", async () => {
+    const h = await harness();
+    const hold = gate();
+    h.llm.script({ reply: "too late", holdUntil: hold.open });
+    const turns: Promise<unknown>[] = [];
+    const agent = h.runtime.agent;
+    h.runtime.agent = { runConversation: (input) => (turns.push(agent.runConversation(input)), turns.at(-1) as ReturnType<typeof agent.runConversation>) };
+    const s = await start(h);
+    const abort = new AbortController();
+    const pending = client(s.url, { maxRetries: 0 }).chat.completions.create({ model: "fast", messages: [{ role: "user", content: "wait" }] }, { signal: abort.signal });
+    await vi.waitFor(() => expect(h.llm.requests).toHaveLength(1), { timeout: 5000 });
+    abort.abort();
+    await expect(pending).rejects.toThrow(/abort/i);
     await expect(turns[0]).rejects.toMatchObject({ reason: "aborted" });
     hold.release();
   });

@@ -155,7 +155,8 @@ async function streamTurn(
     if (started) return;
     started = true;
     reply.hijack(); // from here on the answer is written by hand; headers set by hooks (CORS) are kept
-    raw.writeHead(200, { ...reply.getHeaders(), "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", connection: "keep-alive" } as never);
+    // x-accel-buffering: a reverse proxy (nginx) passes each delta on instead of buffering the stream
+    raw.writeHead(200, { ...reply.getHeaders(), "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", connection: "keep-alive", "x-accel-buffering": "no" } as never);
     chunk({ role: "assistant", content: "" });
   };
   try {

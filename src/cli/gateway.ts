@@ -15,9 +15,12 @@ export function register(program: Command, ctx: CliContext): void {
       const logger = createLogger({ env: ctx.io.env });
       const paths = resolvePaths(ctx.io.env, ctx.configPath);
       const daemon = new Daemon({ paths, logger, env: ctx.io.env, shutdownDeadlineMs: Math.max(1, Number(flags.shutdownTimeout) || 30) * 1000 });
-      await daemon.start();
-      await new Promise<void>((resolve) => {
-        let stopping = false;
+      // Signals are handled from before start() on: a SIGTERM that arrives
+      // while the gateway starts (or the moment it says "gateway started",
+      // before this function resumes) stops it cleanly instead of killing it.
+      let stopping = false;
+      let reloadable = false;
+      const stopped = new Promise<void>((resolve) => {
         const stop = (signal: string) => {
           if (stopping) {
             logger.warn({ signal }, "second signal: exiting now");
@@ -25,14 +28,18 @@ export function register(program: Command, ctx: CliContext): void {
           }
           stopping = true;
           logger.info({ signal }, "stopping");
-          void daemon.stop().then(resolve, (err: unknown) => {
+          void started.then(() => daemon.stop()).then(resolve, (err: unknown) => {
             logger.error({ err: err instanceof Error ? err.message : String(err) }, "error while stopping");
             resolve();
           });
         };
         process.on("SIGTERM", () => stop("SIGTERM"));
         process.on("SIGINT", () => stop("SIGINT"));
-        process.on("SIGHUP", () => void daemon.reload());
+        process.on("SIGHUP", () => (reloadable ? void daemon.reload() : logger.info("SIGHUP while starting: the config being loaded is the newest")));
       });
+      const started = daemon.start();
+      await started;
+      reloadable = true;
+      await stopped;
     });
 }

@@ -1,7 +1,9 @@
 // The `switchboard` command. Each subcommand lives in its own file and is
 // imported only when it runs, so `switchboard version` stays fast.
+import { existsSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import { ConfigError, SwitchboardError } from "../core/errors.ts";
+import { resolvePaths } from "../config/paths.ts";
 import { processIO, writeLine, type CliIO } from "./io.ts";
 import { VERSION } from "./version.ts";
 
@@ -45,9 +47,10 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
       writeErr: (s) => io.stderr.write(s),
     })
     .showHelpAfterError("(run `switchboard --help` for usage)");
-  program.hook("preAction", (cmd) => {
+  program.hook("preAction", (_program, cmd) => {
     const opts = cmd.optsWithGlobals<{ config?: string }>();
     ctx.configPath = opts.config;
+    if (opts.config !== undefined) requireConfigFile(opts.config, cmd, io.env);
   });
 
   const args = argv.slice(2);
@@ -66,6 +69,21 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
     return ctx.exitCode;
   } catch (err) {
     return reportError(err, io);
+  }
+}
+
+/** Commands that create the file --config names; every other command needs it to exist. */
+const CREATES_CONFIG = new Set(["onboard", "migrate"]);
+
+/** A --config path that does not exist is an error naming it (a typo must not mean "defaults"). */
+function requireConfigFile(flag: string, cmd: Command, env: NodeJS.ProcessEnv): void {
+  let top = cmd;
+  while (top.parent && top.parent.parent) top = top.parent;
+  if (CREATES_CONFIG.has(top.name())) return;
+  const file = resolvePaths(env, flag).configFile;
+  if (!flag.trim()) throw new ConfigError([{ path: "", message: "--config was given an empty path", hint: "name the config file, e.g. --config ~/.switchboard/config.json" }]);
+  if (!existsSync(file)) {
+    throw new ConfigError([{ path: "", message: `${file} does not exist`, hint: "check the --config path, or create the file with `switchboard onboard --config <path>`" }], file);
   }
 }
 

@@ -4,7 +4,7 @@
 // raw JSON object, never change their input, and return a new object plus a
 // line per change. writeConfigFile saves a result safely.
 import { randomBytes } from "node:crypto";
-import { chmodSync, copyFileSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { vendor } from "../providers/catalogue.ts";
 import { guessVendor, LITELLM_DEFAULT_BASE, withV1 } from "./model-entries.ts";
@@ -189,14 +189,17 @@ export function importOpenclaw(input: Obj): Rewrite {
 /**
  * Writes a config file safely: a timestamped backup of the old file first
  * (`config.json.bak-<ts>`), then the new JSON to a temporary file renamed
- * into place, mode 0600 (it holds keys). Returns the backup's path, if one
- * was made. Comments in the old file survive only in the backup.
+ * into place. A new file gets mode 0600 (it holds keys); an existing one
+ * keeps its mode. Returns the backup's path, if one was made. Comments in
+ * the old file survive only in the backup.
  */
 export function writeConfigFile(path: string, raw: Obj, now: Date = new Date()): string | undefined {
   const dir = dirname(path);
   if (!existsSync(dir)) mkdirSync(dir, { recursive: true, mode: 0o700 });
   let backup: string | undefined;
+  let mode = 0o600;
   if (existsSync(path)) {
+    mode = statSync(path).mode & 0o777;
     backup = `${path}.bak-${now.toISOString().replace(/[:.]/g, "-")}`;
     for (let n = 2; existsSync(backup); n++) backup = `${path}.bak-${now.toISOString().replace(/[:.]/g, "-")}-${n}`;
     copyFileSync(path, backup);
@@ -204,7 +207,8 @@ export function writeConfigFile(path: string, raw: Obj, now: Date = new Date()):
   }
   const tmp = `${path}.tmp-${randomBytes(4).toString("hex")}`;
   try {
-    writeFileSync(tmp, `${JSON.stringify(raw, null, 2)}\n`, { mode: 0o600 });
+    writeFileSync(tmp, `${JSON.stringify(raw, null, 2)}\n`, { mode });
+    chmodSync(tmp, mode); // the umask may have narrowed it
     renameSync(tmp, path);
   } catch (err) {
     rmSync(tmp, { force: true });

@@ -75,8 +75,10 @@ describe("JSON5 and repairs", () => {
     expect(warnings).toEqual(["config.json line 2: missing comma added at the end of the line"]);
   });
 
-  it("treats an empty file as the embedded defaults", () => {
-    expect(parse("  \n").config.gateway.port).toBe(18790);
+  it("refuses an empty file, or one with only comments, instead of running on defaults", () => {
+    for (const text of ["", "  \n", "// nothing yet\n/* later */\n"]) {
+      expect(() => parse(text)).toThrow(/the file is empty.*write \{\}/s);
+    }
   });
 });
 

@@ -139,7 +139,7 @@ describe("importOpenclaw", () => {
 });
 
 describe("writeConfigFile", () => {
-  it("backs up the old file first, then replaces it atomically with mode 0600", () => {
+  it("backs up the old file first, then replaces it atomically, keeping the file's mode", () => {
     const file = join(dir, "config.json");
     writeFileSync(file, '{"old": true} // with a comment', { mode: 0o644 });
     const backup = writeConfigFile(file, { new: true }, new Date("2025-01-02T03:04:05.678Z"));
@@ -147,7 +147,10 @@ describe("writeConfigFile", () => {
     expect(readFileSync(backup!, "utf8")).toBe('{"old": true} // with a comment');
     expect(statSync(backup!).mode & 0o777).toBe(0o600);
     expect(JSON.parse(readFileSync(file, "utf8"))).toEqual({ new: true });
-    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(statSync(file).mode & 0o777).toBe(0o644);
+    const fresh = join(dir, "fresh.json");
+    writeConfigFile(fresh, { new: true });
+    expect(statSync(fresh).mode & 0o777).toBe(0o600);
     expect(readdirSync(dir).filter((f) => f.includes(".tmp-"))).toEqual([]);
   });
 

@@ -33,14 +33,14 @@ function legacyAgent(raw: Obj, warnings: string[]): void {
   const agent = raw.agent;
   delete raw.agent;
   if (!isObj(agent)) {
-    warnings.push("agent must be an object; it is ignored (write agents.defaults instead)");
+    warnings.push("agent: must be an object; ignored (write agents.defaults instead)");
     return;
   }
   const defaults = child(child(raw, "agents"), "defaults");
   for (const [k, v] of Object.entries(agent)) {
     if ((k === "model" || k === "workspace") && defaults[k] === undefined) defaults[k] = v;
-    else if (k === "model" || k === "workspace") warnings.push(`agent.${k} is ignored because agents.defaults.${k} is set`);
-    else warnings.push(`agent.${k} is not supported by Switchboard and is ignored`);
+    else if (k === "model" || k === "workspace") warnings.push(`agent.${k}: ignored because agents.defaults.${k} is set`);
+    else warnings.push(`agent.${k}: not supported by Switchboard; ignored`);
   }
 }
 
@@ -54,14 +54,14 @@ export function channelListToChannels(raw: Obj, warnings: string[]): void {
   const list = raw.channel_list;
   delete raw.channel_list;
   if (!isObj(list)) {
-    warnings.push("channel_list must be an object of channels; it is ignored");
+    warnings.push("channel_list: must be an object of channels; ignored");
     return;
   }
   const channels = child(raw, "channels");
   const taken = new Set<string>();
   for (const [name, entry] of Object.entries(list)) {
     if (!isObj(entry)) {
-      warnings.push(`channel_list.${name} is not an object; it is ignored`);
+      warnings.push(`channel_list.${name}: not an object; ignored`);
       continue;
     }
     const type = typeof entry.type === "string" && entry.type.trim() ? entry.type.trim() : name;
@@ -83,7 +83,7 @@ function envBlock(raw: Obj, warnings: string[]): void {
   const env = raw.env;
   if ("shellEnv" in env) {
     delete env.shellEnv;
-    warnings.push("env.shellEnv (importing variables from a login shell) is not supported and is ignored; export the variables in the environment Switchboard runs in, or list them in env");
+    warnings.push("env.shellEnv: importing variables from a login shell is not supported; ignored (export them in the environment Switchboard runs in, or list them in env)");
   }
   if ("vars" in env) {
     const vars = env.vars;
@@ -91,7 +91,7 @@ function envBlock(raw: Obj, warnings: string[]): void {
     if (isObj(vars)) {
       for (const [k, v] of Object.entries(vars)) if (env[k] === undefined) env[k] = v;
     } else {
-      warnings.push("env.vars must be an object of NAME: value; it is ignored");
+      warnings.push("env.vars: must be an object of NAME: value; ignored");
     }
   }
 }

@@ -9,7 +9,7 @@
 import { vendor } from "../providers/catalogue.ts";
 import { normalizePeerForms } from "./compat.ts";
 import { LITELLM_DEFAULT_BASE, withV1 } from "./model-entries.ts";
-import { pruneToSchema } from "./prune.ts";
+import { pruneToSchema, reasonFor } from "./prune.ts";
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === "object" && !Array.isArray(v);
@@ -170,7 +170,7 @@ function importChannels(input: Obj, raw: Obj, out: Import): void {
   for (const [id, ch] of Object.entries(obj(input.channels))) {
     if (!isObj(ch)) continue;
     if (!(id in CHANNEL_KEYS)) {
-      out.dropped.push(`channels.${id}: Switchboard has no such channel (it has telegram, discord, whatsapp, feishu and qq)`);
+      out.dropped.push(`channels.${id}: ${reasonFor(`channels.${id}`)}`);
       continue;
     }
     channels[id] = importChannel(id, ch, out);
@@ -225,7 +225,7 @@ export function importOpenclaw(source: Obj): Import {
     }
   }
   const handled = new Set(["env", "models", "agents", "channels", "session", "gateway", "tools", "voice", "heartbeat"]);
-  for (const k of Object.keys(input)) if (!handled.has(k)) out.dropped.push(`${k}: Switchboard has no such setting`);
+  for (const k of Object.keys(input)) if (!handled.has(k)) out.dropped.push(`${k}: ${reasonFor(k)}`);
   const pruned = pruneToSchema(raw);
   return { ...out, raw: pruned.raw, dropped: [...out.dropped, ...pruned.dropped] };
 }

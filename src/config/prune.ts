@@ -2,7 +2,7 @@
 // from the result and reported with a reason, so `migrate` writes a file
 // that loads without unknown-key warnings and the user learns what did not
 // come along. Values stay as written (${VAR} included); only keys go.
-import { configSchema } from "./schema.ts";
+import { CHANNEL_IDS, configSchema } from "./schema.ts";
 import { pathText, valueAt } from "./problems.ts";
 
 type Obj = Record<string, unknown>;
@@ -11,7 +11,7 @@ const isObj = (v: unknown): v is Obj => v !== null && typeof v === "object" && !
 /** Why a well-known peer setting does not come along; matched against the dropped key's path. */
 const REASONS: [RegExp, string][] = [
   [/^auth(\.|$)/, "OAuth sign-in profiles are not supported; put API keys in providers.<vendor>.api_key or the env block"],
-  [/^channels\.(slack|signal|imessage|webchat|googlechat|msteams|mattermost|irc|matrix|line|dingtalk|wecom|wecom_app|wecom_aibot|weixin|onebot|maixcam|pico|pico_client|email|mqtt|imsg|nostr|zalo|bluebubbles)$/, "Switchboard has no such channel (it has telegram, discord, whatsapp, feishu and qq)"],
+  [/^channels\.[^.]+$/, `Switchboard has no such channel (it has ${CHANNEL_IDS.join(", ")})`],
   [/\.reasoning_channel_id$/, "Switchboard does not post reasoning to a separate chat"],
   [/^model_list\[\d+\]\.auth_method$/, "OAuth sign-in is not supported; give the entry an api_key"],
   [/^(cron|tools\.cron\.enabled)(\.|$)/, "scheduled jobs are managed with `switchboard cron`"],
@@ -20,7 +20,8 @@ const REASONS: [RegExp, string][] = [
   [/^heartbeat\./, "only enabled, interval and active_hours carry over"],
 ];
 
-function reasonFor(path: string): string {
+/** Why the setting at `path` does not come along. */
+export function reasonFor(path: string): string {
   for (const [re, why] of REASONS) if (re.test(path)) return why;
   return "Switchboard has no such setting";
 }

@@ -204,6 +204,8 @@ function importSessionAndGateway(input: Obj, raw: Obj, out: Import): void {
     out.changes.push(`gateway: ${Object.keys(gateway).join(", ")} kept`);
   }
   for (const k of Object.keys(g)) if (!["port", "bind", "auth"].includes(k)) out.dropped.push(`gateway.${k}: Switchboard's gateway has no such setting`);
+  for (const k of Object.keys(obj(g.auth))) if (k !== "token") out.dropped.push(`gateway.auth.${k}: the gateway authenticates with gateway.token only`);
+  if (typeof g.bind === "string" && !["loopback", "lan"].includes(g.bind)) out.dropped.push(`gateway.bind: "${g.bind}" has no counterpart; set gateway.host to the address to listen on`);
 }
 
 /** Imports an OpenClaw config; `input` is not changed. */

@@ -125,7 +125,7 @@ function picoclawChannels(raw: Obj, changes: string[]): void {
   if (typeof feishu.is_lark === "boolean") {
     if (feishu.is_lark && feishu.domain === undefined) feishu.domain = "lark";
     delete feishu.is_lark;
-    changes.push(`channels.feishu.is_lark became domain "${String(feishu.domain ?? "feishu")}"`);
+    if (feishu.domain === "lark") changes.push(`channels.feishu.is_lark became domain "lark"`);
   }
 }
 

@@ -15,7 +15,7 @@ const REASONS: [RegExp, string][] = [
   [/\.reasoning_channel_id$/, "Switchboard does not post reasoning to a separate chat"],
   [/^model_list\[\d+\]\.auth_method$/, "OAuth sign-in is not supported; give the entry an api_key"],
   [/^(cron|tools\.cron\.enabled)(\.|$)/, "scheduled jobs are managed with `switchboard cron`"],
-  [/^(identity|messages)(\.|$)/, "the bot's name and voice come from the workspace prompt files"],
+  [/^identity(\.|$)/, "the bot's name and persona come from the workspace prompt files"],
   [/^tools\.web\.provider$/, "that search provider is not available; Switchboard picks the first configured backend"],
   [/^heartbeat\./, "only enabled, interval and active_hours carry over"],
 ];

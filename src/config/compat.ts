@@ -4,7 +4,8 @@
 //   - OpenClaw's top-level `agent` (model, workspace) fills agents.defaults;
 //   - PicoClaw v3's `channel_list` (type + settings) becomes channels.<type>;
 //   - OpenClaw's env.vars joins the env block, env.shellEnv warns;
-//   - search backends written with `api_keys` keep their first key.
+//   - search backends written with `api_keys` keep their first key;
+//   - model_list entries written as { provider, model } get the prefix.
 // Everything here warns at most; nothing stops the program. The input is
 // changed in place (load.ts hands in its own copy).
 
@@ -110,11 +111,27 @@ function searchKeys(raw: Obj, warnings: string[]): void {
   }
 }
 
+/**
+ * PicoClaw's docs also write model_list entries as { provider, model } with a
+ * bare model id; the vendor becomes the model's prefix, so the entry's key
+ * goes to the vendor it was written for.
+ */
+function modelProviderField(raw: Obj): void {
+  if (!Array.isArray(raw.model_list)) return;
+  for (const e of raw.model_list) {
+    if (!isObj(e) || typeof e.provider !== "string" || !e.provider.trim()) continue;
+    const prefix = e.provider.trim().toLowerCase();
+    if (typeof e.model === "string" && !e.model.toLowerCase().startsWith(`${prefix}/`)) e.model = `${prefix}/${e.model}`;
+    delete e.provider;
+  }
+}
+
 /** Rewrites the peer forms above in place and returns the object. */
 export function normalizePeerForms(input: Obj, warnings: string[]): Obj {
   const raw = stripDocKeys(input) as Obj;
   if (typeof raw.version === "number") delete raw.version;
   legacyAgent(raw, warnings);
+  modelProviderField(raw);
   channelListToChannels(raw, warnings);
   envBlock(raw, warnings);
   searchKeys(raw, warnings);

@@ -121,6 +121,14 @@ function picoclawChannels(raw: Obj, changes: string[]): void {
       changes.push(`channels.${id}.mention_only became group_trigger.mention_only`);
     }
   }
+  // PicoClaw lets everyone in when allow_from is empty; Switchboard pairs strangers instead
+  for (const id of Object.keys(channels)) {
+    const ch = obj(channels[id]);
+    const allow = Array.isArray(ch.allow_from) ? ch.allow_from.filter((x) => x !== "") : [];
+    if (ch.enabled === true && allow.length === 0) {
+      changes.push(`channels.${id}: allow_from is empty, which let everyone in under PicoClaw; Switchboard gives strangers a pairing code instead (add "*" to allow_from to let everyone in)`);
+    }
+  }
   const feishu = obj(channels.feishu);
   if (typeof feishu.is_lark === "boolean") {
     if (feishu.is_lark && feishu.domain === undefined) feishu.domain = "lark";

@@ -140,7 +140,8 @@ describe("migrate --from picoclaw keeps every channel, model, key and proxy", ()
       // every model_list entry with its keys, base and proxy; the default model
       const entries: Obj[] = source.model_list ?? [];
       for (const e of entries) {
-        const got = config.model_list.find((m) => m.model_name === e.model_name && m.model === e.model && (m.api_base ?? "") === (e.api_base ?? ""))!;
+        const model = e.provider ? `${e.provider}/${e.model}` : e.model;
+        const got = config.model_list.find((m) => m.model_name === e.model_name && m.model === model && (m.api_base ?? "") === (e.api_base ?? ""))!;
         expect(got, `model_list ${e.model_name}`).toBeDefined();
         const keys = security?.model_list?.[e.model_name]?.api_keys ?? e.api_keys;
         if (keys) expect(got.api_keys).toEqual(keys);
@@ -158,6 +159,20 @@ describe("migrate --from picoclaw keeps every channel, model, key and proxy", ()
       }
     });
   }
+
+  it("gives { provider, model } entries their vendor, so each key goes where it was written for", () => {
+    const { config, warnings } = loadConfig({ path: join(root, "picoclaw/docs-providers-fallback.json"), env: {} });
+    expect(config.model_list.map((e) => e.model)).toEqual(["openai/qwen3-max", "deepseek/deepseek-chat", "gemini/gemini-2.5-flash"]);
+    expect(config.agents.defaults.model_fallbacks).toEqual(["backup-one", "backup-two"]);
+    expect(warnings.filter((w) => w.startsWith("unknown key"))).toEqual([]);
+    const migrated = reload(importPicoclaw(raw("picoclaw/docs-providers-fallback.json")).raw).config;
+    expect([migrated.agents.defaults.model_name, migrated.agents.defaults.fallbacks]).toEqual(["main-chat", ["backup-one", "backup-two"]]);
+  });
+
+  it("says that an empty allow_from now means pairing, not everyone", () => {
+    const { changes } = importPicoclaw({ channels: { telegram: { enabled: true, token: "t", allow_from: [] } } });
+    expect(changes).toContainEqual(expect.stringMatching(/^channels\.telegram: allow_from is empty.*pairing code/));
+  });
 
   it("renames PicoClaw's telegram base_url, discord mention_only and feishu is_lark", () => {
     const { raw: out } = importPicoclaw({

@@ -87,7 +87,7 @@ describe("embedded defaults", () => {
     const { config, warnings } = parse("{}");
     expect(warnings).toEqual([]);
     expect(config.model_list).toEqual([]);
-    expect(config.gateway).toEqual({ host: "127.0.0.1", port: 18790 });
+    expect(config.gateway).toMatchObject({ host: "127.0.0.1", port: 18790 });
     expect(config.session.dm_scope).toBe("per-channel-peer");
     expect(config.agents.defaults.max_tool_iterations).toBe(20);
     expect(config.heartbeat).toMatchObject({ enabled: false, interval: 30 });

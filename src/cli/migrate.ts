@@ -35,7 +35,7 @@ export function register(program: Command, ctx: CliContext): void {
       }
       if (!existsSync(sourceFile)) throw new SwitchboardError("not_found", `${sourceFile} does not exist${flags.from ? "; point --source at the file to import" : "; nothing to migrate"}`);
       // the same repairs as loading (missing commas, numeric separators); a real syntax error is a ConfigError (78)
-      const { raw } = readRawConfig(sourceFile);
+      const { raw } = readRawConfig(sourceFile, { includes: true });
       const from = flags.from?.toLowerCase();
       // PicoClaw keeps secrets in .security.yml beside its config; they come along
       const security = from === "picoclaw" ? readSecurityFile(sourceFile)?.data : undefined;

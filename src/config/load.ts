@@ -11,6 +11,7 @@ import JSON5 from "json5";
 import { ConfigError } from "../core/errors.ts";
 import { checkConfig } from "./checks.ts";
 import { normalizePeerForms } from "./compat.ts";
+import { resolveIncludes } from "./include.ts";
 import { resolvePaths } from "./paths.ts";
 import { describeIssues, pathText, valueAt } from "./problems.ts";
 import { repairConfigText } from "./repair.ts";
@@ -40,7 +41,11 @@ export interface ParseOptions {
   file?: string;
   /** a parsed `.security.yml` to lay over the file (loadConfig reads it beside the config) */
   security?: Obj;
+  /** the file the text came from, to resolve `$include` paths against (loadConfig sets it) */
+  includeFrom?: string;
 }
+
+const parseIncluded = (text: string, file: string): Obj => parseConfigObject(text, file).raw;
 
 function isObj(v: unknown): v is Obj {
   return v !== null && typeof v === "object" && !Array.isArray(v);
@@ -73,10 +78,15 @@ export function parseConfigObject(text: string, file?: string): { raw: Obj; warn
   return { raw: parsed, warnings: repairs.map((r) => `${name} line ${r.line}: ${r.message}`) };
 }
 
-/** Reads a config file as written: repairs applied, no substitution, no defaults. {} when it does not exist. */
-export function readRawConfig(file: string): { raw: Obj; warnings: string[]; exists: boolean } {
+/**
+ * Reads a config file as written: repairs applied, no substitution, no
+ * defaults; `$include`s resolved when asked (imports want the whole config,
+ * `config set` wants the file itself). {} when it does not exist.
+ */
+export function readRawConfig(file: string, opts: { includes?: boolean } = {}): { raw: Obj; warnings: string[]; exists: boolean } {
   if (!existsSync(file)) return { raw: {}, warnings: [], exists: false };
-  return { ...parseConfigObject(readText(file), file), exists: true };
+  const parsed = parseConfigObject(readText(file), file);
+  return { raw: opts.includes ? resolveIncludes(parsed.raw, file, parseIncluded) : parsed.raw, warnings: parsed.warnings, exists: true };
 }
 
 const VAR = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
@@ -158,7 +168,8 @@ function validate(input: Obj, warnings: string[], file: string | undefined): Swi
  */
 export function parseConfigText(text: string, opts: ParseOptions = {}): ParsedConfig {
   const env = opts.env ?? process.env;
-  const { raw: written, warnings } = parseConfigObject(text, opts.file);
+  const { raw: own, warnings } = parseConfigObject(text, opts.file);
+  const written = opts.includeFrom ? resolveIncludes(own, opts.includeFrom, parseIncluded) : own;
   if (opts.security) applySecurity(written, structuredClone(opts.security), warnings);
   const parsed = normalizePeerForms(written, warnings);
 
@@ -215,5 +226,5 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
     }
     return { ...parseConfigText("{}", { env }), file, exists: false };
   }
-  return { ...parseConfigText(readText(file), { env, file, ...securityOf(file) }), file, exists: true };
+  return { ...parseConfigText(readText(file), { env, file, includeFrom: file, ...securityOf(file) }), file, exists: true };
 }

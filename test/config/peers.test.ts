@@ -245,6 +245,20 @@ describe("migrate --from openclaw keeps every channel, model and allow-list", ()
     expect(cerebras.model_list.map((e) => e.model_name)).toEqual(["cerebras/zai-glm-4.7", "cerebras/gpt-oss-120b"]);
   });
 
+  it("multi-account channels use the first account; feishu's camelCase keys; a second account is listed as dropped", () => {
+    const result = importOpenclaw({
+      channels: {
+        telegram: { accounts: { personal: { botToken: "t1", allowFrom: ["11"] }, work: { botToken: "t2" } } },
+        feishu: { enabled: true, appId: "cli_1", appSecret: "s", domain: "lark", allowFrom: ["ou_1"] },
+      },
+    });
+    const { config, warnings } = reload(result.raw);
+    expect(config.channels.telegram).toMatchObject({ enabled: true, token: "t1", allow_from: ["11"] });
+    expect(config.channels.feishu).toMatchObject({ enabled: true, app_id: "cli_1", app_secret: "s", domain: "lark", allow_from: ["ou_1"] });
+    expect(result.dropped).toContainEqual(expect.stringMatching(/^channels\.telegram\.accounts\.work: one account per channel/));
+    expect(warnings).toEqual([]);
+  });
+
   it("a string agents.defaults.model and dmPolicy open", () => {
     const { config } = reload(
       importOpenclaw({ agents: { defaults: { model: "openai/gpt-5.2" } }, channels: { telegram: { botToken: "t", dmPolicy: "open" } } }).raw,

@@ -12,14 +12,18 @@
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === "object" && !Array.isArray(v);
 
-const DOC_KEYS = new Set(["_comment", "$schema"]);
+/** Containers whose content is sent to a vendor as written: a `_comment` there is payload, not documentation. */
+const PAYLOAD = new Set(["extra_body", "custom_headers", "headers", "params"]);
 
-/** Removes documentation-only keys everywhere. */
+/** Removes `_comment` and `$schema` everywhere outside payloads. */
 export function stripDocKeys(node: unknown): unknown {
   if (Array.isArray(node)) return node.map(stripDocKeys);
   if (!isObj(node)) return node;
   const out: Obj = {};
-  for (const [k, v] of Object.entries(node)) if (!DOC_KEYS.has(k)) out[k] = stripDocKeys(v);
+  for (const [k, v] of Object.entries(node)) {
+    if (k === "_comment" || k === "$schema") continue;
+    out[k] = PAYLOAD.has(k) ? v : stripDocKeys(v);
+  }
   return out;
 }
 

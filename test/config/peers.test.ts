@@ -105,6 +105,12 @@ describe("loading what the peers write", () => {
     expect(warnings).toEqual([]);
     expect(config.model_list[0]!.model_name).toBe("m");
   });
+
+  it("leaves _comment and $schema inside a request payload alone", () => {
+    const body = { response_format: { type: "json_schema", json_schema: { schema: { $schema: "https://json-schema.org/draft/2020-12/schema", _comment: "sent as is" } } } };
+    const { config } = parseConfigText(JSON.stringify({ model_list: [{ model_name: "m", model: "openai/m", api_key: "k", extra_body: body }] }), { env: {} });
+    expect(config.model_list[0]!.extra_body).toEqual(body);
+  });
 });
 
 /** Channels as the source states them, for the channels Switchboard has. */

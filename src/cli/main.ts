@@ -1,8 +1,10 @@
 // The `switchboard` command. Each subcommand lives in its own file and is
 // imported only when it runs, so `switchboard version` stays fast.
+import { existsSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import { ConfigError, SwitchboardError } from "../core/errors.ts";
 import { LOG_LEVELS } from "../core/logger.ts";
+import { resolvePaths } from "../config/paths.ts";
 import { processIO, writeLine, type CliIO } from "./io.ts";
 import { VERSION } from "./version.ts";
 
@@ -50,10 +52,11 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
       writeErr: (s) => io.stderr.write(s),
     })
     .showHelpAfterError("(run `switchboard --help` for usage)");
-  program.hook("preAction", (cmd) => {
+  program.hook("preAction", (_program, cmd) => {
     const opts = cmd.optsWithGlobals<{ config?: string; logLevel?: string }>();
     ctx.configPath = opts.config;
     if (opts.logLevel) ctx.io.env.SWITCHBOARD_LOG_LEVEL = checkLogLevel(opts.logLevel);
+    if (opts.config !== undefined) requireConfigFile(opts.config, cmd, io.env);
   });
 
   const args = argv.slice(2);
@@ -78,6 +81,21 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
 function checkLogLevel(level: string): string {
   if ((LOG_LEVELS as readonly string[]).includes(level)) return level;
   throw new SwitchboardError("usage", `--log-level must be one of ${LOG_LEVELS.join(", ")}, not "${level}"`, { exitCode: 2 });
+}
+
+/** Commands that create the file --config names; every other command needs it to exist. */
+const CREATES_CONFIG = new Set(["onboard", "migrate"]);
+
+/** A --config path that does not exist is an error naming it (a typo must not mean "defaults"). */
+function requireConfigFile(flag: string, cmd: Command, env: NodeJS.ProcessEnv): void {
+  let top = cmd;
+  while (top.parent && top.parent.parent) top = top.parent;
+  if (CREATES_CONFIG.has(top.name())) return;
+  const file = resolvePaths(env, flag).configFile;
+  if (!flag.trim()) throw new ConfigError([{ path: "", message: "--config was given an empty path", hint: "name the config file, e.g. --config ~/.switchboard/config.json" }]);
+  if (!existsSync(file)) {
+    throw new ConfigError([{ path: "", message: `${file} does not exist`, hint: "check the --config path, or create the file with `switchboard onboard --config <path>`" }], file);
+  }
 }
 
 export function reportError(err: unknown, io: CliIO): number {

@@ -9,6 +9,7 @@ import { SwitchboardError } from "../core/errors.ts";
 import { importOpenclaw, importPicoclaw, migrateConfig, writeConfigFile } from "../config/migrate.ts";
 import { resolvePaths } from "../config/paths.ts";
 import { parseConfigText, readRawConfig } from "../config/load.ts";
+import { readSecurityFile } from "../config/security.ts";
 import { writeLine } from "./io.ts";
 import type { CliContext } from "./main.ts";
 
@@ -34,11 +35,16 @@ export function register(program: Command, ctx: CliContext): void {
       }
       if (!existsSync(sourceFile)) throw new SwitchboardError("not_found", `${sourceFile} does not exist${flags.from ? "; point --source at the file to import" : "; nothing to migrate"}`);
       // the same repairs as loading (missing commas, numeric separators); a real syntax error is a ConfigError (78)
-      const { raw } = readRawConfig(sourceFile);
+      const { raw } = readRawConfig(sourceFile, { includes: true });
       const from = flags.from?.toLowerCase();
-      const result = from === "openclaw" ? importOpenclaw(raw) : from === "picoclaw" ? importPicoclaw(raw) : migrateConfig(raw);
+      // PicoClaw keeps secrets in .security.yml beside its config; they come along
+      const security = from === "picoclaw" ? readSecurityFile(sourceFile)?.data : undefined;
+      const result = from === "openclaw" ? importOpenclaw(raw) : from === "picoclaw" ? importPicoclaw(raw, security) : migrateConfig(raw);
+      // the result must load; a value that cannot work stops here (exit 78) before anything is written
       const { warnings } = parseConfigText(JSON.stringify(result.raw), { env: { ...ctx.io.env }, file: "(migrated config)" });
       for (const c of result.changes) writeLine(ctx.io.stderr, `- ${c}`);
+      if (result.dropped.length) writeLine(ctx.io.stderr, `not carried over (${result.dropped.length}):`);
+      for (const d of result.dropped) writeLine(ctx.io.stderr, `  dropped ${d}`);
       for (const w of warnings) writeLine(ctx.io.stderr, `warning: ${w}`);
       if (flags.dryRun) {
         writeLine(ctx.io.stdout, JSON.stringify(result.raw, null, 2));

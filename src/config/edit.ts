@@ -143,7 +143,7 @@ export function setConfigValue(opts: { file: string; path: string; value: string
   const env = opts.env ?? process.env;
   const tryWith = (value: unknown) => {
     const next = setValueAt(raw, opts.path, value);
-    const { warnings } = parseConfigText(JSON.stringify(next), { env: { ...env }, file: opts.file });
+    const { warnings } = parseConfigText(JSON.stringify(next), { env: { ...env }, file: opts.file, includeFrom: opts.file });
     return { next, value, warnings };
   };
   const parsed = parseValue(opts.value);

@@ -2,15 +2,22 @@
 // trailing commas, unquoted keys), the `env` block, ${VAR} substitution, then
 // the schema. Unknown keys become warnings naming their full path; invalid
 // values become one ConfigError listing every problem with its key path and
-// a fix (exit 78). A missing file means the embedded defaults.
+// a fix (exit 78). Other gateways' forms are read first (compat.ts), and a
+// PicoClaw `.security.yml` beside the file is laid over it (security.ts).
+// A missing file at the default location means the embedded defaults; an
+// empty file, or a --config path that does not exist, is an error.
 import { existsSync, readFileSync } from "node:fs";
 import JSON5 from "json5";
 import { ConfigError } from "../core/errors.ts";
 import { checkConfig } from "./checks.ts";
+import { normalizePeerForms } from "./compat.ts";
+import { resolveIncludes } from "./include.ts";
 import { resolvePaths } from "./paths.ts";
 import { describeIssues, pathText, valueAt } from "./problems.ts";
 import { repairConfigText } from "./repair.ts";
 import { configSchema, type SwitchboardConfig } from "./schema.ts";
+import { applySecurity, readSecurityFile, SECURITY_FILE } from "./security.ts";
+import { knownKeysAt, nearestKey } from "./suggest.ts";
 
 type Obj = Record<string, unknown>;
 
@@ -32,7 +39,13 @@ export interface ParseOptions {
   env?: NodeJS.ProcessEnv;
   /** file name for messages */
   file?: string;
+  /** a parsed `.security.yml` to lay over the file (loadConfig reads it beside the config) */
+  security?: Obj;
+  /** the file the text came from, to resolve `$include` paths against (loadConfig sets it) */
+  includeFrom?: string;
 }
+
+const parseIncluded = (text: string, file: string): Obj => parseConfigObject(text, file).raw;
 
 function isObj(v: unknown): v is Obj {
   return v !== null && typeof v === "object" && !Array.isArray(v);
@@ -51,9 +64,12 @@ function syntaxError(err: unknown, file: string | undefined): ConfigError {
 /** Parses config text into a plain object: repair pre-pass, then JSON5. Throws ConfigError on a syntax error. */
 export function parseConfigObject(text: string, file?: string): { raw: Obj; warnings: string[] } {
   const { text: repaired, repairs } = repairConfigText(text.replace(/^\uFEFF/, ""));
+  if (repaired.replace(/\/\*[\s\S]*?\*\/|\/\/[^\n]*/g, "").trim() === "") {
+    throw new ConfigError([{ path: "", message: "the file is empty", hint: "write {} to use the defaults, or run `switchboard onboard` to create a config" }], file);
+  }
   let parsed: unknown;
   try {
-    parsed = repaired.trim() === "" ? {} : JSON5.parse(repaired);
+    parsed = JSON5.parse(repaired);
   } catch (err) {
     throw syntaxError(err, file);
   }
@@ -62,10 +78,15 @@ export function parseConfigObject(text: string, file?: string): { raw: Obj; warn
   return { raw: parsed, warnings: repairs.map((r) => `${name} line ${r.line}: ${r.message}`) };
 }
 
-/** Reads a config file as written: repairs applied, no substitution, no defaults. {} when it does not exist. */
-export function readRawConfig(file: string): { raw: Obj; warnings: string[]; exists: boolean } {
+/**
+ * Reads a config file as written: repairs applied, no substitution, no
+ * defaults; `$include`s resolved when asked (imports want the whole config,
+ * `config set` wants the file itself). {} when it does not exist.
+ */
+export function readRawConfig(file: string, opts: { includes?: boolean } = {}): { raw: Obj; warnings: string[]; exists: boolean } {
   if (!existsSync(file)) return { raw: {}, warnings: [], exists: false };
-  return { ...parseConfigObject(readText(file), file), exists: true };
+  const parsed = parseConfigObject(readText(file), file);
+  return { raw: opts.includes ? resolveIncludes(parsed.raw, file, parseIncluded) : parsed.raw, warnings: parsed.warnings, exists: true };
 }
 
 const VAR = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
@@ -90,6 +111,20 @@ function substitute(node: unknown, env: NodeJS.ProcessEnv, path: (string | numbe
   return node;
 }
 
+/** "unknown key x.y is ignored", with the nearest known key when one is close. */
+function unknownKeyWarning(path: readonly PropertyKey[], key: string): string {
+  const near = nearestKey(key, knownKeysAt(configSchema, path));
+  const where = pathText([...path, key]);
+  return near
+    ? `unknown key ${where} is ignored; did you mean ${pathText([...path, near])}?`
+    : `unknown key ${where} is ignored (Switchboard has no such setting; see the configuration reference)`;
+}
+
+/** A tool feature Switchboard lacks (tools.web.provider: "auto", …) warns and falls back to the default. */
+function softIssue(issue: { code: string; path: PropertyKey[] }): boolean {
+  return issue.code === "invalid_value" && issue.path[0] === "tools";
+}
+
 /** Validates, turning unknown keys into warnings (dropped) and every other issue into one ConfigError. */
 function validate(input: Obj, warnings: string[], file: string | undefined): SwitchboardConfig {
   const working = structuredClone(input);
@@ -103,6 +138,13 @@ function validate(input: Obj, warnings: string[], file: string | undefined): Swi
       if (issue.code === "unrecognized_keys") {
         unknown.push({ path: issue.path, keys: issue.keys });
         unknownKeys.set(pathText(issue.path), issue.keys);
+      } else if (softIssue(issue)) {
+        const parent = valueAt(working, issue.path.slice(0, -1));
+        const key = issue.path[issue.path.length - 1]!;
+        const value = valueAt(working, issue.path);
+        const allowed = "values" in issue ? ` (Switchboard knows ${issue.values.map((v) => JSON.stringify(v)).join(", ")})` : "";
+        warnings.push(`${pathText(issue.path)} ${JSON.stringify(value)} is not supported and is ignored; the default applies${allowed}`);
+        if (isObj(parent)) delete parent[String(key)];
       } else {
         real.push(issue);
       }
@@ -111,7 +153,7 @@ function validate(input: Obj, warnings: string[], file: string | undefined): Swi
     for (const { path, keys } of unknown) {
       const node = valueAt(working, path);
       for (const key of keys) {
-        warnings.push(`unknown key ${pathText([...path, key])} is ignored (check its spelling against the configuration reference)`);
+        warnings.push(unknownKeyWarning(path, key));
         if (isObj(node)) delete node[key];
       }
     }
@@ -126,7 +168,10 @@ function validate(input: Obj, warnings: string[], file: string | undefined): Swi
  */
 export function parseConfigText(text: string, opts: ParseOptions = {}): ParsedConfig {
   const env = opts.env ?? process.env;
-  const { raw: parsed, warnings } = parseConfigObject(text, opts.file);
+  const { raw: own, warnings } = parseConfigObject(text, opts.file);
+  const written = opts.includeFrom ? resolveIncludes(own, opts.includeFrom, parseIncluded) : own;
+  if (opts.security) applySecurity(written, structuredClone(opts.security), warnings);
+  const parsed = normalizePeerForms(written, warnings);
 
   // the env block fills variables the environment lacks, and ${VAR} sees them
   const block = isObj(parsed.env) ? (substitute(parsed.env, env, ["env"], warnings) as Obj) : {};
@@ -155,6 +200,14 @@ function readText(file: string): string {
   }
 }
 
+/** The `.security.yml` beside a config file, if any, as parse options. */
+function securityOf(file: string): Pick<ParseOptions, "security"> {
+  const found = readSecurityFile(file);
+  return found ? { security: found.data } : {};
+}
+
+export { SECURITY_FILE };
+
 export interface LoadOptions {
   /** default: resolvePaths(env).configFile */
   path?: string;
@@ -173,5 +226,5 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
     }
     return { ...parseConfigText("{}", { env }), file, exists: false };
   }
-  return { ...parseConfigText(readText(file), { env, file }), file, exists: true };
+  return { ...parseConfigText(readText(file), { env, file, includeFrom: file, ...securityOf(file) }), file, exists: true };
 }

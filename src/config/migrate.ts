@@ -4,16 +4,23 @@
 // raw JSON object, never change their input, and return a new object plus a
 // line per change. writeConfigFile saves a result safely.
 import { randomBytes } from "node:crypto";
-import { chmodSync, copyFileSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { vendor } from "../providers/catalogue.ts";
-import { guessVendor, LITELLM_DEFAULT_BASE, withV1 } from "./model-entries.ts";
+import { normalizePeerForms } from "./compat.ts";
+import { guessVendor } from "./model-entries.ts";
+import { pruneToSchema } from "./prune.ts";
+import { applySecurity } from "./security.ts";
+
+export { importOpenclaw } from "./import-openclaw.ts";
 
 type Obj = Record<string, unknown>;
 
 export interface Rewrite {
   raw: Obj;
   changes: string[];
+  /** "path: reason" for every setting an import left out (empty for plain migrations) */
+  dropped: string[];
 }
 
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === "object" && !Array.isArray(v);
@@ -88,16 +95,63 @@ export function migrateConfig(input: Obj): Rewrite {
     delete d.model_fallbacks;
   }
   if (list.length) raw.model_list = list;
-  return { raw, changes };
+  return { raw, changes, dropped: [] };
 }
 
 function movePath(p: unknown): unknown {
   return typeof p === "string" ? p.replace(/\.picoclaw(?=\/|$)/, ".switchboard") : p;
 }
 
-/** PicoClaw writes the same dialect: the keys are copied, ~/.picoclaw paths move to ~/.switchboard. */
-export function importPicoclaw(input: Obj): Rewrite {
-  const { raw, changes } = migrateConfig(input);
+/** PicoClaw channel keys that Switchboard spells differently. */
+function picoclawChannels(raw: Obj, changes: string[]): void {
+  const channels = obj(raw.channels);
+  const tg = obj(channels.telegram);
+  if (typeof tg.base_url === "string") {
+    if (tg.base_url.trim() && tg.api_base === undefined) {
+      tg.api_base = tg.base_url;
+      changes.push("channels.telegram.base_url became api_base");
+    }
+    delete tg.base_url;
+  }
+  for (const id of Object.keys(channels)) {
+    const ch = obj(channels[id]);
+    if (typeof ch.mention_only === "boolean") {
+      ch.group_trigger = { mention_only: ch.mention_only, ...obj(ch.group_trigger) };
+      delete ch.mention_only;
+      changes.push(`channels.${id}.mention_only became group_trigger.mention_only`);
+    }
+  }
+  // PicoClaw lets everyone in when allow_from is empty; Switchboard pairs strangers instead
+  for (const id of Object.keys(channels)) {
+    const ch = obj(channels[id]);
+    const allow = Array.isArray(ch.allow_from) ? ch.allow_from.filter((x) => x !== "") : [];
+    if (ch.enabled === true && allow.length === 0) {
+      changes.push(`channels.${id}: allow_from is empty, which let everyone in under PicoClaw; Switchboard gives strangers a pairing code instead (add "*" to allow_from to let everyone in)`);
+    }
+  }
+  const feishu = obj(channels.feishu);
+  if (typeof feishu.is_lark === "boolean") {
+    if (feishu.is_lark && feishu.domain === undefined) feishu.domain = "lark";
+    delete feishu.is_lark;
+    if (feishu.domain === "lark") changes.push(`channels.feishu.is_lark became domain "lark"`);
+  }
+}
+
+/**
+ * PicoClaw writes the same dialect: the keys are copied, v3's channel_list
+ * and `.security.yml` secrets (pass its parsed content) are folded in,
+ * ~/.picoclaw paths move to ~/.switchboard, and settings Switchboard lacks
+ * are dropped with a reason.
+ */
+export function importPicoclaw(input: Obj, security?: Obj): Rewrite {
+  const source = structuredClone(input);
+  const notes: string[] = [];
+  if (security) applySecurity(source, structuredClone(security), notes);
+  const hadList = isObj(source.channel_list);
+  const { raw, changes } = migrateConfig(normalizePeerForms(source, notes));
+  if (hadList) changes.push("channel_list (v3) became channels.<type>");
+  if (security) changes.push("secrets from .security.yml folded in");
+  picoclawChannels(raw, changes);
   const d = defaultsOf(raw);
   if (typeof d.workspace === "string" && movePath(d.workspace) !== d.workspace) {
     d.workspace = movePath(d.workspace);
@@ -108,95 +162,26 @@ export function importPicoclaw(input: Obj): Rewrite {
     wa.session_store_path = movePath(wa.session_store_path);
     changes.push(`channels.whatsapp.session_store_path moved to ${String(wa.session_store_path)}`);
   }
+  if (isObj(raw.agents) && isObj(raw.agents.defaults) && Object.keys(raw.agents.defaults).length === 0 && !("agents" in input)) delete raw.agents;
   changes.unshift("imported a PicoClaw config");
-  return { raw, changes };
-}
-
-/** Without baseUrl an OpenClaw provider uses its own default endpoint, which the new prefix would lose. */
-function defaultBase(id: string, prefix: string): string | undefined {
-  if (id === "litellm") return withV1(LITELLM_DEFAULT_BASE);
-  const v = vendor(id);
-  return v && v.prefix !== prefix && v.apiBase ? v.apiBase : undefined;
-}
-
-/**
- * OpenClaw: every models.providers model becomes a model_list entry named
- * "<provider>/<model id>" (so references and aliases keep working) with
- * model "openai/<id>" or "anthropic-messages/<id>"; a provider without models
- * becomes providers.<id> credentials for direct references;
- * agents.defaults.model.primary becomes model_name; env, aliases, image model
- * and the sections Switchboard shares are kept.
- */
-export function importOpenclaw(input: Obj): Rewrite {
-  const raw: Obj = {};
-  const changes: string[] = ["imported an OpenClaw config"];
-  if (isObj(input.env)) raw.env = structuredClone(input.env);
-  const list: Obj[] = [];
-  const creds: Obj = {};
-  for (const [id, p] of Object.entries(obj(obj(input.models).providers))) {
-    if (!isObj(p)) continue;
-    const anthropic = p.api === "anthropic-messages";
-    const baseUrl = typeof p.baseUrl === "string" && p.baseUrl ? p.baseUrl : undefined;
-    const base = baseUrl ? (anthropic ? baseUrl.replace(/\/+$/, "") : withV1(baseUrl)) : undefined;
-    const key = typeof p.apiKey === "string" && p.apiKey ? p.apiKey : undefined;
-    const models = Array.isArray(p.models) ? p.models.filter(isObj) : [];
-    for (const m of models) {
-      if (typeof m.id !== "string") continue;
-      const prefix = anthropic || m.api === "anthropic-messages" ? "anthropic-messages" : "openai";
-      const apiBase = base ?? defaultBase(id, prefix);
-      if (!apiBase && !vendor(id)) changes.push(`models.providers.${id} has no baseUrl; set model_list api_base for "${id}/${m.id}"`);
-      list.push({
-        model_name: `${id}/${m.id}`,
-        model: `${prefix}/${m.id}`,
-        ...(apiBase ? { api_base: apiBase } : {}),
-        ...(key ? { api_key: key } : {}),
-        ...(typeof m.contextWindow === "number" ? { context_window: m.contextWindow } : {}),
-        ...(typeof m.maxTokens === "number" ? { max_tokens: m.maxTokens } : {}),
-        ...(isObj(p.headers) ? { custom_headers: p.headers } : {}),
-      });
-      changes.push(`models.providers.${id} model ${m.id} became model_list entry "${id}/${m.id}"`);
-    }
-    if (models.length === 0 && vendor(id) && (base || key)) {
-      creds[id] = { ...(base ? { api_base: base } : {}), ...(key ? { api_key: key } : {}) };
-      changes.push(`models.providers.${id} (no models listed) became providers.${id}`);
-    }
-  }
-  if (list.length) raw.model_list = list;
-  if (Object.keys(creds).length) raw.providers = creds;
-
-  const d = obj(obj(input.agents).defaults);
-  const out: Obj = {};
-  const model = d.model;
-  if (typeof model === "string") out.model_name = model;
-  else if (isObj(model)) {
-    if (typeof model.primary === "string") out.model_name = model.primary;
-    if (Array.isArray(model.fallbacks)) out.fallbacks = model.fallbacks;
-  }
-  if (out.model_name) changes.push(`agents.defaults.model.primary became model_name "${String(out.model_name)}"`);
-  if (isObj(d.models)) out.models = structuredClone(d.models);
-  if (isObj(d.imageGenerationModel)) out.imageGenerationModel = structuredClone(d.imageGenerationModel);
-  if (typeof d.workspace === "string") out.workspace = d.workspace.replace(/\.(openclaw|clawdbot)(?=\/|$)/, ".switchboard");
-  if (Object.keys(out).length) raw.agents = { defaults: out };
-  for (const key of ["channels", "tools", "session", "heartbeat", "voice", "gateway"]) {
-    if (isObj(input[key])) {
-      raw[key] = structuredClone(input[key]);
-      changes.push(`${key} copied as is (check it against the configuration reference)`);
-    }
-  }
-  return { raw, changes };
+  const pruned = pruneToSchema(raw);
+  return { raw: pruned.raw, changes, dropped: [...notes, ...pruned.dropped] };
 }
 
 /**
  * Writes a config file safely: a timestamped backup of the old file first
  * (`config.json.bak-<ts>`), then the new JSON to a temporary file renamed
- * into place, mode 0600 (it holds keys). Returns the backup's path, if one
- * was made. Comments in the old file survive only in the backup.
+ * into place. A new file gets mode 0600 (it holds keys); an existing one
+ * keeps its mode. Returns the backup's path, if one was made. Comments in
+ * the old file survive only in the backup.
  */
 export function writeConfigFile(path: string, raw: Obj, now: Date = new Date()): string | undefined {
   const dir = dirname(path);
   if (!existsSync(dir)) mkdirSync(dir, { recursive: true, mode: 0o700 });
   let backup: string | undefined;
+  let mode = 0o600;
   if (existsSync(path)) {
+    mode = statSync(path).mode & 0o777;
     backup = `${path}.bak-${now.toISOString().replace(/[:.]/g, "-")}`;
     for (let n = 2; existsSync(backup); n++) backup = `${path}.bak-${now.toISOString().replace(/[:.]/g, "-")}-${n}`;
     copyFileSync(path, backup);
@@ -204,7 +189,8 @@ export function writeConfigFile(path: string, raw: Obj, now: Date = new Date()):
   }
   const tmp = `${path}.tmp-${randomBytes(4).toString("hex")}`;
   try {
-    writeFileSync(tmp, `${JSON.stringify(raw, null, 2)}\n`, { mode: 0o600 });
+    writeFileSync(tmp, `${JSON.stringify(raw, null, 2)}\n`, { mode });
+    chmodSync(tmp, mode); // the umask may have narrowed it
     renameSync(tmp, path);
   } catch (err) {
     rmSync(tmp, { force: true });

@@ -56,7 +56,7 @@ describe("migrateConfig", () => {
   it("leaves current configs alone and is idempotent", () => {
     for (const name of ["001-fallback-chain.json", "001-full-example.json", "002-primary-backup.json"]) {
       const raw = fixture(name);
-      expect(migrateConfig(raw), name).toEqual({ raw, changes: [] });
+      expect(migrateConfig(raw), name).toEqual({ raw, changes: [], dropped: [] });
     }
     const once = migrateConfig(fixture("001-legacy-providers.json")).raw;
     expect(migrateConfig(once).changes).toEqual([]);
@@ -93,7 +93,7 @@ describe("importOpenclaw", () => {
       model_list: [{ model_name: "litellm/gpt-4", model: "openai/gpt-4", api_base: "http://localhost:4000/v1", api_key: "${LITELLM_API_KEY}", context_window: 128000, max_tokens: 8192 }],
       agents: { defaults: { model_name: "litellm/gpt-4", models: { "litellm/gpt-4": { alias: "GPT-4" } } } },
     });
-    expect(changes).toContainEqual('agents.defaults.model.primary became model_name "litellm/gpt-4"');
+    expect(changes).toContainEqual('agents.defaults.model became model_name "litellm/gpt-4"');
 
     const after = loadObj(raw);
     const before = loadObj(source);
@@ -131,7 +131,7 @@ describe("importOpenclaw", () => {
       { model_name: "deepseek/deepseek-chat", model: "openai/deepseek-chat", api_base: "https://api.deepseek.com/v1", api_key: "k2" },
     ]);
     expect(raw.agents).toEqual({ defaults: { model_name: "claude/claude-opus-4-6", fallbacks: ["deepseek/deepseek-chat"], workspace: "~/.switchboard/workspace" } });
-    expect(changes).toContainEqual(expect.stringMatching(/^channels copied/));
+    expect(changes).toContainEqual(expect.stringMatching(/^channels\.telegram: credentials, 0 allowed sender/));
     const { directory, selection } = loadObj(raw);
     expect(directory.lookup(selection.primary!)[0]).toMatchObject({ protocol: "anthropic", apiBase: "https://gw.example.com", modelId: "claude-opus-4-6" });
     expect(directory.lookup("deepseek/deepseek-chat")[0]).toMatchObject({ apiBase: "https://api.deepseek.com/v1", modelId: "deepseek-chat" });
@@ -139,7 +139,7 @@ describe("importOpenclaw", () => {
 });
 
 describe("writeConfigFile", () => {
-  it("backs up the old file first, then replaces it atomically with mode 0600", () => {
+  it("backs up the old file first, then replaces it atomically, keeping the file's mode", () => {
     const file = join(dir, "config.json");
     writeFileSync(file, '{"old": true} // with a comment', { mode: 0o644 });
     const backup = writeConfigFile(file, { new: true }, new Date("2025-01-02T03:04:05.678Z"));
@@ -147,7 +147,10 @@ describe("writeConfigFile", () => {
     expect(readFileSync(backup!, "utf8")).toBe('{"old": true} // with a comment');
     expect(statSync(backup!).mode & 0o777).toBe(0o600);
     expect(JSON.parse(readFileSync(file, "utf8"))).toEqual({ new: true });
-    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(statSync(file).mode & 0o777).toBe(0o644);
+    const fresh = join(dir, "fresh.json");
+    writeConfigFile(fresh, { new: true });
+    expect(statSync(fresh).mode & 0o777).toBe(0o600);
     expect(readdirSync(dir).filter((f) => f.includes(".tmp-"))).toEqual([]);
   });
 

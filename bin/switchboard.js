@@ -18,13 +18,16 @@ if (major < REQUIRED_MAJOR) {
   const root = join(dirname(fileURLToPath(import.meta.url)), "..");
   const bundled = join(root, "node_modules", "node", "bin", "node");
   if (existsSync(bundled) && process.env.SWITCHBOARD_REEXEC !== "1") {
-    // Same arguments, same terminal, under the install's Node 24. Signals a
-    // supervisor sends to this process reach the child too.
+    // Same arguments, same terminal, under the install's Node 24. SIGTERM and
+    // SIGHUP sent to this process are passed on; Ctrl-C already reaches the
+    // child (same process group), so a second SIGINT is not sent: the gateway
+    // would take it as "exit now".
     const child = spawn(bundled, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
       stdio: "inherit",
       env: Object.assign({}, process.env, { SWITCHBOARD_REEXEC: "1" }),
     });
-    for (const sig of ["SIGTERM", "SIGINT", "SIGHUP"]) process.on(sig, () => child.kill(sig));
+    for (const sig of ["SIGTERM", "SIGHUP"]) process.on(sig, () => child.kill(sig));
+    process.on("SIGINT", () => {});
     child.on("exit", (code, signal) => {
       process.exitCode = code === null ? 128 + (signal === "SIGKILL" ? 9 : 15) : code;
     });

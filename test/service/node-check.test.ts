@@ -55,3 +55,26 @@ describe("the install's Node", () => {
     expect(existsSync(join(import.meta.dirname, "../../node_modules/.bin/node"))).toBe(true);
   });
 });
+
+describe.skipIf(!old)("the gateway started by an older Node", () => {
+  it("stops cleanly on SIGTERM sent to the process a supervisor started", async () => {
+    const { spawn } = await import("node:child_process");
+    const home = mkdtempSync(join(tmpdir(), "sb-reexec-"));
+    const child = spawn(old!, [BIN, "gateway", "--shutdown-timeout", "2"], { env: { PATH: "/usr/bin:/bin", HOME: home, SWITCHBOARD_HOME: home, SWITCHBOARD_GATEWAY_PORT: "0", SWITCHBOARD_LOG_FORMAT: "json", SWITCHBOARD_LOG_LEVEL: "info" }, stdio: ["ignore", "ignore", "pipe"] });
+    let log = "";
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`not started: ${log}`)), 15_000);
+      child.stderr.on("data", (d: Buffer) => {
+        log += d.toString();
+        if (log.includes("gateway started")) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+    child.kill("SIGTERM");
+    const code = await new Promise((r) => child.on("exit", r));
+    expect(code).toBe(0);
+    expect(log).toContain("gateway stopped");
+  });
+});

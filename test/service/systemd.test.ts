@@ -136,3 +136,17 @@ describe("switchboard service install --print", () => {
     expect(d.get("Environment")).toContain("SWITCHBOARD_HOME=/var/lib/switchboard");
   });
 });
+
+describe("switchboard service install --user --no-enable", () => {
+  it("writes the user unit into ~/.config/systemd/user with this state directory", async () => {
+    const home = mkdtempSync(join(tmpdir(), "sb-svc-user-"));
+    const r = await runCli(["service", "install", "--user", "--no-enable"], { HOME: home, SWITCHBOARD_HOME: join(home, "state dir") });
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    const file = join(home, ".config", "systemd", "user", "switchboard.service");
+    expect(r.stdout).toBe(`wrote ${file}\n`);
+    const d = directives(readFileSync(file, "utf8"));
+    expect(d.get("Environment")).toContain(`"SWITCHBOARD_HOME=${join(home, "state dir")}"`);
+    expect(d.has("User")).toBe(false);
+  });
+});

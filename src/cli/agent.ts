@@ -52,8 +52,7 @@ export function register(program: Command, ctx: CliContext): void {
         }
         await interactive(ctx, runtime, flags);
       } finally {
-        runtime.router.flush();
-        runtime.close();
+        await runtime.close();
       }
     });
 }

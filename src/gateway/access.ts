@@ -90,3 +90,9 @@ export function groupTriggered(msg: InboundMessage, trigger: GroupTrigger | unde
   if (trigger?.mention_only === false) return { triggered: true, text: msg.text };
   return { triggered: false, text: msg.text };
 }
+
+/** A channel's access policy from the gateway's keys in its config (allow_from, group_trigger). */
+export function channelPolicy(cfg: { allow_from?: readonly (string | number)[]; group_trigger?: unknown }): { allowFrom: AllowList; groupTrigger?: GroupTrigger } {
+  const groupTrigger = cfg.group_trigger as GroupTrigger | undefined;
+  return { allowFrom: new AllowList(cfg.allow_from), ...(groupTrigger ? { groupTrigger } : {}) };
+}

@@ -3,7 +3,7 @@
 // is enabled, so a gateway with one channel does not pay for five.
 import type { ChannelAdapter } from "../core/channel.ts";
 import type { Logger } from "../core/logger.ts";
-import { AllowList, type GroupTrigger } from "./access.ts";
+import { channelPolicy } from "./access.ts";
 import type { ChannelPolicy } from "./pipeline.ts";
 
 /** The config's channels section as the gateway reads it (one loose record per channel). */
@@ -79,11 +79,10 @@ export async function loadChannels(channels: ChannelsConfig | undefined, logger:
       continue;
     }
     const loaded = await loader(cfg, logger.child({ channel: id }), stateDir);
-    const groupTrigger = cfg.group_trigger as GroupTrigger | undefined;
     out.push({
       id,
       ...loaded,
-      policy: { allowFrom: new AllowList(cfg.allow_from), ...(groupTrigger ? { groupTrigger } : {}) },
+      policy: channelPolicy(cfg),
       fingerprint: JSON.stringify(cfg),
     });
   }

@@ -1,26 +1,34 @@
-// The gateway daemon: the composition root. Opens the store, builds the
-// runtime, starts HTTP, every enabled channel under a supervisor, the cron
-// service and the heartbeat; answers what a previous life left unanswered;
-// reloads on SIGHUP or a config edit; shuts down cleanly on SIGTERM/SIGINT.
-import { mkdirSync, rmSync, watch, writeFileSync, type FSWatcher } from "node:fs";
+// The gateway daemon: the composition root. Opens the store (once, for the
+// life of the process), builds the runtime, starts HTTP, every enabled
+// channel under a supervisor, the cron service and the heartbeat; answers
+// what a previous life left unanswered; reloads on SIGHUP, a config edit or
+// POST /reload (build the whole new runtime, validate it, swap it in; see
+// reload.ts); shuts down cleanly on SIGTERM/SIGINT.
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { systemClock } from "../core/clock.ts";
 import type { Logger } from "../core/logger.ts";
 import { sessionKeyFor } from "../agent/session-key.ts";
 import { loadConfig, type LoadedConfig } from "../config/load.ts";
 import type { Paths } from "../config/paths.ts";
+import { registerReloadRoute } from "../http/reload-route.ts";
 import { startHttpServer, type RunningHttpServer } from "../http/server.ts";
 import { CronService } from "../scheduler/cron-service.ts";
 import { Heartbeat } from "../scheduler/heartbeat.ts";
+import { openStore, type Store } from "../store/index.ts";
 import { transcriptionFailureMessage } from "../voice/messages.ts";
-import { loadChannels, type LoadedChannel } from "./channels.ts";
+import { ChannelSet } from "./channel-set.ts";
+import { loadChannels } from "./channels.ts";
+import { ConfigWatcher, readConfigSnapshot } from "./config-watch.ts";
 import { gatewayListen } from "./listen.ts";
 import { GatewayMetrics, type Counters } from "./metrics.ts";
 import { Outbox } from "./outbox.ts";
 import { Pipeline } from "./pipeline.ts";
+import { Reloader, type Generation } from "./reloader.ts";
+import type { ReloadOutcome, ReloadTrigger } from "./reload.ts";
 import { createRuntime, type Runtime } from "./runtime.ts";
+import { RuntimeHolder } from "./runtime-holder.ts";
 import { buildStatus } from "./status.ts";
-import { ChannelSupervisor } from "./supervisor.ts";
 
 export interface DaemonOptions {
   paths: Paths;
@@ -30,59 +38,168 @@ export interface DaemonOptions {
   shutdownDeadlineMs?: number;
   /** reload when the config file changes; default true */
   watchConfig?: boolean;
+  /** quiet time after a config edit before reloading; default 300 ms */
+  reloadDebounceMs?: number;
 }
 
 export class Daemon {
   private readonly opts: DaemonOptions;
   private readonly log: Logger;
-  private loaded!: LoadedConfig;
-  private runtime!: Runtime;
+  private readonly env: NodeJS.ProcessEnv;
+  /** the config, listener settings and heartbeat serving now; replaced whole by a reload */
+  private gen!: Generation;
+  private store!: Store;
+  private holder!: RuntimeHolder;
   private outbox!: Outbox;
   private pipeline!: Pipeline;
+  private channels!: ChannelSet;
+  private reloader!: Reloader;
   private metrics!: GatewayMetrics;
   private http: RunningHttpServer | undefined;
   private cron: CronService | undefined;
-  private heartbeat: Heartbeat | undefined;
-  private watcher: FSWatcher | undefined;
-  private readonly channels = new Map<string, { loaded: LoadedChannel; sup: ChannelSupervisor }>();
+  private watcher: ConfigWatcher | undefined;
+  /** webhook paths the HTTP server has routes for (mounted once, at start) */
+  private mountedWebhooks = new Set<string>();
   private readonly startedAt = Date.now();
   private stopping: Promise<void> | undefined;
-  private reloadTimer: NodeJS.Timeout | undefined;
   readonly counters: Counters = { inbound: 0, duplicates: 0 };
 
   constructor(opts: DaemonOptions) {
     this.opts = opts;
     this.log = opts.logger;
+    this.env = opts.env ?? process.env;
   }
 
   async start(): Promise<void> {
-    this.loaded = loadConfig({ path: this.opts.paths.configFile, env: this.opts.env ?? process.env });
-    for (const w of this.loaded.warnings) this.log.warn(w);
-    if (!this.loaded.exists) {
-      this.log.warn(`no config file at ${this.opts.paths.configFile}; running on the embedded defaults. Run \`switchboard onboard\` to set one up`);
+    const file = this.opts.paths.configFile;
+    const seen = readConfigSnapshot(file);
+    const loaded = loadConfig({ path: file, env: this.env });
+    for (const w of loaded.warnings) this.log.warn(w);
+    if (!loaded.exists) this.log.warn(`no config file at ${file}; running on the embedded defaults. Run \`switchboard onboard\` to set one up`);
+    const listen = gatewayListen(loaded.config.gateway, this.env);
+    this.store = openStore(this.opts.paths.dbFile);
+    const runtime = this.buildRuntime(loaded);
+    this.holder = new RuntimeHolder(runtime, this.log);
+    this.gen = { loaded, listen, heartbeat: this.buildHeartbeat(loaded, runtime.workspaceDir) };
+    this.metrics = new GatewayMetrics({
+      counters: this.counters,
+      readiness: () => this.readiness(),
+      status: () => this.status(),
+      attempts: () => this.holder.current.router.attemptsLog(500),
+      providerOf: (id) => this.holder.current.directory.all().find((e) => e.id === id)?.vendor,
+    });
+    this.channels = new ChannelSet({
+      accept: async (msg) => {
+        this.counters.inbound++;
+        await this.pipeline.accept(msg);
+      },
+      outbox: () => this.outbox,
+      logger: this.log,
+    });
+    this.outbox = new Outbox({
+      delivery: this.store.delivery,
+      adapter: (id) => this.metrics.timedAdapter(this.channels.adapter(id)),
+      online: (id) => this.channels.online(id),
+      logger: this.log,
+    });
+    this.pipeline = this.buildPipeline();
+    this.reloader = new Reloader({
+      file,
+      env: this.env,
+      logger: this.log,
+      current: () => this.gen,
+      holder: this.holder,
+      channels: this.channels,
+      mountedWebhooks: () => this.mountedWebhooks,
+      buildRuntime: (l) => this.buildRuntime(l),
+      buildHeartbeat: (l, dir) => this.buildHeartbeat(l, dir),
+      loadChannel: async (id, cfg) => (await loadChannels({ [id]: cfg }, this.log, this.opts.paths.home))[0],
+      swapped: (next) => {
+        this.gen = next;
+        this.cron?.wake();
+      },
+      seen: (hash) => this.watcher?.noteSeen(hash),
+    });
+
+    const channels = await loadChannels(loaded.config.channels as never, this.log, this.opts.paths.home);
+    // webhook routes resolve the adapter running now, so a restarted channel keeps answering
+    this.mountedWebhooks = new Set(channels.flatMap((c) => (c.webhook ? [c.webhook.path] : [])));
+    const webhooks = new Map([...this.mountedWebhooks].map((path) => [path, (h: Record<string, string | string[] | undefined>, b: unknown) => this.channels.webhook(path, h, b)]));
+    this.http = await startHttpServer({
+      host: listen.host,
+      port: listen.port,
+      logger: this.log,
+      readiness: () => this.readiness(),
+      status: () => this.status(),
+      metrics: () => this.metrics.render(),
+      // read per request: a reload's token, hosts and runtime serve the next request
+      access: () => {
+        const g = this.gen.loaded.config.gateway;
+        const token = this.gen.listen.token;
+        return { ...(token ? { token } : {}), allowedHosts: g.allowed_hosts, corsOrigins: g.cors.origins };
+      },
+      api: () => {
+        const rt = this.holder.current;
+        return {
+          // the turn keeps its runtime open to the end, even when a reload replaces it meanwhile
+          agent: { runConversation: (input) => this.holder.use((r) => r.agent.runConversation(input)) },
+          directory: rt.directory,
+          primary: rt.primary,
+          router: rt.router,
+          userSessions: this.gen.loaded.config.gateway.api.user_sessions,
+        };
+      },
+      routes: (app, guards) => registerReloadRoute(app, () => this.reload("request"), guards.requireToken),
+      webhooks,
+    });
+    for (const ch of channels) this.channels.start(ch);
+    this.pipeline.recover();
+    this.startSchedulers();
+    if (this.opts.watchConfig !== false) {
+      this.watcher = new ConfigWatcher({ file, logger: this.log, onChange: () => void this.reload("file"), ...(this.opts.reloadDebounceMs !== undefined ? { debounceMs: this.opts.reloadDebounceMs } : {}) });
+      this.watcher.start(seen.hash);
     }
-    this.runtime = createRuntime({
-      loaded: this.loaded,
+    this.writeRunFile();
+    this.log.info({ channels: channels.map((c) => c.id), http: this.http.url }, "gateway started");
+  }
+
+  /** one runtime per config, all on the daemon's one open store */
+  private buildRuntime(loaded: LoadedConfig): Runtime {
+    return createRuntime({
+      loaded,
       paths: this.opts.paths,
       logger: this.log,
+      env: this.env,
+      store: this.store,
       send: async (channel, chatId, text) => this.sendText(channel, chatId, text),
       onCronChange: () => this.cron?.wake(),
     });
-    const store = this.runtime.store;
-    this.metrics = new GatewayMetrics({ counters: this.counters, readiness: () => this.readiness(), status: () => this.status(), attempts: () => this.runtime.router.attemptsLog(500), providerOf: (id) => this.runtime.directory.all().find((e) => e.id === id)?.vendor });
-    this.outbox = new Outbox({
-      delivery: store.delivery,
-      adapter: (id) => this.metrics.timedAdapter(this.channels.get(id)?.loaded.adapter),
-      online: (id) => this.channels.get(id)?.sup.status().state === "online",
+  }
+
+  private buildHeartbeat(loaded: LoadedConfig, workspaceDir: string): Heartbeat {
+    const hb = loaded.config.heartbeat ?? {};
+    return new Heartbeat({
+      enabled: hb.enabled === true,
+      ...(hb.interval !== undefined ? { intervalMinutes: hb.interval } : {}),
+      ...(hb.active_hours ? { activeHours: hb.active_hours } : {}),
+      workspaceDir,
+      clock: systemClock,
       logger: this.log,
+      runTurn: (turn) => this.holder.use(async (rt) => (await rt.agent.runTurn(turn)).text),
+      lastActiveChat: () => this.store.kv.get<{ channel: string; chatId: string }>("last_active_chat"),
+      isAllowed: (chat) => this.channels.has(chat.channel),
+      send: (channel, chatId, text) => this.sendText(channel, chatId, text),
     });
-    const dmScope = this.loaded.config.session?.dm_scope ?? "per-channel-peer";
-    this.pipeline = new Pipeline({
-      delivery: store.delivery,
-      pairing: store.pairing,
+  }
+
+  private buildPipeline(): Pipeline {
+    const holder = this.holder;
+    return new Pipeline({
+      delivery: this.store.delivery,
+      pairing: this.store.pairing,
       outbox: this.outbox,
-      adapter: (id) => this.channels.get(id)?.loaded.adapter,
-      policy: (id) => this.channels.get(id)?.loaded.policy,
+      adapter: (id) => this.channels.adapter(id),
+      policy: (id) => this.channels.policy(id),
       sessionKey: (msg) =>
         sessionKeyFor(
           {
@@ -93,42 +210,19 @@ export class Daemon {
             ...(msg.accountId ? { accountId: msg.accountId } : {}),
             ...(msg.threadId ? { threadId: msg.threadId } : {}),
           },
-          dmScope,
+          this.gen.loaded.config.session?.dm_scope ?? "per-channel-peer",
         ),
-      runTurn: (input) => this.metrics.timeTurn(input.origin.channel, () => this.runtime.agent.runTurn(input)),
+      runTurn: (input) => this.metrics.timeTurn(input.origin.channel, () => holder.use((rt) => rt.agent.runTurn(input))),
       voice: {
-        echo: this.runtime.transcriber.echo,
-        transcribe: (input) => this.runtime.transcriber.transcribe(input),
+        get echo() {
+          return holder.current.transcriber.echo;
+        },
+        transcribe: (input) => holder.use((rt) => rt.transcriber.transcribe(input)),
         failureMessage: transcriptionFailureMessage,
       },
-      noteActiveChat: (channel, chatId) => store.kv.set("last_active_chat", { channel, chatId }),
+      noteActiveChat: (channel, chatId) => this.store.kv.set("last_active_chat", { channel, chatId }),
       logger: this.log,
     });
-
-    const listen = gatewayListen(this.loaded.config.gateway, this.opts.env ?? process.env);
-    const channels = await loadChannels(this.loaded.config.channels as never, this.log, this.opts.paths.home);
-    const webhooks = new Map(channels.filter((c) => c.webhook).map((c) => [c.webhook!.path, c.webhook!.handle]));
-    this.http = await startHttpServer({
-      ...listen,
-      logger: this.log,
-      readiness: () => this.readiness(),
-      status: () => this.status(),
-      metrics: () => this.metrics.render(),
-      // read per request: a reload's new runtime and settings serve the next request
-      access: () => {
-        const g = this.loaded.config.gateway;
-        const token = gatewayListen(g, this.opts.env ?? process.env).token;
-        return { ...(token ? { token } : {}), allowedHosts: g.allowed_hosts, corsOrigins: g.cors.origins };
-      },
-      api: () => ({ ...this.runtime, userSessions: this.loaded.config.gateway.api.user_sessions }),
-      webhooks,
-    });
-    for (const ch of channels) this.startChannel(ch);
-    this.pipeline.recover();
-    this.startSchedulers();
-    if (this.opts.watchConfig !== false) this.watchConfigFile();
-    this.writeRunFile();
-    this.log.info({ channels: channels.map((c) => c.id), http: this.http.url }, "gateway started");
   }
 
   /** <state>/state/gateway.json: where the running gateway listens (for the CLI and scripts) */
@@ -152,9 +246,9 @@ export class Daemon {
   /** text from tools, cron and heartbeat goes through the same outbox as replies */
   private async sendText(channel: string, chatId: string, text: string): Promise<void> {
     const { chunkText } = await import("./chunk.ts");
-    const adapter = this.channels.get(channel)?.loaded.adapter;
+    const adapter = this.channels.adapter(channel);
     if (!adapter) throw new Error(`channel ${channel} is not running`);
-    this.runtime.store.delivery.enqueueReply({
+    this.store.delivery.enqueueReply({
       channel,
       chatId,
       replyId: crypto.randomUUID(),
@@ -165,70 +259,40 @@ export class Daemon {
     this.outbox.kick(channel);
   }
 
-  private startChannel(loaded: LoadedChannel): void {
-    const sup = new ChannelSupervisor({
-      adapter: loaded.adapter,
-      emit: async (msg) => {
-        this.counters.inbound++;
-        await this.pipeline.accept(msg);
-      },
-      logger: this.log, // the supervisor names its channel in every line
-    });
-    this.channels.set(loaded.id, { loaded, sup });
-    sup.start();
-    // replies waiting for this channel go out once it is online
-    const kick = setInterval(() => {
-      if (sup.status().state === "online") {
-        clearInterval(kick);
-        this.outbox.kick(loaded.id);
-      }
-    }, 200);
-    kick.unref();
-  }
-
   private startSchedulers(): void {
-    const config = this.loaded.config;
-    const store = this.runtime.store;
-    const isAllowed = (chat: { channel: string; chatId: string }) => this.channels.has(chat.channel);
+    const holder = this.holder;
+    const gen = () => this.gen;
     this.cron = new CronService({
-      store: store.cron,
+      store: this.store.cron,
       clock: systemClock,
       logger: this.log,
-      execTimeoutMinutes: config.tools.cron?.exec_timeout_minutes ?? 5,
-      shellCwd: this.runtime.workspaceDir,
-      send: (channel, chatId, text) => this.sendText(channel, chatId, text),
-      deliverTurn: async (job, signal) => {
-        const result = await this.runtime.agent.runTurn({
-          origin: { sessionKey: job.origin.sessionKey ?? `cron:${job.id}`, channel: job.origin.channel, chatId: job.origin.chatId, ...(job.origin.senderId ? { senderId: job.origin.senderId } : {}) },
-          text: job.payload.kind === "agent" ? job.payload.message : "",
-          signal,
-        });
-        return result.text;
+      // read at each run, so a reload's tools.cron settings and workspace apply to the next job
+      get execTimeoutMinutes() {
+        return gen().loaded.config.tools.cron?.exec_timeout_minutes ?? 5;
       },
+      get shellCwd() {
+        return holder.current.workspaceDir;
+      },
+      send: (channel, chatId, text) => this.sendText(channel, chatId, text),
+      deliverTurn: (job, signal) =>
+        holder.use(async (rt) => {
+          const result = await rt.agent.runTurn({
+            origin: { sessionKey: job.origin.sessionKey ?? `cron:${job.id}`, channel: job.origin.channel, chatId: job.origin.chatId, ...(job.origin.senderId ? { senderId: job.origin.senderId } : {}) },
+            text: job.payload.kind === "agent" ? job.payload.message : "",
+            signal,
+          });
+          return result.text;
+        }),
     });
     this.cron.start();
-    const hb = config.heartbeat ?? {};
-    this.heartbeat = new Heartbeat({
-      enabled: hb.enabled === true,
-      ...(hb.interval !== undefined ? { intervalMinutes: hb.interval } : {}),
-      ...(hb.active_hours ? { activeHours: hb.active_hours } : {}),
-      workspaceDir: this.runtime.workspaceDir,
-      clock: systemClock,
-      logger: this.log,
-      runTurn: async (turn) => (await this.runtime.agent.runTurn(turn)).text,
-      lastActiveChat: () => store.kv.get<{ channel: string; chatId: string }>("last_active_chat"),
-      isAllowed,
-      send: (channel, chatId, text) => this.sendText(channel, chatId, text),
-    });
-    this.heartbeat.start();
+    this.gen.heartbeat.start();
   }
 
   readiness(): { ready: boolean; detail: Record<string, string> } {
     const detail: Record<string, string> = { store: "open" };
     let ready = true;
-    for (const [id, { sup }] of this.channels) {
-      const s = sup.status();
-      detail[id] = s.state;
+    for (const s of this.channels.statuses()) {
+      detail[s.id] = s.state;
       if (s.state !== "online") ready = false;
     }
     if (this.stopping) {
@@ -241,52 +305,16 @@ export class Daemon {
   status(): unknown {
     return buildStatus({
       startedAt: this.startedAt,
-      channels: [...this.channels.values()].map((c) => c.sup.status()),
-      runtime: this.runtime,
+      channels: this.channels.statuses(),
+      runtime: this.holder.current,
       pipeline: this.pipeline,
+      lastReload: this.reloader.last,
     });
   }
 
-  /** SIGHUP or an edited file: an invalid new config is refused and the running one kept */
-  async reload(): Promise<void> {
-    let next: LoadedConfig;
-    try {
-      next = loadConfig({ path: this.opts.paths.configFile, env: this.opts.env ?? process.env });
-    } catch (err) {
-      this.log.error({ err: err instanceof Error ? err.message : String(err) }, "config reload refused; keeping the running configuration");
-      return;
-    }
-    for (const w of next.warnings) this.log.warn(w);
-    const wanted = await loadChannels(next.config.channels as never, this.log, this.opts.paths.home);
-    const wantedIds = new Set(wanted.map((c) => c.id));
-    for (const [id, { sup }] of this.channels) {
-      if (!wantedIds.has(id)) {
-        await sup.stop();
-        this.channels.delete(id);
-        this.log.info({ channel: id }, "channel stopped by reload");
-      }
-    }
-    for (const ch of wanted) {
-      const running = this.channels.get(ch.id);
-      if (running && running.loaded.fingerprint === ch.fingerprint) continue;
-      if (running) await running.sup.stop();
-      this.startChannel(ch);
-      this.log.info({ channel: ch.id }, running ? "channel restarted with its new config" : "channel started by reload");
-    }
-    this.loaded = next;
-    this.log.info("config reloaded");
-  }
-
-  private watchConfigFile(): void {
-    try {
-      this.watcher = watch(this.opts.paths.configFile, () => {
-        if (this.reloadTimer) clearTimeout(this.reloadTimer);
-        this.reloadTimer = setTimeout(() => void this.reload(), 300);
-      });
-      this.watcher.on("error", () => undefined);
-    } catch {
-      // no file yet: SIGHUP still reloads
-    }
+  /** SIGHUP, an edited file or POST /reload; never throws, and a refused config leaves the running one serving */
+  reload(trigger: ReloadTrigger = "signal"): Promise<ReloadOutcome> {
+    return this.reloader.reload(trigger);
   }
 
   stop(): Promise<void> {
@@ -298,15 +326,15 @@ export class Daemon {
     const deadline = this.opts.shutdownDeadlineMs ?? 30_000;
     this.log.info({ deadlineMs: deadline }, "shutting down: finishing running turns");
     this.watcher?.close();
-    if (this.reloadTimer) clearTimeout(this.reloadTimer);
+    await this.reloader.idle();
     await this.pipeline.drain(deadline);
-    await Promise.allSettled([this.cron?.stop(), this.heartbeat?.stop()]);
+    await Promise.allSettled([this.cron?.stop(), this.gen.heartbeat.stop()]);
     await this.outbox.flush(Math.min(10_000, deadline));
     this.outbox.close();
-    await Promise.allSettled([...this.channels.values()].map((c) => c.sup.stop()));
+    await this.channels.stopAll();
     await this.http?.close();
-    this.runtime.router.flush();
-    this.runtime.close();
+    await this.holder.close();
+    this.store.close();
     rmSync(this.runFile, { force: true });
     this.log.info("gateway stopped");
   }

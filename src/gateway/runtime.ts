@@ -1,6 +1,8 @@
 // Builds the agent runtime from a loaded configuration: model directory,
-// router, store, tools, agent and voice. The CLI's `agent` command uses it for
-// one turn; the gateway daemon adds channels, HTTP, cron and heartbeat on top.
+// router, tools, agent and voice, on a store it opens or is given. The CLI's
+// `agent` command uses it for one turn; the gateway daemon builds one per
+// config (a reload builds a fresh runtime on the same open store and swaps
+// it in) and adds channels, HTTP, cron and heartbeat on top.
 import { join } from "node:path";
 import { systemClock, type Clock } from "../core/clock.ts";
 import type { Logger } from "../core/logger.ts";
@@ -33,7 +35,10 @@ export interface Runtime {
   workspaceDir: string;
   primary: string | undefined;
   fallbacks: string[];
-  close(): void;
+  /** runs when the runtime is closed (tools holding processes or sockets register here) */
+  onClose(fn: () => void | Promise<void>): void;
+  /** flushes router state and releases what this runtime owns; the store only when it opened it */
+  close(): Promise<void>;
 }
 
 export interface RuntimeOptions {
@@ -46,6 +51,33 @@ export interface RuntimeOptions {
   send: (channel: string, chatId: string, text: string) => Promise<void>;
   /** called after the cron tool changed a job (the daemon wakes its scheduler) */
   onCronChange?: () => void;
+  /** an open store to build on (the daemon keeps one across reloads); default: open paths.dbFile */
+  store?: Store;
+}
+
+/** What tool factories get: everything a tool may need from the runtime being built. */
+export interface ToolSetup {
+  config: LoadedConfig["config"];
+  router: Router;
+  store: Store;
+  workspaceDir: string;
+  logger: Logger;
+  send: RuntimeOptions["send"];
+  onCronChange?: () => void;
+  /** register cleanup for the runtime's close (MCP processes, sockets) */
+  onClose: (fn: () => void | Promise<void>) => void;
+}
+
+/** The one place tools are registered from config; a new kind of tool is one more line here. */
+export function registerConfiguredTools(tools: ToolRegistry, t: ToolSetup): void {
+  const config = t.config;
+  const search = createWebSearchTool(config.tools.web, {});
+  if (search) tools.register(search);
+  tools.register(createWebFetchTool(config.tools.web.fetch ?? {}, {}));
+  tools.register(createCronTool({ store: t.store.cron, ...(t.onCronChange ? { onChange: t.onCronChange } : {}) }));
+  tools.register(createMessageTool(config.tools.message ?? {}, { send: t.send }));
+  const image = config.agents.defaults.imageGenerationModel;
+  if (image?.primary) tools.register(createImageTool({ router: t.router, model: image, workspaceDir: t.workspaceDir }));
 }
 
 export function createRuntime(opts: RuntimeOptions): Runtime {
@@ -63,18 +95,24 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
     logger,
     stateStore: fileStateStore(paths.routerStateFile, { logger }),
   });
-  const store = openStore(paths.dbFile);
+  const ownsStore = !opts.store;
+  const store = opts.store ?? openStore(paths.dbFile);
+  const closers: (() => void | Promise<void>)[] = [];
+  const onClose = (fn: () => void | Promise<void>) => void closers.push(fn);
   const workspaceDir = expandHome(config.agents.defaults.workspace ?? paths.workspace);
   ensureWorkspace(workspaceDir);
 
   const tools = new ToolRegistry();
-  const search = createWebSearchTool(config.tools.web, {});
-  if (search) tools.register(search);
-  tools.register(createWebFetchTool(config.tools.web.fetch ?? {}, {}));
-  tools.register(createCronTool({ store: store.cron, ...(opts.onCronChange ? { onChange: opts.onCronChange } : {}) }));
-  tools.register(createMessageTool(config.tools.message ?? {}, { send: opts.send }));
-  const image = config.agents.defaults.imageGenerationModel;
-  if (image?.primary) tools.register(createImageTool({ router, model: image, workspaceDir }));
+  registerConfiguredTools(tools, {
+    config,
+    router,
+    store,
+    workspaceDir,
+    logger,
+    send: opts.send,
+    onClose,
+    ...(opts.onCronChange ? { onCronChange: opts.onCronChange } : {}),
+  });
 
   const transcriber = new Transcriber({
     router,
@@ -112,7 +150,19 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
     workspaceDir,
     primary,
     fallbacks,
-    close: () => store.close(),
+    onClose,
+    close: async () => {
+      router.flush();
+      // later registrations (tools that started processes) are released first
+      for (const fn of closers.reverse()) {
+        try {
+          await fn();
+        } catch (err) {
+          logger.warn({ err: err instanceof Error ? err.message : String(err) }, "releasing part of the runtime failed");
+        }
+      }
+      if (ownsStore) store.close();
+    },
   };
 }
 

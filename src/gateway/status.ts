@@ -1,8 +1,10 @@
 // The gateway's /status document: channels, model entries with cooldowns and
-// last errors, queue depths, dead letters, version and uptime.
+// last errors, queue depths, dead letters, version and uptime, and how the
+// last config reload went.
 import { VERSION } from "../cli/version.ts";
 import { describeModels } from "./model-status.ts";
 import type { Pipeline } from "./pipeline.ts";
+import type { ReloadOutcome } from "./reload.ts";
 import type { Runtime } from "./runtime.ts";
 import type { ChannelStatus } from "./supervisor.ts";
 
@@ -12,6 +14,7 @@ export interface StatusInput {
   runtime: Runtime;
   pipeline: Pipeline;
   sent?: number;
+  lastReload?: ReloadOutcome | undefined;
 }
 
 export function buildStatus(i: StatusInput): Record<string, unknown> {
@@ -35,5 +38,8 @@ export function buildStatus(i: StatusInput): Record<string, unknown> {
     turns: i.pipeline.turnsRun,
     dead,
     recentAttempts: i.runtime.router.attemptsLog(10),
+    lastReload: i.lastReload
+      ? { at: i.lastReload.at, trigger: i.lastReload.trigger, result: i.lastReload.result, ...(i.lastReload.reason ? { reason: i.lastReload.reason } : {}), changed: i.lastReload.changed, restartRequired: i.lastReload.restartRequired }
+      : null,
   };
 }

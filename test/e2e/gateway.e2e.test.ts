@@ -166,7 +166,7 @@ describe("gateway end to end", () => {
     next.channels.telegram.allow_from = [String(OWNER), String(STRANGER)];
     writeConfig(home, next);
     daemon.child.kill("SIGHUP");
-    await waitFor(() => daemon!.log.some((l) => l.includes("channel restarted with its new config")) || undefined, "reload");
+    await waitFor(() => daemon!.log.some((l) => l.includes('"config reloaded"')) || undefined, "reload");
     await ready(daemon);
     tg.userMessage({ chatId: STRANGER, fromId: STRANGER, text: "welcome?" });
     await waitFor(() => textsTo(STRANGER)[0], "answer after reload");

@@ -1,0 +1,122 @@
+// The channels the gateway runs right now, each under its supervisor, with
+// the access policy the pipeline reads for every message. A reload hands it
+// a plan: stop what was disabled, restart what changed, start what is new,
+// and swap policies in place (a new allow_from needs no reconnect).
+import type { ChannelAdapter, InboundMessage } from "../core/channel.ts";
+import type { Logger } from "../core/logger.ts";
+import type { LoadedChannel } from "./channels.ts";
+import type { Outbox } from "./outbox.ts";
+import type { ChannelPolicy } from "./pipeline.ts";
+import type { WebhookResponse } from "../http/server.ts";
+import { ChannelSupervisor, type ChannelStatus } from "./supervisor.ts";
+
+interface Running {
+  loaded: LoadedChannel;
+  sup: ChannelSupervisor;
+  policy: ChannelPolicy;
+}
+
+export interface ChannelSetOptions {
+  /** hands an inbound message to the pipeline */
+  accept: (msg: InboundMessage) => Promise<void>;
+  outbox: () => Outbox;
+  logger: Logger;
+}
+
+/** What a reload changes about the channels; every adapter in `start` is built and validated already. */
+export interface ChannelPlan {
+  /** new or changed channels, ready to start (a running one with the same id is replaced) */
+  start: LoadedChannel[];
+  /** running channels to stop (disabled or removed) */
+  stop: string[];
+  /** new access policies for running channels whose adapter config did not change */
+  policies: Map<string, ChannelPolicy>;
+}
+
+export class ChannelSet {
+  private readonly opts: ChannelSetOptions;
+  private readonly running = new Map<string, Running>();
+
+  constructor(opts: ChannelSetOptions) {
+    this.opts = opts;
+  }
+
+  ids(): string[] {
+    return [...this.running.keys()];
+  }
+
+  has(id: string): boolean {
+    return this.running.has(id);
+  }
+
+  adapter(id: string): ChannelAdapter | undefined {
+    return this.running.get(id)?.loaded.adapter;
+  }
+
+  policy(id: string): ChannelPolicy | undefined {
+    return this.running.get(id)?.policy;
+  }
+
+  online(id: string): boolean {
+    return this.running.get(id)?.sup.status().state === "online";
+  }
+
+  statuses(): ChannelStatus[] {
+    return [...this.running.values()].map((c) => c.sup.status());
+  }
+
+  /** the live handler for a webhook path: the adapter running now, not the one running at start */
+  async webhook(path: string, headers: Record<string, string | string[] | undefined>, body: unknown): Promise<WebhookResponse> {
+    for (const c of this.running.values()) {
+      if (c.loaded.webhook?.path === path) return c.loaded.webhook.handle(headers, body);
+    }
+    return { status: 404, body: "this channel is not running in webhook mode" };
+  }
+
+  start(loaded: LoadedChannel): void {
+    // the supervisor names its channel in every line
+    const sup = new ChannelSupervisor({ adapter: loaded.adapter, emit: this.opts.accept, logger: this.opts.logger });
+    this.running.set(loaded.id, { loaded, sup, policy: loaded.policy });
+    sup.start();
+    // replies waiting for this channel go out once it is online
+    const kick = setInterval(() => {
+      if (this.running.get(loaded.id)?.sup !== sup) return clearInterval(kick);
+      if (sup.status().state === "online") {
+        clearInterval(kick);
+        this.opts.outbox().kick(loaded.id);
+      }
+    }, 200);
+    kick.unref();
+  }
+
+  /** applies a reload's plan; the old adapter of a restarted channel is stopped before the new one starts */
+  async apply(plan: ChannelPlan): Promise<{ started: string[]; restarted: string[]; stopped: string[]; policies: string[] }> {
+    const out = { started: [] as string[], restarted: [] as string[], stopped: [] as string[], policies: [] as string[] };
+    for (const [id, policy] of plan.policies) {
+      const c = this.running.get(id);
+      if (!c) continue;
+      c.policy = policy;
+      out.policies.push(id);
+    }
+    for (const id of plan.stop) {
+      const c = this.running.get(id);
+      if (!c) continue;
+      this.running.delete(id);
+      await c.sup.stop();
+      out.stopped.push(id);
+      this.opts.logger.info({ channel: id }, "channel stopped by reload");
+    }
+    for (const loaded of plan.start) {
+      const old = this.running.get(loaded.id);
+      if (old) await old.sup.stop();
+      this.start(loaded);
+      (old ? out.restarted : out.started).push(loaded.id);
+      this.opts.logger.info({ channel: loaded.id }, old ? "channel restarted with its new config" : "channel started by reload");
+    }
+    return out;
+  }
+
+  async stopAll(): Promise<void> {
+    await Promise.allSettled([...this.running.values()].map((c) => c.sup.stop()));
+  }
+}

@@ -11,10 +11,11 @@ export function register(program: Command, ctx: CliContext): void {
     .command("gateway")
     .description("run the gateway daemon: channels, HTTP API, cron and heartbeat")
     .option("--shutdown-timeout <seconds>", "how long running turns may finish on shutdown", "30")
-    .action(async (flags: { shutdownTimeout: string }) => {
+    .option("--no-watch-config", "reload only on SIGHUP or `switchboard reload`, not when the config file changes")
+    .action(async (flags: { shutdownTimeout: string; watchConfig: boolean }) => {
       const logger = createLogger({ env: ctx.io.env });
       const paths = resolvePaths(ctx.io.env, ctx.configPath);
-      const daemon = new Daemon({ paths, logger, env: ctx.io.env, shutdownDeadlineMs: Math.max(1, Number(flags.shutdownTimeout) || 30) * 1000 });
+      const daemon = new Daemon({ paths, logger, env: ctx.io.env, shutdownDeadlineMs: Math.max(1, Number(flags.shutdownTimeout) || 30) * 1000, watchConfig: flags.watchConfig });
       // Signals are handled from before start() on: a SIGTERM that arrives
       // while the gateway starts (or the moment it says "gateway started",
       // before this function resumes) stops it cleanly instead of killing it.
@@ -35,7 +36,7 @@ export function register(program: Command, ctx: CliContext): void {
         };
         process.on("SIGTERM", () => stop("SIGTERM"));
         process.on("SIGINT", () => stop("SIGINT"));
-        process.on("SIGHUP", () => (reloadable ? void daemon.reload() : logger.info("SIGHUP while starting: the config being loaded is the newest")));
+        process.on("SIGHUP", () => (reloadable ? void daemon.reload("signal") : logger.info("SIGHUP while starting: the config being loaded is the newest")));
       });
       const started = daemon.start();
       await started;

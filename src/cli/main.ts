@@ -23,6 +23,7 @@ type Register = (program: Command, ctx: CliContext) => void;
 // `--help` lists them all, and only the one that runs is imported in full.
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ register: Register }> }> = {
   gateway: { summary: "run the long-lived gateway daemon", load: () => import("./gateway.ts") },
+  reload: { summary: "reload the running gateway's config now and show what changed", load: () => import("./reload.ts") },
   agent: { summary: "talk to the agent from the terminal", load: () => import("./agent.ts") },
   status: { summary: "show model entries, cooldowns and last errors", load: () => import("./status.ts") },
   onboard: { summary: "set up a config and a workspace", load: () => import("./onboard.ts") },

@@ -4,8 +4,6 @@
 // what a previous life left unanswered; reloads on SIGHUP, a config edit or
 // POST /reload (build the whole new runtime, validate it, swap it in; see
 // reload.ts); shuts down cleanly on SIGTERM/SIGINT.
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
 import { systemClock } from "../core/clock.ts";
 import type { Logger } from "../core/logger.ts";
 import { sessionKeyFor } from "../agent/session-key.ts";
@@ -28,6 +26,7 @@ import { Reloader, type Generation } from "./reloader.ts";
 import type { ReloadOutcome, ReloadTrigger } from "./reload.ts";
 import { createRuntime, type Runtime } from "./runtime.ts";
 import { RuntimeHolder } from "./runtime-holder.ts";
+import { removeRunFile, runFilePath, writeRunFile } from "./run-file.ts";
 import { buildStatus } from "./status.ts";
 
 export interface DaemonOptions {
@@ -227,13 +226,12 @@ export class Daemon {
 
   /** <state>/state/gateway.json: where the running gateway listens (for the CLI and scripts) */
   get runFile(): string {
-    return join(this.opts.paths.home, "state", "gateway.json");
+    return runFilePath(this.opts.paths.home);
   }
 
   private writeRunFile(): void {
     try {
-      mkdirSync(dirname(this.runFile), { recursive: true, mode: 0o700 });
-      writeFileSync(this.runFile, JSON.stringify({ pid: process.pid, url: this.http?.url, startedAt: new Date(this.startedAt).toISOString() }), { mode: 0o600 });
+      writeRunFile(this.opts.paths.home, { pid: process.pid, url: this.http!.url, startedAt: new Date(this.startedAt).toISOString() });
     } catch (err) {
       this.log.warn({ err: (err as Error).message }, "could not write the run file");
     }
@@ -335,7 +333,7 @@ export class Daemon {
     await this.http?.close();
     await this.holder.close();
     this.store.close();
-    rmSync(this.runFile, { force: true });
+    removeRunFile(this.opts.paths.home);
     this.log.info("gateway stopped");
   }
 }

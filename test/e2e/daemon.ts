@@ -19,8 +19,8 @@ export function writeConfig(home: string, cfg: unknown): void {
   writeFileSync(join(home, "config.json"), JSON.stringify(cfg, null, 2));
 }
 
-export async function startDaemon(home: string, env: NodeJS.ProcessEnv = {}): Promise<RunningDaemon> {
-  const child = spawn(process.execPath, [BIN, "gateway", "--shutdown-timeout", "5"], {
+export async function startDaemon(home: string, env: NodeJS.ProcessEnv = {}, args: string[] = []): Promise<RunningDaemon> {
+  const child = spawn(process.execPath, [BIN, "gateway", "--shutdown-timeout", "5", ...args], {
     env: { PATH: process.env.PATH, HOME: home, SWITCHBOARD_HOME: home, SWITCHBOARD_LOG_FORMAT: "json", SWITCHBOARD_LOG_LEVEL: "info", SWITCHBOARD_GATEWAY_PORT: "0", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });

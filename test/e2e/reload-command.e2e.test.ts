@@ -1,0 +1,99 @@
+// `switchboard reload` and POST /reload against the real daemon (started
+// without the file watcher, so only these requests reload): the outcome,
+// refusals with key paths, restart-only settings, and a token change.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { runCli } from "../cli/run-cli.ts";
+import { startFakeLlm, type FakeLlm } from "../fakes/fake-llm.ts";
+import { FakeTelegramApi } from "../fakes/telegram-api.ts";
+import { startDaemon, waitFor, writeConfig, type RunningDaemon } from "./daemon.ts";
+
+let llm: FakeLlm;
+let tg: FakeTelegramApi;
+let home: string;
+let daemon: RunningDaemon | undefined;
+const OWNER = 1001;
+
+beforeAll(async () => {
+  llm = await startFakeLlm();
+  tg = await FakeTelegramApi.start();
+});
+afterAll(async () => {
+  await Promise.all([llm.close(), tg.close()]);
+});
+beforeEach(() => {
+  home = mkdtempSync(join(tmpdir(), "sb-reload-cli-"));
+  llm.requests.length = 0;
+  tg.sent.length = 0;
+  llm.setDefault(() => ({ reply: "ok" }));
+});
+afterEach(async () => {
+  await daemon?.stop();
+  daemon = undefined;
+  rmSync(home, { recursive: true, force: true });
+});
+
+function config(over: { model?: string; token?: string; port?: number; dmScope?: string } = {}) {
+  return {
+    model_list: [
+      { model_name: "main", model: "openai/main-model", api_base: `${llm.url}/v1`, api_key: "sk-main-1234567890" },
+      { model_name: "backup", model: "openai/backup-model", api_base: `${llm.url}/v1`, api_key: "sk-backup-1234567890" },
+    ],
+    agents: { defaults: { model_name: over.model ?? "main" } },
+    channels: { telegram: { enabled: true, token: tg.token, api_base: tg.url, allow_from: [String(OWNER)] } },
+    gateway: { ...(over.token ? { token: over.token } : {}), ...(over.port ? { port: over.port } : {}) },
+    ...(over.dmScope ? { session: { dm_scope: over.dmScope } } : {}),
+  };
+}
+
+const cli = (...args: string[]) => runCli(["reload", ...args], { SWITCHBOARD_HOME: home, HOME: home });
+const postReload = (token?: string) => fetch(`${daemon!.url}/reload`, { method: "POST", headers: token ? { authorization: `Bearer ${token}` } : {} });
+
+describe("switchboard reload and POST /reload", () => {
+  it("reports what changed, what needs a restart and what was refused; follows a token change", async () => {
+    writeConfig(home, config({ token: "first-token" }));
+    daemon = await startDaemon(home, {}, ["--no-watch-config"]);
+    await waitFor(async () => (await fetch(`${daemon!.url}/ready`)).status === 200 || undefined, "/ready", 15_000);
+
+    writeConfig(home, config({ token: "first-token", model: "backup", port: 18799 }));
+    const applied = await cli();
+    expect(applied.code).toBe(0);
+    expect(applied.stdout).toMatch(/^reload applied/);
+    expect(applied.stdout).toContain("agents.defaults.model_name");
+    expect(applied.stdout).toContain("needs a restart: gateway.port changed: restart to apply");
+    tg.userMessage({ chatId: OWNER, fromId: OWNER, text: "which model?" });
+    await waitFor(() => llm.requests[0], "the model call");
+    expect(llm.requests[0]!.body.model).toBe("backup-model");
+
+    writeConfig(home, config({ token: "first-token", model: "backup", port: 18799, dmScope: "nobody" }));
+    expect((await postReload()).status).toBe(401);
+    const res = await postReload("first-token");
+    expect(res.status).toBe(422);
+    const body = (await res.json()) as { result: string; reason: string; problems: { path: string }[] };
+    expect(body.result).toBe("refused");
+    expect(body.problems.map((p) => p.path)).toContain("session.dm_scope");
+    const refused = await cli();
+    expect(refused.code).toBe(78);
+    expect(refused.stdout).toMatch(/^reload refused/);
+    expect(refused.stdout).toContain("session.dm_scope");
+
+    // the file now names a new token the gateway does not hold yet: the command still gets the reload through
+    writeConfig(home, config({ token: "second-token", model: "backup", port: 18799 }));
+    const tokenChange = await cli("--json");
+    expect(tokenChange.code).toBe(0);
+    const outcome = JSON.parse(tokenChange.stdout) as { result: string; changed: string[] };
+    expect(outcome.result).toBe("applied");
+    expect(outcome.changed).toContain("gateway.token");
+    expect((await postReload("first-token")).status).toBe(401);
+    const again = (await (await postReload("second-token")).json()) as { result: string };
+    expect(again.result).toBe("unchanged");
+  });
+
+  it("says plainly when no gateway runs", async () => {
+    const r = await cli();
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/no running gateway found/);
+  });
+});

@@ -34,6 +34,8 @@ export interface ConfigWatchOptions {
   file: string;
   /** called once the file settled with content different from the last seen */
   onChange: () => void;
+  /** called when an event brought the content already seen (a touch, a same-content save) */
+  onUnchanged?: () => void;
   logger: Logger;
   /** quiet time after the last event before looking; default 300 ms */
   debounceMs?: number;
@@ -104,7 +106,10 @@ export class ConfigWatcher {
     this.timer = undefined;
     if (this.closed) return;
     const snap = readConfigSnapshot(this.opts.file);
-    if (snap.hash === this.lastSeen) return;
+    if (snap.hash === this.lastSeen) {
+      this.opts.onUnchanged?.();
+      return;
+    }
     this.lastSeen = snap.hash;
     this.opts.onChange();
   }

@@ -155,7 +155,7 @@ export class Daemon {
     this.pipeline.recover();
     this.startSchedulers();
     if (this.opts.watchConfig !== false) {
-      this.watcher = new ConfigWatcher({ file, logger: this.log, onChange: () => void this.reload("file"), ...(this.opts.reloadDebounceMs !== undefined ? { debounceMs: this.opts.reloadDebounceMs } : {}) });
+      this.watcher = new ConfigWatcher({ file, logger: this.log, onChange: () => void this.reload("file"), onUnchanged: () => this.log.debug("config file event without a content change; nothing to reload"), ...(this.opts.reloadDebounceMs !== undefined ? { debounceMs: this.opts.reloadDebounceMs } : {}) });
       this.watcher.start(seen.hash);
     }
     this.writeRunFile();

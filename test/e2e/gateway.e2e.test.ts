@@ -3,36 +3,20 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { runCli } from "../cli/run-cli.ts";
-import { FakeDiscord } from "../fakes/discord/server.ts";
-import { startFakeLlm, type FakeLlm } from "../fakes/fake-llm.ts";
-import { FakeTelegramApi } from "../fakes/telegram-api.ts";
 import { startDaemon, waitFor, writeConfig, type RunningDaemon } from "./daemon.ts";
+import { dc, llm, tg, useFakes } from "./fakes-fixture.ts";
 
-let llm: FakeLlm;
-let tg: FakeTelegramApi;
-let dc: FakeDiscord;
 let home: string;
 let daemon: RunningDaemon | undefined;
 
 const OWNER = 1001;
 const STRANGER = 2002;
 
-beforeAll(async () => {
-  llm = await startFakeLlm();
-  tg = await FakeTelegramApi.start();
-  dc = await FakeDiscord.start();
-});
-afterAll(async () => {
-  await Promise.all([llm.close(), tg.close(), dc.close()]);
-});
+useFakes();
 beforeEach(() => {
   home = mkdtempSync(join(tmpdir(), "sb-e2e-"));
-  llm.requests.length = 0;
-  tg.sent.length = 0;
-  dc.sent.length = 0;
-  llm.setDefault((req) => ({ reply: `echo: ${JSON.stringify((req.body.messages as { content: unknown }[]).at(-1)!.content)}` }));
 });
 afterEach(async () => {
   await daemon?.stop();

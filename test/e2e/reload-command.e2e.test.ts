@@ -1,39 +1,13 @@
 // `switchboard reload` and POST /reload against the real daemon (started
 // without the file watcher, so only these requests reload): the outcome,
 // refusals with key paths, restart-only settings, and a token change.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { runCli } from "../cli/run-cli.ts";
-import { startFakeLlm, type FakeLlm } from "../fakes/fake-llm.ts";
-import { FakeTelegramApi } from "../fakes/telegram-api.ts";
-import { startDaemon, waitFor, writeConfig, type RunningDaemon } from "./daemon.ts";
+import { startDaemon, waitFor, writeConfig } from "./daemon.ts";
+import { llm, run, tg, useFakes } from "./fakes-fixture.ts";
 
-let llm: FakeLlm;
-let tg: FakeTelegramApi;
-let home: string;
-let daemon: RunningDaemon | undefined;
 const OWNER = 1001;
-
-beforeAll(async () => {
-  llm = await startFakeLlm();
-  tg = await FakeTelegramApi.start();
-});
-afterAll(async () => {
-  await Promise.all([llm.close(), tg.close()]);
-});
-beforeEach(() => {
-  home = mkdtempSync(join(tmpdir(), "sb-reload-cli-"));
-  llm.requests.length = 0;
-  tg.sent.length = 0;
-  llm.setDefault(() => ({ reply: "ok" }));
-});
-afterEach(async () => {
-  await daemon?.stop();
-  daemon = undefined;
-  rmSync(home, { recursive: true, force: true });
-});
+useFakes({ homePrefix: "sb-reload-cli-" });
 
 function config(over: { model?: string; token?: string; port?: number; dmScope?: string } = {}) {
   return {
@@ -48,16 +22,16 @@ function config(over: { model?: string; token?: string; port?: number; dmScope?:
   };
 }
 
-const cli = (...args: string[]) => runCli(["reload", ...args], { SWITCHBOARD_HOME: home, HOME: home });
-const postReload = (token?: string) => fetch(`${daemon!.url}/reload`, { method: "POST", headers: token ? { authorization: `Bearer ${token}` } : {} });
+const cli = (...args: string[]) => runCli(["reload", ...args], { SWITCHBOARD_HOME: run.home, HOME: run.home });
+const postReload = (token?: string) => fetch(`${run.daemon!.url}/reload`, { method: "POST", headers: token ? { authorization: `Bearer ${token}` } : {} });
 
 describe("switchboard reload and POST /reload", () => {
   it("reports what changed, what needs a restart and what was refused; follows a token change", async () => {
-    writeConfig(home, config({ token: "first-token" }));
-    daemon = await startDaemon(home, {}, ["--no-watch-config"]);
-    await waitFor(async () => (await fetch(`${daemon!.url}/ready`)).status === 200 || undefined, "/ready", 15_000);
+    writeConfig(run.home, config({ token: "first-token" }));
+    const daemon = (run.daemon = await startDaemon(run.home, {}, ["--no-watch-config"]));
+    await waitFor(async () => (await fetch(`${daemon.url}/ready`)).status === 200 || undefined, "/ready", 15_000);
 
-    writeConfig(home, config({ token: "first-token", model: "backup", port: 18799 }));
+    writeConfig(run.home, config({ token: "first-token", model: "backup", port: 18799 }));
     const applied = await cli();
     expect(applied.code).toBe(0);
     expect(applied.stdout).toMatch(/^reload applied/);
@@ -67,7 +41,7 @@ describe("switchboard reload and POST /reload", () => {
     await waitFor(() => llm.requests[0], "the model call");
     expect(llm.requests[0]!.body.model).toBe("backup-model");
 
-    writeConfig(home, config({ token: "first-token", model: "backup", port: 18799, dmScope: "nobody" }));
+    writeConfig(run.home, config({ token: "first-token", model: "backup", port: 18799, dmScope: "nobody" }));
     expect((await postReload()).status).toBe(401);
     const res = await postReload("first-token");
     expect(res.status).toBe(422);
@@ -80,7 +54,7 @@ describe("switchboard reload and POST /reload", () => {
     expect(refused.stdout).toContain("session.dm_scope");
 
     // the file now names a new token the gateway does not hold yet: the command still gets the reload through
-    writeConfig(home, config({ token: "second-token", model: "backup", port: 18799 }));
+    writeConfig(run.home, config({ token: "second-token", model: "backup", port: 18799 }));
     const tokenChange = await cli("--json");
     expect(tokenChange.code).toBe(0);
     const outcome = JSON.parse(tokenChange.stdout) as { result: string; changed: string[] };

@@ -1,45 +1,17 @@
 // Config reload through the real daemon: every class of setting changes
 // while it runs, edits saved the way editors save them keep being seen, and
 // a bad, empty or missing file is refused while the running config answers.
-import { mkdtempSync, rmSync, truncateSync, unlinkSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { truncateSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { FakeDiscord } from "../fakes/discord/server.ts";
-import { startFakeLlm, type FakeLlm } from "../fakes/fake-llm.ts";
-import { FakeTelegramApi } from "../fakes/telegram-api.ts";
+import { describe, expect, it } from "vitest";
 import { startDaemon, waitFor, writeConfig, type RunningDaemon } from "./daemon.ts";
+import { dc, llm, run, tg, useFakes } from "./fakes-fixture.ts";
 import { afterReload, APPLIED, REFUSED, renameSave, restartedChannels, statusOf } from "./reload-helpers.ts";
-
-let llm: FakeLlm;
-let tg: FakeTelegramApi;
-let dc: FakeDiscord;
-let home: string;
-let daemon: RunningDaemon | undefined;
 
 const OWNER = 1001;
 const FRIEND = 2002;
 
-beforeAll(async () => {
-  llm = await startFakeLlm();
-  tg = await FakeTelegramApi.start();
-  dc = await FakeDiscord.start();
-});
-afterAll(async () => {
-  await Promise.all([llm.close(), tg.close(), dc.close()]);
-});
-beforeEach(() => {
-  home = mkdtempSync(join(tmpdir(), "sb-reload-"));
-  llm.requests.length = 0;
-  tg.sent.length = 0;
-  dc.sent.length = 0;
-  llm.setDefault((req) => ({ reply: `echo: ${JSON.stringify((req.body.messages as { content: unknown }[]).at(-1)!.content)}` }));
-});
-afterEach(async () => {
-  await daemon?.stop();
-  daemon = undefined;
-  rmSync(home, { recursive: true, force: true });
-});
+useFakes({ homePrefix: "sb-reload-" });
 
 type Cfg = ReturnType<typeof config>;
 function config(allow: number[] = [OWNER, FRIEND]) {
@@ -75,8 +47,8 @@ async function ownerAnswered(text: string): Promise<void> {
 describe("config reload, end to end", () => {
   it("applies allow_from, the primary, a fallback, a tool setting and the token live, across rename-saves", async () => {
     const cfg = config();
-    writeConfig(home, cfg);
-    daemon = await startDaemon(home);
+    writeConfig(run.home, cfg);
+    const daemon = (run.daemon = await startDaemon(run.home));
     await ready(daemon);
     tg.userMessage({ chatId: FRIEND, fromId: FRIEND, text: "hi" });
     await waitFor(() => textsTo(FRIEND)[0], "friend answered");
@@ -84,7 +56,7 @@ describe("config reload, end to end", () => {
     // rename-save 1: the friend is removed, backup becomes the primary
     const next: Cfg = config([OWNER]);
     next.agents.defaults.model_name = "backup";
-    await afterReload(daemon, APPLIED, () => renameSave(home, next));
+    await afterReload(daemon, APPLIED, () => renameSave(run.home, next));
     tg.userMessage({ chatId: FRIEND, fromId: FRIEND, text: "still me" });
     await ownerAnswered("who answers now");
     expect(textsTo(FRIEND)).toHaveLength(1); // refused: nothing reached the model or the chat
@@ -95,7 +67,7 @@ describe("config reload, end to end", () => {
     third.agents.defaults.fallbacks = ["third"];
     third.tools = { web: { searxng: { enabled: true, base_url: "http://127.0.0.1:9" } } };
     third.gateway = { token: "token-after-reload" };
-    await afterReload(daemon, APPLIED, () => renameSave(home, third));
+    await afterReload(daemon, APPLIED, () => renameSave(run.home, third));
     llm.requests.length = 0;
     llm.script({ status: 429 });
     await ownerAnswered("primary is busy");
@@ -110,10 +82,10 @@ describe("config reload, end to end", () => {
   });
 
   it("refuses an empty file, an adapter-invalid value and a deleted file, keeps answering, and takes the file back once re-created", async () => {
-    writeConfig(home, config([OWNER]));
-    daemon = await startDaemon(home);
+    writeConfig(run.home, config([OWNER]));
+    const daemon = (run.daemon = await startDaemon(run.home));
     await ready(daemon);
-    const file = join(home, "config.json");
+    const file = join(run.home, "config.json");
 
     await afterReload(daemon, REFUSED, () => truncateSync(file, 0));
     expect((await statusOf(daemon)).lastReload).toMatchObject({ result: "refused", reason: expect.stringMatching(/is empty/) });
@@ -121,7 +93,7 @@ describe("config reload, end to end", () => {
 
     const bad: Cfg = config([OWNER, FRIEND]);
     bad.channels.whatsapp = { enabled: true, bridge_url: "http://localhost:3001" };
-    await afterReload(daemon, REFUSED, () => renameSave(home, bad));
+    await afterReload(daemon, REFUSED, () => renameSave(run.home, bad));
     const refused = (await statusOf(daemon)).lastReload!;
     expect(refused.reason).toMatch(/channels\.whatsapp\.bridge_url/);
     await ownerAnswered("after a bad bridge_url");
@@ -134,7 +106,7 @@ describe("config reload, end to end", () => {
     await ownerAnswered("after deletion");
     expect((await statusOf(daemon)).channels.map((c) => [c.id, c.state])).toEqual([["telegram", "online"]]);
 
-    await afterReload(daemon, APPLIED, () => writeConfig(home, config([OWNER, FRIEND])));
+    await afterReload(daemon, APPLIED, () => writeConfig(run.home, config([OWNER, FRIEND])));
     tg.userMessage({ chatId: FRIEND, fromId: FRIEND, text: "now?" });
     await waitFor(() => textsTo(FRIEND)[0], "friend answered after re-creation");
     expect(daemon.child.exitCode).toBeNull();
@@ -143,12 +115,12 @@ describe("config reload, end to end", () => {
   it("restarts only the changed channel, starts a newly enabled one, and the Telegram webhook keeps answering", async () => {
     const cfg = config([OWNER]);
     cfg.channels.telegram = { ...cfg.channels.telegram, mode: "webhook", webhook_url: "https://bot.example.com/webhook/telegram", webhook_secret: "secret-one" };
-    writeConfig(home, cfg);
-    daemon = await startDaemon(home);
+    writeConfig(run.home, cfg);
+    const daemon = (run.daemon = await startDaemon(run.home));
     await ready(daemon);
     let id = 0;
     const post = (secret: string, text: string) =>
-      fetch(`${daemon!.url}/webhook/telegram`, {
+      fetch(`${daemon.url}/webhook/telegram`, {
         method: "POST",
         headers: { "content-type": "application/json", "x-telegram-bot-api-secret-token": secret },
         body: JSON.stringify({ update_id: ++id, message: { message_id: id, date: 1, chat: { id: OWNER, type: "private" }, from: { id: OWNER, is_bot: false, first_name: "O" }, text } }),
@@ -159,7 +131,7 @@ describe("config reload, end to end", () => {
     const next: Cfg = structuredClone(cfg);
     next.channels.telegram!.webhook_secret = "secret-two";
     next.channels.discord = { enabled: true, token: dc.token, api_base: dc.apiBase, allow_from: [dc.alice.id] };
-    await afterReload(daemon, APPLIED, () => renameSave(home, next));
+    await afterReload(daemon, APPLIED, () => renameSave(run.home, next));
     expect(restartedChannels(daemon)).toEqual(["telegram"]);
     await ready(daemon);
     expect((await post("secret-one", "old secret")).status).toBe(401);

@@ -5,6 +5,7 @@
 // POST /reload (build the whole new runtime, validate it, swap it in; see
 // reload.ts); shuts down cleanly on SIGTERM/SIGINT.
 import { systemClock } from "../core/clock.ts";
+import { ConfigError } from "../core/errors.ts";
 import type { Logger } from "../core/logger.ts";
 import { sessionKeyFor } from "../agent/session-key.ts";
 import { loadConfig, type LoadedConfig } from "../config/load.ts";
@@ -16,14 +17,14 @@ import { Heartbeat } from "../scheduler/heartbeat.ts";
 import { openStore, type Store } from "../store/index.ts";
 import { transcriptionFailureMessage } from "../voice/messages.ts";
 import { ChannelSet } from "./channel-set.ts";
-import { loadChannels } from "./channels.ts";
+import { loadChannels, type ChannelsConfig, type LoadedChannel } from "./channels.ts";
 import { ConfigWatcher, readConfigSnapshot } from "./config-watch.ts";
 import { gatewayListen } from "./listen.ts";
 import { GatewayMetrics, type Counters } from "./metrics.ts";
 import { Outbox } from "./outbox.ts";
 import { Pipeline } from "./pipeline.ts";
 import { Reloader, type Generation } from "./reloader.ts";
-import type { ReloadOutcome, ReloadTrigger } from "./reload.ts";
+import { problemsOf, type ReloadOutcome, type ReloadTrigger } from "./reload.ts";
 import { createRuntime, type Runtime } from "./runtime.ts";
 import { RuntimeHolder } from "./runtime-holder.ts";
 import { removeRunFile, runFilePath, writeRunFile } from "./run-file.ts";
@@ -76,6 +77,7 @@ export class Daemon {
     for (const w of loaded.warnings) this.log.warn(w);
     if (!loaded.exists) this.log.warn(`no config file at ${file}; running on the embedded defaults. Run \`switchboard onboard\` to set one up`);
     const listen = gatewayListen(loaded.config.gateway, this.env);
+    const channels = await this.loadStartChannels(loaded);
     this.store = openStore(this.opts.paths.dbFile);
     const runtime = this.buildRuntime(loaded);
     this.holder = new RuntimeHolder(runtime, this.log);
@@ -120,7 +122,6 @@ export class Daemon {
       seen: (hash) => this.watcher?.noteSeen(hash),
     });
 
-    const channels = await loadChannels(loaded.config.channels as never, this.log, this.opts.paths.home);
     // webhook routes resolve the adapter running now, so a restarted channel keeps answering
     this.mountedWebhooks = new Set(channels.flatMap((c) => (c.webhook ? [c.webhook.path] : [])));
     const webhooks = new Map([...this.mountedWebhooks].map((path) => [path, (h: Record<string, string | string[] | undefined>, b: unknown) => this.channels.webhook(path, h, b)]));
@@ -160,6 +161,20 @@ export class Daemon {
     }
     this.writeRunFile();
     this.log.info({ channels: channels.map((c) => c.id), http: this.http.url }, "gateway started");
+  }
+
+  /** the channels to start with; an adapter's own check failing is a config error (exit 78), as on reload */
+  private async loadStartChannels(loaded: LoadedConfig): Promise<LoadedChannel[]> {
+    const out: LoadedChannel[] = [];
+    for (const [id, cfg] of Object.entries((loaded.config.channels ?? {}) as ChannelsConfig)) {
+      if (!cfg?.enabled) continue;
+      try {
+        out.push(...(await loadChannels({ [id]: cfg }, this.log, this.opts.paths.home)));
+      } catch (err) {
+        throw new ConfigError(problemsOf(err, `channels.${id}`), loaded.file);
+      }
+    }
+    return out;
   }
 
   /** one runtime per config, all on the daemon's one open store */

@@ -85,7 +85,8 @@ function errText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-function problemsOf(err: unknown, path: string): ConfigProblem[] {
+/** An error as config problems: a ConfigError's own, or one naming the key it is about. */
+export function problemsOf(err: unknown, path: string): ConfigProblem[] {
   if (err instanceof ConfigError) return err.problems;
   const text = errText(err);
   // adapters name the key themselves ("channels.whatsapp.bridge_url must be ..."): lift it into the path

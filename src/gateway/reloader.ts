@@ -79,6 +79,8 @@ export class Reloader {
   private async attempt(trigger: ReloadTrigger, at: string): Promise<ReloadOutcome> {
     const o = this.opts;
     const cur = o.current();
+    // the new router starts from the state file: write out what the running one holds back
+    o.holder.current.router.flush();
     const prep = await prepareReload({
       file: o.file,
       env: o.env,

@@ -65,6 +65,14 @@ describe("switchboard reload and POST /reload", () => {
     expect(again.result).toBe("unchanged");
   });
 
+  it("refuses to start on a value the adapter rejects: exit 78 naming the key, not an unexpected error", async () => {
+    writeConfig(run.home, { ...config(), channels: { whatsapp: { enabled: true, bridge_url: "http://localhost:3001" } } });
+    const r = await runCli(["gateway"], { SWITCHBOARD_HOME: run.home, HOME: run.home, SWITCHBOARD_GATEWAY_PORT: "0" });
+    expect(r.code).toBe(78);
+    expect(r.stderr).toMatch(/channels\.whatsapp\.bridge_url/);
+    expect(r.stderr).not.toMatch(/unexpected error/);
+  });
+
   it("says plainly when no gateway runs", async () => {
     const r = await cli();
     expect(r.code).toBe(1);

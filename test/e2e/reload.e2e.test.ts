@@ -81,6 +81,25 @@ describe("config reload, end to end", () => {
     expect(restartedChannels(daemon)).toEqual([]); // only access rules changed on the channel: no reconnect
   });
 
+  it("lets a running turn finish on the models it started with while new turns use the new ones", async () => {
+    writeConfig(run.home, config());
+    const daemon = (run.daemon = await startDaemon(run.home));
+    await ready(daemon);
+    llm.script({ reply: "slow answer", delayMs: 8000 }); // long enough to outlast a reload on a busy machine
+    tg.userMessage({ chatId: OWNER, fromId: OWNER, text: "take your time" });
+    await waitFor(() => llm.requests[0], "the slow model call");
+    const next: Cfg = config();
+    next.agents.defaults.model_name = "backup";
+    next.agents.defaults.fallbacks = [];
+    await afterReload(daemon, APPLIED, () => renameSave(run.home, next));
+    tg.userMessage({ chatId: FRIEND, fromId: FRIEND, text: "quick one" });
+    await waitFor(() => textsTo(FRIEND)[0], "the friend's answer");
+    expect(textsTo(OWNER)).toEqual([]); // the slow turn is still running
+    await waitFor(() => textsTo(OWNER)[0], "the slow answer", 15_000);
+    expect(textsTo(OWNER)).toEqual(["slow answer"]);
+    expect(llm.requests.map((r) => r.body.model)).toEqual(["main-model", "backup-model"]);
+  });
+
   it("refuses an empty file, an adapter-invalid value and a deleted file, keeps answering, and takes the file back once re-created", async () => {
     writeConfig(run.home, config([OWNER]));
     const daemon = (run.daemon = await startDaemon(run.home));

@@ -81,7 +81,13 @@ export class Daemon {
     this.store = openStore(this.opts.paths.dbFile);
     const runtime = this.buildRuntime(loaded);
     this.holder = new RuntimeHolder(runtime, this.log);
-    this.gen = { loaded, listen, heartbeat: this.buildHeartbeat(loaded, runtime.workspaceDir) };
+    let heartbeat: Heartbeat;
+    try {
+      heartbeat = this.buildHeartbeat(loaded, runtime.workspaceDir);
+    } catch (err) {
+      throw new ConfigError(problemsOf(err, "heartbeat"), loaded.file);
+    }
+    this.gen = { loaded, listen, heartbeat };
     this.metrics = new GatewayMetrics({
       counters: this.counters,
       readiness: () => this.readiness(),
@@ -327,6 +333,10 @@ export class Daemon {
 
   /** SIGHUP, an edited file or POST /reload; never throws, and a refused config leaves the running one serving */
   reload(trigger: ReloadTrigger = "signal"): Promise<ReloadOutcome> {
+    if (this.stopping) {
+      const message = "the gateway is shutting down; start it again to use the new config";
+      return Promise.resolve({ result: "refused", trigger, at: new Date().toISOString(), reason: message, problems: [{ path: "", message }], changed: [], restartRequired: [] });
+    }
     return this.reloader.reload(trigger);
   }
 

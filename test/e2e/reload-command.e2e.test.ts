@@ -40,6 +40,13 @@ describe("switchboard reload and POST /reload", () => {
     tg.userMessage({ chatId: OWNER, fromId: OWNER, text: "which model?" });
     await waitFor(() => llm.requests[0], "the model call");
     expect(llm.requests[0]!.body.model).toBe("backup-model");
+    const api = await fetch(`${daemon.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: "Bearer first-token" },
+      body: JSON.stringify({ messages: [{ role: "user", content: "and through the API?" }] }),
+    });
+    expect(api.status).toBe(200);
+    expect(llm.requests.at(-1)!.body.model).toBe("backup-model");
 
     writeConfig(run.home, config({ token: "first-token", model: "backup", port: 18799, dmScope: "nobody" }));
     expect((await postReload()).status).toBe(401);

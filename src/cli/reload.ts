@@ -15,9 +15,9 @@ import { loadConfig, readRawConfig } from "../config/load.ts";
 import { resolvePaths } from "../config/paths.ts";
 import { EXIT_CONFIG, SwitchboardError } from "../core/errors.ts";
 import type { ReloadOutcome } from "../gateway/reload.ts";
-import { readRunFile } from "../gateway/run-file.ts";
 import { writeLine } from "./io.ts";
 import type { CliContext } from "./main.ts";
+import { askGateway, connectUrl, findGateway, type RunFile } from "./running.ts";
 
 interface Flags {
   json?: boolean;
@@ -34,8 +34,8 @@ export function register(program: Command, ctx: CliContext): void {
     .option("--timeout <seconds>", "how long to wait for the gateway", "30")
     .action(async (flags: Flags) => {
       const paths = resolvePaths(ctx.io.env, ctx.configPath);
-      const run = readRunFile(paths.home);
-      if (!run) throw new SwitchboardError("not_found", `no running gateway found (${paths.home}/state/gateway.json is missing): start it with \`switchboard gateway\``);
+      const run = findGateway(paths.home);
+      if (!run) throw new SwitchboardError("not_found", `no running gateway found (no live process in ${paths.home}/state/gateway.json): start it with \`switchboard gateway\``);
       const timeoutMs = Math.max(1, Number(flags.timeout) || 30) * 1000;
       const token = flags.token ?? configuredToken(ctx.io.env, paths.configFile);
       const outcome = await ask(run, token, timeoutMs);
@@ -61,21 +61,21 @@ function configuredToken(env: NodeJS.ProcessEnv, file: string): string | undefin
   }
 }
 
-async function ask(run: { pid: number; url: string }, token: string | undefined, timeoutMs: number): Promise<ReloadOutcome> {
+async function ask(run: RunFile, token: string | undefined, timeoutMs: number): Promise<ReloadOutcome> {
   const auth: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
   let res: Response;
   try {
-    res = await fetch(`${run.url}/reload`, { method: "POST", headers: auth, signal: AbortSignal.timeout(timeoutMs) });
+    res = await fetch(`${connectUrl(run.url)}/reload`, { method: "POST", headers: auth, signal: AbortSignal.timeout(timeoutMs) });
   } catch (err) {
     throw new SwitchboardError("not_found", `the gateway at ${run.url} (pid ${run.pid}) does not answer: ${(err as Error).message}. Is it running? Start it with \`switchboard gateway\``);
   }
-  if (res.status === 401) return viaSignal(run, auth, timeoutMs);
+  if (res.status === 401) return viaSignal(run, token, timeoutMs);
   if (res.status !== 200 && res.status !== 422) throw new SwitchboardError("internal", `the gateway answered ${res.status} to POST /reload: ${(await res.text()).slice(0, 300)}`);
   return (await res.json()) as ReloadOutcome;
 }
 
 /** SIGHUP, then the outcome from /status once it shows a reload newer than the signal */
-async function viaSignal(run: { pid: number; url: string }, auth: Record<string, string>, timeoutMs: number): Promise<ReloadOutcome> {
+async function viaSignal(run: RunFile, token: string | undefined, timeoutMs: number): Promise<ReloadOutcome> {
   const since = new Date().toISOString();
   try {
     process.kill(run.pid, "SIGHUP");
@@ -85,9 +85,9 @@ async function viaSignal(run: { pid: number; url: string }, auth: Record<string,
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {
     await new Promise((r) => setTimeout(r, 200));
-    const res = await fetch(`${run.url}/status`, { headers: auth }).catch(() => undefined);
-    if (!res || res.status === 401) continue; // still the old token: the reload has not applied (yet)
-    const body = (await res.json()) as { lastReload?: ReloadOutcome | null };
+    const answer = await askGateway(run, "/status", token);
+    if (!answer.ok || answer.status !== 200) continue; // still the old token: the reload has not applied (yet)
+    const body = answer.body as { lastReload?: ReloadOutcome | null };
     if (body.lastReload && body.lastReload.at >= since) return body.lastReload;
   }
   throw new SwitchboardError(

@@ -6,10 +6,14 @@
 // without inotify, a symlinked file swapped underneath). Events are debounced
 // and the content hashed: a save that changes nothing, or a touch, does not
 // reload. Truncation, deletion and re-creation all count as changes; the
-// reload decides what to make of an empty or missing file.
+// reload decides what to make of an empty or missing file. The secrets file
+// beside it (.security.yml, laid over the config by the loader) is watched
+// and hashed with it; files named by `$include` are read on every reload but
+// not watched (SIGHUP or `switchboard reload` after editing one).
 import { createHash } from "node:crypto";
 import { readFileSync, unwatchFile, watch, watchFile, type FSWatcher, type Stats } from "node:fs";
-import { basename, dirname } from "node:path";
+import { basename, dirname, join } from "node:path";
+import { SECURITY_FILE } from "../config/security.ts";
 import type { Logger } from "../core/logger.ts";
 
 /** The config file as it is on disk right now. */
@@ -17,6 +21,19 @@ export type ConfigSnapshot =
   | { state: "missing"; hash: string }
   | { state: "unreadable"; hash: string; error: string }
   | { state: "present"; hash: string; text: string };
+
+/** The secrets file the loader lays over the config: its edits reload too. */
+function companionOf(file: string): string {
+  return join(dirname(file), SECURITY_FILE);
+}
+
+function readOptional(file: string): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch {
+    return "";
+  }
+}
 
 export function readConfigSnapshot(file: string): ConfigSnapshot {
   let text: string;
@@ -27,7 +44,8 @@ export function readConfigSnapshot(file: string): ConfigSnapshot {
     if (code === "ENOENT" || code === "ENOTDIR") return { state: "missing", hash: "missing" };
     return { state: "unreadable", hash: `unreadable:${code ?? "?"}`, error: code ?? (err as Error).message };
   }
-  return { state: "present", hash: createHash("sha256").update(text).digest("hex"), text };
+  const hash = createHash("sha256").update(text).update("\0").update(readOptional(companionOf(file))).digest("hex");
+  return { state: "present", hash, text };
 }
 
 export interface ConfigWatchOptions {
@@ -77,11 +95,11 @@ export class ConfigWatcher {
   }
 
   private watchDirectory(): void {
-    const name = basename(this.opts.file);
+    const names = new Set([basename(this.opts.file), SECURITY_FILE]);
     try {
       this.dirWatcher = watch(dirname(this.opts.file), { persistent: false }, (_event, changed) => {
         // some platforms give no name; then any event in the folder is worth a look
-        if (!changed || changed.toString() === name) this.poke();
+        if (!changed || names.has(changed.toString())) this.poke();
       });
       this.dirWatcher.on("error", () => {
         // the folder itself went away: the stat poll keeps watching the path and re-arms this

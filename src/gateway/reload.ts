@@ -4,7 +4,7 @@
 // touching what runs now. Anything wrong, an empty or a missing file
 // included, is a refusal naming the key path and the fix; nothing built for
 // a refused config survives. The daemon swaps a prepared reload in whole.
-import { parseConfigText, type LoadedConfig } from "../config/load.ts";
+import { loadConfig, type LoadedConfig } from "../config/load.ts";
 import { ConfigError, type ConfigProblem } from "../core/errors.ts";
 import type { Logger } from "../core/logger.ts";
 import type { Heartbeat } from "../scheduler/heartbeat.ts";
@@ -115,7 +115,9 @@ export async function prepareReload(i: PrepareInput): Promise<Preparation> {
 
   let loaded: LoadedConfig;
   try {
-    loaded = { ...parseConfigText(snap.text, { env: i.env, file: i.file }), file: i.file, exists: true };
+    // exactly what a start reads ($include, .security.yml, other gateways' forms); a save that lands
+    // between the look above and this read is picked up by the watcher's next event
+    loaded = loadConfig({ path: i.file, env: i.env, required: true });
   } catch (err) {
     return refuse(problemsOf(err, ""));
   }

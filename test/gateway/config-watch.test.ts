@@ -70,6 +70,15 @@ describe("ConfigWatcher", () => {
     await until(3);
   });
 
+  it("sees the secrets file beside the config being written, changed and removed", async () => {
+    writeFileSync(join(dir, ".security.yml"), "channels:\n  telegram:\n    token: one\n");
+    await until(1);
+    writeFileSync(join(dir, ".security.yml"), "channels:\n  telegram:\n    token: two\n");
+    await until(2);
+    unlinkSync(join(dir, ".security.yml"));
+    await until(3);
+  });
+
   it("ignores a touch and a save of the same content", async () => {
     await noChangeFrom(() => utimesSync(file, new Date(), new Date(Date.now() + 5000)));
     const same = readConfigSnapshot(file) as { text: string };

@@ -32,6 +32,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ register
   cron: { summary: "list, add, remove, enable and disable scheduled jobs", load: () => import("./cron.ts") },
   channels: { summary: "list channels, and log in to WhatsApp", load: () => import("./channels.ts") },
   pairing: { summary: "approve people who asked to talk to the bot", load: () => import("./pairing.ts") },
+  dashboard: { summary: "open the control page (prints a one-time login link)", load: () => import("./dashboard.ts") },
   doctor: { summary: "check config, store, ports and channel credentials", load: () => import("./doctor.ts") },
   service: { summary: "install the gateway as a systemd service", load: () => import("./service.ts") },
   logs: { summary: "show the gateway's log (journald, a log file, or where to look)", load: () => import("./logs.ts") },

@@ -176,6 +176,11 @@ export function importPicoclaw(input: Obj, security?: Obj): Rewrite {
  * the old file survive only in the backup.
  */
 export function writeConfigFile(path: string, raw: Obj, now: Date = new Date()): string | undefined {
+  return writeConfigText(path, `${JSON.stringify(raw, null, 2)}\n`, now);
+}
+
+/** the same for a text the person wrote (the control page's editor): comments and layout kept */
+export function writeConfigText(path: string, text: string, now: Date = new Date()): string | undefined {
   const dir = dirname(path);
   if (!existsSync(dir)) mkdirSync(dir, { recursive: true, mode: 0o700 });
   let backup: string | undefined;
@@ -189,7 +194,7 @@ export function writeConfigFile(path: string, raw: Obj, now: Date = new Date()):
   }
   const tmp = `${path}.tmp-${randomBytes(4).toString("hex")}`;
   try {
-    writeFileSync(tmp, `${JSON.stringify(raw, null, 2)}\n`, { mode });
+    writeFileSync(tmp, text, { mode });
     chmodSync(tmp, mode); // the umask may have narrowed it
     renameSync(tmp, path);
   } catch (err) {

@@ -54,6 +54,8 @@ export interface LoggerOptions {
   name?: string;
   /** default process.env */
   env?: NodeJS.ProcessEnv;
+  /** also receives every JSON line (the gateway's control page keeps the recent ones) */
+  tap?: DestinationStream;
 }
 
 export const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"] as const;
@@ -168,10 +170,10 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
     name: opts.name ?? "switchboard",
     redact: { paths: REDACT_PATHS, censor: "[redacted]" },
   };
-  if (opts.destination) return pino(base, opts.destination);
+  if (opts.destination) return pino(base, withTap(opts.destination, opts.tap, level));
   // SWITCHBOARD_LOG_FILE: JSON lines appended to a file (`switchboard logs` reads it)
   const file = env.SWITCHBOARD_LOG_FILE?.trim();
-  if (file) return pino(base, new FdLogStream(openLogFile(file)));
+  if (file) return pino(base, withTap(new FdLogStream(openLogFile(file)), opts.tap, level));
   const out = new FdLogStream(2, journal);
   if (format === "pretty") {
     // loaded only for a person's terminal; pino-pretty is CommonJS
@@ -183,9 +185,18 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
       ignore: "pid,hostname,name",
       sync: true,
     });
-    return pino(base, pretty);
+    return pino(base, withTap(pretty, opts.tap, level));
   }
-  return pino(base, out);
+  return pino(base, withTap(out, opts.tap, level));
+}
+
+/** the log's destination, plus a second reader of the same JSON lines (the control page's live log) */
+function withTap(destination: DestinationStream, tap: LoggerOptions["tap"], level: string): DestinationStream {
+  if (!tap) return destination;
+  return pino.multistream([
+    { level: level as pino.Level, stream: destination },
+    { level: level as pino.Level, stream: tap },
+  ]);
 }
 
 /** A logger that writes nothing (tests, one-shot CLI commands). */

@@ -79,6 +79,21 @@ export class CronService {
     return this.running.has(jobId);
   }
 
+  /**
+   * Runs one job now, outside its schedule (the control page's "run now"),
+   * leaving its next scheduled run as it was. Resolves when the run is done;
+   * a job already running is not started twice.
+   */
+  async runNow(jobId: string): Promise<JobRun> {
+    const job = await this.opts.store.get(jobId);
+    if (!job) return { jobId, status: "error", error: `no cron job ${jobId}` };
+    const inFlight = this.running.get(jobId);
+    if (inFlight) return inFlight;
+    const run = this.execute(job, this.opts.clock.now()).finally(() => this.running.delete(jobId));
+    this.running.set(jobId, run);
+    return run;
+  }
+
   /** Runs every job due now and waits for those runs to finish. */
   async tick(): Promise<JobRun[]> {
     return Promise.all(await this.launchDue());

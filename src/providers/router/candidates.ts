@@ -16,6 +16,7 @@
 // entry. Spreading load is done with several entries, as doc 002 shows.
 import { EXIT_CONFIG, SwitchboardError } from "../../core/errors.ts";
 import type { CallTarget, ModelDirectory, ModelEntry } from "../types.ts";
+import { unsupportedReason } from "../entry-checks.ts";
 import { targetKey } from "./health.ts";
 
 export interface PlannedTarget {
@@ -79,11 +80,20 @@ export function resolveChain(
   const unknown: string[] = [];
   for (const ref of names) {
     const found = directory.lookup(ref);
-    const enabled = found.filter((e) => e.enabled !== false);
+    const callable = found.filter((e) => {
+      const why = unsupportedReason(e.model);
+      if (why) warn(`${ref} (${e.id})`, why);
+      return !why;
+    });
+    const enabled = callable.filter((e) => e.enabled !== false);
     if (found.length === 0) {
       unknown.push(ref);
       warn(ref, "no model_list entry, alias or vendor/model reference matches it");
       continue;
+    }
+    if (callable.length === 0) {
+      unknown.push(ref);
+      continue; // every entry's vendor is unsupported; the warning said why
     }
     if (enabled.length === 0) {
       unknown.push(ref);

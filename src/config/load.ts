@@ -9,6 +9,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import JSON5 from "json5";
 import { ConfigError } from "../core/errors.ts";
+import { registerConfigSecrets } from "../core/redact.ts";
 import { checkChainServable, checkModelEntries } from "../providers/entry-checks.ts";
 import { checkConfig } from "./checks.ts";
 import { normalizePeerForms } from "./compat.ts";
@@ -186,6 +187,7 @@ export function parseConfigText(text: string, opts: ParseOptions = {}): ParsedCo
   if ("env" in parsed) raw.env = block;
   else delete raw.env;
 
+  registerConfigSecrets(raw); // logs, errors and status never show them (core/redact.ts)
   const config = validate(raw, warnings, opts.file);
   for (const [k, v] of Object.entries(added)) env[k] = v;
   warnings.push(...checkConfig(config, merged));

@@ -74,7 +74,8 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
   tools.register(createCronTool({ store: store.cron, ...(opts.onCronChange ? { onChange: opts.onCronChange } : {}) }));
   tools.register(createMessageTool(config.tools.message ?? {}, { send: opts.send }));
   const image = config.agents.defaults.imageGenerationModel;
-  if (image?.primary) tools.register(createImageTool({ router, model: image, workspaceDir }));
+  const trustedHosts = config.tools.web.fetch?.allow_hosts ?? [];
+  if (image?.primary) tools.register(createImageTool({ router, model: image, workspaceDir, trustedHosts }));
 
   const transcriber = new Transcriber({
     router,

@@ -1,6 +1,7 @@
 // The gateway's /status document: channels, model entries with cooldowns and
 // last errors, queue depths, dead letters, version and uptime.
 import { VERSION } from "../cli/version.ts";
+import { redactValue } from "../core/redact.ts";
 import { describeModels } from "./model-status.ts";
 import type { Pipeline } from "./pipeline.ts";
 import type { Runtime } from "./runtime.ts";
@@ -25,7 +26,7 @@ export function buildStatus(i: StatusInput): Record<string, unknown> {
     error: d.lastError,
     createdAt: new Date(d.createdAt).toISOString(),
   }));
-  return {
+  return redactValue({
     version: VERSION,
     uptimeSeconds: Math.round((Date.now() - i.startedAt) / 1000),
     channels: i.channels,
@@ -35,5 +36,5 @@ export function buildStatus(i: StatusInput): Record<string, unknown> {
     turns: i.pipeline.turnsRun,
     dead,
     recentAttempts: i.runtime.router.attemptsLog(10),
-  };
+  });
 }

@@ -21,7 +21,7 @@ import { targetKey } from "./health.ts";
 
 export interface PlannedTarget {
   target: CallTarget;
-  /** "<entryId>|<keyIndex>" */
+  /** health key: targetKey(entry, apiKey) */
   key: string;
   /** index of its group in the plan */
   group: number;
@@ -40,7 +40,7 @@ export function targetsOf(entry: ModelEntry, group: number): PlannedTarget[] {
   const keys: (string | undefined)[] = entry.apiKeys.length > 0 ? entry.apiKeys : [undefined];
   return keys.map((apiKey, keyIndex) => ({
     target: { entry, apiKey, keyIndex },
-    key: targetKey(entry.id, keyIndex),
+    key: targetKey(entry, apiKey),
     group,
   }));
 }

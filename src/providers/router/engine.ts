@@ -97,6 +97,8 @@ export class Engine {
   ): Promise<Routed<T>> {
     const { clock, recorder, logger } = this.d;
     const attempts: Attempt[] = [];
+    /** targets that failed in this request: later passes do not count them again */
+    const failedBefore = new Set<string>();
 
     const attempt = async (pt: PlannedTarget): Promise<T> => {
       if (signal?.aborted) throw abortedError();
@@ -111,7 +113,7 @@ export class Engine {
         return value;
       } catch (err) {
         const pe = toProviderError(err, signal);
-        attempts.push(recorder.fail(pt, started, pe));
+        attempts.push(recorder.fail(pt, started, pe, { failedBefore }));
         throw pe;
       }
     };

@@ -18,7 +18,8 @@ describe("toProviderError", () => {
     const refused = new TypeError("fetch failed", { cause: Object.assign(new Error("connect"), { code: "ECONNREFUSED" }) });
     expect(toProviderError(refused).reason).toBe("network");
     expect(toProviderError(new TypeError("fetch failed")).reason).toBe("network");
-    expect(toProviderError(Object.assign(new Error("stop"), { name: "AbortError" })).reason).toBe("aborted");
+    // only the caller's signal means "cancelled"; someone else's abort is a timeout and falls back
+    expect(toProviderError(Object.assign(new Error("stop"), { name: "AbortError" })).reason).toBe("timeout");
     expect(toProviderError(new Error("odd")).reason).toBe("server_error");
     expect(toProviderError("a string").reason).toBe("server_error");
     expect(toProviderError(new Error("odd"), AbortSignal.abort()).reason).toBe("aborted");

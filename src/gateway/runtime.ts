@@ -1,7 +1,7 @@
 // Builds the agent runtime from a loaded configuration: model directory,
 // router, store, tools, agent and voice. The CLI's `agent` command uses it for
 // one turn; the gateway daemon adds channels, HTTP, cron and heartbeat on top.
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { systemClock, type Clock } from "../core/clock.ts";
 import type { Logger } from "../core/logger.ts";
 import { Agent } from "../agent/agent.ts";
@@ -10,7 +10,7 @@ import { agentModelSelection, buildModelDirectory } from "../config/models.ts";
 import type { LoadedConfig } from "../config/load.ts";
 import { expandHome, type Paths } from "../config/paths.ts";
 import { createClientFactory } from "../providers/protocols/factory.ts";
-import { createRouter, fileStateStore, type Router } from "../providers/router/index.ts";
+import { createRouter, fileStateStore, sqliteCounters, type Router } from "../providers/router/index.ts";
 import type { ModelDirectory } from "../providers/types.ts";
 import { openStore, transaction, type Store } from "../store/index.ts";
 import { createCronTool } from "../tools/cron-tool.ts";
@@ -62,6 +62,8 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
     clock,
     logger,
     stateStore: fileStateStore(paths.routerStateFile, { logger }),
+    // round-robin and rpm shared with every other process on this state directory
+    counters: sqliteCounters(join(dirname(paths.routerStateFile), "router.db"), (err) => logger.warn({ err: err.message }, "router counters are per-process: the shared counter file cannot be used")),
   });
   const store = openStore(paths.dbFile);
   const workspaceDir = expandHome(config.agents.defaults.workspace ?? paths.workspace);
@@ -113,7 +115,10 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
     workspaceDir,
     primary,
     fallbacks,
-    close: () => store.close(),
+    close: () => {
+      router.close();
+      store.close();
+    },
   };
 }
 

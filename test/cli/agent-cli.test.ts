@@ -91,6 +91,33 @@ describe("switchboard agent", () => {
   });
 });
 
+describe("state shared between processes", () => {
+  it("spreads consecutive one-shot runs over a round-robin group", async () => {
+    writeConfig({
+      model_list: [
+        { model_name: "g", model: "openai/m1", api_base: `${llm.url}/v1`, api_key: "sk-one-123456" },
+        { model_name: "g", model: "openai/m2", api_base: `${llm.url}/v1`, api_key: "sk-two-123456" },
+      ],
+    });
+    for (let i = 0; i < 4; i++) expect((await runCli(["agent", "-m", `hi ${i}`], env)).code).toBe(0);
+    expect(llm.requests.map((r) => r.body.model)).toEqual(["m1", "m2", "m1", "m2"]);
+  });
+
+  it("holds an entry's rpm across one-shot runs", async () => {
+    writeConfig({
+      model_list: [
+        { model_name: "slow", model: "openai/limited", api_base: `${llm.url}/v1`, api_key: "sk-lim-123456", rpm: 1 },
+        { model_name: "spare", model: "openai/spare", api_base: `${llm.url}/v1`, api_key: "sk-spare-123456" },
+      ],
+      agents: { defaults: { model_name: "slow", fallbacks: ["spare"] } },
+    });
+    expect((await runCli(["agent", "-m", "one"], env)).code).toBe(0);
+    expect((await runCli(["agent", "-m", "two"], env)).code).toBe(0);
+    // the second process saw the first one's call: "limited" had used its 1 request this minute
+    expect(llm.requests.map((r) => r.body.model)).toEqual(["limited", "spare"]);
+  });
+});
+
 describe("config commands", () => {
   it("refuses an invalid config with exit 78 and the key path", async () => {
     writeConfig({ model_list: [{ model_name: "x", model: "openai/y", request_timeout: "soon" }] });

@@ -18,6 +18,7 @@ import { EXIT_CONFIG, SwitchboardError } from "../../core/errors.ts";
 import type { CallTarget, ModelDirectory, ModelEntry } from "../types.ts";
 import { unsupportedReason } from "../entry-checks.ts";
 import { targetKey } from "./health.ts";
+import type { RouterCounters } from "./shared-counters.ts";
 
 export interface PlannedTarget {
   target: CallTarget;
@@ -124,9 +125,9 @@ export function resolveChain(
 export class RequestPlan {
   readonly groups: PlannedGroup[];
   private readonly starts: (number | undefined)[];
-  private readonly counters: Map<string, number>;
+  private readonly counters: RouterCounters;
 
-  constructor(groups: PlannedGroup[], counters: Map<string, number>) {
+  constructor(groups: PlannedGroup[], counters: RouterCounters) {
     this.groups = groups;
     this.counters = counters;
     this.starts = groups.map(() => undefined);
@@ -136,16 +137,14 @@ export class RequestPlan {
   enter(gi: number): void {
     if (this.starts[gi] !== undefined) return;
     const g = this.groups[gi]!;
-    const c = this.counters.get(g.name) ?? 0;
-    this.counters.set(g.name, c + 1);
-    this.starts[gi] = c % g.entries.length;
+    this.starts[gi] = this.counters.take(g.name) % g.entries.length;
   }
 
   /** The group's targets in this request's order (entered groups) or the order it would get. */
   ordered(gi: number): PlannedTarget[] {
     const g = this.groups[gi]!;
     const n = g.entries.length;
-    const start = this.starts[gi] ?? (this.counters.get(g.name) ?? 0) % n;
+    const start = this.starts[gi] ?? this.counters.peek(g.name) % n;
     const out: PlannedTarget[] = [];
     for (let i = 0; i < n; i++) out.push(...g.entries[(start + i) % n]!);
     return out;

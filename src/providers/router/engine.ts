@@ -20,6 +20,7 @@ import type { HealthBook } from "./health.ts";
 import { runPass } from "./pass.ts";
 import type { RpmLimiter } from "./rate-limit.ts";
 import type { Recorder } from "./recorder.ts";
+import type { RouterCounters } from "./shared-counters.ts";
 import type { SleepFn } from "./types.ts";
 
 export const TRANSIENT_REASONS: ReadonlySet<FailureReason> = new Set([
@@ -54,7 +55,7 @@ export interface EngineDeps {
   health: HealthBook;
   rpm: RpmLimiter;
   recorder: Recorder;
-  counters: Map<string, number>;
+  counters: RouterCounters;
 }
 
 export class Engine {

@@ -15,6 +15,7 @@ import { toProviderError } from "./errors.ts";
 import { HealthBook, targetKey } from "./health.ts";
 import { RpmLimiter } from "./rate-limit.ts";
 import { Recorder } from "./recorder.ts";
+import { memoryCounters } from "./shared-counters.ts";
 import type { Router, RouterOptions, RouterSnapshot, TargetSnapshot } from "./types.ts";
 
 /** handed to call() functions when the caller gave no signal */
@@ -38,8 +39,8 @@ export function createRouter(opts: RouterOptions): Router {
   const logger = opts.logger ?? silentLogger();
   const sleep = opts.sleep ?? realSleep;
   const health = new HealthBook();
-  const rpm = new RpmLimiter();
-  const counters = new Map<string, number>();
+  const counters = opts.counters ?? memoryCounters();
+  const rpm = new RpmLimiter(counters);
   const recorder = new Recorder({ clock, logger, health, store: opts.stateStore, logSize: opts.attemptsLogSize ?? 500 });
   const engine = new Engine({ directory: opts.directory, defaults: opts.defaults, clock, logger, sleep, health, rpm, recorder, counters });
 
@@ -127,7 +128,7 @@ export function createRouter(opts: RouterOptions): Router {
     for (const [key, h] of health.all()) {
       if (!listed.has(key)) one(key, h.entryId, h.modelName, h.keyIndex, recorder.seenEntries.get(h.entryId));
     }
-    return { at: now, targets, groups: Object.fromEntries(counters) };
+    return { at: now, targets, groups: counters.groups() };
   }
 
   return {
@@ -137,5 +138,9 @@ export function createRouter(opts: RouterOptions): Router {
     snapshot,
     attemptsLog: (limit?: number) => recorder.ring.recent(limit),
     flush: () => recorder.flush(),
+    close: () => {
+      recorder.flush();
+      counters.close();
+    },
   };
 }

@@ -25,6 +25,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ register
   gateway: { summary: "run the long-lived gateway daemon", load: () => import("./gateway.ts") },
   agent: { summary: "talk to the agent from the terminal", load: () => import("./agent.ts") },
   status: { summary: "show model entries, cooldowns and last errors", load: () => import("./status.ts") },
+  auth: { summary: "store provider API tokens (login, status, logout)", load: () => import("./auth.ts") },
   onboard: { summary: "set up a config and a workspace", load: () => import("./onboard.ts") },
   config: { summary: "read, change and validate the config file", load: () => import("./config.ts") },
   migrate: { summary: "rewrite a config to the current form, or import PicoClaw/OpenClaw", load: () => import("./migrate.ts") },

@@ -3,6 +3,7 @@
 // every candidate failed.
 import { SwitchboardError } from "../../core/errors.ts";
 import { redact } from "../../core/redact.ts";
+import { FIXES } from "../explain.ts";
 import { classifyThrown } from "../failure.ts";
 import { ProviderError, type Attempt, type FailureReason } from "../types.ts";
 
@@ -35,16 +36,6 @@ export function describeAttempt(a: Attempt): string {
   return `${a.entryId} key${a.keyIndex + 1} ${what} ${Math.round(a.latencyMs)}ms`;
 }
 
-const HINTS: Partial<Record<FailureReason, string>> = {
-  auth: "check the api_key of these entries",
-  billing: "check the provider account's balance or plan",
-  rate_limit: "wait, or add api_keys / model_list entries to spread the load",
-  overloaded: "the provider is overloaded; try again shortly or add a fallback",
-  timeout: "raise request_timeout or add a faster fallback",
-  network: "check api_base, the network and any proxy setting",
-  server_error: "the provider failed; try again or add a fallback",
-  model_not_found: "check the model id after the vendor prefix in model_list",
-};
 
 /** Every candidate failed. The message is one line, without secrets or provider text. */
 export class AllCandidatesFailedError extends SwitchboardError {
@@ -55,7 +46,7 @@ export class AllCandidatesFailedError extends SwitchboardError {
     const last = failed[failed.length - 1];
     const listed = failed.slice(-MAX_LISTED).map(describeAttempt);
     const more = failed.length > MAX_LISTED ? `(${failed.length - MAX_LISTED} earlier not shown); ` : "";
-    const hint = last?.reason ? HINTS[last.reason] : undefined;
+    const hint = last?.reason ? FIXES[last.reason] : undefined;
     const head = failed.length === 1 ? "1 attempt failed" : `all ${failed.length} attempts failed`;
     super("all_candidates_failed", `${head}: ${more}${listed.join("; ")}${hint ? ` — ${hint}` : ""}`, { exitCode: 1 });
     this.name = "AllCandidatesFailedError";

@@ -18,7 +18,7 @@ export interface RouterCounters {
   take(group: string): number;
   /** The group's counter without counting. */
   peek(group: string): number;
-  /** Timestamps of calls in the window (oldest first), after dropping those older than `since`. */
+  /** Timestamps of calls after `since`, oldest first. */
   stamps(entry: string, since: number): number[];
   /** Counts one call; keeps at most `keep` newest stamps for the entry. */
   stamp(entry: string, at: number, keep: number): void;
@@ -56,6 +56,8 @@ export function memoryCounters(): RouterCounters {
 }
 
 const BUSY_TIMEOUT_MS = 2000;
+/** stamps older than this are never asked for (the rpm window is 60 s) */
+const WINDOW_KEEP_MS = 60_000;
 
 /**
  * Counters in a SQLite file shared by processes. When the file cannot be
@@ -85,9 +87,10 @@ export function sqliteCounters(file: string, onError?: (err: Error) => void): Ro
   const take = db.prepare("INSERT INTO rr (grp, n) VALUES (?, 1) ON CONFLICT(grp) DO UPDATE SET n = n + 1 RETURNING n - 1 AS before");
   const peek = db.prepare("SELECT n FROM rr WHERE grp = ?");
   const all = db.prepare("SELECT grp, n FROM rr");
-  const drop = db.prepare("DELETE FROM rpm WHERE entry = ? AND at <= ?");
-  const list = db.prepare("SELECT at FROM rpm WHERE entry = ? ORDER BY at");
+  const list = db.prepare("SELECT at FROM rpm WHERE entry = ? AND at > ? ORDER BY at");
   const add = db.prepare("INSERT INTO rpm (entry, at) VALUES (?, ?)");
+  const expire = db.prepare("DELETE FROM rpm WHERE entry = ? AND at <= ?");
+  const count = db.prepare("SELECT count(*) AS n FROM rpm WHERE entry = ?");
   const trim = db.prepare("DELETE FROM rpm WHERE entry = ? AND rowid NOT IN (SELECT rowid FROM rpm WHERE entry = ? ORDER BY at DESC, rowid DESC LIMIT ?)");
   let failed = false;
   const fallback = memoryCounters();
@@ -116,21 +119,16 @@ export function sqliteCounters(file: string, onError?: (err: Error) => void): Ro
   return {
     take: (group) => guard(() => Number((take.get(group) as { before: number }).before), () => fallback.take(group)),
     peek: (group) => guard(() => Number((peek.get(group) as { n: number } | undefined)?.n ?? 0), () => fallback.peek(group)),
-    stamps: (entry, since) =>
-      guard(
-        () =>
-          tx(() => {
-            drop.run(entry, since);
-            return (list.all(entry) as { at: number }[]).map((r) => Number(r.at));
-          }),
-        () => fallback.stamps(entry, since),
-      ),
+    // a read needs no transaction; stamp() keeps each window at `keep` rows
+    stamps: (entry, since) => guard(() => (list.all(entry, since) as { at: number }[]).map((r) => Number(r.at)), () => fallback.stamps(entry, since)),
     stamp: (entry, at, keep) =>
       guard(
         () =>
           tx(() => {
             add.run(entry, at);
-            trim.run(entry, entry, keep);
+            expire.run(entry, at - WINDOW_KEEP_MS);
+            // the limiter never lets a window outgrow `keep`; a clock jump backwards could
+            if (Number((count.get(entry) as { n: number }).n) > keep) trim.run(entry, entry, keep);
           }),
         () => fallback.stamp(entry, at, keep),
       ),

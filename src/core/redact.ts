@@ -64,7 +64,7 @@ const SHAPES: [RegExp, string][] = [
   [/(\b[a-z][a-z0-9+.-]*:\/\/[^/\s:@"']*:)[^@/\s"']+@/gi, `$1${REDACTED}@`],
   [SECRET_QUERY, `$1${REDACTED}`],
   // an Authorization header's whole value, scheme included
-  [/\b(authorization["']?\s*[=:]\s*["']?)(?:(?:Bearer|Basic)\s+)?(?!\[redacted\])[^\s"'&,;}]+/gi, `$1${REDACTED}`],
+  [/\b(authorization["']?\s*[=:]\s*["']?)(?!(?:(?:Bearer|Basic)\s+)?\[redacted\])(?:(?:Bearer|Basic)\s+)?[^\s"'&,;}]+/gi, `$1${REDACTED}`],
   [/\b(?:sk|gsk|pk|rk|xai|sk-ant|sk-or|sk-proj)[-_][A-Za-z0-9_-]{6,}/g, REDACTED],
   [/\b(Bearer|Basic)\s+(?!\[redacted\])[^\s"',;]+/gi, `$1 ${REDACTED}`],
   [/\b(api[-_]?key|x-api-key|api-key|access[-_]?token|token|key|secret|password)(["']?\s*[=:]\s*["']?)(?!\[redacted\])[^\s"'&,;}]+/gi, `$1$2${REDACTED}`],
@@ -148,7 +148,7 @@ export function secretsOf(config: unknown): string[] {
     }
   };
   walk(config, false);
-  return out.filter((s) => s.trim().length >= MIN_SECRET_LENGTH);
+  return [...new Set(out.filter((s) => s.trim().length >= MIN_SECRET_LENGTH))];
 }
 
 /** Registers every secret of a configuration object (see secretsOf). */

@@ -54,7 +54,7 @@ describe("AllCandidatesFailedError with many attempts", () => {
     }));
     const e = new AllCandidatesFailedError(attempts);
     expect(e.message).toMatch(/^all 15 attempts failed: \(3 earlier not shown\); m#3 key1 timeout 5ms; /);
-    expect(e.message).toContain("m#14 key1 timeout 5ms — raise request_timeout");
+    expect(e.message).toContain("m#14 key1 timeout 5ms — the provider did not answer in time; raise request_timeout");
     expect(e.message).not.toContain("m#2 ");
     expect(e.lastReason).toBe("timeout");
   });

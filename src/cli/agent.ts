@@ -38,7 +38,8 @@ export function register(program: Command, ctx: CliContext): void {
     .option("--out-dir <dir>", "where generated images are saved (default: <workspace>/images)")
     .option("-v, --verbose", "on failure, print every attempt and the full error")
     .action(async (flags: AgentFlags) => {
-      const { loaded, paths, logger } = commandSetup(ctx, flags.verbose ? { logLevel: "info" } : {});
+      // provider warnings stay quiet: a failure is summed up in one line (every attempt with --verbose)
+      const { loaded, paths, logger } = commandSetup(ctx, { logLevel: flags.verbose ? "info" : (ctx.io.env.SWITCHBOARD_LOG_LEVEL ?? "error") });
       const runtime = createRuntime({
         loaded,
         paths,

@@ -5,6 +5,7 @@ import { Command, CommanderError } from "commander";
 import { ConfigError, SwitchboardError } from "../core/errors.ts";
 import { LOG_LEVELS } from "../core/logger.ts";
 import { resolvePaths } from "../config/paths.ts";
+import { redact } from "../core/redact.ts";
 import { processIO, writeLine, type CliIO } from "./io.ts";
 import { VERSION } from "./version.ts";
 
@@ -105,14 +106,14 @@ export function reportError(err: unknown, io: CliIO): number {
     return err.exitCode === 0 ? 0 : 2;
   }
   if (err instanceof ConfigError) {
-    writeLine(io.stderr, `switchboard: ${err.message}`);
+    writeLine(io.stderr, redact(`switchboard: ${err.message}`));
     return err.exitCode;
   }
   if (err instanceof SwitchboardError) {
-    writeLine(io.stderr, `switchboard: ${err.message}`);
+    writeLine(io.stderr, redact(`switchboard: ${err.message}`));
     return err.exitCode;
   }
   const message = err instanceof Error ? err.message : String(err);
-  writeLine(io.stderr, `switchboard: unexpected error: ${message}`);
+  writeLine(io.stderr, redact(`switchboard: unexpected error: ${message}`));
   return 1;
 }

@@ -214,7 +214,8 @@ describe("one-shot failures and results", () => {
   it("says in one line that a 401 is a key problem, not a wait", async () => {
     writeConfig(twoModels());
     llm.setDefault({ status: 401 });
-    const r = await runCli(["agent", "-m", "hi"], env);
+    const { SWITCHBOARD_LOG_LEVEL: _level, ...defaultLogging } = env;
+    const r = await runCli(["agent", "-m", "hi"], defaultLogging);
     expect(r.code).toBe(1);
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
     expect(r.stderr).toMatch(/refused the API key.*waiting will not help/);

@@ -96,6 +96,21 @@ describe("image downloads", () => {
   });
   afterAll(() => new Promise<void>((r) => big.close(() => r())));
 
+  it("checks every redirect hop: the provider's own host is trusted, a redirect elsewhere is not", async () => {
+    const files = await startFakeServer();
+    try {
+      files.on("/img/1.png", { status: 302, headers: { location: `http://localhost:${new URL(files.url).port}/img/2.png` } });
+      files.on("/img/2.png", { body: PNG, contentType: "image/png" });
+      server.on("/v1/images/generations", { json: { data: [{ url: `${files.url}/img/1.png` }] } });
+      const e = entry({ modelName: "img", model: "litellm/gpt-image-2", apiBase: `${server.url}/v1` });
+      const tool = createImageTool({ router: miniRouter(directoryOf([e])), model: { primary: "img" } });
+      await expect(tool.run(imageArgs.parse({ prompt: "x" }), ctx())).rejects.toThrow(/refused: .*loopback/);
+      expect(files.requests.map((r) => r.path)).toEqual(["/img/1.png"]);
+    } finally {
+      await files.close();
+    }
+  });
+
   it("stops reading a 50 MB image at the 20 MB cap instead of loading it whole", async () => {
     const url = `http://127.0.0.1:${(big.address() as AddressInfo).port}/huge.png`;
     server.on("/v1/images/generations", { json: { data: [{ url }] } });

@@ -20,6 +20,7 @@ export interface EntryCheckInput {
   model_list: readonly { model_name: string; model: string; api_base?: string | undefined; enabled?: boolean }[];
   providers: Readonly<Record<string, { api_base?: string | undefined } | undefined>>;
   models?: { providers?: Readonly<Record<string, unknown>> };
+  agents?: { defaults?: { provider?: string | undefined } };
 }
 
 export interface EntryCheckResult {
@@ -75,6 +76,15 @@ export function checkModelEntries(config: EntryCheckInput): EntryCheckResult {
       });
     }
   });
+  // the old form: agents.defaults.provider names providers.<vendor> for a bare model name
+  const legacy = config.agents?.defaults?.provider?.trim().toLowerCase();
+  if (legacy && !vendor(legacy) && !config.providers[legacy]?.api_base) {
+    errors.push({
+      path: "agents.defaults.provider",
+      message: `"${legacy}" is not a vendor Switchboard knows, and providers.${legacy} has no api_base, so its key has nowhere safe to go`,
+      hint: `set providers.${legacy}.api_base to its endpoint, or use a known vendor: ${knownPrefixes()}`,
+    });
+  }
   return { errors, warnings };
 }
 

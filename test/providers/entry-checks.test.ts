@@ -33,6 +33,12 @@ describe("vendor prefixes at load time", () => {
     expect(e).toMatchObject({ apiBase: "http://127.0.0.1:9/v1", modelId: "meta-llama/Llama-3-8B" });
   });
 
+  it("refuses the old provider form naming an unknown vendor without api_base", () => {
+    const err = refused({ providers: { acme: { api_key: "sk-acme-123456" } }, agents: { defaults: { provider: "acme", model: "big" } } });
+    expect(err.problems[0]!.path).toBe("agents.defaults.provider");
+    expect(() => parse({ providers: { acme: { api_key: "k", api_base: "http://127.0.0.1:9/v1" } }, agents: { defaults: { provider: "acme", model: "big" } } })).not.toThrow();
+  });
+
   it("refuses an Azure entry without api_base, naming api_base", () => {
     const err = refused({ model_list: [{ model_name: "az", model: "azure-openai/gpt-4o", api_key: "k" }] });
     expect(err.problems[0]!.path).toBe("model_list[0].api_base");

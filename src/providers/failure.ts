@@ -49,12 +49,33 @@ export function errorBodyOf(body: unknown): ErrorBody {
 //   (Qwen) Arrearage; VolcEngine/BytePlus AccountOverdueError; Zhipu 1113
 //   (余额不足 / 欠费) and 1304 (daily quota); MiniMax 1008 (insufficient
 //   balance); Gemini billing/"check your plan".
-const BILLING = /insufficient[_ ]quota|billing|credit balance|insufficient[_ ](balance|credits?|funds)|payment[_ ]required|quota exceeded|exceeded (your )?current quota|exceeded_current_quota|arrearage|account ?overdue|overdue|余额不足|欠费|资源包|额度不足|(^|\D)(1113|1304|1008)(\D|$)/i;
-const CONTEXT = /context[_ ]length|maximum context|context window|prompt is too long|too many tokens|reduce the length|input is too long|max_tokens.*exceed|exceeds? the (model's )?(maximum|max) (context|input)|context_length_exceeded|string too long|(^|\D)1261(\D|$)/i;
-const AUTH = /invalid_api_key|authentication_error|permission_error|invalid api key|incorrect api key|unauthori[sz]ed|(^|\D)(1000|1001|1002|1003|1004)(\D|$)/i;
-const RATE = /rate_limit|rate limit|too many requests|(^|\D)(1302|1303)(\D|$)/i;
-const MODEL_MISSING = /model[_ ]not[_ ]found|does not exist|no such model|unknown model|model .* not found|invalid model|(^|\D)1211(\D|$)/i;
-const OVERLOADED = /overloaded|capacity|temporarily unavailable|try again later|(^|\D)1305(\D|$)/i;
+const BILLING = /insufficient[_ ]quota|billing|credit balance|insufficient[_ ](balance|credits?|funds)|payment[_ ]required|quota exceeded|exceeded (your )?current quota|exceeded_current_quota|arrearage|account ?overdue|overdue|余额不足|欠费|资源包|额度不足/i;
+const CONTEXT = /context[_ ]length|maximum context|context window|prompt is too long|too many tokens|reduce the length|input is too long|max_tokens.*exceed|exceeds? the (model's )?(maximum|max) (context|input)|context_length_exceeded|string too long/i;
+const AUTH = /invalid_api_key|authentication_error|permission_error|invalid api key|incorrect api key|unauthori[sz]ed/i;
+const RATE = /rate_limit|rate limit|too many requests/i;
+const MODEL_MISSING = /model[_ ]not[_ ]found|does not exist|no such model|unknown model|model .* not found|invalid model/i;
+const OVERLOADED = /overloaded|capacity|temporarily unavailable|try again later/i;
+
+/**
+ * Numeric codes (Zhipu's error.code, MiniMax's base_resp.status_code) are
+ * matched on the code field only — a "1000" inside a message ("max_tokens
+ * must be at most 1000") is not an auth failure.
+ */
+const NUMERIC_CODES: Record<string, FailureReason> = {
+  "1000": "auth", "1001": "auth", "1002": "auth", "1003": "auth", "1004": "auth",
+  "1113": "billing", "1304": "billing", "1008": "billing",
+  "1211": "model_not_found", "1261": "context_overflow",
+  "1302": "rate_limit", "1303": "rate_limit", "1305": "overloaded",
+};
+
+function numericCode(body: unknown): FailureReason | undefined {
+  const code = errorBodyOf(body).code;
+  const b = body && typeof body === "object" ? (body as { base_resp?: { status_code?: unknown } }).base_resp : undefined;
+  for (const c of [code, b?.status_code === undefined ? undefined : String(b.status_code)]) {
+    if (c && NUMERIC_CODES[c]) return NUMERIC_CODES[c];
+  }
+  return undefined;
+}
 
 /** The provider's code, type and message of an OpenAI-, Anthropic-, Zhipu- or MiniMax-style body, as one text. */
 function signalText(body: unknown): string {
@@ -67,6 +88,8 @@ function signalText(body: unknown): string {
 /** The closed reason of an HTTP error answer: status first, then the vendor's documented code and wording. */
 export function reasonOf(status: number, body: unknown): FailureReason {
   const text = signalText(body);
+  const coded = numericCode(body);
+  if (coded && status !== 402) return coded;
   // billing is checked before auth: OpenAI answers insufficient_quota with 429, DashScope Arrearage with 400/403
   if (status === 402 || BILLING.test(text)) return "billing";
   if (status === 401 || status === 403 || AUTH.test(text)) return "auth";

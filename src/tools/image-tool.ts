@@ -13,7 +13,7 @@ import { guardedFetch, type Resolver } from "../net/guarded-fetch.ts";
 import { readCappedBody } from "../core/capped-body.ts";
 import { SsrfRefusal } from "../net/ssrf.ts";
 import { ProviderError, type CallTarget, type ChatRouter } from "../providers/types.ts";
-import { defaultFetchFor, multipartBody, parseJsonBody, postToProvider, type FetchFor, type MultipartField } from "../voice/provider-http.ts";
+import { multipartBody, parseJsonBody, postToProvider, type FetchFor, type MultipartField } from "../voice/provider-http.ts";
 import { ToolError, type Tool, type ToolContext, type ToolOutput } from "./types.ts";
 import { readCapped } from "./web-fetch.ts";
 

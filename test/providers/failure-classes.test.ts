@@ -31,6 +31,7 @@ describe("other classes", () => {
     expect(reason(400, { error: { code: "context_length_exceeded", message: "This model's maximum context length is 128000 tokens." } })).toBe("context_overflow");
     expect(reason(400, { error: { code: "1261", message: "Prompt 超长" } })).toBe("context_overflow");
     expect(reason(400, { error: { message: "Unrecognized request argument supplied: foo" } })).toBe("format");
+    expect(reason(400, { error: { message: "max_tokens must be at most 1000" } })).toBe("format");
   });
 
   it("treats only the caller's abort as aborted; any other abort is a timeout that falls back", () => {

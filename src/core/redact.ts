@@ -109,6 +109,8 @@ export function maskSecret(secret: string | undefined): string {
 }
 
 const SECRET_KEY_NAME = /(^|[_-])(secret|password|passwd|token|api_?keys?|apikey|key)$|(Secret|Password|Token|ApiKey|ApiKeys|Key)$|^(authorization|x-api-key|api-key|cookie)$/i;
+/** header names whose values are public (OpenRouter's attribution headers, content negotiation) */
+const PUBLIC_HEADERS = /^(content-type|accept|accept-language|user-agent|http-referer|referer|x-title)$/i;
 /** containers whose every string value is a secret */
 const SECRET_CONTAINER = /^(custom_headers|headers)$/i;
 
@@ -144,7 +146,10 @@ export function secretsOf(config: unknown): string[] {
       return;
     }
     if (v !== null && typeof v === "object") {
-      for (const [k, x] of Object.entries(v)) walk(x, secret || SECRET_KEY_NAME.test(k) || SECRET_CONTAINER.test(k));
+      for (const [k, x] of Object.entries(v)) {
+        if (PUBLIC_HEADERS.test(k)) continue; // a Content-Type or X-Title value is no secret, and masking it everywhere garbles logs
+        walk(x, secret || SECRET_KEY_NAME.test(k) || SECRET_CONTAINER.test(k));
+      }
     }
   };
   walk(config, false);

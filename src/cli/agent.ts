@@ -1,12 +1,16 @@
 // `switchboard agent -m "text"`: one turn from the terminal, the reply on
-// stdout. Without -m, an interactive prompt. --audio FILE transcribes a
-// recording through the voice service and answers it.
-import { readFile } from "node:fs/promises";
-import { basename } from "node:path";
+// stdout, images the turn generated saved as files (their paths printed).
+// Without -m, an interactive prompt. --audio FILE transcribes a recording
+// through the voice service and answers it. A failed one-shot turn prints
+// one line on stderr — what went wrong and how to fix it — unless --verbose.
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { basename, join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import type { Command } from "commander";
 import { SwitchboardError } from "../core/errors.ts";
+import type { TurnResult } from "../agent/agent.ts";
 import { createRuntime, type Runtime } from "../gateway/runtime.ts";
+import { oneLineFailure, verboseFailure } from "../providers/explain.ts";
 import { transcriptionFailureMessage } from "../voice/messages.ts";
 import { writeLine } from "./io.ts";
 import type { CliContext } from "./main.ts";
@@ -17,6 +21,8 @@ interface AgentFlags {
   model?: string;
   session: string;
   audio?: string;
+  verbose?: boolean;
+  outDir?: string;
 }
 
 const AUDIO_TYPES: Record<string, string> = { ogg: "audio/ogg", opus: "audio/ogg", oga: "audio/ogg", mp3: "audio/mpeg", m4a: "audio/mp4", wav: "audio/wav" };
@@ -29,8 +35,11 @@ export function register(program: Command, ctx: CliContext): void {
     .option("--model <name>", "a model_name or vendor/model reference instead of the configured one")
     .option("-s, --session <key>", "session to use", "cli:default")
     .option("--audio <file>", "transcribe a recording (ogg/opus, mp3, m4a, wav) and answer it")
+    .option("--out-dir <dir>", "where generated images are saved (default: <workspace>/images)")
+    .option("-v, --verbose", "on failure, print every attempt and the full error")
     .action(async (flags: AgentFlags) => {
-      const { loaded, paths, logger } = commandSetup(ctx);
+      // provider warnings stay quiet: a failure is summed up in one line (every attempt with --verbose)
+      const { loaded, paths, logger } = commandSetup(ctx, { logLevel: flags.verbose ? "info" : (ctx.io.env.SWITCHBOARD_LOG_LEVEL ?? "error") });
       const runtime = createRuntime({
         loaded,
         paths,
@@ -46,8 +55,18 @@ export function register(program: Command, ctx: CliContext): void {
             writeLine(ctx.io.stderr, `🎤 "${heard}"`);
             text = text ? `${text}\n\n${heard}` : heard;
           }
-          const reply = await turn(runtime, flags, text);
-          writeLine(ctx.io.stdout, reply);
+          let res: TurnResult;
+          try {
+            res = await turn(runtime, flags, text);
+          } catch (err) {
+            if (err instanceof SwitchboardError && err.code === "usage") throw err;
+            ctx.exitCode = 1;
+            if (flags.verbose) for (const line of verboseFailure(err)) writeLine(ctx.io.stderr, line);
+            else writeLine(ctx.io.stderr, `switchboard: ${oneLineFailure(err)}`);
+            return;
+          }
+          writeLine(ctx.io.stdout, res.text);
+          for (const file of await saveImages(res, flags.outDir ?? join(runtime.workspaceDir, "images"))) writeLine(ctx.io.stdout, `[image] ${file}`);
           return;
         }
         await interactive(ctx, runtime, flags);
@@ -57,14 +76,30 @@ export function register(program: Command, ctx: CliContext): void {
     });
 }
 
-async function turn(runtime: Runtime, flags: AgentFlags, text: string): Promise<string> {
+async function turn(runtime: Runtime, flags: AgentFlags, text: string): Promise<TurnResult> {
   if (!text.trim()) throw new SwitchboardError("usage", "the message is empty: pass some text with -m");
-  const res = await runtime.agent.runTurn({
+  return runtime.agent.runTurn({
     origin: { sessionKey: flags.session, channel: "cli", chatId: flags.session, senderId: "local", local: true },
     text,
     ...(flags.model ? { model: flags.model } : {}),
   });
-  return res.text;
+}
+
+const EXTENSIONS: Record<string, string> = { "image/png": "png", "image/jpeg": "jpg", "image/webp": "webp" };
+
+/** Writes the turn's generated images to `dir`; returns their absolute paths. */
+async function saveImages(res: TurnResult, dir: string): Promise<string[]> {
+  const images = res.media.filter((m) => m.kind === "image" && m.data);
+  if (images.length === 0) return [];
+  await mkdir(dir, { recursive: true });
+  const stamp = new Date().toISOString().replace(/[:.]/g, "-");
+  const out: string[] = [];
+  for (const [i, m] of images.entries()) {
+    const file = resolve(dir, `image-${stamp}-${i + 1}.${EXTENSIONS[m.mimeType] ?? "bin"}`);
+    await writeFile(file, m.data!, { mode: 0o600 });
+    out.push(file);
+  }
+  return out;
 }
 
 async function transcribeFile(runtime: Runtime, file: string): Promise<string> {
@@ -94,7 +129,7 @@ async function interactive(ctx: CliContext, runtime: Runtime, flags: AgentFlags)
       if (["/quit", "/exit"].includes(line)) break;
       if (line) {
         try {
-          writeLine(ctx.io.stdout, `agent> ${await turn(runtime, flags, line)}`);
+          writeLine(ctx.io.stdout, `agent> ${(await turn(runtime, flags, line)).text}`);
         } catch (err) {
           writeLine(ctx.io.stderr, `error: ${err instanceof Error ? err.message : String(err)}`);
         }

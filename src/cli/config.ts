@@ -1,4 +1,5 @@
 // `switchboard config get|set|validate` with dotted key paths.
+import { redactValue, secretsOf } from "../core/redact.ts";
 import type { Command } from "commander";
 import { getPath, maskSecrets, setConfigValue } from "../config/edit.ts";
 import { resolvePaths } from "../config/paths.ts";
@@ -23,7 +24,8 @@ export function register(program: Command, ctx: CliContext): void {
         ctx.exitCode = 1;
         return;
       }
-      const shown = flags.showSecrets ? value : maskSecrets(value, path?.split(".").pop() ?? "");
+      // key-named values are masked by path; URL passwords, ?key= values and header values anywhere by redactValue
+      const shown = flags.showSecrets ? value : redactValue(maskSecrets(value, path?.split(".").pop() ?? ""), secretsOf(source));
       writeLine(ctx.io.stdout, typeof shown === "string" ? shown : JSON.stringify(shown, null, 2));
     });
   config

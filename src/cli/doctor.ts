@@ -6,6 +6,7 @@
 // workspace files, and config repairs (with a backup of the file).
 // Exit 0 when nothing failed, 1 otherwise.
 import { chmodSync, existsSync, statSync } from "node:fs";
+import { redact, redactValue } from "../core/redact.ts";
 import { createServer } from "node:net";
 import type { Command } from "commander";
 import { ensureWorkspace, WORKSPACE_FILES } from "../agent/workspace.ts";
@@ -242,13 +243,13 @@ export function register(program: Command, ctx: CliContext): void {
       const checks = await runDoctor({ env: ctx.io.env, ...(ctx.configPath ? { configFlag: ctx.configPath } : {}), fix: flags.fix === true });
       const failed = checks.some((c) => c.level === "fail");
       if (flags.json) {
-        writeLine(ctx.io.stdout, JSON.stringify({ ok: !failed, checks }, null, 2));
+        writeLine(ctx.io.stdout, JSON.stringify(redactValue({ ok: !failed, checks }), null, 2));
       } else {
         const mark: Record<Level, string> = { ok: "ok  ", warn: "warn", fail: "FAIL" };
         for (const c of checks) {
-          writeLine(ctx.io.stdout, `${mark[c.level]} ${c.what}`);
-          if (c.fixed) writeLine(ctx.io.stdout, `     fixed: ${c.fixed}`);
-          else if (c.fix && c.level !== "ok") writeLine(ctx.io.stdout, `     fix: ${c.fix.replace(/\n/g, "\n     ")}`);
+          writeLine(ctx.io.stdout, redact(`${mark[c.level]} ${c.what}`));
+          if (c.fixed) writeLine(ctx.io.stdout, redact(`     fixed: ${c.fixed}`));
+          else if (c.fix && c.level !== "ok") writeLine(ctx.io.stdout, redact(`     fix: ${c.fix.replace(/\n/g, "\n     ")}`));
         }
       }
       if (failed) ctx.exitCode = 1;

@@ -5,6 +5,7 @@ import { Command, CommanderError } from "commander";
 import { ConfigError, SwitchboardError } from "../core/errors.ts";
 import { LOG_LEVELS } from "../core/logger.ts";
 import { resolvePaths } from "../config/paths.ts";
+import { redact } from "../core/redact.ts";
 import { processIO, writeLine, type CliIO } from "./io.ts";
 import { VERSION } from "./version.ts";
 
@@ -26,6 +27,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ register
   reload: { summary: "reload the running gateway's config now and show what changed", load: () => import("./reload.ts") },
   agent: { summary: "talk to the agent from the terminal", load: () => import("./agent.ts") },
   status: { summary: "show model entries, cooldowns and last errors", load: () => import("./status.ts") },
+  auth: { summary: "store provider API tokens (login, status, logout)", load: () => import("./auth.ts") },
   onboard: { summary: "set up a config and a workspace", load: () => import("./onboard.ts") },
   config: { summary: "read, change and validate the config file", load: () => import("./config.ts") },
   migrate: { summary: "rewrite a config to the current form, or import PicoClaw/OpenClaw", load: () => import("./migrate.ts") },
@@ -106,14 +108,14 @@ export function reportError(err: unknown, io: CliIO): number {
     return err.exitCode === 0 ? 0 : 2;
   }
   if (err instanceof ConfigError) {
-    writeLine(io.stderr, `switchboard: ${err.message}`);
+    writeLine(io.stderr, redact(`switchboard: ${err.message}`));
     return err.exitCode;
   }
   if (err instanceof SwitchboardError) {
-    writeLine(io.stderr, `switchboard: ${err.message}`);
+    writeLine(io.stderr, redact(`switchboard: ${err.message}`));
     return err.exitCode;
   }
   const message = err instanceof Error ? err.message : String(err);
-  writeLine(io.stderr, `switchboard: unexpected error: ${message}`);
+  writeLine(io.stderr, redact(`switchboard: unexpected error: ${message}`));
   return 1;
 }

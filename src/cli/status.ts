@@ -8,6 +8,7 @@
 import { existsSync } from "node:fs";
 import type { Command } from "commander";
 import { agentModelSelection, buildModelDirectory } from "../config/models.ts";
+import { redactValue } from "../core/redact.ts";
 import { describeModels, type ModelStatus } from "../gateway/model-status.ts";
 import { readRouterState, type RouterSnapshot } from "../providers/router/index.ts";
 import { openStore } from "../store/index.ts";
@@ -45,7 +46,7 @@ export function register(program: Command, ctx: CliContext): void {
             at: Date.now(),
             groups: {},
             targets: saved.targets.map((t) => ({
-              key: `${t.entryId}|${t.keyIndex}`,
+              key: t.key,
               entryId: t.entryId,
               modelName: t.modelName,
               keyIndex: t.keyIndex,
@@ -75,12 +76,12 @@ export function register(program: Command, ctx: CliContext): void {
         store.close();
       }
       const { models: _liveModels, ...gateway } = gw;
-      const report = { gateway, channels: gw.channels, config: paths.configFile, configExists: loaded.exists, primary: selection.primary ?? null, fallbacks: selection.fallbacks, models, queues: queues ?? null, dead };
+      const report = redactValue({ gateway, channels: gw.channels, config: paths.configFile, configExists: loaded.exists, primary: selection.primary ?? null, fallbacks: selection.fallbacks, models, queues: queues ?? null, dead });
       if (flags.json) {
         writeLine(ctx.io.stdout, JSON.stringify(report, null, 2));
       } else {
-        printGateway(ctx, gw);
-        print(ctx, report, models);
+        printGateway(ctx, redactValue(gw));
+        print(ctx, report, report.models);
       }
       if (flags.probe && models.some((m) => m.probe && !m.probe.ok)) ctx.exitCode = 1;
     });

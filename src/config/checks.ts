@@ -58,13 +58,6 @@ function modelWarnings(config: SwitchboardConfig, env: NodeJS.ProcessEnv, warnin
       }
     }
   }
-  config.model_list.forEach((e, i) => {
-    const v = vendor(e.model.split("/")[0]!.toLowerCase());
-    if (v?.unsupported) warnings.push(`model_list[${i}] (${e.model_name}): ${v.unsupported}`);
-    else if (v && !v.apiBase && !e.api_base && !config.providers[v.prefix]?.api_base) {
-      warnings.push(`model_list[${i}] (${e.model_name}): ${v.name} has no default endpoint; set api_base (e.g. https://<resource>.openai.azure.com/openai/deployments/<deployment>)`);
-    }
-  });
 
   const directory = buildModelDirectory(config, env);
   for (const e of directory.all()) {

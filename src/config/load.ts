@@ -9,9 +9,12 @@
 import { existsSync, readFileSync } from "node:fs";
 import JSON5 from "json5";
 import { ConfigError } from "../core/errors.ts";
+import { registerConfigSecrets } from "../core/redact.ts";
+import { checkChainServable, checkModelEntries } from "../providers/entry-checks.ts";
 import { checkConfig } from "./checks.ts";
 import { normalizePeerForms } from "./compat.ts";
 import { resolveIncludes } from "./include.ts";
+import { agentModelSelection, buildModelDirectory } from "./models.ts";
 import { resolvePaths } from "./paths.ts";
 import { describeIssues, pathText, valueAt } from "./problems.ts";
 import { repairConfigText } from "./repair.ts";
@@ -184,11 +187,18 @@ export function parseConfigText(text: string, opts: ParseOptions = {}): ParsedCo
   if ("env" in parsed) raw.env = block;
   else delete raw.env;
 
+  registerConfigSecrets(raw); // logs, errors and status never show them (core/redact.ts)
   const config = validate(raw, warnings, opts.file);
   for (const [k, v] of Object.entries(added)) env[k] = v;
   warnings.push(...checkConfig(config, merged));
+  const entries = checkModelEntries(config);
+  const servable = entries.errors.length ? undefined : checkChainServable(buildModelDirectory(config, merged), chainOf(agentModelSelection(config, merged)));
+  if (entries.errors.length || servable) throw new ConfigError([...entries.errors, ...(servable ? [servable] : [])], opts.file);
+  warnings.push(...entries.warnings);
   return { config, raw, warnings };
 }
+
+const chainOf = (s: { primary: string | undefined; fallbacks: string[] }) => [s.primary, ...s.fallbacks];
 
 function readText(file: string): string {
   try {

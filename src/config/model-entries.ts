@@ -16,6 +16,7 @@
 //     LITELLM_API_KEY ... openclaw") then works with no config file: that
 //     entry becomes the agent's primary when nothing else names one.
 import { DEFAULT_VENDOR, isAzureBase, parseModelRef, vendor } from "../providers/catalogue.ts";
+import { storedToken } from "../providers/credentials.ts";
 import type { ModelEntry, Protocol } from "../providers/types.ts";
 import type { ModelListEntry, OpenClawProvider, SwitchboardConfig } from "./schema.ts";
 
@@ -55,10 +56,14 @@ function nonEmpty(s: string | undefined): string | undefined {
   return t ? t : undefined;
 }
 
-/** The key a vendor reads from the environment (OPENAI_API_KEY, LITELLM_API_KEY, ...). */
+/**
+ * The key of a vendor when the config gives none: the token stored by
+ * `switchboard auth login --provider <vendor>`, else the vendor's environment
+ * variable (OPENAI_API_KEY, LITELLM_API_KEY, ...).
+ */
 export function envKey(prefix: string, env: Env): string | undefined {
   const v = vendor(prefix);
-  return v?.keyEnv ? nonEmpty(env[v.keyEnv]) : undefined;
+  return storedToken(prefix, env) ?? (v?.keyEnv ? nonEmpty(env[v.keyEnv]) : undefined);
 }
 
 /** True when the environment alone asks for LiteLLM. */

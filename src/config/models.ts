@@ -3,7 +3,7 @@
 // the LITELLM_* environment (see model-entries.ts for how LITELLM_* surfaces).
 // lookup() resolves a model_name group, an alias, or a direct vendor/model
 // reference; agentModelSelection() names the agent's primary and fallbacks.
-import { maskSecret } from "../core/logger.ts";
+import { maskSecret, redactUrl } from "../core/redact.ts";
 import { parseModelRef, vendor } from "../providers/catalogue.ts";
 import type { ModelDirectory, ModelEntry } from "../providers/types.ts";
 import {
@@ -165,9 +165,7 @@ export interface EntryDescription {
   summary: string;
 }
 
-function maskUrl(url: string): string {
-  return url.replace(/(\/\/[^/\s:@]*:)[^@/\s]*@/, "$1****@");
-}
+const maskUrl = redactUrl;
 
 /** Where chat requests for this entry go, as the protocol clients build it. */
 export function chatEndpoint(e: ModelEntry): string {

@@ -7,6 +7,7 @@ import { Writable } from "node:stream";
 import { pino, type Logger, type DestinationStream } from "pino";
 import { createRequire } from "node:module";
 import { SwitchboardError } from "./errors.ts";
+import { redact } from "./redact.ts";
 
 export type { Logger };
 
@@ -169,6 +170,8 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
     level,
     name: opts.name ?? "switchboard",
     redact: { paths: REDACT_PATHS, censor: "[redacted]" },
+    // every line, whatever field or message carries it, loses the config's secrets (core/redact.ts)
+    hooks: { streamWrite: (line: string) => redact(line) },
   };
   if (opts.destination) return pino(base, withTap(opts.destination, opts.tap, level));
   // SWITCHBOARD_LOG_FILE: JSON lines appended to a file (`switchboard logs` reads it)
@@ -205,8 +208,4 @@ export function silentLogger(): Logger {
 }
 
 /** Show enough of a secret to tell two apart, never enough to use it. */
-export function maskSecret(secret: string | undefined): string {
-  if (!secret) return "(none)";
-  if (secret.length <= 8) return "****";
-  return `${secret.slice(0, 3)}…${secret.slice(-4)}`;
-}
+export { maskSecret } from "./redact.ts";

@@ -1,7 +1,7 @@
 // Model entries as `status` shows them: endpoint, masked key, cooldown and
 // last error. Used by GET /status and by `switchboard status`.
-import { maskSecret } from "../core/logger.ts";
-import type { RouterSnapshot } from "../providers/router/index.ts";
+import { maskSecret, redact, redactUrl } from "../core/redact.ts";
+import { targetKey, type RouterSnapshot } from "../providers/router/index.ts";
 import type { ModelDirectory } from "../providers/types.ts";
 
 export interface ModelStatus {
@@ -27,12 +27,12 @@ export function describeModels(directory: ModelDirectory, snap: RouterSnapshot |
   for (const e of directory.all()) {
     const keys = e.apiKeys.length ? e.apiKeys : [undefined];
     keys.forEach((k, keyIndex) => {
-      const h = byKey.get(`${e.id}|${keyIndex}`);
+      const h = byKey.get(targetKey(e, k));
       out.push({
         entryId: e.id,
         modelName: e.modelName,
         model: e.model,
-        endpoint: e.apiBase || "(no api_base)",
+        endpoint: e.apiBase ? redactUrl(e.apiBase) : "(no api_base)",
         protocol: e.protocol,
         keyIndex,
         key: k ? maskSecret(k) : "(none)",
@@ -40,7 +40,7 @@ export function describeModels(directory: ModelDirectory, snap: RouterSnapshot |
         cooling: (h?.cooldownUntil ?? 0) > now,
         cooldownUntil: h?.cooldownUntil && h.cooldownUntil > now ? new Date(h.cooldownUntil).toISOString() : null,
         errorCount: h?.errorCount ?? 0,
-        lastError: h?.lastError ? { reason: h.lastError.reason, message: h.lastError.message, at: new Date(h.lastError.at).toISOString(), ...(h.lastError.status ? { status: h.lastError.status } : {}) } : null,
+        lastError: h?.lastError ? { reason: h.lastError.reason, message: redact(h.lastError.message, e.apiKeys), at: new Date(h.lastError.at).toISOString(), ...(h.lastError.status ? { status: h.lastError.status } : {}) } : null,
         lastSuccessAt: h?.lastSuccessAt ? new Date(h.lastSuccessAt).toISOString() : null,
       });
     });

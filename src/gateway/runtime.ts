@@ -3,7 +3,7 @@
 // `agent` command uses it for one turn; the gateway daemon builds one per
 // config (a reload builds a fresh runtime on the same open store and swaps
 // it in) and adds channels, HTTP, cron and heartbeat on top.
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { systemClock, type Clock } from "../core/clock.ts";
 import type { Logger } from "../core/logger.ts";
 import { Agent } from "../agent/agent.ts";
@@ -12,7 +12,7 @@ import { agentModelSelection, buildModelDirectory } from "../config/models.ts";
 import type { LoadedConfig } from "../config/load.ts";
 import { expandHome, type Paths } from "../config/paths.ts";
 import { createClientFactory } from "../providers/protocols/factory.ts";
-import { createRouter, fileStateStore, type Router } from "../providers/router/index.ts";
+import { createRouter, fileStateStore, sqliteCounters, type Router } from "../providers/router/index.ts";
 import type { ModelDirectory } from "../providers/types.ts";
 import { openStore, transaction, type Store } from "../store/index.ts";
 import { createCronTool } from "../tools/cron-tool.ts";
@@ -77,7 +77,9 @@ export function registerConfiguredTools(tools: ToolRegistry, t: ToolSetup): void
   tools.register(createCronTool({ store: t.store.cron, ...(t.onCronChange ? { onChange: t.onCronChange } : {}) }));
   tools.register(createMessageTool(config.tools.message ?? {}, { send: t.send }));
   const image = config.agents.defaults.imageGenerationModel;
-  if (image?.primary) tools.register(createImageTool({ router: t.router, model: image, workspaceDir: t.workspaceDir }));
+  // images from the provider's own api_base host and the hosts web_fetch trusts skip the SSRF guard
+  const trustedHosts = config.tools.web.fetch?.allow_hosts ?? [];
+  if (image?.primary) tools.register(createImageTool({ router: t.router, model: image, workspaceDir: t.workspaceDir, trustedHosts }));
 }
 
 export function createRuntime(opts: RuntimeOptions): Runtime {
@@ -94,6 +96,8 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
     clock,
     logger,
     stateStore: fileStateStore(paths.routerStateFile, { logger }),
+    // round-robin and rpm shared with every other process on this state directory
+    counters: sqliteCounters(join(dirname(paths.routerStateFile), "router.db"), (err) => logger.warn({ err: err.message }, "router counters are per-process: the shared counter file cannot be used")),
   });
   const ownsStore = !opts.store;
   const store = opts.store ?? openStore(paths.dbFile);
@@ -152,7 +156,7 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
     fallbacks,
     onClose,
     close: async () => {
-      router.flush();
+      router.close();
       // later registrations (tools that started processes) are released first
       for (const fn of closers.reverse()) {
         try {

@@ -2,6 +2,7 @@
 // last errors, queue depths, dead letters, version and uptime, and how the
 // last config reload went.
 import { VERSION } from "../cli/version.ts";
+import { redactValue } from "../core/redact.ts";
 import { describeModels } from "./model-status.ts";
 import type { Pipeline } from "./pipeline.ts";
 import type { ReloadOutcome } from "./reload.ts";
@@ -28,7 +29,7 @@ export function buildStatus(i: StatusInput): Record<string, unknown> {
     error: d.lastError,
     createdAt: new Date(d.createdAt).toISOString(),
   }));
-  return {
+  return redactValue({
     version: VERSION,
     uptimeSeconds: Math.round((Date.now() - i.startedAt) / 1000),
     channels: i.channels,
@@ -41,5 +42,5 @@ export function buildStatus(i: StatusInput): Record<string, unknown> {
     lastReload: i.lastReload
       ? { at: i.lastReload.at, trigger: i.lastReload.trigger, result: i.lastReload.result, ...(i.lastReload.reason ? { reason: i.lastReload.reason } : {}), changed: i.lastReload.changed, restartRequired: i.lastReload.restartRequired }
       : null,
-  };
+  });
 }

@@ -11,6 +11,7 @@ import type { Response } from "undici";
 // undici takes ~130 ms to load: only when the first guarded fetch happens
 let undici: Promise<typeof import("undici")> | undefined;
 const loadUndici = () => (undici ??= import("undici"));
+import { dispatcherFor } from "./proxy.ts";
 import { allowHostSet, checkResolved, checkUrlTarget, SsrfRefusal } from "./ssrf.ts";
 
 /** Resolves a host name to its addresses (DNS by default; injectable for tests). */
@@ -32,6 +33,12 @@ export interface GuardedFetchOptions {
   headers?: Record<string, string>;
   /** TCP/TLS connect timeout; default 10 s */
   connectTimeoutMs?: number;
+  /**
+   * An HTTP proxy for the requests (a provider entry's `proxy`). Every hop is
+   * still checked against the policy after local DNS resolution; the proxy
+   * resolves the name again itself, so pinning cannot apply through it.
+   */
+  proxy?: string;
 }
 
 export interface GuardedResponse {
@@ -101,9 +108,13 @@ export async function guardedFetch(input: string | URL, opts: GuardedFetchOption
   const maxRedirects = opts.maxRedirects ?? 3;
   const pins = new Map<string, Pinned[]>();
   const { Agent, fetch } = await loadUndici();
-  const agent = new Agent({
-    connect: { lookup: pinnedLookup(pins), timeout: opts.connectTimeoutMs ?? 10_000 },
-  });
+  const proxied = opts.proxy?.trim() ? await dispatcherFor(opts.proxy) : undefined;
+  // the shared proxy agent lives for the process; only our own agent is destroyed
+  const own = proxied ? undefined : new Agent({ connect: { lookup: pinnedLookup(pins), timeout: opts.connectTimeoutMs ?? 10_000 } });
+  const agent = (proxied ?? own)!;
+  const release = async () => {
+    await own?.destroy();
+  };
   const redirects: string[] = [];
   let url = parseUrl(input);
   try {
@@ -125,7 +136,7 @@ export async function guardedFetch(input: string | URL, opts: GuardedFetchOption
       });
       const location = response.headers.get("location");
       if (!REDIRECT_STATUSES.has(response.status) || location === null) {
-        return { response, url: url.href, redirects, close: () => agent.destroy() };
+        return { response, url: url.href, redirects, close: release };
       }
       await response.body?.cancel().catch(() => {});
       if (redirects.length >= maxRedirects) {
@@ -135,7 +146,7 @@ export async function guardedFetch(input: string | URL, opts: GuardedFetchOption
       url = parseUrl(location, url);
     }
   } catch (err) {
-    await agent.destroy().catch(() => {});
+    await release().catch(() => {});
     throw err;
   }
 }

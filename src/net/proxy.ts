@@ -3,6 +3,7 @@
 // the life of the process so connections are reused. undici (~130 ms to
 // load) is imported only when a proxy is actually used.
 import type { Dispatcher } from "undici";
+import { redactUrl } from "../core/redact.ts";
 
 type Undici = typeof import("undici");
 let undici: Promise<Undici> | undefined;
@@ -39,16 +40,7 @@ export function fetchVia(proxy: string | undefined): FetchLike {
   };
 }
 
-/** A proxy URL fit for logs: user and password removed. */
+/** A proxy URL fit for logs: its password masked (core/redact.ts). */
 export function redactProxy(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.username || u.password) {
-      u.username = "***";
-      u.password = "";
-    }
-    return u.toString().replace(/\/$/, "");
-  } catch {
-    return "(unparseable proxy URL)";
-  }
+  return redactUrl(url);
 }

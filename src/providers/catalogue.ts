@@ -26,6 +26,20 @@ const v = (prefix: string, name: string, apiBase: string, keyEnv?: string, proto
   ...(keyEnv ? { keyEnv } : {}),
 });
 
+const PROXY_HINT = "run an OpenAI-compatible proxy in front of it (e.g. LiteLLM) and use a litellm/ or openai/ entry with that api_base";
+
+/** prefix, name, why it cannot be called */
+const UNSUPPORTED: [string, string, string][] = [
+  ["antigravity", "Antigravity (Google Cloud Code Assist)", `Antigravity signs in with Google OAuth only and is not supported; ${PROXY_HINT}`],
+  ["github-copilot", "GitHub Copilot", `GitHub Copilot speaks gRPC through its local agent and is not supported; ${PROXY_HINT}`],
+  ["copilot", "GitHub Copilot", `GitHub Copilot speaks gRPC through its local agent and is not supported; ${PROXY_HINT}`],
+  ["bedrock", "Amazon Bedrock", `Amazon Bedrock needs AWS request signing and is not supported; ${PROXY_HINT}`],
+  ["claude-cli", "Claude CLI", "the Claude CLI provider runs a local program and is not supported; use anthropic/ or anthropic-messages/ with an API key (`switchboard auth login --provider anthropic`)"],
+  ["claudecli", "Claude CLI", "the Claude CLI provider runs a local program and is not supported; use anthropic/ or anthropic-messages/ with an API key (`switchboard auth login --provider anthropic`)"],
+  ["codex-cli", "Codex CLI", "the Codex CLI provider runs a local program and is not supported; use openai/ with an API key (`switchboard auth login --provider openai`)"],
+  ["codexcli", "Codex CLI", "the Codex CLI provider runs a local program and is not supported; use openai/ with an API key (`switchboard auth login --provider openai`)"],
+];
+
 const VENDORS: Vendor[] = [
   v("openai", "OpenAI", "https://api.openai.com/v1", "OPENAI_API_KEY"),
   // `anthropic/` speaks Anthropic's OpenAI-compatible endpoint; `anthropic-messages/` the native one.
@@ -55,15 +69,25 @@ const VENDORS: Vendor[] = [
   v("avian", "Avian", "https://api.avian.io/v1", "AVIAN_API_KEY"),
   v("mistral", "Mistral", "https://api.mistral.ai/v1", "MISTRAL_API_KEY"),
   v("minimax", "MiniMax", "https://api.minimaxi.com/v1", "MINIMAX_API_KEY"),
+  v("venice", "Venice AI", "https://api.venice.ai/api/v1", "VENICE_API_KEY"),
+  v("lmstudio", "LM Studio", "http://localhost:1234/v1"),
+  v("novita", "Novita AI", "https://api.novita.ai/openai", "NOVITA_API_KEY"),
+  // Alibaba DashScope's other regions and its Coding Plan (PicoClaw's prefixes, several spellings each)
+  ...["qwen-intl", "qwen-international", "dashscope-intl"].map((p) =>
+    v(p, "Qwen (DashScope international)", "https://dashscope-intl.aliyuncs.com/compatible-mode/v1", "DASHSCOPE_API_KEY"),
+  ),
+  ...["qwen-us", "dashscope-us"].map((p) => v(p, "Qwen (DashScope US)", "https://dashscope-us.aliyuncs.com/compatible-mode/v1", "DASHSCOPE_API_KEY")),
+  ...["coding-plan", "alibaba-coding", "qwen-coding"].map((p) =>
+    v(p, "Alibaba Coding Plan", "https://coding-intl.dashscope.aliyuncs.com/v1", "DASHSCOPE_API_KEY"),
+  ),
+  ...["coding-plan-anthropic", "alibaba-coding-anthropic"].map((p) =>
+    v(p, "Alibaba Coding Plan (Anthropic API)", "https://coding-intl.dashscope.aliyuncs.com/apps/anthropic", "DASHSCOPE_API_KEY", "anthropic"),
+  ),
   v("azure", "Azure OpenAI", "", "AZURE_OPENAI_API_KEY", "azure"),
-  {
-    ...v("antigravity", "Antigravity", ""),
-    unsupported: "Antigravity signs in with Google OAuth only; route it through an OpenAI-compatible proxy instead",
-  },
-  {
-    ...v("github-copilot", "GitHub Copilot", "http://localhost:4321"),
-    unsupported: "GitHub Copilot speaks gRPC through its local agent; it is not supported",
-  },
+  v("azure-openai", "Azure OpenAI", "", "AZURE_OPENAI_API_KEY", "azure"),
+  // Recognized so a config naming them gets a clear answer instead of an
+  // "unknown prefix" error; none of them can be called here.
+  ...UNSUPPORTED.map(([prefix, name, why]) => ({ ...v(prefix, name, ""), unsupported: why })),
 ];
 
 const BY_PREFIX = new Map(VENDORS.map((x) => [x.prefix, x]));

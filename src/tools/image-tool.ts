@@ -3,16 +3,17 @@
 // agents.defaults.imageGenerationModel {primary, fallbacks, timeoutMs}, so a
 // LiteLLM proxy alias such as litellm/gpt-image-2 fails over like chat does.
 // The configured provider base may be loopback or private (self-hosted
-// proxies live there); an image URL the API returns is downloaded from a
-// private address only when the provider itself is private; otherwise the
-// SSRF guard applies. Images come back as ToolOutput media.
+// proxies live there); an image URL the API returns is downloaded without the
+// address checks only from the provider's own host (or a trusted host);
+// otherwise the SSRF guard applies. Images come back as ToolOutput media.
 import { readFile, realpath } from "node:fs/promises";
 import { isAbsolute, relative, resolve as resolvePath, sep } from "node:path";
 import { z } from "zod";
 import { guardedFetch, type Resolver } from "../net/guarded-fetch.ts";
-import { isLoopbackOrPrivateUrl, SsrfRefusal } from "../net/ssrf.ts";
+import { readCappedBody } from "../core/capped-body.ts";
+import { SsrfRefusal } from "../net/ssrf.ts";
 import { ProviderError, type CallTarget, type ChatRouter } from "../providers/types.ts";
-import { defaultFetchFor, multipartBody, parseJsonBody, postToProvider, type FetchFor, type MultipartField } from "../voice/provider-http.ts";
+import { multipartBody, parseJsonBody, postToProvider, type FetchFor, type MultipartField } from "../voice/provider-http.ts";
 import { ToolError, type Tool, type ToolContext, type ToolOutput } from "./types.ts";
 import { readCapped } from "./web-fetch.ts";
 
@@ -33,6 +34,8 @@ export interface ImageToolOptions {
   resolve?: Resolver;
   /** largest input or output image, bytes; default 20 MB */
   maxImageBytes?: number;
+  /** hosts whose image URLs skip the address checks (tools.web.fetch.allow_hosts) */
+  trustedHosts?: readonly string[];
 }
 
 export const DEFAULT_IMAGE_TIMEOUT_MS = 180_000;
@@ -88,8 +91,18 @@ interface Picture {
   mimeType: string;
 }
 
+/** LiteLLM's image model when the config names only the proxy ("litellm"), per the LiteLLM reference. */
+export const LITELLM_DEFAULT_IMAGE_MODEL = "litellm/gpt-image-2";
+
+/** A bare `litellm` (or `litellm/`) image model means LiteLLM's default image model. */
+export function imageModelRef(ref: string): string {
+  return /^litellm\/?$/i.test(ref.trim()) ? LITELLM_DEFAULT_IMAGE_MODEL : ref;
+}
+
 export function createImageTool(opts: ImageToolOptions): Tool<typeof imageArgs> {
   const timeoutMs = opts.model.timeoutMs ?? DEFAULT_IMAGE_TIMEOUT_MS;
+  const primary = imageModelRef(opts.model.primary);
+  const fallbacks = (opts.model.fallbacks ?? []).map(imageModelRef);
   return {
     name: "image_generate",
     description:
@@ -102,7 +115,7 @@ export function createImageTool(opts: ImageToolOptions): Tool<typeof imageArgs> 
       let routed;
       try {
         routed = await opts.router.call(
-          { model: opts.model.primary, fallbacks: opts.model.fallbacks ?? [], signal: ctx.signal },
+          { model: primary, fallbacks, signal: ctx.signal },
           (target, signal) => requestImages(target, args, input, signal, opts, timeoutMs),
         );
       } catch (err) {
@@ -161,30 +174,40 @@ async function requestImages(
 }
 
 /**
- * May an image URL returned by the provider at `apiBase` be fetched without the
- * SSRF guard? Only when the provider itself lives on loopback or a private network.
+ * Hosts whose image URLs are fetched without the address checks: the host of
+ * the provider's own api_base (a self-hosted proxy on a private network serves
+ * its images from there) and the owner's trusted hosts. Every other host, and
+ * every redirect hop, goes through the SSRF guard.
  */
-export function providerDownloadIsTrusted(apiBase: string): boolean {
-  return isLoopbackOrPrivateUrl(apiBase);
+export function trustedImageHosts(apiBase: string, extra: readonly string[] = []): string[] {
+  const hosts = [...extra];
+  try {
+    hosts.push(new URL(apiBase).hostname);
+  } catch {
+    // no usable api_base: nothing to trust
+  }
+  return hosts;
 }
 
+/**
+ * Downloads an image URL the provider returned: through the entry's proxy,
+ * the SSRF guard (redirects checked hop by hop) and a size cap enforced while
+ * the body streams, so an oversized answer is never held in memory.
+ */
 async function downloadResult(url: string, target: CallTarget, signal: AbortSignal, opts: ImageToolOptions): Promise<Buffer> {
   const max = opts.maxImageBytes ?? DEFAULT_MAX_IMAGE_BYTES;
   if (url.startsWith("data:")) return decodeDataUrl(url).data;
+  const tooBig = () => new ProviderError("server_error", `the generated image is larger than ${Math.round(max / 1024 / 1024)} MB`);
   try {
-    if (providerDownloadIsTrusted(target.entry.apiBase)) {
-      const res = await (opts.fetchFor ?? defaultFetchFor)(target.entry)(url, { method: "GET", headers: {}, signal });
-      if (res.status !== 200) throw new ProviderError("server_error", `downloading the generated image failed with HTTP ${res.status}`);
-      const data = Buffer.from(await res.arrayBuffer());
-      if (data.length > max) throw new ProviderError("server_error", "the generated image is larger than allowed");
-      return data;
-    }
-    const res = await guardedFetch(url, { signal, ...(opts.resolve ? { resolve: opts.resolve } : {}) });
+    const res = await guardedFetch(url, {
+      signal,
+      allowHosts: trustedImageHosts(target.entry.apiBase, opts.trustedHosts),
+      ...(target.entry.proxy ? { proxy: target.entry.proxy } : {}),
+      ...(opts.resolve ? { resolve: opts.resolve } : {}),
+    });
     try {
       if (res.response.status !== 200) throw new ProviderError("server_error", `downloading the generated image failed with HTTP ${res.response.status}`);
-      const body = await readCapped(res.response.body, max);
-      if (body.truncated) throw new ProviderError("server_error", "the generated image is larger than allowed");
-      return Buffer.from(body.bytes);
+      return await readCappedBody(res.response as unknown as Response, max, tooBig);
     } finally {
       await res.close().catch(() => {});
     }

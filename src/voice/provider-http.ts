@@ -5,7 +5,10 @@
 // ProviderError with a closed reason so the router can fail over. Messages
 // never carry the key.
 import { randomBytes } from "node:crypto";
-import { ProviderError, type CallTarget, type FailureReason, type ModelEntry } from "../providers/types.ts";
+import { redact } from "../core/redact.ts";
+import { fetchVia } from "../net/proxy.ts";
+import { classifyHttp } from "../providers/failure.ts";
+import { ProviderError, type CallTarget, type ModelEntry } from "../providers/types.ts";
 
 /** The subset of fetch these calls use (global fetch, undici's fetch, a proxying fetch). */
 export type FetchLike = (url: string, init: { method: string; headers: Record<string, string>; body?: Uint8Array | string; signal?: AbortSignal }) => Promise<{
@@ -18,7 +21,8 @@ export type FetchLike = (url: string, init: { method: string; headers: Record<st
 /** Picks the fetch for an entry (e.g. one that honours its proxy); default: global fetch. */
 export type FetchFor = (entry: ModelEntry) => FetchLike;
 
-export const defaultFetchFor: FetchFor = () => fetch as unknown as FetchLike;
+/** The global fetch, or one through the entry's proxy (model_list[].proxy, providers.<vendor>.proxy). */
+export const defaultFetchFor: FetchFor = (entry) => fetchVia(entry.proxy) as unknown as FetchLike;
 
 const DEFAULT_AZURE_API_VERSION = "2024-10-21";
 
@@ -63,44 +67,10 @@ export function multipartBody(fields: readonly MultipartField[]): { body: Buffer
   return { body: Buffer.concat(parts), contentType: `multipart/form-data; boundary=${boundary}` };
 }
 
-/** The failure reason of an HTTP status (and the provider's error code, when it gave one). */
-export function reasonForStatus(status: number, providerCode?: string): FailureReason {
-  if (providerCode === "insufficient_quota") return "billing";
-  if (status === 401 || status === 403) return "auth";
-  if (status === 402) return "billing";
-  if (status === 429) return "rate_limit";
-  if (status === 404) return "model_not_found";
-  if (status === 408 || status === 504) return "timeout";
-  if (status === 503 || status === 529) return "overloaded";
-  if (status >= 500) return "server_error";
-  return "format";
-}
-
-function retryAfterMs(value: string | null): number | undefined {
-  if (!value) return undefined;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
-  const at = Date.parse(value);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
-}
-
-function providerError(body: string): { message?: string; code?: string } {
-  try {
-    const json = JSON.parse(body) as { error?: { message?: unknown; code?: unknown; type?: unknown } | string; message?: unknown };
-    const e = json.error;
-    if (typeof e === "string") return { message: e };
-    const message = typeof e?.message === "string" ? e.message : typeof json.message === "string" ? json.message : undefined;
-    const code = typeof e?.code === "string" ? e.code : typeof e?.type === "string" ? e.type : undefined;
-    return { ...(message ? { message } : {}), ...(code ? { code } : {}) };
-  } catch {
-    return body.trim() ? { message: body.trim() } : {};
-  }
-}
 
 /** Removes the key (and anything after "Bearer ") from text that may be shown or logged. */
 export function scrub(text: string, apiKey: string | undefined): string {
-  let out = text.replace(/Bearer\s+\S+/gi, "Bearer [redacted]");
-  if (apiKey && apiKey.length >= 4) out = out.split(apiKey).join("[redacted]");
+  const out = redact(text, [apiKey]);
   return out.length > 300 ? `${out.slice(0, 300)}…` : out;
 }
 
@@ -144,12 +114,18 @@ export async function postToProvider(
     throw new ProviderError("network", `could not reach ${what}${typeof code === "string" ? ` (${code})` : ""}`, { cause: err });
   }
   if (res.status < 200 || res.status >= 300) {
-    const { message, code } = providerError(body.toString("utf8"));
-    const retry = retryAfterMs(res.headers.get("retry-after"));
-    throw new ProviderError(reasonForStatus(res.status, code), `HTTP ${res.status} from ${what}${message ? `: ${scrub(message, target.apiKey)}` : ""}`, {
+    const text = body.toString("utf8");
+    let parsed: unknown = text;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      // a plain-text error body is classified as text
+    }
+    const e = classifyHttp(res.status, parsed, { "retry-after": res.headers.get("retry-after") ?? undefined }, [target.apiKey]);
+    throw new ProviderError(e.reason, e.message.replace(/^HTTP (\d+)/, `HTTP $1 from ${what}`), {
       status: res.status,
-      ...(retry !== undefined ? { retryAfterMs: retry } : {}),
-      ...(code ? { providerCode: code } : {}),
+      ...(e.retryAfterMs !== undefined ? { retryAfterMs: e.retryAfterMs } : {}),
+      ...(e.providerCode ? { providerCode: e.providerCode } : {}),
     });
   }
   return { status: res.status, contentType: res.headers.get("content-type") ?? "", body };

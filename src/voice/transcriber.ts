@@ -5,6 +5,7 @@
 // when a Groq key is configured. Every call goes through router.call, so
 // transcription gets the same round-robin, failover and cooldowns as chat.
 import { silentLogger, type Logger } from "../core/logger.ts";
+import { storedToken } from "../providers/credentials.ts";
 import type { CallTarget, ChatRouter, ModelDirectory, RouteOptions } from "../providers/types.ts";
 import { audioRefusal, sniffAudioFormat, uploadFilename } from "./formats.ts";
 import { TranscriptionError } from "./messages.ts";
@@ -47,7 +48,7 @@ export interface TranscriberOptions {
   logger?: Logger;
 }
 
-/** providers.groq.api_key, else the first key of a groq/ model_list entry, else GROQ_API_KEY. */
+/** providers.groq.api_key, else the first key of a groq/ model_list entry, else a token from `auth login --provider groq`, else GROQ_API_KEY. */
 export function findGroqApiKey(
   providersGroqKey: string | undefined,
   directory: ModelDirectory,
@@ -57,7 +58,7 @@ export function findGroqApiKey(
   for (const entry of directory.all()) {
     if (entry.vendor === "groq" && entry.apiKeys[0]) return entry.apiKeys[0];
   }
-  return env.GROQ_API_KEY?.trim() || undefined;
+  return storedToken("groq", env) ?? (env.GROQ_API_KEY?.trim() || undefined);
 }
 
 export class Transcriber {

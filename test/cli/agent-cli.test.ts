@@ -1,9 +1,9 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startFakeLlm, type FakeLlm } from "../fakes/fake-llm.ts";
-import { runCli } from "./run-cli.ts";
+import { BIN, runCli } from "./run-cli.ts";
 
 let llm: FakeLlm;
 let home: string;
@@ -88,6 +88,33 @@ describe("switchboard agent", () => {
     const r = await runCli(["agent", "-m", "hi"], env);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/agents\.defaults\.model_name|switchboard onboard/);
+  });
+});
+
+describe("state shared between processes", () => {
+  it("spreads consecutive one-shot runs over a round-robin group", async () => {
+    writeConfig({
+      model_list: [
+        { model_name: "g", model: "openai/m1", api_base: `${llm.url}/v1`, api_key: "sk-one-123456" },
+        { model_name: "g", model: "openai/m2", api_base: `${llm.url}/v1`, api_key: "sk-two-123456" },
+      ],
+    });
+    for (let i = 0; i < 4; i++) expect((await runCli(["agent", "-m", `hi ${i}`], env)).code).toBe(0);
+    expect(llm.requests.map((r) => r.body.model)).toEqual(["m1", "m2", "m1", "m2"]);
+  });
+
+  it("holds an entry's rpm across one-shot runs", async () => {
+    writeConfig({
+      model_list: [
+        { model_name: "slow", model: "openai/limited", api_base: `${llm.url}/v1`, api_key: "sk-lim-123456", rpm: 1 },
+        { model_name: "spare", model: "openai/spare", api_base: `${llm.url}/v1`, api_key: "sk-spare-123456" },
+      ],
+      agents: { defaults: { model_name: "slow", fallbacks: ["spare"] } },
+    });
+    expect((await runCli(["agent", "-m", "one"], env)).code).toBe(0);
+    expect((await runCli(["agent", "-m", "two"], env)).code).toBe(0);
+    // the second process saw the first one's call: "limited" had used its 1 request this minute
+    expect(llm.requests.map((r) => r.body.model)).toEqual(["limited", "spare"]);
   });
 });
 
@@ -180,5 +207,88 @@ describe("switchboard agent --audio", () => {
     expect(r.code).not.toBe(0);
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
     expect(r.stderr).toMatch(/voice\.model_name|Groq/);
+  });
+});
+
+describe("one-shot failures and results", () => {
+  it("says in one line that a 401 is a key problem, not a wait", async () => {
+    writeConfig(twoModels());
+    llm.setDefault({ status: 401 });
+    const { SWITCHBOARD_LOG_LEVEL: _level, ...defaultLogging } = env;
+    const r = await runCli(["agent", "-m", "hi"], defaultLogging);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expect(r.stderr).toMatch(/refused the API key.*waiting will not help/);
+    expect(r.stderr).not.toMatch(/try again/);
+  });
+
+  it("says a 402 is a billing problem, and --verbose shows every attempt", async () => {
+    writeConfig(twoModels());
+    llm.setDefault({ status: 402, body: { error: { message: "Insufficient Balance", type: "unknown_error" } } });
+    const r = await runCli(["agent", "-m", "hi"], env);
+    expect(r.stderr).toMatch(/billing.*no credit or quota left/);
+    const v = await runCli(["agent", "-m", "hi", "--verbose"], env);
+    expect(v.code).toBe(1);
+    expect(v.stderr).toMatch(/attempt primary#0 key1 \(openai\/main-model\): billing HTTP 402: .*Insufficient Balance/);
+  });
+
+  it("saves generated images to files and prints their paths", async () => {
+    const { startFakeServer } = await import("../voice/helpers.ts");
+    const images = await startFakeServer();
+    try {
+      const png = Buffer.from("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=", "base64");
+      images.on("/v1/images/generations", { json: { data: [{ b64_json: png.toString("base64") }] } });
+      writeConfig({
+        ...twoModels(),
+        model_list: [...twoModels().model_list, { model_name: "img", model: "openai/gpt-image-2", api_base: `${images.url}/v1`, api_key: "sk-img-123456" }],
+        agents: { defaults: { model_name: "primary", imageGenerationModel: { primary: "img" } } },
+      });
+      llm.script({ toolCalls: [{ name: "image_generate", arguments: { prompt: "a red boat" } }] }, { reply: "Here is your boat." });
+      const r = await runCli(["agent", "-m", "draw a boat", "--out-dir", join(home, "out")], env);
+      expect(r.code).toBe(0);
+      const [text, imageLine] = r.stdout.trim().split("\n");
+      expect(text).toBe("Here is your boat.");
+      const path = /^\[image\] (.+\.png)$/.exec(imageLine ?? "")?.[1];
+      expect(path && readFileSync(path).equals(png)).toBe(true);
+    } finally {
+      await images.close();
+    }
+  });
+});
+
+describe("switchboard auth", () => {
+  it("stores a piped token 0600, uses it for entries without a key, shows it masked and logs out", async () => {
+    writeConfig({ model_list: [{ model_name: "m", model: "openai/main-model", api_base: `${llm.url}/v1` }] });
+    const login = await runCli(["auth", "login", "--provider", "openai"], env, "sk-stored-token-987654\n");
+    expect(login.code).toBe(0);
+    expect(login.stdout).not.toContain("sk-stored-token-987654");
+    const file = join(home, "credentials.json");
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect((await runCli(["agent", "-m", "hi"], env)).code).toBe(0);
+    expect(llm.requests[0]!.headers.authorization).toBe("Bearer sk-stored-token-987654");
+    const status = await runCli(["auth", "status"], env);
+    expect(status.stdout).toMatch(/openai\s+sk-…7654/);
+    expect(status.stdout).not.toContain("sk-stored-token-987654");
+    expect((await runCli(["auth", "logout", "--provider", "openai"], env)).stdout).toMatch(/removed/);
+    expect(existsSync(file)).toBe(false);
+    expect((await runCli(["auth", "login", "--provider", "nope"], env, "x\n")).code).toBe(2);
+  });
+
+  it("asks on a terminal without echoing the token", async () => {
+    // a real pseudo-terminal through util-linux `script`
+    const { spawn } = await import("node:child_process");
+    const child = spawn("script", ["-qfec", `${process.execPath} ${BIN} auth login --provider anthropic`, "/dev/null"], {
+      env: { PATH: process.env.PATH, ...env, TERM: "dumb" },
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    await expect.poll(() => out, { timeout: 15_000 }).toMatch(/input is hidden/);
+    child.stdin.write("sk-ant-typed-secret-4321\r");
+    const code = await new Promise<number | null>((r) => child.on("exit", r));
+    expect(code).toBe(0);
+    expect(out).toMatch(/saved the Anthropic token/);
+    expect(out).not.toContain("sk-ant-typed-secret-4321");
+    expect(JSON.parse(readFileSync(join(home, "credentials.json"), "utf8")).tokens.anthropic.token).toBe("sk-ant-typed-secret-4321");
   });
 });

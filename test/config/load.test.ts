@@ -178,9 +178,8 @@ describe("normalizations and warnings", () => {
     expect(parse(`{"model_list": [{"model_name": "a", "model": "groq/llama"}]}`, { GROQ_API_KEY: "gsk" }).warnings).toEqual([]);
   });
 
-  it("warns when a model needs an endpoint it cannot default", () => {
-    const { warnings } = parse(`{"model_list": [{"model_name": "az", "model": "azure/gpt-4o", "api_key": "k"}]}`);
-    expect(warnings).toContainEqual(expect.stringMatching(/model_list\[0\] \(az\): Azure OpenAI has no default endpoint; set api_base/));
+  it("refuses an Azure entry without the endpoint it cannot default (issue 9)", () => {
+    expect(() => parse(`{"model_list": [{"model_name": "az", "model": "azure/gpt-4o", "api_key": "k"}]}`)).toThrow(/model_list\[0\]\.api_base: az is an Azure OpenAI entry without api_base/);
   });
 });
 

@@ -226,10 +226,10 @@ describe("describeEntry", () => {
 
   it("shows the endpoint and masked keys, never a secret", () => {
     const d = describeEntry(entry);
-    expect(d).toMatchObject({ endpoint: "https://api.openai.com/v1/chat/completions", keys: ["sk-…mnop", "sk-…4321"], proxy: "http://bob:****@proxy:3128", timeoutSeconds: 30 });
+    expect(d).toMatchObject({ endpoint: "https://api.openai.com/v1/chat/completions", keys: ["sk-…mnop", "sk-…4321"], proxy: "http://bob:[redacted]@proxy:3128", timeoutSeconds: 30 });
     const text = JSON.stringify(d);
     for (const secret of ["abcdefghijklmnop", "0987654321", "pa55word"]) expect(text).not.toContain(secret);
-    expect(d.summary).toBe("a#0: openai/x → https://api.openai.com/v1/chat/completions (openai, key sk-…mnop, sk-…4321, 30s, via http://bob:****@proxy:3128)");
+    expect(d.summary).toBe("a#0: openai/x → https://api.openai.com/v1/chat/completions (openai, key sk-…mnop, sk-…4321, 30s, via http://bob:[redacted]@proxy:3128)");
   });
 
   it("says when there is no key, no base, or the entry is disabled", () => {

@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ManualClock } from "../../src/core/clock.ts";
 import { silentLogger } from "../../src/core/logger.ts";
 import type { CallTarget, ModelEntry } from "../../src/providers/types.ts";
-import { createImageTool, imageArgs, imageMime, providerDownloadIsTrusted, type ImageToolOptions } from "../../src/tools/image-tool.ts";
+import { createImageTool, imageArgs, imageMime, trustedImageHosts, type ImageToolOptions } from "../../src/tools/image-tool.ts";
 import type { ToolOutput } from "../../src/tools/types.ts";
 import type { FetchLike } from "../../src/voice/provider-http.ts";
 import { directoryOf, entry, formDataOf, miniRouter, startFakeServer, type FakeServer } from "../voice/helpers.ts";
@@ -184,9 +184,21 @@ describe("sizes", () => {
   });
 });
 
-it("trusts downloads only from private providers", () => {
-  expect(providerDownloadIsTrusted("http://localhost:4000/v1")).toBe(true);
-  expect(providerDownloadIsTrusted("http://192.168.1.20:4000")).toBe(true);
-  expect(providerDownloadIsTrusted("https://api.openai.com/v1")).toBe(false);
-  expect(imageMime(PNG)).toBe("image/png");
+it("trusts image downloads only from the provider's own host and configured hosts", () => {
+  expect(trustedImageHosts("http://localhost:4000/v1")).toEqual(["localhost"]);
+  expect(trustedImageHosts("https://api.openai.com/v1", ["cdn.example.com"])).toEqual(["cdn.example.com", "api.openai.com"]);
+  expect(trustedImageHosts("")).toEqual([]);
+});
+
+it("reads a bare litellm image model as LiteLLM's gpt-image-2", async () => {
+  const server = await startFakeServer();
+  try {
+    server.on("/v1/images/generations", { json: { data: [{ b64_json: PNG.toString("base64") }] } });
+    const e = entry({ modelName: "litellm/gpt-image-2", model: "litellm/gpt-image-2", apiBase: `${server.url}/v1` });
+    const t = createImageTool({ router: miniRouter(directoryOf([e])), model: { primary: "litellm" } });
+    await t.run(imageArgs.parse({ prompt: "x" }), { origin: { sessionKey: "s", channel: "cli", chatId: "1" }, signal: new AbortController().signal, logger: silentLogger(), clock: new ManualClock() });
+    expect(JSON.parse(server.requests[0]!.body.toString()).model).toBe("gpt-image-2");
+  } finally {
+    await server.close();
+  }
 });

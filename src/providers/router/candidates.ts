@@ -16,11 +16,13 @@
 // entry. Spreading load is done with several entries, as doc 002 shows.
 import { EXIT_CONFIG, SwitchboardError } from "../../core/errors.ts";
 import type { CallTarget, ModelDirectory, ModelEntry } from "../types.ts";
+import { unsupportedReason } from "../entry-checks.ts";
 import { targetKey } from "./health.ts";
+import type { RouterCounters } from "./shared-counters.ts";
 
 export interface PlannedTarget {
   target: CallTarget;
-  /** "<entryId>|<keyIndex>" */
+  /** health key: targetKey(entry, apiKey) */
   key: string;
   /** index of its group in the plan */
   group: number;
@@ -39,7 +41,7 @@ export function targetsOf(entry: ModelEntry, group: number): PlannedTarget[] {
   const keys: (string | undefined)[] = entry.apiKeys.length > 0 ? entry.apiKeys : [undefined];
   return keys.map((apiKey, keyIndex) => ({
     target: { entry, apiKey, keyIndex },
-    key: targetKey(entry.id, keyIndex),
+    key: targetKey(entry, apiKey),
     group,
   }));
 }
@@ -79,11 +81,20 @@ export function resolveChain(
   const unknown: string[] = [];
   for (const ref of names) {
     const found = directory.lookup(ref);
-    const enabled = found.filter((e) => e.enabled !== false);
+    const callable = found.filter((e) => {
+      const why = unsupportedReason(e.model);
+      if (why) warn(`${ref} (${e.id})`, why);
+      return !why;
+    });
+    const enabled = callable.filter((e) => e.enabled !== false);
     if (found.length === 0) {
       unknown.push(ref);
       warn(ref, "no model_list entry, alias or vendor/model reference matches it");
       continue;
+    }
+    if (callable.length === 0) {
+      unknown.push(ref);
+      continue; // every entry's vendor is unsupported; the warning said why
     }
     if (enabled.length === 0) {
       unknown.push(ref);
@@ -114,9 +125,9 @@ export function resolveChain(
 export class RequestPlan {
   readonly groups: PlannedGroup[];
   private readonly starts: (number | undefined)[];
-  private readonly counters: Map<string, number>;
+  private readonly counters: RouterCounters;
 
-  constructor(groups: PlannedGroup[], counters: Map<string, number>) {
+  constructor(groups: PlannedGroup[], counters: RouterCounters) {
     this.groups = groups;
     this.counters = counters;
     this.starts = groups.map(() => undefined);
@@ -126,16 +137,14 @@ export class RequestPlan {
   enter(gi: number): void {
     if (this.starts[gi] !== undefined) return;
     const g = this.groups[gi]!;
-    const c = this.counters.get(g.name) ?? 0;
-    this.counters.set(g.name, c + 1);
-    this.starts[gi] = c % g.entries.length;
+    this.starts[gi] = this.counters.take(g.name) % g.entries.length;
   }
 
   /** The group's targets in this request's order (entered groups) or the order it would get. */
   ordered(gi: number): PlannedTarget[] {
     const g = this.groups[gi]!;
     const n = g.entries.length;
-    const start = this.starts[gi] ?? (this.counters.get(g.name) ?? 0) % n;
+    const start = this.starts[gi] ?? this.counters.peek(g.name) % n;
     const out: PlannedTarget[] = [];
     for (let i = 0; i < n; i++) out.push(...g.entries[(start + i) % n]!);
     return out;

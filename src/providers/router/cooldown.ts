@@ -72,21 +72,29 @@ export function cooldownMs(reason: FailureReason, errorCount: number, billingCou
   return retryAfterMs !== undefined && retryAfterMs > table ? retryAfterMs : table;
 }
 
-/** Counts one failure and starts the cooldown. Returns the cooldown in ms. */
+/**
+ * Counts one failure and starts the cooldown. Returns the cooldown in ms.
+ * `step: false` is a repeat failure within the same request (a later pass):
+ * it refreshes the last error and may lengthen the cooldown, but does not
+ * climb the table — one failed request is one step however many passes it made.
+ */
 export function applyFailure(
   h: TargetHealth,
   err: { reason: FailureReason; status?: number | undefined; retryAfterMs?: number | undefined },
   message: string,
   now: number,
+  step = true,
 ): number {
-  if (quietLongEnough(h, now)) {
-    h.errorCount = 0;
-    h.billingCount = 0;
+  if (step) {
+    if (quietLongEnough(h, now)) {
+      h.errorCount = 0;
+      h.billingCount = 0;
+    }
+    h.errorCount += 1;
+    h.billingCount = err.reason === "billing" ? h.billingCount + 1 : 0;
   }
-  h.errorCount += 1;
-  h.billingCount = err.reason === "billing" ? h.billingCount + 1 : 0;
-  const ms = cooldownMs(err.reason, h.errorCount, h.billingCount, err.retryAfterMs);
-  h.cooldownUntil = now + ms;
+  const ms = cooldownMs(err.reason, Math.max(1, h.errorCount), Math.max(err.reason === "billing" ? 1 : 0, h.billingCount), err.retryAfterMs);
+  h.cooldownUntil = Math.max(h.cooldownUntil ?? 0, now + ms);
   h.lastFailureAt = now;
   h.lastError = {
     reason: err.reason,
@@ -95,6 +103,11 @@ export function applyFailure(
     at: now,
   };
   return ms;
+}
+
+/** Records a failure that says something about the request, not the target (400, context overflow): last error only. */
+export function noteError(h: TargetHealth, err: { reason: FailureReason; status?: number | undefined }, message: string, now: number): void {
+  h.lastError = { reason: err.reason, ...(err.status !== undefined ? { status: err.status } : {}), message, at: now };
 }
 
 /** Records a success. Returns true when error state was cleared (worth persisting at once). */

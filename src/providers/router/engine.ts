@@ -20,6 +20,7 @@ import type { HealthBook } from "./health.ts";
 import { runPass } from "./pass.ts";
 import type { RpmLimiter } from "./rate-limit.ts";
 import type { Recorder } from "./recorder.ts";
+import type { RouterCounters } from "./shared-counters.ts";
 import type { SleepFn } from "./types.ts";
 
 export const TRANSIENT_REASONS: ReadonlySet<FailureReason> = new Set([
@@ -54,7 +55,7 @@ export interface EngineDeps {
   health: HealthBook;
   rpm: RpmLimiter;
   recorder: Recorder;
-  counters: Map<string, number>;
+  counters: RouterCounters;
 }
 
 export class Engine {
@@ -97,6 +98,8 @@ export class Engine {
   ): Promise<Routed<T>> {
     const { clock, recorder, logger } = this.d;
     const attempts: Attempt[] = [];
+    /** targets that failed in this request: later passes do not count them again */
+    const failedBefore = new Set<string>();
 
     const attempt = async (pt: PlannedTarget): Promise<T> => {
       if (signal?.aborted) throw abortedError();
@@ -111,7 +114,7 @@ export class Engine {
         return value;
       } catch (err) {
         const pe = toProviderError(err, signal);
-        attempts.push(recorder.fail(pt, started, pe));
+        attempts.push(recorder.fail(pt, started, pe, { failedBefore }));
         throw pe;
       }
     };

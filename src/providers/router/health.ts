@@ -1,19 +1,29 @@
 // The router's memory of every target it has called: cooldowns, counters,
-// last error and last success, keyed "<entryId>|<keyIndex>".
-import type { CallTarget, FailureReason } from "../types.ts";
+// last error and last success, keyed by WHAT was called — protocol, endpoint,
+// model id and a fingerprint of the key — never by position in model_list.
+// Reordering entries keeps their state; fixing an api_base, changing the
+// model or replacing a key starts fresh, because that is a different target.
+import { createHash } from "node:crypto";
+import type { CallTarget, FailureReason, ModelEntry } from "../types.ts";
 import {
   applyFailure,
   applySuccess,
   effectiveErrorCount,
   emptyHealth,
   isCooling,
+  noteError,
   QUIET_RESET_MS,
   type TargetHealth,
 } from "./cooldown.ts";
 import type { RouterPersisted } from "./state-store.ts";
 
-export function targetKey(entryId: string, keyIndex: number): string {
-  return `${entryId}|${keyIndex}`;
+/**
+ * The health key of one call target: a short hash of protocol, endpoint,
+ * model id and key. Holds no secret (the key, and any password in api_base,
+ * only enter the hash) and is stable across processes and restarts.
+ */
+export function targetKey(entry: Pick<ModelEntry, "protocol" | "apiBase" | "modelId">, apiKey: string | undefined): string {
+  return createHash("sha256").update(`${entry.protocol}\n${entry.apiBase}\n${entry.modelId}\n${apiKey ?? ""}`).digest("base64url").slice(0, 22);
 }
 
 export class HealthBook {
@@ -49,8 +59,14 @@ export class HealthBook {
     err: { reason: FailureReason; status?: number | undefined; retryAfterMs?: number | undefined },
     message: string,
     now: number,
+    step = true,
   ): number {
-    return applyFailure(this.ensure(key, t), err, message, now);
+    return applyFailure(this.ensure(key, t), err, message, now, step);
+  }
+
+  /** Keeps a request-level failure (400, context overflow) as the target's last error, without a cooldown. */
+  note(key: string, t: CallTarget, err: { reason: FailureReason; status?: number | undefined }, message: string, now: number): void {
+    noteError(this.ensure(key, t), err, message, now);
   }
 
   /** Returns true when error state was cleared. */
@@ -63,20 +79,18 @@ export class HealthBook {
   }
 
   load(state: RouterPersisted): void {
-    for (const t of state.targets) {
-      this.map.set(targetKey(t.entryId, t.keyIndex), { ...t, lastError: t.lastError ? { ...t.lastError } : null });
-    }
+    for (const { key, ...t } of state.targets) this.map.set(key, { ...t, lastError: t.lastError ? { ...t.lastError } : null });
   }
 
   /** State worth keeping: records cooling, with live error counts, or with a failure or success in the last 24 h. */
   persisted(now: number): RouterPersisted {
     const targets: RouterPersisted["targets"] = [];
     const recent = (at: number | null) => at !== null && now - at < QUIET_RESET_MS;
-    for (const h of this.map.values()) {
+    for (const [key, h] of this.map) {
       const live = isCooling(h, now) || effectiveErrorCount(h, now) > 0;
       if (!live && !recent(h.lastFailureAt) && !recent(h.lastSuccessAt)) continue;
-      targets.push({ ...h, lastError: h.lastError ? { ...h.lastError } : null });
+      targets.push({ key, ...h, lastError: h.lastError ? { ...h.lastError } : null });
     }
-    return { version: 1, savedAt: now, targets };
+    return { version: 2, savedAt: now, targets };
   }
 }

@@ -59,7 +59,11 @@ export class Recorder {
     return a;
   }
 
-  fail(pt: PlannedTarget, startedAt: number, err: ProviderError, opts: { called?: boolean } = {}): Attempt {
+  /**
+   * `failedBefore` holds the targets that already failed in this request:
+   * a repeat (a later pass) refreshes the error but is not another step.
+   */
+  fail(pt: PlannedTarget, startedAt: number, err: ProviderError, opts: { called?: boolean; failedBefore?: Set<string> } = {}): Attempt {
     const a = this.base(pt, startedAt);
     a.reason = err.reason;
     if (err.status !== undefined) a.status = err.status;
@@ -77,12 +81,17 @@ export class Recorder {
     if (err.reason === "aborted") {
       this.d.logger.debug(fields, `provider call aborted: ${line}`);
     } else if (NON_FALLBACK_REASONS.has(err.reason)) {
+      // the request was at fault, not the target: no cooldown, but `status` shows why it failed
+      this.d.health.note(pt.key, pt.target, err, a.message, this.d.clock.now());
+      this.persist(true);
       this.d.logger.warn(fields, `provider call failed, not falling back: ${line}`);
     } else if (opts.called === false) {
       this.d.logger.warn(fields, `provider target skipped: ${line}`);
     } else {
       const now = this.d.clock.now();
-      const cooldownMs = this.d.health.failure(pt.key, pt.target, err, a.message, now);
+      const step = !opts.failedBefore?.has(pt.key);
+      opts.failedBefore?.add(pt.key);
+      const cooldownMs = this.d.health.failure(pt.key, pt.target, err, a.message, now, step);
       this.persist(true);
       this.d.logger.warn({ ...fields, cooldownMs }, `provider call failed: ${line}; cooling down ${Math.round(cooldownMs / 1000)}s`);
     }

@@ -4,6 +4,7 @@
 // file wires them to the protocol clients and answers snapshot().
 import { systemClock } from "../../core/clock.ts";
 import { silentLogger } from "../../core/logger.ts";
+import { registerConfigSecrets } from "../../core/redact.ts";
 import type { ChatDelta, ChatRequest, ChatResult } from "../../core/chat.ts";
 import type { Attempt, CallTarget, ModelEntry, ProviderClient, RouteOptions, Routed } from "../types.ts";
 import { combineSignals, raceAbort, realSleep } from "./abort.ts";
@@ -14,6 +15,7 @@ import { toProviderError } from "./errors.ts";
 import { HealthBook, targetKey } from "./health.ts";
 import { RpmLimiter } from "./rate-limit.ts";
 import { Recorder } from "./recorder.ts";
+import { memoryCounters } from "./shared-counters.ts";
 import type { Router, RouterOptions, RouterSnapshot, TargetSnapshot } from "./types.ts";
 
 /** handed to call() functions when the caller gave no signal */
@@ -37,11 +39,13 @@ export function createRouter(opts: RouterOptions): Router {
   const logger = opts.logger ?? silentLogger();
   const sleep = opts.sleep ?? realSleep;
   const health = new HealthBook();
-  const rpm = new RpmLimiter();
-  const counters = new Map<string, number>();
+  const counters = opts.counters ?? memoryCounters();
+  const rpm = new RpmLimiter(counters);
   const recorder = new Recorder({ clock, logger, health, store: opts.stateStore, logSize: opts.attemptsLogSize ?? 500 });
   const engine = new Engine({ directory: opts.directory, defaults: opts.defaults, clock, logger, sleep, health, rpm, recorder, counters });
 
+  // keys from the environment and the auth store are secrets too, not only the config file's
+  registerConfigSecrets(opts.directory.all().map((e) => ({ api_keys: e.apiKeys, headers: e.customHeaders, proxy: e.proxy, base: e.apiBase })));
   const restored = opts.stateStore?.load();
   if (restored) health.load(restored);
 
@@ -86,7 +90,7 @@ export function createRouter(opts: RouterOptions): Router {
     } catch (err) {
       // After the first delta there is no failover: record the failure and let it propagate.
       const pe = toProviderError(err, signal);
-      const pt = { target: routed.target, key: targetKey(routed.target.entry.id, routed.target.keyIndex), group: 0 };
+      const pt = { target: routed.target, key: targetKey(routed.target.entry, routed.target.apiKey), group: 0 };
       recorder.fail(pt, started, pe);
       throw pe;
     } finally {
@@ -124,7 +128,7 @@ export function createRouter(opts: RouterOptions): Router {
     for (const [key, h] of health.all()) {
       if (!listed.has(key)) one(key, h.entryId, h.modelName, h.keyIndex, recorder.seenEntries.get(h.entryId));
     }
-    return { at: now, targets, groups: Object.fromEntries(counters) };
+    return { at: now, targets, groups: counters.groups() };
   }
 
   return {
@@ -134,5 +138,9 @@ export function createRouter(opts: RouterOptions): Router {
     snapshot,
     attemptsLog: (limit?: number) => recorder.ring.recent(limit),
     flush: () => recorder.flush(),
+    close: () => {
+      recorder.flush();
+      counters.close();
+    },
   };
 }

@@ -1,10 +1,13 @@
 // Router state that outlives the process: cooldowns, error counters and last
-// errors per target, keyed by entry id + key index (never the key itself).
+// errors per target, keyed by the target's fingerprint (health.ts targetKey:
+// endpoint + model + key hash, never the key itself). Version 1 files, keyed
+// by position in model_list, are ignored: that is the bug version 2 fixes.
 // The daemon writes it; `switchboard status` (another process) reads it.
 import { mkdirSync, readFileSync, renameSync, writeFileSync, unlinkSync } from "node:fs";
 import { dirname } from "node:path";
 import { z } from "zod";
 import type { Logger } from "../../core/logger.ts";
+import { redactValue } from "../../core/redact.ts";
 import { FAILURE_REASONS } from "../types.ts";
 
 const LastErrorSchema = z.object({
@@ -15,6 +18,8 @@ const LastErrorSchema = z.object({
 });
 
 const TargetStateSchema = z.object({
+  /** targetKey(): a hash of protocol, endpoint, model id and key */
+  key: z.string().min(1),
   entryId: z.string().min(1),
   keyIndex: z.number().int().min(0),
   modelName: z.string(),
@@ -27,7 +32,7 @@ const TargetStateSchema = z.object({
 });
 
 export const RouterPersistedSchema = z.object({
-  version: z.literal(1),
+  version: z.literal(2),
   savedAt: z.number(),
   targets: z.array(TargetStateSchema),
 });
@@ -112,7 +117,7 @@ export function fileStateStore(path: string, opts: FileStateStoreOptions = {}): 
     const tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2, 8)}.tmp`;
     try {
       mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-      writeFileSync(tmp, `${JSON.stringify(state)}\n`, { mode: 0o600 });
+      writeFileSync(tmp, `${JSON.stringify(redactValue(state))}\n`, { mode: 0o600 });
       renameSync(tmp, path);
     } catch (err) {
       try {

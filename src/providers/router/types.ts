@@ -3,6 +3,7 @@
 import type { Clock } from "../../core/clock.ts";
 import type { Logger } from "../../core/logger.ts";
 import type { Attempt, ChatRouter, FailureReason, ModelDirectory, ModelEntry, ProviderClient } from "../types.ts";
+import type { RouterCounters } from "./shared-counters.ts";
 import type { RouterStateStore } from "./state-store.ts";
 
 /** Waits ms (rejects when the signal aborts). Tests pass one that advances a ManualClock. */
@@ -24,6 +25,11 @@ export interface RouterOptions {
   sleep?: SleepFn;
   /** how many attempts attemptsLog() keeps; default 500 */
   attemptsLogSize?: number;
+  /**
+   * round-robin positions and rpm windows; sqliteCounters(<state>/state/router.db)
+   * shares them between processes. Default: this process only.
+   */
+  counters?: RouterCounters;
 }
 
 export interface LastError {
@@ -67,4 +73,6 @@ export interface Router extends ChatRouter {
   attemptsLog(limit?: number): Attempt[];
   /** write pending state to the state store now (call on shutdown) */
   flush(): void;
+  /** flush, and release the shared counters (the runtime's close) */
+  close(): void;
 }

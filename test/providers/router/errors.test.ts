@@ -18,7 +18,8 @@ describe("toProviderError", () => {
     const refused = new TypeError("fetch failed", { cause: Object.assign(new Error("connect"), { code: "ECONNREFUSED" }) });
     expect(toProviderError(refused).reason).toBe("network");
     expect(toProviderError(new TypeError("fetch failed")).reason).toBe("network");
-    expect(toProviderError(Object.assign(new Error("stop"), { name: "AbortError" })).reason).toBe("aborted");
+    // only the caller's signal means "cancelled"; someone else's abort is a timeout and falls back
+    expect(toProviderError(Object.assign(new Error("stop"), { name: "AbortError" })).reason).toBe("timeout");
     expect(toProviderError(new Error("odd")).reason).toBe("server_error");
     expect(toProviderError("a string").reason).toBe("server_error");
     expect(toProviderError(new Error("odd"), AbortSignal.abort()).reason).toBe("aborted");
@@ -53,7 +54,7 @@ describe("AllCandidatesFailedError with many attempts", () => {
     }));
     const e = new AllCandidatesFailedError(attempts);
     expect(e.message).toMatch(/^all 15 attempts failed: \(3 earlier not shown\); m#3 key1 timeout 5ms; /);
-    expect(e.message).toContain("m#14 key1 timeout 5ms — raise request_timeout");
+    expect(e.message).toContain("m#14 key1 timeout 5ms — the provider did not answer in time; raise request_timeout");
     expect(e.message).not.toContain("m#2 ");
     expect(e.lastReason).toBe("timeout");
   });

@@ -79,7 +79,7 @@ describe("AllCandidatesFailedError", () => {
     h.list.add("a", "openai/a");
     h.fake.script("a#0", 0, fail("auth", { status: 403 }));
     const err = (await h.router().chat(req()).catch((e: unknown) => e)) as Error;
-    expect(err.message).toMatch(/^1 attempt failed: a#0 key1 auth \(403\) 0ms — check the api_key/);
+    expect(err.message).toMatch(/^1 attempt failed: a#0 key1 auth \(403\) 0ms — the provider refused the API key.*waiting will not help/);
   });
 });
 

@@ -37,7 +37,7 @@ describe("snapshot", () => {
     expect(snap.groups).toEqual({ a: 1 });
     expect(snap.targets).toEqual([
       {
-        key: "a#0|0",
+        key: expect.stringMatching(/^[\w-]{22}$/),
         entryId: "a#0",
         modelName: "a",
         model: "openai/a",
@@ -49,7 +49,7 @@ describe("snapshot", () => {
         rpm: { limit: 10, used: 2 },
       },
       {
-        key: "a#0|1",
+        key: expect.stringMatching(/^[\w-]{22}$/),
         entryId: "a#0",
         modelName: "a",
         model: "openai/a",
@@ -61,7 +61,7 @@ describe("snapshot", () => {
         rpm: { limit: 10, used: 2 },
       },
       {
-        key: "b#0|0",
+        key: expect.stringMatching(/^[\w-]{22}$/),
         entryId: "b#0",
         modelName: "b",
         model: "openai/b",
@@ -144,7 +144,7 @@ describe("state stores", () => {
     // "restart": a new router over the same file skips the cooling key
     h.clock.advance(3600_000);
     const second = h.router({ stateStore: fileStateStore(path) });
-    const snap = second.snapshot().targets.find((t) => t.key === "a#0|0");
+    const snap = second.snapshot().targets.find((t) => t.entryId === "a#0" && t.keyIndex === 0);
     expect(snap?.cooldownUntil).toBe(h.clock.now() + 4 * 3600_000);
     const before = h.fake.calls.length;
     await second.chat(req());

@@ -1,0 +1,144 @@
+// Round-robin positions and rpm windows, shared by every process that uses
+// the same state directory: a running gateway and each one-shot `agent -m`
+// see the same counters, so consecutive one-shot runs spread over a group and
+// an entry's rpm holds across all of them.
+//
+// Storage: a small SQLite database (node:sqlite, WAL) next to router.json.
+// Each operation is one short IMMEDIATE transaction, which SQLite serializes
+// across processes; busy_timeout makes a writer wait for another instead of
+// failing. The in-memory variant (tests, no state directory) has the same
+// interface. Rows hold group names, an entry fingerprint and timestamps: no
+// key, no URL.
+import { chmodSync, mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { DatabaseSync } from "node:sqlite";
+
+export interface RouterCounters {
+  /** The group's counter before this request, and counts this request (atomic). */
+  take(group: string): number;
+  /** The group's counter without counting. */
+  peek(group: string): number;
+  /** Timestamps of calls after `since`, oldest first. */
+  stamps(entry: string, since: number): number[];
+  /** Counts one call; keeps at most `keep` newest stamps for the entry. */
+  stamp(entry: string, at: number, keep: number): void;
+  /** Every group's counter (for `status`). */
+  groups(): Record<string, number>;
+  close(): void;
+}
+
+export function memoryCounters(): RouterCounters {
+  const counters = new Map<string, number>();
+  const windows = new Map<string, number[]>();
+  const prune = (entry: string, since: number) => {
+    const w = windows.get(entry) ?? [];
+    const kept = w.filter((t) => t > since);
+    windows.set(entry, kept);
+    return kept;
+  };
+  return {
+    take(group) {
+      const c = counters.get(group) ?? 0;
+      counters.set(group, c + 1);
+      return c;
+    },
+    peek: (group) => counters.get(group) ?? 0,
+    stamps: (entry, since) => [...prune(entry, since)],
+    stamp(entry, at, keep) {
+      const w = windows.get(entry) ?? [];
+      w.push(at);
+      if (w.length > keep) w.splice(0, w.length - keep);
+      windows.set(entry, w);
+    },
+    groups: () => Object.fromEntries(counters),
+    close() {},
+  };
+}
+
+const BUSY_TIMEOUT_MS = 2000;
+/** stamps older than this are never asked for (the rpm window is 60 s) */
+const WINDOW_KEEP_MS = 60_000;
+
+/**
+ * Counters in a SQLite file shared by processes. When the file cannot be
+ * opened (read-only state directory), `onError` is told once and the
+ * in-memory counters are used: routing must never stop over bookkeeping.
+ */
+export function sqliteCounters(file: string, onError?: (err: Error) => void): RouterCounters {
+  let db: DatabaseSync;
+  try {
+    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+    db = new DatabaseSync(file, { timeout: BUSY_TIMEOUT_MS });
+    db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    db.exec("PRAGMA journal_mode = WAL");
+    db.exec("PRAGMA synchronous = NORMAL");
+    db.exec(`CREATE TABLE IF NOT EXISTS rr (grp TEXT PRIMARY KEY, n INTEGER NOT NULL);
+             CREATE TABLE IF NOT EXISTS rpm (entry TEXT NOT NULL, at INTEGER NOT NULL);
+             CREATE INDEX IF NOT EXISTS rpm_entry_at ON rpm (entry, at);`);
+    try {
+      chmodSync(file, 0o600);
+    } catch {
+      // the owner's umask stays in force
+    }
+  } catch (err) {
+    onError?.(err as Error);
+    return memoryCounters();
+  }
+  const take = db.prepare("INSERT INTO rr (grp, n) VALUES (?, 1) ON CONFLICT(grp) DO UPDATE SET n = n + 1 RETURNING n - 1 AS before");
+  const peek = db.prepare("SELECT n FROM rr WHERE grp = ?");
+  const all = db.prepare("SELECT grp, n FROM rr");
+  const list = db.prepare("SELECT at FROM rpm WHERE entry = ? AND at > ? ORDER BY at");
+  const add = db.prepare("INSERT INTO rpm (entry, at) VALUES (?, ?)");
+  const expire = db.prepare("DELETE FROM rpm WHERE entry = ? AND at <= ?");
+  const count = db.prepare("SELECT count(*) AS n FROM rpm WHERE entry = ?");
+  const trim = db.prepare("DELETE FROM rpm WHERE entry = ? AND rowid NOT IN (SELECT rowid FROM rpm WHERE entry = ? ORDER BY at DESC, rowid DESC LIMIT ?)");
+  let failed = false;
+  const fallback = memoryCounters();
+  // a locked or broken database degrades to per-process counting, told once
+  const guard = <T>(fn: () => T, alt: () => T): T => {
+    if (failed) return alt();
+    try {
+      return fn();
+    } catch (err) {
+      failed = true;
+      onError?.(err as Error);
+      return alt();
+    }
+  };
+  const tx = <T>(fn: () => T): T => {
+    db.exec("BEGIN IMMEDIATE");
+    try {
+      const v = fn();
+      db.exec("COMMIT");
+      return v;
+    } catch (err) {
+      db.exec("ROLLBACK");
+      throw err;
+    }
+  };
+  return {
+    take: (group) => guard(() => Number((take.get(group) as { before: number }).before), () => fallback.take(group)),
+    peek: (group) => guard(() => Number((peek.get(group) as { n: number } | undefined)?.n ?? 0), () => fallback.peek(group)),
+    // a read needs no transaction; stamp() keeps each window at `keep` rows
+    stamps: (entry, since) => guard(() => (list.all(entry, since) as { at: number }[]).map((r) => Number(r.at)), () => fallback.stamps(entry, since)),
+    stamp: (entry, at, keep) =>
+      guard(
+        () =>
+          tx(() => {
+            add.run(entry, at);
+            expire.run(entry, at - WINDOW_KEEP_MS);
+            // the limiter never lets a window outgrow `keep`; a clock jump backwards could
+            if (Number((count.get(entry) as { n: number }).n) > keep) trim.run(entry, entry, keep);
+          }),
+        () => fallback.stamp(entry, at, keep),
+      ),
+    groups: () => guard(() => Object.fromEntries((all.all() as { grp: string; n: number }[]).map((r) => [r.grp, Number(r.n)])), () => fallback.groups()),
+    close: () => {
+      try {
+        db.close();
+      } catch {
+        // already closed
+      }
+    },
+  };
+}

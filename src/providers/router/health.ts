@@ -74,6 +74,16 @@ export class HealthBook {
     return applySuccess(this.ensure(key, t), now);
   }
 
+  /** A person's "try it again now": the cooldown ends and the error count restarts; the last error stays for the record. */
+  clear(key: string): boolean {
+    const h = this.map.get(key);
+    if (!h || (h.cooldownUntil === null && h.errorCount === 0)) return false;
+    h.cooldownUntil = null;
+    h.errorCount = 0;
+    h.billingCount = 0;
+    return true;
+  }
+
   all(): IterableIterator<[string, TargetHealth]> {
     return this.map.entries();
   }

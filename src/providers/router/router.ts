@@ -137,6 +137,11 @@ export function createRouter(opts: RouterOptions): Router {
     call,
     snapshot,
     attemptsLog: (limit?: number) => recorder.ring.recent(limit),
+    clearCooldown: (key: string) => {
+      const cleared = health.clear(key);
+      if (cleared) recorder.persist(true);
+      return cleared;
+    },
     flush: () => recorder.flush(),
     close: () => {
       recorder.flush();

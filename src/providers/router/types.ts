@@ -71,6 +71,8 @@ export interface Router extends ChatRouter {
   snapshot(): RouterSnapshot;
   /** the most recent attempts, oldest first (at most `limit`, default all kept) */
   attemptsLog(limit?: number): Attempt[];
+  /** ends a target's cooldown now (the control page); false when it was not cooling or failing */
+  clearCooldown(key: string): boolean;
   /** write pending state to the state store now (call on shutdown) */
   flush(): void;
   /** flush, and release the shared counters (the runtime's close) */

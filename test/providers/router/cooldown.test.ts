@@ -148,3 +148,20 @@ describe("cooling targets", () => {
     expect(h.fake.calls).toHaveLength(3);
   });
 });
+
+describe("clearing a cooldown by hand", () => {
+  it("makes a cooling target usable at once and starts its table over; the last error stays", async () => {
+    const { h, router } = failing("auth");
+    await router.chat(req()).catch(() => {});
+    await router.chat(req()).catch(() => {}); // all cooling: one call to the soonest target
+    const target = router.snapshot().targets[0]!;
+    expect(target.cooldownUntil).not.toBeNull();
+    expect(router.clearCooldown(target.key)).toBe(true);
+    const after = router.snapshot().targets[0]!;
+    expect(after).toMatchObject({ cooldownUntil: null, errorCount: 0 });
+    expect(after.lastError?.reason).toBe("auth");
+    expect(router.clearCooldown(target.key)).toBe(false); // nothing left to clear
+    await router.chat(req()).catch(() => {});
+    expect(cooldownLeft(h, router, "a#0")).toBe(MIN); // the table starts again at its first step
+  });
+});

@@ -1,11 +1,12 @@
 // The tools a turn may call. The JSON schema the model sees is generated from
-// the same zod schema that validates the arguments. A tool's failure never
+// the same zod schema that validates the arguments; tools from outside (MCP
+// servers) bring a raw JSON schema instead, checked here for the basics. A tool's failure never
 // ends the turn: invalid JSON, invalid arguments, an unknown name, a throw or
 // a timeout all come back to the model as the tool's result, so it can fix
 // the call or tell the user. Only a cancelled turn (ctx.signal) propagates.
 import { z } from "zod";
 import type { ToolCall, ToolSpec } from "../core/chat.ts";
-import { ToolError, type Tool, type ToolContext, type ToolOutput } from "./types.ts";
+import { isJsonSchemaTool, ToolError, type AnyTool, type JsonSchemaTool, type Tool, type ToolContext, type ToolOutput } from "./types.ts";
 
 export const DEFAULT_TOOL_TIMEOUT_MS = 60_000;
 /** A tool result longer than this is cut (with a note) before the model sees it. */
@@ -54,20 +55,68 @@ export function describeIssues(error: z.ZodError): string {
     .join("; ");
 }
 
+/**
+ * A raw JSON schema as providers accept it: an object schema without $schema.
+ * Throws when the schema does not describe an object.
+ */
+export function jsonParametersSchema(schema: Record<string, unknown>): Record<string, unknown> {
+  const clean: Record<string, unknown> = { ...schema };
+  delete clean.$schema;
+  if (clean.type !== "object") throw new Error("a tool's JSON schema must have type \"object\": providers accept only object parameters");
+  if (clean.properties === undefined || clean.properties === null) clean.properties = {};
+  return clean;
+}
+
+/**
+ * The checks a raw JSON schema gets before the call: an object, every
+ * required key present, top-level primitive types right. "" when fine.
+ */
+export function checkJsonArguments(schema: Record<string, unknown>, args: unknown): string {
+  if (args === null || typeof args !== "object" || Array.isArray(args)) return "(arguments): expected a JSON object";
+  const given = args as Record<string, unknown>;
+  const problems: string[] = [];
+  const required = Array.isArray(schema.required) ? schema.required.filter((k): k is string => typeof k === "string") : [];
+  for (const key of required) if (given[key] === undefined) problems.push(`${key}: required`);
+  const props = (schema.properties ?? {}) as Record<string, { type?: unknown }>;
+  for (const [key, value] of Object.entries(given)) {
+    const want = props[key]?.type;
+    if (value === undefined || typeof want !== "string") continue;
+    const ok =
+      want === "string" ? typeof value === "string"
+      : want === "number" ? typeof value === "number"
+      : want === "integer" ? Number.isInteger(value)
+      : want === "boolean" ? typeof value === "boolean"
+      : want === "array" ? Array.isArray(value)
+      : want === "object" ? value !== null && typeof value === "object" && !Array.isArray(value)
+      : true;
+    if (!ok) problems.push(`${key}: expected ${want}`);
+  }
+  return problems.join("; ");
+}
+
 export class ToolRegistry {
-  private readonly tools = new Map<string, Tool>();
+  private readonly tools = new Map<string, AnyTool>();
   private specCache: ToolSpec[] | undefined;
 
   /** Adds a tool; throws on a duplicate or malformed name or a non-object schema. */
-  register(tool: Tool): this {
+  register<S extends z.ZodType>(tool: Tool<S>): this;
+  register(tool: JsonSchemaTool): this;
+  register(tool: AnyTool): this {
     if (!TOOL_NAME.test(tool.name)) {
       throw new Error(`tool name "${tool.name}" is not allowed: use 1-64 letters, digits, "_" or "-"`);
     }
     if (this.tools.has(tool.name)) throw new Error(`a tool named "${tool.name}" is already registered`);
-    parametersSchema(tool.schema); // fail at startup, not at the first turn
+    specOf(tool); // fail at startup, not at the first turn
     this.tools.set(tool.name, tool);
     this.specCache = undefined;
     return this;
+  }
+
+  /** Removes a tool (an MCP server went away); false when there was none. */
+  unregister(name: string): boolean {
+    const had = this.tools.delete(name);
+    if (had) this.specCache = undefined;
+    return had;
   }
 
   has(name: string): boolean {
@@ -80,11 +129,7 @@ export class ToolRegistry {
 
   /** What the model is told about the tools (generated once, then cached). */
   specs(): ToolSpec[] {
-    this.specCache ??= [...this.tools.values()].map((t) => ({
-      name: t.name,
-      description: t.description,
-      parameters: parametersSchema(t.schema),
-    }));
+    this.specCache ??= [...this.tools.values()].map(specOf);
     return this.specCache;
   }
 
@@ -104,9 +149,17 @@ export class ToolRegistry {
       const why = err instanceof Error ? err.message : String(err);
       return failure(`the arguments for ${call.name} were not valid JSON (${why}). Send one JSON object that matches the tool's parameters.`);
     }
-    const parsed = tool.schema.safeParse(raw);
-    if (!parsed.success) {
-      return failure(`invalid arguments for ${call.name}: ${describeIssues(parsed.error)}. Fix them and call the tool again.`);
+    let args: unknown;
+    if (isJsonSchemaTool(tool)) {
+      const problems = checkJsonArguments(tool.parameters, raw);
+      if (problems) return failure(`invalid arguments for ${call.name}: ${problems}. Fix them and call the tool again.`);
+      args = raw;
+    } else {
+      const parsed = tool.schema.safeParse(raw);
+      if (!parsed.success) {
+        return failure(`invalid arguments for ${call.name}: ${describeIssues(parsed.error)}. Fix them and call the tool again.`);
+      }
+      args = parsed.data;
     }
 
     const timeoutMs = tool.timeoutMs ?? DEFAULT_TOOL_TIMEOUT_MS;
@@ -125,7 +178,8 @@ export class ToolRegistry {
       stopWaiting = () => signal.removeEventListener("abort", onAbort);
     });
     try {
-      const out = await Promise.race([tool.run(parsed.data, { ...ctx, signal }), aborted]);
+      const run = tool.run as (a: unknown, c: ToolContext) => Promise<string | ToolOutput>;
+      const out = await Promise.race([run(args, { ...ctx, signal }), aborted]);
       return capped(out);
     } catch (err) {
       if (ctx.signal.aborted) throw ctx.signal.reason ?? err;
@@ -137,6 +191,14 @@ export class ToolRegistry {
       stopWaiting();
     }
   }
+}
+
+function specOf(t: AnyTool): ToolSpec {
+  return {
+    name: t.name,
+    description: t.description,
+    parameters: isJsonSchemaTool(t) ? jsonParametersSchema(t.parameters) : parametersSchema(t.schema),
+  };
 }
 
 function capped(out: string | ToolOutput): ToolExecution {

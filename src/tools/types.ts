@@ -38,6 +38,27 @@ export interface Tool<S extends z.ZodType = z.ZodType> {
   run(args: z.infer<S>, ctx: ToolContext): Promise<string | ToolOutput>;
 }
 
+/**
+ * A tool whose arguments are described by a raw JSON schema rather than zod
+ * (MCP servers publish their own schemas). The registry checks the basics
+ * (an object, the required keys, top-level primitive types); the tool's
+ * owner validates the rest (an MCP server answers bad arguments with an error).
+ */
+export interface JsonSchemaTool {
+  readonly name: string;
+  readonly description: string;
+  /** an object schema, passed to the model as is */
+  readonly parameters: Record<string, unknown>;
+  readonly timeoutMs?: number;
+  run(args: Record<string, unknown>, ctx: ToolContext): Promise<string | ToolOutput>;
+}
+
+export type AnyTool = Tool | JsonSchemaTool;
+
+export function isJsonSchemaTool(t: AnyTool): t is JsonSchemaTool {
+  return "parameters" in t && !("schema" in t);
+}
+
 /** Thrown by tools for failures the model should read (returned as the tool result). */
 export class ToolError extends Error {
   constructor(message: string) {

@@ -66,6 +66,8 @@ export interface PromptBuilderOptions {
   /** IANA zone the time is shown in; default: the server's zone */
   timeZone?: string;
   maxFileChars?: number;
+  /** text placed after the workspace files (the skills list); "" for none */
+  extra?: () => string;
 }
 
 export class PromptBuilder {
@@ -73,6 +75,7 @@ export class PromptBuilder {
   private readonly clock: Clock;
   private readonly timeZone: string;
   private readonly maxFileChars: number;
+  private readonly extra: (() => string) | undefined;
   private signature: string | undefined;
   private filePart = "";
   /** how many times the workspace files were read (the cache is working when this stays put) */
@@ -83,6 +86,7 @@ export class PromptBuilder {
     this.clock = clock;
     this.timeZone = opts.timeZone ?? Intl.DateTimeFormat().resolvedOptions().timeZone ?? "UTC";
     this.maxFileChars = opts.maxFileChars ?? MAX_PROMPT_FILE_CHARS;
+    this.extra = opts.extra;
   }
 
   build(input: PromptInput): string {
@@ -91,7 +95,7 @@ export class PromptBuilder {
     const chat = o.chatId && o.chatId !== o.channel ? `${oneLine(o.channel)} chat ${oneLine(o.chatId)}` : oneLine(o.channel);
     lines.push(`Channel: ${chat}${o.senderId ? `, sender ${oneLine(o.senderId)}` : ""}`);
     if (input.toolNames?.length) lines.push(`Tools: ${input.toolNames.join(", ")}`);
-    const sections = [this.files(), lines.join("\n")];
+    const sections = [this.files(), this.extra?.() ?? "", lines.join("\n")];
     const summary = input.summary?.trim();
     if (summary) sections.push(`Summary of the earlier conversation:\n${summary}`);
     return sections.filter((s) => s !== "").join("\n\n");

@@ -20,6 +20,7 @@ import { loadChannels, missingCredentials } from "../gateway/channels.ts";
 import { gatewayListen } from "../gateway/listen.ts";
 import type { ChannelStatus } from "../gateway/supervisor.ts";
 import { isLoopbackHost } from "../http/server.ts";
+import { sandboxChecks } from "../sandbox/doctor.ts";
 import type { ModelEntry } from "../providers/types.ts";
 import { openStore } from "../store/index.ts";
 import { writeLine } from "./io.ts";
@@ -229,6 +230,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<Check[]> {
     checks.push({ id: "gateway", level: "fail", what: "gateway address", fix: (err as Error).message });
   }
 
+  checks.push(...(await sandboxChecks(loaded.config)));
   await Promise.all([modelChecks(checks, loaded, env, timeoutMs), channelChecks(checks, loaded, paths, run, live, timeoutMs)]);
   return checks;
 }

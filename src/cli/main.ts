@@ -40,6 +40,8 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ register
   logs: { summary: "show the gateway's log (journald, a log file, or where to look)", load: () => import("./logs.ts") },
   backup: { summary: "write a backup of the database, config and workspace", load: () => import("./backup.ts") },
   restore: { summary: "restore a backup (gateway stopped)", load: () => import("./restore.ts") },
+  mcp: { summary: "list and test the configured MCP servers", load: () => import("./mcp.ts") },
+  skills: { summary: "list the skills the agent can use", load: () => import("./skills.ts") },
   version: { summary: "print the version", load: () => import("./version.ts") },
 };
 

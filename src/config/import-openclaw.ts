@@ -10,6 +10,7 @@ import { vendor } from "../providers/catalogue.ts";
 import { normalizePeerForms } from "./compat.ts";
 import { LITELLM_DEFAULT_BASE, withV1 } from "./model-entries.ts";
 import { pruneToSchema, reasonFor } from "./prune.ts";
+import { importOpenclawMcp } from "../mcp/migrate.ts";
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === "object" && !Array.isArray(v);
@@ -220,13 +221,14 @@ export function importOpenclaw(source: Obj): Import {
   importAgent(input, raw, out);
   importChannels(input, raw, out);
   importSessionAndGateway(input, raw, out);
+  out.changes.push(...importOpenclawMcp(input, raw));
   for (const key of ["tools", "voice", "heartbeat"]) {
     if (isObj(input[key]) && raw[key] === undefined) {
       raw[key] = structuredClone(input[key]);
       out.changes.push(`${key} copied (settings Switchboard lacks are dropped below)`);
     }
   }
-  const handled = new Set(["env", "models", "agents", "channels", "session", "gateway", "tools", "voice", "heartbeat"]);
+  const handled = new Set(["env", "models", "agents", "channels", "session", "gateway", "tools", "voice", "heartbeat", "mcp"]);
   for (const k of Object.keys(input)) if (!handled.has(k)) out.dropped.push(`${k}: ${reasonFor(k)}`);
   const pruned = pruneToSchema(raw);
   return { ...out, raw: pruned.raw, dropped: [...out.dropped, ...pruned.dropped] };

@@ -6,6 +6,7 @@
 import { randomBytes } from "node:crypto";
 import { chmodSync, copyFileSync, existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
+import { migrateMcpSettings } from "../mcp/migrate.ts";
 import { vendor } from "../providers/catalogue.ts";
 import { normalizePeerForms } from "./compat.ts";
 import { guessVendor } from "./model-entries.ts";
@@ -95,6 +96,7 @@ export function migrateConfig(input: Obj): Rewrite {
     delete d.model_fallbacks;
   }
   if (list.length) raw.model_list = list;
+  changes.push(...migrateMcpSettings(raw));
   return { raw, changes, dropped: [] };
 }
 

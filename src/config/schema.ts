@@ -5,6 +5,9 @@
 // strict about structure so unknown keys can be reported by their full path
 // (load.ts turns them into warnings and drops them).
 import { z } from "zod";
+import { mcpSectionSchema, mcpServersSchema, picoclawMcpSchema } from "../mcp/schema.ts";
+import { execSchema, filesSchema } from "../sandbox/schema.ts";
+import { memorySchema, skillsSchema } from "../skills/schema.ts";
 
 const str = z.string();
 /** An optional text where "" (e.g. an unset ${VAR}) means "not given". */
@@ -169,6 +172,11 @@ const tools = z.strictObject({
     .prefault({}),
   cron: z.strictObject({ exec_timeout_minutes: positive.default(5) }).prefault({}),
   message: z.strictObject({ allow_to: stringList.optional() }).prefault({}),
+  exec: execSchema,
+  files: filesSchema,
+  memory: memorySchema,
+  /** PicoClaw's MCP block */
+  mcp: picoclawMcpSchema,
 });
 
 const openclawModel = z.strictObject({
@@ -259,6 +267,10 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
   env: z.record(str, envValue).default({}),
+  mcp: mcpSectionSchema,
+  /** Claude Desktop's form */
+  mcpServers: mcpServersSchema.optional(),
+  skills: skillsSchema,
 });
 
 export type SwitchboardConfig = z.infer<typeof configSchema>;

@@ -11,6 +11,7 @@ import { ensureWorkspace } from "../agent/workspace.ts";
 import { agentModelSelection, buildModelDirectory } from "../config/models.ts";
 import type { LoadedConfig } from "../config/load.ts";
 import { expandHome, type Paths } from "../config/paths.ts";
+import { attachExtensions, type Extensions } from "../mcp/extensions.ts";
 import { createClientFactory } from "../providers/protocols/factory.ts";
 import { createRouter, fileStateStore, sqliteCounters, type Router } from "../providers/router/index.ts";
 import type { ModelDirectory } from "../providers/types.ts";
@@ -32,6 +33,8 @@ export interface Runtime {
   tools: ToolRegistry;
   agent: Agent;
   transcriber: Transcriber;
+  /** MCP servers, skills, memory, exec and file tools */
+  extensions: Extensions;
   workspaceDir: string;
   primary: string | undefined;
   fallbacks: string[];
@@ -117,6 +120,8 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
     onClose,
     ...(opts.onCronChange ? { onCronChange: opts.onCronChange } : {}),
   });
+  const extensions = attachExtensions({ config, home: paths.home, workspaceDir, tools, logger, clock, configDir: dirname(paths.configFile) });
+  onClose(() => extensions.close()); // MCP server processes end with the runtime (a reload's old one too)
 
   const transcriber = new Transcriber({
     router,
@@ -140,6 +145,7 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
     ...(config.agents.defaults.temperature !== undefined ? { temperature: config.agents.defaults.temperature } : {}),
     modelInfo: { ...(primary ? { primary } : {}), fallbacks },
     contextWindowFor: (entryId: string) => directory.all().find((e) => e.id === entryId)?.contextWindow,
+    prompt: { extra: extensions.promptExtra, noSymlinks: extensions.workspaceWritable },
   });
 
   return {
@@ -151,6 +157,7 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
     tools,
     agent,
     transcriber,
+    extensions,
     workspaceDir,
     primary,
     fallbacks,

@@ -42,5 +42,6 @@ export function buildStatus(i: StatusInput): Record<string, unknown> {
     lastReload: i.lastReload
       ? { at: i.lastReload.at, trigger: i.lastReload.trigger, result: i.lastReload.result, ...(i.lastReload.reason ? { reason: i.lastReload.reason } : {}), changed: i.lastReload.changed, restartRequired: i.lastReload.restartRequired }
       : null,
+    mcp: i.runtime.extensions.mcp.status(),
   });
 }

@@ -3,6 +3,7 @@
 // exit 1 with the reason when it fails). Header and env values never print.
 import type { Command } from "commander";
 import { dirname } from "node:path";
+import type { ToolSpec } from "../core/chat.ts";
 import { SwitchboardError } from "../core/errors.ts";
 import { mcpServerSpecs, type McpServerSpec } from "../mcp/config.ts";
 import { McpManager } from "../mcp/manager.ts";
@@ -14,7 +15,10 @@ import { commandSetup } from "./setup.ts";
 
 /** Where a server is, without credentials: "stdio: npx -y pkg" or "http: https://host/path". */
 export function describeTarget(s: McpServerSpec): string {
-  if (s.transport === "stdio") return `stdio: ${[s.command, ...s.args].join(" ").slice(0, 120)}`;
+  if (s.transport === "stdio") {
+    const line = [s.command, ...s.args].join(" ");
+    return `stdio: ${line.length > 200 ? `${line.slice(0, 199)}…` : line}`;
+  }
   try {
     const u = new URL(s.url!);
     return `${s.transport}${s.sseFallback ? " (SSE fallback)" : ""}: ${u.protocol}//${u.host}${u.pathname}`;
@@ -24,14 +28,15 @@ export function describeTarget(s: McpServerSpec): string {
 }
 
 /** Connects to each server once (no restarts) and reports what happened. */
-async function probe(specs: McpServerSpec[]): Promise<{ status: McpServerStatus[]; tools: ToolRegistry }> {
+async function probe(specs: McpServerSpec[]): Promise<{ status: McpServerStatus[]; tools: ToolSpec[] }> {
   const tools = new ToolRegistry();
   const { silentLogger } = await import("../core/logger.ts");
   const manager = new McpManager({ tools, logger: silentLogger(), delay: () => 24 * 3600_000 });
   try {
     await manager.apply(specs.map((s) => ({ ...s, lazy: false })));
     await manager.settled(Math.max(...specs.map((s) => s.connectTimeoutMs), 1_000) + 1_000);
-    return { status: manager.status(), tools };
+    // taken before close(), which takes the tools out of the registry
+    return { status: manager.status(), tools: [...tools.specs()] };
   } finally {
     await manager.close();
   }
@@ -79,7 +84,7 @@ export function register(program: Command, ctx: CliContext): void {
         ctx.exitCode = 1;
         return;
       }
-      writeLine(ctx.io.stdout, `connected; ${st.tools} tools, ${tools.names().length} offered to the model:`);
-      for (const t of tools.specs()) writeLine(ctx.io.stdout, `  ${t.name}  ${t.description.split("\n")[0]!.slice(0, 100)}`);
+      writeLine(ctx.io.stdout, `connected; ${st.tools} tools, ${tools.length} offered to the model:`);
+      for (const t of tools) writeLine(ctx.io.stdout, `  ${t.name}  ${t.description.split("\n")[0]!.slice(0, 100)}`);
     });
 }

@@ -48,6 +48,8 @@ export function register(program: Command, ctx: CliContext): void {
         send: async (channel, chatId, text) => writeLine(ctx.io.stdout, `[message to ${channel}:${chatId}] ${text}`),
       });
       try {
+        // MCP servers connect in the background; a terminal turn waits for them (bounded) so their tools are there
+        await runtime.extensions.mcp.settled(30_000);
         if (flags.message !== undefined || flags.audio !== undefined) {
           let text = flags.message ?? "";
           if (flags.audio) {

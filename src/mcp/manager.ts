@@ -72,10 +72,11 @@ export class McpManager {
     return [...this.entries.values()].map((e) => e.server.status());
   }
 
-  /** Resolves once every server that starts at boot is ready or has failed once (bounded). */
+  /** Resolves once every server that was started has connected or failed at least once (bounded). */
   async settled(timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    const pending = () => [...this.entries.values()].some((e) => e.server.state === "connecting" || (e.server.state === "idle" && !e.server.spec.lazy));
+    // a lazy server waiting for its first call (tools from the cache) is "idle" and not waited for
+    const pending = () => [...this.entries.values()].some((e) => !e.server.tried && e.server.state === "connecting");
     while (pending() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
   }
 

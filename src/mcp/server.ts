@@ -46,6 +46,8 @@ export class McpServer {
   error: string | undefined;
   tools: McpToolInfo[] = [];
   restarts = 0;
+  /** true once the first connection attempt has ended, either way */
+  tried = false;
   private client: Client | undefined;
   private connecting: Promise<Client> | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
@@ -131,6 +133,8 @@ export class McpServer {
     } catch (err) {
       if (!this.closed) this.fail(err);
       throw err;
+    } finally {
+      this.tried = true;
     }
   }
 

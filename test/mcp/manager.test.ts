@@ -117,13 +117,14 @@ describe("MCP over streamable HTTP", () => {
   it("connects, lists tools and calls one", async () => {
     const http = await startHttpEverything();
     servers.push(http);
-    const { tools, origin } = setup();
+    const { agent, router, tools, origin } = setup();
     const m = managerFor(tools);
     await m.apply([spec({ name: "remote", transport: "http", sseFallback: true, url: http.url })]);
     await m.settled(20_000);
     expect(m.status()[0]).toMatchObject({ state: "ready", transport: "http" });
-    const out = await tools.execute({ id: "1", name: "remote__echo", arguments: '{"message":"over http"}' }, { origin, signal: new AbortController().signal, logger: silentLogger(), clock: { now: () => Date.now() } as never });
-    expect(out.text).toMatch(/over http/);
+    router.push({ calls: [{ name: "remote__echo", arguments: { message: "over http" } }] }, (req) => `got: ${String(req.messages.at(-1)!.content)}`);
+    const res = await agent.runTurn({ origin, text: "echo over http" });
+    expect(res.text).toBe("got: Echo: over http");
   }, 30_000);
 
   it("an unreachable URL is a failed server, not a crash", async () => {

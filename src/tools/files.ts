@@ -12,8 +12,11 @@ import { ToolError, type Tool, type ToolContext } from "./types.ts";
 
 const LIST_MAX = 200;
 
-function logCall(ctx: ToolContext, tool: string, path: string, extra: Record<string, unknown> = {}): void {
-  ctx.logger.info({ tool, path, session: ctx.origin.sessionKey, ...extra }, "file tool call");
+/** The confined absolute path of a call, logged (path only) before anything is touched. */
+function locate(workspaceDir: string, ctx: ToolContext, tool: string, path: string, extra: Record<string, unknown> = {}): string {
+  const abs = resolveInside(workspaceDir, path);
+  ctx.logger.info({ tool, path: shown(workspaceDir, abs), session: ctx.origin.sessionKey, ...extra }, "file tool call");
+  return abs;
 }
 
 function writeFile(abs: string, content: string, max: number, label: string): void {
@@ -46,8 +49,7 @@ export function createFileTools(cfg: FilesConfig, workspaceDir: string): [Tool<t
       description: "Read a file in the workspace",
       schema: readSchema,
       async run(args, ctx) {
-        const abs = resolveInside(workspaceDir, args.path);
-        logCall(ctx, "file_read", shown(workspaceDir, abs));
+        const abs = locate(workspaceDir, ctx, "file_read", args.path);
         const text = readCapped(abs, args.path, cfg.max_read_bytes);
         if (args.offset === undefined && args.limit === undefined) return text;
         const lines = text.split("\n");
@@ -60,8 +62,7 @@ export function createFileTools(cfg: FilesConfig, workspaceDir: string): [Tool<t
       description: "Create or replace a file in the workspace",
       schema: writeSchema,
       async run(args, ctx) {
-        const abs = resolveInside(workspaceDir, args.path);
-        logCall(ctx, "file_write", shown(workspaceDir, abs), { bytes: Buffer.byteLength(args.content) });
+        const abs = locate(workspaceDir, ctx, "file_write", args.path, { bytes: Buffer.byteLength(args.content) });
         writeFile(abs, args.content, cfg.max_write_bytes, args.path);
         return `wrote ${shown(workspaceDir, abs)} (${Buffer.byteLength(args.content)} bytes)`;
       },
@@ -71,8 +72,7 @@ export function createFileTools(cfg: FilesConfig, workspaceDir: string): [Tool<t
       description: "List a folder of the workspace",
       schema: listSchema,
       async run(args, ctx) {
-        const abs = resolveInside(workspaceDir, args.path);
-        logCall(ctx, "file_list", shown(workspaceDir, abs));
+        const abs = locate(workspaceDir, ctx, "file_list", args.path);
         let entries;
         try {
           entries = readdirSync(abs, { withFileTypes: true });
@@ -89,8 +89,7 @@ export function createFileTools(cfg: FilesConfig, workspaceDir: string): [Tool<t
       description: "Replace one exact piece of text in a workspace file",
       schema: editSchema,
       async run(args, ctx) {
-        const abs = resolveInside(workspaceDir, args.path);
-        logCall(ctx, "file_edit", shown(workspaceDir, abs));
+        const abs = locate(workspaceDir, ctx, "file_edit", args.path);
         const text = readCapped(abs, args.path, cfg.max_write_bytes + 1);
         const count = text.split(args.old_text).length - 1;
         if (count === 0) throw new ToolError(`old_text was not found in ${args.path}; read the file and copy the text exactly`);

@@ -5,7 +5,8 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { silentLogger } from "../../src/core/logger.ts";
 import { McpManager } from "../../src/mcp/manager.ts";
-import { setup } from "../agent/setup.ts";
+import { join } from "node:path";
+import { setup, tempWorkspace } from "../agent/setup.ts";
 import { spec, startHttpEverything, stdioSpec, type HttpServer } from "./everything.ts";
 
 const managers: McpManager[] = [];
@@ -110,6 +111,29 @@ describe("MCP over stdio", () => {
     expect(tools.names()).toContain("two__echo");
     const same = await m.apply([stdioSpec("two")]);
     expect(same.unchanged).toEqual(["two"]);
+  }, 40_000);
+});
+
+describe("lazy MCP servers", () => {
+  it("start on the first call, with the tool list remembered from an earlier run", async () => {
+    const cacheFile = join(tempWorkspace(false), "state", "mcp-tools.json");
+    const first = setup();
+    const m1 = new McpManager({ tools: first.tools, logger: silentLogger(), cacheFile, delay: () => 60_000 });
+    managers.push(m1);
+    await m1.apply([stdioSpec("lazy", { lazy: true })]);
+    await m1.settled(20_000);
+    expect(m1.status()[0]!.state).toBe("ready"); // no list yet: started once to learn it
+    await m1.close();
+
+    const second = setup();
+    const m2 = new McpManager({ tools: second.tools, logger: silentLogger(), cacheFile, delay: () => 60_000 });
+    managers.push(m2);
+    await m2.apply([stdioSpec("lazy", { lazy: true })]);
+    expect(m2.status()[0]).toMatchObject({ state: "idle", lazy: true });
+    expect(second.tools.names()).toContain("lazy__echo");
+    second.router.push({ calls: [{ name: "lazy__echo", arguments: { message: "wake up" } }] }, (req) => String(req.messages.at(-1)!.content));
+    expect((await second.agent.runTurn({ origin: second.origin, text: "echo" })).text).toBe("Echo: wake up");
+    expect(m2.status()[0]!.state).toBe("ready");
   }, 40_000);
 });
 

@@ -8,7 +8,7 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Logger } from "../core/logger.ts";
 import type { ToolRegistry } from "../tools/registry.ts";
-import { specKey, toolAllowed, type McpServerSpec } from "./config.ts";
+import { mcpServerSpecs, specKey, toolAllowed, type McpConfigView, type McpServerSpec } from "./config.ts";
 import { McpServer, type McpServerStatus, type McpToolInfo } from "./server.ts";
 
 /** `<server>__<tool>`, reduced to what providers accept (64 characters). */
@@ -66,6 +66,11 @@ export class McpManager {
       if (!result.restarted.includes(spec.name)) result.started.push(spec.name);
     }
     return result;
+  }
+
+  /** apply() for a whole config: its mcp.servers, mcpServers and tools.mcp. */
+  applyConfig(config: McpConfigView, baseDir?: string): Promise<ApplyResult> {
+    return this.apply(mcpServerSpecs(config, baseDir));
   }
 
   status(): McpServerStatus[] {

@@ -39,6 +39,8 @@ export interface McpServerDeps {
 }
 
 const STDERR_TAIL = 2_000;
+/** connected this long, a server counts as healthy again */
+const STABLE_MS = 60_000;
 
 export class McpServer {
   readonly spec: McpServerSpec;
@@ -52,6 +54,7 @@ export class McpServer {
   private connecting: Promise<Client> | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private attempt = 0;
+  private readyAt = 0;
   private closed = false;
   private stderrTail = "";
   private readonly deps: McpServerDeps;
@@ -124,7 +127,7 @@ export class McpServer {
       this.client = client;
       this.state = "ready";
       this.error = undefined;
-      this.attempt = 0;
+      this.readyAt = Date.now();
       this.tools = tools;
       client.onclose = () => this.lost(client);
       this.deps.logger.info({ mcp: this.spec.name, tools: tools.length }, "MCP server connected");
@@ -188,6 +191,8 @@ export class McpServer {
   private lost(client: Client): void {
     if (this.closed || this.client !== client) return;
     this.client = undefined;
+    // a server that stayed up a while starts its backoff afresh; one that crashes right after connecting does not
+    if (Date.now() - this.readyAt >= STABLE_MS) this.attempt = 0;
     this.fail(new Error(this.spec.transport === "stdio" ? `the server process exited${this.stderrNote()}` : "the connection closed"));
   }
 

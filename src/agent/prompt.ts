@@ -4,7 +4,7 @@
 // stat per file per turn). It is paid for on every turn, so the fixed text
 // is a handful of words and files holding only headings and comments are
 // left out.
-import { readFileSync, statSync } from "node:fs";
+import { lstatSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { Clock } from "../core/clock.ts";
 import type { TurnOrigin } from "../tools/types.ts";
@@ -68,6 +68,12 @@ export interface PromptBuilderOptions {
   maxFileChars?: number;
   /** text placed after the workspace files (the skills list); "" for none */
   extra?: () => string;
+  /**
+   * Skip workspace files that are symlinks. Set when the agent can write the
+   * workspace (exec, file tools): a planted AGENT.md -> ../config.json would
+   * otherwise put the config's keys into the prompt.
+   */
+  noSymlinks?: boolean;
 }
 
 export class PromptBuilder {
@@ -76,6 +82,7 @@ export class PromptBuilder {
   private readonly timeZone: string;
   private readonly maxFileChars: number;
   private readonly extra: (() => string) | undefined;
+  private readonly noSymlinks: boolean;
   private signature: string | undefined;
   private filePart = "";
   /** how many times the workspace files were read (the cache is working when this stays put) */
@@ -87,6 +94,7 @@ export class PromptBuilder {
     this.timeZone = opts.timeZone ?? Intl.DateTimeFormat().resolvedOptions().timeZone ?? "UTC";
     this.maxFileChars = opts.maxFileChars ?? MAX_PROMPT_FILE_CHARS;
     this.extra = opts.extra;
+    this.noSymlinks = opts.noSymlinks ?? false;
   }
 
   build(input: PromptInput): string {
@@ -113,6 +121,7 @@ export class PromptBuilder {
     for (const name of PROMPT_FILES) {
       let text: string;
       try {
+        if (this.noSymlinks && lstatSync(join(this.workspaceDir, name)).isSymbolicLink()) continue;
         text = promptText(readFileSync(join(this.workspaceDir, name), "utf8"));
       } catch {
         continue; // missing or unreadable: the prompt goes without it

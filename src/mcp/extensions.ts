@@ -33,6 +33,8 @@ export interface Extensions {
   skills: SkillCatalog;
   /** the system prompt's skills list */
   promptExtra: () => string;
+  /** true when the agent can write the workspace (exec or file tools): the prompt then skips symlinked files */
+  workspaceWritable: boolean;
   /** stops the MCP servers (their processes end) */
   close(): Promise<void>;
 }
@@ -65,6 +67,7 @@ export function attachExtensions(o: ExtensionsOptions): Extensions {
     mcp,
     skills,
     promptExtra: () => skills.promptSection(),
+    workspaceWritable: config.tools.exec.enabled || config.tools.files.enabled,
     close: () => mcp.close(),
   };
 }

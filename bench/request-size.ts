@@ -55,7 +55,7 @@ export async function measureHi(): Promise<{ chars: number; tokens: number; syst
       tools: runtime.tools.names(),
     };
   } finally {
-    runtime.close();
+    await runtime.close();
     rmSync(home, { recursive: true, force: true });
   }
 }

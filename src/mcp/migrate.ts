@@ -46,6 +46,7 @@ export function migrateMcpSettings(raw: Obj): string[] {
     target[name] = server;
     changes.push(`tools.mcp.servers.${name} moved to mcp.servers.${name}${on ? "" : " (disabled, as tools.mcp.enabled was not true)"}`);
   }
+  for (const k of Object.keys(pico)) if (k !== "enabled" && k !== "servers") changes.push(`tools.mcp.${k} dropped (Switchboard does not support it)`);
   delete tools.mcp;
   return changes;
 }

@@ -25,7 +25,7 @@ export const execSchema = z
     /** when set, only these programs may run (first word of each command in a pipeline or list) */
     allow_commands: z.array(z.string().min(1)).optional(),
     /** PicoClaw: commands matching any of these are refused */
-    custom_deny_patterns: z.array(regex).optional(),
+    custom_deny_patterns: z.array(regex).nullish(),
   })
   .prefault({});
 export type ExecConfig = z.infer<typeof execSchema>;

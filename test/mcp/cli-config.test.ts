@@ -1,7 +1,7 @@
 // MCP config as people write it (Switchboard/OpenClaw mcp.servers, Claude
 // Desktop's mcpServers, PicoClaw's tools.mcp), its migration, and the
 // `switchboard mcp` and `skills` commands against the real binary.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -51,6 +51,20 @@ describe("MCP config", () => {
     expect(oc.raw.mcp).toEqual({ servers: { "remote-tools": { url: "https://mcp.example.com", requestTimeoutMs: 20000, headers: { Authorization: "Bearer t" } }, local: { command: "node", args: ["s.js"], cwd: "/srv" } } });
     expect(oc.changes).toContain("mcp.servers.remote-tools.auth dropped (Switchboard does not support it)");
     expect(configSchema.safeParse(oc.raw).success).toBe(true);
+  });
+});
+
+describe("a real PicoClaw config with MCP servers", () => {
+  it("moves its tools.mcp servers to mcp.servers, all still off as they were", () => {
+    const file = join(import.meta.dirname, "../fixtures/peers/picoclaw/2026-03-24-wecom-mcp.json");
+    const pico = importPicoclaw(JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>);
+    const servers = (pico.raw.mcp as { servers: Record<string, { enabled: boolean }> }).servers;
+    expect(Object.keys(servers)).toEqual(expect.arrayContaining(["context7", "filesystem", "github"]));
+    expect(Object.values(servers).every((s) => s.enabled === false)).toBe(true);
+    expect(pico.changes).toContain("tools.mcp.discovery dropped (Switchboard does not support it)");
+    const parsed = configSchema.safeParse(pico.raw);
+    expect(parsed.success).toBe(true);
+    expect(mcpServerSpecs(parsed.data!)).toEqual([]);
   });
 });
 

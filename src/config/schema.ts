@@ -258,6 +258,10 @@ export const configSchema = z.strictObject({
           user_sessions: z.boolean().default(false),
         })
         .prefault({}),
+      /** sessions answered at the same time; more wait (their messages are stored) */
+      max_turns_in_flight: z.number().int().min(1).max(1000).default(8),
+      /** answered messages, sent replies and their media are deleted after this many days */
+      retention_days: z.number().positive().max(3650).default(7),
     })
     .prefault({}),
   models: z

@@ -15,6 +15,8 @@ export interface LoadedChannel {
   policy: ChannelPolicy;
   /** JSON of the channel's config, to tell whether a reload changed it */
   fingerprint: string;
+  /** true for channels that pull updates (polling): they stop reading while every turn slot is taken */
+  holdsReading?: boolean;
   /** webhook route → handler, when the channel runs in webhook mode */
   webhook?: { path: string; handle: (headers: Record<string, string | string[] | undefined>, body: unknown) => Promise<{ status: number; body?: string; headers?: Record<string, string> }> };
 }
@@ -26,7 +28,7 @@ const LOADERS: Record<string, Loader> = {
     const { createTelegramAdapter } = await import("../../channels/telegram/adapter.ts");
     const adapter = createTelegramAdapter(cfg as never, { logger });
     if (cfg.mode === "webhook") return { adapter, webhook: { path: "/webhook/telegram", handle: (h, b) => adapter.handleWebhook(h, b) } };
-    return { adapter };
+    return { adapter, holdsReading: true };
   },
   discord: async (cfg, logger) => {
     const { createDiscordAdapter } = await import("../../channels/discord/adapter.ts");

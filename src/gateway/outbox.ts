@@ -5,16 +5,32 @@
 // the spot with p-retry; a platform's retry_after, and longer outages, move
 // the chunk's not-before time; a chunk that still fails after maxAttempts,
 // or that can never succeed, becomes a dead letter shown by `status`.
+//
+// Sending does not wait for the channel's inbound side: a Telegram whose
+// getUpdates fails while sendMessage works still delivers replies at once.
+// Only a failure while the channel is not online is not counted towards the
+// dead-letter limit (it is retried every few seconds instead).
+//
+// A storage fault never stops the process: a chunk the platform accepted but
+// whose "sent" mark could not be written is remembered in memory and marked
+// before anything is sent again, so it is not sent twice while the process
+// lives. Only a crash in that gap resends it (the platform's send window).
 import pRetry, { AbortError } from "p-retry";
 import { ChannelPermanentError, ChannelRateLimited, type ChannelAdapter, type OutboundChunk } from "../core/channel.ts";
 import type { Logger } from "../core/logger.ts";
+import type { StoreHealth } from "../store/health.ts";
 import type { DeliveryStore, OutboundRecord } from "../store/types.ts";
+
+/** Retry delay for a chunk that failed while its channel was not online. */
+const OFFLINE_RETRY_MS = 5000;
 
 export interface OutboxOptions {
   delivery: DeliveryStore;
   adapter: (channel: string) => ChannelAdapter | undefined;
-  /** true when the channel is online; offline channels are not tried */
+  /** true when the channel is online; failures while offline do not count towards dead letters */
   online?: (channel: string) => boolean;
+  /** the store's state: a fault is recorded there and sending resumes when it clears */
+  health?: StoreHealth;
   logger: Logger;
   now?: () => number;
   /** attempts before a chunk is dead; default 8 */
@@ -32,23 +48,34 @@ export class Outbox {
   private readonly again = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
+  /** chunk id → platform message id, for sends the store could not record yet */
+  private readonly unrecorded = new Map<number, string>();
   sentCount = 0;
 
   constructor(opts: OutboxOptions) {
     this.opts = opts;
     this.now = opts.now ?? Date.now;
+    opts.health?.onRecovered(() => this.kick());
   }
 
-  /** sends whatever is due for `channel` (or every channel) */
+  /** sends whatever is due for `channel` (or every channel); never throws */
   kick(channel?: string): void {
     if (this.closed) return;
-    const channels = channel ? [channel] : [...new Set(this.opts.delivery.pendingOutbound(Number.MAX_SAFE_INTEGER).map((r) => r.channel))];
+    let channels: string[];
+    try {
+      channels = channel ? [channel] : [...new Set(this.opts.delivery.pendingOutbound(Number.MAX_SAFE_INTEGER).map((r) => r.channel))];
+    } catch (err) {
+      this.storeError(err, "could not read the outbox");
+      return;
+    }
     for (const ch of channels) {
       if (this.running.has(ch)) {
         this.again.add(ch);
         continue;
       }
-      const run = this.drain(ch).finally(() => {
+      const run = this.drain(ch)
+        .catch((err: unknown) => this.storeError(err, "could not update the outbox"))
+        .finally(() => {
         this.running.delete(ch);
         if (this.again.delete(ch)) this.kick(ch);
       });
@@ -71,15 +98,30 @@ export class Outbox {
 
   private async drain(channel: string): Promise<void> {
     const adapter = this.opts.adapter(channel);
-    if (!adapter || (this.opts.online && !this.opts.online(channel))) return this.wakeLater();
+    if (!adapter) return this.wakeLater();
+    this.recordUnrecorded();
     const blocked = new Set<string>();
     for (const rec of this.opts.delivery.pendingOutbound(this.now(), channel)) {
       if (this.closed) return;
-      if (blocked.has(rec.replyId)) continue;
+      if (blocked.has(rec.replyId) || this.unrecorded.has(rec.id)) continue;
       const ok = await this.sendOne(adapter, rec);
       if (!ok) blocked.add(rec.replyId);
     }
     this.wakeLater();
+  }
+
+  /** marks the chunks sent whose mark the store refused earlier; throws while it still refuses */
+  private recordUnrecorded(): void {
+    for (const [id, messageId] of this.unrecorded) {
+      this.opts.delivery.markSent(id, messageId, this.now());
+      this.unrecorded.delete(id);
+    }
+  }
+
+  private storeError(err: unknown, what: string): void {
+    const fault = this.opts.health?.failed(err) === true;
+    this.opts.logger[fault ? "warn" : "error"]({ err: err instanceof Error ? err.message : String(err) }, `${what}; sending resumes when the store takes writes`);
+    if (!fault) this.wakeLater();
   }
 
   private async sendOne(adapter: ChannelAdapter, rec: OutboundRecord): Promise<boolean> {
@@ -97,21 +139,33 @@ export class Outbox {
         },
         { retries: this.opts.quickRetries ?? 2, minTimeout: this.opts.quickRetryMs ?? 250, factor: 2, randomize: true },
       );
-      this.opts.delivery.markSent(rec.id, res.messageId, this.now());
       this.sentCount++;
+      try {
+        this.opts.delivery.markSent(rec.id, res.messageId, this.now());
+      } catch (err) {
+        // sent, but not recorded: remember it so it is not sent again
+        this.unrecorded.set(rec.id, res.messageId);
+        throw err;
+      }
       return true;
     } catch (err) {
+      if (this.unrecorded.has(rec.id)) throw err; // a store fault, not a send failure
       const cause = err instanceof AbortError && err.cause ? err.cause : err;
       const attempts = rec.attempts + 1;
       const message = cause instanceof Error ? cause.message : String(cause);
       let notBefore = this.now() + Math.min(5 * 60_000, 2000 * 2 ** Math.min(attempts, 8));
       let dead = attempts >= (this.opts.maxAttempts ?? 8);
+      const offline = this.opts.online !== undefined && !this.opts.online(rec.channel);
+      if (offline) {
+        notBefore = this.now() + OFFLINE_RETRY_MS;
+        dead = false; // not the chunk's fault: tried again, uncounted, until the channel is back
+      }
       if (cause instanceof ChannelRateLimited) {
         notBefore = this.now() + cause.retryAfterMs;
         dead = false; // the platform will take it later
       }
       if (cause instanceof ChannelPermanentError) dead = true;
-      this.opts.delivery.markFailed(rec.id, message, notBefore, dead);
+      this.opts.delivery.markFailed(rec.id, message, notBefore, dead, !offline);
       this.opts.logger[dead ? "error" : "warn"](
         { channel: rec.channel, chatId: rec.chatId, reply: rec.replyId, seq: rec.seq, attempts, err: message },
         dead ? "reply chunk could not be delivered; kept as dead letter" : "reply chunk send failed; will retry",
@@ -123,7 +177,12 @@ export class Outbox {
   /** schedules the next drain for chunks waiting on a not-before time */
   private wakeLater(): void {
     if (this.closed) return;
-    const waiting = this.opts.delivery.pendingOutbound(Number.MAX_SAFE_INTEGER);
+    let waiting: OutboundRecord[];
+    try {
+      waiting = this.opts.delivery.pendingOutbound(Number.MAX_SAFE_INTEGER);
+    } catch {
+      return; // unreadable store: the health probe kicks us when it is back
+    }
     if (waiting.length === 0) return;
     const soonest = Math.min(...waiting.map((r) => r.notBefore));
     const delay = Math.max(200, Math.min(60_000, soonest - this.now()));

@@ -1,16 +1,26 @@
 // The way a message travels inside the gateway: access policy, durable
 // inbox, one turn at a time per session (messages that arrive meanwhile are
-// gathered into the next turn), voice to text, the agent, chunking, outbox.
+// gathered into the next turn), at most maxTurns sessions at once, voice to
+// text, the agent, chunking, outbox. A storage fault (disk full, read-only)
+// never ends the process: the turn's messages stay in the inbox, the store's
+// state shows in status and /ready, and the turn runs again once a probe
+// write works.
 import { randomUUID } from "node:crypto";
 import type { ContentPart } from "../core/chat.ts";
 import type { ChannelAdapter, InboundMessage, OutboundChunk } from "../core/channel.ts";
 import type { Logger } from "../core/logger.ts";
+import type { StoreHealth } from "../store/health.ts";
 import type { DeliveryStore, InboundRecord, PairingStore } from "../store/types.ts";
 import type { TurnOrigin, ToolOutput } from "../tools/types.ts";
 import { AllowList, groupTriggered, type GroupTrigger } from "./access.ts";
 import { chunkText } from "./chunk.ts";
 import type { Outbox } from "./outbox.ts";
-import { describeTurnFailure, pairingMessage } from "./replies.ts";
+import { queuePairingReply } from "./pairing-reply.ts";
+import { describeTurnFailure } from "./replies.ts";
+import { TurnSlots } from "./turn-slots.ts";
+
+/** Default of gateway.max_turns_in_flight: sessions answered at the same time. */
+export const DEFAULT_MAX_TURNS = 8;
 
 export interface ChannelPolicy {
   allowFrom: AllowList;
@@ -64,13 +74,23 @@ export interface PipelineOptions {
   maxMediaBytes?: number;
   /** pairing codes stay valid this long; default 1 h */
   pairingTtlMs?: number;
+  /** open pairing requests per channel; default 20, the oldest expire first */
+  pairingMaxPending?: number;
+  /** sessions that run a turn at the same time; default DEFAULT_MAX_TURNS */
+  maxTurns?: number;
+  /**
+   * channels that pull updates (Telegram polling): their emit waits while every
+   * turn slot is taken, so the platform keeps the burst instead of our memory
+   */
+  holdReading?: (channel: string) => boolean;
+  /** the store's state (it probes a faulted store); without it a storage fault is treated as any failure */
+  health?: StoreHealth;
 }
 
 export class Pipeline {
   private readonly opts: PipelineOptions;
   private readonly now: () => number;
-  private readonly busy = new Map<string, Promise<void>>();
-  private readonly dirty = new Set<string>();
+  private readonly slots: TurnSlots;
   private readonly turnAbort = new AbortController();
   private accepting = true;
   turnsRun = 0;
@@ -78,6 +98,11 @@ export class Pipeline {
   constructor(opts: PipelineOptions) {
     this.opts = opts;
     this.now = opts.now ?? Date.now;
+    this.slots = new TurnSlots(opts.maxTurns ?? DEFAULT_MAX_TURNS, (key) => this.runSession(key));
+    opts.health?.onRecovered(() => {
+      this.opts.logger.info("the store takes writes again; answering what waited");
+      this.recover();
+    });
   }
 
   /** Called by a channel for every message; resolves once the message is durably stored (or dropped). */
@@ -103,30 +128,48 @@ export class Pipeline {
       ...(await this.collectMedia(msg)),
     };
     const sessionKey = this.opts.sessionKey(msg);
-    const stored = this.opts.delivery.acceptInbound({
-      channel: msg.channel,
-      chatId: msg.chatId,
-      messageId: msg.messageId,
-      sessionKey,
-      senderId: msg.senderId,
-      payload,
-      receivedAt: this.now(),
-    });
+    let stored: InboundRecord | undefined;
+    try {
+      stored = this.opts.delivery.acceptInbound({
+        channel: msg.channel,
+        chatId: msg.chatId,
+        messageId: msg.messageId,
+        sessionKey,
+        senderId: msg.senderId,
+        payload,
+        receivedAt: this.now(),
+      });
+    } catch (err) {
+      // not acknowledged: the platform (or catch-up) brings it again once the store works
+      if (this.storeFault(err)) throw new Error(`message not stored: ${this.opts.health!.snapshot().detail}`, { cause: err });
+      throw err;
+    }
     if (!stored) return; // a redelivery of a message we already have
-    this.opts.noteActiveChat?.(msg.channel, msg.chatId);
-    this.schedule(sessionKey);
+    try {
+      this.opts.noteActiveChat?.(msg.channel, msg.chatId);
+    } catch (err) {
+      this.storeFault(err); // only the heartbeat's target; the message itself is stored
+    }
+    this.slots.schedule(sessionKey);
+    if (this.opts.holdReading?.(msg.channel)) await this.slots.room();
   }
 
   /** picks up what a previous life left: unanswered messages and unsent chunks */
   recover(): void {
-    for (const key of this.opts.delivery.sessionsWithPendingInbound()) this.schedule(key);
+    if (!this.accepting) return;
+    try {
+      for (const key of this.opts.delivery.sessionsWithPendingInbound()) this.slots.schedule(key);
+    } catch (err) {
+      if (!this.storeFault(err)) this.opts.logger.error({ err: errText(err) }, "could not read the inbox");
+    }
     this.opts.outbox.kick();
   }
 
   /** stops taking messages and waits for running turns up to the deadline, then aborts them */
   async drain(deadlineMs: number): Promise<void> {
     this.accepting = false;
-    const all = Promise.allSettled([...this.busy.values()]);
+    this.slots.close();
+    const all = Promise.allSettled(this.slots.inFlight());
     const timedOut = await Promise.race([all.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), deadlineMs).unref())]);
     if (timedOut) {
       this.turnAbort.abort();
@@ -135,38 +178,47 @@ export class Pipeline {
   }
 
   get runningSessions(): number {
-    return this.busy.size;
+    return this.slots.running;
   }
 
-  private schedule(sessionKey: string): void {
-    if (this.busy.has(sessionKey)) {
-      this.dirty.add(sessionKey);
-      return;
-    }
-    const run = this.runSession(sessionKey).finally(() => {
-      this.busy.delete(sessionKey);
-      if (this.dirty.delete(sessionKey) && this.accepting) this.schedule(sessionKey);
-    });
-    this.busy.set(sessionKey, run);
+  /** sessions with messages waiting for a free turn slot */
+  get waitingSessions(): number {
+    return this.slots.waiting;
   }
 
+  /** Never rejects: every failure is answered, or (storage faults) left pending for later. */
   private async runSession(sessionKey: string): Promise<void> {
-    for (;;) {
-      const pending = this.opts.delivery.pendingInbound(sessionKey);
-      if (pending.length === 0 || this.turnAbort.signal.aborted) return;
-      // one chat per turn: messages of the same session from another chat wait for the next round
-      const first = pending[0]!;
-      const batch = pending.filter((r) => r.channel === first.channel && r.chatId === first.chatId);
-      this.opts.delivery.markInbound(batch.map((r) => r.id), "processing");
-      try {
-        await this.turn(sessionKey, batch);
-      } catch (err) {
-        if (this.turnAbort.signal.aborted) return; // left "processing": answered after the restart
-        this.opts.logger.error({ session: sessionKey, err: err instanceof Error ? err.message : String(err) }, "turn failed");
-        this.reply(first, batch, [{ text: describeTurnFailure(err), format: "plain" }]);
-        this.opts.delivery.markInbound(batch.map((r) => r.id), "failed", { error: err instanceof Error ? err.message : String(err) });
+    try {
+      for (;;) {
+        if (this.turnAbort.signal.aborted) return;
+        const pending = this.opts.delivery.pendingInbound(sessionKey);
+        if (pending.length === 0) return;
+        // one chat per turn: messages of the same session from another chat wait for the next round
+        const first = pending[0]!;
+        const batch = pending.filter((r) => r.channel === first.channel && r.chatId === first.chatId);
+        this.opts.delivery.markInbound(batch.map((r) => r.id), "processing");
+        try {
+          await this.turn(sessionKey, batch);
+        } catch (err) {
+          if (this.turnAbort.signal.aborted) return; // left "processing": answered after the restart
+          if (this.storeFault(err)) return; // left as it is: answered when the store takes writes again
+          this.opts.logger.error({ session: sessionKey, err: errText(err) }, "turn failed");
+          this.reply(first, batch, [{ text: describeTurnFailure(err), format: "plain" }]);
+          this.opts.delivery.markInbound(batch.map((r) => r.id), "failed", { error: errText(err) });
+        }
       }
+    } catch (err) {
+      if (!this.storeFault(err)) this.opts.logger.error({ session: sessionKey, err: errText(err) }, "could not record a turn's outcome; it is retried after a restart");
     }
+  }
+
+  /** True when `err` is a storage fault (recorded; the store probes itself and recover() runs when it works). */
+  private storeFault(err: unknown): boolean {
+    const health = this.opts.health;
+    const before = health?.state;
+    if (!health?.failed(err)) return false;
+    if (before === "ok") this.opts.logger.error({ store: health.state, err: errText(err) }, `storage fault: ${health.snapshot().detail}`);
+    return true;
   }
 
   private async turn(sessionKey: string, batch: InboundRecord[]): Promise<void> {
@@ -191,7 +243,8 @@ export class Pipeline {
       this.reply(last, batch, notes.length ? notes : [{ text: "I received an empty message.", format: "plain" }]);
       return;
     }
-    const origin: TurnOrigin = { sessionKey, channel: last.channel, chatId: last.chatId, senderId: last.senderId };
+    // the first message's row id names the turn: the same after a restart, so its tool calls are not repeated
+    const origin: TurnOrigin = { sessionKey, channel: last.channel, chatId: last.chatId, senderId: last.senderId, turnId: `inbox:${batch[0]!.id}` };
     const stopTyping = this.startTyping(last.channel, last.chatId, lastPayload.threadId);
     // the reply is stored together with the turn's history (one transaction), so a
     // crash can never leave a saved turn without its reply or the other way round
@@ -281,37 +334,22 @@ export class Pipeline {
           data: data.toString("base64"),
         });
       } catch (err) {
-        this.opts.logger.warn({ channel: msg.channel, err: err instanceof Error ? err.message : String(err) }, "could not download media");
+        this.opts.logger.warn({ channel: msg.channel, err: errText(err) }, "could not download media");
       }
     }
     return media.length ? { media } : {};
   }
 
   private sendPairingCode(msg: InboundMessage): void {
-    const req = this.opts.pairing.requestCode(
-      {
-        channel: msg.channel,
-        senderId: msg.senderId,
-        chatId: msg.chatId,
-        ...(msg.senderUsername || msg.senderName ? { label: msg.senderUsername ? `@${msg.senderUsername}` : msg.senderName! } : {}),
-      },
-      this.now(),
-      this.opts.pairingTtlMs ?? 60 * 60_000,
-    );
-    this.opts.logger.info({ channel: msg.channel, sender: msg.senderId, code: req.code }, "pairing code issued to an unknown sender");
-    try {
-      this.opts.delivery.enqueueReply({
-      channel: msg.channel,
-      chatId: msg.chatId,
-      replyId: `pairing-${msg.channel}-${msg.chatId}-${msg.messageId}`,
-      chunks: [{ text: pairingMessage(msg.channel, req.code), format: "plain" }],
-      answers: [],
+    const queued = queuePairingReply(msg, {
+      pairing: this.opts.pairing,
+      delivery: this.opts.delivery,
+      logger: this.opts.logger,
       now: this.now(),
-      });
-    } catch {
-      return; // a redelivered message already got its code
-    }
-    this.opts.outbox.kick(msg.channel);
+      ttlMs: this.opts.pairingTtlMs ?? 60 * 60_000,
+      ...(this.opts.pairingMaxPending !== undefined ? { maxPending: this.opts.pairingMaxPending } : {}),
+    });
+    if (queued) this.opts.outbox.kick(msg.channel);
   }
 
   private startTyping(channel: string, chatId: string, threadId?: string): () => void {
@@ -323,6 +361,10 @@ export class Pipeline {
     timer.unref();
     return () => clearInterval(timer);
   }
+}
+
+function errText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }
 
 /** "/start" is "/help" to the agent; "/new@mybot" is "/new". */

@@ -7,6 +7,7 @@ import { dirname, join } from "node:path";
 import { systemClock, type Clock } from "../core/clock.ts";
 import type { Logger } from "../core/logger.ts";
 import { Agent } from "../agent/agent.ts";
+import { journaledTools } from "../agent/tool-journal.ts";
 import { ensureWorkspace } from "../agent/workspace.ts";
 import { agentModelSelection, buildModelDirectory } from "../config/models.ts";
 import type { LoadedConfig } from "../config/load.ts";
@@ -136,7 +137,8 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
     sessions: store.sessions,
     // a turn's history and its reply are saved in one transaction
     atomically: (fn) => transaction(store.db, fn),
-    tools,
+    // side-effecting tool calls of gateway turns are journaled: a re-run after a crash does not repeat them
+    tools: journaledTools(tools, store.journal),
     workspaceDir,
     clock,
     logger,

@@ -101,7 +101,7 @@ export class SqliteDeliveryStore implements DeliveryStore {
       enqueue: db.prepare("INSERT INTO outbox (channel, chat_id, reply_id, seq, chunk, created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING *"),
       due: db.prepare(DUE),
       sent: db.prepare("UPDATE outbox SET state = 'sent', sent_at = ?, platform_message_id = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?"),
-      failed: db.prepare("UPDATE outbox SET state = ?, attempts = attempts + 1, not_before = ?, last_error = ? WHERE id = ? AND state = 'pending'"),
+      failed: db.prepare("UPDATE outbox SET state = ?, attempts = attempts + ?, not_before = ?, last_error = ? WHERE id = ? AND state = 'pending'"),
       dead: db.prepare("SELECT * FROM outbox WHERE state = 'dead' ORDER BY id DESC LIMIT ?"),
       pruneIn: db.prepare("DELETE FROM inbox WHERE state IN ('done', 'failed') AND received_at < ?"),
       pruneOut: db.prepare("DELETE FROM outbox WHERE state = 'sent' AND created_at < ?"),
@@ -155,6 +155,11 @@ export class SqliteDeliveryStore implements DeliveryStore {
     });
   }
 
+  /** true when a reply with this id was queued (sent or not) */
+  hasReply(replyId: string): boolean {
+    return this.q.replyExists.get(replyId) !== undefined;
+  }
+
   pendingOutbound(now: number, channel?: string): OutboundRecord[] {
     return (this.q.due.all(now, channel ?? null) as unknown as OutRow[]).map(outbound);
   }
@@ -163,9 +168,9 @@ export class SqliteDeliveryStore implements DeliveryStore {
     this.q.sent.run(now, platformMessageId, id);
   }
 
-  /** Counts an attempt; a chunk already sent or dead is left as it is. */
-  markFailed(id: number, error: string, notBefore: number, dead: boolean): void {
-    this.q.failed.run(dead ? "dead" : "pending", notBefore, error.slice(0, MAX_ERROR_CHARS), id);
+  /** Counts an attempt (unless `counted` is false); a chunk already sent or dead is left as it is. */
+  markFailed(id: number, error: string, notBefore: number, dead: boolean, counted = true): void {
+    this.q.failed.run(dead ? "dead" : "pending", counted ? 1 : 0, notBefore, error.slice(0, MAX_ERROR_CHARS), id);
   }
 
   /** newest first */

@@ -3,8 +3,11 @@
 // handle. Several handles (the daemon and a CLI command) may share a file:
 // WAL lets readers run beside the one writer, and writers wait up to 5 s.
 import { SqliteCronStore } from "./cron.ts";
-import { openDatabase, type Db } from "./db.ts";
+import { SqliteCursorStore } from "./cursors.ts";
+import { openDatabase, transaction as tx, type Db } from "./db.ts";
 import { SqliteDeliveryStore } from "./delivery.ts";
+import { StoreHealth } from "./health.ts";
+import { SqliteToolJournal } from "./journal.ts";
 import { SqliteKvStore } from "./kv.ts";
 import { SqlitePairingStore } from "./pairing.ts";
 import { SqliteSessionStore } from "./sessions.ts";
@@ -19,6 +22,12 @@ export interface Store {
   pairing: SqlitePairingStore;
   cron: SqliteCronStore;
   kv: SqliteKvStore;
+  journal: SqliteToolJournal;
+  cursors: SqliteCursorStore;
+  /** whether writes work right now (disk full, read-only …) */
+  health: StoreHealth;
+  /** a small write that needs new space (health's prober); throws while the store cannot take it */
+  probe(): void;
   /** closes the connection; later calls do nothing */
   close(): void;
 }
@@ -27,6 +36,16 @@ export interface Store {
 export function openStore(file: string): Store {
   const db = openDatabase(file);
   let open = true;
+  const health = new StoreHealth();
+  const probeIn = db.prepare("INSERT OR REPLACE INTO kv (key, value, updated_at) VALUES ('store_probe', ?, ?)");
+  const probeOut = db.prepare("DELETE FROM kv WHERE key = 'store_probe'");
+  // a page's worth of new data: an update in place could succeed on a full disk
+  const filler = JSON.stringify("x".repeat(8192));
+  const probe = () => {
+    tx(db, () => probeIn.run(filler, Date.now()));
+    probeOut.run();
+  };
+  health.setProbe(probe);
   return {
     file,
     db,
@@ -35,9 +54,14 @@ export function openStore(file: string): Store {
     pairing: new SqlitePairingStore(db),
     cron: new SqliteCronStore(db),
     kv: new SqliteKvStore(db),
+    journal: new SqliteToolJournal(db),
+    cursors: new SqliteCursorStore(db),
+    health,
+    probe,
     close() {
       if (!open) return;
       open = false;
+      health.stop();
       try {
         db.exec("PRAGMA optimize");
       } catch {
@@ -54,4 +78,8 @@ export { SqliteDeliveryStore } from "./delivery.ts";
 export { SqlitePairingStore, newPairingCode, normalizePairingCode, PAIRING_ALPHABET, PAIRING_CODE_LENGTH } from "./pairing.ts";
 export { SqliteCronStore, CRON_RUNS_KEPT } from "./cron.ts";
 export { SqliteKvStore } from "./kv.ts";
+export { SqliteToolJournal, type JournalEntry } from "./journal.ts";
+export { SqliteCursorStore } from "./cursors.ts";
+export { StoreHealth, storeFault, type StoreFault, type StoreState, type StoreHealthSnapshot } from "./health.ts";
+export { pruneAnswered, vacuumStore, startRetention, DEFAULT_RETENTION_DAYS } from "./retention.ts";
 export type * from "./types.ts";

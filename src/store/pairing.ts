@@ -7,6 +7,8 @@ import type { ApprovedSender, PairingRequest, PairingStore } from "./types.ts";
 /** No 0/O, 1/I/L: codes are read aloud and typed from a phone screen. */
 export const PAIRING_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789";
 export const PAIRING_CODE_LENGTH = 8;
+/** Open requests kept per channel; the oldest expire first when strangers keep coming. */
+export const MAX_PENDING_PAIRING = 20;
 
 /** A fresh code from a cryptographic source (31^8 ≈ 8.5e11 possibilities). */
 export function newPairingCode(): string {
@@ -67,6 +69,10 @@ export class SqlitePairingStore implements PairingStore {
       list: db.prepare("SELECT * FROM pairing_requests WHERE expires_at > ?1 AND (?2 IS NULL OR channel = ?2) ORDER BY created_at, channel, code"),
       byCode: db.prepare("SELECT * FROM pairing_requests WHERE channel = ? AND code = ? AND expires_at > ?"),
       dropSender: db.prepare("DELETE FROM pairing_requests WHERE channel = ? AND sender_id = ?"),
+      // keeps the newest `limit` requests of a channel
+      trim: db.prepare(
+        "DELETE FROM pairing_requests WHERE channel = ?1 AND rowid NOT IN (SELECT rowid FROM pairing_requests WHERE channel = ?1 ORDER BY created_at DESC, rowid DESC LIMIT ?2)",
+      ),
       approve: db.prepare(
         "INSERT INTO approved_senders (channel, sender_id, label, approved_at) VALUES (?, ?, ?, ?) ON CONFLICT(channel, sender_id) DO UPDATE SET label = coalesce(excluded.label, label), approved_at = excluded.approved_at",
       ),
@@ -78,18 +84,22 @@ export class SqlitePairingStore implements PairingStore {
 
   /**
    * The sender's open request while it lasts (same code however often they
-   * write), otherwise a new code valid for `ttlMs`. Expired requests are
-   * swept on the way.
+   * write; `isNew` false), otherwise a new code valid for `ttlMs` (`isNew`
+   * true: the only time the gateway tells the sender). Expired requests are
+   * swept on the way, and beyond `maxPending` open requests per channel the
+   * oldest are dropped, so a flood of strangers cannot grow the table.
    */
-  requestCode(req: Omit<PairingRequest, "code" | "createdAt" | "expiresAt">, now: number, ttlMs: number): PairingRequest {
+  requestCode(req: Omit<PairingRequest, "code" | "createdAt" | "expiresAt">, now: number, ttlMs: number, maxPending = MAX_PENDING_PAIRING): PairingRequest & { isNew: boolean } {
     return transaction(this.db, () => {
       this.q.expire.run(now);
       const open = this.q.open.get(req.channel, req.senderId, now) as ReqRow | undefined;
-      if (open) return request(open);
+      if (open) return { ...request(open), isNew: false };
       let code = newPairingCode();
       while (this.q.taken.get(req.channel, code)) code = newPairingCode();
       this.q.insert.run(req.channel, code, req.senderId, req.label ?? null, req.chatId, now, now + ttlMs);
+      this.q.trim.run(req.channel, Math.max(1, maxPending));
       return {
+        isNew: true,
         channel: req.channel,
         code,
         senderId: req.senderId,

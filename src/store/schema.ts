@@ -114,4 +114,29 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX pairing_sender ON pairing_requests(channel, sender_id);
   CREATE INDEX approved_channel ON approved_senders(channel, approved_at);
   `,
+  // 3: the tool-call journal (a turn re-run after a crash reuses the
+  // results of the calls it already made instead of repeating their
+  // effects), per-chat cursors of channels that catch up after downtime,
+  // and an index for pruning answered messages by age.
+  `
+  CREATE TABLE tool_journal (
+    turn_id TEXT NOT NULL,
+    call_key TEXT NOT NULL,
+    tool TEXT NOT NULL,
+    state TEXT NOT NULL,
+    result TEXT,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (turn_id, call_key)
+  );
+  CREATE INDEX tool_journal_age ON tool_journal(created_at);
+  CREATE TABLE channel_cursors (
+    channel TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    cursor TEXT NOT NULL,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (channel, scope)
+  );
+  CREATE INDEX inbox_age ON inbox(state, received_at);
+  CREATE INDEX outbox_age ON outbox(state, created_at);
+  `,
 ];

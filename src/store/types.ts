@@ -109,8 +109,8 @@ export interface DeliveryStore {
    */
   pendingOutbound(now: number, channel?: string): OutboundRecord[];
   markSent(id: number, platformMessageId: string, now: number): void;
-  /** records a failure; state becomes "dead" when `dead` is true */
-  markFailed(id: number, error: string, notBefore: number, dead: boolean): void;
+  /** records a failure; state becomes "dead" when `dead` is true; `counted` false leaves attempts as they are */
+  markFailed(id: number, error: string, notBefore: number, dead: boolean, counted?: boolean): void;
   deadLetters(limit?: number): OutboundRecord[];
   /** deletes done inbound and sent outbound rows older than `before` */
   prune(before: number): number;
@@ -137,8 +137,11 @@ export interface ApprovedSender {
 }
 
 export interface PairingStore {
-  /** the open request of a sender (reused while unexpired) or a new one */
-  requestCode(req: Omit<PairingRequest, "code" | "createdAt" | "expiresAt">, now: number, ttlMs: number): PairingRequest;
+  /**
+   * the open request of a sender (reused while unexpired; isNew false) or a new
+   * one (isNew true); at most `maxPending` open requests per channel, oldest dropped
+   */
+  requestCode(req: Omit<PairingRequest, "code" | "createdAt" | "expiresAt">, now: number, ttlMs: number, maxPending?: number): PairingRequest & { isNew: boolean };
   listRequests(now: number, channel?: string): PairingRequest[];
   /** approves by code; returns the sender, or undefined for an unknown/expired code */
   approve(channel: string, code: string, now: number): ApprovedSender | undefined;

@@ -14,6 +14,12 @@ export interface TurnOrigin {
   senderId?: string;
   /** true when the turn comes from the local CLI (may use local-only tools) */
   local?: boolean;
+  /**
+   * Stable across restarts for the same inbound messages (set by the gateway):
+   * side-effecting tool calls are journaled under it, so a re-run after a
+   * crash does not repeat them (src/agent/tool-journal.ts).
+   */
+  turnId?: string;
 }
 
 export interface ToolContext {

@@ -29,12 +29,22 @@ describe("pairing requests", () => {
   it("give a sender one code, reused while it is open, and survive a restart", () => {
     let s = t.open();
     const first = s.pairing.requestCode(eve, 0, HOUR);
-    expect(first).toEqual({ ...eve, code: first.code, createdAt: 0, expiresAt: HOUR });
+    expect(first).toEqual({ ...eve, code: first.code, createdAt: 0, expiresAt: HOUR, isNew: true });
     expect(first.code).toMatch(/^[A-HJ-NP-Z2-9]{8}$/);
     s = restart(t, s);
     const again = s.pairing.requestCode({ channel: "telegram", senderId: "77", chatId: "77" }, HOUR - 1, HOUR);
-    expect(again).toEqual(first); // same code, same expiry: writing again does not extend it
-    expect(s.pairing.listRequests(HOUR - 1)).toEqual([first]);
+    // same code, same expiry: writing again does not extend it, and is not news to tell the sender
+    expect(again).toEqual({ ...first, isNew: false });
+    const { isNew: _, ...stored } = first;
+    expect(s.pairing.listRequests(HOUR - 1)).toEqual([stored]);
+  });
+
+  it("stay under the per-channel cap: a flood of strangers drops the oldest requests first", () => {
+    const s = t.open();
+    for (let i = 0; i < 8; i++) s.pairing.requestCode({ channel: "telegram", senderId: `s${i}`, chatId: `s${i}` }, i, HOUR, 3);
+    s.pairing.requestCode({ channel: "discord", senderId: "d", chatId: "d" }, 9, HOUR, 3);
+    expect(s.pairing.listRequests(10, "telegram").map((r) => r.senderId)).toEqual(["s5", "s6", "s7"]);
+    expect(s.pairing.listRequests(10, "discord")).toHaveLength(1);
   });
 
   it("give different senders, and the same sender on another channel, their own codes", () => {

@@ -1,0 +1,49 @@
+// A stranger's message on a channel whose allow_from is empty: they get a
+// pairing code, once per code lifetime. Writing again while the code is open
+// (or a platform redelivering the message, or a restart) sends nothing new:
+// the reply is queued under the code itself, and the outbox refuses a second
+// reply with the same id. The code is a credential until the owner approves
+// it, so it is logged at debug only.
+import type { InboundMessage } from "../core/channel.ts";
+import type { Logger } from "../core/logger.ts";
+import { storeFault } from "../store/health.ts";
+import type { DeliveryStore, PairingStore } from "../store/types.ts";
+import { pairingMessage } from "./replies.ts";
+
+export interface PairingReplyDeps {
+  pairing: PairingStore;
+  delivery: DeliveryStore;
+  logger: Logger;
+  now: number;
+  ttlMs: number;
+  maxPending?: number;
+}
+
+/** true when a reply was queued (the caller kicks the outbox); throws storage faults */
+export function queuePairingReply(msg: InboundMessage, deps: PairingReplyDeps): boolean {
+  const label = msg.senderUsername ? `@${msg.senderUsername}` : msg.senderName;
+  const req = deps.pairing.requestCode(
+    { channel: msg.channel, senderId: msg.senderId, chatId: msg.chatId, ...(label ? { label } : {}) },
+    deps.now,
+    deps.ttlMs,
+    deps.maxPending,
+  );
+  const who = { channel: msg.channel, sender: msg.senderId };
+  deps.logger.debug({ ...who, code: req.code }, "pairing code");
+  try {
+    deps.delivery.enqueueReply({
+      channel: msg.channel,
+      chatId: req.chatId,
+      replyId: `pairing-${msg.channel}-${req.code}`,
+      chunks: [{ text: pairingMessage(msg.channel, req.code), format: "plain" }],
+      answers: [],
+      now: deps.now,
+    });
+  } catch (err) {
+    if (storeFault(err)) throw err;
+    deps.logger.info(who, "unknown sender wrote again; their pairing code was already sent");
+    return false;
+  }
+  deps.logger.info(who, "pairing code issued to an unknown sender");
+  return true;
+}

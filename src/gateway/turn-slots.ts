@@ -1,0 +1,85 @@
+// Backpressure for the pipeline: at most `limit` sessions run a turn at the
+// same time; other sessions with waiting messages queue by key (their
+// messages are already in the inbox, so the queue holds only keys, never
+// payloads). A session is never run twice at once: a message arriving for a
+// running session marks it to run again when its turn ends. Channels that
+// pull updates (Telegram polling) wait for `room()` before reading more, so
+// a burst stays in the platform's queue instead of in memory.
+
+export class TurnSlots {
+  private readonly limit: number;
+  private readonly run: (key: string) => Promise<void>;
+  private readonly busy = new Map<string, Promise<void>>();
+  private readonly dirty = new Set<string>();
+  /** sessions waiting for a slot, in arrival order */
+  private readonly queued = new Set<string>();
+  private readonly roomWaiters: (() => void)[] = [];
+  private open = true;
+
+  constructor(limit: number, run: (key: string) => Promise<void>) {
+    if (!Number.isInteger(limit) || limit < 1) throw new Error(`turn limit must be a positive integer, got ${limit}`);
+    this.limit = limit;
+    this.run = run;
+  }
+
+  /** sessions running a turn now */
+  get running(): number {
+    return this.busy.size;
+  }
+
+  /** sessions with messages waiting for a free slot */
+  get waiting(): number {
+    return this.queued.size;
+  }
+
+  get full(): boolean {
+    return this.busy.size >= this.limit;
+  }
+
+  /** asks for a turn of `key` (now, or when a slot frees up) */
+  schedule(key: string): void {
+    if (!this.open) return;
+    if (this.busy.has(key)) {
+      this.dirty.add(key);
+      return;
+    }
+    if (this.full) {
+      this.queued.add(key);
+      return;
+    }
+    this.queued.delete(key);
+    const p = this.run(key)
+      .catch(() => undefined) // run() reports its own failures; a slot is always given back
+      .finally(() => this.release(key));
+    this.busy.set(key, p);
+  }
+
+  /** resolves once a slot is free and nobody is queued (pull channels call this before reading more) */
+  room(): Promise<void> {
+    if (!this.open || (!this.full && this.queued.size === 0)) return Promise.resolve();
+    return new Promise((resolve) => this.roomWaiters.push(resolve));
+  }
+
+  /** no new turns start; waiting readers are let go */
+  close(): void {
+    this.open = false;
+    this.queued.clear();
+    this.dirty.clear();
+    for (const w of this.roomWaiters.splice(0)) w();
+  }
+
+  /** every running turn */
+  inFlight(): Promise<void>[] {
+    return [...this.busy.values()];
+  }
+
+  private release(key: string): void {
+    this.busy.delete(key);
+    if (this.dirty.delete(key)) this.queued.add(key); // behind those already waiting: fair under a burst
+    for (const next of this.queued) {
+      if (this.full || !this.open) break;
+      this.schedule(next);
+    }
+    if (!this.full && this.queued.size === 0) for (const w of this.roomWaiters.splice(0)) w();
+  }
+}

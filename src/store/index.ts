@@ -33,10 +33,10 @@ export interface Store {
 }
 
 /** Opens (creating and migrating when needed) the database at `file`; see openDatabase for the errors. */
-export function openStore(file: string): Store {
+export function openStore(file: string, opts: { probeEveryMs?: number } = {}): Store {
   const db = openDatabase(file);
   let open = true;
-  const health = new StoreHealth();
+  const health = new StoreHealth(opts.probeEveryMs !== undefined ? { probeEveryMs: opts.probeEveryMs } : {});
   const probeIn = db.prepare("INSERT OR REPLACE INTO kv (key, value, updated_at) VALUES ('store_probe', ?, ?)");
   const probeOut = db.prepare("DELETE FROM kv WHERE key = 'store_probe'");
   // a page's worth of new data: an update in place could succeed on a full disk

@@ -26,6 +26,7 @@ import type { Logger } from "../../src/core/logger.ts";
 import { resolveDiscordConfig, type DiscordConfig, type ResolvedDiscordConfig } from "./config.ts";
 import { describeFatalClose, describeLoginError, mapRestError, scrub } from "./errors.ts";
 import { MAX_ATTACHMENT_BYTES, downloadAttachment, type FetchLike } from "./download.ts";
+import { DiscordCatchup } from "./catchup.ts";
 import { normalizeMessage } from "./normalize.ts";
 import { buildMessageBody, type OutgoingFile } from "./outgoing.ts";
 import { buildStoppableStrategy } from "./sharding.ts";
@@ -79,6 +80,8 @@ class DiscordChannel implements DiscordAdapter {
   private cancelStart: (() => void) | undefined;
   /** one proxy agent per adapter, reused across restarts */
   private agent: unknown;
+  /** fetches what was sent while the gateway was away (catchup.ts); needs ctx.cursors */
+  private catchup: DiscordCatchup<Message> | undefined;
 
   constructor(config: ResolvedDiscordConfig, opts: DiscordAdapterOptions) {
     this.config = config;
@@ -119,8 +122,12 @@ class DiscordChannel implements DiscordAdapter {
     };
     const token = this.config.token;
 
-    client.on(Events.ShardReady, () => status("online"));
-    client.on(Events.ShardResume, () => status("online"));
+    const catchUp = () => {
+      if (live() && this.botId) void this.catchup?.run();
+    };
+    this.catchup = ctx.cursors ? this.buildCatchup(client, ctx) : undefined;
+    client.on(Events.ShardReady, () => (status("online"), catchUp()));
+    client.on(Events.ShardResume, () => (status("online"), catchUp()));
     client.on(Events.ShardReconnecting, () => {
       if (live()) this.log.warn("Discord gateway connection lost; reconnecting");
       status("reconnecting", "gateway connection lost; reconnecting");
@@ -140,7 +147,7 @@ class DiscordChannel implements DiscordAdapter {
       this.log.debug({ route: info.route, retryAfterMs: info.retryAfter, global: info.global }, "Discord rate limit");
     });
     client.on(Events.MessageCreate, (message: Message) => {
-      if (live()) this.onMessage(message, ctx);
+      if (live()) void this.onMessage(message, ctx).catch(() => undefined); // logged in onMessage
     });
 
     ctx.signal.addEventListener("abort", () => live() && void this.stop(), { once: true });
@@ -174,6 +181,7 @@ class DiscordChannel implements DiscordAdapter {
     this.botId = client.user?.id;
     this.log.info({ bot: client.user?.username, botId: this.botId }, "Discord connected");
     status("online");
+    catchUp();
   }
 
   async stop(): Promise<void> {
@@ -252,9 +260,27 @@ class DiscordChannel implements DiscordAdapter {
     return agent;
   }
 
-  private onMessage(message: Message, ctx: ChannelContext): void {
+  private buildCatchup(client: Client, ctx: ChannelContext): DiscordCatchup<Message> {
+    return new DiscordCatchup<Message>({
+      cursors: ctx.cursors!,
+      logger: this.log,
+      fetchAfter: async (channelId, after) => {
+        const channel = await client.channels.fetch(channelId);
+        if (!channel?.isTextBased()) return [];
+        return [...(await channel.messages.fetch({ after, limit: 100, cache: false })).values()];
+      },
+      guildChannels: () =>
+        [...client.channels.cache.values()]
+          .filter((c) => c.isTextBased() && !c.isDMBased() && c.permissionsFor(client.user!)?.has(["ViewChannel", "ReadMessageHistory"]) === true)
+          .map((c) => c.id),
+      emit: (message) => this.onMessage(message, ctx),
+    });
+  }
+
+  /** resolves once the gateway stored the message (or it was dropped); rejects when it could not be stored */
+  private onMessage(message: Message, ctx: ChannelContext): Promise<void> {
     const botId = this.botId ?? message.client.user?.id;
-    if (!botId) return;
+    if (!botId) return Promise.resolve();
     let msg: InboundMessage | null;
     try {
       msg = normalizeMessage(message, {
@@ -268,15 +294,18 @@ class DiscordChannel implements DiscordAdapter {
       });
     } catch (err) {
       this.log.warn({ err: err instanceof Error ? err.message : String(err), messageId: message.id }, "could not read a Discord message");
-      return;
+      return Promise.resolve();
     }
-    if (!msg) return;
+    if (!msg) return Promise.resolve();
     const inbound = msg;
     // one at a time, in gateway order
-    this.emitChain = this.emitChain
-      .then(() => ctx.emit(inbound))
-      .catch((err: unknown) => {
-        this.log.error({ err: err instanceof Error ? err.message : String(err), messageId: inbound.messageId }, "gateway did not accept a Discord message");
-      });
+    const stored = this.emitChain.then(() => ctx.emit(inbound));
+    this.emitChain = stored.then(
+      () => this.catchup?.seenLive(inbound.chatId, inbound.messageId),
+      (err: unknown) => {
+        this.log.error({ err: err instanceof Error ? err.message : String(err), messageId: inbound.messageId }, "gateway did not accept a Discord message; catch-up fetches it again");
+      },
+    );
+    return stored;
   }
 }

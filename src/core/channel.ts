@@ -62,12 +62,27 @@ export interface ChannelCapabilities {
 
 export type ChannelState = "connecting" | "online" | "reconnecting" | "offline" | "stopped";
 
+/**
+ * Positions a channel keeps per chat across restarts (e.g. the last message
+ * id it handed to the gateway), for platforms that do not redeliver what
+ * arrived while the gateway was down: the channel fetches what came after.
+ * Writes may throw when the store cannot take them; the position then stays
+ * behind and the next catch-up fetches a little more (deduped).
+ */
+export interface ChannelCursors {
+  get(scope: string): string | undefined;
+  set(scope: string, cursor: string): void;
+  list(): { scope: string; cursor: string }[];
+}
+
 export interface ChannelContext {
   /** hands a message to the gateway; resolves once it is stored (ack after this) */
   emit(msg: InboundMessage): Promise<void>;
   setStatus(state: ChannelState, detail?: string): void;
   /** aborted when the channel must stop */
   signal: AbortSignal;
+  /** durable per-chat positions for catch-up (absent when the gateway has no store) */
+  cursors?: ChannelCursors;
 }
 
 export interface ChannelAdapter {

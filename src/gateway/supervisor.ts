@@ -3,13 +3,15 @@
 // been stuck out of "online" too long or whose probe keeps failing. Nothing
 // a channel does can throw out of here, so one channel's trouble never stops
 // the gateway or another channel.
-import type { ChannelAdapter, ChannelState, InboundMessage } from "../core/channel.ts";
+import type { ChannelAdapter, ChannelCursors, ChannelState, InboundMessage } from "../core/channel.ts";
 import type { Logger } from "../core/logger.ts";
 
 export interface SupervisorOptions {
   adapter: ChannelAdapter;
   /** stores the message; the adapter acknowledges the platform after this resolves */
   emit: (msg: InboundMessage) => Promise<void>;
+  /** the channel's durable per-chat positions (catch-up after downtime) */
+  cursors?: ChannelCursors;
   logger: Logger;
   now?: () => number;
   /** first retry delay; default 1 s, doubling to maxBackoffMs */
@@ -118,6 +120,7 @@ export class ChannelSupervisor {
     try {
       await this.opts.adapter.start({
         signal: run.signal,
+        ...(this.opts.cursors ? { cursors: this.opts.cursors } : {}),
         emit: async (msg) => {
           this.lastInboundAt = this.now();
           await this.opts.emit(msg);

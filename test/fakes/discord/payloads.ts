@@ -61,7 +61,8 @@ export function guildCreatePayload(g: FakeGuild, bot: FakeUser, joinedAt: string
     icon: null,
     unicode_emoji: null,
     position,
-    permissions: "2048",
+    // View Channel + Send Messages + Read Message History, as a typical bot invite grants
+    permissions: String(1024 + 2048 + 65536),
     managed: Boolean(tags),
     mentionable: false,
     flags: 0,

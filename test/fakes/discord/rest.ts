@@ -1,5 +1,6 @@
 // REST v10 routes of the fake Discord: GET /gateway/bot, GET /users/@me,
-// GET /channels/:id, POST /channels/:id/messages (JSON or multipart with
+// GET /channels/:id, GET /channels/:id/messages?after=&limit= (history),
+// POST /channels/:id/messages (JSON or multipart with
 // payload_json + files[n]), POST /channels/:id/typing, and CDN-style
 // attachment downloads. Authorization must be `Bot <token>` (401 otherwise);
 // failures queued with failNextMessage() answer the next message POST the
@@ -131,6 +132,12 @@ export async function handleRest(fake: FakeDiscord, req: IncomingMessage, res: S
       return;
     }
     if (method === "POST" && sub === "/messages") return createMessage(fake, channelId, req, res);
+    if (method === "GET" && sub === "/messages") {
+      if (!channel) return json(res, 404, { message: "Unknown Channel", code: 10003 });
+      fake.historyRequests++;
+      const limit = Math.min(100, Math.max(1, Number(url.searchParams.get("limit") ?? 50)));
+      return json(res, 200, fake.messagesAfter(channelId, url.searchParams.get("after") ?? undefined, limit), BUCKET_HEADERS);
+    }
   }
 
   fake.unknownRoutes.push(`${method} ${route}`);

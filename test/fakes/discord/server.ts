@@ -2,7 +2,9 @@
 // gateway (gateway.ts) on one HTTP server, with one guild (#general and a
 // thread), DM channels, a bot user, people and another bot. Tests drive it:
 // dispatch messages, queue REST failures, drop or invalidate the gateway
-// session, and read back what the client sent.
+// session, and read back what the client sent. Every message is kept in its
+// channel's history (served by GET /channels/:id/messages), including those
+// "sent" while no client is connected: that is what catch-up reads.
 //
 //   const fake = await FakeDiscord.start({ heartbeatIntervalMs: 500 });
 //   adapter config: { token: fake.token, api_base: fake.apiBase }
@@ -68,6 +70,8 @@ export class FakeDiscord {
   private readonly dmChannels = new Map<string, FakeUser>();
   private readonly attachments = new Map<string, { data: Buffer; contentType: string }>();
   private readonly messages = new Set<string>();
+  /** every message per channel, oldest first: what GET /channels/:id/messages serves */
+  private readonly history = new Map<string, MessagePayload[]>();
   private readonly joinedAt = new Date().toISOString();
   private readonly advertisedGateway: string | undefined;
 
@@ -154,6 +158,19 @@ export class FakeDiscord {
     return this.messages.has(id);
   }
 
+  /**
+   * A channel's history as GET /channels/:id/messages?after=&limit= answers it:
+   * the `limit` oldest messages after `after`, newest first (Discord's order).
+   */
+  messagesAfter(channelId: string, after: string | undefined, limit: number): MessagePayload[] {
+    const all = this.history.get(channelId) ?? [];
+    const newer = after === undefined ? all : all.filter((m) => BigInt(m.id) > BigInt(after));
+    return newer.slice(0, limit).reverse();
+  }
+
+  /** GET /channels/:id/messages requests served */
+  historyRequests = 0;
+
   takeMessageFailure(): MessageFailure | undefined {
     return this.failures.shift();
   }
@@ -170,7 +187,7 @@ export class FakeDiscord {
       attachments: files.map((f) => this.addAttachment({ data: f.data, contentType: f.contentType, filename: f.name, channelId })),
       mentions: [],
     });
-    this.messages.add(created.id);
+    this.remember(created);
     this.sent.push({ channelId, messageId: created.id, body, files, contentType });
     this.deliver(created);
     return created;
@@ -216,7 +233,7 @@ export class FakeDiscord {
     const mentions = spec.mentions ?? users.filter((u) => new RegExp(`<@!?${u.id}>`).test(spec.content));
     const mentionRoles = spec.mentionRoles ?? [...spec.content.matchAll(/<@&(\d+)>/g)].map((m) => m[1]!);
     const msg = messagePayload({ ...spec, mentions, mentionRoles });
-    this.messages.add(msg.id);
+    this.remember(msg);
     this.deliver(msg);
     return msg;
   }
@@ -271,6 +288,13 @@ export class FakeDiscord {
   }
 
   // ---- internals ------------------------------------------------------------------
+
+  private remember(msg: MessagePayload): void {
+    this.messages.add(msg.id);
+    const list = this.history.get(msg.channel_id) ?? [];
+    list.push(msg);
+    this.history.set(msg.channel_id, list);
+  }
 
   private channelType(channelId: string): number {
     if (this.dmChannels.has(channelId)) return ChannelTypes.DM;

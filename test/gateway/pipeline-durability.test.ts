@@ -1,42 +1,23 @@
 // What a person notices when the gateway's disk fills up or turns
 // read-only, when a channel's inbound side is failing, under a burst of
 // people at once, and when a stranger keeps writing.
-import { afterEach, describe, expect, it } from "vitest";
-import type { ChannelAdapter, InboundMessage, OutboundChunk } from "../../src/core/channel.ts";
+import { describe, expect, it } from "vitest";
+import type { InboundMessage } from "../../src/core/channel.ts";
 import { silentLogger } from "../../src/core/logger.ts";
 import { AllowList } from "../../src/gateway/access.ts";
 import { Outbox } from "../../src/gateway/outbox.ts";
 import { Pipeline, type GatewayTurnInput, type GatewayTurnResult } from "../../src/gateway/pipeline.ts";
 import { openStore, type Store } from "../../src/store/index.ts";
+import { MemoryAdapter, until, useCleanup } from "./pipeline-helpers.ts";
 
-class MemoryAdapter implements ChannelAdapter {
-  readonly id = "test";
-  readonly capabilities = { maxTextLength: 50_000, format: "plain" as const, typing: false, edit: false, voiceIn: false };
-  readonly sent: { chatId: string; chunk: OutboundChunk }[] = [];
-  async start(): Promise<void> {}
-  async stop(): Promise<void> {}
-  async send(chatId: string, chunk: OutboundChunk): Promise<{ messageId: string }> {
-    this.sent.push({ chatId, chunk });
-    return { messageId: String(this.sent.length) };
-  }
-}
-
-const stores: Store[] = [];
-const outboxes: Outbox[] = [];
-afterEach(async () => {
-  for (const o of outboxes.splice(0)) {
-    o.close();
-    await o.flush(1000);
-  }
-  stores.splice(0).forEach((s) => s.close());
-});
+const { stores, outboxes } = useCleanup();
 
 type RunTurn = (i: GatewayTurnInput) => Promise<GatewayTurnResult>;
 
 function setup(runTurn: RunTurn, opts: { allow?: string[]; maxTurns?: number; online?: () => boolean; store?: Store; holdReading?: boolean } = {}) {
   const store = opts.store ?? openStore(":memory:", { probeEveryMs: 20 });
   if (!opts.store) stores.push(store);
-  const adapter = new MemoryAdapter();
+  const adapter = new MemoryAdapter(50_000);
   const outbox = new Outbox({
     delivery: store.delivery,
     adapter: () => adapter,
@@ -65,14 +46,6 @@ function setup(runTurn: RunTurn, opts: { allow?: string[]; maxTurns?: number; on
 const msg = (id: string, text: string, over: Partial<InboundMessage> = {}): InboundMessage => ({
   channel: "test", chatId: "c1", chatType: "direct", messageId: id, senderId: "u1", text, ...over,
 });
-
-async function until(cond: () => boolean, what: string, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 /** the database takes no more pages: SQLite answers SQLITE_FULL, as on a full disk */
 function fillDisk(store: Store): void {

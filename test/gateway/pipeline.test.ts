@@ -1,39 +1,13 @@
-import { afterEach, describe, expect, it } from "vitest";
-import { ChannelPermanentError, ChannelRateLimited, type ChannelAdapter, type InboundMessage, type OutboundChunk } from "../../src/core/channel.ts";
+import { describe, expect, it } from "vitest";
+import { ChannelPermanentError, ChannelRateLimited, type InboundMessage } from "../../src/core/channel.ts";
 import { silentLogger } from "../../src/core/logger.ts";
 import { AllowList } from "../../src/gateway/access.ts";
 import { Outbox } from "../../src/gateway/outbox.ts";
 import { Pipeline, type GatewayTurnInput } from "../../src/gateway/pipeline.ts";
-import { openStore, type Store } from "../../src/store/index.ts";
+import { openStore } from "../../src/store/index.ts";
+import { MemoryAdapter, until, useCleanup } from "./pipeline-helpers.ts";
 
-class MemoryAdapter implements ChannelAdapter {
-  readonly id = "test";
-  readonly capabilities = { maxTextLength: 100, format: "plain" as const, typing: true, edit: false, voiceIn: true };
-  readonly sent: { chatId: string; chunk: OutboundChunk }[] = [];
-  readonly failures: Error[] = [];
-  typingCalls = 0;
-  async start(): Promise<void> {}
-  async stop(): Promise<void> {}
-  async send(chatId: string, chunk: OutboundChunk): Promise<{ messageId: string }> {
-    const f = this.failures.shift();
-    if (f) throw f;
-    this.sent.push({ chatId, chunk });
-    return { messageId: String(this.sent.length) };
-  }
-  async typing(): Promise<void> {
-    this.typingCalls++;
-  }
-}
-
-const stores: Store[] = [];
-const outboxes: Outbox[] = [];
-afterEach(async () => {
-  for (const o of outboxes.splice(0)) {
-    o.close();
-    await o.flush(1000);
-  }
-  stores.splice(0).forEach((s) => s.close());
-});
+const { stores, outboxes } = useCleanup();
 
 function setup(runTurn: (i: GatewayTurnInput) => Promise<{ text: string; media: [] }>, allow: string[] = ["u1"]) {
   const store = openStore(":memory:");
@@ -57,14 +31,6 @@ function setup(runTurn: (i: GatewayTurnInput) => Promise<{ text: string; media: 
 const msg = (id: string, text: string, over: Partial<InboundMessage> = {}): InboundMessage => ({
   channel: "test", chatId: "c1", chatType: "direct", messageId: id, senderId: "u1", text, ...over,
 });
-
-async function until(cond: () => boolean, ms = 3000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error("condition not met in time");
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 describe("pipeline", () => {
   it("gathers messages that arrive during a turn into the session's next turn", async () => {
@@ -142,7 +108,7 @@ describe("outbox", () => {
     outbox.kick("test");
     await new Promise((r) => setTimeout(r, 60));
     expect(adapter.sent).toEqual([]);
-    await until(() => adapter.sent.length === 2, 3000);
+    await until(() => adapter.sent.length === 2);
     expect(adapter.sent.map((s) => s.chunk.text)).toEqual(["a", "b"]);
     outbox.close();
   });

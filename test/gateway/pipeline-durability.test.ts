@@ -3,44 +3,16 @@
 // people at once, and when a stranger keeps writing.
 import { describe, expect, it } from "vitest";
 import type { InboundMessage } from "../../src/core/channel.ts";
-import { silentLogger } from "../../src/core/logger.ts";
-import { AllowList } from "../../src/gateway/access.ts";
-import { Outbox } from "../../src/gateway/outbox.ts";
-import { Pipeline, type GatewayTurnInput, type GatewayTurnResult } from "../../src/gateway/pipeline.ts";
+import type { GatewayTurnInput, GatewayTurnResult } from "../../src/gateway/pipeline.ts";
 import { openStore, type Store } from "../../src/store/index.ts";
-import { MemoryAdapter, until, useCleanup } from "./pipeline-helpers.ts";
+import { setupPipeline, until, useCleanup, type SetupOptions } from "./pipeline-helpers.ts";
 
-const { stores, outboxes } = useCleanup();
+const cleanup = useCleanup();
 
 type RunTurn = (i: GatewayTurnInput) => Promise<GatewayTurnResult>;
 
-function setup(runTurn: RunTurn, opts: { allow?: string[]; maxTurns?: number; online?: () => boolean; store?: Store; holdReading?: boolean } = {}) {
-  const store = opts.store ?? openStore(":memory:", { probeEveryMs: 20 });
-  if (!opts.store) stores.push(store);
-  const adapter = new MemoryAdapter(50_000);
-  const outbox = new Outbox({
-    delivery: store.delivery,
-    adapter: () => adapter,
-    logger: silentLogger(),
-    quickRetries: 0,
-    health: store.health,
-    ...(opts.online ? { online: opts.online } : {}),
-  });
-  outboxes.push(outbox);
-  const pipeline = new Pipeline({
-    delivery: store.delivery,
-    pairing: store.pairing,
-    outbox,
-    adapter: () => adapter,
-    policy: () => ({ allowFrom: new AllowList(opts.allow ?? ["*"]) }),
-    sessionKey: (m) => `test:dm:${m.senderId}`,
-    runTurn,
-    health: store.health,
-    logger: silentLogger(),
-    ...(opts.maxTurns ? { maxTurns: opts.maxTurns } : {}),
-    ...(opts.holdReading ? { holdReading: () => true } : {}),
-  });
-  return { store, adapter, outbox, pipeline };
+function setup(runTurn: RunTurn, opts: Omit<SetupOptions, "health" | "maxTextLength"> = {}) {
+  return setupPipeline(cleanup, runTurn, { ...opts, health: true, maxTextLength: 50_000 });
 }
 
 const msg = (id: string, text: string, over: Partial<InboundMessage> = {}): InboundMessage => ({
@@ -178,7 +150,7 @@ describe("backpressure", () => {
 describe("pairing", () => {
   it("answers a stranger's 30 messages with one code, and not again after a restart", async () => {
     const store = openStore(":memory:");
-    stores.push(store);
+    cleanup.stores.push(store);
     const a = setup(async () => ({ text: "never", media: [] }), { allow: [], store });
     for (let i = 0; i < 30; i++) await a.pipeline.accept(msg(`s${i}`, "let me in", { senderId: "eve", chatId: "eve" }));
     await until(() => a.adapter.sent.length === 1, "the pairing reply");

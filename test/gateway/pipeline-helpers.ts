@@ -2,8 +2,11 @@
 // stores and outboxes a test opened, and a bounded wait for a condition.
 import { afterEach } from "vitest";
 import type { ChannelAdapter, OutboundChunk } from "../../src/core/channel.ts";
-import type { Outbox } from "../../src/gateway/outbox.ts";
-import type { Store } from "../../src/store/index.ts";
+import { silentLogger } from "../../src/core/logger.ts";
+import { AllowList } from "../../src/gateway/access.ts";
+import { Outbox } from "../../src/gateway/outbox.ts";
+import { Pipeline, type GatewayTurnInput, type GatewayTurnResult } from "../../src/gateway/pipeline.ts";
+import { openStore, type Store } from "../../src/store/index.ts";
 
 export class MemoryAdapter implements ChannelAdapter {
   readonly id = "test";
@@ -48,4 +51,47 @@ export async function until(cond: () => boolean, what = "condition", ms = 5000):
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 5));
   }
+}
+
+export interface SetupOptions {
+  allow?: string[];
+  maxTurns?: number;
+  online?: () => boolean;
+  /** reuse a store (a "restart" of the pipeline on the same database) */
+  store?: Store;
+  holdReading?: boolean;
+  maxTextLength?: number;
+  /** wire the store's health into the pipeline and outbox (storage-fault tests) */
+  health?: boolean;
+}
+
+/** a pipeline and outbox over an in-memory store and a MemoryAdapter, closed after the test */
+export function setupPipeline(cleanup: ReturnType<typeof useCleanup>, runTurn: (i: GatewayTurnInput) => Promise<GatewayTurnResult>, opts: SetupOptions = {}) {
+  const store = opts.store ?? openStore(":memory:", { probeEveryMs: 20 });
+  if (!opts.store) cleanup.stores.push(store);
+  const adapter = new MemoryAdapter(opts.maxTextLength);
+  const health = opts.health ? { health: store.health } : {};
+  const outbox = new Outbox({
+    delivery: store.delivery,
+    adapter: () => adapter,
+    logger: silentLogger(),
+    quickRetries: 0,
+    ...health,
+    ...(opts.online ? { online: opts.online } : {}),
+  });
+  cleanup.outboxes.push(outbox);
+  const pipeline = new Pipeline({
+    delivery: store.delivery,
+    pairing: store.pairing,
+    outbox,
+    adapter: () => adapter,
+    policy: () => ({ allowFrom: new AllowList(opts.allow ?? ["*"]) }),
+    sessionKey: (m) => `test:dm:${m.senderId}`,
+    runTurn,
+    logger: silentLogger(),
+    ...health,
+    ...(opts.maxTurns ? { maxTurns: opts.maxTurns } : {}),
+    ...(opts.holdReading ? { holdReading: () => true } : {}),
+  });
+  return { store, adapter, outbox, pipeline };
 }

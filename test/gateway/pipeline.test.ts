@@ -1,31 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { ChannelPermanentError, ChannelRateLimited, type InboundMessage } from "../../src/core/channel.ts";
-import { silentLogger } from "../../src/core/logger.ts";
-import { AllowList } from "../../src/gateway/access.ts";
-import { Outbox } from "../../src/gateway/outbox.ts";
-import { Pipeline, type GatewayTurnInput } from "../../src/gateway/pipeline.ts";
-import { openStore } from "../../src/store/index.ts";
-import { MemoryAdapter, until, useCleanup } from "./pipeline-helpers.ts";
+import type { GatewayTurnInput } from "../../src/gateway/pipeline.ts";
+import { setupPipeline, until, useCleanup } from "./pipeline-helpers.ts";
 
-const { stores, outboxes } = useCleanup();
+const cleanup = useCleanup();
 
 function setup(runTurn: (i: GatewayTurnInput) => Promise<{ text: string; media: [] }>, allow: string[] = ["u1"]) {
-  const store = openStore(":memory:");
-  stores.push(store);
-  const adapter = new MemoryAdapter();
-  const outbox = new Outbox({ delivery: store.delivery, adapter: () => adapter, logger: silentLogger(), quickRetries: 0 });
-  outboxes.push(outbox);
-  const pipeline = new Pipeline({
-    delivery: store.delivery,
-    pairing: store.pairing,
-    outbox,
-    adapter: () => adapter,
-    policy: () => ({ allowFrom: new AllowList(allow) }),
-    sessionKey: (m) => `test:dm:${m.senderId}`,
-    runTurn,
-    logger: silentLogger(),
-  });
-  return { store, adapter, outbox, pipeline };
+  return setupPipeline(cleanup, runTurn, { allow });
 }
 
 const msg = (id: string, text: string, over: Partial<InboundMessage> = {}): InboundMessage => ({

@@ -35,6 +35,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ register
   channels: { summary: "list channels, and log in to WhatsApp", load: () => import("./channels.ts") },
   pairing: { summary: "approve people who asked to talk to the bot", load: () => import("./pairing.ts") },
   dashboard: { summary: "open the control page (prints a one-time login link)", load: () => import("./dashboard.ts") },
+  store: { summary: "prune answered messages and shrink the database (store vacuum)", load: () => import("./store.ts") },
   doctor: { summary: "check config, store, ports and channel credentials", load: () => import("./doctor.ts") },
   service: { summary: "install the gateway as a systemd service", load: () => import("./service.ts") },
   logs: { summary: "show the gateway's log (journald, a log file, or where to look)", load: () => import("./logs.ts") },

@@ -140,6 +140,11 @@ export class FakeTelegramApi {
     return [...this.bot(token).queue];
   }
 
+  /** forgets failures queued with failNext that no call has used yet */
+  clearFailures(): void {
+    this.failures.length = 0;
+  }
+
   /** the next `times` calls of `method` fail this way (HTTP status = error_code), or drop the connection */
   failNext(method: string, failure: Failure, opts: { times?: number; token?: string } = {}): void {
     for (let i = 0; i < (opts.times ?? 1); i++) this.failures.push({ token: opts.token ?? this.token, method: method.toLowerCase(), failure });

@@ -298,6 +298,7 @@ class DiscordChannel implements DiscordAdapter {
     }
     if (!msg) return Promise.resolve();
     const inbound = msg;
+    this.catchup?.arrived(inbound.chatId, inbound.messageId);
     // one at a time, in gateway order
     const stored = this.emitChain.then(() => ctx.emit(inbound));
     this.emitChain = stored.then(

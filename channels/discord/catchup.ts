@@ -9,8 +9,9 @@
 // kept in the cursor store across restarts), and the guild text channels
 // the bot can see, starting from the time the gateway was last online.
 // What cannot be recovered: a DM from someone who never wrote to the bot
-// before (their DM channel id is unknown until their first message arrives
-// live), and anything when the store has no watermark yet (first start).
+// before, sent while the gateway was down (their DM channel id is unknown
+// until a message of theirs reaches the running gateway; bots cannot list
+// their DM channels), and anything before the very first start.
 import type { ChannelCursors } from "../../src/core/channel.ts";
 import type { Logger } from "../../src/core/logger.ts";
 
@@ -60,6 +61,19 @@ export class DiscordCatchup<M extends HistoryMessage> {
 
   constructor(opts: CatchupOptions<M>) {
     this.opts = opts;
+  }
+
+  /**
+   * A live message arrived (not stored yet). A channel seen for the first
+   * time gets a cursor just before it, so a crash before the message is
+   * stored still leaves the channel known: the next catch-up fetches it.
+   */
+  arrived(channelId: string, messageId: string): void {
+    try {
+      if (this.opts.cursors.get(channelId) === undefined) this.opts.cursors.set(channelId, (BigInt(messageId) - 1n).toString());
+    } catch {
+      // not a snowflake, or the store refused: the channel is learned when the message is stored
+    }
   }
 
   /**

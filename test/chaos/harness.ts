@@ -140,10 +140,15 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosFigures> {
   const write = (round: number, i: number) => {
     const id = `${opts.channel.slice(0, 2)}${round}x${i}`;
     written.push(id);
-    platform.send(i % 3, `msg ${id}`);
+    platform.send(i % 3, `msg ${id} `); // the space ends the id: "x1 " is not inside "x10 "
   };
+  const answered = () => written.every((id) => platform.replies().some((r) => r.includes(`msg ${id} `) || r.endsWith(`msg ${id}`)));
   try {
     daemon = await startOnline(home, opts.channel);
+    // everyone has talked to the bot once before the kills begin: a Discord bot
+    // cannot find the DM channel of someone it has never heard from (README)
+    for (let u = 0; u < 3; u++) write(0, 100 + u);
+    await waitFor(() => answered() || undefined, "the first hellos", 30_000);
     for (let round = 0; round < opts.kills; round++) {
       for (let i = 0; i < opts.perRound; i++) write(round, i);
       await sleep(Math.floor(random() * opts.maxKillDelayMs));
@@ -154,7 +159,6 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosFigures> {
       log(`${opts.channel}: kill ${round + 1}/${opts.kills}`);
     }
     for (let i = 0; i < opts.perRound; i++) write(opts.kills, i);
-    const answered = () => written.every((id) => platform.replies().some((r) => r.includes(`msg ${id}`)));
     await waitFor(() => answered() || undefined, "every message answered", 60_000).catch(() => undefined);
     await waitFor(async () => ((await status(daemon!)).queues?.outboundPending === 0 ? true : undefined), "the outbox to drain", 20_000).catch(() => undefined);
   } finally {
@@ -172,7 +176,7 @@ export function count(channel: ChaosChannel, kills: number, written: string[], r
   for (const r of replies) seen.set(r, (seen.get(r) ?? 0) + 1);
   for (const n of seen.values()) figures.resentChunks += n - 1;
   for (const id of written) {
-    const turns = new Set([...seen.keys()].filter((r) => r.includes(`msg ${id}`)).map((r) => /^ack (n\d+) ::/.exec(r)?.[1] ?? r));
+    const turns = new Set([...seen.keys()].filter((r) => r.includes(`msg ${id} `) || r.endsWith(`msg ${id}`)).map((r) => /^ack (n\d+) ::/.exec(r)?.[1] ?? r));
     if (turns.size === 0) {
       figures.lost++;
       figures.lostIds.push(id);

@@ -63,7 +63,7 @@ export class Outbox {
     if (this.closed) return;
     let channels: string[];
     try {
-      channels = channel ? [channel] : [...new Set(this.opts.delivery.pendingOutbound(Number.MAX_SAFE_INTEGER).map((r) => r.channel))];
+      channels = channel ? [channel] : this.opts.delivery.channelsWithPendingOutbound();
     } catch (err) {
       this.storeError(err, "could not read the outbox");
       return;
@@ -177,14 +177,13 @@ export class Outbox {
   /** schedules the next drain for chunks waiting on a not-before time */
   private wakeLater(): void {
     if (this.closed) return;
-    let waiting: OutboundRecord[];
+    let soonest: number | undefined;
     try {
-      waiting = this.opts.delivery.pendingOutbound(Number.MAX_SAFE_INTEGER);
+      soonest = this.opts.delivery.nextOutboundAt();
     } catch {
       return; // unreadable store: the health probe kicks us when it is back
     }
-    if (waiting.length === 0) return;
-    const soonest = Math.min(...waiting.map((r) => r.notBefore));
+    if (soonest === undefined) return;
     const delay = Math.max(200, Math.min(60_000, soonest - this.now()));
     if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => this.kick(), delay);

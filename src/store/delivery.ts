@@ -103,6 +103,8 @@ export class SqliteDeliveryStore implements DeliveryStore {
       sent: db.prepare("UPDATE outbox SET state = 'sent', sent_at = ?, platform_message_id = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?"),
       failed: db.prepare("UPDATE outbox SET state = ?, attempts = attempts + ?, not_before = ?, last_error = ? WHERE id = ? AND state = 'pending'"),
       dead: db.prepare("SELECT * FROM outbox WHERE state = 'dead' ORDER BY id DESC LIMIT ?"),
+      waitingChannels: db.prepare("SELECT DISTINCT channel FROM outbox WHERE state = 'pending'"),
+      nextDue: db.prepare("SELECT min(not_before) AS at FROM outbox WHERE state = 'pending'"),
       pruneIn: db.prepare("DELETE FROM inbox WHERE state IN ('done', 'failed') AND received_at < ?"),
       pruneOut: db.prepare("DELETE FROM outbox WHERE state = 'sent' AND created_at < ?"),
       counts: db.prepare(
@@ -153,6 +155,16 @@ export class SqliteDeliveryStore implements DeliveryStore {
       for (const id of reply.answers) this.q.mark.run("done", reply.replyId, null, id);
       return out;
     });
+  }
+
+  /** channels with chunks still to send (cheap: no chunk is read) */
+  channelsWithPendingOutbound(): string[] {
+    return (this.q.waitingChannels.all() as { channel: string }[]).map((r) => r.channel);
+  }
+
+  /** the earliest not-before time of a chunk still to send, or undefined when none waits */
+  nextOutboundAt(): number | undefined {
+    return (this.q.nextDue.get() as { at: number | null }).at ?? undefined;
   }
 
   /** true when a reply with this id was queued (sent or not) */

@@ -109,6 +109,10 @@ export interface DeliveryStore {
    */
   pendingOutbound(now: number, channel?: string): OutboundRecord[];
   markSent(id: number, platformMessageId: string, now: number): void;
+  /** channels with chunks still to send (cheap: no chunk is read) */
+  channelsWithPendingOutbound(): string[];
+  /** the earliest not-before time of a chunk still to send, or undefined when none waits */
+  nextOutboundAt(): number | undefined;
   /** records a failure; state becomes "dead" when `dead` is true; `counted` false leaves attempts as they are */
   markFailed(id: number, error: string, notBefore: number, dead: boolean, counted?: boolean): void;
   deadLetters(limit?: number): OutboundRecord[];

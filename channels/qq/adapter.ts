@@ -23,7 +23,6 @@ import type { Logger } from "../../src/core/logger.ts";
 import { resolveQqConfig, type QqConfig, type ResolvedQqConfig } from "./config.ts";
 import { MAX_ATTACHMENT_BYTES, downloadAttachment } from "./download.ts";
 import { scrub, toChannelError } from "./errors.ts";
-import { loadResumePoint, saveResumePoint } from "./catchup.ts";
 import { QqGateway } from "./gateway.ts";
 import { normalizeC2c, normalizeGroup, type NormalizeContext } from "./normalize.ts";
 import { ReplyBook, type ChatKind } from "./replies.ts";
@@ -151,9 +150,6 @@ class QqChannel implements QqAdapter {
       random: this.opts.random ?? Math.random,
       readyTimeoutMs: this.opts.readyTimeoutMs ?? 30_000,
       scrub: (text) => scrub(text, this.tokens.secrets()),
-      // resume the last run's session: QQ replays what arrived while we were down
-      ...withResume(this.gateway?.sessionId ? undefined : loadResumePoint(ctx.cursors)),
-      onSeq: (sessionId, seq) => saveResumePoint(ctx.cursors, { sessionId, seq }),
     });
     this.gateway = gateway;
     // a late abort of an earlier run's signal must not stop a newer run
@@ -255,8 +251,4 @@ class QqChannel implements QqAdapter {
 /** Builds the adapter; throws when the config is unusable (the message names the key and the fix). */
 export function createQqAdapter(config: QqConfig | Record<string, unknown>, opts: QqAdapterOptions): QqAdapter {
   return new QqChannel(config as QqConfig, opts);
-}
-
-function withResume(point: { sessionId: string; seq: number } | undefined): { resume?: { sessionId: string; seq: number } } {
-  return point ? { resume: point } : {};
 }

@@ -37,10 +37,6 @@ export interface GatewayOptions {
   /** start() fails when the first READY has not come by then */
   readyTimeoutMs: number;
   scrub(text: string): string;
-  /** a session left by the previous run: the first connection RESUMEs it (catchup.ts) */
-  resume?: { sessionId: string; seq: number };
-  /** called when `seq` moved past a handled dispatch (to keep the resume point across restarts) */
-  onSeq?: (sessionId: string, seq: number) => void;
 }
 
 interface Conn {
@@ -83,10 +79,6 @@ export class QqGateway {
 
   constructor(opts: GatewayOptions) {
     this.opts = opts;
-    if (opts.resume) {
-      this.sessionId = opts.resume.sessionId;
-      this.seq = opts.resume.seq;
-    }
   }
 
   get connected(): boolean {
@@ -349,10 +341,7 @@ export class QqGateway {
 
   private advance(epoch: number, s: number): void {
     const apply = () => {
-      if (this.epoch === epoch && (this.seq === null || s > this.seq)) {
-        this.seq = s;
-        if (this.sessionId) this.opts.onSeq?.(this.sessionId, s);
-      }
+      if (this.epoch === epoch && (this.seq === null || s > this.seq)) this.seq = s;
     };
     this.chain = this.chain.then(apply);
   }

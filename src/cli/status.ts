@@ -119,6 +119,8 @@ interface GatewayReport {
   /** every configured channel; from the daemon when it runs */
   channels: (Partial<Omit<ChannelStatus, "state">> & { id: string; state: string })[];
   models?: ModelStatus[];
+  /** whether the gateway's database takes writes (disk full, read-only …) */
+  store?: { state: string; since: string; detail?: string; failedWrites: number };
 }
 
 async function gatewayReport(home: string, config: { gateway?: unknown; channels?: unknown }, env: NodeJS.ProcessEnv): Promise<GatewayReport> {
@@ -135,7 +137,7 @@ async function gatewayReport(home: string, config: { gateway?: unknown; channels
   }
   const [status, ready] = await Promise.all([askGateway(run, "/status", token), askGateway(run, "/ready", undefined)]);
   if (!status.ok) return { running: true, url: run.url, pid: run.pid, problem: status.error, channels: configured };
-  const s = status.body as { version?: string; uptimeSeconds?: number; channels?: ChannelStatus[]; models?: ModelStatus[] };
+  const s = status.body as { version?: string; uptimeSeconds?: number; channels?: ChannelStatus[]; models?: ModelStatus[]; store?: GatewayReport["store"] };
   const channels = s.channels ?? [];
   return {
     running: true,
@@ -146,6 +148,7 @@ async function gatewayReport(home: string, config: { gateway?: unknown; channels
     ready: ready.ok && ready.status === 200,
     channels: channels.map((c) => ({ ...c })),
     ...(s.models ? { models: s.models } : {}),
+    ...(s.store ? { store: s.store } : {}),
   };
 }
 
@@ -167,6 +170,7 @@ function printGateway(ctx: CliContext, g: GatewayReport): void {
   const out = (s = "") => writeLine(ctx.io.stdout, s);
   if (g.running && !g.problem) out(`gateway: running at ${g.url} (pid ${g.pid}${g.version ? `, version ${g.version}` : ""}${g.uptimeSeconds !== undefined ? `, up ${g.uptimeSeconds} s` : ""})${g.ready ? ", ready" : ", NOT READY"}`);
   else out(`gateway: ${g.problem}`);
+  if (g.store && g.store.state !== "ok") out(`store: ${g.store.state.toUpperCase()} since ${g.store.since}: ${g.store.detail ?? ""}`);
   if (g.channels.length === 0) out("channels: none enabled (switchboard channels list)");
   for (const c of g.channels) {
     out(`channel ${c.id.padEnd(10)} ${c.state}${c.since ? ` since ${ago(c.since)}` : ""}${c.detail ? ` (${c.detail})` : ""}`);

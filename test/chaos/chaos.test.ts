@@ -1,9 +1,10 @@
 // The short crash suite (`npm run chaos` is the long one): on every channel
 // with its fake, the real daemon is killed with SIGKILL at random moments
 // while people write, and every message must be answered exactly once.
-// WhatsApp's bridge protocol has no acknowledgement or replay, so a message
-// the bridge pushed in the instant before a kill can be lost there (README);
-// it must still never be answered twice.
+// WhatsApp's bridge protocol has no acknowledgement or replay, and QQ's
+// session is not resumed across a restart, so a message pushed in the
+// instant before a kill can be lost there (channel READMEs); it must still
+// never be answered twice.
 import { describe, expect, it } from "vitest";
 import { CHAOS_CHANNELS, formatFigures, runChaos } from "./harness.ts";
 
@@ -13,7 +14,7 @@ describe("kill -9 at random moments", () => {
       const f = await runChaos({ channel, kills: 2, perRound: 2, maxKillDelayMs: 600, maxModelDelayMs: 300 });
       console.log(formatFigures(f));
       expect(f.twiceIds).toEqual([]);
-      if (channel !== "whatsapp") expect(f.lostIds).toEqual([]);
+      if (channel !== "whatsapp" && channel !== "qq") expect(f.lostIds).toEqual([]);
       expect(f.once + f.lost).toBe(f.messages);
     }, 120_000);
   }

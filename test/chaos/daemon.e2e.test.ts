@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { openStore } from "../../src/store/index.ts";
+import { runCli } from "../cli/run-cli.ts";
 import { startDaemon, waitFor, writeConfig, type RunningDaemon } from "../e2e/daemon.ts";
 import { FakeDiscord } from "../fakes/discord/server.ts";
 import { startFakeLlm, type FakeLlm, type RecordedRequest, type Step } from "../fakes/fake-llm.ts";
@@ -203,6 +204,8 @@ describe("a full disk", () => {
       expect(readyRes.status).toBe(503);
       expect(JSON.stringify(await readyRes.json())).toContain("full");
       expect(daemon.child.exitCode).toBeNull();
+      const cli = await runCli(["status"], { SWITCHBOARD_HOME: disk, HOME: disk });
+      expect(cli.stdout).toMatch(/store: FULL since .*disk holding the database is full/);
       rmSync(join(disk, "filler"));
       await waitFor(() => textsTo(OWNER).length > 0 || undefined, "the answer after space returned", 20_000);
       await waitFor(async () => (await status(daemon!)).queues.outboundPending === 0 || undefined, "all chunks");

@@ -76,7 +76,7 @@ async function driver(channel: ChaosChannel): Promise<Driver> {
         config: () => qq.config(),
         send: (u, text) => void qq.c2cMessage({ openid: `OPENID${u}`, text }),
         replies: () => qq.sent.map((m) => m.content),
-        keepsWhileDown: true, // replayed when the gateway RESUMEs its last session (channels/qq/catchup.ts)
+        keepsWhileDown: false, // not replayed after a restart (channels/qq/README.md)
         close: () => qq.close(),
       };
     }

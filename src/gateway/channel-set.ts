@@ -2,7 +2,7 @@
 // the access policy the pipeline reads for every message. A reload hands it
 // a plan: stop what was disabled, restart what changed, start what is new,
 // and swap policies in place (a new allow_from needs no reconnect).
-import type { ChannelAdapter, InboundMessage } from "../core/channel.ts";
+import type { ChannelAdapter, ChannelCursors, InboundMessage } from "../core/channel.ts";
 import type { Logger } from "../core/logger.ts";
 import type { LoadedChannel } from "./channels.ts";
 import type { Outbox } from "./outbox.ts";
@@ -21,6 +21,8 @@ export interface ChannelSetOptions {
   accept: (msg: InboundMessage) => Promise<void>;
   outbox: () => Outbox;
   logger: Logger;
+  /** a channel's durable per-chat positions (catch-up after downtime) */
+  cursors?: (channel: string) => ChannelCursors;
 }
 
 /** What a reload changes about the channels; every adapter in `start` is built and validated already. */
@@ -61,6 +63,11 @@ export class ChannelSet {
     return this.running.get(id)?.sup.status().state === "online";
   }
 
+  /** true for a running channel that pulls updates (polling): it waits while every turn slot is taken */
+  holdsReading(id: string): boolean {
+    return this.running.get(id)?.loaded.holdsReading === true;
+  }
+
   statuses(): ChannelStatus[] {
     return [...this.running.values()].map((c) => c.sup.status());
   }
@@ -75,7 +82,7 @@ export class ChannelSet {
 
   start(loaded: LoadedChannel): void {
     // the supervisor names its channel in every line
-    const sup = new ChannelSupervisor({ adapter: loaded.adapter, emit: this.opts.accept, logger: this.opts.logger });
+    const sup = new ChannelSupervisor({ adapter: loaded.adapter, emit: this.opts.accept, logger: this.opts.logger, ...(this.opts.cursors ? { cursors: this.opts.cursors(loaded.id) } : {}) });
     this.running.set(loaded.id, { loaded, sup, policy: loaded.policy });
     sup.start();
     // replies waiting for this channel go out once it is online

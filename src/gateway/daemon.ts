@@ -28,6 +28,8 @@ import { problemsOf, type ReloadOutcome, type ReloadTrigger } from "./reload.ts"
 import { createRuntime, type Runtime } from "./runtime.ts";
 import { RuntimeHolder } from "./runtime-holder.ts";
 import { removeRunFile, runFilePath, writeRunFile } from "./run-file.ts";
+import { currentToolCallKey } from "../agent/tool-journal.ts";
+import { startRetention } from "../store/retention.ts";
 import { buildStatus } from "./status.ts";
 
 export interface DaemonOptions {
@@ -62,6 +64,7 @@ export class Daemon {
   private mountedWebhooks = new Set<string>();
   private readonly startedAt = Date.now();
   private stopping: Promise<void> | undefined;
+  private stopRetention: (() => void) | undefined;
   readonly counters: Counters = { inbound: 0, duplicates: 0 };
 
   constructor(opts: DaemonOptions) {
@@ -101,12 +104,14 @@ export class Daemon {
         await this.pipeline.accept(msg);
       },
       outbox: () => this.outbox,
+      cursors: (id) => ({ get: (s) => this.store.cursors.get(id, s), set: (s, c) => this.store.cursors.set(id, s, c), list: () => this.store.cursors.list(id) }),
       logger: this.log,
     });
     this.outbox = new Outbox({
       delivery: this.store.delivery,
       adapter: (id) => this.metrics.timedAdapter(this.channels.adapter(id)),
       online: (id) => this.channels.online(id),
+      health: this.store.health,
       logger: this.log,
     });
     this.pipeline = this.buildPipeline();
@@ -160,6 +165,9 @@ export class Daemon {
     });
     for (const ch of channels) this.channels.start(ch);
     this.pipeline.recover();
+    this.stopRetention = startRetention(this.store, this.gen.loaded.config.gateway.retention_days, (err) =>
+      this.log.warn({ err: err instanceof Error ? err.message : String(err) }, "could not prune answered messages; trying again in an hour"),
+    );
     this.startSchedulers();
     if (this.opts.watchConfig !== false) {
       this.watcher = new ConfigWatcher({ file, logger: this.log, onChange: () => void this.reload("file"), onUnchanged: () => this.log.debug("config file event without a content change; nothing to reload"), ...(this.opts.reloadDebounceMs !== undefined ? { debounceMs: this.opts.reloadDebounceMs } : {}) });
@@ -241,6 +249,10 @@ export class Daemon {
         failureMessage: transcriptionFailureMessage,
       },
       noteActiveChat: (channel, chatId) => this.store.kv.set("last_active_chat", { channel, chatId }),
+      maxTurns: this.gen.loaded.config.gateway.max_turns_in_flight,
+      // a polling channel stops fetching while every turn slot is taken; socket channels store and go on
+      holdReading: (id) => this.channels.holdsReading(id),
+      health: this.store.health,
       logger: this.log,
     });
   }
@@ -267,10 +279,13 @@ export class Daemon {
     const { chunkText } = await import("./chunk.ts");
     const adapter = this.channels.adapter(channel);
     if (!adapter) throw new Error(`channel ${channel} is not running`);
+    // a `message` tool call queues under its journal key: re-run after a crash, it is not queued again
+    const toolCall = currentToolCallKey();
+    if (toolCall && this.store.delivery.hasReply(`tool:${toolCall}`)) return;
     this.store.delivery.enqueueReply({
       channel,
       chatId,
-      replyId: crypto.randomUUID(),
+      replyId: toolCall ? `tool:${toolCall}` : crypto.randomUUID(),
       chunks: chunkText(text, adapter.capabilities.maxTextLength).map((t) => ({ text: t, format: "markdown" })),
       answers: [],
       now: Date.now(),
@@ -308,8 +323,9 @@ export class Daemon {
   }
 
   readiness(): { ready: boolean; detail: Record<string, string> } {
-    const detail: Record<string, string> = { store: "open" };
-    let ready = true;
+    const store = this.store.health.state;
+    const detail: Record<string, string> = { store: store === "ok" ? "open" : store };
+    let ready = store === "ok";
     for (const s of this.channels.statuses()) {
       detail[s.id] = s.state;
       if (s.state !== "online") ready = false;
@@ -328,6 +344,7 @@ export class Daemon {
       runtime: this.holder.current,
       pipeline: this.pipeline,
       lastReload: this.reloader.last,
+      store: this.store.health.snapshot(),
     });
   }
 
@@ -350,6 +367,7 @@ export class Daemon {
     this.log.info({ deadlineMs: deadline }, "shutting down: finishing running turns");
     this.watcher?.close();
     await this.reloader.idle();
+    this.stopRetention?.();
     await this.pipeline.drain(deadline);
     await Promise.allSettled([this.cron?.stop(), this.gen.heartbeat.stop()]);
     await this.outbox.flush(Math.min(10_000, deadline));

@@ -4,6 +4,7 @@
 import { VERSION } from "../cli/version.ts";
 import { redactValue } from "../core/redact.ts";
 import { describeModels } from "./model-status.ts";
+import type { StoreHealthSnapshot } from "../store/health.ts";
 import type { Pipeline } from "./pipeline.ts";
 import type { ReloadOutcome } from "./reload.ts";
 import type { Runtime } from "./runtime.ts";
@@ -16,6 +17,8 @@ export interface StatusInput {
   pipeline: Pipeline;
   sent?: number;
   lastReload?: ReloadOutcome | undefined;
+  /** whether the store takes writes (disk full, read-only …) */
+  store?: StoreHealthSnapshot;
 }
 
 export function buildStatus(i: StatusInput): Record<string, unknown> {
@@ -35,7 +38,8 @@ export function buildStatus(i: StatusInput): Record<string, unknown> {
     channels: i.channels,
     model: { primary: i.runtime.primary ?? null, fallbacks: i.runtime.fallbacks },
     models: describeModels(i.runtime.directory, i.runtime.router.snapshot()),
-    queues: { ...queues, runningSessions: i.pipeline.runningSessions },
+    ...(i.store ? { store: { ...i.store, since: new Date(i.store.since).toISOString() } } : {}),
+    queues: { ...queues, runningSessions: i.pipeline.runningSessions, waitingSessions: i.pipeline.waitingSessions },
     turns: i.pipeline.turnsRun,
     dead,
     recentAttempts: i.runtime.router.attemptsLog(10),

@@ -9,7 +9,8 @@
 // Sending does not wait for the channel's inbound side: a Telegram whose
 // getUpdates fails while sendMessage works still delivers replies at once.
 // Only a failure while the channel is not online is not counted towards the
-// dead-letter limit (it is retried every few seconds instead).
+// dead-letter limit (it is retried every second instead, so a reply waiting
+// for a channel that is still connecting goes out right after it is up).
 //
 // A storage fault never stops the process: a chunk the platform accepted but
 // whose "sent" mark could not be written is remembered in memory and marked
@@ -22,7 +23,7 @@ import type { StoreHealth } from "../store/health.ts";
 import type { DeliveryStore, OutboundRecord } from "../store/types.ts";
 
 /** Retry delay for a chunk that failed while its channel was not online. */
-const OFFLINE_RETRY_MS = 5000;
+const OFFLINE_RETRY_MS = 1000;
 
 export interface OutboxOptions {
   delivery: DeliveryStore;

@@ -105,6 +105,9 @@ export class SqliteDeliveryStore implements DeliveryStore {
       dead: db.prepare("SELECT * FROM outbox WHERE state = 'dead' ORDER BY id DESC LIMIT ?"),
       waitingChannels: db.prepare("SELECT DISTINCT channel FROM outbox WHERE state = 'pending'"),
       nextDue: db.prepare("SELECT min(not_before) AS at FROM outbox WHERE state = 'pending'"),
+
+      retryDead: db.prepare("UPDATE outbox SET state = 'pending', not_before = ?, last_error = NULL WHERE id = ? AND state = 'dead'"),
+      dropDead: db.prepare("DELETE FROM outbox WHERE id = ? AND state = 'dead'"),
       pruneIn: db.prepare("DELETE FROM inbox WHERE state IN ('done', 'failed') AND received_at < ?"),
       pruneOut: db.prepare("DELETE FROM outbox WHERE state = 'sent' AND created_at < ?"),
       counts: db.prepare(
@@ -193,6 +196,16 @@ export class SqliteDeliveryStore implements DeliveryStore {
   /** Deletes answered (done or failed) inbound and sent outbound rows older than `before`; dead letters stay. */
   prune(before: number): number {
     return transaction(this.db, () => Number(this.q.pruneIn.run(before).changes) + Number(this.q.pruneOut.run(before).changes));
+  }
+
+  /** a dead letter goes back to the queue (a person fixed what made it fail) */
+  retryDead(id: number, now: number): boolean {
+    return Number(this.q.retryDead.run(now, id).changes) > 0;
+  }
+
+  /** a dead letter is given up for good */
+  dropDead(id: number): boolean {
+    return Number(this.q.dropDead.run(id).changes) > 0;
   }
 
   /** queue depths for status and metrics */

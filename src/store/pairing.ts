@@ -138,4 +138,14 @@ export class SqlitePairingStore implements PairingStore {
   revoke(channel: string, senderId: string): boolean {
     return Number(this.q.revoke.run(channel, senderId).changes) > 0;
   }
+
+  /** Turns a request down (the control page's "deny"): the code stops working; the sender may ask again later. */
+  deny(channel: string, code: string): boolean {
+    return transaction(this.db, () => {
+      const row = this.q.byCode.get(channel, normalizePairingCode(code), 0) as ReqRow | undefined;
+      if (!row) return false;
+      this.q.dropSender.run(channel, row.sender_id);
+      return true;
+    });
+  }
 }

@@ -116,6 +116,10 @@ export interface DeliveryStore {
   /** records a failure; state becomes "dead" when `dead` is true; `counted` false leaves attempts as they are */
   markFailed(id: number, error: string, notBefore: number, dead: boolean, counted?: boolean): void;
   deadLetters(limit?: number): OutboundRecord[];
+  /** puts a dead letter back in the queue, due at `now`; false when there is no such dead letter */
+  retryDead(id: number, now: number): boolean;
+  /** deletes a dead letter; false when there is no such dead letter */
+  dropDead(id: number): boolean;
   /** deletes done inbound and sent outbound rows older than `before` */
   prune(before: number): number;
 }
@@ -152,6 +156,8 @@ export interface PairingStore {
   isApproved(channel: string, senderId: string): boolean;
   listApproved(channel?: string): ApprovedSender[];
   revoke(channel: string, senderId: string): boolean;
+  /** drops a pending request by its code; false for an unknown code */
+  deny(channel: string, code: string): boolean;
 }
 
 // ---- key/value ---------------------------------------------------------------

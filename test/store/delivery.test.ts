@@ -199,6 +199,22 @@ describe("outbox", () => {
     expect(due(s)).toEqual(["x/1"]);
   });
 
+  it("puts a dead letter back in the queue by hand, or drops it for good", () => {
+    const s = t.open();
+    const [x0] = s.delivery.enqueueReply(reply("x", [{ n: 0 }]));
+    const [y0] = s.delivery.enqueueReply(reply("y", [{ n: 0 }]));
+    s.delivery.markFailed(x0!.id, "bot was blocked", 0, true);
+    s.delivery.markFailed(y0!.id, "chat not found", 0, true);
+    expect(due(s)).toEqual([]);
+    expect(s.delivery.retryDead(x0!.id, 0)).toBe(true);
+    expect(due(s)).toEqual(["x/0"]);
+    expect(s.delivery.retryDead(x0!.id, 0)).toBe(false); // no longer dead
+    expect(s.delivery.dropDead(y0!.id)).toBe(true);
+    expect(s.delivery.dropDead(y0!.id)).toBe(false);
+    expect(s.delivery.deadLetters()).toEqual([]);
+    expect(s.delivery.dropDead(x0!.id)).toBe(false); // only dead letters can be dropped
+  });
+
   it("a late failure report does not undo a send", () => {
     const s = t.open();
     const [c] = s.delivery.enqueueReply(reply("r", [{ n: 0 }]));

@@ -104,3 +104,16 @@ describe("pairing requests", () => {
     expect(s.pairing.approve("telegram", again.code, 11)).toMatchObject({ senderId: "77" });
   });
 });
+
+describe("denying a request", () => {
+  it("makes the code useless; the sender may ask again and gets a new code", () => {
+    const s = t.open();
+    const first = s.pairing.requestCode(eve, 0, HOUR);
+    expect(s.pairing.deny("telegram", first.code.toLowerCase())).toBe(true);
+    expect(s.pairing.listRequests(1)).toEqual([]);
+    expect(s.pairing.approve("telegram", first.code, 1)).toBeUndefined();
+    expect(s.pairing.deny("telegram", first.code)).toBe(false);
+    const again = s.pairing.requestCode(eve, 2, HOUR);
+    expect(again.code).not.toBe(first.code);
+  });
+});

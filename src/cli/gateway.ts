@@ -4,6 +4,7 @@ import type { Command } from "commander";
 import { createLogger } from "../core/logger.ts";
 import { resolvePaths } from "../config/paths.ts";
 import { Daemon } from "../gateway/daemon.ts";
+import { LogTail } from "../ui/log-tail.ts";
 import type { CliContext } from "./main.ts";
 
 export function register(program: Command, ctx: CliContext): void {
@@ -13,9 +14,11 @@ export function register(program: Command, ctx: CliContext): void {
     .option("--shutdown-timeout <seconds>", "how long running turns may finish on shutdown", "30")
     .option("--no-watch-config", "reload only on SIGHUP or `switchboard reload`, not when the config file changes")
     .action(async (flags: { shutdownTimeout: string; watchConfig: boolean }) => {
-      const logger = createLogger({ env: ctx.io.env });
+      // the control page's live log reads the same lines the log gets
+      const logTail = new LogTail();
+      const logger = createLogger({ env: ctx.io.env, tap: logTail.stream });
       const paths = resolvePaths(ctx.io.env, ctx.configPath);
-      const daemon = new Daemon({ paths, logger, env: ctx.io.env, shutdownDeadlineMs: Math.max(1, Number(flags.shutdownTimeout) || 30) * 1000, watchConfig: flags.watchConfig });
+      const daemon = new Daemon({ paths, logger, env: ctx.io.env, shutdownDeadlineMs: Math.max(1, Number(flags.shutdownTimeout) || 30) * 1000, logTail, watchConfig: flags.watchConfig });
       // Signals are handled from before start() on: a SIGTERM that arrives
       // while the gateway starts (or the moment it says "gateway started",
       // before this function resumes) stops it cleanly instead of killing it.

@@ -95,6 +95,8 @@ export interface ChannelAdapter {
   typing?(chatId: string, threadId?: string): Promise<void>;
   /** cheap liveness check for the watchdog (e.g. getMe); throws when the platform is unreachable */
   probe?(): Promise<void>;
+  /** the text of a QR code waiting to be scanned to pair the account (WhatsApp), while there is one */
+  pairingCode?(): string | undefined;
 }
 
 /** Thrown by adapters when the platform asks to wait (HTTP 429 retry_after). */

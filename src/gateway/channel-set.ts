@@ -123,6 +123,14 @@ export class ChannelSet {
     return out;
   }
 
+  /** a person's "restart": the supervisor stops the adapter and starts it again (counted as a restart) */
+  async restart(id: string): Promise<boolean> {
+    const c = this.running.get(id);
+    if (!c) return false;
+    await c.sup.restart("restarted by hand");
+    return true;
+  }
+
   async stopAll(): Promise<void> {
     await Promise.allSettled([...this.running.values()].map((c) => c.sup.stop()));
   }

@@ -11,6 +11,10 @@ import { sessionKeyFor } from "../agent/session-key.ts";
 import { loadConfig, type LoadedConfig } from "../config/load.ts";
 import type { Paths } from "../config/paths.ts";
 import { registerReloadRoute } from "../http/reload-route.ts";
+import { VERSION } from "../cli/version.ts";
+import { LogTail } from "../ui/log-tail.ts";
+import { registerControlPage } from "../ui/routes.ts";
+import { APPROVED_NOTICE, GatewayControl, lastReloadView, pageOutcome } from "./control.ts";
 import { startHttpServer, type RunningHttpServer } from "../http/server.ts";
 import { CronService } from "../scheduler/cron-service.ts";
 import { Heartbeat } from "../scheduler/heartbeat.ts";
@@ -40,6 +44,8 @@ export interface DaemonOptions {
   shutdownDeadlineMs?: number;
   /** reload when the config file changes; default true */
   watchConfig?: boolean;
+  /** the log's recent lines, for the control page (the CLI taps the logger into it) */
+  logTail?: LogTail;
   /** quiet time after a config edit before reloading; default 300 ms */
   reloadDebounceMs?: number;
 }
@@ -160,7 +166,11 @@ export class Daemon {
           userSessions: this.gen.loaded.config.gateway.api.user_sessions,
         };
       },
-      routes: (app, guards) => registerReloadRoute(app, () => this.reload("request"), guards.requireToken),
+      routes: (app, guards) => {
+        registerReloadRoute(app, () => this.reload("request"), guards.requireToken);
+        const control = this.buildControl(file);
+        registerControlPage(app, guards, { surface: () => control, token: () => this.gen.listen.token });
+      },
       webhooks,
     });
     for (const ch of channels) this.channels.start(ch);
@@ -175,6 +185,29 @@ export class Daemon {
     }
     this.writeRunFile();
     this.log.info({ channels: channels.map((c) => c.id), http: this.http.url }, "gateway started");
+  }
+
+  /** the control page's view of this gateway (src/ui) */
+  private buildControl(configFile: string): GatewayControl {
+    return new GatewayControl({
+      version: VERSION,
+      startedAt: this.startedAt,
+      configFile,
+      env: this.env,
+      store: this.store,
+      logTail: this.opts.logTail ?? new LogTail(),
+      ready: () => this.readiness().ready,
+      lastReload: () => lastReloadView(this.reloader.last),
+      channels: () => this.channels.statuses(),
+      pairingQr: (id) => this.channels.adapter(id)?.pairingCode?.(),
+      restartChannel: async (id) => void (await this.channels.restart(id)),
+      router: () => this.holder.current.router,
+      clearCooldown: (key) => void this.holder.current.router.clearCooldown(key),
+      runCronNow: async (id) => void (await this.cron?.runNow(id)),
+      cronChanged: () => this.cron?.wake(),
+      approved: (channel, chatId) => this.sendText(channel, chatId, APPROVED_NOTICE),
+      reload: async () => pageOutcome(await this.reload("request")),
+    });
   }
 
   /** the channels to start with; an adapter's own check failing is a config error (exit 78), as on reload */

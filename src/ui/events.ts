@@ -30,7 +30,8 @@ export function registerEvents(app: FastifyInstance, read: Guarded, surface: () 
       });
       const keepAlive = setInterval(() => raw.write(": keep-alive\n\n"), KEEPALIVE_MS);
       keepAlive.unref();
-      req.raw.on("close", () => {
+      // the response closes when the browser goes away (the request itself "closes" as soon as it is read)
+      raw.on("close", () => {
         unsubscribe();
         clearInterval(keepAlive);
         if (pending) clearTimeout(pending);

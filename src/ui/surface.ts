@@ -97,7 +97,8 @@ export interface ReloadOutcome {
 }
 
 export interface ConfigCheck {
-  ok: boolean;
+  /** named apart from the API's `ok`: an invalid config is a good answer to "check this" */
+  valid: boolean;
   /** problems that stop the config, each with its key path and fix */
   errors: string[];
   warnings: string[];

@@ -120,11 +120,11 @@ describe("control page with gateway.token", () => {
     const surface = (await app.inject({ method: "GET", url: "/ui/api/config", headers })).json() as { text: string };
     const edited = surface.text.replace('"enabled": true', '"enabled": false');
     const res = (await app.inject({ method: "POST", url: "/ui/api/config/check", headers, payload: { text: edited } })).json();
-    expect(res.ok).toBe(true);
+    expect(res.valid).toBe(true);
     expect(res.diff).toContain('-  "channels": { "telegram": { "enabled": true');
     expect(res.diff).toContain('+  "channels": { "telegram": { "enabled": false');
     const bad = (await app.inject({ method: "POST", url: "/ui/api/config/check", headers, payload: { text: "oops" } })).json();
-    expect(bad).toMatchObject({ ok: false, errors: ["channels.oops: unknown"] });
+    expect(bad).toMatchObject({ valid: false, errors: ["channels.oops: unknown"] });
     expect((await app.inject({ method: "POST", url: "/ui/api/config/check", headers, payload: { nope: 1 } })).statusCode).toBe(400);
   });
 

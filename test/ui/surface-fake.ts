@@ -69,7 +69,7 @@ export class FakeSurface implements ControlSurface {
     return { path: "/etc/sb/config.json", text: this.config, exists: true };
   }
   checkConfig(text: string) {
-    return text.includes("oops") ? { ok: false, errors: ["channels.oops: unknown"], warnings: [] } : { ok: true, errors: [], warnings: [] };
+    return text.includes("oops") ? { valid: false, errors: ["channels.oops: unknown"], warnings: [] } : { valid: true, errors: [], warnings: [] };
   }
   async applyConfig(text: string) {
     this.calls.push(`apply ${text.length}`);

@@ -200,7 +200,7 @@ export function ConfigView({ act, getJson }) {
     }}></textarea>
     <div class="row" style="margin:.5rem 0"><${Action} label="Check" run=${validate} /><${Action} primary label="Apply" run=${apply} /><button class="act" onClick=${reread}>Discard edits</button></div>
     ${check && html`<div class="check">
-      <p class=${check.ok ? "ok" : "bad"}>${check.ok ? "Valid." : "Not valid:"}</p>
+      <p class=${check.valid ? "ok" : "bad"}>${check.valid ? "Valid." : "Not valid:"}</p>
       ${check.errors.map((e) => html`<div class="bad small">${e}</div>`)}${check.warnings.map((w) => html`<div class="warn small">${w}</div>`)}
       ${check.diff ? html`<pre class="diff">${check.diff.split("\n").map((l) => html`<span class=${l.startsWith("@@") ? "hunk" : l.startsWith("+") ? "add" : l.startsWith("-") ? "del" : ""}>${l}\n</span>`)}</pre>` : html`<p class="muted small">No changes.</p>`}
     </div>`}

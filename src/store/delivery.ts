@@ -105,7 +105,6 @@ export class SqliteDeliveryStore implements DeliveryStore {
       dead: db.prepare("SELECT * FROM outbox WHERE state = 'dead' ORDER BY id DESC LIMIT ?"),
       waitingChannels: db.prepare("SELECT DISTINCT channel FROM outbox WHERE state = 'pending'"),
       nextDue: db.prepare("SELECT min(not_before) AS at FROM outbox WHERE state = 'pending'"),
-
       retryDead: db.prepare("UPDATE outbox SET state = 'pending', not_before = ?, last_error = NULL WHERE id = ? AND state = 'dead'"),
       dropDead: db.prepare("DELETE FROM outbox WHERE id = ? AND state = 'dead'"),
       pruneIn: db.prepare("DELETE FROM inbox WHERE state IN ('done', 'failed') AND received_at < ?"),

@@ -34,7 +34,7 @@ export interface TelegramAdapter extends ChannelAdapter {
   /** the bot's id and username, once start() has called getMe */
   readonly bot: BotIdentity | undefined;
   /** for the gateway's HTTP route (webhook mode): checks the secret header, validates, stores, acknowledges */
-  handleWebhook(headers: WebhookHeaders, body: unknown): Promise<WebhookResponse>;
+  handleWebhook(headers: WebhookHeaders, rawBody: Buffer | string): Promise<WebhookResponse>;
 }
 
 export const TELEGRAM_CAPABILITIES: ChannelCapabilities = { maxTextLength: 4096, format: "html", typing: true, edit: false, voiceIn: true };
@@ -54,7 +54,7 @@ class TelegramChannel implements TelegramAdapter {
   /** survives restarts so a restarted poller does not re-read what was stored */
   private offset: number | undefined;
 
-  constructor(config: TelegramConfig, opts: TelegramAdapterOptions) {
+  constructor(config: TelegramConfig | Record<string, unknown>, opts: TelegramAdapterOptions) {
     this.cfg = resolveTelegramConfig(config);
     this.opts = opts;
     this.mode = this.cfg.mode;
@@ -136,7 +136,7 @@ class TelegramChannel implements TelegramAdapter {
     await this.call("getMe", () => this.client.api.getMe());
   }
 
-  handleWebhook(headers: WebhookHeaders, body: unknown): Promise<WebhookResponse> {
+  handleWebhook(headers: WebhookHeaders, rawBody: Buffer | string): Promise<WebhookResponse> {
     return handleTelegramWebhook(
       {
         secret: this.cfg.webhookSecret,
@@ -149,7 +149,7 @@ class TelegramChannel implements TelegramAdapter {
         logger: this.opts.logger,
       },
       headers,
-      body,
+      rawBody,
     );
   }
 
@@ -180,6 +180,6 @@ class TelegramChannel implements TelegramAdapter {
 }
 
 /** Builds the adapter; throws when the config is unusable (the message names the key and the fix). */
-export function createTelegramAdapter(config: TelegramConfig, opts: TelegramAdapterOptions): TelegramAdapter {
+export function createTelegramAdapter(config: TelegramConfig | Record<string, unknown>, opts: TelegramAdapterOptions): TelegramAdapter {
   return new TelegramChannel(config, opts);
 }

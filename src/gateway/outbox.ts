@@ -6,7 +6,7 @@
 // the chunk's not-before time; a chunk that still fails after maxAttempts,
 // or that can never succeed, becomes a dead letter shown by `status`.
 import pRetry, { AbortError } from "p-retry";
-import { ChannelPermanentError, ChannelRateLimited, type ChannelAdapter, type OutboundChunk } from "../core/channel.ts";
+import { channelErrorCode, ChannelError, type ChannelAdapter, type OutboundChunk } from "../core/channel.ts";
 import type { Logger } from "../core/logger.ts";
 import type { DeliveryStore, OutboundRecord } from "../store/types.ts";
 
@@ -23,6 +23,8 @@ export interface OutboxOptions {
   quickRetries?: number;
   /** minimum wait between quick retries; default 250 ms */
   quickRetryMs?: number;
+  /** the platform rejected the channel's credentials while sending (code `auth`): take it offline */
+  authFailed?: (channel: string, message: string) => void;
 }
 
 export class Outbox {
@@ -90,8 +92,8 @@ export class Outbox {
           try {
             return await adapter.send(rec.chatId, chunk);
           } catch (err) {
-            // the platform said when to come back, or that it never will: stop retrying now
-            if (err instanceof ChannelRateLimited || err instanceof ChannelPermanentError) throw new AbortError(err);
+            // only transient failures are worth an immediate retry
+            if (channelErrorCode(err) !== "transient") throw new AbortError(err as Error);
             throw err;
           }
         },
@@ -106,11 +108,23 @@ export class Outbox {
       const message = cause instanceof Error ? cause.message : String(cause);
       let notBefore = this.now() + Math.min(5 * 60_000, 2000 * 2 ** Math.min(attempts, 8));
       let dead = attempts >= (this.opts.maxAttempts ?? 8);
-      if (cause instanceof ChannelRateLimited) {
-        notBefore = this.now() + cause.retryAfterMs;
-        dead = false; // the platform will take it later
+      switch (channelErrorCode(cause)) {
+        case "rate_limited":
+          // the platform said when it will take it
+          notBefore = this.now() + ((cause as ChannelError).retryAfterMs ?? 1000);
+          dead = false;
+          break;
+        case "permanent":
+          dead = true;
+          break;
+        case "auth":
+          // not the chunk's fault: it waits until the credentials are fixed and the channel is back
+          dead = false;
+          this.opts.authFailed?.(rec.channel, message);
+          break;
+        case "transient":
+          break;
       }
-      if (cause instanceof ChannelPermanentError) dead = true;
       this.opts.delivery.markFailed(rec.id, message, notBefore, dead);
       this.opts.logger[dead ? "error" : "warn"](
         { channel: rec.channel, chatId: rec.chatId, reply: rec.replyId, seq: rec.seq, attempts, err: message },

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { ChannelPermanentError, ChannelRateLimited, type ChannelAdapter, type InboundMessage, type OutboundChunk } from "../../src/core/channel.ts";
+import { ChannelError, type ChannelAdapter, type InboundMessage, type OutboundChunk } from "../../src/core/channel.ts";
 import { silentLogger } from "../../src/core/logger.ts";
 import { AllowList } from "../../src/gateway/access.ts";
 import { Outbox } from "../../src/gateway/outbox.ts";
@@ -137,7 +137,7 @@ describe("pipeline", () => {
 describe("outbox", () => {
   it("waits out the platform's retry_after, then delivers in order", async () => {
     const { store, adapter, outbox } = setup(async () => ({ text: "", media: [] }));
-    adapter.failures.push(new ChannelRateLimited("429", 150));
+    adapter.failures.push(new ChannelError("rate_limited", "429", { retryAfterMs: 150 }));
     store.delivery.enqueueReply({ channel: "test", chatId: "c1", replyId: "r", chunks: [{ text: "a", format: "plain" }, { text: "b", format: "plain" }], answers: [], now: Date.now() });
     outbox.kick("test");
     await new Promise((r) => setTimeout(r, 60));
@@ -149,7 +149,7 @@ describe("outbox", () => {
 
   it("keeps a chunk that can never be sent as a dead letter and lets other replies through", async () => {
     const { store, adapter, outbox } = setup(async () => ({ text: "", media: [] }));
-    adapter.failures.push(new ChannelPermanentError("chat not found"));
+    adapter.failures.push(new ChannelError("permanent", "chat not found"));
     store.delivery.enqueueReply({ channel: "test", chatId: "gone", replyId: "r1", chunks: [{ text: "lost", format: "plain" }], answers: [], now: Date.now() });
     store.delivery.enqueueReply({ channel: "test", chatId: "c1", replyId: "r2", chunks: [{ text: "fine", format: "plain" }], answers: [], now: Date.now() });
     outbox.kick("test");

@@ -30,7 +30,7 @@ async function serve(config: Record<string, unknown> = {}, start = true): Promis
     readiness: () => ({ ready: true, detail: {} }),
     status: () => ({}),
     metrics: () => "",
-    webhooks: new Map([[WEBHOOK_PATH, (hd, b) => adapter.handleWebhook(hd, b)]]),
+    webhooks: { routes: [{ id: "feishu", path: WEBHOOK_PATH }], live: () => adapter },
   });
   return { h, url: `${http.url}${WEBHOOK_PATH}` };
 }
@@ -144,7 +144,7 @@ describe("feishu webhook: events", () => {
     expect((await postWebhook(url, null, { rawBody: "{not json" })).status).toBe(400);
     // raw text straight into the handler (no JSON parser in front)
     expect((await h.adapter.handleWebhook({}, "{not json")).status).toBe(400);
-    expect((await h.adapter.handleWebhook({}, 42)).status).toBe(400);
+    expect((await h.adapter.handleWebhook({}, Buffer.from([0xff, 0xfe]))).status).toBe(400);
     expect(h.received).toEqual([]);
   });
 
@@ -184,7 +184,7 @@ describe("feishu webhook: events", () => {
     http = undefined;
     await h.close();
     const ws = await startHarness();
-    const res = await ws.adapter.handleWebhook({}, dm(ws, "wrong mode").envelope);
+    const res = await ws.adapter.handleWebhook({}, JSON.stringify(dm(ws, "wrong mode").envelope));
     expect(res.status).toBe(404);
     expect((JSON.parse(res.body!) as { error: string }).error).toMatch(/channels\.feishu\.mode to "webhook"/);
     await ws.close();

@@ -65,6 +65,7 @@ class TelegramChannel implements TelegramAdapter {
       client: this.client,
       apiRoot: this.cfg.apiRoot,
       token: this.cfg.token,
+      ...(this.cfg.localDir ? { localDir: this.cfg.localDir } : {}),
       ...(opts.maxDownloadBytes !== undefined ? { maxBytes: opts.maxDownloadBytes } : {}),
     };
     this.files = (fileId, size) => makeFileFetcher(fileOpts, fileId, size);

@@ -6,7 +6,7 @@ import { WEBHOOK_PATH } from "../../../channels/feishu/adapter.ts";
 import { silentLogger } from "../../../src/core/logger.ts";
 import { startHttpServer, type RunningHttpServer } from "../../../src/http/server.ts";
 import { openIdFor, p2pChatIdFor } from "../../fakes/lark/server.ts";
-import { encryptPayload, postWebhook, urlVerification } from "../../fakes/lark/webhook-sender.ts";
+import { encryptPayload, larkSignature, postWebhook, urlVerification } from "../../fakes/lark/webhook-sender.ts";
 import { startHarness, type Harness } from "./harness.ts";
 
 let h: Harness | undefined;
@@ -111,6 +111,35 @@ describe("feishu webhook: events", () => {
     expect((await postWebhook(url, ev.envelope, { encryptWith: h.lark.encryptKey, signWith: "another-key" })).status).toBe(401);
     expect((await postWebhook(url, ev.envelope, { encryptWith: h.lark.encryptKey, signature: "ab".repeat(32) })).status).toBe(401);
     expect(h.received).toEqual([]);
+  });
+
+  it("checks the signature over the bytes Feishu sent, not over re-serialised JSON", async () => {
+    const { h, url } = await serve();
+    const ev = dm(h, "spaced out");
+    // what Feishu's servers send is not what JSON.stringify would produce from the parsed body
+    const sealed = { encrypt: encryptPayload(h.lark.encryptKey, JSON.stringify(ev.envelope)) };
+    const body = `{ "encrypt" :\n   ${JSON.stringify(sealed.encrypt)} }\n`;
+    expect((await postWebhook(url, null, { rawBody: body, signWith: h.lark.encryptKey })).status).toBe(200);
+    expect(h.received.map((m) => m.text)).toEqual(["spaced out"]);
+    // one byte changed after signing: refused
+    const again = dm(h, "tampered");
+    const sealed2 = JSON.stringify({ encrypt: encryptPayload(h.lark.encryptKey, JSON.stringify(again.envelope)) });
+    const res = await postWebhook(url, null, { rawBody: sealed2, signature: larkSignature("1", "n", h.lark.encryptKey, `${sealed2} `), headers: { "x-lark-request-timestamp": "1", "x-lark-request-nonce": "n" } });
+    expect(res.status).toBe(401);
+    expect(h.received).toHaveLength(1);
+  });
+
+  it("refuses a correctly signed call whose timestamp is stale or from the future (a replay)", async () => {
+    const { h, url } = await serve();
+    const now = Math.floor(Date.now() / 1000);
+    for (const ts of [now - 3600, now + 3600]) {
+      const res = await postWebhook(url, dm(h, `at ${ts}`).envelope, { encryptWith: h.lark.encryptKey, signWith: h.lark.encryptKey, timestamp: String(ts) });
+      expect(res.status).toBe(401);
+      expect(res.text).toMatch(/X-Lark-Request-Timestamp/);
+    }
+    const fresh = await postWebhook(url, dm(h, "fresh").envelope, { encryptWith: h.lark.encryptKey, signWith: h.lark.encryptKey, timestamp: String(now - 60) });
+    expect(fresh.status).toBe(200);
+    expect(h.received.map((m) => m.text)).toEqual(["fresh"]);
   });
 
   it("answers 400 to a body encrypted with another key, or encrypted with no key configured", async () => {

@@ -158,4 +158,23 @@ describe("outbox", () => {
     expect(store.delivery.deadLetters()).toMatchObject([{ chatId: "gone", state: "dead", lastError: "chat not found" }]);
     outbox.close();
   });
+
+  it("on rejected credentials tells the supervisor and keeps the chunk for when the channel is back", async () => {
+    const store = openStore(":memory:");
+    stores.push(store);
+    const adapter = new MemoryAdapter();
+    const reported: string[] = [];
+    // one attempt allowed: any other failure would make the chunk a dead letter at once
+    const outbox = new Outbox({ delivery: store.delivery, adapter: () => adapter, logger: silentLogger(), quickRetries: 2, maxAttempts: 1, authFailed: (ch, m) => reported.push(`${ch}: ${m}`) });
+    outboxes.push(outbox);
+    adapter.failures.push(new ChannelError("auth", "token rejected: check channels.test.token"));
+    store.delivery.enqueueReply({ channel: "test", chatId: "c1", replyId: "r", chunks: [{ text: "later", format: "plain" }], answers: [], now: Date.now() });
+    outbox.kick("test");
+    await until(() => reported.length === 1);
+    expect(reported).toEqual(["test: token rejected: check channels.test.token"]);
+    expect(store.delivery.deadLetters()).toEqual([]);
+    expect(store.delivery.pendingOutbound(Number.MAX_SAFE_INTEGER, "test")).toHaveLength(1);
+    // not retried on the spot either: the quick retries are for transient failures only
+    expect(adapter.sent).toEqual([]);
+  });
 });

@@ -3,8 +3,8 @@
 // over untouched.
 import { afterEach, describe, expect, it } from "vitest";
 import type { ChannelAdapter, WebhookHeaders } from "../../src/core/channel.ts";
-import { silentLogger } from "../../src/core/logger.ts";
-import { startHttpServer, type RunningHttpServer } from "../../src/http/server.ts";
+import { serveWebhooks } from "./serve-webhooks.ts";
+import type { RunningHttpServer } from "../../src/http/server.ts";
 
 let server: RunningHttpServer | undefined;
 afterEach(async () => {
@@ -30,15 +30,7 @@ function recorder(name: string) {
 }
 
 async function serve(live: () => ChannelAdapter | undefined): Promise<string> {
-  server = await startHttpServer({
-    host: "127.0.0.1",
-    port: 0,
-    logger: silentLogger(),
-    readiness: () => ({ ready: true, detail: {} }),
-    status: () => ({}),
-    metrics: () => "",
-    webhooks: { routes: [{ id: "test", path: "/webhook/test" }], live },
-  });
+  server = await serveWebhooks([{ id: "test", path: "/webhook/test" }], live);
   return `${server.url}/webhook/test`;
 }
 

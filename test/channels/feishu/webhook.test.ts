@@ -3,10 +3,10 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { decryptEvent } from "../../../channels/feishu/crypto.ts";
 import { WEBHOOK_PATH } from "../../../channels/feishu/adapter.ts";
-import { silentLogger } from "../../../src/core/logger.ts";
-import { startHttpServer, type RunningHttpServer } from "../../../src/http/server.ts";
+import type { RunningHttpServer } from "../../../src/http/server.ts";
 import { openIdFor, p2pChatIdFor } from "../../fakes/lark/server.ts";
 import { encryptPayload, larkSignature, postWebhook, urlVerification } from "../../fakes/lark/webhook-sender.ts";
+import { serveWebhooks } from "../../http/serve-webhooks.ts";
 import { startHarness, type Harness } from "./harness.ts";
 
 let h: Harness | undefined;
@@ -23,15 +23,7 @@ async function serve(config: Record<string, unknown> = {}, start = true): Promis
   h = await startHarness({ config: { mode: "webhook", ...config } });
   if (start) await h.start();
   const adapter = h.adapter;
-  http = await startHttpServer({
-    host: "127.0.0.1",
-    port: 0,
-    logger: silentLogger(),
-    readiness: () => ({ ready: true, detail: {} }),
-    status: () => ({}),
-    metrics: () => "",
-    webhooks: { routes: [{ id: "feishu", path: WEBHOOK_PATH }], live: () => adapter },
-  });
+  http = await serveWebhooks([{ id: "feishu", path: WEBHOOK_PATH }], () => adapter);
   return { h, url: `${http.url}${WEBHOOK_PATH}` };
 }
 

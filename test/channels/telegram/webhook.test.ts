@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { silentLogger } from "../../../src/core/logger.ts";
-import { startHttpServer, type RunningHttpServer } from "../../../src/http/server.ts";
+import type { RunningHttpServer } from "../../../src/http/server.ts";
 import { createTelegramAdapter } from "../../../channels/telegram/adapter.ts";
+import { serveWebhooks } from "../../http/serve-webhooks.ts";
 import { harness, type Harness } from "./harness.ts";
 
 /** the request body as the HTTP server hands it over: the raw bytes */
@@ -102,15 +103,7 @@ describe("telegram adapter: webhook mode", () => {
   it("works behind the gateway's HTTP server route", async () => {
     h = await harness({ config: { mode: "webhook", webhook_url: URL_, webhook_secret: SECRET } });
     await h.start();
-    http = await startHttpServer({
-      host: "127.0.0.1",
-      port: 0,
-      logger: silentLogger(),
-      readiness: () => ({ ready: true, detail: {} }),
-      status: () => ({}),
-      metrics: () => "",
-      webhooks: { routes: [{ id: "telegram", path: "/webhook/telegram" }], live: () => h?.adapter },
-    });
+    http = await serveWebhooks([{ id: "telegram", path: "/webhook/telegram" }], () => h?.adapter);
     const post = (secret: string | undefined, body: string) =>
       fetch(`${http!.url}/webhook/telegram`, {
         method: "POST",

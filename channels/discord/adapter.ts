@@ -130,6 +130,8 @@ class DiscordChannel implements DiscordAdapter {
       const reason = describeFatalClose(event.code);
       if (live()) this.log.error({ code: event.code }, reason);
       status("offline", reason);
+      // discord.js gives up on these closes; the supervisor decides (a rejected token is not retried)
+      if (live() && !ctx.signal.aborted) ctx.fail?.(new ChannelError(loginErrorCode(reason) === "auth" ? "auth" : "permanent", reason));
     });
     client.on(Events.ShardError, (err: Error) => {
       if (live()) this.log.warn({ err: scrub(err.message, token) }, "Discord gateway error");

@@ -1,7 +1,7 @@
 // The Telegram channel: grammy's Bot API client against api.telegram.org or a
 // self-hosted Bot API server, long polling or a webhook for updates, HTML
 // replies with a plain-text fallback.
-import type { ChannelAdapter, ChannelCapabilities, ChannelContext, OutboundChunk } from "../../src/core/channel.ts";
+import type { ChannelAdapter, ChannelCapabilities, ChannelContext, ChannelError, OutboundChunk } from "../../src/core/channel.ts";
 import { systemClock, type Clock } from "../../src/core/clock.ts";
 import type { Logger } from "../../src/core/logger.ts";
 import { createTelegramClient, toChannelError, type TelegramClient } from "./client.ts";
@@ -99,6 +99,7 @@ class TelegramChannel implements TelegramAdapter {
         setStatus: (state, detail) => {
           if (this.poller === poller) ctx.setStatus(state, detail);
         },
+        ...(ctx.fail ? { fail: (err: ChannelError) => this.poller === poller && ctx.fail?.(err) } : {}),
         logger: this.opts.logger,
         clock: this.opts.clock ?? systemClock,
         initialBackoffMs: this.opts.initialBackoffMs ?? 1000,

@@ -3,7 +3,7 @@
 // on the next poll. A failing getUpdates puts the channel in "reconnecting"
 // (409 Conflict and a rejected token in "offline", with the reason) and is
 // retried with exponential backoff; the first good poll reports "online".
-import type { ChannelState } from "../../src/core/channel.ts";
+import { ChannelError, type ChannelState } from "../../src/core/channel.ts";
 import { Backoff, describeWait, sleepUnlessAborted } from "../../src/core/backoff.ts";
 import type { Clock } from "../../src/core/clock.ts";
 import type { Logger } from "../../src/core/logger.ts";
@@ -16,6 +16,8 @@ export interface PollerOptions {
   /** stores one update; throws when it could not be stored */
   handle: (update: { update_id: number }) => Promise<void>;
   setStatus: (state: ChannelState, detail?: string) => void;
+  /** a failure polling cannot get past (the token was revoked): the supervisor takes over */
+  fail?: (err: ChannelError) => void;
   logger: Logger;
   clock: Clock;
   initialBackoffMs: number;
@@ -113,6 +115,12 @@ export class LongPoller {
         `409 Conflict from getUpdates (${this.opts.client.redact(api.description)}): another process polls with this bot token, or a webhook is set; stop the other instance or use one mode; ${wait}`,
       );
     } else if (api?.code === 401 || api?.code === 404) {
+      if (this.opts.fail) {
+        // retrying a revoked token forever helps nobody: the channel goes offline until the config changes
+        this.opts.fail(new ChannelError("auth", describeAuthFailure("getUpdates", api.code)));
+        this.abort.abort();
+        return;
+      }
       this.opts.setStatus("offline", `${describeAuthFailure("getUpdates", api.code)}; ${wait}`);
     } else {
       this.opts.setStatus("reconnecting", `${toChannelError(err, "getUpdates", this.opts.client.redact).message}; ${wait}`);

@@ -68,6 +68,13 @@ export interface ChannelContext {
   setStatus(state: ChannelState, detail?: string): void;
   /** aborted when the channel must stop */
   signal: AbortSignal;
+  /**
+   * After start: the running channel hit a failure it cannot get past by
+   * itself (token revoked → `auth`, bot banned → `permanent`). The supervisor
+   * decides on the code: offline without retries for auth/permanent, a
+   * restart with backoff otherwise.
+   */
+  fail?(err: ChannelError): void;
 }
 
 export interface ChannelAdapter {

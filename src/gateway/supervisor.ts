@@ -158,6 +158,10 @@ export class ChannelSupervisor {
           this.setState(state, detail);
           if (state === "offline" && detail) this.lastError = detail;
         },
+        fail: (err) => {
+          if (run.signal.aborted || this.run !== run || this.stopped) return;
+          void this.failed(err);
+        },
       });
       // an adapter that reports no state of its own is online once start() resolves
       if (!run.signal.aborted && !reported) this.setState("online");

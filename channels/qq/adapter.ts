@@ -143,6 +143,9 @@ class QqChannel implements QqAdapter {
       setStatus: (state, detail) => {
         if (this.gateway === gateway && !ctx.signal.aborted) ctx.setStatus(state, detail);
       },
+      fail: (err) => {
+        if (this.gateway === gateway && !ctx.signal.aborted) ctx.fail?.(err);
+      },
       logger: this.log,
       clock: this.clock,
       initialBackoffMs: this.opts.initialBackoffMs ?? 1_000,

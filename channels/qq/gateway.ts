@@ -30,6 +30,8 @@ export interface GatewayOptions {
   /** handles one dispatch; dispatches are handed over one at a time, in order */
   onDispatch(t: string, d: unknown): Promise<void>;
   setStatus(state: ChannelState, detail?: string): void;
+  /** after start: QQ closed for good (banned, intents refused); the supervisor takes over */
+  fail?(err: ChannelError): void;
   logger: Logger;
   clock: Clock;
   initialBackoffMs: number;
@@ -156,7 +158,9 @@ export class QqGateway {
         this.opts.logger.error({ reason: ended.fatal }, "QQ gateway closed for good");
         this.opts.setStatus("offline", ended.fatal);
         // QQ documents these closes as hopeless: retrying cannot help
-        this.failStart(new ChannelError("permanent", ended.fatal));
+        const err = new ChannelError("permanent", ended.fatal);
+        if (this.everReady) this.opts.fail?.(err);
+        this.failStart(err);
         return;
       }
       if (!this.everReady) {

@@ -76,7 +76,8 @@ describe("channels end to end", () => {
     await ready(daemon);
     expect((await post(1, OWNER, "before")).status).toBe(200);
     await waitFor(() => textsTo(OWNER)[0], "reply before reload");
-    writeConfig(home, config({ allow_from: [String(OWNER), String(FRIEND)] }));
+    // an adapter key (not only allow_from, which swaps in place) makes the reload restart the channel
+    writeConfig(home, config({ allow_from: [String(OWNER), String(FRIEND)], allowed_updates: ["message", "edited_message"] }));
     daemon.child.kill("SIGHUP");
     await waitFor(() => daemon!.log.some((l) => l.includes("channel restarted with its new config")) || undefined, "channel restart");
     await ready(daemon);

@@ -6,7 +6,7 @@
 // where it allows: REST `retries: 0` (no silent re-POST of a message after a
 // 5xx or timeout, which could post it twice) and `rejectOnRateLimit` (a 429,
 // or a bucket discord.js knows is exhausted, throws at once and becomes
-// ChannelRateLimited instead of sleeping inside send()). Reconnecting the
+// ChannelError("rate_limited") instead of sleeping inside send()). Reconnecting the
 // gateway stays with discord.js: it resumes after drops and RECONNECT, and
 // re-identifies after INVALID_SESSION, waiting ~5 s between IDENTIFYs as
 // Discord requires. Close codes it cannot recover from (4004 bad token, 4014
@@ -15,16 +15,17 @@
 // `proxy` covers REST and attachment downloads. The gateway WebSocket always
 // connects directly: @discordjs/ws 1.x has no agent option.
 import type { Client, Message } from "discord.js";
-import type {
-  ChannelAdapter,
-  ChannelCapabilities,
-  ChannelContext,
-  InboundMessage,
-  OutboundChunk,
+import {
+  ChannelError,
+  type ChannelAdapter,
+  type ChannelCapabilities,
+  type ChannelContext,
+  type InboundMessage,
+  type OutboundChunk,
 } from "../../src/core/channel.ts";
 import type { Logger } from "../../src/core/logger.ts";
 import { resolveDiscordConfig, type DiscordConfig, type ResolvedDiscordConfig } from "./config.ts";
-import { describeFatalClose, describeLoginError, mapRestError, scrub } from "./errors.ts";
+import { describeFatalClose, describeLoginError, loginErrorCode, mapRestError, scrub } from "./errors.ts";
 import { MAX_ATTACHMENT_BYTES, downloadAttachment, type FetchLike } from "./download.ts";
 import { DiscordCatchup } from "./catchup.ts";
 import { normalizeMessage } from "./normalize.ts";
@@ -61,7 +62,7 @@ interface RestLike {
   post(route: `/${string}`, options?: { body?: unknown; files?: OutgoingFile[] }): Promise<unknown>;
 }
 
-export function createDiscordAdapter(config: DiscordConfig, opts: DiscordAdapterOptions): DiscordAdapter {
+export function createDiscordAdapter(config: DiscordConfig | Record<string, unknown>, opts: DiscordAdapterOptions): DiscordAdapter {
   return new DiscordChannel(resolveDiscordConfig(config), opts);
 }
 
@@ -136,6 +137,8 @@ class DiscordChannel implements DiscordAdapter {
       const reason = describeFatalClose(event.code);
       if (live()) this.log.error({ code: event.code }, reason);
       status("offline", reason);
+      // discord.js gives up on these closes; the supervisor decides (a rejected token is not retried)
+      if (live() && !ctx.signal.aborted) ctx.fail?.(new ChannelError(loginErrorCode(reason) === "auth" ? "auth" : "permanent", reason));
     });
     client.on(Events.ShardError, (err: Error) => {
       if (live()) this.log.warn({ err: scrub(err.message, token) }, "Discord gateway error");
@@ -172,7 +175,7 @@ class DiscordChannel implements DiscordAdapter {
       this.log.error({ err: reason }, "Discord login failed");
       status("offline", reason);
       await this.stop();
-      throw new Error(reason);
+      throw new ChannelError(loginErrorCode(reason), reason);
     } finally {
       clearTimeout(timer);
       if (live()) this.cancelStart = undefined;

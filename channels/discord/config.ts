@@ -2,8 +2,17 @@
 // (enabled, allow_from, group trigger, ...) belong to the gateway and are
 // ignored here.
 import { z } from "zod";
+import { optUrl } from "../../src/core/config-fields.ts";
+import { parseChannelConfig } from "../../src/core/channel-definition.ts";
 
 export const DISCORD_API_ROOT = "https://discord.com/api";
+
+/** channels.discord as the config file holds it (types and defaults); resolveDiscordConfig checks an enabled block further. */
+export const DISCORD_SETTINGS = {
+  token: z.string().default(""),
+  api_base: optUrl,
+  proxy: optUrl,
+};
 
 export const DiscordConfigSchema = z.object({
   token: z
@@ -32,14 +41,7 @@ export interface ResolvedDiscordConfig {
 
 /** Validates the config; the error names the key and the fix, never the token. */
 export function resolveDiscordConfig(config: unknown): ResolvedDiscordConfig {
-  const parsed = DiscordConfigSchema.safeParse(config ?? {});
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const key = issue?.path.length ? `channels.discord.${issue.path.join(".")}` : "channels.discord";
-    const text = issue?.message ?? "invalid";
-    throw new Error(text.startsWith("channels.discord") ? text : `${key}: ${text}`);
-  }
-  const { token, proxy, api_base } = parsed.data;
+  const { token, proxy, api_base } = parseChannelConfig("discord", DiscordConfigSchema, config);
   return {
     token: token.replace(/^Bot\s+/i, ""),
     ...(proxy ? { proxy } : {}),

@@ -2,7 +2,7 @@
 // contract's errors and into one-line reasons a person can act on. Matching is
 // structural (status, code, retryAfter) so it survives duplicate copies of
 // the SDK's error classes.
-import { ChannelPermanentError, ChannelRateLimited } from "../../src/core/channel.ts";
+import { ChannelError } from "../../src/core/channel.ts";
 
 export const TOKEN_REJECTED = "Discord rejected the bot token (fix channels.discord.token)";
 export const INTENTS_DISALLOWED =
@@ -45,6 +45,13 @@ export function describeLoginError(err: unknown, token?: string): string {
   return `Discord login failed: ${scrub(msg, token)}`;
 }
 
+/** The contract's code for a describeLoginError() reason: a rejected token or intents cannot be fixed by retrying. */
+export function loginErrorCode(reason: string): "auth" | "permanent" | "transient" {
+  if (reason === TOKEN_REJECTED) return "auth";
+  if (reason === INTENTS_DISALLOWED) return "permanent";
+  return "transient";
+}
+
 /** A gateway close code that ends the session for good, explained. */
 export function describeFatalClose(code: number): string {
   switch (code) {
@@ -74,8 +81,8 @@ const PERMANENT_HINTS: Record<number, string> = {
 };
 
 /**
- * Maps a failed REST call to the contract: rate limits → ChannelRateLimited,
- * refusals that a retry cannot fix (400/403/404) → ChannelPermanentError,
+ * Maps a failed REST call to the contract: rate limits → ChannelError("rate_limited"),
+ * refusals that a retry cannot fix (400/403/404) → ChannelError("permanent"),
  * everything else (5xx, network, timeouts) → a plain Error the outbox retries.
  */
 export function mapRestError(err: unknown, what: string, token?: string): Error {
@@ -83,17 +90,18 @@ export function mapRestError(err: unknown, what: string, token?: string): Error 
   if (typeof e.retryAfter === "number" && typeof e.timeToReset === "number") {
     const ms = Math.max(e.retryAfter, 0) || Math.max(e.timeToReset, 0) || 1_000;
     const scope = e.global === true ? "global" : "route";
-    return new ChannelRateLimited(`Discord rate limit (${scope}) while trying to ${what}: retry in ${(ms / 1000).toFixed(1)} s`, ms);
+    return new ChannelError("rate_limited", `Discord rate limit (${scope}) while trying to ${what}: retry in ${(ms / 1000).toFixed(1)} s`, { retryAfterMs: ms });
   }
   const status = typeof e.status === "number" ? e.status : undefined;
   const code = typeof e.code === "number" ? e.code : undefined;
   const msg = scrub(text(err), token);
-  if (status === 401) return new Error(`${TOKEN_REJECTED} while trying to ${what}`);
+  if (status === 401) return new ChannelError("auth", `${TOKEN_REJECTED} while trying to ${what}`);
   if (status === 400 || status === 403 || status === 404) {
     const hint = (code !== undefined ? PERMANENT_HINTS[code] : undefined) ?? "";
-    return new ChannelPermanentError(
+    return new ChannelError(
+      "permanent",
       `Discord refused to ${what}: ${msg} (HTTP ${status}${code !== undefined ? `, code ${code}` : ""})${hint ? ` — ${hint}` : ""}`,
     );
   }
-  return new Error(`Discord could not ${what}: ${msg}${status !== undefined ? ` (HTTP ${status})` : ""}`);
+  return new ChannelError("transient", `Discord could not ${what}: ${msg}${status !== undefined ? ` (HTTP ${status})` : ""}`);
 }

@@ -10,7 +10,7 @@
 // - media with base64 `data` is uploaded as files[0]; media with only a URL
 //   is linked on its own line (Discord unfurls it), never fetched here.
 
-import { ChannelPermanentError, type OutboundChunk } from "../../src/core/channel.ts";
+import { ChannelError, type OutboundChunk } from "../../src/core/channel.ts";
 
 /** @discordjs/rest's RawFile */
 export interface OutgoingFile {
@@ -66,7 +66,7 @@ export function buildMessageBody(
   }
   if (!content.trim() && files.length === 0) {
     // Discord answers 50006 to an empty message; say so without the round trip
-    throw new ChannelPermanentError("Discord cannot post an empty message (no text and no file)");
+    throw new ChannelError("permanent", "Discord cannot post an empty message (no text and no file)");
   }
   const body: MessageBody = {
     content,

@@ -13,7 +13,7 @@
 //   element), plain chunks as text (format.ts);
 // - typing false (bots have no typing indicator), edit false, voiceIn true
 //   (voice messages arrive as Opus audio and are downloaded on demand).
-import type { ChannelAdapter, ChannelCapabilities, ChannelContext, OutboundChunk } from "../../src/core/channel.ts";
+import { ChannelError, channelErrorCode, type ChannelAdapter, type ChannelCapabilities, type ChannelContext, type OutboundChunk } from "../../src/core/channel.ts";
 import { systemClock, type Clock } from "../../src/core/clock.ts";
 import type { Logger } from "../../src/core/logger.ts";
 import { resolveFeishuConfig, type FeishuConfig, type ResolvedFeishuConfig } from "./config.ts";
@@ -63,7 +63,7 @@ export interface FeishuAdapter extends ChannelAdapter {
   /** the bot's open_id and name, once start() read them */
   readonly bot: BotIdentity | undefined;
   /** for the gateway's HTTP route (webhook mode): verifies, decrypts, stores, acknowledges */
-  handleWebhook(headers: WebhookHeaders, body: unknown): Promise<WebhookResponse>;
+  handleWebhook(headers: WebhookHeaders, rawBody: Buffer | string): Promise<WebhookResponse>;
 }
 
 export const FEISHU_CAPABILITIES: ChannelCapabilities = { maxTextLength: 4000, format: "markdown", typing: false, edit: false, voiceIn: true };
@@ -120,9 +120,10 @@ class FeishuChannel implements FeishuAdapter {
     try {
       this.identity = await this.readBot();
     } catch (err) {
-      const reason = this.scrub(toChannelError(err, "read the bot's identity").message);
+      const mapped = toChannelError(err, "read the bot's identity");
+      const reason = this.scrub(mapped.message);
       if (generation === this.generation && !ctx.signal.aborted) ctx.setStatus("offline", reason);
-      throw new Error(reason);
+      throw new ChannelError(channelErrorCode(mapped), reason);
     }
     if (generation !== this.generation || ctx.signal.aborted) return;
     this.ctx = ctx;
@@ -163,7 +164,7 @@ class FeishuChannel implements FeishuAdapter {
       this.log.error({ reason }, "Feishu long connection could not be opened");
       ctx.setStatus("offline", reason);
       await this.halt();
-      throw new Error(reason);
+      throw new ChannelError(channelErrorCode(toChannelError(err, "open the long connection")), reason);
     }
     if (this.conn !== conn || ctx.signal.aborted) return;
     this.log.info({ bot: name, mode: "websocket", domain: this.cfg.domain }, "feishu channel started");
@@ -199,7 +200,7 @@ class FeishuChannel implements FeishuAdapter {
     }
   }
 
-  handleWebhook(headers: WebhookHeaders, body: unknown): Promise<WebhookResponse> {
+  handleWebhook(headers: WebhookHeaders, rawBody: Buffer | string): Promise<WebhookResponse> {
     return handleFeishuWebhook(
       {
         encryptKey: this.cfg.encryptKey,
@@ -211,9 +212,10 @@ class FeishuChannel implements FeishuAdapter {
         unavailable: () => (this.ctx && this.identity ? undefined : { status: 503, reason: "the feishu channel is not running yet; deliver again later" }),
         process: (event) => this.process(event),
         logger: this.log,
+        now: () => this.clock.now(),
       },
       headers,
-      body,
+      rawBody,
     );
   }
 

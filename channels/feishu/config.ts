@@ -3,6 +3,8 @@
 // here. `domain`, `mode` and `api_base` are Switchboard's additions to the
 // PicoClaw block (app_id, app_secret, encrypt_key, verification_token).
 import { z } from "zod";
+import { idText, optUrl } from "../../src/core/config-fields.ts";
+import { ChannelConfigError, parseChannelConfig } from "../../src/core/channel-definition.ts";
 
 export const FEISHU_API_BASE = "https://open.feishu.cn";
 export const LARK_API_BASE = "https://open.larksuite.com";
@@ -20,6 +22,22 @@ function optionalSecret(key: string) {
     .transform((s) => (s === "" ? undefined : s))
     .optional();
 }
+
+/**
+ * channels.feishu as the config file holds it (types and defaults);
+ * resolveFeishuConfig checks an enabled block further. `proxy` is accepted for
+ * every channel; the Feishu SDK does not route through it.
+ */
+export const FEISHU_SETTINGS = {
+  app_id: idText.default(""),
+  app_secret: z.string().default(""),
+  encrypt_key: z.string().default(""),
+  verification_token: z.string().default(""),
+  domain: z.enum(["feishu", "lark"]).default("feishu"),
+  mode: z.enum(["websocket", "webhook"]).default("websocket"),
+  api_base: optUrl,
+  proxy: optUrl,
+};
 
 export const FeishuConfigSchema = z.object({
   app_id: z
@@ -65,23 +83,20 @@ const WS_APP_ID = /^cli_[0-9a-fA-F]{16}$/;
 
 /** Validates the config; the error names the key and the fix, never a secret. */
 export function resolveFeishuConfig(config: unknown): ResolvedFeishuConfig {
-  const parsed = FeishuConfigSchema.safeParse(config ?? {});
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const key = issue?.path.length ? `channels.feishu.${issue.path.join(".")}` : "channels.feishu";
-    const text = issue?.message ?? "invalid";
-    throw new Error(text.startsWith("channels.feishu") ? text : `${key}: ${text}`);
-  }
-  const c = parsed.data;
+  const c = parseChannelConfig("feishu", FeishuConfigSchema, config);
   const mode = c.mode ?? "websocket";
   const domain = c.domain ?? "feishu";
   if (mode === "websocket" && !WS_APP_ID.test(c.app_id)) {
-    throw new Error(
+    throw new ChannelConfigError(
+      "feishu",
+      "app_id",
       `channels.feishu.app_id does not look like a Feishu/Lark App ID ("cli_" and 16 hex digits); the long connection accepts no other. Copy it from ${CONSOLE}`,
     );
   }
   if (mode === "webhook" && !c.verification_token && !c.encrypt_key) {
-    throw new Error(
+    throw new ChannelConfigError(
+      "feishu",
+      "verification_token",
       `channels.feishu: webhook mode needs channels.feishu.verification_token (or channels.feishu.encrypt_key) to tell Feishu's calls from anyone else's; copy them from ${EVENTS}`,
     );
   }

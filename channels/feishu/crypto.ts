@@ -4,7 +4,7 @@
 // {"encrypt": base64}: AES-256-CBC with key = SHA-256(encrypt_key), the
 // first 16 bytes of the decoded payload being the IV, PKCS#7 padding. Each
 // call carries X-Lark-Request-Timestamp, X-Lark-Request-Nonce and
-// X-Lark-Signature = hex(SHA-256(timestamp + nonce + encrypt_key + body)).
+// X-Lark-Signature = hex(SHA-256(timestamp + nonce + encrypt_key + body bytes)).
 import { createDecipheriv, createHash, timingSafeEqual } from "node:crypto";
 
 /** Decrypts an `encrypt` field; throws when the key or the payload is wrong. */
@@ -16,8 +16,9 @@ export function decryptEvent(encryptKey: string, encrypted: string): string {
   return Buffer.concat([decipher.update(raw.subarray(16)), decipher.final()]).toString("utf8");
 }
 
-export function signature(timestamp: string, nonce: string, encryptKey: string, body: string): string {
-  return createHash("sha256").update(timestamp + nonce + encryptKey + body).digest("hex");
+/** over the body's bytes as received: re-serialised JSON would not be what Feishu signed */
+export function signature(timestamp: string, nonce: string, encryptKey: string, body: Buffer | string): string {
+  return createHash("sha256").update(timestamp + nonce + encryptKey).update(body).digest("hex");
 }
 
 export function signatureMatches(expected: string, got: string | undefined): boolean {

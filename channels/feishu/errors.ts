@@ -3,7 +3,7 @@
 // reports failures as an HTTP status plus a body {code, msg}; the code is
 // what counts (the status is 400 for most refusals, 429 or 400 for rate
 // limits, sometimes 200).
-import { ChannelPermanentError, ChannelRateLimited } from "../../src/core/channel.ts";
+import { ChannelError } from "../../src/core/channel.ts";
 
 /** A failed open-platform call. `message` never holds a secret or token. */
 export class FeishuApiError extends Error {
@@ -23,6 +23,9 @@ export class FeishuApiError extends Error {
     this.retryAfterMs = info.retryAfterMs;
   }
 }
+
+/** The platform refused the app credentials themselves (not one call): the contract's `auth`. */
+export class FeishuCredentialsRejected extends FeishuApiError {}
 
 /** Removes every given secret from a text that may reach a log, a status line or an error. */
 export function scrub(text: string, secrets: readonly (string | undefined)[]): string {
@@ -65,24 +68,25 @@ function isPermanent(e: FeishuApiError): boolean {
 }
 
 /**
- * Maps a failed call to the contract: rate limits (HTTP 429, 99991400,
- * 230020) → ChannelRateLimited; refusals a retry cannot fix (bot not in the
- * chat, missing permission, chat gone, content refused) →
- * ChannelPermanentError; everything else (5xx, network, token trouble) → a
- * plain Error the outbox retries.
+ * Maps a failed call to the contract's codes: rate limits (HTTP 429,
+ * 99991400, 230020) → rate_limited; refusals a retry cannot fix (bot not in
+ * the chat, missing permission, chat gone, content refused) → permanent;
+ * everything else (5xx, network) → transient. Rejected app credentials are
+ * `auth`, raised where the tenant token is fetched (token.ts).
  */
 export function toChannelError(err: unknown, what: string): Error {
-  if (err instanceof ChannelRateLimited || err instanceof ChannelPermanentError) return err;
-  if (!(err instanceof FeishuApiError)) return new Error(`Feishu: could not ${what}: ${err instanceof Error ? err.message : String(err)}`);
+  if (err instanceof FeishuCredentialsRejected) return new ChannelError("auth", err.message);
+  if (err instanceof ChannelError) return err;
+  if (!(err instanceof FeishuApiError)) return new ChannelError("transient", `Feishu: could not ${what}: ${err instanceof Error ? err.message : String(err)}`);
   const codeText = err.code !== undefined ? `, code ${err.code}` : "";
   const said = err.platformMessage ? `: ${err.platformMessage}` : "";
   if (err.status === 429 || (err.code !== undefined && RATE_CODES.has(err.code))) {
     const ms = err.retryAfterMs ?? 1_000;
-    return new ChannelRateLimited(`Feishu rate limit while trying to ${what}${said} (HTTP ${err.status}${codeText}); retry in ${(ms / 1000).toFixed(1)} s`, ms);
+    return new ChannelError("rate_limited", `Feishu rate limit while trying to ${what}${said} (HTTP ${err.status}${codeText}); retry in ${(ms / 1000).toFixed(1)} s`, { retryAfterMs: ms });
   }
   if (isPermanent(err)) {
     const hint = err.code !== undefined ? PERMANENT_HINTS[err.code] : undefined;
-    return new ChannelPermanentError(`Feishu refused to ${what}${said} (HTTP ${err.status}${codeText})${hint ? ` — ${hint}` : ""}`);
+    return new ChannelError("permanent", `Feishu refused to ${what}${said} (HTTP ${err.status}${codeText})${hint ? ` — ${hint}` : ""}`);
   }
-  return new Error(err.message);
+  return new ChannelError("transient", err.message);
 }

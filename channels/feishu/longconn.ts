@@ -11,6 +11,7 @@
 // or its retries run out) this class starts a fresh client after an
 // exponential backoff with jitter, and keeps trying until stop().
 import type { ChannelState } from "../../src/core/channel.ts";
+import { Backoff, sleepUnlessAborted } from "../../src/core/backoff.ts";
 import type { Clock } from "../../src/core/clock.ts";
 import type { Logger } from "../../src/core/logger.ts";
 
@@ -48,13 +49,14 @@ export class LongConnection {
   private sdk: Sdk | undefined;
   private client: WSClient | undefined;
   private readonly abort = new AbortController();
-  private failures = 0;
+  private readonly backoff: Backoff;
   /** the socket is up (between onReady/onReconnected and the next drop) */
   connected = false;
   /** why the last connection attempt failed for good, if it did */
   lastError: string | undefined;
 
   constructor(opts: LongConnectionOptions) {
+    this.backoff = new Backoff({ initialMs: opts.initialBackoffMs, maxMs: opts.maxBackoffMs, random: opts.random });
     this.opts = opts;
   }
 
@@ -109,7 +111,7 @@ export class LongConnection {
       const up = (how: string) => {
         if (!mine()) return;
         this.connected = true;
-        this.failures = 0;
+        this.backoff.reset();
         this.lastError = undefined;
         opts.setStatus("online", `${how} as ${opts.label()}`);
         settle("ready");
@@ -161,9 +163,7 @@ export class LongConnection {
   private async restartLater(err: Error): Promise<void> {
     this.close();
     while (!this.abort.signal.aborted) {
-      this.failures++;
-      const base = Math.min(this.opts.maxBackoffMs, this.opts.initialBackoffMs * 2 ** (this.failures - 1));
-      const delay = Math.round(base * (0.8 + 0.4 * this.opts.random()));
+      const delay = this.backoff.next();
       const reason = this.describe(err);
       this.lastError = reason;
       this.opts.logger.warn({ reason, retryInMs: delay }, "Feishu long connection failed");
@@ -182,16 +182,7 @@ export class LongConnection {
   }
 
   private sleep(ms: number): Promise<void> {
-    const signal = this.abort.signal;
-    if (signal.aborted) return Promise.resolve();
-    return new Promise<void>((resolve) => {
-      const done = () => {
-        signal.removeEventListener("abort", done);
-        resolve();
-      };
-      signal.addEventListener("abort", done, { once: true });
-      this.opts.clock.sleep(ms, signal).then(done, done);
-    });
+    return sleepUnlessAborted(this.opts.clock, ms, this.abort.signal);
   }
 
   /** one line a person can act on, from what the SDK reported */

@@ -6,7 +6,7 @@
 // Feishu refuses as malformed is sent once more as plain text, so a reply is
 // never lost to a formatting slip.
 import { z } from "zod";
-import { ChannelPermanentError, type OutboundChunk } from "../../src/core/channel.ts";
+import { ChannelError, type OutboundChunk } from "../../src/core/channel.ts";
 import type { Logger } from "../../src/core/logger.ts";
 import { CONTENT_REFUSED, FeishuApiError, REPLY_TARGET_GONE, toChannelError } from "./errors.ts";
 import { bodyFor, textBody, type OutboundBody } from "./format.ts";
@@ -47,9 +47,9 @@ export class FeishuSender {
   }
 
   async send(chatId: string, chunk: OutboundChunk): Promise<{ messageId: string }> {
-    if (!chatId) throw new ChannelPermanentError("Feishu: no chat to send to (empty chat id)");
+    if (!chatId) throw new ChannelError("permanent", "Feishu: no chat to send to (empty chat id)");
     const body = bodyFor(chunk);
-    if (!chunk.text.trim() && !chunk.media?.url) throw new ChannelPermanentError("Feishu refuses empty messages; nothing was sent");
+    if (!chunk.text.trim() && !chunk.media?.url) throw new ChannelError("permanent", "Feishu refuses empty messages; nothing was sent");
     const id = await this.deliver(chatId, chunk, body).catch(async (err: unknown) => {
       if (!refusedPost(err, body)) throw err;
       this.logger.warn({ code: err.code, err: err.platformMessage }, "Feishu refused the rich-text message; sending it as plain text");

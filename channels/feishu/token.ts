@@ -7,7 +7,9 @@
 import { z } from "zod";
 import type { Clock } from "../../src/core/clock.ts";
 import type { Logger } from "../../src/core/logger.ts";
-import { FeishuApiError, scrub } from "./errors.ts";
+import { FeishuApiError, FeishuCredentialsRejected, scrub } from "./errors.ts";
+
+export { FeishuCredentialsRejected } from "./errors.ts";
 
 export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
 
@@ -34,8 +36,6 @@ export interface TokenSourceOptions {
   timeoutMs?: number;
 }
 
-/** The credentials themselves were refused: retrying will not help until the config changes. */
-export class FeishuCredentialsRejected extends FeishuApiError {}
 
 export class TenantTokenSource {
   private readonly opts: TokenSourceOptions;

@@ -5,8 +5,11 @@
 //     (no key, or the wrong one → 400);
 //   - url_verification (saving the request URL in the console) is answered
 //     with {"challenge": ...} once its token matches verification_token;
-//   - an event must carry a valid X-Lark-Signature when encrypt_key is set,
-//     and header.token = verification_token when that is set (→ 401);
+//   - an event must carry a valid X-Lark-Signature when encrypt_key is set
+//     (computed over the raw request bytes exactly as Feishu sent them, with
+//     an X-Lark-Request-Timestamp no older than MAX_AGE_SECONDS, so a
+//     captured call cannot be replayed later), and header.token =
+//     verification_token when that is set (→ 401);
 //   - a body that is not an event of schema 2.0 → 400 with the reason, and
 //     nothing is emitted;
 //   - an event is acknowledged with 200 only after the gateway stored it;
@@ -16,6 +19,9 @@ import { decryptEvent, signature, signatureMatches, tokenMatches } from "./crypt
 import { EncryptedBody, EventEnvelope, issueText, UrlVerification, type EventEnvelopeT } from "./schema.ts";
 
 export const WEBHOOK_PATH = "/webhook/feishu";
+
+/** how far a signed call's timestamp may be from our clock, either way */
+export const MAX_AGE_SECONDS = 300;
 
 export interface WebhookResponse {
   status: number;
@@ -36,6 +42,8 @@ export interface WebhookDeps {
   /** stores the event; throws when it could not be stored */
   process: (event: EventEnvelopeT) => Promise<void>;
   logger: Logger;
+  /** epoch ms; default Date.now */
+  now?: () => number;
 }
 
 /** Thrown by `process` for an event whose body has the wrong shape: answered with 400. */
@@ -63,21 +71,28 @@ function header(headers: WebhookHeaders, name: string): string | undefined {
   return undefined;
 }
 
-/** The body as text (for the signature) and as a value; fastify hands over parsed JSON, tests may pass raw text. */
-function decodeBody(body: unknown): { text: string; value: unknown } | undefined {
-  if (typeof body === "string" || Buffer.isBuffer(body)) {
-    const text = body.toString();
-    try {
-      return { text, value: JSON.parse(text) };
-    } catch {
-      return undefined;
-    }
+/** The raw bytes (what Feishu signed) and the parsed value. */
+function decodeBody(body: Buffer | string): { raw: Buffer; value: unknown } | undefined {
+  const raw = typeof body === "string" ? Buffer.from(body) : body;
+  try {
+    return { raw, value: JSON.parse(raw.toString("utf8")) };
+  } catch {
+    return undefined;
   }
-  if (typeof body !== "object" || body === null) return undefined;
-  return { text: JSON.stringify(body), value: body };
 }
 
-export async function handleFeishuWebhook(deps: WebhookDeps, headers: WebhookHeaders, body: unknown): Promise<WebhookResponse> {
+/** why a signed call is refused, or undefined when its signature and timestamp hold */
+function badSignature(deps: WebhookDeps, headers: WebhookHeaders, raw: Buffer): string | undefined {
+  const ts = header(headers, "x-lark-request-timestamp") ?? "";
+  const nonce = header(headers, "x-lark-request-nonce") ?? "";
+  if (!signatureMatches(signature(ts, nonce, deps.encryptKey!, raw), header(headers, "x-lark-signature"))) return "missing or wrong X-Lark-Signature";
+  const seconds = Number(ts);
+  const age = Math.abs((deps.now ?? Date.now)() / 1000 - seconds);
+  if (!/^\d+$/.test(ts) || age > MAX_AGE_SECONDS) return `X-Lark-Request-Timestamp is missing or more than ${MAX_AGE_SECONDS} s from this gateway's clock (a replayed call, or a wrong clock here)`;
+  return undefined;
+}
+
+export async function handleFeishuWebhook(deps: WebhookDeps, headers: WebhookHeaders, body: Buffer | string): Promise<WebhookResponse> {
   const off = deps.disabled();
   if (off) return refuse(off.status, off.reason);
   const decoded = decodeBody(body);
@@ -109,11 +124,10 @@ export async function handleFeishuWebhook(deps: WebhookDeps, headers: WebhookHea
   }
 
   if (deps.encryptKey) {
-    const ts = header(headers, "x-lark-request-timestamp") ?? "";
-    const nonce = header(headers, "x-lark-request-nonce") ?? "";
-    if (!signatureMatches(signature(ts, nonce, deps.encryptKey, decoded.text), header(headers, "x-lark-signature"))) {
-      deps.logger.warn("Feishu webhook call with a missing or wrong X-Lark-Signature; ignored");
-      return refuse(401, "missing or wrong X-Lark-Signature");
+    const bad = badSignature(deps, headers, decoded.raw);
+    if (bad) {
+      deps.logger.warn({ reason: bad }, "Feishu webhook call refused; ignored");
+      return refuse(401, bad);
     }
   }
   const event = EventEnvelope.safeParse(value);

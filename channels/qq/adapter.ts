@@ -17,7 +17,7 @@
 // - typing false (no typing indicator for C2C/group bots), edit false,
 //   voiceIn true (voice messages arrive as attachments).
 import { join } from "node:path";
-import type { ChannelAdapter, ChannelCapabilities, ChannelContext, InboundMessage, OutboundChunk } from "../../src/core/channel.ts";
+import { ChannelError, channelErrorCode, type ChannelAdapter, type ChannelCapabilities, type ChannelContext, type InboundMessage, type OutboundChunk } from "../../src/core/channel.ts";
 import { systemClock, type Clock } from "../../src/core/clock.ts";
 import type { Logger } from "../../src/core/logger.ts";
 import { resolveQqConfig, type QqConfig, type ResolvedQqConfig } from "./config.ts";
@@ -143,6 +143,9 @@ class QqChannel implements QqAdapter {
       setStatus: (state, detail) => {
         if (this.gateway === gateway && !ctx.signal.aborted) ctx.setStatus(state, detail);
       },
+      fail: (err) => {
+        if (this.gateway === gateway && !ctx.signal.aborted) ctx.fail?.(err);
+      },
       logger: this.log,
       clock: this.clock,
       initialBackoffMs: this.opts.initialBackoffMs ?? 1_000,
@@ -162,7 +165,7 @@ class QqChannel implements QqAdapter {
       this.log.error({ reason }, "QQ channel could not connect");
       ctx.setStatus("offline", reason);
       await this.halt();
-      throw new Error(reason);
+      throw new ChannelError(channelErrorCode(toChannelError(err, "connect")), reason);
     }
     if (this.gateway !== gateway || ctx.signal.aborted) return;
     this.log.info({ appId: this.cfg.appId, bot: gateway.bot?.username, sandbox: this.cfg.sandbox }, "QQ channel started");

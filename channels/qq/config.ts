@@ -2,6 +2,8 @@
 // (enabled, allow_from, group_trigger) belong to the gateway and are ignored
 // here.
 import { z } from "zod";
+import { idText, optUrl } from "../../src/core/config-fields.ts";
+import { parseChannelConfig } from "../../src/core/channel-definition.ts";
 
 export const QQ_API_BASE = "https://api.sgroup.qq.com";
 export const QQ_SANDBOX_API_BASE = "https://sandbox.api.sgroup.qq.com";
@@ -18,6 +20,16 @@ function httpUrl(key: string, example: string) {
     .or(blank)
     .optional();
 }
+
+/** channels.qq as the config file holds it (types and defaults); resolveQqConfig checks an enabled block further. */
+export const QQ_SETTINGS = {
+  app_id: idText.default(""),
+  app_secret: z.string().default(""),
+  sandbox: z.boolean().default(false),
+  api_base: optUrl,
+  token_url: optUrl,
+  proxy: optUrl,
+};
 
 export const QqConfigSchema = z.object({
   app_id: z
@@ -53,14 +65,7 @@ export interface ResolvedQqConfig {
 
 /** Validates the config; the error names the key and the fix, never the secret. */
 export function resolveQqConfig(config: unknown): ResolvedQqConfig {
-  const parsed = QqConfigSchema.safeParse(config ?? {});
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const key = issue?.path.length ? `channels.qq.${issue.path.join(".")}` : "channels.qq";
-    const text = issue?.message ?? "invalid";
-    throw new Error(text.startsWith("channels.qq") ? text : `${key}: ${text}`);
-  }
-  const c = parsed.data;
+  const c = parseChannelConfig("qq", QqConfigSchema, config);
   const sandbox = c.sandbox ?? false;
   return {
     appId: c.app_id,

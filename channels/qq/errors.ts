@@ -2,7 +2,7 @@
 // and into one-line reasons a person can act on. QQ reports failures as an
 // HTTP status plus a body {code, message}; sometimes the status is 200 and
 // only the body's code says it failed.
-import { ChannelPermanentError, ChannelRateLimited } from "../../src/core/channel.ts";
+import { ChannelError } from "../../src/core/channel.ts";
 
 /** A failed QQ OpenAPI call. `message` never holds a secret or token. */
 export class QqApiError extends Error {
@@ -28,6 +28,9 @@ export class QqApiError extends Error {
     this.ambiguous = info.ambiguous ?? false;
   }
 }
+
+/** The platform refused the app credentials themselves (not one call): the contract's `auth`. */
+export class QqCredentialsRejected extends QqApiError {}
 
 /** Removes every given secret from a text that may reach a log, a status line or an error. */
 export function scrub(text: string, secrets: readonly (string | undefined)[]): string {
@@ -88,27 +91,27 @@ export function isRateLimit(err: QqApiError): boolean {
 }
 
 /**
- * Maps a failed call to the contract: rate limits → ChannelRateLimited;
- * refusals a retry cannot fix (4xx with a business code) →
- * ChannelPermanentError; 5xx, network errors and timeouts → a plain Error
- * the outbox retries.
+ * Maps a failed call to the contract's codes: rate limits → rate_limited;
+ * a token QQ keeps rejecting → auth; refusals a retry cannot fix (4xx with a
+ * business code) → permanent; 5xx, network errors and timeouts → transient.
  */
 export function toChannelError(err: unknown, what: string): Error {
+  if (err instanceof QqCredentialsRejected) return new ChannelError("auth", err.message);
   if (!(err instanceof QqApiError)) return err instanceof Error ? err : new Error(String(err));
   const detail = `${err.platformMessage ? `${err.platformMessage} ` : ""}(HTTP ${err.status}${err.code !== undefined ? `, code ${err.code}` : ""})`;
   if (isRateLimit(err)) {
     const ms = err.retryAfterMs ?? 2_000;
-    return new ChannelRateLimited(`QQ rate limit while trying to ${what}: ${detail}; retry in ${(ms / 1000).toFixed(1)} s`, ms);
+    return new ChannelError("rate_limited", `QQ rate limit while trying to ${what}: ${detail}; retry in ${(ms / 1000).toFixed(1)} s`, { retryAfterMs: ms });
   }
   if (err.status === 401 || (err.code !== undefined && TOKEN_CODES.has(err.code))) {
-    return new Error(`QQ rejected the access token while trying to ${what} even after fetching a new one ${detail}; check channels.qq.app_id and channels.qq.app_secret`);
+    return new ChannelError("auth", `QQ rejected the access token while trying to ${what} even after fetching a new one ${detail}; check channels.qq.app_id and channels.qq.app_secret`);
   }
   const hint = describeCode(err.code);
   const permanent = err.status >= 400 && err.status < 500 && err.status !== 408;
   if (permanent || (hint && !err.ambiguous)) {
-    return new ChannelPermanentError(`QQ refused to ${what}: ${detail}${hint ? ` — ${hint}` : ""}`);
+    return new ChannelError("permanent", `QQ refused to ${what}: ${detail}${hint ? ` — ${hint}` : ""}`);
   }
-  return new Error(`QQ could not ${what}: ${err.message}`);
+  return new ChannelError("transient", `QQ could not ${what}: ${err.message}`);
 }
 
 /** Why a gateway close code ends the connection for good, or undefined when reconnecting can help. */

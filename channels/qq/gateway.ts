@@ -15,7 +15,8 @@
 // only once it was handed to the gateway, so a connection lost meanwhile
 // resumes from before it and QQ sends it again (the adapter drops repeats).
 import type { RawData, WebSocket as Ws } from "ws";
-import type { ChannelState } from "../../src/core/channel.ts";
+import { ChannelError, type ChannelState } from "../../src/core/channel.ts";
+import { Backoff, jitter, sleepUnlessAborted } from "../../src/core/backoff.ts";
 import type { Clock } from "../../src/core/clock.ts";
 import type { Logger } from "../../src/core/logger.ts";
 import { closeEndsSession, fatalCloseReason } from "./errors.ts";
@@ -29,6 +30,8 @@ export interface GatewayOptions {
   /** handles one dispatch; dispatches are handed over one at a time, in order */
   onDispatch(t: string, d: unknown): Promise<void>;
   setStatus(state: ChannelState, detail?: string): void;
+  /** after start: QQ closed for good (banned, intents refused); the supervisor takes over */
+  fail?(err: ChannelError): void;
   logger: Logger;
   clock: Clock;
   initialBackoffMs: number;
@@ -140,7 +143,7 @@ export class QqGateway {
   }
 
   private async loop(WebSocket: typeof Ws): Promise<void> {
-    let failures = 0;
+    const backoff = new Backoff({ initialMs: this.opts.initialBackoffMs, maxMs: this.opts.maxBackoffMs, random: this.opts.random });
     while (!this.stopped) {
       let ended: Ended;
       try {
@@ -154,7 +157,10 @@ export class QqGateway {
         this.endedFor = ended.fatal;
         this.opts.logger.error({ reason: ended.fatal }, "QQ gateway closed for good");
         this.opts.setStatus("offline", ended.fatal);
-        this.failStart(new Error(ended.fatal));
+        // QQ documents these closes as hopeless: retrying cannot help
+        const err = new ChannelError("permanent", ended.fatal);
+        if (this.everReady) this.opts.fail?.(err);
+        this.failStart(err);
         return;
       }
       if (!this.everReady) {
@@ -162,8 +168,9 @@ export class QqGateway {
         this.failStart(ended.error instanceof Error ? new Error(this.opts.scrub(ended.error.message)) : new Error(`QQ gateway: ${ended.reason}`));
         return;
       }
-      failures = ended.online ? 1 : failures + 1;
-      const delay = ended.quick ? this.jitter(Math.min(250, this.opts.initialBackoffMs)) : this.backoff(failures);
+      // a connection that was online starts the waits over
+      if (ended.online) backoff.reset();
+      const delay = ended.quick ? this.jitter(Math.min(250, this.opts.initialBackoffMs)) : backoff.next();
       const wait = delay < 1000 ? `${delay} ms` : `${(delay / 1000).toFixed(1)} s`;
       this.opts.logger.warn({ reason: ended.reason, retryInMs: delay }, "QQ gateway connection lost; reconnecting");
       this.opts.setStatus("reconnecting", `${ended.reason}; reconnecting in ${wait}`);
@@ -171,27 +178,14 @@ export class QqGateway {
     }
   }
 
-  private backoff(failures: number): number {
-    const base = Math.min(this.opts.maxBackoffMs, this.opts.initialBackoffMs * 2 ** Math.max(0, failures - 1));
-    return this.jitter(base);
-  }
 
   private jitter(ms: number): number {
-    return Math.round(ms * (0.8 + 0.4 * this.opts.random()));
+    return jitter(ms, this.opts.random);
   }
 
   /** the clock's sleep, cut short by stop() */
   private sleep(ms: number): Promise<void> {
-    const signal = this.abort.signal;
-    if (signal.aborted) return Promise.resolve();
-    return new Promise<void>((resolve) => {
-      const done = () => {
-        signal.removeEventListener("abort", done);
-        resolve();
-      };
-      signal.addEventListener("abort", done, { once: true });
-      this.opts.clock.sleep(ms, signal).then(done, done);
-    });
+    return sleepUnlessAborted(this.opts.clock, ms, this.abort.signal);
   }
 
   private async connectOnce(WebSocket: typeof Ws): Promise<Ended> {

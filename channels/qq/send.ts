@@ -10,7 +10,7 @@
 // duplicate on a fresh seq moves on to the next seq once; "accepted, waiting
 // for review" (304023/304024) counts as delivered; a refusal because of an
 // unregistered URL is sent once more with the URLs defanged.
-import { ChannelPermanentError, type OutboundChunk } from "../../src/core/channel.ts";
+import { ChannelError, type OutboundChunk } from "../../src/core/channel.ts";
 import type { Logger } from "../../src/core/logger.ts";
 import { ACCEPTED_FOR_REVIEW, DUPLICATE_SEQ, QqApiError, URL_NOT_ALLOWED, toChannelError } from "./errors.ts";
 import { defangUrls, markdownToPlain } from "./format.ts";
@@ -37,14 +37,12 @@ export class QqSender {
   async send(chatId: string, chunk: OutboundChunk): Promise<{ messageId: string }> {
     const target = this.book.pick(chatId, chunk.replyTo);
     if (!target) {
-      throw new ChannelPermanentError(
-        `QQ chat ${chatId} has no received message to answer: QQ bots can only reply to a message (within 60 min in direct chats, 5 min in groups); proactive messages are no longer delivered since April 2025`,
-      );
+      throw new ChannelError("permanent", `QQ chat ${chatId} has no received message to answer: QQ bots can only reply to a message (within 60 min in direct chats, 5 min in groups); proactive messages are no longer delivered since April 2025`);
     }
     let text = chunk.format === "markdown" ? markdownToPlain(chunk.text) : chunk.text;
     text = text.replace(/\s+$/, "");
     const body = chunk.media ? await this.mediaBody(target, chunk.media, text) : { content: text, msg_type: 0 as const };
-    if (!body.content.trim() && !body.media) throw new ChannelPermanentError(`QQ refuses empty messages (chat ${chatId})`);
+    if (!body.content.trim() && !body.media) throw new ChannelError("permanent", `QQ refuses empty messages (chat ${chatId})`);
     return this.post(target, body);
   }
 
@@ -113,12 +111,10 @@ export class QqSender {
             : undefined;
     if (fileType === undefined) {
       if (media.url) return { content: [text, media.url].filter(Boolean).join("\n"), msg_type: 0 };
-      throw new ChannelPermanentError(
-        `QQ cannot send ${media.kind} of type ${media.mimeType} without a link (it takes images, MP4 video and SILK/AMR voice); nothing was sent to ${target.chatId}`,
-      );
+      throw new ChannelError("permanent", `QQ cannot send ${media.kind} of type ${media.mimeType} without a link (it takes images, MP4 video and SILK/AMR voice); nothing was sent to ${target.chatId}`);
     }
     const source = media.url ? { url: media.url } : media.data ? { file_data: media.data } : undefined;
-    if (!source) throw new ChannelPermanentError(`the ${media.kind} for QQ chat ${target.chatId} has neither data nor a URL`);
+    if (!source) throw new ChannelError("permanent", `the ${media.kind} for QQ chat ${target.chatId} has neither data nor a URL`);
     const what = `upload a ${media.kind} for QQ ${target.kind} ${target.chatId}`;
     let uploaded: { file_info: string };
     try {

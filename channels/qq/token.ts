@@ -8,7 +8,9 @@
 import { z } from "zod";
 import type { Clock } from "../../src/core/clock.ts";
 import type { Logger } from "../../src/core/logger.ts";
-import { QqApiError, scrub } from "./errors.ts";
+import { QqApiError, QqCredentialsRejected, scrub } from "./errors.ts";
+
+export { QqCredentialsRejected } from "./errors.ts";
 
 export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
 
@@ -35,8 +37,6 @@ export interface TokenSourceOptions {
   timeoutMs?: number;
 }
 
-/** The credentials themselves were refused: retrying will not help until the config changes. */
-export class QqCredentialsRejected extends QqApiError {}
 
 export class AccessTokenSource {
   private readonly opts: TokenSourceOptions;

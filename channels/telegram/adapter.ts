@@ -1,7 +1,7 @@
 // The Telegram channel: grammy's Bot API client against api.telegram.org or a
 // self-hosted Bot API server, long polling or a webhook for updates, HTML
 // replies with a plain-text fallback.
-import type { ChannelAdapter, ChannelCapabilities, ChannelContext, OutboundChunk } from "../../src/core/channel.ts";
+import type { ChannelAdapter, ChannelCapabilities, ChannelContext, ChannelError, OutboundChunk } from "../../src/core/channel.ts";
 import { systemClock, type Clock } from "../../src/core/clock.ts";
 import type { Logger } from "../../src/core/logger.ts";
 import { createTelegramClient, toChannelError, type TelegramClient } from "./client.ts";
@@ -34,7 +34,7 @@ export interface TelegramAdapter extends ChannelAdapter {
   /** the bot's id and username, once start() has called getMe */
   readonly bot: BotIdentity | undefined;
   /** for the gateway's HTTP route (webhook mode): checks the secret header, validates, stores, acknowledges */
-  handleWebhook(headers: WebhookHeaders, body: unknown): Promise<WebhookResponse>;
+  handleWebhook(headers: WebhookHeaders, rawBody: Buffer | string): Promise<WebhookResponse>;
 }
 
 export const TELEGRAM_CAPABILITIES: ChannelCapabilities = { maxTextLength: 4096, format: "html", typing: true, edit: false, voiceIn: true };
@@ -54,7 +54,7 @@ class TelegramChannel implements TelegramAdapter {
   /** survives restarts so a restarted poller does not re-read what was stored */
   private offset: number | undefined;
 
-  constructor(config: TelegramConfig, opts: TelegramAdapterOptions) {
+  constructor(config: TelegramConfig | Record<string, unknown>, opts: TelegramAdapterOptions) {
     this.cfg = resolveTelegramConfig(config);
     this.opts = opts;
     this.mode = this.cfg.mode;
@@ -65,6 +65,7 @@ class TelegramChannel implements TelegramAdapter {
       client: this.client,
       apiRoot: this.cfg.apiRoot,
       token: this.cfg.token,
+      ...(this.cfg.localDir ? { localDir: this.cfg.localDir } : {}),
       ...(opts.maxDownloadBytes !== undefined ? { maxBytes: opts.maxDownloadBytes } : {}),
     };
     this.files = (fileId, size) => makeFileFetcher(fileOpts, fileId, size);
@@ -98,6 +99,7 @@ class TelegramChannel implements TelegramAdapter {
         setStatus: (state, detail) => {
           if (this.poller === poller) ctx.setStatus(state, detail);
         },
+        ...(ctx.fail ? { fail: (err: ChannelError) => this.poller === poller && ctx.fail?.(err) } : {}),
         logger: this.opts.logger,
         clock: this.opts.clock ?? systemClock,
         initialBackoffMs: this.opts.initialBackoffMs ?? 1000,
@@ -136,7 +138,7 @@ class TelegramChannel implements TelegramAdapter {
     await this.call("getMe", () => this.client.api.getMe());
   }
 
-  handleWebhook(headers: WebhookHeaders, body: unknown): Promise<WebhookResponse> {
+  handleWebhook(headers: WebhookHeaders, rawBody: Buffer | string): Promise<WebhookResponse> {
     return handleTelegramWebhook(
       {
         secret: this.cfg.webhookSecret,
@@ -149,7 +151,7 @@ class TelegramChannel implements TelegramAdapter {
         logger: this.opts.logger,
       },
       headers,
-      body,
+      rawBody,
     );
   }
 
@@ -180,6 +182,6 @@ class TelegramChannel implements TelegramAdapter {
 }
 
 /** Builds the adapter; throws when the config is unusable (the message names the key and the fix). */
-export function createTelegramAdapter(config: TelegramConfig, opts: TelegramAdapterOptions): TelegramAdapter {
+export function createTelegramAdapter(config: TelegramConfig | Record<string, unknown>, opts: TelegramAdapterOptions): TelegramAdapter {
   return new TelegramChannel(config, opts);
 }

@@ -3,7 +3,7 @@
 // translation of Bot API failures into the channel contract's error classes.
 import { Api, GrammyError, HttpError } from "grammy";
 import { ProxyAgent, fetch as undiciFetch, type Dispatcher } from "undici";
-import { ChannelPermanentError, ChannelRateLimited } from "../../src/core/channel.ts";
+import { ChannelError } from "../../src/core/channel.ts";
 import type { ResolvedTelegramConfig } from "./config.ts";
 
 export interface TelegramClient {
@@ -71,9 +71,9 @@ export function apiErrorOf(err: unknown): { code: number; description: string; r
 }
 
 /**
- * Maps a failed Bot API call to the contract: 429 → ChannelRateLimited,
- * chat-level refusals (403, 400) → ChannelPermanentError, everything else
- * (5xx, network, wrong token) → a plain Error the gateway retries.
+ * Maps a failed Bot API call to the contract's codes: 429 → rate_limited
+ * (retry_after), chat-level refusals (403, 400) → permanent, a rejected
+ * token (401, 404) → auth, everything else (5xx, network) → transient.
  */
 export function toChannelError(err: unknown, method: string, redact: (s: string) => string): Error {
   const api = apiErrorOf(err);
@@ -81,21 +81,21 @@ export function toChannelError(err: unknown, method: string, redact: (s: string)
     const desc = redact(api.description);
     if (api.code === 429) {
       const seconds = api.retryAfter ?? 1;
-      return new ChannelRateLimited(`Telegram rate limit on ${method}: ${desc}; retry after ${seconds} s`, seconds * 1000);
+      return new ChannelError("rate_limited", `Telegram rate limit on ${method}: ${desc}; retry after ${seconds} s`, { retryAfterMs: seconds * 1000 });
     }
     if (api.code === 403) {
-      return new ChannelPermanentError(`Telegram refused ${method}: ${desc} (the user blocked the bot, or the bot is no longer in the chat)`);
+      return new ChannelError("permanent", `Telegram refused ${method}: ${desc} (the user blocked the bot, or the bot is no longer in the chat)`);
     }
     if (api.code === 400 && api.migrateTo !== undefined) {
-      return new ChannelPermanentError(`Telegram refused ${method}: the group became a supergroup with chat id ${api.migrateTo}; send there instead`);
+      return new ChannelError("permanent", `Telegram refused ${method}: the group became a supergroup with chat id ${api.migrateTo}; send there instead`);
     }
-    if (api.code === 400) return new ChannelPermanentError(`Telegram rejected ${method}: ${desc}`);
-    if (api.code === 401 || api.code === 404) return new Error(describeAuthFailure(method, api.code));
-    return new Error(`Telegram ${method} failed with ${api.code}: ${desc}`);
+    if (api.code === 400) return new ChannelError("permanent", `Telegram rejected ${method}: ${desc}`);
+    if (api.code === 401 || api.code === 404) return new ChannelError("auth", describeAuthFailure(method, api.code));
+    return new ChannelError("transient", `Telegram ${method} failed with ${api.code}: ${desc}`);
   }
   if (err instanceof HttpError) {
     const cause = err.error instanceof Error ? causeText(err.error) : String(err.error);
-    return new Error(`network error calling Telegram ${method}: ${redact(cause)} (check channels.telegram.api_base / proxy and the network)`);
+    return new ChannelError("transient", `network error calling Telegram ${method}: ${redact(cause)} (check channels.telegram.api_base / proxy and the network)`);
   }
   return new Error(redact(err instanceof Error ? err.message : String(err)));
 }

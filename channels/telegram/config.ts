@@ -2,7 +2,10 @@
 // (enabled, allow_from, group_trigger, ...) belong to the gateway and are
 // ignored here.
 import { randomBytes } from "node:crypto";
+import { isAbsolute, resolve } from "node:path";
 import { z } from "zod";
+import { optText, optUrl } from "../../src/core/config-fields.ts";
+import { ChannelConfigError, parseChannelConfig } from "../../src/core/channel-definition.ts";
 
 export const TELEGRAM_API_ROOT = "https://api.telegram.org";
 
@@ -11,12 +14,30 @@ const TOKEN_HELP = "paste the token @BotFather gave you, e.g. 123456:ABC-DEF..."
 /** "" in a config file means "not set" */
 const blank = z.literal("").transform(() => undefined);
 
+/**
+ * channels.telegram as the config file holds it (types and defaults; the
+ * gateway adds enabled, allow_from and group_trigger). resolveTelegramConfig
+ * checks an enabled block further.
+ */
+export const TELEGRAM_SETTINGS = {
+  token: z.string().default(""),
+  api_base: optUrl,
+  proxy: optUrl,
+  mode: z.enum(["polling", "webhook"]).default("polling"),
+  webhook_url: optUrl,
+  webhook_secret: optText,
+  allowed_updates: z.array(z.string()).optional(),
+  local_mode: z.boolean().default(false),
+  local_dir: optText,
+};
+
 export const TelegramConfigSchema = z.object({
   token: z
     .string({ error: `channels.telegram.token is missing: ${TOKEN_HELP}` })
     .trim()
     .min(1, `channels.telegram.token is empty: ${TOKEN_HELP}`)
-    .regex(/^\d+:[\w-]+$/, `channels.telegram.token does not look like a bot token (digits, a colon, then letters): ${TOKEN_HELP}`),
+    // only what would break the URL it goes into; Telegram judges the rest (a wrong token is an `auth` failure at start)
+    .regex(/^[^\s/?#]+$/, `channels.telegram.token does not look like a bot token (it has spaces or slashes): ${TOKEN_HELP}`),
   /** Bot API server root, e.g. http://127.0.0.1:8081 for a self-hosted telegram-bot-api */
   api_base: z
     .url({ protocol: /^https?$/, error: "channels.telegram.api_base must be an http(s) URL such as http://127.0.0.1:8081 (the Bot API server root, without /bot<token>)" })
@@ -41,6 +62,10 @@ export const TelegramConfigSchema = z.object({
     .optional(),
   /** update types to receive; default ["message"] (the only kind this adapter reads) */
   allowed_updates: z.array(z.string()).optional(),
+  /** the Bot API server runs with --local: getFile answers with paths on its disk */
+  local_mode: z.boolean({ error: "channels.telegram.local_mode must be true or false" }).optional(),
+  /** the --dir of that server, as this machine sees it; local files are read only inside it */
+  local_dir: z.string().or(blank).optional(),
 });
 
 export type TelegramConfig = z.input<typeof TelegramConfigSchema>;
@@ -55,23 +80,30 @@ export interface ResolvedTelegramConfig {
   /** the configured secret, or one made up for this process */
   webhookSecret: string;
   allowedUpdates: string[];
+  /** local_mode: the directory absolute file paths must lie in */
+  localDir?: string;
 }
 
 /** Validates the config; the error names the key and the fix, never the token. */
 export function resolveTelegramConfig(config: unknown): ResolvedTelegramConfig {
-  const parsed = TelegramConfigSchema.safeParse(config ?? {});
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const key = issue?.path.length ? `channels.telegram.${issue.path.join(".")}` : "channels.telegram";
-    const text = issue?.message ?? "invalid";
-    throw new Error(text.startsWith("channels.telegram") ? text : `${key}: ${text}`);
-  }
-  const c = parsed.data;
+  const c = parseChannelConfig("telegram", TelegramConfigSchema, config);
   const mode = c.mode ?? "polling";
   if (mode === "webhook" && !c.webhook_url) {
-    throw new Error(
+    throw new ChannelConfigError(
+      "telegram",
+      "webhook_url",
       'channels.telegram.webhook_url is required when mode is "webhook": set it to the public HTTPS URL of this gateway\'s /webhook/telegram route, or set mode to "polling"',
     );
+  }
+  if (c.local_mode && !c.local_dir) {
+    throw new ChannelConfigError(
+      "telegram",
+      "local_dir",
+      "channels.telegram.local_dir is required when local_mode is true: set it to the working directory (--dir) of your telegram-bot-api server as this machine sees it",
+    );
+  }
+  if (c.local_dir && !isAbsolute(c.local_dir)) {
+    throw new ChannelConfigError("telegram", "local_dir", `channels.telegram.local_dir must be an absolute path such as "/var/lib/telegram-bot-api"`);
   }
   return {
     token: c.token,
@@ -81,5 +113,6 @@ export function resolveTelegramConfig(config: unknown): ResolvedTelegramConfig {
     ...(c.webhook_url ? { webhookUrl: c.webhook_url } : {}),
     webhookSecret: c.webhook_secret ?? randomBytes(24).toString("base64url"),
     allowedUpdates: c.allowed_updates ?? ["message"],
+    ...(c.local_mode && c.local_dir ? { localDir: resolve(c.local_dir) } : {}),
   };
 }

@@ -1,8 +1,8 @@
 // Lazy file downloads: getFile for the path, then GET
 // <api_root>/file/bot<token>/<file_path>, capped at the 20 MB the Bot API
 // lets bots download. Nothing here names the URL (it holds the token).
-import { readFile, stat } from "node:fs/promises";
-import { isAbsolute } from "node:path";
+import { readFile, realpath, stat } from "node:fs/promises";
+import { isAbsolute, relative, sep } from "node:path";
 import type { TelegramClient } from "./client.ts";
 import { toChannelError } from "./client.ts";
 
@@ -16,6 +16,11 @@ export interface FileFetchOptions {
   maxBytes?: number;
   /** per download; default 60 s */
   timeoutMs?: number;
+  /**
+   * local_mode: the self-hosted Bot API server's directory. Only then is an
+   * absolute file_path read from disk, and only inside this directory.
+   */
+  localDir?: string;
 }
 
 function tooBig(size: number, max: number): Error {
@@ -35,8 +40,16 @@ export function makeFileFetcher(opts: FileFetchOptions, fileId: string, reported
     }
     if (file.file_size !== undefined && file.file_size > max) throw tooBig(file.file_size, max);
     if (!file.file_path) throw new Error("Telegram returned no file_path for the file; it may have expired, ask for it again");
-    // a self-hosted Bot API server started with --local answers with a path on its own disk
-    if (isAbsolute(file.file_path)) return readLocal(file.file_path, max);
+    // a self-hosted Bot API server started with --local answers with a path on its own disk;
+    // anyone else answering with one (a wrong api_base, a hostile server) must not make us read our disk
+    if (isAbsolute(file.file_path)) {
+      if (!opts.localDir) {
+        throw new Error(
+          "the Bot API server answered getFile with a path on its disk; set channels.telegram.local_mode to true and channels.telegram.local_dir to its --dir if you run telegram-bot-api with --local",
+        );
+      }
+      return readLocal(file.file_path, opts.localDir, max);
+    }
     const path = file.file_path.split("/").map(encodeURIComponent).join("/");
     const url = `${opts.apiRoot}/file/bot${opts.token}/${path}`;
     let res: Response;
@@ -53,15 +66,21 @@ export function makeFileFetcher(opts: FileFetchOptions, fileId: string, reported
   };
 }
 
-async function readLocal(path: string, max: number): Promise<Buffer> {
-  const st = await stat(path).catch(() => undefined);
-  if (!st?.isFile()) {
+/** reads `path` only when it resolves (symlinks followed) to a file inside `dir` */
+async function readLocal(path: string, dir: string, max: number): Promise<Buffer> {
+  const [real, root] = await Promise.all([realpath(path).catch(() => undefined), realpath(dir).catch(() => dir)]);
+  const st = real ? await stat(real).catch(() => undefined) : undefined;
+  if (!real || !st?.isFile()) {
     throw new Error(
-      "the Bot API server (channels.telegram.api_base) runs with --local and gave a path on its own disk that this machine cannot read; share its working directory with the gateway, or run it without --local",
+      "the Bot API server (channels.telegram.api_base) runs with --local and gave a path on its own disk that this machine cannot read; share its working directory with the gateway (channels.telegram.local_dir), or run it without --local",
     );
   }
+  const rel = relative(root, real);
+  if (rel === "" || rel.startsWith(`..${sep}`) || rel === ".." || isAbsolute(rel)) {
+    throw new Error("the Bot API server gave a file path outside channels.telegram.local_dir; refusing to read it");
+  }
   if (st.size > max) throw tooBig(st.size, max);
-  return readFile(path);
+  return readFile(real);
 }
 
 async function readCapped(body: ReadableStream<Uint8Array>, max: number): Promise<Buffer> {

@@ -3,7 +3,8 @@
 // on the next poll. A failing getUpdates puts the channel in "reconnecting"
 // (409 Conflict and a rejected token in "offline", with the reason) and is
 // retried with exponential backoff; the first good poll reports "online".
-import type { ChannelState } from "../../src/core/channel.ts";
+import { ChannelError, type ChannelState } from "../../src/core/channel.ts";
+import { Backoff, describeWait, sleepUnlessAborted } from "../../src/core/backoff.ts";
 import type { Clock } from "../../src/core/clock.ts";
 import type { Logger } from "../../src/core/logger.ts";
 import { apiErrorOf, describeAuthFailure, toChannelError, type TelegramClient } from "./client.ts";
@@ -15,6 +16,8 @@ export interface PollerOptions {
   /** stores one update; throws when it could not be stored */
   handle: (update: { update_id: number }) => Promise<void>;
   setStatus: (state: ChannelState, detail?: string) => void;
+  /** a failure polling cannot get past (the token was revoked): the supervisor takes over */
+  fail?: (err: ChannelError) => void;
   logger: Logger;
   clock: Clock;
   initialBackoffMs: number;
@@ -27,7 +30,7 @@ export class LongPoller {
   private readonly opts: PollerOptions;
   private readonly abort = new AbortController();
   private loopDone: Promise<void> = Promise.resolve();
-  private failures = 0;
+  private readonly backoff: Backoff;
   private degraded = false;
   /** next update id to ask for; undefined until the first update was stored */
   offset: number | undefined;
@@ -35,6 +38,8 @@ export class LongPoller {
   constructor(opts: PollerOptions) {
     this.opts = opts;
     this.offset = opts.offset;
+    // no jitter: one poller per bot token, nothing to spread out
+    this.backoff = new Backoff({ initialMs: opts.initialBackoffMs, maxMs: opts.maxBackoffMs, random: () => 0.5 });
   }
 
   start(): void {
@@ -79,7 +84,7 @@ export class LongPoller {
         this.opts.setStatus("online");
         logger.info("telegram polling recovered");
       }
-      this.failures = 0;
+      this.backoff.reset();
       for (const update of updates) {
         if (this.signal.aborted) return;
         try {
@@ -101,7 +106,7 @@ export class LongPoller {
 
   private async pollFailed(err: unknown): Promise<void> {
     const delay = this.nextDelay();
-    const wait = `retrying in ${delay < 1000 ? `${delay} ms` : `${Math.round(delay / 1000)} s`}`;
+    const wait = `retrying in ${describeWait(delay)}`;
     const api = apiErrorOf(err);
     this.degraded = true;
     if (api?.code === 409) {
@@ -110,6 +115,12 @@ export class LongPoller {
         `409 Conflict from getUpdates (${this.opts.client.redact(api.description)}): another process polls with this bot token, or a webhook is set; stop the other instance or use one mode; ${wait}`,
       );
     } else if (api?.code === 401 || api?.code === 404) {
+      if (this.opts.fail) {
+        // retrying a revoked token forever helps nobody: the channel goes offline until the config changes
+        this.opts.fail(new ChannelError("auth", describeAuthFailure("getUpdates", api.code)));
+        this.abort.abort();
+        return;
+      }
       this.opts.setStatus("offline", `${describeAuthFailure("getUpdates", api.code)}; ${wait}`);
     } else {
       this.opts.setStatus("reconnecting", `${toChannelError(err, "getUpdates", this.opts.client.redact).message}; ${wait}`);
@@ -119,23 +130,11 @@ export class LongPoller {
   }
 
   private nextDelay(): number {
-    this.failures++;
-    return Math.min(this.opts.maxBackoffMs, this.opts.initialBackoffMs * 2 ** (this.failures - 1));
+    return this.backoff.next();
   }
 
   /** the clock's sleep, cut short by stop() */
   private sleep(ms: number): Promise<void> {
-    if (this.signal.aborted) return Promise.resolve();
-    return new Promise<void>((resolve) => {
-      const onAbort = () => resolve();
-      this.signal.addEventListener("abort", onAbort, { once: true });
-      this.opts.clock.sleep(ms, this.signal).then(
-        () => {
-          this.signal.removeEventListener("abort", onAbort);
-          resolve();
-        },
-        () => resolve(),
-      );
-    });
+    return sleepUnlessAborted(this.opts.clock, ms, this.signal);
   }
 }

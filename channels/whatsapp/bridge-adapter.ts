@@ -5,10 +5,10 @@
 // The protocol has no acknowledgements: a message is handed to the gateway
 // as it arrives, and a frame written to the bridge is all a send can confirm.
 import { randomUUID } from "node:crypto";
-import { ChannelPermanentError, type ChannelContext, type OutboundChunk } from "../../src/core/channel.ts";
+import { ChannelError, type ChannelContext, type OutboundChunk } from "../../src/core/channel.ts";
 import { systemClock, type Clock } from "../../src/core/clock.ts";
 import type { Logger } from "../../src/core/logger.ts";
-import { Backoff } from "./backoff.ts";
+import { Backoff } from "../../src/core/backoff.ts";
 import { BridgeConnection } from "./bridge.ts";
 import { BridgeError, BridgeMessage, BridgeStatus, normalizeBridgeMessage, outboundFrame, parseFrame } from "./bridge-protocol.ts";
 import { displayUrl, type ResolvedWhatsAppConfig } from "./config.ts";
@@ -112,7 +112,7 @@ export class BridgeWhatsApp implements WhatsAppAdapter {
     const body = chunk.format === "markdown" ? markdownToWhatsApp(chunk.text) : chunk.text;
     const text = body.length > BRIDGE_CAPABILITIES.maxTextLength ? body.slice(0, BRIDGE_CAPABILITIES.maxTextLength) : body;
     if (text.length < body.length) this.log.warn({ chatId: to, length: body.length }, "WhatsApp message over 4096 characters was cut");
-    if (!text.trim() && !chunk.media) throw new ChannelPermanentError("refusing to send an empty WhatsApp message (no text and no media)");
+    if (!text.trim() && !chunk.media) throw new ChannelError("permanent", "refusing to send an empty WhatsApp message (no text and no media)");
     await conn.send(outboundFrame(to, text, chunk.media));
     return { messageId: `bridge-${randomUUID()}` };
   }

@@ -10,7 +10,7 @@ import type { RawData, WebSocket as Ws } from "ws";
 import type { ChannelState } from "../../src/core/channel.ts";
 import type { Clock } from "../../src/core/clock.ts";
 import type { Logger } from "../../src/core/logger.ts";
-import { Backoff, describeWait, sleepUnlessAborted } from "./backoff.ts";
+import { Backoff, describeWait, sleepUnlessAborted } from "../../src/core/backoff.ts";
 import { displayUrl } from "./config.ts";
 
 export interface BridgeConnectionOptions {

@@ -4,12 +4,26 @@
 import { homedir } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
 import { z } from "zod";
+import { optUrl } from "../../src/core/config-fields.ts";
+import { parseChannelConfig } from "../../src/core/channel-definition.ts";
 
 export const DEFAULT_BRIDGE_URL = "ws://localhost:3001";
 export const DEFAULT_AUTH_DIR = "whatsapp-auth";
 
 /** "" in a config file means "not set" */
 const blank = z.literal("").transform(() => undefined);
+
+/**
+ * channels.whatsapp as the config file holds it (types and defaults);
+ * resolveWhatsAppConfig checks an enabled block further. `proxy` is accepted
+ * for every channel but neither WhatsApp mode routes through it.
+ */
+export const WHATSAPP_SETTINGS = {
+  bridge_url: z.string().default(DEFAULT_BRIDGE_URL),
+  use_native: z.boolean().default(false),
+  session_store_path: z.string().default(""),
+  proxy: optUrl,
+};
 
 export const WhatsAppConfigSchema = z.object({
   /** WebSocket of a WhatsApp bridge speaking the JSON bridge protocol (bridge mode) */
@@ -37,14 +51,7 @@ export interface ResolvedWhatsAppConfig {
 
 /** Validates the config; the error names the key and the fix. */
 export function resolveWhatsAppConfig(config: unknown, stateDir: string): ResolvedWhatsAppConfig {
-  const parsed = WhatsAppConfigSchema.safeParse(config ?? {});
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const key = issue?.path.length ? `channels.whatsapp.${issue.path.join(".")}` : "channels.whatsapp";
-    const text = issue?.message ?? "invalid";
-    throw new Error(text.startsWith("channels.whatsapp") ? text : `${key}: ${text}`);
-  }
-  const c = parsed.data;
+  const c = parseChannelConfig("whatsapp", WhatsAppConfigSchema, config);
   return {
     mode: c.use_native ? "native" : "bridge",
     bridgeUrl: c.bridge_url ?? DEFAULT_BRIDGE_URL,

@@ -1,7 +1,7 @@
 // WhatsApp addresses (JIDs): "<number>@s.whatsapp.net" for people,
 // "<id>@g.us" for groups, "<id>@lid" for WhatsApp's privacy ids, with an
 // optional ":<device>" after the user part on linked devices.
-import { ChannelPermanentError } from "../../src/core/channel.ts";
+import { ChannelError } from "../../src/core/channel.ts";
 
 export const USER_SERVER = "s.whatsapp.net";
 
@@ -53,9 +53,7 @@ export function normalizeJid(value: string): string | undefined {
 export function chatJid(chatId: string): string {
   const jid = normalizeJid(chatId);
   if (!jid) {
-    throw new ChannelPermanentError(
-      `"${chatId.slice(0, 60)}" is not a WhatsApp chat: use a JID such as 4915112345678@s.whatsapp.net or 1203630…@g.us, or a phone number with country code`,
-    );
+    throw new ChannelError("permanent", `"${chatId.slice(0, 60)}" is not a WhatsApp chat: use a JID such as 4915112345678@s.whatsapp.net or 1203630…@g.us, or a phone number with country code`);
   }
   return jid;
 }

@@ -6,7 +6,7 @@
 // paired afresh. Uses the same channels.whatsapp config as the gateway.
 import { systemClock, type Clock } from "../../src/core/clock.ts";
 import type { Logger } from "../../src/core/logger.ts";
-import { Backoff, sleepUnlessAborted } from "./backoff.ts";
+import { Backoff, sleepUnlessAborted } from "../../src/core/backoff.ts";
 import { resolveWhatsAppConfig } from "./config.ts";
 import { clearAuthDir, loadGuardedAuth, type GuardedAuth } from "./native-auth.ts";
 import {

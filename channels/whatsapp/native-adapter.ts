@@ -6,7 +6,7 @@
 import type { ChannelContext, InboundMessage, OutboundChunk } from "../../src/core/channel.ts";
 import { systemClock, type Clock } from "../../src/core/clock.ts";
 import type { Logger } from "../../src/core/logger.ts";
-import { Backoff } from "./backoff.ts";
+import { Backoff } from "../../src/core/backoff.ts";
 import type { ResolvedWhatsAppConfig } from "./config.ts";
 import { MAX_MEDIA_BYTES } from "./download.ts";
 import { InboundQueue } from "./inbound.ts";

@@ -6,7 +6,7 @@
 //                    text, if any, goes first as its own message (audio has no caption)
 //   file           → { document, mimetype, fileName, caption }
 // Media bytes come from base64 `data`, or baileys fetches `url` itself.
-import { ChannelPermanentError, ChannelRateLimited, type OutboundChunk } from "../../src/core/channel.ts";
+import { ChannelError, type OutboundChunk } from "../../src/core/channel.ts";
 import { markdownToWhatsApp } from "./format.ts";
 
 export interface PlannedSend {
@@ -23,7 +23,7 @@ export function planSend(chunk: OutboundChunk, maxTextLength: number): PlannedSe
   const media = chunk.media;
   const source = media?.data ? Buffer.from(media.data, "base64") : media?.url ? { url: media.url } : undefined;
   if (!media || !source) {
-    if (!text.trim()) throw new ChannelPermanentError("refusing to send an empty WhatsApp message (no text and no media)");
+    if (!text.trim()) throw new ChannelError("permanent", "refusing to send an empty WhatsApp message (no text and no media)");
     return { main: { text }, truncated };
   }
   const caption = text.trim() ? { caption: text } : {};
@@ -40,19 +40,25 @@ export function planSend(chunk: OutboundChunk, maxTextLength: number): PlannedSe
 }
 
 /**
- * A failed sendMessage for the outbox: 429 → ChannelRateLimited (WhatsApp
- * names no wait; 30 s), refusals a retry cannot fix (400, 403 not allowed in
- * that chat, 404, 406) → ChannelPermanentError, everything else (closed
- * connection, timeouts) → a plain Error the outbox retries.
+ * A failed sendMessage for the outbox: 429 → rate_limited (WhatsApp names no
+ * wait; 30 s), 401 (the device was logged out) → auth, refusals a retry
+ * cannot fix (400, 403 not allowed in that chat, 404, 406) → permanent,
+ * everything else (closed connection, timeouts) → transient.
  */
 export function mapSendError(err: unknown, jid: string): Error {
   const e = (typeof err === "object" && err !== null ? err : {}) as { output?: { statusCode?: unknown }; message?: unknown; data?: unknown };
   const status = typeof e.output?.statusCode === "number" ? e.output.statusCode : undefined;
   const message = typeof e.message === "string" && e.message ? e.message.slice(0, 200) : String(err);
-  if (status === 429) return new ChannelRateLimited(`WhatsApp rate limit while sending to ${jid}: ${message}`, 30_000);
+  if (status === 429) return new ChannelError("rate_limited", `WhatsApp rate limit while sending to ${jid}: ${message}`, { retryAfterMs: 30_000 });
+  if (status === 401) {
+    return new ChannelError(
+      "auth",
+      `WhatsApp no longer accepts this linked device (${message}, 401): pair again with \`switchboard channels login whatsapp\` (credentials live in channels.whatsapp.session_store_path)`,
+    );
+  }
   if (status === 400 || status === 403 || status === 404 || status === 406) {
     const hint = status === 403 ? " (the bot may not post in that chat, e.g. it left the group or only admins may write)" : "";
-    return new ChannelPermanentError(`WhatsApp refused the message to ${jid}: ${message} (${status})${hint}`);
+    return new ChannelError("permanent", `WhatsApp refused the message to ${jid}: ${message} (${status})${hint}`);
   }
-  return new Error(`WhatsApp could not send to ${jid}: ${message}${status !== undefined ? ` (${status})` : ""}; the message will be retried`);
+  return new ChannelError("transient", `WhatsApp could not send to ${jid}: ${message}${status !== undefined ? ` (${status})` : ""}; the message will be retried`);
 }

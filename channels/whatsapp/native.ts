@@ -11,7 +11,7 @@
 import type { ChannelState } from "../../src/core/channel.ts";
 import type { Clock } from "../../src/core/clock.ts";
 import type { Logger } from "../../src/core/logger.ts";
-import { Backoff, describeWait, sleepUnlessAborted } from "./backoff.ts";
+import { Backoff, describeWait, sleepUnlessAborted } from "../../src/core/backoff.ts";
 import { loadGuardedAuth, type GuardedAuth } from "./native-auth.ts";
 import {
   LOGGED_OUT,

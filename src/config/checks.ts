@@ -5,7 +5,8 @@
 // values that may be secrets.
 import { vendor } from "../providers/catalogue.ts";
 import { buildModelDirectory } from "./models.ts";
-import { CHANNEL_IDS, OPENCLAW_APIS, type SwitchboardConfig } from "./schema.ts";
+import { CHANNELS, CHANNEL_IDS, missingCredentials } from "../../channels/registry.ts";
+import { OPENCLAW_APIS, type SwitchboardConfig } from "./schema.ts";
 
 export const MIN_HEARTBEAT_MINUTES = 5;
 const LOCAL = /^[a-z]+:\/\/(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?(\/|$)/i;
@@ -25,20 +26,15 @@ function normalize(config: SwitchboardConfig, warnings: string[]): void {
   }
 }
 
-/** What an enabled channel cannot start without. */
-const CHANNEL_NEEDS: Record<(typeof CHANNEL_IDS)[number], (c: SwitchboardConfig["channels"]) => string | undefined> = {
-  telegram: (c) => (c.telegram.token.trim() ? undefined : "token"),
-  discord: (c) => (c.discord.token.trim() ? undefined : "token"),
-  whatsapp: (c) => (c.whatsapp.use_native || c.whatsapp.bridge_url.trim() ? undefined : "bridge_url"),
-  feishu: (c) => (c.feishu.app_id.trim() && c.feishu.app_secret.trim() ? undefined : "app_id and app_secret"),
-  qq: (c) => (c.qq.app_id.trim() && c.qq.app_secret.trim() ? undefined : "app_id and app_secret"),
-};
-
+/** An enabled channel without its credentials (each definition names them) loads, stays off, and says so. */
 function channelWarnings(config: SwitchboardConfig, warnings: string[]): void {
-  for (const id of CHANNEL_IDS) {
-    if (!config.channels[id].enabled) continue;
-    const missing = CHANNEL_NEEDS[id](config.channels);
-    if (missing) warnings.push(`channels.${id} is enabled but has no ${missing}; it will not start (set channels.${id}.${missing.split(" ")[0]}, or set "enabled": false)`);
+  for (const def of CHANNELS) {
+    const block = config.channels[def.id];
+    if (!block.enabled) continue;
+    const missing = missingCredentials(def, block);
+    if (missing.length) {
+      warnings.push(`channels.${def.id} is enabled but has no ${def.credentials.join(" and ")}; it will not start (set channels.${def.id}.${missing[0]}, or set "enabled": false)`);
+    }
   }
 }
 

@@ -40,10 +40,11 @@ const KEY_HINTS: Record<string, string> = {
   max_results: "give a whole number from 1 to 50, e.g. 5",
   max_tool_iterations: "give a whole number, e.g. 20",
   dm_scope: 'use one of "main", "per-peer", "per-channel-peer", "per-account-channel-peer"',
-  webhook_url: 'set channels.telegram.webhook_url to your public HTTPS URL, or use "mode": "polling"',
 };
 
 function hintFor(issue: Issue, path: Path): string | undefined {
+  // a channel's own check already says how to fix it (channels/<id>/config.ts)
+  if (issue.code === "custom" && issue.params?.fix === true) return undefined;
   // allow_from[2] takes the hint of allow_from
   const keys = path.filter((p): p is string => typeof p === "string");
   const last = keys[keys.length - 1] ?? "";

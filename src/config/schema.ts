@@ -8,21 +8,11 @@ import { z } from "zod";
 import { mcpSectionSchema, mcpServersSchema, picoclawMcpSchema } from "../mcp/schema.ts";
 import { execSchema, filesSchema } from "../sandbox/schema.ts";
 import { memorySchema, skillsSchema } from "../skills/schema.ts";
+import { CHANNELS, CHANNEL_IDS, missingCredentials, type ChannelId } from "../../channels/registry.ts";
+import type { ChannelDefinition } from "../core/channel-definition.ts";
+import { optText, optUrl } from "../core/config-fields.ts";
 
 const str = z.string();
-/** An optional text where "" (e.g. an unset ${VAR}) means "not given". */
-const optText = z
-  .string()
-  .optional()
-  .transform((s) => (s === undefined || s.trim() === "" ? undefined : s));
-/** An optional URL: "" means "not given"; anything else needs a scheme and a host. */
-const optUrl = z
-  .string()
-  .optional()
-  .transform((s) => (s === undefined || s.trim() === "" ? undefined : s.trim()))
-  .refine((s) => s === undefined || /^[a-z][a-z0-9+.-]*:\/\/[^\s/?#]+/i.test(s), {
-    message: "not a URL",
-  });
 const positive = z.number().positive();
 const count = z.number().int().positive();
 const stringList = z.array(str);
@@ -86,63 +76,52 @@ const providerCreds = z.strictObject({ api_key: optText, api_base: optUrl, proxy
 
 const groupTrigger = z.strictObject({ mention_only: z.boolean().optional(), prefixes: stringList.optional() });
 
+/** The gateway's own keys of every channels.<id> block; the channel's definition adds the rest. */
 const channelBase = {
   enabled: z.boolean().default(false),
   allow_from: idList.default([]),
   group_trigger: groupTrigger.optional(),
-  proxy: optUrl,
 };
 
-const telegram = z
-  .strictObject({
-    ...channelBase,
-    token: str.default(""),
-    api_base: optUrl,
-    mode: z.enum(["polling", "webhook"]).default("polling"),
-    webhook_url: optUrl,
-    webhook_secret: optText,
-  })
-  .superRefine((t, ctx) => {
-    if (t.enabled && t.mode === "webhook" && !t.webhook_url) {
-      ctx.addIssue({ code: "custom", path: ["webhook_url"], message: 'required when mode is "webhook"' });
-    }
-  });
+/** A channels.<id> block as the gateway sees it: its own keys typed, the channel's keys opaque. */
+export type ChannelSection = {
+  enabled: boolean;
+  allow_from: string[];
+  group_trigger?: z.infer<typeof groupTrigger>;
+} & Record<string, unknown>;
 
-const channels = z.strictObject({
-  telegram: telegram.prefault({}),
-  discord: z.strictObject({ ...channelBase, token: str.default(""), api_base: optUrl }).prefault({}),
-  whatsapp: z
-    .strictObject({
-      ...channelBase,
-      bridge_url: str.default("ws://localhost:3001"),
-      use_native: z.boolean().default(false),
-      session_store_path: str.default(""),
+/** "channels.qq.app_id is empty: copy ..." → "is empty: copy ..." (the path is printed beside it) */
+function withoutKey(message: string, full: string): string {
+  return message.startsWith(`${full} `) ? message.slice(full.length + 1) : message.startsWith(`${full}: `) ? message.slice(full.length + 2) : message;
+}
+
+/**
+ * One channel's block: the gateway's keys plus the channel's settings. An
+ * enabled channel with its credentials set also passes the adapter's own
+ * checks here, so a value the adapter would refuse at start is a config
+ * error at load and a refused reload, with the key path and the fix.
+ */
+function channelSchema(def: ChannelDefinition) {
+  return z
+    .strictObject({ ...channelBase, ...def.settings })
+    .superRefine((cfg, ctx) => {
+      const block = cfg as Record<string, unknown> & { enabled: boolean };
+      if (!block.enabled || missingCredentials(def, block).length > 0) return;
+      for (const issue of def.check(block)) {
+        const path = issue.key ? issue.key.split(".") : [];
+        const full = ["channels", def.id, ...path].join(".");
+        // params.fix: the message already says how to fix it
+        ctx.addIssue({ code: "custom", path, message: withoutKey(issue.message, full), params: { fix: true } });
+      }
     })
-    .prefault({}),
-  feishu: z
-    .strictObject({
-      ...channelBase,
-      app_id: z.union([str, z.number().int().nonnegative().transform(String)]).default(""),
-      app_secret: str.default(""),
-      encrypt_key: str.default(""),
-      verification_token: str.default(""),
-      domain: z.enum(["feishu", "lark"]).default("feishu"),
-      mode: z.enum(["websocket", "webhook"]).default("websocket"),
-      api_base: optUrl,
-    })
-    .prefault({}),
-  qq: z
-    .strictObject({
-      ...channelBase,
-      app_id: z.union([str, z.number().int().nonnegative().transform(String)]).default(""),
-      app_secret: str.default(""),
-      sandbox: z.boolean().default(false),
-      api_base: optUrl,
-      token_url: optUrl,
-    })
-    .prefault({}),
-});
-export const CHANNEL_IDS = ["telegram", "discord", "whatsapp", "feishu", "qq"] as const;
+    .prefault({});
+}
+
+const channels = z.strictObject(Object.fromEntries(CHANNELS.map((def) => [def.id, channelSchema(def)]))) as unknown as z.ZodType<
+  Record<ChannelId, ChannelSection>,
+  Partial<Record<ChannelId, Record<string, unknown>>>
+>;
+export { CHANNEL_IDS };
 
 const searchBackend = z.strictObject({
   enabled: z.boolean().optional(),

@@ -83,6 +83,13 @@ export interface ChannelContext {
   signal: AbortSignal;
   /** durable per-chat positions for catch-up (absent when the gateway has no store) */
   cursors?: ChannelCursors;
+  /**
+   * After start: the running channel hit a failure it cannot get past by
+   * itself (token revoked → `auth`, bot banned → `permanent`). The supervisor
+   * decides on the code: offline without retries for auth/permanent, a
+   * restart with backoff otherwise.
+   */
+  fail?(err: ChannelError): void;
 }
 
 export interface ChannelAdapter {
@@ -97,22 +104,48 @@ export interface ChannelAdapter {
   probe?(): Promise<void>;
   /** the text of a QR code waiting to be scanned to pair the account (WhatsApp), while there is one */
   pairingCode?(): string | undefined;
+  /**
+   * The channel's webhook route (see its definition's `webhook.path`): the raw
+   * request bytes, exactly as the platform signed them. Answers 404 when the
+   * channel runs in a mode without webhooks, 503 while it is not started.
+   */
+  handleWebhook?(headers: WebhookHeaders, rawBody: Buffer): Promise<WebhookResponse>;
 }
 
-/** Thrown by adapters when the platform asks to wait (HTTP 429 retry_after). */
-export class ChannelRateLimited extends Error {
-  readonly retryAfterMs: number;
-  constructor(message: string, retryAfterMs: number) {
-    super(message);
-    this.name = "ChannelRateLimited";
-    this.retryAfterMs = retryAfterMs;
+/** Headers as node/fastify hand them over (names lower-cased). */
+export type WebhookHeaders = Record<string, string | string[] | undefined>;
+
+export interface WebhookResponse {
+  status: number;
+  body?: string;
+  /** e.g. content-type: application/json for a platform's challenge answer */
+  headers?: Record<string, string>;
+}
+
+/**
+ * Why a channel operation failed, as the gateway decides on it:
+ *   rate_limited  the platform asked to wait `retryAfterMs`; try again then
+ *   auth          the platform rejected our credentials; retrying cannot help
+ *                 until the config changes (the channel goes offline)
+ *   permanent     this one operation can never succeed (chat gone, bot
+ *                 blocked, empty message); do not retry it
+ *   transient     network trouble, 5xx, timeouts; retry with backoff
+ */
+export type ChannelErrorCode = "rate_limited" | "auth" | "permanent" | "transient";
+
+export class ChannelError extends Error {
+  readonly code: ChannelErrorCode;
+  /** set for rate_limited: how long the platform asked us to wait */
+  readonly retryAfterMs: number | undefined;
+  constructor(code: ChannelErrorCode, message: string, opts: { retryAfterMs?: number; cause?: unknown } = {}) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = "ChannelError";
+    this.code = code;
+    this.retryAfterMs = code === "rate_limited" ? Math.max(0, opts.retryAfterMs ?? 1000) : undefined;
   }
 }
 
-/** Thrown by adapters for sends that can never succeed (chat gone, bot blocked). */
-export class ChannelPermanentError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "ChannelPermanentError";
-  }
+/** The code of any error an adapter threw: a plain Error counts as transient. */
+export function channelErrorCode(err: unknown): ChannelErrorCode {
+  return err instanceof ChannelError ? err.code : "transient";
 }

@@ -7,7 +7,6 @@ import type { Logger } from "../core/logger.ts";
 import type { LoadedChannel } from "./channels.ts";
 import type { Outbox } from "./outbox.ts";
 import type { ChannelPolicy } from "./pipeline.ts";
-import type { WebhookResponse } from "../http/server.ts";
 import { ChannelSupervisor, type ChannelStatus } from "./supervisor.ts";
 
 interface Running {
@@ -72,12 +71,9 @@ export class ChannelSet {
     return [...this.running.values()].map((c) => c.sup.status());
   }
 
-  /** the live handler for a webhook path: the adapter running now, not the one running at start */
-  async webhook(path: string, headers: Record<string, string | string[] | undefined>, body: unknown): Promise<WebhookResponse> {
-    for (const c of this.running.values()) {
-      if (c.loaded.webhook?.path === path) return c.loaded.webhook.handle(headers, body);
-    }
-    return { status: 404, body: "this channel is not running in webhook mode" };
+  /** a send found the channel's credentials rejected: its supervisor takes it offline */
+  authFailed(id: string, message: string): void {
+    this.running.get(id)?.sup.authFailed(message);
   }
 
   start(loaded: LoadedChannel): void {

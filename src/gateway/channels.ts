@@ -1,7 +1,9 @@
-// Which channels the config enables, and how each adapter is loaded. A
-// channel's module (and with it its SDK) is imported only when the channel
-// is enabled, so a gateway with one channel does not pay for five.
+// Which channels the config enables, built from the channel registry
+// (channels/registry.ts). A channel's adapter module, and with it its SDK, is
+// imported by its definition's create() only when the channel is enabled.
+import { CHANNEL_IDS, CHANNELS, channelDefinition, missingCredentials as missingOf } from "../../channels/registry.ts";
 import type { ChannelAdapter } from "../core/channel.ts";
+import type { ChannelDefinition } from "../core/channel-definition.ts";
 import type { Logger } from "../core/logger.ts";
 import { channelPolicy } from "./access.ts";
 import type { ChannelPolicy } from "./pipeline.ts";
@@ -11,81 +13,57 @@ export type ChannelsConfig = Record<string, (Record<string, unknown> & { enabled
 
 export interface LoadedChannel {
   id: string;
+  definition: ChannelDefinition;
   adapter: ChannelAdapter;
   policy: ChannelPolicy;
   /** JSON of the channel's config, to tell whether a reload changed it */
   fingerprint: string;
   /** true for channels that pull updates (polling): they stop reading while every turn slot is taken */
   holdsReading?: boolean;
-  /** webhook route → handler, when the channel runs in webhook mode */
-  webhook?: { path: string; handle: (headers: Record<string, string | string[] | undefined>, body: unknown) => Promise<{ status: number; body?: string; headers?: Record<string, string> }> };
 }
-
-type Loader = (cfg: Record<string, unknown>, logger: Logger, stateDir: string) => Promise<Omit<LoadedChannel, "policy" | "fingerprint" | "id">>;
-
-const LOADERS: Record<string, Loader> = {
-  telegram: async (cfg, logger) => {
-    const { createTelegramAdapter } = await import("../../channels/telegram/adapter.ts");
-    const adapter = createTelegramAdapter(cfg as never, { logger });
-    if (cfg.mode === "webhook") return { adapter, webhook: { path: "/webhook/telegram", handle: (h, b) => adapter.handleWebhook(h, b) } };
-    return { adapter, holdsReading: true };
-  },
-  discord: async (cfg, logger) => {
-    const { createDiscordAdapter } = await import("../../channels/discord/adapter.ts");
-    return { adapter: createDiscordAdapter(cfg as never, { logger }) };
-  },
-  feishu: async (cfg, logger, stateDir) => {
-    const { createFeishuAdapter, WEBHOOK_PATH } = await import("../../channels/feishu/adapter.ts");
-    const adapter = createFeishuAdapter(cfg, { logger, stateDir });
-    if (cfg.mode === "webhook") return { adapter, webhook: { path: WEBHOOK_PATH, handle: (h, b) => adapter.handleWebhook(h, b) } };
-    return { adapter };
-  },
-  whatsapp: async (cfg, logger, stateDir) => {
-    const { createWhatsAppAdapter } = await import("../../channels/whatsapp/adapter.ts");
-    return { adapter: createWhatsAppAdapter(cfg, { logger, stateDir }) };
-  },
-  qq: async (cfg, logger, stateDir) => {
-    const { createQqAdapter } = await import("../../channels/qq/adapter.ts");
-    return { adapter: createQqAdapter(cfg, { logger, stateDir }) };
-  },
-};
 
 export function knownChannels(): string[] {
-  return Object.keys(LOADERS);
+  return [...CHANNEL_IDS];
 }
 
-/** Required credentials per channel, to refuse an enabled channel that cannot work. */
-const REQUIRED: Record<string, string[]> = {
-  telegram: ["token"],
-  discord: ["token"],
-  feishu: ["app_id", "app_secret"],
-  qq: ["app_id", "app_secret"],
-};
-
+/** Empty credential keys of an enabled channel, to refuse a channel that cannot work. */
 export function missingCredentials(id: string, cfg: Record<string, unknown>): string[] {
-  return (REQUIRED[id] ?? []).filter((k) => typeof cfg[k] !== "string" || (cfg[k] as string).trim() === "");
+  const def = channelDefinition(id);
+  return def ? missingOf(def, cfg) : [];
 }
 
+/** Every channel with a webhook route: the HTTP server mounts these once, for the life of the process. */
+export function webhookRoutes(): { id: string; path: string }[] {
+  return CHANNELS.flatMap((def) => (def.webhook ? [{ id: def.id, path: def.webhook.path }] : []));
+}
+
+/**
+ * Builds an adapter for every enabled channel with its credentials. The
+ * config passed the definitions' checks at load, so create() failing here is
+ * a bug or the environment (it is thrown, not swallowed).
+ */
 export async function loadChannels(channels: ChannelsConfig | undefined, logger: Logger, stateDir: string): Promise<LoadedChannel[]> {
   const out: LoadedChannel[] = [];
   for (const [id, cfg] of Object.entries(channels ?? {})) {
     if (!cfg?.enabled) continue;
-    const loader = LOADERS[id];
-    if (!loader) {
+    const definition = channelDefinition(id);
+    if (!definition) {
       logger.warn({ channel: id }, `channel ${id} is enabled but not available in this version; it stays off`);
       continue;
     }
-    const missing = missingCredentials(id, cfg);
+    const missing = missingOf(definition, cfg);
     if (missing.length) {
       logger.error({ channel: id }, `channel ${id} is enabled but channels.${id}.${missing.join(", ")} is empty; it stays off until you set it`);
       continue;
     }
-    const loaded = await loader(cfg, logger.child({ channel: id }), stateDir);
+    const adapter = await definition.create(cfg, { logger: logger.child({ channel: id }), stateDir });
     out.push({
       id,
-      ...loaded,
+      definition,
+      adapter,
       policy: channelPolicy(cfg),
       fingerprint: JSON.stringify(cfg),
+      ...(definition.pullsUpdates?.(cfg) ? { holdsReading: true } : {}),
     });
   }
   return out;

@@ -21,7 +21,7 @@ import { Heartbeat } from "../scheduler/heartbeat.ts";
 import { openStore, type Store } from "../store/index.ts";
 import { transcriptionFailureMessage } from "../voice/messages.ts";
 import { ChannelSet } from "./channel-set.ts";
-import { loadChannels, type ChannelsConfig, type LoadedChannel } from "./channels.ts";
+import { loadChannels, webhookRoutes, type ChannelsConfig, type LoadedChannel } from "./channels.ts";
 import { ConfigWatcher, readConfigSnapshot } from "./config-watch.ts";
 import { gatewayListen } from "./listen.ts";
 import { GatewayMetrics, type Counters } from "./metrics.ts";
@@ -118,6 +118,7 @@ export class Daemon {
       adapter: (id) => this.metrics.timedAdapter(this.channels.adapter(id)),
       online: (id) => this.channels.online(id),
       health: this.store.health,
+      authFailed: (id, message) => this.channels.authFailed(id, message),
       logger: this.log,
     });
     this.pipeline = this.buildPipeline();
@@ -140,8 +141,9 @@ export class Daemon {
     });
 
     // webhook routes resolve the adapter running now, so a restarted channel keeps answering
-    this.mountedWebhooks = new Set(channels.flatMap((c) => (c.webhook ? [c.webhook.path] : [])));
-    const webhooks = new Map([...this.mountedWebhooks].map((path) => [path, (h: Record<string, string | string[] | undefined>, b: unknown) => this.channels.webhook(path, h, b)]));
+    // every channel's route is mounted once, whether or not it runs now (503 until it does)
+    this.mountedWebhooks = new Set(webhookRoutes().map((r) => r.path));
+    const webhooks = { routes: webhookRoutes(), live: (id: string) => this.channels.adapter(id) };
     this.http = await startHttpServer({
       host: listen.host,
       port: listen.port,

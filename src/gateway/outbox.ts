@@ -17,7 +17,7 @@
 // before anything is sent again, so it is not sent twice while the process
 // lives. Only a crash in that gap resends it (the platform's send window).
 import pRetry, { AbortError } from "p-retry";
-import { ChannelPermanentError, ChannelRateLimited, type ChannelAdapter, type OutboundChunk } from "../core/channel.ts";
+import { channelErrorCode, ChannelError, type ChannelAdapter, type OutboundChunk } from "../core/channel.ts";
 import type { Logger } from "../core/logger.ts";
 import type { StoreHealth } from "../store/health.ts";
 import type { DeliveryStore, OutboundRecord } from "../store/types.ts";
@@ -40,6 +40,8 @@ export interface OutboxOptions {
   quickRetries?: number;
   /** minimum wait between quick retries; default 250 ms */
   quickRetryMs?: number;
+  /** the platform rejected the channel's credentials while sending (code `auth`): take it offline */
+  authFailed?: (channel: string, message: string) => void;
 }
 
 export class Outbox {
@@ -133,8 +135,8 @@ export class Outbox {
           try {
             return await adapter.send(rec.chatId, chunk);
           } catch (err) {
-            // the platform said when to come back, or that it never will: stop retrying now
-            if (err instanceof ChannelRateLimited || err instanceof ChannelPermanentError) throw new AbortError(err);
+            // only transient failures are worth an immediate retry
+            if (channelErrorCode(err) !== "transient") throw new AbortError(err as Error);
             throw err;
           }
         },
@@ -161,11 +163,23 @@ export class Outbox {
         notBefore = this.now() + OFFLINE_RETRY_MS;
         dead = false; // not the chunk's fault: tried again, uncounted, until the channel is back
       }
-      if (cause instanceof ChannelRateLimited) {
-        notBefore = this.now() + cause.retryAfterMs;
-        dead = false; // the platform will take it later
+      switch (channelErrorCode(cause)) {
+        case "rate_limited":
+          // the platform said when it will take it
+          notBefore = this.now() + ((cause as ChannelError).retryAfterMs ?? 1000);
+          dead = false;
+          break;
+        case "permanent":
+          dead = true;
+          break;
+        case "auth":
+          // not the chunk's fault: it waits until the credentials are fixed and the channel is back
+          dead = false;
+          this.opts.authFailed?.(rec.channel, message);
+          break;
+        case "transient":
+          break;
       }
-      if (cause instanceof ChannelPermanentError) dead = true;
       this.opts.delivery.markFailed(rec.id, message, notBefore, dead, !offline);
       this.opts.logger[dead ? "error" : "warn"](
         { channel: rec.channel, chatId: rec.chatId, reply: rec.replyId, seq: rec.seq, attempts, err: message },

@@ -180,7 +180,8 @@ export async function prepareReload(i: PrepareInput): Promise<Preparation> {
       if (!ch) continue;
       built.channels.push(ch);
       plan.start.push(ch);
-      if (ch.webhook && !i.mountedWebhooks.has(ch.webhook.path)) restartRequired.push(`channels.${id} takes webhooks at ${ch.webhook.path}: restart to add the route`);
+      const route = ch.definition.webhook;
+      if (route && !i.mountedWebhooks.has(route.path)) restartRequired.push(`channels.${id} takes webhooks at ${route.path}: restart to add the route`);
     } catch (err) {
       problems.push(...problemsOf(err, `channels.${id}`));
     }

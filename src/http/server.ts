@@ -12,6 +12,7 @@ import type { Logger } from "../core/logger.ts";
 import { sendApiError } from "./api/errors.ts";
 import { accessGuards, isLoopbackHost, OPEN_ROUTE, type AccessGuards, type AccessPolicy } from "./host-check.ts";
 import { registerOpenAiApi, type ApiRuntime } from "./openai-api.ts";
+import { registerWebhooks, type WebhookMount } from "./webhooks.ts";
 
 export { isLoopbackHost };
 
@@ -20,15 +21,6 @@ export interface Readiness {
   /** per part, e.g. { store: "open", telegram: "online" } */
   detail: Record<string, string>;
 }
-
-export interface WebhookResponse {
-  status: number;
-  body?: string;
-  /** e.g. content-type: application/json for a platform's challenge answer */
-  headers?: Record<string, string>;
-}
-
-export type WebhookHandler = (headers: Record<string, string | string[] | undefined>, body: unknown) => Promise<WebhookResponse>;
 
 export interface HttpServerOptions {
   host: string;
@@ -47,8 +39,8 @@ export interface HttpServerOptions {
   metrics: () => string | Promise<string>;
   /** the runtime the OpenAI-compatible API runs turns on; no API routes without it */
   api?: () => ApiRuntime;
-  /** path → handler, e.g. "/webhook/telegram" */
-  webhooks?: Map<string, WebhookHandler>;
+  /** the channels' webhook routes and how to find the live adapter (webhooks.ts) */
+  webhooks?: WebhookMount;
   /** more routes (e.g. POST /reload), given the access guards to protect them with */
   routes?: (app: FastifyInstance, guards: AccessGuards) => void;
   /** largest request body accepted, bytes; default 1 MiB */
@@ -114,13 +106,7 @@ export async function buildHttpServer(opts: HttpServerOptions): Promise<BuiltHtt
   if (opts.api) registerOpenAiApi(app, opts.api, guards.requireToken, opts.logger);
   opts.routes?.(app, guards);
 
-  for (const [path, handler] of opts.webhooks ?? []) {
-    app.post(path, { config: OPEN_ROUTE }, async (req, reply) => {
-      const res = await handler(req.headers, req.body);
-      if (res.headers) void reply.headers(res.headers);
-      return reply.code(res.status).send(res.body ?? "");
-    });
-  }
+  if (opts.webhooks) await registerWebhooks(app, opts.webhooks, opts.logger);
   return { app, guards };
 }
 

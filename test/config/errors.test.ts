@@ -87,7 +87,30 @@ describe("invalid values", () => {
 
   it("require a webhook URL in webhook mode", () => {
     const err = failure(`{"channels": {"telegram": {"enabled": true, "token": "t", "mode": "webhook"}}}`);
-    expect(err.problems[0]).toMatchObject({ path: "channels.telegram.webhook_url", message: 'required when mode is "webhook"' });
+    expect(err.problems[0]).toMatchObject({ path: "channels.telegram.webhook_url", message: expect.stringMatching(/^is required when mode is "webhook": set it to the public HTTPS URL/) });
+    // the channel's own message carries the fix; no generic hint beside it
+    expect(err.problems[0]!.hint).toBeUndefined();
+  });
+
+  it("refuse at load what the channel's adapter would refuse at start, with the key and the fix", () => {
+    const err = failure(`{"channels": {"whatsapp": {"enabled": true, "bridge_url": "http://localhost:3001"}}}`);
+    expect(err.exitCode).toBe(78);
+    expect(err.problems).toEqual([
+      expect.objectContaining({ path: "channels.whatsapp.bridge_url", message: expect.stringMatching(/must be a WebSocket URL such as "ws:\/\/localhost:3001"/) }),
+    ]);
+    // a disabled channel is not the adapter's business yet
+    expect(() => parse(`{"channels": {"whatsapp": {"enabled": false, "bridge_url": "http://localhost:3001"}}}`)).not.toThrow();
+    const lark = failure(`{"channels": {"feishu": {"enabled": true, "app_id": "cli_x", "app_secret": "s"}}}`);
+    expect(lark.problems[0]).toMatchObject({ path: "channels.feishu.app_id", message: expect.stringMatching(/cli_/) });
+  });
+
+  it("keep channel keys the adapters read, such as telegram allowed_updates and local_mode", () => {
+    const { config, warnings } = parse(
+      `{"channels": {"telegram": {"enabled": true, "token": "1:a", "allowed_updates": ["message", "edited_message"], "local_mode": true, "local_dir": "/srv/tg"}}}`,
+    );
+    expect(warnings.filter((w) => /unknown key/.test(w))).toEqual([]);
+    expect(config.channels.telegram).toMatchObject({ allowed_updates: ["message", "edited_message"], local_mode: true, local_dir: "/srv/tg" });
+    expect(failure(`{"channels": {"telegram": {"enabled": true, "token": "1:a", "local_mode": true}}}`).problems[0]).toMatchObject({ path: "channels.telegram.local_dir" });
   });
 
   it("refuse an empty model reference", () => {

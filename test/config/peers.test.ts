@@ -255,12 +255,12 @@ describe("migrate --from openclaw keeps every channel, model and allow-list", ()
     const result = importOpenclaw({
       channels: {
         telegram: { accounts: { personal: { botToken: "t1", allowFrom: ["11"] }, work: { botToken: "t2" } } },
-        feishu: { enabled: true, appId: "cli_1", appSecret: "s", domain: "lark", allowFrom: ["ou_1"] },
+        feishu: { enabled: true, appId: "cli_a1b2c3d4e5f60718", appSecret: "s", domain: "lark", allowFrom: ["ou_1"] },
       },
     });
     const { config, warnings } = reload(result.raw);
     expect(config.channels.telegram).toMatchObject({ enabled: true, token: "t1", allow_from: ["11"] });
-    expect(config.channels.feishu).toMatchObject({ enabled: true, app_id: "cli_1", app_secret: "s", domain: "lark", allow_from: ["ou_1"] });
+    expect(config.channels.feishu).toMatchObject({ enabled: true, app_id: "cli_a1b2c3d4e5f60718", app_secret: "s", domain: "lark", allow_from: ["ou_1"] });
     expect(result.dropped).toContainEqual(expect.stringMatching(/^channels\.telegram\.accounts\.work: one account per channel/));
     expect(warnings).toEqual([]);
   });

@@ -1,7 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { ChannelPermanentError, ChannelRateLimited, type InboundMessage } from "../../src/core/channel.ts";
+import { ChannelError, type InboundMessage } from "../../src/core/channel.ts";
 import type { GatewayTurnInput } from "../../src/gateway/pipeline.ts";
-import { setupPipeline, until, useCleanup } from "./pipeline-helpers.ts";
+import { silentLogger } from "../../src/core/logger.ts";
+import { Outbox } from "../../src/gateway/outbox.ts";
+import { openStore } from "../../src/store/index.ts";
+import { MemoryAdapter, setupPipeline, until, useCleanup } from "./pipeline-helpers.ts";
 
 const cleanup = useCleanup();
 
@@ -84,7 +87,7 @@ describe("pipeline", () => {
 describe("outbox", () => {
   it("waits out the platform's retry_after, then delivers in order", async () => {
     const { store, adapter, outbox } = setup(async () => ({ text: "", media: [] }));
-    adapter.failures.push(new ChannelRateLimited("429", 150));
+    adapter.failures.push(new ChannelError("rate_limited", "429", { retryAfterMs: 150 }));
     store.delivery.enqueueReply({ channel: "test", chatId: "c1", replyId: "r", chunks: [{ text: "a", format: "plain" }, { text: "b", format: "plain" }], answers: [], now: Date.now() });
     outbox.kick("test");
     await new Promise((r) => setTimeout(r, 60));
@@ -96,7 +99,7 @@ describe("outbox", () => {
 
   it("keeps a chunk that can never be sent as a dead letter and lets other replies through", async () => {
     const { store, adapter, outbox } = setup(async () => ({ text: "", media: [] }));
-    adapter.failures.push(new ChannelPermanentError("chat not found"));
+    adapter.failures.push(new ChannelError("permanent", "chat not found"));
     store.delivery.enqueueReply({ channel: "test", chatId: "gone", replyId: "r1", chunks: [{ text: "lost", format: "plain" }], answers: [], now: Date.now() });
     store.delivery.enqueueReply({ channel: "test", chatId: "c1", replyId: "r2", chunks: [{ text: "fine", format: "plain" }], answers: [], now: Date.now() });
     outbox.kick("test");
@@ -104,5 +107,24 @@ describe("outbox", () => {
     expect(adapter.sent[0]!.chunk.text).toBe("fine");
     expect(store.delivery.deadLetters()).toMatchObject([{ chatId: "gone", state: "dead", lastError: "chat not found" }]);
     outbox.close();
+  });
+
+  it("on rejected credentials tells the supervisor and keeps the chunk for when the channel is back", async () => {
+    const store = openStore(":memory:");
+    cleanup.stores.push(store);
+    const adapter = new MemoryAdapter();
+    const reported: string[] = [];
+    // one attempt allowed: any other failure would make the chunk a dead letter at once
+    const outbox = new Outbox({ delivery: store.delivery, adapter: () => adapter, logger: silentLogger(), quickRetries: 2, maxAttempts: 1, authFailed: (ch, m) => reported.push(`${ch}: ${m}`) });
+    cleanup.outboxes.push(outbox);
+    adapter.failures.push(new ChannelError("auth", "token rejected: check channels.test.token"));
+    store.delivery.enqueueReply({ channel: "test", chatId: "c1", replyId: "r", chunks: [{ text: "later", format: "plain" }], answers: [], now: Date.now() });
+    outbox.kick("test");
+    await until(() => reported.length === 1);
+    expect(reported).toEqual(["test: token rejected: check channels.test.token"]);
+    expect(store.delivery.deadLetters()).toEqual([]);
+    expect(store.delivery.pendingOutbound(Number.MAX_SAFE_INTEGER, "test")).toHaveLength(1);
+    // not retried on the spot either: the quick retries are for transient failures only
+    expect(adapter.sent).toEqual([]);
   });
 });

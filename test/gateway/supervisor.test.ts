@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import type { ChannelAdapter, ChannelContext, InboundMessage } from "../../src/core/channel.ts";
+import { ChannelError, type ChannelAdapter, type ChannelContext, type InboundMessage } from "../../src/core/channel.ts";
 import { silentLogger } from "../../src/core/logger.ts";
 import { ChannelSupervisor } from "../../src/gateway/supervisor.ts";
 
@@ -12,6 +12,8 @@ class FlakyAdapter implements ChannelAdapter {
   ctx: ChannelContext | undefined;
   failures: number;
   probeOk = true;
+  /** what a failing start throws; default a network error */
+  failWith: (attempt: number) => Error = (n) => new Error(`connect ECONNREFUSED (attempt ${n})`);
   constructor(id: string, failures: number) {
     this.id = id;
     this.failures = failures;
@@ -19,7 +21,7 @@ class FlakyAdapter implements ChannelAdapter {
   async start(ctx: ChannelContext): Promise<void> {
     this.starts++;
     this.ctx = ctx;
-    if (this.starts <= this.failures) throw new Error(`connect ECONNREFUSED (attempt ${this.starts})`);
+    if (this.starts <= this.failures) throw this.failWith(this.starts);
     ctx.setStatus("online");
   }
   async stop(): Promise<void> {
@@ -119,5 +121,64 @@ describe("channel supervisor", () => {
     await new Promise((r) => setTimeout(r, 80));
     expect(adapter.starts).toBe(starts);
     expect(sup.status().state).toBe("stopped");
+  });
+
+  /** a sibling whose start keeps failing with a transient error: once it has retried n times, time for retries has passed */
+  async function retriesHappenedMeanwhile(n = 3): Promise<void> {
+    const witness = new FlakyAdapter("witness", Infinity);
+    supervise(witness).sup.start();
+    await until(() => witness.starts > n);
+  }
+
+  it("takes a channel offline with the reason when its credentials are rejected, and does not retry", async () => {
+    const adapter = new FlakyAdapter("telegram", Infinity);
+    adapter.failWith = () => new ChannelError("auth", "Telegram answered getMe with 401 Unauthorized: check channels.telegram.token");
+    const { sup } = supervise(adapter);
+    sup.start();
+    await until(() => sup.status().state === "offline");
+    await retriesHappenedMeanwhile();
+    expect(adapter.starts).toBe(1);
+    expect(sup.status()).toMatchObject({ state: "offline", lastErrorCode: "auth" });
+    expect(sup.status().detail).toMatch(/check channels\.telegram\.token.*not retried/);
+    // a reload with fixed credentials restarts it
+    adapter.failures = 0;
+    await sup.restart("config reloaded");
+    await until(() => sup.status().state === "online");
+    expect(adapter.starts).toBe(2);
+  });
+
+  it("waits the platform's retry time after a rate-limited start instead of the backoff", async () => {
+    const adapter = new FlakyAdapter("discord", 1);
+    adapter.failWith = () => new ChannelError("rate_limited", "Discord rate limit (global)", { retryAfterMs: 60_000 });
+    const { sup } = supervise(adapter);
+    sup.start();
+    await until(() => sup.status().lastErrorCode === "rate_limited");
+    expect(sup.status().detail).toMatch(/^retrying in 60 s/);
+    await retriesHappenedMeanwhile();
+    expect(adapter.starts).toBe(1);
+  });
+
+  it("takes a channel offline when a send reports rejected credentials", async () => {
+    const adapter = new FlakyAdapter("qq", 0);
+    const { sup } = supervise(adapter);
+    sup.start();
+    await until(() => sup.status().state === "online");
+    sup.authFailed("QQ rejected the access token; check channels.qq.app_id and channels.qq.app_secret");
+    await until(() => sup.status().state === "offline");
+    expect(adapter.stops).toBeGreaterThanOrEqual(1);
+    expect(sup.status().lastErrorCode).toBe("auth");
+  });
+
+  it("ignores status reports from a generation that has ended", async () => {
+    const adapter = new FlakyAdapter("feishu", 0);
+    const { sup } = supervise(adapter);
+    sup.start();
+    await until(() => sup.status().state === "online");
+    const old = adapter.ctx!;
+    await sup.restart("test");
+    await until(() => adapter.starts === 2 && sup.status().state === "online");
+    expect(old.signal.aborted).toBe(true);
+    old.setStatus("offline", "late news from the old connection");
+    expect(sup.status().state).toBe("online");
   });
 });

@@ -1,7 +1,7 @@
 // Outbound: send(), typing() and probe() through discord.js's REST client to
 // the fake Discord, including how Discord's refusals reach the gateway.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ChannelPermanentError, ChannelRateLimited } from "../../../src/core/channel.ts";
+import { ChannelError } from "../../../src/core/channel.ts";
 import { startHarness, type Harness } from "./harness.ts";
 
 let h: Harness;
@@ -86,16 +86,16 @@ describe("Discord send", () => {
   it("refuses an empty message as permanent without calling Discord", async () => {
     const before = h.fake.messageRequests;
     const err = await caught(h.adapter.send(h.fake.dmChannelId(), { text: "  ", format: "plain" }));
-    expect(err).toBeInstanceOf(ChannelPermanentError);
+    expect(err).toMatchObject({ code: "permanent" });
     expect(h.fake.messageRequests).toBe(before);
   });
 
-  it("turns a 429 into ChannelRateLimited with Discord's retry_after, without retrying by itself", async () => {
+  it("turns a 429 into rate_limited with Discord's retry_after, without retrying by itself", async () => {
     const before = h.fake.messageRequests;
     h.fake.failNextMessage({ status: 429, retryAfter: 0.3 });
     const err = await caught(h.adapter.send(h.fake.dmChannelId(), { text: "too fast", format: "plain" }));
-    expect(err).toBeInstanceOf(ChannelRateLimited);
-    const ms = (err as ChannelRateLimited).retryAfterMs;
+    expect(err).toMatchObject({ code: "rate_limited" });
+    const ms = (err as ChannelError).retryAfterMs;
     expect(ms).toBeGreaterThanOrEqual(300);
     expect(ms).toBeLessThan(1_000);
     expect(err.message).toMatch(/rate limit/i);
@@ -106,16 +106,16 @@ describe("Discord send", () => {
     expect(h.fake.sent.at(-1)).toMatchObject({ messageId, body: { content: "too fast" } });
   });
 
-  it("turns 403 Missing Permissions into ChannelPermanentError with a hint", async () => {
+  it("turns 403 Missing Permissions into permanent with a hint", async () => {
     h.fake.failNextMessage({ status: 403 });
     const err = await caught(h.adapter.send(h.fake.guild.channelId, { text: "hi", format: "plain" }));
-    expect(err).toBeInstanceOf(ChannelPermanentError);
+    expect(err).toMatchObject({ code: "permanent" });
     expect(err.message).toMatch(/HTTP 403, code 50013.*Send Messages/);
   });
 
-  it("turns an unknown channel (404) into ChannelPermanentError", async () => {
+  it("turns an unknown channel (404) into permanent", async () => {
     const err = await caught(h.adapter.send("123456789012345678", { text: "hi", format: "plain" }));
-    expect(err).toBeInstanceOf(ChannelPermanentError);
+    expect(err).toMatchObject({ code: "permanent" });
     expect(err.message).toMatch(/123456789012345678.*HTTP 404, code 10003.*no longer exists/);
   });
 
@@ -123,8 +123,8 @@ describe("Discord send", () => {
     const before = h.fake.messageRequests;
     h.fake.failNextMessage({ status: 502 });
     const err = await caught(h.adapter.send(h.fake.dmChannelId(), { text: "hi", format: "plain" }));
-    expect(err).not.toBeInstanceOf(ChannelPermanentError);
-    expect(err).not.toBeInstanceOf(ChannelRateLimited);
+    expect(err).not.toMatchObject({ code: "permanent" });
+    expect(err).not.toMatchObject({ code: "rate_limited" });
     expect(err.message).toMatch(/Discord could not post in channel .*502/);
     expect(h.fake.messageRequests).toBe(before + 1);
   });
@@ -143,7 +143,7 @@ describe("Discord send", () => {
   it("never sends with the token in anything it throws", async () => {
     h.fake.failNextMessage({ status: 400, code: 50035, message: "Invalid Form Body" });
     const err = await caught(h.adapter.send(h.fake.dmChannelId(), { text: "x", format: "plain" }));
-    expect(err).toBeInstanceOf(ChannelPermanentError);
+    expect(err).toMatchObject({ code: "permanent" });
     expect(err.message).not.toContain(h.fake.token);
     expect(h.logs.join("")).not.toContain(h.fake.token);
   });

@@ -1,7 +1,7 @@
 // Sending chunks: message and reply shapes, and Feishu's failures mapped to
 // the contract's errors.
 import { afterEach, describe, expect, it } from "vitest";
-import { ChannelPermanentError, ChannelRateLimited } from "../../../src/core/channel.ts";
+import { ChannelError } from "../../../src/core/channel.ts";
 import { openIdFor, p2pChatIdFor } from "../../fakes/lark/server.ts";
 import { startHarness, type Harness } from "./harness.ts";
 
@@ -81,41 +81,41 @@ describe("feishu send", () => {
 
   it("refuses to send nothing", async () => {
     await started();
-    await expect(h.adapter.send(ALICE, { text: "  ", format: "plain" })).rejects.toBeInstanceOf(ChannelPermanentError);
+    await expect(h.adapter.send(ALICE, { text: "  ", format: "plain" })).rejects.toMatchObject({ code: "permanent" });
     expect(h.lark.sendRequests).toBe(0);
   });
 });
 
 describe("feishu send failures", () => {
-  it("maps HTTP 429 to ChannelRateLimited with Feishu's reset time", async () => {
+  it("maps HTTP 429 to rate_limited with Feishu's reset time", async () => {
     await started();
     h.lark.failNextSend({ status: 429, code: 99991400, msg: "request trigger frequency limit", resetSeconds: 3 });
     const err = await h.adapter.send(ALICE, { text: "x", format: "plain" }).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(ChannelRateLimited);
-    expect((err as ChannelRateLimited).retryAfterMs).toBe(3000);
+    expect(err).toMatchObject({ code: "rate_limited" });
+    expect((err as ChannelError).retryAfterMs).toBe(3000);
     expect((err as Error).message).toMatch(/rate limit/);
   });
 
-  it("maps code 99991400 on HTTP 400 (older APIs) and 230020 (per-chat limit) to ChannelRateLimited", async () => {
+  it("maps code 99991400 on HTTP 400 (older APIs) and 230020 (per-chat limit) to rate_limited", async () => {
     await started();
     h.lark.failNextSend({ status: 400, code: 99991400, resetSeconds: 2 });
     h.lark.failNextSend({ status: 400, code: 230020, msg: "This operation triggers the frequency limit." });
     const a = await h.adapter.send(ALICE, { text: "x", format: "plain" }).catch((e: unknown) => e);
     const b = await h.adapter.send(ALICE, { text: "x", format: "plain", replyTo: "om_x" }).catch((e: unknown) => e);
-    expect(a).toBeInstanceOf(ChannelRateLimited);
-    expect((a as ChannelRateLimited).retryAfterMs).toBe(2000);
-    expect(b).toBeInstanceOf(ChannelRateLimited);
-    expect((b as ChannelRateLimited).retryAfterMs).toBeGreaterThan(0);
+    expect(a).toMatchObject({ code: "rate_limited" });
+    expect((a as ChannelError).retryAfterMs).toBe(2000);
+    expect(b).toMatchObject({ code: "rate_limited" });
+    expect((b as ChannelError).retryAfterMs).toBeGreaterThan(0);
   });
 
-  it("maps refusals a retry cannot fix to ChannelPermanentError with the fix", async () => {
+  it("maps refusals a retry cannot fix to permanent with the fix", async () => {
     await started();
     h.lark.failNextSend({ status: 400, code: 230002, msg: "The bot can not be outside the group." });
     h.lark.failNextSend({ status: 400, code: 230027, msg: "Lack of necessary permissions." });
     h.lark.failNextSend({ status: 400, code: 230013, msg: "Bot has NO availability to this user." });
     const errs = [];
     for (let i = 0; i < 3; i++) errs.push(await h.adapter.send(GROUP, { text: "x", format: "plain" }).catch((e: unknown) => e));
-    for (const e of errs) expect(e).toBeInstanceOf(ChannelPermanentError);
+    for (const e of errs) expect(e).toMatchObject({ code: "permanent" });
     expect((errs[0] as Error).message).toMatch(/code 230002.*not a member of that group/);
     expect((errs[1] as Error).message).toMatch(/im:message:send_as_bot/);
     expect((errs[2] as Error).message).toMatch(/availability range/);
@@ -126,8 +126,8 @@ describe("feishu send failures", () => {
     h.lark.failNextSend({ status: 500, code: 1000040343, msg: "internal error" });
     const err = await h.adapter.send(ALICE, { text: "x", format: "plain" }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(Error);
-    expect(err).not.toBeInstanceOf(ChannelPermanentError);
-    expect(err).not.toBeInstanceOf(ChannelRateLimited);
+    expect(err).not.toMatchObject({ code: "permanent" });
+    expect(err).not.toMatchObject({ code: "rate_limited" });
     expect((err as Error).message).toMatch(/HTTP 500, code 1000040343/);
   });
 
@@ -135,7 +135,7 @@ describe("feishu send failures", () => {
     await started();
     await h.lark.close();
     const err = (await h.adapter.send(ALICE, { text: "x", format: "plain" }).catch((e: unknown) => e)) as Error;
-    expect(err).not.toBeInstanceOf(ChannelPermanentError);
+    expect(err).not.toMatchObject({ code: "permanent" });
     expect(err.message).toMatch(/could not send a message.*channels\.feishu\.api_base/);
     for (const t of h.lark.tokens) expect(err.message).not.toContain(t);
   });

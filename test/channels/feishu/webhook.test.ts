@@ -3,10 +3,10 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { decryptEvent } from "../../../channels/feishu/crypto.ts";
 import { WEBHOOK_PATH } from "../../../channels/feishu/adapter.ts";
-import { silentLogger } from "../../../src/core/logger.ts";
-import { startHttpServer, type RunningHttpServer } from "../../../src/http/server.ts";
+import type { RunningHttpServer } from "../../../src/http/server.ts";
 import { openIdFor, p2pChatIdFor } from "../../fakes/lark/server.ts";
-import { encryptPayload, postWebhook, urlVerification } from "../../fakes/lark/webhook-sender.ts";
+import { encryptPayload, larkSignature, postWebhook, urlVerification } from "../../fakes/lark/webhook-sender.ts";
+import { serveWebhooks } from "../../http/serve-webhooks.ts";
 import { startHarness, type Harness } from "./harness.ts";
 
 let h: Harness | undefined;
@@ -23,15 +23,7 @@ async function serve(config: Record<string, unknown> = {}, start = true): Promis
   h = await startHarness({ config: { mode: "webhook", ...config } });
   if (start) await h.start();
   const adapter = h.adapter;
-  http = await startHttpServer({
-    host: "127.0.0.1",
-    port: 0,
-    logger: silentLogger(),
-    readiness: () => ({ ready: true, detail: {} }),
-    status: () => ({}),
-    metrics: () => "",
-    webhooks: new Map([[WEBHOOK_PATH, (hd, b) => adapter.handleWebhook(hd, b)]]),
-  });
+  http = await serveWebhooks([{ id: "feishu", path: WEBHOOK_PATH }], () => adapter);
   return { h, url: `${http.url}${WEBHOOK_PATH}` };
 }
 
@@ -113,6 +105,35 @@ describe("feishu webhook: events", () => {
     expect(h.received).toEqual([]);
   });
 
+  it("checks the signature over the bytes Feishu sent, not over re-serialised JSON", async () => {
+    const { h, url } = await serve();
+    const ev = dm(h, "spaced out");
+    // what Feishu's servers send is not what JSON.stringify would produce from the parsed body
+    const sealed = { encrypt: encryptPayload(h.lark.encryptKey, JSON.stringify(ev.envelope)) };
+    const body = `{ "encrypt" :\n   ${JSON.stringify(sealed.encrypt)} }\n`;
+    expect((await postWebhook(url, null, { rawBody: body, signWith: h.lark.encryptKey })).status).toBe(200);
+    expect(h.received.map((m) => m.text)).toEqual(["spaced out"]);
+    // one byte changed after signing: refused
+    const again = dm(h, "tampered");
+    const sealed2 = JSON.stringify({ encrypt: encryptPayload(h.lark.encryptKey, JSON.stringify(again.envelope)) });
+    const res = await postWebhook(url, null, { rawBody: sealed2, signature: larkSignature("1", "n", h.lark.encryptKey, `${sealed2} `), headers: { "x-lark-request-timestamp": "1", "x-lark-request-nonce": "n" } });
+    expect(res.status).toBe(401);
+    expect(h.received).toHaveLength(1);
+  });
+
+  it("refuses a correctly signed call whose timestamp is stale or from the future (a replay)", async () => {
+    const { h, url } = await serve();
+    const now = Math.floor(Date.now() / 1000);
+    for (const ts of [now - 3600, now + 3600]) {
+      const res = await postWebhook(url, dm(h, `at ${ts}`).envelope, { encryptWith: h.lark.encryptKey, signWith: h.lark.encryptKey, timestamp: String(ts) });
+      expect(res.status).toBe(401);
+      expect(res.text).toMatch(/X-Lark-Request-Timestamp/);
+    }
+    const fresh = await postWebhook(url, dm(h, "fresh").envelope, { encryptWith: h.lark.encryptKey, signWith: h.lark.encryptKey, timestamp: String(now - 60) });
+    expect(fresh.status).toBe(200);
+    expect(h.received.map((m) => m.text)).toEqual(["fresh"]);
+  });
+
   it("answers 400 to a body encrypted with another key, or encrypted with no key configured", async () => {
     const { h, url } = await serve();
     const ev = dm(h, "wrong key");
@@ -144,7 +165,7 @@ describe("feishu webhook: events", () => {
     expect((await postWebhook(url, null, { rawBody: "{not json" })).status).toBe(400);
     // raw text straight into the handler (no JSON parser in front)
     expect((await h.adapter.handleWebhook({}, "{not json")).status).toBe(400);
-    expect((await h.adapter.handleWebhook({}, 42)).status).toBe(400);
+    expect((await h.adapter.handleWebhook({}, Buffer.from([0xff, 0xfe]))).status).toBe(400);
     expect(h.received).toEqual([]);
   });
 
@@ -184,7 +205,7 @@ describe("feishu webhook: events", () => {
     http = undefined;
     await h.close();
     const ws = await startHarness();
-    const res = await ws.adapter.handleWebhook({}, dm(ws, "wrong mode").envelope);
+    const res = await ws.adapter.handleWebhook({}, JSON.stringify(dm(ws, "wrong mode").envelope));
     expect(res.status).toBe(404);
     expect((JSON.parse(res.body!) as { error: string }).error).toMatch(/channels\.feishu\.mode to "webhook"/);
     await ws.close();

@@ -1,6 +1,6 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { harness, type Harness } from "./harness.ts";
 
@@ -133,21 +133,47 @@ describe("telegram adapter: receiving by long polling", () => {
     await expect(m!.media![0]!.fetch!()).rejects.toThrow(/more than/);
   });
 
-  it("reads files from disk when a --local Bot API server answers getFile with an absolute path", async () => {
-    h = await harness();
-    await h.start();
+  it("reads files from disk only with local_mode, and only inside local_dir", async () => {
     const dir = await mkdtemp(join(tmpdir(), "tg-local-"));
+    const elsewhere = await mkdtemp(join(tmpdir(), "tg-elsewhere-"));
     try {
       const path = join(dir, "voice.oga");
       await writeFile(path, "OggS-on-disk");
-      const f = h.tg.addFile(Buffer.alloc(0), { localPath: path, reportedSize: 12 });
-      const gone = h.tg.addFile(Buffer.alloc(0), { localPath: join(dir, "missing.oga"), reportedSize: 1 });
+      const secret = join(elsewhere, "id_rsa");
+      await writeFile(secret, "PRIVATE KEY");
+      await symlink(secret, join(dir, "link.oga"));
+      h = await harness({ config: { local_mode: true, local_dir: dir } });
+      await h.start();
+      const files = [
+        h.tg.addFile(Buffer.alloc(0), { localPath: path, reportedSize: 12 }),
+        h.tg.addFile(Buffer.alloc(0), { localPath: join(dir, "missing.oga"), reportedSize: 1 }),
+        h.tg.addFile(Buffer.alloc(0), { localPath: secret, reportedSize: 1 }),
+        h.tg.addFile(Buffer.alloc(0), { localPath: join(dir, "link.oga"), reportedSize: 1 }),
+        h.tg.addFile(Buffer.alloc(0), { localPath: join(dir, "..", basename(elsewhere), "id_rsa"), reportedSize: 1 }),
+      ];
       const base = { date: 1, chat: { id: 5, type: "private" }, from: { id: 5, is_bot: false, first_name: "E" } };
-      h.tg.pushUpdate({ message: { ...base, message_id: 1, voice: { file_id: f.file_id, file_unique_id: "a", duration: 1 } } });
-      h.tg.pushUpdate({ message: { ...base, message_id: 2, voice: { file_id: gone.file_id, file_unique_id: "b", duration: 1 } } });
-      const [a, b] = await h.waitForEmitted(2);
-      expect(await a!.media![0]!.fetch!()).toEqual(Buffer.from("OggS-on-disk"));
-      await expect(b!.media![0]!.fetch!()).rejects.toThrow(/--local/);
+      files.forEach((f, i) => h!.tg.pushUpdate({ message: { ...base, message_id: i + 1, voice: { file_id: f.file_id, file_unique_id: `u${i}`, duration: 1 } } }));
+      const [ok, gone, outside, link, dots] = await h.waitForEmitted(5);
+      expect(await ok!.media![0]!.fetch!()).toEqual(Buffer.from("OggS-on-disk"));
+      await expect(gone!.media![0]!.fetch!()).rejects.toThrow(/--local/);
+      for (const m of [outside, link, dots]) await expect(m!.media![0]!.fetch!()).rejects.toThrow(/outside channels\.telegram\.local_dir/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+      await rm(elsewhere, { recursive: true, force: true });
+    }
+  });
+
+  it("never reads an absolute file_path from this machine's disk without local_mode", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "tg-nolocal-"));
+    try {
+      const path = join(dir, "secret.txt");
+      await writeFile(path, "not for the chat");
+      h = await harness();
+      await h.start();
+      const f = h.tg.addFile(Buffer.alloc(0), { localPath: path, reportedSize: 16 });
+      h.tg.pushUpdate({ message: { date: 1, chat: { id: 5, type: "private" }, from: { id: 5, is_bot: false, first_name: "E" }, message_id: 1, voice: { file_id: f.file_id, file_unique_id: "x", duration: 1 } } });
+      const [m] = await h.waitForEmitted(1);
+      await expect(m!.media![0]!.fetch!()).rejects.toThrow(/set channels\.telegram\.local_mode to true/);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

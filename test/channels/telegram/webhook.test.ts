@@ -1,8 +1,12 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { silentLogger } from "../../../src/core/logger.ts";
-import { startHttpServer, type RunningHttpServer } from "../../../src/http/server.ts";
+import type { RunningHttpServer } from "../../../src/http/server.ts";
 import { createTelegramAdapter } from "../../../channels/telegram/adapter.ts";
+import { serveWebhooks } from "../../http/serve-webhooks.ts";
 import { harness, type Harness } from "./harness.ts";
+
+/** the request body as the HTTP server hands it over: the raw bytes */
+const raw = (v: unknown): Buffer => Buffer.from(JSON.stringify(v));
 
 const SECRET = "s3cret_Token-1";
 const URL_ = "https://bot.example.test/webhook/telegram";
@@ -33,7 +37,7 @@ describe("telegram adapter: webhook mode", () => {
   it("processes an update carrying the right secret header and acknowledges with 200", async () => {
     h = await harness({ config: { mode: "webhook", webhook_url: URL_, webhook_secret: SECRET } });
     await h.start();
-    const res = await h.adapter.handleWebhook({ "x-telegram-bot-api-secret-token": SECRET, "content-type": "application/json" }, update(h));
+    const res = await h.adapter.handleWebhook({ "x-telegram-bot-api-secret-token": SECRET, "content-type": "application/json" }, raw(update(h)));
     expect(res.status).toBe(200);
     expect(h.emitted).toHaveLength(1);
     expect(h.emitted[0]).toMatchObject({ channel: "telegram", chatId: "321", senderUsername: "wh_user", text: "via webhook" });
@@ -43,9 +47,9 @@ describe("telegram adapter: webhook mode", () => {
     h = await harness({ config: { mode: "webhook", webhook_url: URL_, webhook_secret: SECRET } });
     await h.start();
     const u = update(h);
-    expect((await h.adapter.handleWebhook({ "x-telegram-bot-api-secret-token": "nope" }, u)).status).toBe(401);
-    expect((await h.adapter.handleWebhook({ "x-telegram-bot-api-secret-token": `${SECRET}x` }, u)).status).toBe(401);
-    expect((await h.adapter.handleWebhook({}, u)).status).toBe(401);
+    expect((await h.adapter.handleWebhook({ "x-telegram-bot-api-secret-token": "nope" }, raw(u))).status).toBe(401);
+    expect((await h.adapter.handleWebhook({ "x-telegram-bot-api-secret-token": `${SECRET}x` }, raw(u))).status).toBe(401);
+    expect((await h.adapter.handleWebhook({}, raw(u))).status).toBe(401);
     expect(h.emitted).toHaveLength(0);
   });
 
@@ -53,10 +57,10 @@ describe("telegram adapter: webhook mode", () => {
     h = await harness({ config: { mode: "webhook", webhook_url: URL_, webhook_secret: SECRET } });
     await h.start();
     const hdr = { "X-Telegram-Bot-Api-Secret-Token": SECRET };
-    const a = await h.adapter.handleWebhook(hdr, { update_id: "seven", message: {} });
+    const a = await h.adapter.handleWebhook(hdr, raw({ update_id: "seven", message: {} }));
     expect(a.status).toBe(400);
     expect(a.body).toMatch(/update_id/);
-    const b = await h.adapter.handleWebhook(hdr, { update_id: 8, message: { message_id: 1, date: 1, chat: { type: "private" }, text: "hi" } });
+    const b = await h.adapter.handleWebhook(hdr, raw({ update_id: 8, message: { message_id: 1, date: 1, chat: { type: "private" }, text: "hi" } }));
     expect(b.status).toBe(400);
     expect(b.body).toMatch(/message\.chat\.id/);
     const c = await h.adapter.handleWebhook(hdr, "{not json");
@@ -74,17 +78,17 @@ describe("telegram adapter: webhook mode", () => {
     };
     const u = update(h);
     const hdr = { "x-telegram-bot-api-secret-token": SECRET };
-    expect((await h.adapter.handleWebhook(hdr, u)).status).toBe(500);
+    expect((await h.adapter.handleWebhook(hdr, raw(u))).status).toBe(500);
     fail = false;
-    expect((await h.adapter.handleWebhook(hdr, u)).status).toBe(200);
+    expect((await h.adapter.handleWebhook(hdr, raw(u))).status).toBe(200);
     expect(h.emitted).toHaveLength(1);
   });
 
   it("answers 503 before start and 404 when the channel polls instead", async () => {
     h = await harness({ config: { mode: "webhook", webhook_url: URL_, webhook_secret: SECRET } });
-    expect((await h.adapter.handleWebhook({ "x-telegram-bot-api-secret-token": SECRET }, update(h))).status).toBe(503);
+    expect((await h.adapter.handleWebhook({ "x-telegram-bot-api-secret-token": SECRET }, raw(update(h)))).status).toBe(503);
     const polling = createTelegramAdapter({ token: h.tg.token, api_base: h.tg.url, webhook_secret: SECRET }, { logger: silentLogger() });
-    expect((await polling.handleWebhook({ "x-telegram-bot-api-secret-token": SECRET }, update(h))).status).toBe(404);
+    expect((await polling.handleWebhook({ "x-telegram-bot-api-secret-token": SECRET }, raw(update(h)))).status).toBe(404);
   });
 
   it("makes up a secret when none is configured and accepts only that one", async () => {
@@ -92,22 +96,14 @@ describe("telegram adapter: webhook mode", () => {
     await h.start();
     const secret = h.tg.webhook()?.secret_token;
     expect(secret).toMatch(/^[A-Za-z0-9_-]{16,256}$/);
-    expect((await h.adapter.handleWebhook({ "x-telegram-bot-api-secret-token": "guess" }, update(h))).status).toBe(401);
-    expect((await h.adapter.handleWebhook({ "x-telegram-bot-api-secret-token": secret }, update(h, "ok"))).status).toBe(200);
+    expect((await h.adapter.handleWebhook({ "x-telegram-bot-api-secret-token": "guess" }, raw(update(h)))).status).toBe(401);
+    expect((await h.adapter.handleWebhook({ "x-telegram-bot-api-secret-token": secret }, raw(update(h, "ok")))).status).toBe(200);
   });
 
   it("works behind the gateway's HTTP server route", async () => {
     h = await harness({ config: { mode: "webhook", webhook_url: URL_, webhook_secret: SECRET } });
     await h.start();
-    http = await startHttpServer({
-      host: "127.0.0.1",
-      port: 0,
-      logger: silentLogger(),
-      readiness: () => ({ ready: true, detail: {} }),
-      status: () => ({}),
-      metrics: () => "",
-      webhooks: new Map([["/webhook/telegram", (hd, b) => h.adapter.handleWebhook(hd, b)]]),
-    });
+    http = await serveWebhooks([{ id: "telegram", path: "/webhook/telegram" }], () => h?.adapter);
     const post = (secret: string | undefined, body: string) =>
       fetch(`${http!.url}/webhook/telegram`, {
         method: "POST",

@@ -4,7 +4,7 @@
 import { createServer, type Server } from "node:net";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { Backoff } from "../../../channels/whatsapp/backoff.ts";
+import { Backoff } from "../../../src/core/backoff.ts";
 import { ManualClock } from "../../../src/core/clock.ts";
 import { pause, runAdapter, startBridgeHarness, waitUntil, type BridgeHarness, type Run } from "./harness.ts";
 

@@ -2,7 +2,7 @@
 // WhatsApp's markup, to the chat the gateway names; failures are classified
 // for the outbox.
 import { afterEach, describe, expect, it } from "vitest";
-import { ChannelPermanentError } from "../../../src/core/channel.ts";
+import { ChannelError } from "../../../src/core/channel.ts";
 import { BRIDGE_CAPABILITIES } from "../../../channels/whatsapp/adapter.ts";
 import { startBridgeHarness, runAdapter, type BridgeHarness } from "./harness.ts";
 
@@ -73,11 +73,11 @@ describe("WhatsApp bridge: send", () => {
     });
   });
 
-  it("refuses what can never be delivered with ChannelPermanentError", async () => {
+  it("refuses what can never be delivered as permanent", async () => {
     const { bridge, adapter } = await started();
-    await expect(adapter.send("not a chat", { text: "x", format: "plain" })).rejects.toThrow(ChannelPermanentError);
+    await expect(adapter.send("not a chat", { text: "x", format: "plain" })).rejects.toMatchObject({ code: "permanent" });
     await expect(adapter.send("not a chat", { text: "x", format: "plain" })).rejects.toThrow(/not a WhatsApp chat.*phone number with country code/);
-    await expect(adapter.send(ALICE, { text: "  ", format: "plain" })).rejects.toThrow(ChannelPermanentError);
+    await expect(adapter.send(ALICE, { text: "  ", format: "plain" })).rejects.toMatchObject({ code: "permanent" });
     expect(bridge.sent).toEqual([]);
   });
 
@@ -91,7 +91,7 @@ describe("WhatsApp bridge: send", () => {
       (e: Error) => e,
     );
     expect(err).toBeInstanceOf(Error);
-    expect(err).not.toBeInstanceOf(ChannelPermanentError);
+    expect(err).not.toMatchObject({ code: "permanent" });
     expect(err!.message).toMatch(/not connected.*will be retried/);
     await h!.waitForStatus("online", mark);
     await adapter.send(ALICE, { text: "after the drop", format: "plain" });

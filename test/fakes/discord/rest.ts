@@ -52,10 +52,11 @@ export interface SentMessage {
 
 export type MessageFailure =
   | { status: 429; retryAfter: number; global?: boolean }
-  | { status: 400 | 403 | 404 | 500 | 502; code?: number; message?: string };
+  | { status: 400 | 401 | 403 | 404 | 500 | 502; code?: number; message?: string };
 
 const DEFAULT_FAILURES: Record<number, { code: number; message: string }> = {
   400: { code: 50035, message: "Invalid Form Body" },
+  401: { code: 0, message: "401: Unauthorized" },
   403: { code: 50013, message: "Missing Permissions" },
   404: { code: 10003, message: "Unknown Channel" },
   500: { code: 0, message: "500: Internal Server Error" },

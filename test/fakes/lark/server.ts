@@ -32,7 +32,8 @@ export interface Resource {
 
 export class FakeLark {
   readonly appId: string;
-  readonly appSecret: string;
+  /** the secret the token endpoint accepts; rotateSecret() changes it */
+  appSecret: string;
   readonly verificationToken: string;
   readonly encryptKey: string;
   readonly tenantKey = "736588c9260f175d";
@@ -109,6 +110,12 @@ export class FakeLark {
     return this.validTokens.has(t);
   }
   /** every token handed out so far stops working (99991663) */
+  /** the app secret is reset in the developer console: the gateway's secret and every token stop working */
+  rotateSecret(): void {
+    this.appSecret = `rotated-${Math.random().toString(36).slice(2)}`;
+    this.validTokens.clear();
+  }
+
   expireTokens(): void {
     this.validTokens.clear();
   }

@@ -2,7 +2,7 @@
 // challenge) to a URL the way the open platform does — optionally encrypted
 // with the app's Encrypt Key (AES-256-CBC, key SHA-256(encrypt_key), random
 // IV in front, base64) and signed (X-Lark-Signature = hex SHA-256 of
-// timestamp + nonce + encrypt_key + body).
+// timestamp + nonce + encrypt_key + body bytes).
 import { createCipheriv, createHash, randomBytes } from "node:crypto";
 
 export function encryptPayload(encryptKey: string, plaintext: string): string {
@@ -29,6 +29,8 @@ export interface WebhookSendOptions {
   signature?: string;
   /** send this text as the body, as is */
   rawBody?: string;
+  /** X-Lark-Request-Timestamp (epoch seconds); default now */
+  timestamp?: string;
   headers?: Record<string, string>;
 }
 
@@ -42,7 +44,7 @@ export interface WebhookAnswer {
 /** POSTs like Feishu does; answers what the server said */
 export async function postWebhook(url: string, payload: unknown, opts: WebhookSendOptions = {}): Promise<WebhookAnswer> {
   const body = opts.rawBody ?? JSON.stringify(opts.encryptWith ? { encrypt: encryptPayload(opts.encryptWith, JSON.stringify(payload)) } : payload);
-  const timestamp = String(Math.floor(Date.now() / 1000));
+  const timestamp = opts.timestamp ?? String(Math.floor(Date.now() / 1000));
   const nonce = randomBytes(8).toString("hex");
   const sig = opts.signature ?? (opts.signWith ? larkSignature(timestamp, nonce, opts.signWith, body) : undefined);
   const res = await fetch(url, {

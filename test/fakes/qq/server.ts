@@ -48,7 +48,8 @@ interface Inbound {
 
 export class FakeQq {
   readonly appId: string;
-  readonly appSecret: string;
+  /** the secret the token endpoint accepts; rotateSecret() changes it */
+  appSecret: string;
   readonly tokenTtlSeconds: number;
   readonly replyLimit: number;
   refuseUrls: boolean;
@@ -154,6 +155,12 @@ export class FakeQq {
   // ---- test hooks -------------------------------------------------------------------
 
   /** every token handed out so far stops working (REST answers 401 / 11244) */
+  /** the app secret is reset in the developer console: the gateway's secret and every token stop working */
+  rotateSecret(): void {
+    this.appSecret = `rotated-${Math.random().toString(36).slice(2)}`;
+    this.validTokens.clear();
+  }
+
   expireToken(): void {
     this.validTokens.clear();
   }

@@ -30,6 +30,8 @@ export class NativeWhatsApp implements WhatsAppAdapter {
   private conn: NativeConnection | undefined;
   private runtimeCache: Promise<WaRuntime> | undefined;
   private generation = 0;
+  /** the QR text WhatsApp asks to have scanned, until the account is paired (the control page shows it) */
+  private waitingQr: string | undefined;
 
   constructor(cfg: ResolvedWhatsAppConfig, opts: WhatsAppAdapterOptions) {
     this.cfg = cfg;
@@ -63,10 +65,12 @@ export class NativeWhatsApp implements WhatsAppAdapter {
       runtime: () => this.runtime(),
       onMessages: (messages, sock) => this.onMessages(messages, sock, ctx),
       showQr: async (qr) => {
+        this.waitingQr = qr;
         const out = this.opts.qrOut ?? process.stdout;
         out.write(`\nWhatsApp is not paired with Switchboard yet. ${SCAN_HELP}\n${await renderQr(qr)}\n`);
       },
       setStatus: (state, detail) => {
+        if (state === "online") this.waitingQr = undefined;
         if (this.conn === conn && !ctx.signal.aborted) ctx.setStatus(state, detail);
       },
       logger: this.log,
@@ -97,6 +101,10 @@ export class NativeWhatsApp implements WhatsAppAdapter {
   async stop(): Promise<void> {
     this.generation++;
     await this.halt();
+  }
+
+  pairingCode(): string | undefined {
+    return this.conn?.online ? undefined : this.waitingQr;
   }
 
   private async halt(): Promise<void> {

@@ -39,6 +39,11 @@ describe("WhatsApp native: pairing and credentials", () => {
     await pause(50);
     expect(h.qrOut).toHaveLength(2);
     expect(h.qrOut[1]).not.toBe(h.qrOut[0]);
+    // the control page shows the newest code as an image
+    expect(h.adapter.pairingCode?.()).toBe("2@second-code,xyz");
+    sock.open();
+    await h.waitForStatus("online", 1);
+    expect(h.adapter.pairingCode?.()).toBeUndefined();
   });
 
   it("keeps the session directory 0700 and every credential file 0600", async () => {

@@ -183,6 +183,10 @@ class QqChannel implements QqAdapter {
   }
 
   async send(chatId: string, chunk: OutboundChunk): Promise<{ messageId: string }> {
+    // a reply recovered after a restart may go out before start(): the messages
+    // it answers are in the book on disk, so read it first rather than refuse
+    this.loaded ??= this.book.load();
+    await this.loaded;
     return this.sender.send(chatId, chunk);
   }
 

@@ -247,12 +247,26 @@ export class Agent {
   private async runTools(calls: ToolCall[], origin: TurnOrigin, signal: AbortSignal, media: TurnMedia): Promise<ChatMessage[]> {
     const ctx = { origin, signal, logger: this.log, clock: this.clock };
     const results = await Promise.all(calls.map((call) => this.opts.tools.execute(call, ctx)));
-    return calls.map((call, i) => {
+    const messages: ChatMessage[] = calls.map((call, i) => {
       const r = results[i]!;
       media.push(...r.media);
       if (r.error) this.log.info({ session: origin.sessionKey, tool: call.name, err: r.error }, "tool call failed; the model reads why");
       return { role: "tool", content: r.text, toolCallId: call.id, name: call.name };
     });
+    // Tool messages carry text only (OpenAI protocol): images a tool returned
+    // for the model follow as one user message, after every result of the step.
+    const shown = calls.flatMap((call, i) => (results[i]!.forModel ?? []).map((img) => ({ call, img })));
+    if (shown.length) {
+      const names = [...new Set(shown.map((s) => s.call.name))].join(", ");
+      messages.push({
+        role: "user",
+        content: [
+          { type: "text", text: `[the image${shown.length === 1 ? "" : "s"} returned by ${names}]` },
+          ...shown.map(({ img }) => ({ type: "image" as const, mimeType: img.mimeType, data: img.data.toString("base64") })),
+        ],
+      });
+    }
+    return messages;
   }
 
   /** Saves the turn (only now that it completed), records usage, compacts for next time. */

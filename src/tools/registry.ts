@@ -11,11 +11,15 @@ import { isJsonSchemaTool, ToolError, type AnyTool, type JsonSchemaTool, type To
 export const DEFAULT_TOOL_TIMEOUT_MS = 60_000;
 /** A tool result longer than this is cut (with a note) before the model sees it. */
 export const MAX_TOOL_RESULT_CHARS = 32_000;
+/** images one tool call may show the model (each one costs the model hundreds of tokens or more) */
+export const MAX_IMAGES_FOR_MODEL = 4;
 
 export interface ToolExecution {
   /** what the model reads as the tool's result */
   text: string;
   media: NonNullable<ToolOutput["media"]>;
+  /** images for the model to look at (at most MAX_IMAGES_FOR_MODEL) */
+  forModel?: NonNullable<ToolOutput["forModel"]>;
   /** set when the call failed; `text` then explains the failure to the model */
   error?: string;
 }
@@ -204,9 +208,11 @@ function specOf(t: AnyTool): ToolSpec {
 function capped(out: string | ToolOutput): ToolExecution {
   const text = typeof out === "string" ? out : String(out?.text ?? "");
   const media = typeof out === "string" ? [] : (out?.media ?? []);
-  if (text.length <= MAX_TOOL_RESULT_CHARS) return { text, media };
+  const images = typeof out === "string" ? [] : (out?.forModel ?? []).slice(0, MAX_IMAGES_FOR_MODEL);
+  const forModel = images.length ? { forModel: images } : {};
+  if (text.length <= MAX_TOOL_RESULT_CHARS) return { text, media, ...forModel };
   const cut = `${text.slice(0, MAX_TOOL_RESULT_CHARS)}\n[result cut: ${text.length - MAX_TOOL_RESULT_CHARS} more characters were left out]`;
-  return { text: cut, media };
+  return { text: cut, media, ...forModel };
 }
 
 function failure(message: string): ToolExecution {

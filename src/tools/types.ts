@@ -33,6 +33,12 @@ export interface ToolContext {
 export interface ToolOutput {
   text: string;
   media?: { kind: "image" | "audio" | "file"; mimeType: string; data?: Buffer; url?: string; path?: string }[];
+  /**
+   * images the model itself should look at (an MCP tool's screenshot, a chart).
+   * Tool messages carry only text in the OpenAI protocol, so they reach the
+   * model as a user message right after the step's tool results.
+   */
+  forModel?: { mimeType: string; data: Buffer }[];
 }
 
 export interface Tool<S extends z.ZodType = z.ZodType> {

@@ -115,6 +115,28 @@ describe("the tool loop", () => {
     expect(res.iterations).toBe(2);
   });
 
+  it("shows the model the images a tool returned for it, after the step's tool results", async () => {
+    const { agent, router, tools, origin } = setup();
+    const png = Buffer.from("89504e470d0a1a0a", "hex");
+    tools.register({
+      name: "screenshot",
+      description: "",
+      schema: z.object({}),
+      run: async () => ({ text: "took a screenshot", media: [{ kind: "image", mimeType: "image/png", data: png }], forModel: [{ mimeType: "image/png", data: png }] }),
+    });
+    tools.register(echo);
+    router.push({ calls: [{ name: "screenshot", arguments: {} }, { name: "echo", arguments: { word: "hi" } }] }, "I see a tiny PNG.");
+    const res = await agent.runTurn({ origin, text: "what is on the screen?" });
+    const second = router.requests[1]!.req.messages;
+    const tail = second.slice(-3);
+    expect(tail.map((m) => m.role)).toEqual(["tool", "tool", "user"]);
+    expect(tail[2]!.content).toEqual([
+      { type: "text", text: "[the image returned by screenshot]" },
+      { type: "image", mimeType: "image/png", data: png.toString("base64") },
+    ]);
+    expect(res.media).toHaveLength(1); // and the person gets it too
+  });
+
   it("stops at max_tool_iterations with a plain sentence and the model's text", async () => {
     const { agent, router, tools, sessions, origin } = setup({ maxToolIterations: 2 });
     tools.register(echo);

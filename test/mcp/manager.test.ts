@@ -51,7 +51,7 @@ describe("MCP over stdio", () => {
     expect(router.requests[0]!.req.tools?.map((t) => t.name)).toContain("everything__get-sum");
   }, 30_000);
 
-  it("images come back as media and the model reads a note", async () => {
+  it("images come back as media for the person and as an image the model sees", async () => {
     const { tools, origin } = setup();
     const m = managerFor(tools);
     await m.apply([stdioSpec("everything")]);
@@ -61,6 +61,10 @@ describe("MCP over stdio", () => {
     expect(out.media[0]).toMatchObject({ kind: "image", mimeType: "image/png" });
     expect(out.media[0]!.data!.subarray(1, 4).toString()).toBe("PNG");
     expect(out.text).toMatch(/image \(image\/png\) returned/);
+    // the same bytes go to the model (the agent adds them after the step's tool results)
+    expect(out.forModel).toHaveLength(1);
+    expect(out.forModel![0]!.mimeType).toBe("image/png");
+    expect(out.forModel![0]!.data.equals(out.media[0]!.data!)).toBe(true);
   }, 30_000);
 
   it("allow and deny lists decide which tools the model sees", async () => {

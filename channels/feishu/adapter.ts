@@ -187,6 +187,15 @@ class FeishuChannel implements FeishuAdapter {
   }
 
   /** GET bot/v3/info (proves the token and the API) and, in websocket mode, a connection that has not given up */
+  /** a tenant token and the bot's identity: the app id and secret work, no connection needed */
+  async checkCredentials(): Promise<void> {
+    try {
+      await this.readBot();
+    } catch (err) {
+      throw toChannelError(err, "read the bot's identity");
+    }
+  }
+
   async probe(): Promise<void> {
     if (this.cfg.mode === "websocket") {
       const conn = this.conn;

@@ -190,6 +190,15 @@ class QqChannel implements QqAdapter {
     return this.sender.send(chatId, chunk);
   }
 
+  /** an access token and GET /gateway/bot: the app id and secret work, no connection needed */
+  async checkCredentials(): Promise<void> {
+    try {
+      await this.rest.call("GET", "/gateway/bot", GatewayUrl, "read the gateway address");
+    } catch (err) {
+      throw toChannelError(err, "read the gateway address");
+    }
+  }
+
   /** GET /gateway/bot (proves the token and REST work) and a live gateway loop */
   async probe(): Promise<void> {
     const gateway = this.gateway;

@@ -3,7 +3,9 @@
 // in the terminal, or `switchboard channels login whatsapp` (login.ts) pairs
 // ahead of time. start() resolves once the socket is made; the status tells
 // "online" when WhatsApp accepted it.
-import type { ChannelContext, InboundMessage, OutboundChunk } from "../../src/core/channel.ts";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { ChannelError, type ChannelContext, type InboundMessage, type OutboundChunk } from "../../src/core/channel.ts";
 import { systemClock, type Clock } from "../../src/core/clock.ts";
 import type { Logger } from "../../src/core/logger.ts";
 import { Backoff } from "../../src/core/backoff.ts";
@@ -101,6 +103,13 @@ export class NativeWhatsApp implements WhatsAppAdapter {
   async stop(): Promise<void> {
     this.generation++;
     await this.halt();
+  }
+
+  /** paired means a saved session: WhatsApp has no credential to ask about before connecting */
+  async checkCredentials(): Promise<void> {
+    if (!existsSync(join(this.cfg.authDir, "creds.json"))) {
+      throw new ChannelError("auth", `WhatsApp is not paired yet (no session in ${this.cfg.authDir}): run \`switchboard channels login whatsapp\` and scan the QR code`);
+    }
   }
 
   pairingCode(): string | undefined {

@@ -170,12 +170,14 @@ async function channelChecks(checks: Check[], loaded: LoadedConfig, paths: Paths
   const adapters = await loadChannels(complete as never, silentLogger(), paths.home);
   await Promise.all(
     adapters.map(async ({ id, adapter }) => {
-      if (!adapter.probe) {
+      // an offline credential check where the channel has one (QQ, Feishu, WhatsApp), else its probe
+      const check = adapter.checkCredentials?.bind(adapter) ?? adapter.probe?.bind(adapter);
+      if (!check) {
         checks.push({ id: `channel:${id}`, level: "ok", what: `channel ${id} has its credentials (it has no offline check; start the gateway to see it connect)` });
         return;
       }
       try {
-        await withTimeout(adapter.probe(), timeoutMs, `${id}'s check`);
+        await withTimeout(check(), timeoutMs, `${id}'s check`);
         checks.push({ id: `channel:${id}`, level: "ok", what: `channel ${id}: the platform accepted the credentials` });
       } catch (err) {
         checks.push({ id: `channel:${id}`, level: "fail", what: `channel ${id}: ${(err as Error).message}`, fix: `check channels.${id}'s credentials and network` });

@@ -157,8 +157,9 @@ async function askChannel(d: WizardDeps, io: { input: CliIO["stdin"]; output: Cl
     const s = p.spinner({ output: d.io.stdout });
     s.start(`Checking the ${label} credentials with ${label}`);
     try {
-      if (!loaded?.adapter.probe) throw new Error(`${label} has no credential check; it connects when the gateway starts`);
-      await loaded.adapter.probe();
+      const check = loaded?.adapter.checkCredentials?.bind(loaded.adapter) ?? loaded?.adapter.probe?.bind(loaded.adapter);
+      if (!check) throw new Error(`${label} has no credential check; it connects when the gateway starts`);
+      await check();
       s.stop(`${label} accepted the credentials`);
       return cfg;
     } catch (err) {

@@ -102,6 +102,12 @@ export interface ChannelAdapter {
   typing?(chatId: string, threadId?: string): Promise<void>;
   /** cheap liveness check for the watchdog (e.g. getMe); throws when the platform is unreachable */
   probe?(): Promise<void>;
+  /**
+   * asks the platform whether the configured credentials work without
+   * connecting the channel (doctor, onboarding): throws a ChannelError saying
+   * what is wrong. Adapters whose probe() already works offline need not have it.
+   */
+  checkCredentials?(): Promise<void>;
   /** the text of a QR code waiting to be scanned to pair the account (WhatsApp), while there is one */
   pairingCode?(): string | undefined;
   /**

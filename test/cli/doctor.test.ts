@@ -8,6 +8,8 @@ import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startDaemon, waitFor, writeConfig, type RunningDaemon } from "../e2e/daemon.ts";
 import { startFakeLlm, type FakeLlm } from "../fakes/fake-llm.ts";
+import { FakeLark } from "../fakes/lark/server.ts";
+import { FakeQq } from "../fakes/qq/server.ts";
 import { FakeTelegramApi } from "../fakes/telegram-api.ts";
 import { runCli } from "./run-cli.ts";
 
@@ -86,6 +88,31 @@ describe("switchboard doctor probes", () => {
     expect(bad.code).toBe(1);
     expect(check(bad.report, "channel:telegram")!.level).toBe("fail");
     expect(JSON.stringify(bad.report)).not.toContain("999:wrong-token");
+  });
+
+  it("checks QQ, Feishu and WhatsApp credentials without a running gateway", async () => {
+    const qq = await FakeQq.start();
+    const lark = await FakeLark.start();
+    try {
+      const channels = {
+        qq: { enabled: true, allow_from: ["1"], ...qq.config() },
+        feishu: { enabled: true, allow_from: ["1"], ...lark.config() },
+        whatsapp: { enabled: true, allow_from: ["1"], use_native: true },
+      };
+      writeConfig(home, config({ agents: { defaults: { model_name: "main" } }, channels }));
+      const good = await doctor();
+      expect(check(good.report, "channel:qq")).toMatchObject({ level: "ok", what: "channel qq: the platform accepted the credentials" });
+      expect(check(good.report, "channel:feishu")).toMatchObject({ level: "ok", what: "channel feishu: the platform accepted the credentials" });
+      // WhatsApp has no credential to ask about: paired or not is what can be told
+      expect(check(good.report, "channel:whatsapp")).toMatchObject({ level: "fail", what: expect.stringContaining("switchboard channels login whatsapp") });
+      writeConfig(home, config({ agents: { defaults: { model_name: "main" } }, channels: { ...channels, qq: { ...channels.qq, app_secret: "wrong-secret-0000" }, feishu: { ...channels.feishu, app_secret: "wrong-secret-1111" } } }));
+      const bad = await doctor();
+      expect(check(bad.report, "channel:qq")!.level).toBe("fail");
+      expect(check(bad.report, "channel:feishu")!.level).toBe("fail");
+      expect(JSON.stringify(bad.report)).not.toMatch(/wrong-secret/);
+    } finally {
+      await Promise.all([qq.close(), lark.close()]);
+    }
   });
 
   it("with a gateway running, reports its view of each channel", async () => {

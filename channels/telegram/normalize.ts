@@ -25,7 +25,8 @@ export function normalizeUpdate(update: TgUpdate, bot: BotIdentity, files: FileF
   const entities = (m.text !== undefined ? m.entities : m.caption_entities) ?? [];
   const { text, addressed } = stripOwnCommandSuffix(rawText, entities, bot.username);
   const media = mediaOf(m, files);
-  const usable = media.some((x) => x.kind === "image" || x.kind === "audio" || x.kind === "voice");
+  // a file alone is a message too: the gateway reads documents into text (src/media)
+  const usable = media.some((x) => x.kind === "image" || x.kind === "audio" || x.kind === "voice" || x.kind === "file");
   if (!text.trim() && !usable) return undefined;
 
   const senderName = m.from ? [m.from.first_name, m.from.last_name].filter(Boolean).join(" ") : m.sender_chat?.title;

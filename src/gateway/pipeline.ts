@@ -9,6 +9,7 @@ import { randomUUID } from "node:crypto";
 import type { ContentPart } from "../core/chat.ts";
 import type { ChannelAdapter, InboundMessage, OutboundChunk } from "../core/channel.ts";
 import type { Logger } from "../core/logger.ts";
+import { attachedFileTexts } from "../media/attached-files.ts";
 import type { StoreHealth } from "../store/health.ts";
 import type { DeliveryStore, InboundRecord, PairingStore } from "../store/types.ts";
 import type { TurnOrigin, ToolOutput } from "../tools/types.ts";
@@ -119,8 +120,9 @@ export class Pipeline {
       else this.opts.logger.info({ channel: msg.channel, sender: msg.senderId }, "message from a sender not on allow_from dropped");
       return;
     }
+    const files = await attachedFileTexts(msg, this.opts.logger);
     const payload: StoredInbound = {
-      text: normalizeCommand(trigger.text),
+      text: [normalizeCommand(trigger.text), ...files].filter(Boolean).join("\n\n"),
       chatType: msg.chatType,
       ...(msg.threadId ? { threadId: msg.threadId } : {}),
       ...(msg.accountId ? { accountId: msg.accountId } : {}),

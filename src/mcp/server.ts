@@ -8,7 +8,7 @@ import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import type { Logger } from "../core/logger.ts";
 import { VERSION } from "../cli/version.ts";
 import { ToolError, type ToolOutput } from "../tools/types.ts";
-import { backoffDelay } from "./backoff.ts";
+import { Backoff } from "../core/backoff.ts";
 import type { McpServerSpec } from "./config.ts";
 import { toToolOutput, type McpCallResult } from "./results.ts";
 
@@ -53,7 +53,8 @@ export class McpServer {
   private client: Client | undefined;
   private connecting: Promise<Client> | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
-  private attempt = 0;
+  /** restart waits: 1 s, 2 s, 4 s … up to 5 min, with jitter so servers that failed together do not retry together */
+  private readonly backoff = new Backoff({ initialMs: 1_000, maxMs: 5 * 60_000 });
   private readyAt = 0;
   private closed = false;
   private stderrTail = "";
@@ -192,14 +193,14 @@ export class McpServer {
     if (this.closed || this.client !== client) return;
     this.client = undefined;
     // a server that stayed up a while starts its backoff afresh; one that crashes right after connecting does not
-    if (Date.now() - this.readyAt >= STABLE_MS) this.attempt = 0;
+    if (Date.now() - this.readyAt >= STABLE_MS) this.backoff.reset();
     this.fail(new Error(this.spec.transport === "stdio" ? `the server process exited${this.stderrNote()}` : "the connection closed"));
   }
 
   private fail(err: unknown): void {
     this.state = "failed";
     this.error = this.describe(err);
-    const delay = (this.deps.delay ?? backoffDelay)(this.attempt++);
+    const delay = this.deps.delay ? this.deps.delay(this.backoff.failures++) : this.backoff.next();
     this.deps.logger.warn({ mcp: this.spec.name, err: this.error, retryInMs: delay }, "MCP server failed; the agent goes on without its tools until it is back");
     clearTimeout(this.retryTimer);
     this.retryTimer = setTimeout(() => {

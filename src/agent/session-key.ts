@@ -48,7 +48,7 @@ export function sessionKeyFor(peer: Peer, dmScope: DmScope = DEFAULT_DM_SCOPE): 
     case "per-peer":
       return `dm:${sender}`;
     case "per-account-channel-peer":
-      return `${channel}:${keyPart(peer.accountId ?? "default")}:dm:${sender}`;
+      return `${channel}:${keyPart(peer.accountId || "default")}:dm:${sender}`; // "" (no account) is the default one too
     case "per-channel-peer":
     default:
       return `${channel}:dm:${sender}`;

@@ -263,18 +263,8 @@ export class Daemon {
       outbox: this.outbox,
       adapter: (id) => this.channels.adapter(id),
       policy: (id) => this.channels.policy(id),
-      sessionKey: (msg) =>
-        sessionKeyFor(
-          {
-            channel: msg.channel,
-            chatId: msg.chatId,
-            chatType: msg.chatType,
-            senderId: msg.senderId,
-            ...(msg.accountId ? { accountId: msg.accountId } : {}),
-            ...(msg.threadId ? { threadId: msg.threadId } : {}),
-          },
-          this.gen.loaded.config.session?.dm_scope ?? "per-channel-peer",
-        ),
+      // an inbound message names its peer itself (channel, account, chat, sender, thread)
+      sessionKey: (msg) => sessionKeyFor(msg, this.gen.loaded.config.session?.dm_scope ?? "per-channel-peer"),
       runTurn: (input) => this.metrics.timeTurn(input.origin.channel, () => holder.use((rt) => rt.agent.runTurn(input))),
       voice: {
         get echo() {

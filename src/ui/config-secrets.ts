@@ -1,32 +1,26 @@
-// The config as the control page may show it: every secret the file spells
-// out is replaced by a placeholder naming its key, and on the way back each
-// placeholder is put back as the value it stands for. The work is done on the
+// The config as the control page may show it: every string literal holding a
+// secret is replaced by a numbered placeholder, and on the way back each
+// placeholder is put back as the literal it stands for. The work is done on the
 // text, so the person's comments and layout survive an edit. `${VAR}`
 // references are not secrets (their values live in the environment) and stay.
 import JSON5 from "json5";
+import { secretsOf } from "../core/redact.ts";
 
-/** keys whose string values are secrets wherever they appear */
-const SECRET_KEY = /(^|_)(api_?key|api_?keys|token|secret|password|passwd|app_secret|encrypt_key|verification_token|client_secret|bot_token|access_token|auth_token)$|^(apiKey|botToken|appSecret|accessToken|authToken|clientSecret|encryptKey|verificationToken|key)$/i;
-/** maps whose every value is a secret (header values carry credentials) */
-const SECRET_MAPS = /^(custom_headers|headers|env|vars)$/i;
+/** a JSON5 string literal, double- or single-quoted */
+const STRING_LITERAL = /"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'/g;
 const PLACEHOLDER = /"‹secret (\d+)[^›]*›"/g;
 
 export interface MaskedConfig {
   text: string;
-  /** placeholder number → the original value */
+  /** placeholder number → the original literal, as written */
   secrets: string[];
 }
 
-function collect(value: unknown, key: string, inSecretMap: boolean, out: Set<string>): void {
-  if (typeof value === "string") {
-    if ((inSecretMap || SECRET_KEY.test(key)) && value && !/^\$\{[^}]+\}$/.test(value.trim())) out.add(value);
-    else if (/^[a-z][a-z0-9+.-]*:\/\/[^/\s]*:[^@/\s]+@/i.test(value)) out.add(value); // URL with user:password@
-    else if (/[?&](key|api_key|apikey|token|access_token)=/i.test(value)) out.add(value);
-    return;
-  }
-  if (Array.isArray(value)) return value.forEach((v) => collect(v, key, inSecretMap, out));
-  if (value && typeof value === "object") {
-    for (const [k, v] of Object.entries(value)) collect(v, k, inSecretMap || SECRET_MAPS.test(k), out);
+function literalValue(literal: string): string | undefined {
+  try {
+    return JSON5.parse(literal) as string;
+  } catch {
+    return undefined;
   }
 }
 
@@ -38,15 +32,18 @@ export function maskConfig(text: string): MaskedConfig | undefined {
   } catch {
     return undefined;
   }
-  const found = new Set<string>();
-  collect(parsed, "", false, found);
-  // longest first, so a secret that contains another is replaced whole
-  const secrets = [...found].sort((a, b) => b.length - a.length);
-  let masked = text;
-  secrets.forEach((secret, i) => {
-    for (const quoted of [JSON.stringify(secret), `'${secret.replace(/'/g, "\\'")}'`]) {
-      masked = masked.split(quoted).join(`"‹secret ${i + 1}: unchanged›"`);
-    }
+  // what counts as a secret is the redactor's one definition (keys, tokens,
+  // header values, URL passwords and credential query values)
+  const found = secretsOf(parsed);
+  const secrets: string[] = [];
+  const masked = text.replace(STRING_LITERAL, (literal) => {
+    const value = literalValue(literal);
+    if (value === undefined || /^\$\{[^}]+\}$/.test(value.trim())) return literal;
+    if (!found.some((secret) => value.includes(secret))) return literal;
+    // a whole literal goes, so a URL keeps neither its password nor its query key
+    let n = secrets.indexOf(literal);
+    if (n === -1) n = secrets.push(literal) - 1;
+    return `"‹secret ${n + 1}: unchanged›"`;
   });
   return { text: masked, secrets };
 }
@@ -60,7 +57,7 @@ export function unmaskConfig(text: string, secrets: readonly string[]): { text: 
       unknown ??= whole;
       return whole;
     }
-    return JSON.stringify(secret);
+    return secret;
   });
   return unknown ? { error: `${unknown} does not stand for any current secret: type the value itself` } : { text: out };
 }

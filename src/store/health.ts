@@ -4,8 +4,10 @@
 // state in `status` and `/ready`, probes until a write works again, and then
 // answers what waited. Anything else thrown by SQLite is an ordinary error.
 
+import { pgFault } from "./pg/faults.ts";
+
 /** The closed set of storage faults the gateway waits out. */
-export type StoreFault = "full" | "read_only" | "io" | "busy";
+export type StoreFault = "full" | "read_only" | "io" | "busy" | "unreachable";
 
 export type StoreState = "ok" | StoreFault;
 
@@ -25,6 +27,8 @@ export function storeFault(err: unknown): StoreFault | undefined {
     if (code === "ENOSPC") return "full";
     if (code === "EROFS" || code === "EACCES" || code === "EPERM") return "read_only";
     if (code === "EIO") return "io";
+    const server = pgFault(code);
+    if (server) return server;
     if (code !== "ERR_SQLITE_ERROR" || typeof errcode !== "number") continue;
     switch (errcode & 0xff) {
       case SQLITE_FULL:
@@ -47,6 +51,7 @@ const SENTENCES: Record<StoreFault, string> = {
   read_only: "the database is read-only; make its file and directory writable (answers resume by themselves)",
   io: "the database could not be written (I/O error); check the disk (answers resume by themselves)",
   busy: "the database is locked by another process; stop it (answers resume by themselves)",
+  unreachable: "the database server cannot be reached; check that PostgreSQL is running and store.url points at it (answers resume by themselves)",
 };
 
 export interface StoreHealthSnapshot {
@@ -77,7 +82,7 @@ export class StoreHealth {
   private failures = 0;
   private readonly listeners = new Set<() => void>();
   private readonly now: () => number;
-  private prober: (() => void) | undefined;
+  private prober: (() => void | Promise<void>) | undefined;
   private timer: NodeJS.Timeout | undefined;
   private delay = 0;
   private readonly firstDelay: number;
@@ -89,7 +94,7 @@ export class StoreHealth {
   }
 
   /** the write that proves the store works again; throws while it does not */
-  setProbe(probe: () => void): void {
+  setProbe(probe: () => void | Promise<void>): void {
     this.prober = probe;
   }
 
@@ -138,13 +143,19 @@ export class StoreHealth {
       this.timer = undefined;
       const probe = this.prober;
       if (!probe) return;
-      try {
-        probe();
-      } catch (err) {
+      const failedProbe = (err: unknown) => {
         if (!this.failed(err) && !this.timer) this.scheduleProbe(); // an odd error: keep trying
+      };
+      let pending: void | Promise<void>;
+      try {
+        pending = probe();
+      } catch (err) {
+        failedProbe(err);
         return;
       }
-      this.ok();
+      // a PostgreSQL probe is a round trip; SQLite's returns at once
+      if (pending instanceof Promise) pending.then(() => this.ok(), failedProbe);
+      else this.ok();
     }, this.delay);
     this.timer.unref();
   }

@@ -1,0 +1,123 @@
+// Session history on PostgreSQL, with SQLite's semantics (../sessions.ts):
+// compaction flags messages, /reset moves the session to a new generation,
+// nothing is deleted. Appends, compaction and resets of one session lock its
+// row first, so two gateways writing the same session take turns and ids
+// stay in the order the messages were stored.
+import type { ChatMessage } from "../../core/chat.ts";
+import type { AsyncSessionStore } from "../backend.ts";
+import type { SessionRecord, StoredMessage } from "../types.ts";
+import type { Sql } from "./sql.ts";
+
+interface SessionRow {
+  key: string;
+  created_at: number;
+  updated_at: number;
+  summary: string;
+  channel: string | null;
+  chat_id: string | null;
+  last_prompt_tokens: number | null;
+  last_model: string | null;
+  message_count: number;
+}
+
+const ACTIVE_COUNT = "(SELECT count(*) FROM messages m WHERE m.session_key = s.key AND m.generation = s.generation AND NOT m.compacted)";
+const ENSURE = "INSERT INTO sessions (key, created_at, updated_at) VALUES ($1, $2, $2) ON CONFLICT (key) DO NOTHING";
+
+function record(r: SessionRow): SessionRecord {
+  return {
+    key: r.key,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    summary: r.summary,
+    messageCount: r.message_count,
+    ...(r.channel !== null ? { channel: r.channel } : {}),
+    ...(r.chat_id !== null ? { chatId: r.chat_id } : {}),
+    ...(r.last_prompt_tokens !== null ? { lastPromptTokens: r.last_prompt_tokens } : {}),
+    ...(r.last_model !== null ? { lastModel: r.last_model } : {}),
+  };
+}
+
+export class PgSessionStore implements AsyncSessionStore {
+  private readonly sql: Sql;
+
+  constructor(sql: Sql) {
+    this.sql = sql;
+  }
+
+  async getSession(key: string): Promise<SessionRecord | undefined> {
+    const { rows } = await this.sql.query<SessionRow>(`SELECT s.*, ${ACTIVE_COUNT} AS message_count FROM sessions s WHERE s.key = $1`, [key]);
+    return rows[0] ? record(rows[0]) : undefined;
+  }
+
+  async touchSession(key: string, meta: { channel?: string; chatId?: string; now: number }): Promise<SessionRecord> {
+    await this.sql.query(
+      `INSERT INTO sessions (key, created_at, updated_at, channel, chat_id) VALUES ($1, $2, $2, $3, $4)
+       ON CONFLICT (key) DO UPDATE SET updated_at = excluded.updated_at,
+         channel = coalesce(excluded.channel, sessions.channel), chat_id = coalesce(excluded.chat_id, sessions.chat_id)`,
+      [key, meta.now, meta.channel ?? null, meta.chatId ?? null],
+    );
+    return (await this.getSession(key))!;
+  }
+
+  async history(key: string): Promise<StoredMessage[]> {
+    const { rows } = await this.sql.query<{ id: number; json: string; created_at: number }>(
+      `SELECT m.id, m.json, m.created_at FROM messages m JOIN sessions s ON s.key = m.session_key AND s.generation = m.generation
+       WHERE m.session_key = $1 AND NOT m.compacted ORDER BY m.id`,
+      [key],
+    );
+    return rows.map((r) => ({ id: r.id, message: JSON.parse(r.json) as ChatMessage, createdAt: r.created_at }));
+  }
+
+  /** Creates the session when absent. Every message is stored or none is. */
+  append(key: string, messages: ChatMessage[], now: number): Promise<StoredMessage[]> {
+    return this.sql.tx(async (sql) => {
+      await sql.query(ENSURE, [key, now]);
+      const gen = await sql.query<{ generation: number }>("SELECT generation FROM sessions WHERE key = $1 FOR UPDATE", [key]);
+      const generation = gen.rows[0]!.generation;
+      const out: StoredMessage[] = [];
+      if (messages.length > 0) {
+        // one round trip for the whole batch; ORDER BY ord keeps ids in the caller's order
+        const { rows } = await sql.query<{ id: number; ord: number }>(
+          `INSERT INTO messages (session_key, generation, role, json, created_at)
+           SELECT $1, $2, m.role, m.json, $3 FROM unnest($4::text[], $5::text[]) WITH ORDINALITY AS m(role, json, ord) ORDER BY m.ord
+           RETURNING id`,
+          [key, generation, now, messages.map((m) => m.role), messages.map((m) => JSON.stringify(m))],
+        );
+        const ids = rows.map((r) => r.id).sort((a, b) => a - b);
+        messages.forEach((m, i) => out.push({ id: ids[i]!, message: m, createdAt: now }));
+      }
+      await sql.query("UPDATE sessions SET updated_at = $1 WHERE key = $2", [now, key]);
+      return out;
+    });
+  }
+
+  compact(key: string, summary: string, keepFromId: number, now: number): Promise<void> {
+    return this.sql.tx(async (sql) => {
+      const gen = await sql.query<{ generation: number }>("SELECT generation FROM sessions WHERE key = $1 FOR UPDATE", [key]);
+      if (!gen.rows[0]) return;
+      await sql.query("UPDATE messages SET compacted = true WHERE session_key = $1 AND generation = $2 AND NOT compacted AND id < $3", [key, gen.rows[0].generation, keepFromId]);
+      await sql.query("UPDATE sessions SET summary = $1, updated_at = $2 WHERE key = $3", [summary, now, key]);
+    });
+  }
+
+  /** Starts a new generation: the history and summary are gone from the prompt, not from the database. */
+  reset(key: string, now: number): Promise<void> {
+    return this.sql.tx(async (sql) => {
+      await sql.query(ENSURE, [key, now]);
+      await sql.query("UPDATE sessions SET generation = generation + 1, summary = '', last_prompt_tokens = NULL, updated_at = $1 WHERE key = $2", [now, key]);
+    });
+  }
+
+  /** Updates the last call's figures; a session that does not exist is left alone. */
+  async recordUsage(key: string, usage: { promptTokens?: number; model?: string }, now: number): Promise<void> {
+    await this.sql.query(
+      "UPDATE sessions SET last_prompt_tokens = coalesce($1, last_prompt_tokens), last_model = coalesce($2, last_model), updated_at = $3 WHERE key = $4",
+      [usage.promptTokens ?? null, usage.model ?? null, now, key],
+    );
+  }
+
+  async listSessions(limit = 100): Promise<SessionRecord[]> {
+    const { rows } = await this.sql.query<SessionRow>(`SELECT s.*, ${ACTIVE_COUNT} AS message_count FROM sessions s ORDER BY s.updated_at DESC, s.key LIMIT $1`, [limit]);
+    return rows.map(record);
+  }
+}

@@ -1,0 +1,108 @@
+// Session history: the same behaviour on SQLite and PostgreSQL.
+import { expect, it } from "vitest";
+import type { ChatMessage } from "../../../src/core/chat.ts";
+import { contract } from "./harness.ts";
+
+const user = (text: string): ChatMessage => ({ role: "user", content: text });
+const assistant = (text: string): ChatMessage => ({ role: "assistant", content: text });
+
+contract("sessions", (h) => {
+  it("appends and reads back every kind of message exactly, with ids rising across sessions", async () => {
+    const toolCall: ChatMessage = { role: "assistant", content: "", tool_calls: [{ id: "c1", type: "function", function: { name: "web_fetch", arguments: '{"url":"https://example.org"}' } }] } as ChatMessage;
+    const toolResult: ChatMessage = { role: "tool", tool_call_id: "c1", content: "é ✓ \u0000 nul" } as ChatMessage;
+    const image: ChatMessage = { role: "user", content: [{ type: "text", text: "look" }, { type: "image_url", image_url: { url: "data:image/png;base64,iVBORw0KGgo=" } }] } as ChatMessage;
+    const a = await h.store.sessions.append("s1", [user("hi"), toolCall, toolResult, image], 1000);
+    const b = await h.store.sessions.append("s2", [user("other")], 1001);
+    const c = await h.store.sessions.append("s1", [assistant("done")], 1002);
+    const ids = [...a, ...b, ...c].map((m) => m.id);
+    expect(ids).toEqual([...ids].sort((x, y) => x - y));
+    expect(new Set(ids).size).toBe(6);
+    const history = await h.store.sessions.history("s1");
+    expect(history.map((m) => m.message)).toEqual([user("hi"), toolCall, toolResult, image, assistant("done")]);
+    expect(history.map((m) => m.id)).toEqual([...a, ...c].map((m) => m.id));
+    expect(history[0]!.createdAt).toBe(1000);
+    expect(await h.store.sessions.getSession("s1")).toMatchObject({ key: "s1", createdAt: 1000, updatedAt: 1002, summary: "", messageCount: 5 });
+  });
+
+  it("an unknown session has no record and no history; append and touch create it", async () => {
+    expect(await h.store.sessions.getSession("nobody")).toBeUndefined();
+    expect(await h.store.sessions.history("nobody")).toEqual([]);
+    const touched = await h.store.sessions.touchSession("t1", { channel: "telegram", chatId: "42", now: 5 });
+    expect(touched).toEqual({ key: "t1", createdAt: 5, updatedAt: 5, summary: "", channel: "telegram", chatId: "42", messageCount: 0 });
+    // the chat changes only when given
+    expect(await h.store.sessions.touchSession("t1", { now: 6 })).toMatchObject({ channel: "telegram", chatId: "42", updatedAt: 6 });
+    expect(await h.store.sessions.touchSession("t1", { channel: "discord", chatId: "7", now: 7 })).toMatchObject({ channel: "discord", chatId: "7" });
+  });
+
+  it("compacts: older messages leave the history, the summary replaces them; an unknown session is left alone", async () => {
+    const rows = await h.store.sessions.append("s1", [user("1"), assistant("2"), user("3"), assistant("4")], 10);
+    await h.store.sessions.compact("s1", "they said 1 and 2", rows[2]!.id, 20);
+    expect((await h.store.sessions.history("s1")).map((m) => m.message)).toEqual([user("3"), assistant("4")]);
+    expect(await h.store.sessions.getSession("s1")).toMatchObject({ summary: "they said 1 and 2", messageCount: 2, updatedAt: 20 });
+    await h.store.sessions.compact("ghost", "x", 99, 30);
+    expect(await h.store.sessions.getSession("ghost")).toBeUndefined();
+  });
+
+  it("reset starts a new generation: empty history, no summary, no token figure", async () => {
+    await h.store.sessions.append("s1", [user("old")], 10);
+    await h.store.sessions.compact("s1", "sum", 0, 11);
+    await h.store.sessions.recordUsage("s1", { promptTokens: 1234, model: "m1" }, 12);
+    await h.store.sessions.reset("s1", 13);
+    expect(await h.store.sessions.history("s1")).toEqual([]);
+    const s = await h.store.sessions.getSession("s1");
+    expect(s).toMatchObject({ summary: "", messageCount: 0, updatedAt: 13, lastModel: "m1" });
+    expect(s?.lastPromptTokens).toBeUndefined();
+    await h.store.sessions.append("s1", [user("new")], 14);
+    expect((await h.store.sessions.history("s1")).map((m) => m.message)).toEqual([user("new")]);
+    // a reset of an unknown session creates it empty (a /new as the first message)
+    await h.store.sessions.reset("fresh", 20);
+    expect(await h.store.sessions.getSession("fresh")).toMatchObject({ createdAt: 20, messageCount: 0 });
+  });
+
+  it("records usage without touching other fields, and ignores unknown sessions", async () => {
+    await h.store.sessions.touchSession("s1", { channel: "telegram", chatId: "1", now: 1 });
+    await h.store.sessions.recordUsage("s1", { promptTokens: 500 }, 2);
+    await h.store.sessions.recordUsage("s1", { model: "fast" }, 3);
+    expect(await h.store.sessions.getSession("s1")).toMatchObject({ lastPromptTokens: 500, lastModel: "fast", channel: "telegram", updatedAt: 3 });
+    await h.store.sessions.recordUsage("ghost", { promptTokens: 1 }, 4);
+    expect(await h.store.sessions.getSession("ghost")).toBeUndefined();
+  });
+
+  it("lists the most recently active sessions first, up to the limit", async () => {
+    await h.store.sessions.append("a", [user("1")], 1);
+    await h.store.sessions.append("b", [user("1"), user("2")], 3);
+    await h.store.sessions.append("c", [user("1")], 2);
+    const all = await h.store.sessions.listSessions();
+    expect(all.map((s) => [s.key, s.messageCount])).toEqual([
+      ["b", 2],
+      ["c", 1],
+      ["a", 1],
+    ]);
+    expect((await h.store.sessions.listSessions(2)).map((s) => s.key)).toEqual(["b", "c"]);
+  });
+
+  it("append is all or nothing inside a transaction that fails", async () => {
+    await h.store.sessions.append("s1", [user("kept")], 1);
+    await expect(
+      h.store.transaction(async (tx) => {
+        await tx.sessions.append("s1", [user("lost 1"), user("lost 2")], 2);
+        throw new Error("boom");
+      }),
+    ).rejects.toThrow("boom");
+    expect((await h.store.sessions.history("s1")).map((m) => m.message)).toEqual([user("kept")]);
+  });
+
+  it("two connections appending to one session keep one order and lose nothing", async () => {
+    const other = await h.another();
+    await Promise.all(
+      Array.from({ length: 8 }, (_, i) => (i % 2 ? other : h.store).sessions.append("shared", [user(`${i}a`), assistant(`${i}b`)], 100 + i)),
+    );
+    const history = await h.store.sessions.history("shared");
+    expect(history).toHaveLength(16);
+    // each append's pair stays together and in order
+    for (let i = 0; i < 16; i += 2) {
+      const a = (history[i]!.message as { content: string }).content;
+      expect((history[i + 1]!.message as { content: string }).content).toBe(a.replace("a", "b"));
+    }
+  });
+});

@@ -3,12 +3,14 @@
 // the retention period (gateway.retention_days unless --days is given), then
 // rewrites the database file so the space goes back to the disk. Safe while
 // the gateway runs: SQLite's lock makes either wait for the other.
+// `switchboard store copy --to postgres://…`: see copy-command in store-copy.ts.
 import type { Command } from "commander";
 import { SwitchboardError } from "../core/errors.ts";
 import { openStore, vacuumStore } from "../store/index.ts";
 import { writeLine } from "./io.ts";
 import type { CliContext } from "./main.ts";
 import { commandSetup } from "./setup.ts";
+import { registerCopy } from "./store-copy.ts";
 
 function megabytes(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(2)} MB`;
@@ -40,4 +42,5 @@ export function register(program: Command, ctx: CliContext): void {
         s.close();
       }
     });
+  registerCopy(store, ctx);
 }

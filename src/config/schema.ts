@@ -11,6 +11,7 @@ import { memorySchema, skillsSchema } from "../skills/schema.ts";
 import { CHANNELS, CHANNEL_IDS, missingCredentials, type ChannelId } from "../../channels/registry.ts";
 import type { ChannelDefinition } from "../core/channel-definition.ts";
 import { optText, optUrl } from "../core/config-fields.ts";
+import { STORE_URL_HINT, storeUrlProblem } from "../store/location.ts";
 
 const str = z.string();
 const positive = z.number().positive();
@@ -254,6 +255,18 @@ export const configSchema = z.strictObject({
   /** Claude Desktop's form */
   mcpServers: mcpServersSchema.optional(),
   skills: skillsSchema,
+  store: z
+    .strictObject({
+      /** sqlite:PATH or postgres://…; unset: the SQLite file in the state directory. SWITCHBOARD_DATABASE_URL overrides it */
+      url: str
+        .trim()
+        .superRefine((url, ctx) => {
+          const problem = storeUrlProblem(url);
+          if (problem) ctx.addIssue({ code: "custom", message: `${problem}; ${STORE_URL_HINT}` });
+        })
+        .optional(),
+    })
+    .prefault({}),
 });
 
 export type SwitchboardConfig = z.infer<typeof configSchema>;

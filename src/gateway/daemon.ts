@@ -23,6 +23,7 @@ import { transcriptionFailureMessage } from "../voice/messages.ts";
 import { ChannelSet } from "./channel-set.ts";
 import { loadChannels, webhookRoutes, type ChannelsConfig, type LoadedChannel } from "./channels.ts";
 import { ConfigWatcher, readConfigSnapshot } from "./config-watch.ts";
+import { requireEmbeddedStore, storeLocation } from "../store/location.ts";
 import { gatewayListen } from "./listen.ts";
 import { GatewayMetrics, type Counters } from "./metrics.ts";
 import { Outbox } from "./outbox.ts";
@@ -85,6 +86,8 @@ export class Daemon {
     const loaded = loadConfig({ path: file, env: this.env });
     for (const w of loaded.warnings) this.log.warn(w);
     if (!loaded.exists) this.log.warn(`no config file at ${file}; running on the embedded defaults. Run \`switchboard onboard\` to set one up`);
+    // refused before anything starts: a PostgreSQL URL the daemon cannot use yet (store/location.ts)
+    requireEmbeddedStore(storeLocation(loaded.config.store.url, this.env, this.opts.paths.home, this.opts.paths.dbFile), this.opts.paths.dbFile);
     const listen = gatewayListen(loaded.config.gateway, this.env);
     const channels = await this.loadStartChannels(loaded);
     this.store = openStore(this.opts.paths.dbFile);

@@ -6,7 +6,7 @@ import { contract } from "./harness.ts";
 
 const spec = (name: string, nextRunAt: number | null): NewCronJob => ({
   name,
-  schedule: { kind: "every", everyMs: 60_000 },
+  schedule: { kind: "every", everyMs: 60_000, anchor: 0 },
   payload: { kind: "agent", message: `do ${name}` },
   origin: { channel: "telegram", chatId: "42", sessionKey: "s1" },
   nextRunAt,

@@ -10,7 +10,7 @@ import { SwitchboardError } from "../../core/errors.ts";
 import type { Db } from "../db.ts";
 import { migratePg, schemaVersion } from "./migrate.ts";
 import { PG_IDENTITY_TABLES, PG_TABLES, type PgTable } from "./schema.ts";
-import { classify } from "./sql.ts";
+import { classify, connect } from "./sql.ts";
 
 export type CopyCounts = Record<PgTable, number>;
 
@@ -75,12 +75,7 @@ async function requireEmpty(client: pg.PoolClient, location: string): Promise<vo
  * accepted as long as it holds no rows. Returns the rows copied per table.
  */
 export async function copySqliteToPg(src: Db, pool: pg.Pool, location: string, opts: { force?: boolean } = {}): Promise<CopyCounts> {
-  let client: pg.PoolClient;
-  try {
-    client = await pool.connect();
-  } catch (err) {
-    throw classify(err);
-  }
+  let client = await connect(pool);
   try {
     const found = await schemaVersion(client);
     if (found !== undefined && !opts.force) {
@@ -93,7 +88,7 @@ export async function copySqliteToPg(src: Db, pool: pg.Pool, location: string, o
     client.release();
   }
   await migratePg(pool, location);
-  client = await pool.connect();
+  client = await connect(pool);
   src.exec("BEGIN"); // one snapshot of the source, however long the copy takes
   try {
     await client.query("BEGIN");

@@ -6,75 +6,9 @@
 // transactions race past the existence check.
 import { SwitchboardError } from "../../core/errors.ts";
 import type { AsyncDeliveryStore } from "../backend.ts";
-import type { InboundRecord, InboxState, OutboundRecord, OutboxState } from "../types.ts";
+import { inbound, MAX_ERROR_CHARS, outbound, type InRow, type OutRow } from "../rows.ts";
+import type { InboundRecord, InboxState, OutboundRecord } from "../types.ts";
 import { isUniqueViolation, type Sql } from "./sql.ts";
-
-interface InRow {
-  id: number;
-  channel: string;
-  chat_id: string;
-  message_id: string;
-  session_key: string;
-  sender_id: string;
-  payload: string;
-  state: InboxState;
-  received_at: number;
-  turn_id: string | null;
-  error: string | null;
-}
-
-interface OutRow {
-  id: number;
-  channel: string;
-  chat_id: string;
-  reply_id: string;
-  seq: number;
-  chunk: string;
-  state: OutboxState;
-  attempts: number;
-  not_before: number;
-  created_at: number;
-  sent_at: number | null;
-  platform_message_id: string | null;
-  last_error: string | null;
-}
-
-/** Errors are stored for `status`; a platform's error page is not worth keeping whole. */
-const MAX_ERROR_CHARS = 500;
-
-function inbound(r: InRow): InboundRecord {
-  return {
-    id: r.id,
-    channel: r.channel,
-    chatId: r.chat_id,
-    messageId: r.message_id,
-    sessionKey: r.session_key,
-    senderId: r.sender_id,
-    payload: JSON.parse(r.payload) as unknown,
-    state: r.state,
-    receivedAt: r.received_at,
-    ...(r.turn_id !== null ? { turnId: r.turn_id } : {}),
-    ...(r.error !== null ? { error: r.error } : {}),
-  };
-}
-
-function outbound(r: OutRow): OutboundRecord {
-  return {
-    id: r.id,
-    channel: r.channel,
-    chatId: r.chat_id,
-    replyId: r.reply_id,
-    seq: r.seq,
-    chunk: JSON.parse(r.chunk) as unknown,
-    state: r.state,
-    attempts: r.attempts,
-    notBefore: r.not_before,
-    createdAt: r.created_at,
-    ...(r.sent_at !== null ? { sentAt: r.sent_at } : {}),
-    ...(r.platform_message_id !== null ? { platformMessageId: r.platform_message_id } : {}),
-    ...(r.last_error !== null ? { lastError: r.last_error } : {}),
-  };
-}
 
 // Due chunks: see DUE in ../delivery.ts (part 2 never overtakes a part 1
 // waiting out a rate limit; replies in the order they were stored).

@@ -6,7 +6,7 @@
 import type pg from "pg";
 import { SwitchboardError } from "../../core/errors.ts";
 import { PG_MIGRATIONS } from "./schema.ts";
-import { classify } from "./sql.ts";
+import { classify, connect } from "./sql.ts";
 
 /** The schema version this build writes; a database above it is refused. */
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS.length;
@@ -24,12 +24,7 @@ export async function schemaVersion(q: pg.Pool | pg.PoolClient): Promise<number 
 
 /** Brings the database to PG_SCHEMA_VERSION. Throws SwitchboardError("store") for a database written by a newer Switchboard. */
 export async function migratePg(pool: pg.Pool, location: string): Promise<void> {
-  let client: pg.PoolClient;
-  try {
-    client = await pool.connect();
-  } catch (err) {
-    throw classify(err);
-  }
+  const client = await connect(pool);
   try {
     await client.query("SELECT pg_advisory_lock($1)", [MIGRATION_LOCK]);
     try {

@@ -4,41 +4,9 @@
 // cap holds however many gateways write.
 import type { AsyncPairingStore } from "../backend.ts";
 import { MAX_PENDING_PAIRING, newPairingCode, normalizePairingCode } from "../pairing.ts";
+import { approved, request, type ApprovedRow, type ReqRow } from "../rows.ts";
 import type { ApprovedSender, PairingRequest } from "../types.ts";
 import type { Sql } from "./sql.ts";
-
-interface ReqRow {
-  channel: string;
-  code: string;
-  sender_id: string;
-  label: string | null;
-  chat_id: string;
-  created_at: number;
-  expires_at: number;
-}
-
-interface ApprovedRow {
-  channel: string;
-  sender_id: string;
-  label: string | null;
-  approved_at: number;
-}
-
-function request(r: ReqRow): PairingRequest {
-  return {
-    channel: r.channel,
-    code: r.code,
-    senderId: r.sender_id,
-    chatId: r.chat_id,
-    createdAt: r.created_at,
-    expiresAt: r.expires_at,
-    ...(r.label !== null ? { label: r.label } : {}),
-  };
-}
-
-function approved(r: ApprovedRow): ApprovedSender {
-  return { channel: r.channel, senderId: r.sender_id, approvedAt: r.approved_at, ...(r.label !== null ? { label: r.label } : {}) };
-}
 
 const COLUMNS = "channel, code, sender_id, label, chat_id, created_at, expires_at";
 

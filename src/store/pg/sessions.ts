@@ -5,37 +5,12 @@
 // stay in the order the messages were stored.
 import type { ChatMessage } from "../../core/chat.ts";
 import type { AsyncSessionStore } from "../backend.ts";
+import { record, type SessionRow } from "../rows.ts";
 import type { SessionRecord, StoredMessage } from "../types.ts";
 import type { Sql } from "./sql.ts";
 
-interface SessionRow {
-  key: string;
-  created_at: number;
-  updated_at: number;
-  summary: string;
-  channel: string | null;
-  chat_id: string | null;
-  last_prompt_tokens: number | null;
-  last_model: string | null;
-  message_count: number;
-}
-
 const ACTIVE_COUNT = "(SELECT count(*) FROM messages m WHERE m.session_key = s.key AND m.generation = s.generation AND NOT m.compacted)";
 const ENSURE = "INSERT INTO sessions (key, created_at, updated_at) VALUES ($1, $2, $2) ON CONFLICT (key) DO NOTHING";
-
-function record(r: SessionRow): SessionRecord {
-  return {
-    key: r.key,
-    createdAt: r.created_at,
-    updatedAt: r.updated_at,
-    summary: r.summary,
-    messageCount: r.message_count,
-    ...(r.channel !== null ? { channel: r.channel } : {}),
-    ...(r.chat_id !== null ? { chatId: r.chat_id } : {}),
-    ...(r.last_prompt_tokens !== null ? { lastPromptTokens: r.last_prompt_tokens } : {}),
-    ...(r.last_model !== null ? { lastModel: r.last_model } : {}),
-  };
-}
 
 export class PgSessionStore implements AsyncSessionStore {
   private readonly sql: Sql;

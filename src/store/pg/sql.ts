@@ -47,6 +47,15 @@ async function run<R>(q: pg.Pool | pg.PoolClient, text: string, values?: readonl
   }
 }
 
+/** A connection of the pool; failing to get one is a connection-level failure like any other. */
+export async function connect(pool: pg.Pool): Promise<pg.PoolClient> {
+  try {
+    return await pool.connect();
+  } catch (err) {
+    throw classify(err);
+  }
+}
+
 let savepoints = 0;
 
 function clientSql(client: pg.PoolClient): Sql {
@@ -73,12 +82,7 @@ export function poolSql(pool: pg.Pool): Sql {
   return {
     query: (text, values) => run(pool, text, values),
     async tx(fn) {
-      let client: pg.PoolClient;
-      try {
-        client = await pool.connect();
-      } catch (err) {
-        throw classify(err);
-      }
+      const client = await connect(pool);
       let broken: Error | undefined;
       try {
         await run(client, "BEGIN");

@@ -55,16 +55,19 @@ describe("PostgreSQL store", () => {
     try {
       await store.kv.set("before", 1);
       const recovered = new Promise<void>((resolve) => store.health.onRecovered(resolve));
-      // the server ends every connection of the store (what a restart of PostgreSQL does to them)
-      await admin((c) => c.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'switchboard'"));
-      let failure: unknown;
-      for (let i = 0; i < 5 && failure === undefined; i++) {
-        try {
-          await store.kv.get("before");
-        } catch (err) {
-          failure = err;
-        }
-      }
+      // the server ends the store's connections (what a restart of PostgreSQL does to them)
+      // while one of them is inside a transaction, so the next statement meets the loss
+      const terminate = () => admin((c) => c.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'switchboard'"));
+      const failure = await store
+        .transaction(async (tx) => {
+          await tx.kv.get("before");
+          await terminate();
+          await tx.kv.set("during", 1);
+        })
+        .then(
+          () => undefined,
+          (err: unknown) => err,
+        );
       expect(failure).toBeDefined();
       expect(storeFault(failure)).toBe("unreachable");
       expect(store.health.failed(failure)).toBe(true);

@@ -75,9 +75,9 @@ async function requireEmpty(client: pg.PoolClient, location: string): Promise<vo
  * accepted as long as it holds no rows. Returns the rows copied per table.
  */
 export async function copySqliteToPg(src: Db, pool: pg.Pool, location: string, opts: { force?: boolean } = {}): Promise<CopyCounts> {
-  let client = await connect(pool);
+  const first = await connect(pool);
   try {
-    const found = await schemaVersion(client);
+    const found = await schemaVersion(first.client);
     if (found !== undefined && !opts.force) {
       throw new SwitchboardError(
         "store",
@@ -85,10 +85,11 @@ export async function copySqliteToPg(src: Db, pool: pg.Pool, location: string, o
       );
     }
   } finally {
-    client.release();
+    first.release();
   }
   await migratePg(pool, location);
-  client = await connect(pool);
+  const held = await connect(pool);
+  const { client } = held;
   src.exec("BEGIN"); // one snapshot of the source, however long the copy takes
   try {
     await client.query("BEGIN");
@@ -109,7 +110,7 @@ export async function copySqliteToPg(src: Db, pool: pg.Pool, location: string, o
     await client.query("ROLLBACK").catch(() => undefined);
     throw err instanceof SwitchboardError ? err : classify(err);
   } finally {
-    client.release();
+    held.release();
     if (src.isTransaction) src.exec("ROLLBACK");
   }
 }

@@ -24,7 +24,8 @@ export async function schemaVersion(q: pg.Pool | pg.PoolClient): Promise<number 
 
 /** Brings the database to PG_SCHEMA_VERSION. Throws SwitchboardError("store") for a database written by a newer Switchboard. */
 export async function migratePg(pool: pg.Pool, location: string): Promise<void> {
-  const client = await connect(pool);
+  const held = await connect(pool);
+  const { client } = held;
   try {
     await client.query("SELECT pg_advisory_lock($1)", [MIGRATION_LOCK]);
     try {
@@ -49,7 +50,7 @@ export async function migratePg(pool: pg.Pool, location: string): Promise<void> 
   } catch (err) {
     throw classify(err);
   } finally {
-    client.release();
+    held.release();
   }
 }
 

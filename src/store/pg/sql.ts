@@ -47,13 +47,40 @@ async function run<R>(q: pg.Pool | pg.PoolClient, text: string, values?: readonl
   }
 }
 
-/** A connection of the pool; failing to get one is a connection-level failure like any other. */
-export async function connect(pool: pg.Pool): Promise<pg.PoolClient> {
+/** A connection taken from the pool until `release`; `lost` is set when the server ended it meanwhile. */
+export interface Held {
+  client: pg.PoolClient;
+  readonly lost: Error | undefined;
+  /** gives the connection back (or, when it broke, has the pool discard it) */
+  release(broken?: Error): void;
+}
+
+/**
+ * Takes a connection from the pool. While it is held, an error the server
+ * sends between statements (a restart ends every connection) is caught
+ * here: pg emits it as an 'error' event, and an event nobody listens to
+ * would end the process. The next statement on it fails and says why.
+ */
+export async function connect(pool: pg.Pool): Promise<Held> {
+  let client: pg.PoolClient;
   try {
-    return await pool.connect();
+    client = await pool.connect();
   } catch (err) {
     throw classify(err);
   }
+  let lost: Error | undefined;
+  const onError = (err: Error) => (lost ??= err);
+  client.on("error", onError);
+  return {
+    client,
+    get lost() {
+      return lost;
+    },
+    release(broken) {
+      client.off("error", onError);
+      client.release(broken ?? lost);
+    },
+  };
 }
 
 let savepoints = 0;
@@ -82,7 +109,8 @@ export function poolSql(pool: pg.Pool): Sql {
   return {
     query: (text, values) => run(pool, text, values),
     async tx(fn) {
-      const client = await connect(pool);
+      const held = await connect(pool);
+      const { client } = held;
       let broken: Error | undefined;
       try {
         await run(client, "BEGIN");
@@ -98,7 +126,7 @@ export function poolSql(pool: pg.Pool): Sql {
         }
         throw err;
       } finally {
-        client.release(broken);
+        held.release(broken);
       }
     },
   };

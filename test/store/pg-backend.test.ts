@@ -111,6 +111,22 @@ describe("PostgreSQL store", () => {
     expect(err.message).not.toContain("wrong-password-123");
   });
 
+  it("maps the server's and the socket's codes to the closed fault codes, and nothing else", () => {
+    const cases: [unknown, string | undefined][] = [
+      [{ code: "53100" }, "full"],
+      [{ code: "25006" }, "read_only"],
+      [{ code: "40P01" }, "busy"],
+      [{ code: "57P01" }, "unreachable"],
+      [{ code: "08006" }, "unreachable"],
+      [{ code: "ECONNREFUSED" }, "unreachable"],
+      [new Error("wrapped", { cause: { code: "ECONNRESET" } }), "unreachable"],
+      [{ code: "23505" }, undefined], // a unique violation is a bug or a duplicate, not a fault
+      [{ code: "42P01" }, undefined],
+      [new Error("no code"), undefined],
+    ];
+    for (const [err, fault] of cases) expect([err, storeFault(err)]).toEqual([err, fault]);
+  });
+
   it("refuses a URL that is not PostgreSQL's", async () => {
     await expect(openPgStore("mysql://u:pw123456@h/db")).rejects.toThrow(/not a PostgreSQL URL: mysql:\/\/u:\[redacted\]@h\/db/);
   });

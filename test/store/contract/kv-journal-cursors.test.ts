@@ -76,6 +76,21 @@ contract("kv, journal, cursors", (h) => {
     });
   });
 
+  it("a write from outside a transaction is never swept into it: the transaction rolls back, the outside write stays", async () => {
+    let outside: Promise<void> | undefined;
+    await expect(
+      h.store.transaction(async (tx) => {
+        await tx.kv.set("inside", 1, 1);
+        outside = h.store.kv.set("outside", 1, 1); // another caller, not part of this transaction
+        await new Promise((resolve) => setImmediate(resolve));
+        throw new Error("roll back");
+      }),
+    ).rejects.toThrow("roll back");
+    await outside;
+    expect(await h.store.kv.get("inside")).toBeUndefined();
+    expect(await h.store.kv.get("outside")).toBe(1);
+  });
+
   it("retention prunes answered messages and journaled calls older than the period, together", async () => {
     const now = 100 * DAY;
     const old = (await h.store.delivery.acceptInbound({ channel: "t", chatId: "c", messageId: "1", sessionKey: "s", senderId: "u", payload: {}, receivedAt: now - 10 * DAY }))!;

@@ -22,13 +22,11 @@ export function storeUrlProblem(url: string): string | undefined {
   const u = url.trim();
   if (/^sqlite:/i.test(u)) return u.replace(/^sqlite:(\/\/)?/i, "") === "" ? "sqlite: needs a file path after it" : undefined;
   if (!/^postgres(ql)?:\/\//i.test(u)) return `"${redactUrl(u)}" is neither a sqlite: path nor a postgres:// URL`;
-  let parsed: URL;
   try {
-    parsed = new URL(u);
+    new URL(u);
   } catch {
     return `"${redactUrl(u)}" is not a valid URL (a password with @, / or : must be percent-encoded)`;
   }
-  if (!parsed.hostname && !parsed.searchParams.get("host")) return "the PostgreSQL URL names no host";
   return undefined;
 }
 

@@ -131,3 +131,34 @@ describe("PostgreSQL store", () => {
     await expect(openPgStore("mysql://u:pw123456@h/db")).rejects.toThrow(/not a PostgreSQL URL: mysql:\/\/u:\[redacted\]@h\/db/);
   });
 });
+
+describe("openBackend", () => {
+  it("opens the backend a location names, through the one interface", async () => {
+    const { openBackend } = await import("../../src/store/open.ts");
+    const { storeLocation } = await import("../../src/store/location.ts");
+    const { mkdtempSync, rmSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const home = mkdtempSync(join(tmpdir(), "sb-open-"));
+    try {
+      const pgStore = await openBackend(storeLocation(db.url, {}, home, join(home, "switchboard.db")));
+      const lite = await openBackend(storeLocation(undefined, {}, home, join(home, "switchboard.db")));
+      const viaEnv = storeLocation("sqlite:other.db", { SWITCHBOARD_DATABASE_URL: db.url }, home, join(home, "switchboard.db"));
+      try {
+        expect([pgStore.kind, lite.kind, viaEnv.kind, viaEnv.from]).toEqual(["postgres", "sqlite", "postgres", "SWITCHBOARD_DATABASE_URL"]);
+        expect(storeLocation("sqlite:other.db", {}, home, "x")).toEqual({ kind: "sqlite", file: join(home, "other.db"), from: "store.url" });
+        expect(() => storeLocation(undefined, { SWITCHBOARD_DATABASE_URL: "redis://h" }, home, "x")).toThrow(/SWITCHBOARD_DATABASE_URL: "redis:\/\/h" is neither a sqlite: path nor a postgres:\/\/ URL/);
+        expect(() => storeLocation("postgres://u:pw@h:notaport/db", {}, home, "x")).toThrow(/store\.url: .*is not a valid URL/);
+        expect(() => storeLocation("sqlite:", {}, home, "x")).toThrow(/store\.url: sqlite: needs a file path/);
+        await pgStore.kv.set("where", "pg");
+        await lite.kv.set("where", "sqlite");
+        expect([await pgStore.kv.get("where"), await lite.kv.get("where")]).toEqual(["pg", "sqlite"]);
+      } finally {
+        await pgStore.close();
+        await lite.close();
+      }
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+});

@@ -55,7 +55,9 @@ export interface StoreBackend extends StoreSet {
   /**
    * Runs `fn` in one transaction with stores bound to it: everything it wrote
    * commits together, or (when it throws) nothing does. A store method that
-   * itself uses a transaction nests inside it.
+   * itself uses a transaction nests inside it. Inside `fn` use `tx` only:
+   * a call on the backend itself is another caller (on SQLite it waits for
+   * this transaction to end, so awaiting it inside `fn` never finishes).
    */
   transaction<T>(fn: (tx: StoreSet) => Promise<T>): Promise<T>;
   /** a small write that needs new space (health's prober); rejects while the store cannot take it */

@@ -7,6 +7,8 @@
 // progress for STALL_MS reports what it got and moves on.
 //   SWITCHBOARD_BENCH_MESSAGES  messages per throughput phase (default 50,000)
 //   SWITCHBOARD_BENCH_SOAK=1    200,000 messages, RSS printed every 10,000
+// Both processes are preloaded with bench/count-sql.ts, so SQLite statements
+// and commits per message are counted (not timed) beside the floor's.
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -15,13 +17,18 @@ import { FakeDiscord } from "../test/fakes/discord/server.ts";
 import { startFakeLlm } from "../test/fakes/fake-llm.ts";
 import { FakeTelegramApi } from "../test/fakes/telegram-api.ts";
 import { startDaemon, waitFor, writeConfig } from "../test/e2e/daemon.ts";
-import { cpuMs, offerBurst, rssMb, type Phase } from "./process-stats.ts";
+import { cpuMs, offerBurst, perMessage, rssMb, sqlCounts, type Phase } from "./process-stats.ts";
+import { measureHi } from "./request-size.ts";
 import { report, summarize } from "./stats.ts";
 
 const GATEWAY_BOT = "7000001:bench-gateway";
 const FLOOR_BOT = "7000002:bench-floor";
 /** user and chat ids far from the fake bots' own ids (a bot ignores itself) */
 const FIRST_USER = 10_000_000;
+const COUNT_SQL = `--import=${join(import.meta.dirname, "count-sql.ts")}`;
+
+type Sql = { statements: number; commits: number };
+const sqlText = (s: Sql) => `${s.statements.toFixed(1)} statements, ${s.commits.toFixed(2)} commits`;
 
 export async function run(): Promise<void> {
   const soak = process.env.SWITCHBOARD_BENCH_SOAK === "1";
@@ -36,13 +43,15 @@ export async function run(): Promise<void> {
   try {
     const floor = await floorPhase(home, tg, `${llm.url}/v1`, total);
     const gw = await gatewayPhase(home, tg, dc, `${llm.url}/v1`, total, soak);
+    const hi = await measureHi();
     const ratio = gw.throughput / floor.throughput;
     console.log(
-      `\nsummary: gateway ${gw.throughput.toFixed(0)} msg/s = ${ratio.toFixed(2)}× the floor's ${floor.throughput.toFixed(0)} (target ≥ 0.75); ` +
-        `CPU ${gw.cpuPerMsg.toFixed(2)} ms/msg vs floor ${floor.cpuPerMsg.toFixed(2)} (target ≤ 1.0); ` +
-        `ready ${gw.readyMs.toFixed(0)} ms (target ≤ 500); idle RSS ${gw.idleRss.toFixed(0)} MB (target ≤ 100), floor ${floor.rssAfter.toFixed(0)} MB; ` +
+      `\nsummary (${gw.answered + gw.lost} messages): gateway ${gw.throughput.toFixed(0)} msg/s = ${ratio.toFixed(2)}× the floor's ${floor.throughput.toFixed(0)} (target ≥ 0.75); ` +
+        `CPU ${gw.cpuPerMsg.toFixed(2)} ms/msg = ${(gw.cpuPerMsg / floor.cpuPerMsg).toFixed(2)}× floor ${floor.cpuPerMsg.toFixed(2)} (target ≤ 1.0 ms); ` +
+        `SQLite per msg ${sqlText(gw.sql)} vs floor ${sqlText(floor.sql)} (target 6, 3); ` +
+        `ready ${gw.readyMs.toFixed(0)} ms (target ≤ 500); idle RSS ${gw.idleRss.toFixed(0)} MB (target ≤ 100), floor ${floor.rssAfter.toFixed(0)} MB after its burst; ` +
         `overhead p99 ${gw.p99.toFixed(1)} ms (target ≤ 5); RSS after burst ${gw.rssAfter.toFixed(0)} MB = ${(gw.rssAfter / gw.idleRss).toFixed(2)}× idle (target ≤ 1.5); ` +
-        `lost: gateway ${gw.lost}, floor ${floor.lost}; load ${load()}`,
+        `"hi" ≈ ${hi.tokens} tokens (target ≤ 1,500); lost: gateway ${gw.lost}, floor ${floor.lost}; load ${load()}`,
     );
   } finally {
     await Promise.all([llm.close(), tg.close(), dc.close()]);
@@ -58,17 +67,23 @@ function readLoad(): string | undefined {
   }
 }
 
-async function floorPhase(home: string, tg: FakeTelegramApi, llmBase: string, total: number): Promise<Phase> {
+async function floorPhase(home: string, tg: FakeTelegramApi, llmBase: string, total: number): Promise<Phase & { sql: Sql }> {
   const child = spawn(process.execPath, [join(import.meta.dirname, "floor-loop.ts")], {
-    env: { PATH: process.env.PATH, FLOOR_TG: `${tg.url}/bot${FLOOR_BOT}`, FLOOR_LLM: llmBase, FLOOR_DB: join(home, "floor.db") },
+    env: {
+      PATH: process.env.PATH, FLOOR_TG: `${tg.url}/bot${FLOOR_BOT}`, FLOOR_LLM: llmBase, FLOOR_DB: join(home, "floor.db"),
+      NODE_OPTIONS: COUNT_SQL, SWITCHBOARD_BENCH_SQL_FILE: join(home, "floor-sql.json"),
+    },
     stdio: ["ignore", "inherit", "inherit"],
   });
   const exited = new Promise((r) => child.once("exit", r));
   try {
     const pid = child.pid!;
+    const sqlFile = join(home, "floor-sql.json");
+    const sql0 = await sqlCounts(pid, sqlFile);
     const phase = await offerBurst({ tg, token: FLOOR_BOT, firstUser: FIRST_USER, total, pid, label: "floor" });
-    console.log(`floor: ${phase.throughput.toFixed(0)} messages/s, ${phase.cpuPerMsg.toFixed(2)} ms CPU per message, RSS ${phase.rssAfter.toFixed(1)} MB`);
-    return phase;
+    const sql = perMessage(sql0, await sqlCounts(pid, sqlFile), phase.answered);
+    console.log(`floor: ${phase.throughput.toFixed(0)} messages/s, ${phase.cpuPerMsg.toFixed(2)} ms CPU per message, ${sqlText(sql)} per message, RSS ${phase.rssAfter.toFixed(1)} MB`);
+    return { ...phase, sql };
   } finally {
     child.kill("SIGTERM");
     await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
@@ -88,7 +103,8 @@ async function gatewayPhase(home: string, tg: FakeTelegramApi, dc: FakeDiscord, 
   const t0 = performance.now();
   // SWITCHBOARD_BENCH_NODE_OPTIONS reaches the daemon only (e.g. --max-old-space-size=96 to tell heap from native growth)
   const nodeOptions = process.env.SWITCHBOARD_BENCH_NODE_OPTIONS;
-  const daemon = await startDaemon(home, { SWITCHBOARD_LOG_LEVEL: "warn", ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}) });
+  const sqlFile = join(home, "gateway-sql.json");
+  const daemon = await startDaemon(home, { SWITCHBOARD_LOG_LEVEL: "warn", NODE_OPTIONS: [COUNT_SQL, nodeOptions].filter(Boolean).join(" "), SWITCHBOARD_BENCH_SQL_FILE: sqlFile });
   try {
     await waitFor(async () => (await fetch(`${daemon.url}/ready`)).status === 200 || undefined, "/ready", 30_000);
     const readyMs = performance.now() - t0;
@@ -109,12 +125,14 @@ async function gatewayPhase(home: string, tg: FakeTelegramApi, dc: FakeDiscord, 
     }
     report("gateway overhead per message (model instant)", lat.slice(50));
     const cpuBefore = cpuMs(pid);
+    const sql0 = await sqlCounts(pid, sqlFile);
     const phase = await offerBurst({ tg, token: GATEWAY_BOT, firstUser: FIRST_USER * 2, total, pid, label: "gateway", rssEvery: soak ? 10_000 : 0 });
+    const sql = perMessage(sql0, await sqlCounts(pid, sqlFile), phase.answered);
     console.log(
       `gateway: ${phase.answered}/${total} answered in ${phase.seconds.toFixed(1)} s = ${phase.throughput.toFixed(0)} messages/s, ` +
-        `${phase.cpuPerMsg.toFixed(2)} ms CPU per message (daemon total ${(cpuMs(pid) - cpuBefore).toFixed(0)} ms), RSS ${idleRss.toFixed(1)} → ${phase.rssAfter.toFixed(1)} MB`,
+        `${phase.cpuPerMsg.toFixed(2)} ms CPU per message (daemon total ${(cpuMs(pid) - cpuBefore).toFixed(0)} ms), ${sqlText(sql)} per message, RSS ${idleRss.toFixed(1)} → ${phase.rssAfter.toFixed(1)} MB`,
     );
-    return { ...phase, readyMs, idleRss, p99: summarize(lat.slice(50)).p99 };
+    return { ...phase, sql, readyMs, idleRss, p99: summarize(lat.slice(50)).p99 };
   } finally {
     await daemon.stop();
   }

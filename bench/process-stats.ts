@@ -60,3 +60,40 @@ export async function offerBurst(o: { tg: FakeTelegramApi; token: string; firstU
   const seconds = (performance.now() - t0) / 1000;
   return { answered, lost: total - answered, seconds, throughput: answered / seconds, cpuPerMsg: (cpuMs(pid) - cpu0) / Math.max(1, answered), rssAfter: rssMb(pid) };
 }
+
+export interface SqlCounts {
+  statements: number;
+  commits: number;
+}
+
+/** the statement and commit totals a process preloaded with bench/count-sql.ts has run so far */
+export async function sqlCounts(pid: number, file: string): Promise<SqlCounts | undefined> {
+  const read = (): string | undefined => {
+    try {
+      return readFileSync(file, "utf8");
+    } catch {
+      return undefined;
+    }
+  };
+  let before = read();
+  // no file yet: the handler is not installed, and SIGUSR2 would end the process
+  for (let i = 0; before === undefined && i < 1000; i++) {
+    await new Promise((r) => setTimeout(r, 10));
+    before = read();
+  }
+  if (before === undefined) return undefined;
+  process.kill(pid, "SIGUSR2");
+  // the process writes the file from its signal handler; wait (bounded) until it has
+  for (let i = 0; i < 200; i++) {
+    await new Promise((r) => setTimeout(r, 10));
+    const now = read();
+    if (now !== undefined && now !== before) return JSON.parse(now) as SqlCounts;
+  }
+  return before ? (JSON.parse(before) as SqlCounts) : undefined;
+}
+
+/** per-message statements and commits between two readings */
+export function perMessage(a: SqlCounts | undefined, b: SqlCounts | undefined, messages: number): { statements: number; commits: number } {
+  if (!a || !b || messages === 0) return { statements: NaN, commits: NaN };
+  return { statements: (b.statements - a.statements) / messages, commits: (b.commits - a.commits) / messages };
+}

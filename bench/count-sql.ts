@@ -9,13 +9,22 @@ import { DatabaseSync, StatementSync } from "node:sqlite";
 
 const counts = { statements: 0, commits: 0 };
 const file = process.env.SWITCHBOARD_BENCH_SQL_FILE;
+// SWITCHBOARD_BENCH_SQL_DETAIL=1: also a count per statement text (which statement runs how often)
+const detail: Record<string, number> | undefined = process.env.SWITCHBOARD_BENCH_SQL_DETAIL === "1" ? {} : undefined;
+const note = (sql: string, commit: boolean) => {
+  if (!detail) return;
+  const key = `${commit ? "[commit] " : ""}${sql.replace(/\s+/g, " ").trim().slice(0, 90)}`;
+  detail[key] = (detail[key] ?? 0) + 1;
+};
 
 for (const method of ["run", "get", "all", "iterate"] as const) {
   const original = StatementSync.prototype[method] as (...a: unknown[]) => unknown;
   (StatementSync.prototype as unknown as Record<string, unknown>)[method] = function (this: StatementSync, ...args: unknown[]) {
     counts.statements++;
     // a write outside BEGIN … COMMIT commits on its own
-    if (autocommit(this) && isWrite(this)) counts.commits++;
+    const commit = autocommit(this) && isWrite(this);
+    if (commit) counts.commits++;
+    note(this.sourceSQL, commit);
     return original.apply(this, args);
   };
 }
@@ -46,11 +55,12 @@ DatabaseSync.prototype.exec = function (this: DatabaseSync, sql: string) {
   const s = sql.trim().toUpperCase();
   counts.statements++;
   if (s === "COMMIT" || s.startsWith("COMMIT")) counts.commits++;
+  note(sql, false);
   return exec.call(this, sql);
 };
 
 let dumps = 0;
-const dump = () => writeFileSync(file!, JSON.stringify({ ...counts, dump: ++dumps }));
+const dump = () => writeFileSync(file!, JSON.stringify({ ...counts, dump: ++dumps, ...(detail ? { detail } : {}) }));
 if (file) {
   process.on("SIGUSR2", dump);
   dump(); // the file existing says the handler is in place (SIGUSR2 would end the process before)

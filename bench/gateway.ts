@@ -8,7 +8,8 @@
 //   SWITCHBOARD_BENCH_MESSAGES  messages per throughput phase (default 50,000)
 //   SWITCHBOARD_BENCH_SOAK=1    200,000 messages, RSS printed every 10,000
 // Both processes are preloaded with bench/count-sql.ts, so SQLite statements
-// and commits per message are counted (not timed) beside the floor's.
+// and commits per message are counted (not timed) beside the floor's;
+//   SWITCHBOARD_BENCH_SQL_DETAIL=1  also prints how often each statement ran per message
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -17,7 +18,7 @@ import { FakeDiscord } from "../test/fakes/discord/server.ts";
 import { startFakeLlm } from "../test/fakes/fake-llm.ts";
 import { FakeTelegramApi } from "../test/fakes/telegram-api.ts";
 import { startDaemon, waitFor, writeConfig } from "../test/e2e/daemon.ts";
-import { cpuMs, offerBurst, perMessage, rssMb, sqlCounts, type Phase } from "./process-stats.ts";
+import { cpuMs, offerBurst, perMessage, printSqlDetail, rssMb, sqlCounts, type Phase } from "./process-stats.ts";
 import { measureHi } from "./request-size.ts";
 import { report, summarize } from "./stats.ts";
 
@@ -71,7 +72,7 @@ async function floorPhase(home: string, tg: FakeTelegramApi, llmBase: string, to
   const child = spawn(process.execPath, [join(import.meta.dirname, "floor-loop.ts")], {
     env: {
       PATH: process.env.PATH, FLOOR_TG: `${tg.url}/bot${FLOOR_BOT}`, FLOOR_LLM: llmBase, FLOOR_DB: join(home, "floor.db"),
-      NODE_OPTIONS: COUNT_SQL, SWITCHBOARD_BENCH_SQL_FILE: join(home, "floor-sql.json"),
+      NODE_OPTIONS: COUNT_SQL, SWITCHBOARD_BENCH_SQL_FILE: join(home, "floor-sql.json"), SWITCHBOARD_BENCH_SQL_DETAIL: process.env.SWITCHBOARD_BENCH_SQL_DETAIL ?? "",
     },
     stdio: ["ignore", "inherit", "inherit"],
   });
@@ -81,7 +82,9 @@ async function floorPhase(home: string, tg: FakeTelegramApi, llmBase: string, to
     const sqlFile = join(home, "floor-sql.json");
     const sql0 = await sqlCounts(pid, sqlFile);
     const phase = await offerBurst({ tg, token: FLOOR_BOT, firstUser: FIRST_USER, total, pid, label: "floor" });
-    const sql = perMessage(sql0, await sqlCounts(pid, sqlFile), phase.answered);
+    const sql1 = await sqlCounts(pid, sqlFile);
+    const sql = perMessage(sql0, sql1, phase.answered);
+    printSqlDetail("floor", sql0, sql1, phase.answered);
     console.log(`floor: ${phase.throughput.toFixed(0)} messages/s, ${phase.cpuPerMsg.toFixed(2)} ms CPU per message, ${sqlText(sql)} per message, RSS ${phase.rssAfter.toFixed(1)} MB`);
     return { ...phase, sql };
   } finally {
@@ -104,7 +107,7 @@ async function gatewayPhase(home: string, tg: FakeTelegramApi, dc: FakeDiscord, 
   // SWITCHBOARD_BENCH_NODE_OPTIONS reaches the daemon only (e.g. --max-old-space-size=96 to tell heap from native growth)
   const nodeOptions = process.env.SWITCHBOARD_BENCH_NODE_OPTIONS;
   const sqlFile = join(home, "gateway-sql.json");
-  const daemon = await startDaemon(home, { SWITCHBOARD_LOG_LEVEL: "warn", NODE_OPTIONS: [COUNT_SQL, nodeOptions].filter(Boolean).join(" "), SWITCHBOARD_BENCH_SQL_FILE: sqlFile });
+  const daemon = await startDaemon(home, { SWITCHBOARD_LOG_LEVEL: "warn", NODE_OPTIONS: [COUNT_SQL, nodeOptions].filter(Boolean).join(" "), SWITCHBOARD_BENCH_SQL_FILE: sqlFile, SWITCHBOARD_BENCH_SQL_DETAIL: process.env.SWITCHBOARD_BENCH_SQL_DETAIL ?? "" });
   try {
     await waitFor(async () => (await fetch(`${daemon.url}/ready`)).status === 200 || undefined, "/ready", 30_000);
     const readyMs = performance.now() - t0;
@@ -127,7 +130,9 @@ async function gatewayPhase(home: string, tg: FakeTelegramApi, dc: FakeDiscord, 
     const cpuBefore = cpuMs(pid);
     const sql0 = await sqlCounts(pid, sqlFile);
     const phase = await offerBurst({ tg, token: GATEWAY_BOT, firstUser: FIRST_USER * 2, total, pid, label: "gateway", rssEvery: soak ? 10_000 : 0 });
-    const sql = perMessage(sql0, await sqlCounts(pid, sqlFile), phase.answered);
+    const sql1 = await sqlCounts(pid, sqlFile);
+    const sql = perMessage(sql0, sql1, phase.answered);
+    printSqlDetail("gateway", sql0, sql1, phase.answered);
     console.log(
       `gateway: ${phase.answered}/${total} answered in ${phase.seconds.toFixed(1)} s = ${phase.throughput.toFixed(0)} messages/s, ` +
         `${phase.cpuPerMsg.toFixed(2)} ms CPU per message (daemon total ${(cpuMs(pid) - cpuBefore).toFixed(0)} ms), ${sqlText(sql)} per message, RSS ${idleRss.toFixed(1)} → ${phase.rssAfter.toFixed(1)} MB`,

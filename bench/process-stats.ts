@@ -64,6 +64,8 @@ export async function offerBurst(o: { tg: FakeTelegramApi; token: string; firstU
 export interface SqlCounts {
   statements: number;
   commits: number;
+  /** per statement text, with SWITCHBOARD_BENCH_SQL_DETAIL=1 */
+  detail?: Record<string, number>;
 }
 
 /** the statement and commit totals a process preloaded with bench/count-sql.ts has run so far */
@@ -96,4 +98,14 @@ export async function sqlCounts(pid: number, file: string): Promise<SqlCounts | 
 export function perMessage(a: SqlCounts | undefined, b: SqlCounts | undefined, messages: number): { statements: number; commits: number } {
   if (!a || !b || messages === 0) return { statements: NaN, commits: NaN };
   return { statements: (b.statements - a.statements) / messages, commits: (b.commits - a.commits) / messages };
+}
+
+/** with SWITCHBOARD_BENCH_SQL_DETAIL=1: how often each statement ran per message, most frequent first */
+export function printSqlDetail(label: string, a: SqlCounts | undefined, b: SqlCounts | undefined, messages: number): void {
+  if (!a?.detail || !b?.detail || messages === 0) return;
+  const rows = Object.entries(b.detail)
+    .map(([sql, n]) => [sql, (n - (a.detail![sql] ?? 0)) / messages] as const)
+    .filter(([, n]) => n >= 0.01)
+    .sort((x, y) => y[1] - x[1]);
+  for (const [sql, n] of rows) console.log(`${label}: ${n.toFixed(2)} × ${sql}`);
 }

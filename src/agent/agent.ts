@@ -234,6 +234,7 @@ export class Agent {
         const result: TurnResult = { text, media, attempts, iterations, entryId, ...(usage ? { usage } : {}), ...(done ? {} : { limitHit: true }) };
         return this.finish(input, added, result, {
           systemTokens: estimateTokens(textOf(context.system.content)),
+          history: context.history,
           ...(lastCall ? { reportedPromptTokens: lastCall.promptTokens } : {}),
         });
       }
@@ -274,7 +275,7 @@ export class Agent {
     input: TurnInput,
     added: ChatMessage[],
     result: TurnResult,
-    size: { systemTokens: number; reportedPromptTokens?: number },
+    size: { systemTokens: number; reportedPromptTokens?: number; history: ChatMessage[] },
   ): Promise<TurnResult> {
     const { reportedPromptTokens } = size;
     input.signal?.throwIfAborted();
@@ -282,9 +283,10 @@ export class Agent {
     const { origin } = input;
     const key = origin.sessionKey;
     const now = this.clock.now();
+    const saved = added.map(forHistory);
     const save = () => {
       this.opts.sessions.touchSession(key, { channel: origin.channel, chatId: origin.chatId, now });
-      this.opts.sessions.append(key, added.map(forHistory), now);
+      this.opts.sessions.append(key, saved, now);
       this.opts.sessions.recordUsage(
         key,
         { ...(reportedPromptTokens !== undefined ? { promptTokens: reportedPromptTokens } : {}), ...(result.entryId ? { model: result.entryId } : {}) },
@@ -298,6 +300,8 @@ export class Agent {
       const contextWindow = result.entryId ? this.opts.contextWindowFor?.(result.entryId) : undefined;
       await maybeCompact(this.compaction, key, {
         systemTokens: size.systemTokens,
+        // the history as just saved: the turn's reading of it plus what it added (not read again)
+        history: [...size.history, ...saved],
         ...(contextWindow !== undefined ? { contextWindow } : {}),
         ...(reportedPromptTokens !== undefined ? { reportedPromptTokens } : {}),
         ...(input.model ? { model: input.model } : {}),

@@ -145,12 +145,14 @@ export interface MaybeCompactOptions extends Omit<CompactOptions, "keep"> {
   reportedPromptTokens?: number;
   /** tokens of the system prompt, which the history estimate does not include */
   systemTokens?: number;
+  /** the active history when the caller has it (a turn that just saved it): not read again */
+  history?: ChatMessage[];
 }
 
 /** Compacts when the history is over the message or context limit; returns whether it did. */
 export async function maybeCompact(deps: CompactionDeps, key: string, opts: MaybeCompactOptions = {}): Promise<boolean> {
-  const history = deps.sessions.history(key);
-  const estimated = (opts.systemTokens ?? 0) + estimateMessageTokens(history.map((m) => m.message));
+  const history = opts.history ?? deps.sessions.history(key).map((m) => m.message);
+  const estimated = (opts.systemTokens ?? 0) + estimateMessageTokens(history);
   const reason = compactionReason({
     messageCount: history.length,
     promptTokens: Math.max(estimated, opts.reportedPromptTokens ?? 0),

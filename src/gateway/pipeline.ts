@@ -22,6 +22,10 @@ import { TurnSlots } from "./turn-slots.ts";
 
 /** Default of gateway.max_turns_in_flight: sessions answered at the same time. */
 export const DEFAULT_MAX_TURNS = 8;
+/** a turn shows "typing…" once it has run this long */
+export const TYPING_AFTER_MS = 1000;
+/** and again this often (platforms drop the indicator after about 5 s) */
+const TYPING_EVERY_MS = 4000;
 
 export interface ChannelPolicy {
   allowFrom: AllowList;
@@ -67,7 +71,7 @@ export interface PipelineOptions {
   sessionKey: (msg: InboundMessage) => string;
   runTurn: (input: GatewayTurnInput) => Promise<GatewayTurnResult>;
   voice?: VoiceService;
-  /** remembers the last chat a person talked from (heartbeat target) */
+  /** remembers the last chat a person was answered in (heartbeat target); called inside the reply's transaction */
   noteActiveChat?: (channel: string, chatId: string) => void;
   logger: Logger;
   now?: () => number;
@@ -86,6 +90,8 @@ export interface PipelineOptions {
   holdReading?: (channel: string) => boolean;
   /** the store's state (it probes a faulted store); without it a storage fault is treated as any failure */
   health?: StoreHealth;
+  /** a turn shows "typing…" once it has run this long; default TYPING_AFTER_MS */
+  typingAfterMs?: number;
 }
 
 export class Pipeline {
@@ -147,11 +153,6 @@ export class Pipeline {
       throw err;
     }
     if (!stored) return; // a redelivery of a message we already have
-    try {
-      this.opts.noteActiveChat?.(msg.channel, msg.chatId);
-    } catch (err) {
-      this.storeFault(err); // only the heartbeat's target; the message itself is stored
-    }
     this.slots.schedule(sessionKey);
     if (this.opts.holdReading?.(msg.channel)) await this.slots.room();
   }
@@ -198,7 +199,9 @@ export class Pipeline {
         // one chat per turn: messages of the same session from another chat wait for the next round
         const first = pending[0]!;
         const batch = pending.filter((r) => r.channel === first.channel && r.chatId === first.chatId);
-        this.opts.delivery.markInbound(batch.map((r) => r.id), "processing");
+        // No "processing" mark (a commit per turn for nothing): a crash mid-turn leaves the
+        // messages pending, which recovery answers exactly as it would processing ones, and
+        // the turn id (the first row's id) is the same on the re-run either way.
         try {
           await this.turn(sessionKey, batch);
         } catch (err) {
@@ -208,6 +211,9 @@ export class Pipeline {
           this.reply(first, batch, [{ text: describeTurnFailure(err), format: "plain" }]);
           this.opts.delivery.markInbound(batch.map((r) => r.id), "failed", { error: errText(err) });
         }
+        // Messages that arrive during the turn mark the session to run again (TurnSlots), so
+        // the inbox is read again now only when this turn left another chat's messages.
+        if (batch.length === pending.length) return;
       }
     } catch (err) {
       if (!this.storeFault(err)) this.opts.logger.error({ session: sessionKey, err: errText(err) }, "could not record a turn's outcome; it is retried after a restart");
@@ -253,6 +259,8 @@ export class Pipeline {
     let replied = false;
     const commit = (result: GatewayTurnResult) => {
       this.reply(last, batch, this.replyChunks(last.channel, notes, result));
+      // the heartbeat's target rides in the same transaction: no commit of its own
+      this.opts.noteActiveChat?.(last.channel, last.chatId);
       replied = true;
     };
     try {
@@ -354,14 +362,25 @@ export class Pipeline {
     if (queued) this.opts.outbox.kick(msg.channel);
   }
 
+  /**
+   * "typing…" for turns slower than TYPING_AFTER_MS, then every TYPING_EVERY_MS while the turn
+   * runs. A quick reply needs no indicator, and skipping it saves an HTTP call per message.
+   */
   private startTyping(channel: string, chatId: string, threadId?: string): () => void {
     const adapter = this.opts.adapter(channel);
     if (!adapter?.typing || !adapter.capabilities.typing) return () => undefined;
     const tick = () => void adapter.typing!(chatId, threadId).catch(() => undefined);
-    tick();
-    const timer = setInterval(tick, 4000);
-    timer.unref();
-    return () => clearInterval(timer);
+    let repeat: NodeJS.Timeout | undefined;
+    const first = setTimeout(() => {
+      tick();
+      repeat = setInterval(tick, TYPING_EVERY_MS);
+      repeat.unref();
+    }, this.opts.typingAfterMs ?? TYPING_AFTER_MS);
+    first.unref();
+    return () => {
+      clearTimeout(first);
+      clearInterval(repeat);
+    };
   }
 }
 

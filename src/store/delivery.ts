@@ -55,6 +55,12 @@ function inbound(r: InRow): InboundRecord {
   };
 }
 
+/** SQLITE_CONSTRAINT_UNIQUE / _PRIMARYKEY (extended result codes) */
+function uniqueViolation(err: unknown): boolean {
+  const code = (err as { errcode?: number }).errcode;
+  return code === 2067 || code === 1555;
+}
+
 function outbound(r: OutRow): OutboundRecord {
   return {
     id: r.id,
@@ -90,10 +96,10 @@ export class SqliteDeliveryStore implements DeliveryStore {
   constructor(db: Db) {
     this.db = db;
     this.q = {
+      // RETURNING: the stored row comes back from the insert itself (no row for a duplicate)
       accept: db.prepare(
-        "INSERT OR IGNORE INTO inbox (channel, chat_id, message_id, session_key, sender_id, payload, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "INSERT OR IGNORE INTO inbox (channel, chat_id, message_id, session_key, sender_id, payload, received_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *",
       ),
-      inById: db.prepare("SELECT * FROM inbox WHERE id = ?"),
       open: db.prepare("SELECT * FROM inbox WHERE state IN ('pending', 'processing') AND (?1 IS NULL OR session_key = ?1) ORDER BY id"),
       openSessions: db.prepare("SELECT session_key FROM inbox WHERE state IN ('pending', 'processing') GROUP BY session_key ORDER BY min(id)"),
       mark: db.prepare("UPDATE inbox SET state = ?, turn_id = coalesce(?, turn_id), error = coalesce(?, error) WHERE id = ?"),
@@ -118,9 +124,8 @@ export class SqliteDeliveryStore implements DeliveryStore {
   }
 
   acceptInbound(msg: Omit<InboundRecord, "id" | "state" | "turnId" | "error">): InboundRecord | undefined {
-    const res = this.q.accept.run(msg.channel, msg.chatId, msg.messageId, msg.sessionKey, msg.senderId, JSON.stringify(msg.payload ?? null), msg.receivedAt);
-    if (res.changes === 0) return undefined;
-    return inbound(this.q.inById.get(Number(res.lastInsertRowid)) as unknown as InRow);
+    const row = this.q.accept.get(msg.channel, msg.chatId, msg.messageId, msg.sessionKey, msg.senderId, JSON.stringify(msg.payload ?? null), msg.receivedAt);
+    return row ? inbound(row as unknown as InRow) : undefined;
   }
 
   pendingInbound(sessionKey?: string): InboundRecord[] {
@@ -145,13 +150,19 @@ export class SqliteDeliveryStore implements DeliveryStore {
    * is already queued is refused with a SwitchboardError and changes nothing.
    */
   enqueueReply(reply: { channel: string; chatId: string; replyId: string; chunks: unknown[]; answers: number[]; now: number }): OutboundRecord[] {
+    const taken = () => new SwitchboardError("store", `reply ${reply.replyId} is already in the outbox; each reply needs its own id`);
     return transaction(this.db, () => {
-      if (this.q.replyExists.get(reply.replyId)) {
-        throw new SwitchboardError("store", `reply ${reply.replyId} is already in the outbox; each reply needs its own id`);
-      }
+      // with chunks, UNIQUE (reply_id, seq) refuses a reused id on the first insert (no lookup first)
+      if (reply.chunks.length === 0 && this.q.replyExists.get(reply.replyId)) throw taken();
       const out: OutboundRecord[] = [];
       reply.chunks.forEach((chunk, seq) => {
-        const row = this.q.enqueue.get(reply.channel, reply.chatId, reply.replyId, seq, JSON.stringify(chunk ?? null), reply.now);
+        let row;
+        try {
+          row = this.q.enqueue.get(reply.channel, reply.chatId, reply.replyId, seq, JSON.stringify(chunk ?? null), reply.now);
+        } catch (err) {
+          if (uniqueViolation(err)) throw taken();
+          throw err;
+        }
         out.push(outbound(row as unknown as OutRow));
       });
       for (const id of reply.answers) this.q.mark.run("done", reply.replyId, null, id);

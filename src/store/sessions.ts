@@ -24,7 +24,9 @@ interface MessageRow {
   created_at: number;
 }
 
-const ACTIVE_COUNT = "(SELECT count(*) FROM messages m WHERE m.session_key = s.key AND m.generation = s.generation AND m.compacted = 0)";
+/** the active message count of the session row named `s` */
+const activeCount = (s: string) => `(SELECT count(*) FROM messages m WHERE m.session_key = ${s}.key AND m.generation = ${s}.generation AND m.compacted = 0)`;
+const ACTIVE_COUNT = activeCount("s");
 
 function record(r: SessionRow): SessionRecord {
   return {
@@ -50,13 +52,22 @@ export class SqliteSessionStore implements SessionStore {
       get: db.prepare(`SELECT s.*, ${ACTIVE_COUNT} AS message_count FROM sessions s WHERE s.key = ?`),
       generation: db.prepare("SELECT generation FROM sessions WHERE key = ?"),
       ensure: db.prepare("INSERT OR IGNORE INTO sessions (key, created_at, updated_at) VALUES (?, ?, ?)"),
+      // RETURNING: the session as it is now comes back from the upsert itself
       touch: db.prepare(
         `INSERT INTO sessions (key, created_at, updated_at, channel, chat_id) VALUES (?1, ?2, ?2, ?3, ?4)
          ON CONFLICT(key) DO UPDATE SET updated_at = excluded.updated_at,
-           channel = coalesce(excluded.channel, channel), chat_id = coalesce(excluded.chat_id, chat_id)`,
+           channel = coalesce(excluded.channel, channel), chat_id = coalesce(excluded.chat_id, chat_id)
+         RETURNING *, ${activeCount("sessions")} AS message_count`,
       ),
-      bump: db.prepare("UPDATE sessions SET updated_at = ? WHERE key = ?"),
-      history: db.prepare("SELECT id, json, created_at FROM messages WHERE session_key = ? AND generation = ? AND compacted = 0 ORDER BY id"),
+      // creates the session when absent, bumps it when present, and says its generation: one statement
+      open: db.prepare(
+        "INSERT INTO sessions (key, created_at, updated_at) VALUES (?1, ?2, ?2) ON CONFLICT(key) DO UPDATE SET updated_at = excluded.updated_at RETURNING generation",
+      ),
+      // the active history in one statement (the generation is read in the same query)
+      history: db.prepare(
+        `SELECT m.id, m.json, m.created_at FROM messages m JOIN sessions s ON s.key = m.session_key AND m.generation = s.generation
+         WHERE m.session_key = ? AND m.compacted = 0 ORDER BY m.id`,
+      ),
       append: db.prepare("INSERT INTO messages (session_key, generation, role, json, created_at) VALUES (?, ?, ?, ?, ?)"),
       compactOld: db.prepare("UPDATE messages SET compacted = 1 WHERE session_key = ? AND generation = ? AND compacted = 0 AND id < ?"),
       setSummary: db.prepare("UPDATE sessions SET summary = ?, updated_at = ? WHERE key = ?"),
@@ -72,14 +83,11 @@ export class SqliteSessionStore implements SessionStore {
   }
 
   touchSession(key: string, meta: { channel?: string; chatId?: string; now: number }): SessionRecord {
-    this.q.touch.run(key, meta.now, meta.channel ?? null, meta.chatId ?? null);
-    return this.getSession(key)!;
+    return record(this.q.touch.get(key, meta.now, meta.channel ?? null, meta.chatId ?? null) as unknown as SessionRow);
   }
 
   history(key: string): StoredMessage[] {
-    const gen = this.q.generation.get(key) as { generation: number } | undefined;
-    if (!gen) return [];
-    return (this.q.history.all(key, gen.generation) as unknown as MessageRow[]).map((r) => ({
+    return (this.q.history.all(key) as unknown as MessageRow[]).map((r) => ({
       id: r.id,
       message: JSON.parse(r.json) as ChatMessage,
       createdAt: r.created_at,
@@ -89,14 +97,12 @@ export class SqliteSessionStore implements SessionStore {
   /** Creates the session when absent. Every message is stored or none is. */
   append(key: string, messages: ChatMessage[], now: number): StoredMessage[] {
     return transaction(this.db, () => {
-      this.q.ensure.run(key, now, now);
-      const { generation } = this.q.generation.get(key) as { generation: number };
+      const { generation } = this.q.open.get(key, now) as { generation: number };
       const out: StoredMessage[] = [];
       for (const m of messages) {
         const res = this.q.append.run(key, generation, m.role, JSON.stringify(m), now);
         out.push({ id: Number(res.lastInsertRowid), message: m, createdAt: now });
       }
-      this.q.bump.run(now, key);
       return out;
     });
   }

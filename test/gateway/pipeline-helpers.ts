@@ -63,6 +63,8 @@ export interface SetupOptions {
   maxTextLength?: number;
   /** wire the store's health into the pipeline and outbox (storage-fault tests) */
   health?: boolean;
+  /** "typing…" after this long (default: the pipeline's 1 s) */
+  typingAfterMs?: number;
 }
 
 /** a pipeline and outbox over an in-memory store and a MemoryAdapter, closed after the test */
@@ -92,6 +94,7 @@ export function setupPipeline(cleanup: ReturnType<typeof useCleanup>, runTurn: (
     ...health,
     ...(opts.maxTurns ? { maxTurns: opts.maxTurns } : {}),
     ...(opts.holdReading ? { holdReading: () => true } : {}),
+    ...(opts.typingAfterMs !== undefined ? { typingAfterMs: opts.typingAfterMs } : {}),
   });
   return { store, adapter, outbox, pipeline };
 }

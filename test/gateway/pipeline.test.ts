@@ -46,12 +46,29 @@ describe("pipeline", () => {
     expect(turns).toBe(1);
   });
 
-  it("chunks long replies to the channel's limit and shows typing while the turn runs", async () => {
+  it("chunks long replies to the channel's limit, without a typing indicator for a quick turn", async () => {
     const { pipeline, adapter } = setup(async () => ({ text: "word ".repeat(100).trim(), media: [] }));
     await pipeline.accept(msg("1", "long please"));
     await until(() => adapter.sent.length >= 5);
     for (const s of adapter.sent) expect(s.chunk.text.length).toBeLessThanOrEqual(100);
     expect(adapter.sent.map((s) => s.chunk.text).join(" ")).toBe("word ".repeat(100).trim());
+    expect(adapter.typingCalls).toBe(0);
+  });
+
+  it("shows typing while a slow turn runs", async () => {
+    let adapterRef!: MemoryAdapter;
+    const { pipeline, adapter } = setupPipeline(
+      cleanup,
+      async () => {
+        // the turn is slow until the person has seen "typing…"
+        await until(() => adapterRef.typingCalls > 0, "typing indicator");
+        return { text: "done", media: [] };
+      },
+      { allow: ["u1"], typingAfterMs: 20 },
+    );
+    adapterRef = adapter;
+    await pipeline.accept(msg("1", "think hard"));
+    await until(() => adapter.sent.length === 1);
     expect(adapter.typingCalls).toBeGreaterThan(0);
   });
 

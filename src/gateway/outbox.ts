@@ -51,6 +51,12 @@ export class Outbox {
   private readonly again = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
+  /**
+   * Whether a chunk may be waiting on a later not-before time (a failed send, or unknown: at
+   * start, after a store fault, when the timer fires). Only then does a drain ask the store
+   * when to wake next; an ordinary reply sent at once costs no extra query.
+   */
+  private mayWait = true;
   /** chunk id → platform message id, for sends the store could not record yet */
   private readonly unrecorded = new Map<number, string>();
   sentCount = 0;
@@ -64,6 +70,7 @@ export class Outbox {
   /** sends whatever is due for `channel` (or every channel); never throws */
   kick(channel?: string): void {
     if (this.closed) return;
+    if (!channel) this.mayWait = true;
     let channels: string[];
     try {
       channels = channel ? [channel] : this.opts.delivery.channelsWithPendingOutbound();
@@ -101,7 +108,10 @@ export class Outbox {
 
   private async drain(channel: string): Promise<void> {
     const adapter = this.opts.adapter(channel);
-    if (!adapter) return this.wakeLater();
+    if (!adapter) {
+      this.mayWait = true; // its chunks wait for the channel: look again soon
+      return this.wakeLater();
+    }
     this.recordUnrecorded();
     const blocked = new Set<string>();
     for (const rec of this.opts.delivery.pendingOutbound(this.now(), channel)) {
@@ -124,7 +134,10 @@ export class Outbox {
   private storeError(err: unknown, what: string): void {
     const fault = this.opts.health?.failed(err) === true;
     this.opts.logger[fault ? "warn" : "error"]({ err: err instanceof Error ? err.message : String(err) }, `${what}; sending resumes when the store takes writes`);
-    if (!fault) this.wakeLater();
+    if (!fault) {
+      this.mayWait = true;
+      this.wakeLater();
+    }
   }
 
   private async sendOne(adapter: ChannelAdapter, rec: OutboundRecord): Promise<boolean> {
@@ -180,6 +193,7 @@ export class Outbox {
         case "transient":
           break;
       }
+      this.mayWait = true;
       this.opts.delivery.markFailed(rec.id, message, notBefore, dead, !offline);
       this.opts.logger[dead ? "error" : "warn"](
         { channel: rec.channel, chatId: rec.chatId, reply: rec.replyId, seq: rec.seq, attempts, err: message },
@@ -191,14 +205,17 @@ export class Outbox {
 
   /** schedules the next drain for chunks waiting on a not-before time */
   private wakeLater(): void {
-    if (this.closed) return;
+    if (this.closed || !this.mayWait) return;
     let soonest: number | undefined;
     try {
       soonest = this.opts.delivery.nextOutboundAt();
     } catch {
       return; // unreadable store: the health probe kicks us when it is back
     }
-    if (soonest === undefined) return;
+    if (soonest === undefined) {
+      this.mayWait = false;
+      return;
+    }
     const delay = Math.max(200, Math.min(60_000, soonest - this.now()));
     if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => this.kick(), delay);

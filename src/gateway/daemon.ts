@@ -36,6 +36,8 @@ import { removeRunFile, runFilePath, writeRunFile } from "./run-file.ts";
 import { currentToolCallKey } from "../agent/tool-journal.ts";
 import { startRetention } from "../store/retention.ts";
 import { buildStatus } from "./status.ts";
+import { preloadSdks } from "../providers/protocols/factory.ts";
+import { warmUpWhenReady } from "./warm-up.ts";
 
 export interface DaemonOptions {
   paths: Paths;
@@ -72,6 +74,7 @@ export class Daemon {
   private readonly startedAt = Date.now();
   private stopping: Promise<void> | undefined;
   private stopRetention: (() => void) | undefined;
+  private stopWarmUp: (() => void) | undefined;
   readonly counters: Counters = { inbound: 0, duplicates: 0 };
 
   constructor(opts: DaemonOptions) {
@@ -189,6 +192,15 @@ export class Daemon {
       this.watcher.start(seen.hash);
     }
     this.writeRunFile();
+    this.stopWarmUp = warmUpWhenReady({
+      ready: () => this.readiness().ready,
+      // how long start → ready took, in wall and CPU time (the CPU figure holds on a busy machine)
+      onReady: () => {
+        const cpu = process.cpuUsage();
+        this.log.info({ startupMs: Math.round(process.uptime() * 1000), startupCpuMs: Math.round((cpu.user + cpu.system) / 1000) }, "gateway ready");
+      },
+      load: () => [preloadSdks(this.holder.current.directory.all()), this.metrics.load()],
+    });
     this.log.info({ channels: channels.map((c) => c.id), http: this.http.url }, "gateway started");
   }
 
@@ -396,6 +408,7 @@ export class Daemon {
     this.watcher?.close();
     await this.reloader.idle();
     this.stopRetention?.();
+    this.stopWarmUp?.();
     await this.pipeline.drain(deadline);
     await Promise.allSettled([this.cron?.stop(), this.gen.heartbeat.stop()]);
     await this.outbox.flush(Math.min(10_000, deadline));

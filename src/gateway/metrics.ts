@@ -1,11 +1,12 @@
-// The gateway's Prometheus metrics (prom-client): the process and Node
-// runtime metrics prom-client collects, plus turn, model and send latency
-// histograms, provider outcomes per reason, queue depths and channel states.
-// Gauges read the daemon's state at scrape time; latencies are observed as
-// turns and sends happen, model attempts from the router's attempt log.
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
-import type { ChannelAdapter, ChannelState } from "../core/channel.ts";
+// The gateway's metrics as the daemon uses them: turn and send latencies are
+// timed here on every message, and GET /metrics renders them with the rest
+// (metrics-registry.ts, prom-client). prom-client and its registry (~80 ms of
+// CPU and several MB at start) are loaded by load(), which the daemon calls
+// right after it is ready; what was timed before that is kept (bounded) and
+// recorded once the registry exists. A scrape before then loads it at once.
+import type { ChannelAdapter } from "../core/channel.ts";
 import type { Attempt } from "../providers/types.ts";
+import type { MetricsRegistry } from "./metrics-registry.ts";
 
 export interface Counters {
   inbound: number;
@@ -22,76 +23,49 @@ export interface MetricsSource {
   providerOf?(entryId: string): string | undefined;
 }
 
-interface StatusShape {
-  uptimeSeconds?: number;
-  queues?: { inboundPending?: number; outboundPending?: number; dead?: number; runningSessions?: number };
-  turns?: number;
-  sent?: number;
-  channels?: { id: string; state: string; restarts?: number }[];
-  models?: { entryId: string; keyIndex: number; cooling: boolean; errorCount: number }[];
-}
-
-const STATES: readonly ChannelState[] = ["connecting", "online", "reconnecting", "offline", "stopped"];
-// a chat turn takes seconds (model + tools); a send or one model call less
-const TURN_BUCKETS = [0.25, 0.5, 1, 2, 4, 8, 15, 30, 60, 120, 300];
-const CALL_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 15, 30, 60];
+type Kind = "turnSeconds" | "sendSeconds";
+type Outcome = "ok" | "error";
+/** observations kept while the registry loads; a start that takes longer drops the rest */
+const MAX_EARLY = 10_000;
 
 export class GatewayMetrics {
-  readonly registry = new Registry();
   private readonly src: MetricsSource;
-  private readonly turnSeconds: Histogram<"channel" | "outcome">;
-  private readonly sendSeconds: Histogram<"channel" | "outcome">;
-  private readonly modelSeconds: Histogram<"entry" | "outcome">;
-  private readonly providerRequests: Counter<"provider" | "entry" | "outcome" | "reason">;
+  private registry: MetricsRegistry | undefined;
+  private loading: Promise<MetricsRegistry> | undefined;
+  private early: [Kind, string, Outcome, number][] = [];
   private readonly wrapped = new WeakMap<ChannelAdapter, ChannelAdapter>();
-  private lastAttempt: string | undefined;
 
   constructor(src: MetricsSource) {
     this.src = src;
-    const registers = [this.registry];
-    collectDefaultMetrics({ register: this.registry });
-    this.turnSeconds = new Histogram({ name: "switchboard_turn_duration_seconds", help: "Time from a message's turn starting to the agent's reply (model calls and tools included), per channel.", labelNames: ["channel", "outcome"], buckets: TURN_BUCKETS, registers });
-    this.sendSeconds = new Histogram({ name: "switchboard_send_duration_seconds", help: "Time a channel's platform took to accept one outgoing message chunk.", labelNames: ["channel", "outcome"], buckets: CALL_BUCKETS, registers });
-    this.modelSeconds = new Histogram({ name: "switchboard_model_request_duration_seconds", help: "Latency of one model request per model_list entry, failures included.", labelNames: ["entry", "outcome"], buckets: CALL_BUCKETS, registers });
-    this.providerRequests = new Counter({ name: "switchboard_provider_requests_total", help: "Model requests per provider and entry; outcome ok, or error with the failure reason (rate_limit, auth, timeout, …).", labelNames: ["provider", "entry", "outcome", "reason"], registers });
-    const status = () => src.status() as StatusShape;
-    const gauge = (name: string, help: string, read: (g: Gauge) => void, labelNames: string[] = []) =>
-      new Gauge({ name, help, labelNames, registers, collect() { this.reset(); read(this); } });
-    gauge("switchboard_up", "1 while the gateway runs.", (g) => g.set(1));
-    gauge("switchboard_ready", "1 when every enabled channel is online (the /ready answer).", (g) => g.set(src.readiness().ready ? 1 : 0));
-    gauge("switchboard_uptime_seconds", "Seconds since the gateway started.", (g) => g.set(status().uptimeSeconds ?? 0));
-    new Counter({ name: "switchboard_inbound_messages_total", help: "Messages the channels handed to the gateway.", registers, collect() { this.reset(); this.inc(src.counters.inbound); } });
-    new Counter({ name: "switchboard_turns_total", help: "Agent turns completed since start.", registers, collect() { this.reset(); this.inc(status().turns ?? 0); } });
-    gauge("switchboard_inbox_pending", "Inbound messages stored and waiting for their turn.", (g) => g.set(status().queues?.inboundPending ?? 0));
-    gauge("switchboard_outbox_pending", "Reply chunks waiting to be sent.", (g) => g.set(status().queues?.outboundPending ?? 0));
-    gauge("switchboard_outbox_dead", "Reply chunks given up on (dead letters; see switchboard status).", (g) => g.set(status().queues?.dead ?? 0));
-    gauge("switchboard_running_sessions", "Conversations with a turn running now.", (g) => g.set(status().queues?.runningSessions ?? 0));
-    gauge("switchboard_channel_online", "1 while the channel is online.", (g) => {
-      for (const [id, state] of Object.entries(src.readiness().detail)) if (id !== "store" && id !== "gateway") g.set({ channel: id }, state === "online" ? 1 : 0);
-    }, ["channel"]);
-    gauge("switchboard_channel_state", "The channel's current state: 1 for the state it is in, 0 for the others.", (g) => {
-      for (const c of status().channels ?? []) for (const s of STATES) g.set({ channel: c.id, state: s }, c.state === s ? 1 : 0);
-    }, ["channel", "state"]);
-    gauge("switchboard_channel_restarts", "Times the supervisor restarted the channel since the gateway started.", (g) => {
-      for (const c of status().channels ?? []) g.set({ channel: c.id }, c.restarts ?? 0);
-    }, ["channel"]);
-    gauge("switchboard_model_cooling_down", "1 while the entry's key is in cooldown after failures.", (g) => {
-      for (const m of status().models ?? []) g.set({ entry: m.entryId, key: String(m.keyIndex) }, m.cooling ? 1 : 0);
-    }, ["entry", "key"]);
-    gauge("switchboard_model_errors", "Consecutive failures of the entry's key.", (g) => {
-      for (const m of status().models ?? []) g.set({ entry: m.entryId, key: String(m.keyIndex) }, m.errorCount);
-    }, ["entry", "key"]);
+  }
+
+  /** loads prom-client and builds the registry (once); observations made before are recorded */
+  load(): Promise<MetricsRegistry> {
+    this.loading ??= import("./metrics-registry.ts").then(({ MetricsRegistry }) => {
+      const reg = new MetricsRegistry(this.src);
+      for (const [kind, channel, outcome, seconds] of this.early) reg[kind].observe({ channel, outcome }, seconds);
+      this.early = [];
+      this.registry = reg;
+      return reg;
+    });
+    return this.loading;
+  }
+
+  private observe(kind: Kind, channel: string, outcome: Outcome, started: number): void {
+    const seconds = (performance.now() - started) / 1000;
+    if (this.registry) this.registry[kind].observe({ channel, outcome }, seconds);
+    else if (this.early.length < MAX_EARLY) this.early.push([kind, channel, outcome, seconds]);
   }
 
   /** times one agent turn */
   async timeTurn<T>(channel: string, run: () => Promise<T>): Promise<T> {
-    const end = this.turnSeconds.startTimer({ channel });
+    const started = performance.now();
     try {
       const out = await run();
-      end({ outcome: "ok" });
+      this.observe("turnSeconds", channel, "ok", started);
       return out;
     } catch (err) {
-      end({ outcome: "error" });
+      this.observe("turnSeconds", channel, "error", started);
       throw err;
     }
   }
@@ -101,17 +75,16 @@ export class GatewayMetrics {
     if (!adapter) return undefined;
     let w = this.wrapped.get(adapter);
     if (!w) {
-      const hist = this.sendSeconds;
       w = Object.create(adapter, {
         send: {
           value: async (chatId: string, chunk: Parameters<ChannelAdapter["send"]>[1]) => {
-            const end = hist.startTimer({ channel: adapter.id });
+            const started = performance.now();
             try {
               const r = await adapter.send(chatId, chunk);
-              end({ outcome: "ok" });
+              this.observe("sendSeconds", adapter.id, "ok", started);
               return r;
             } catch (err) {
-              end({ outcome: "error" });
+              this.observe("sendSeconds", adapter.id, "error", started);
               throw err;
             }
           },
@@ -122,30 +95,8 @@ export class GatewayMetrics {
     return w;
   }
 
-  /** model attempts the router made since the last scrape */
-  private takeAttempts(): void {
-    const all = this.src.attempts?.() ?? [];
-    const keyOf = (a: Attempt) => `${a.at}|${a.entryId}|${a.keyIndex}|${a.latencyMs}|${a.ok}|${a.reason ?? ""}`;
-    let from = 0;
-    if (this.lastAttempt !== undefined) {
-      const i = all.map(keyOf).lastIndexOf(this.lastAttempt);
-      from = i + 1; // not found (the log wrapped): all of it is new
-    }
-    for (const a of all.slice(from)) {
-      const outcome = a.ok ? "ok" : "error";
-      this.modelSeconds.observe({ entry: a.entryId, outcome }, a.latencyMs / 1000);
-      this.providerRequests.inc({ provider: this.src.providerOf?.(a.entryId) ?? a.entryId.split("/")[0] ?? "unknown", entry: a.entryId, outcome, reason: a.ok ? "none" : (a.reason ?? "unknown") });
-    }
-    if (all.length) this.lastAttempt = keyOf(all.at(-1)!);
-  }
-
   /** the exposition text for GET /metrics */
   async render(): Promise<string> {
-    this.takeAttempts();
-    return this.registry.metrics();
-  }
-
-  get contentType(): string {
-    return this.registry.contentType;
+    return (await this.load()).render();
   }
 }

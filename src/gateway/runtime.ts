@@ -14,7 +14,7 @@ import type { LoadedConfig } from "../config/load.ts";
 import { expandHome, type Paths } from "../config/paths.ts";
 import { attachExtensions, type Extensions } from "../mcp/extensions.ts";
 import { createClientFactory } from "../providers/protocols/factory.ts";
-import { createRouter, fileStateStore, sqliteCounters, type Router } from "../providers/router/index.ts";
+import { createRouter, fileStateStore, sqliteCounters, type RouterCounters, type Router } from "../providers/router/index.ts";
 import type { ModelDirectory } from "../providers/types.ts";
 import { openStore, transaction, type Store } from "../store/index.ts";
 import { createCronTool } from "../tools/cron-tool.ts";
@@ -101,7 +101,9 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
     logger,
     stateStore: fileStateStore(paths.routerStateFile, { logger }),
     // round-robin and rpm shared with every other process on this state directory
-    counters: sqliteCounters(join(dirname(paths.routerStateFile), "router.db"), (err) => logger.warn({ err: err.message }, "router counters are per-process: the shared counter file cannot be used")),
+    counters: openedOnFirstUse(() =>
+      sqliteCounters(join(dirname(paths.routerStateFile), "router.db"), (err) => logger.warn({ err: err.message }, "router counters are per-process: the shared counter file cannot be used")),
+    ),
   });
   const ownsStore = !opts.store;
   const store = opts.store ?? openStore(paths.dbFile);
@@ -185,4 +187,22 @@ function withGroq(key: string | undefined): { groqApiKey?: string } {
 
 export function defaultDbFile(home: string): string {
   return join(home, "switchboard.db");
+}
+
+/**
+ * The router's shared counters, opened by the first call that needs them: opening the
+ * file (WAL switch, tables) is start-up work /ready does not need. Closing counters
+ * that were never opened opens nothing.
+ */
+function openedOnFirstUse(open: () => RouterCounters): RouterCounters {
+  let counters: RouterCounters | undefined;
+  const get = () => (counters ??= open());
+  return {
+    take: (group) => get().take(group),
+    peek: (group) => get().peek(group),
+    stamps: (entry, since) => get().stamps(entry, since),
+    stamp: (entry, at, keep) => get().stamp(entry, at, keep),
+    groups: () => get().groups(),
+    close: () => counters?.close(),
+  };
 }

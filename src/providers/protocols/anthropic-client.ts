@@ -13,6 +13,8 @@ type Json = Record<string, unknown>;
 
 let sdk: Promise<AnthropicModule> | undefined;
 const loadSdk = () => (sdk ??= import("@anthropic-ai/sdk"));
+/** loads the SDK ahead of the first call (the gateway does once it is ready), so no reply waits for it */
+export const preloadSdk = (): Promise<unknown> => loadSdk();
 
 export const DEFAULT_ANTHROPIC_MAX_TOKENS = 4096;
 

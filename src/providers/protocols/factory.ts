@@ -1,7 +1,7 @@
 // One client per protocol family, created on first use.
 import type { ModelEntry, ProviderClient } from "../types.ts";
-import { AnthropicClient } from "./anthropic-client.ts";
-import { OpenAiCompatibleClient } from "./openai-client.ts";
+import { AnthropicClient, preloadSdk as preloadAnthropic } from "./anthropic-client.ts";
+import { OpenAiCompatibleClient, preloadSdk as preloadOpenAi } from "./openai-client.ts";
 
 export interface ClientFactory {
   clientFor(entry: ModelEntry): ProviderClient;
@@ -16,4 +16,13 @@ export function createClientFactory(): ClientFactory {
       return (openai ??= new OpenAiCompatibleClient()); // "openai" and "azure"
     },
   };
+}
+
+/** Loads the SDKs the entries speak (openai ~240 ms), so the first reply does not wait for one; never rejects. */
+export async function preloadSdks(entries: readonly Pick<ModelEntry, "protocol">[]): Promise<void> {
+  const protocols = new Set(entries.map((e) => e.protocol));
+  await Promise.allSettled([
+    ...(protocols.has("anthropic") ? [preloadAnthropic()] : []),
+    ...(protocols.has("openai") || protocols.has("azure") ? [preloadOpenAi()] : []),
+  ]);
 }

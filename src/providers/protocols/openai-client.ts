@@ -14,6 +14,8 @@ type SdkClient = InstanceType<OpenAiModule["OpenAI"]>;
 
 let sdk: Promise<OpenAiModule> | undefined;
 const loadSdk = () => (sdk ??= import("openai"));
+/** loads the SDK ahead of the first call (the gateway does once it is ready), so no reply waits for it */
+export const preloadSdk = (): Promise<unknown> => loadSdk();
 
 export const DEFAULT_AZURE_API_VERSION = "2024-10-21";
 

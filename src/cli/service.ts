@@ -17,6 +17,12 @@ import type { CliContext } from "./main.ts";
 
 const run = promisify(execFile);
 const UNIT = "switchboard.service";
+// Memory settings of the gateway under systemd (and the Dockerfile): V8's young generation
+// capped at 4 MB semi-spaces instead of growing to 16 MB, and two glibc malloc arenas instead of
+// one per thread. Measured with a 4,000-message burst against the fakes (bench/README.md):
+// idle RSS 177 → 148 MB, after the burst 392 → 246–266 MB, CPU per message no worse.
+export const MEMORY_ENV = "MALLOC_ARENA_MAX=2";
+export const MEMORY_NODE_FLAG = "--max-semi-space-size=4";
 /** the account a system unit runs as */
 export const SERVICE_ACCOUNT = "switchboard";
 /** where a system unit keeps its state (systemd's StateDirectory=switchboard) */
@@ -59,7 +65,7 @@ export function quoteUnitArg(value: string): string {
 /** The unit text: restart on failure but never on a config error (78), hardened to ≤ 4.0 exposure. */
 export function renderUnit(o: UnitOptions): string {
   const shutdown = o.shutdownSeconds ?? 30;
-  const env = [`SWITCHBOARD_HOME=${o.home}`, "SWITCHBOARD_LOG_FORMAT=json"];
+  const env = [`SWITCHBOARD_HOME=${o.home}`, "SWITCHBOARD_LOG_FORMAT=json", MEMORY_ENV];
   if (o.configFile) env.push(`SWITCHBOARD_CONFIG=${o.configFile}`);
   const systemState = !o.user && o.home === SYSTEM_STATE_DIR;
   const rw = [o.home, ...(o.configFile && !o.configFile.startsWith(`${o.home}/`) ? [dirname(o.configFile)] : [])];
@@ -118,7 +124,7 @@ export function renderUnit(o: UnitOptions): string {
     ...(o.user ? [] : [`User=${account}`, `Group=${account}`]),
     ...env.map((e) => `Environment=${quoteUnitArg(e)}`),
     `WorkingDirectory=${quoteUnitArg(dirname(dirname(o.bin)))}`,
-    `ExecStart=${quoteUnitArg(o.node)} ${quoteUnitArg(o.bin)} gateway --shutdown-timeout ${shutdown}`,
+    `ExecStart=${quoteUnitArg(o.node)} ${MEMORY_NODE_FLAG} ${quoteUnitArg(o.bin)} gateway --shutdown-timeout ${shutdown}`,
     "ExecReload=/bin/kill -HUP $MAINPID",
     "# restart after a crash, never after a configuration error (exit 78): that needs a person",
     "Restart=on-failure",

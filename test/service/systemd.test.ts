@@ -71,6 +71,11 @@ describe("the system unit `service install` writes", () => {
     expect(Number(v.split(".")[0])).toBe(24);
     expect(Number(/^(\d+)s$/.exec(d.get("TimeoutStopSec")![0]!)![1])).toBeGreaterThan(30);
     expect(d.get("RestartPreventExitStatus")).toEqual(["78"]);
+    // the memory settings the bench measured, as in the reference unit
+    expect(d.get("Environment")!.some((e) => e.replaceAll('"', "") === "MALLOC_ARENA_MAX=2")).toBe(true);
+    expect(exec).toMatch(/node"? --max-semi-space-size=4 /);
+    expect(readFileSync(REFERENCE, "utf8")).toMatch(/^Environment=MALLOC_ARENA_MAX=2$/m);
+    expect(readFileSync(REFERENCE, "utf8")).toMatch(/^ExecStart=\S+\/node --max-semi-space-size=4 /m);
   });
 
   it.skipIf(!analyze)("passes systemd-analyze verify and scores ≤ 4.0 on systemd-analyze security", () => {

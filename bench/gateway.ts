@@ -20,6 +20,7 @@ import { FakeTelegramApi } from "../test/fakes/telegram-api.ts";
 import { startDaemon, waitFor, writeConfig } from "../test/e2e/daemon.ts";
 import { cpuMs, offerBurst, perMessage, printSqlDetail, rssMb, sqlCounts, type Phase } from "./process-stats.ts";
 import { measureHi } from "./request-size.ts";
+import { MEMORY_ENV, MEMORY_NODE_FLAG } from "../src/cli/service.ts";
 import { report, summarize } from "./stats.ts";
 
 const GATEWAY_BOT = "7000001:bench-gateway";
@@ -107,7 +108,9 @@ async function gatewayPhase(home: string, tg: FakeTelegramApi, dc: FakeDiscord, 
   // SWITCHBOARD_BENCH_NODE_OPTIONS reaches the daemon only (e.g. --max-old-space-size=96 to tell heap from native growth)
   const nodeOptions = process.env.SWITCHBOARD_BENCH_NODE_OPTIONS;
   const sqlFile = join(home, "gateway-sql.json");
-  const daemon = await startDaemon(home, { SWITCHBOARD_LOG_LEVEL: "warn", NODE_OPTIONS: [COUNT_SQL, nodeOptions].filter(Boolean).join(" "), SWITCHBOARD_BENCH_SQL_FILE: sqlFile, SWITCHBOARD_BENCH_SQL_DETAIL: process.env.SWITCHBOARD_BENCH_SQL_DETAIL ?? "" });
+  // the daemon runs with the memory settings the systemd unit and the Docker image give it
+  const [arenaKey, arenaValue] = MEMORY_ENV.split("=") as [string, string];
+  const daemon = await startDaemon(home, { SWITCHBOARD_LOG_LEVEL: "warn", [arenaKey]: arenaValue, NODE_OPTIONS: [COUNT_SQL, MEMORY_NODE_FLAG, nodeOptions].filter(Boolean).join(" "), SWITCHBOARD_BENCH_SQL_FILE: sqlFile, SWITCHBOARD_BENCH_SQL_DETAIL: process.env.SWITCHBOARD_BENCH_SQL_DETAIL ?? "" });
   try {
     await waitFor(async () => (await fetch(`${daemon.url}/ready`)).status === 200 || undefined, "/ready", 30_000);
     const readyMs = performance.now() - t0;

@@ -29,6 +29,7 @@ import { ReplyBook, type ChatKind } from "./replies.ts";
 import { QqRest } from "./rest.ts";
 import { C2cMessage, GatewayUrl, GroupMessage, INTENT_GROUP_AND_C2C } from "./schema.ts";
 import { QqSender } from "./send.ts";
+import { SessionKeeper } from "./session.ts";
 import { AccessTokenSource, type FetchLike } from "./token.ts";
 
 export type { QqConfig } from "./config.ts";
@@ -135,6 +136,9 @@ class QqChannel implements QqAdapter {
     this.loaded ??= this.book.load();
     await this.loaded;
     if (generation !== this.generation || ctx.signal.aborted) return;
+    // the session and seq are kept in the cursor store, so a restart resumes and QQ replays what it missed
+    const keeper = new SessionKeeper(ctx.cursors, this.clock, this.log);
+    const saved = keeper.load();
     const gateway: QqGateway = new QqGateway({
       intents: INTENT_GROUP_AND_C2C,
       tokens: this.tokens,
@@ -153,6 +157,13 @@ class QqChannel implements QqAdapter {
       random: this.opts.random ?? Math.random,
       readyTimeoutMs: this.opts.readyTimeoutMs ?? 30_000,
       scrub: (text) => scrub(text, this.tokens.secrets()),
+      ...(saved ? { resume: saved } : {}),
+      onSession: (session) => {
+        if (this.gateway === gateway) keeper.save(session);
+      },
+      onAlive: () => {
+        if (this.gateway === gateway) keeper.touch();
+      },
     });
     this.gateway = gateway;
     // a late abort of an earlier run's signal must not stop a newer run

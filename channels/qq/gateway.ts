@@ -14,6 +14,10 @@
 // Dispatches are handled one at a time, in order; `seq` moves past a message
 // only once it was handed to the gateway, so a connection lost meanwhile
 // resumes from before it and QQ sends it again (the adapter drops repeats).
+// The session and seq are reported as they move (onSession), so the adapter
+// keeps them across a restart (session.ts) and the first connection of the
+// next run RESUMEs; a session QQ no longer knows (INVALID_SESSION) is
+// forgotten and the start goes on with IDENTIFY.
 import type { RawData, WebSocket as Ws } from "ws";
 import { ChannelError, type ChannelState } from "../../src/core/channel.ts";
 import { Backoff, jitter, sleepUnlessAborted } from "../../src/core/backoff.ts";
@@ -40,6 +44,12 @@ export interface GatewayOptions {
   /** start() fails when the first READY has not come by then */
   readyTimeoutMs: number;
   scrub(text: string): string;
+  /** a session saved by an earlier run: the first connection RESUMEs it (session.ts) */
+  resume?: { sessionId: string; seq: number };
+  /** the session moved (READY, a dispatch handled) or ended (undefined): persist it */
+  onSession?(session: { sessionId: string; seq: number } | undefined): void;
+  /** a heartbeat was acknowledged: the session is alive */
+  onAlive?(): void;
 }
 
 interface Conn {
@@ -58,6 +68,8 @@ interface Ended {
   fatal?: string;
   /** reconnect soon (QQ asked for it) */
   quick?: boolean;
+  /** the session was refused or ended: identify afresh, even before the first READY */
+  identifyAgain?: boolean;
   online?: boolean;
   error?: unknown;
 }
@@ -82,6 +94,10 @@ export class QqGateway {
 
   constructor(opts: GatewayOptions) {
     this.opts = opts;
+    if (opts.resume) {
+      this.sessionId = opts.resume.sessionId;
+      this.seq = opts.resume.seq;
+    }
   }
 
   get connected(): boolean {
@@ -163,7 +179,8 @@ export class QqGateway {
         this.failStart(err);
         return;
       }
-      if (!this.everReady) {
+      // a saved session QQ no longer knows is no reason to give up the start
+      if (!this.everReady && !ended.identifyAgain) {
         this.endedFor = ended.reason;
         this.failStart(ended.error instanceof Error ? new Error(this.opts.scrub(ended.error.message)) : new Error(`QQ gateway: ${ended.reason}`));
         return;
@@ -224,7 +241,7 @@ export class QqGateway {
     }
     if (closeEndsSession(code)) {
       this.endSession();
-      return { reason: `QQ gateway ended the session (close ${code}${said}); identifying again` };
+      return { reason: `QQ gateway ended the session (close ${code}${said}); identifying again`, identifyAgain: true };
     }
     if (code === 1006 && lastError) return { reason: `QQ gateway connection failed: ${lastError}` };
     return { reason: `QQ gateway connection closed (code ${code}${said})` };
@@ -234,6 +251,11 @@ export class QqGateway {
     this.sessionId = undefined;
     this.seq = null;
     this.epoch++;
+    this.opts.onSession?.(undefined);
+  }
+
+  private sessionMoved(): void {
+    if (this.sessionId !== undefined && this.seq !== null) this.opts.onSession?.({ sessionId: this.sessionId, seq: this.seq });
   }
 
   private send(conn: Conn, payload: unknown): void {
@@ -278,6 +300,7 @@ export class QqGateway {
       }
       case Op.HeartbeatAck:
         conn.acked = true;
+        if (conn.online) this.opts.onAlive?.();
         return;
       case Op.Heartbeat:
         this.send(conn, { op: Op.Heartbeat, d: this.seq });
@@ -289,7 +312,7 @@ export class QqGateway {
       case Op.InvalidSession:
         this.opts.logger.warn({ resumed: this.sessionId !== undefined }, "QQ gateway invalidated the session; identifying again");
         this.endSession();
-        this.hangUp(conn, { reason: "QQ invalidated the session; identifying again", quick: true });
+        this.hangUp(conn, { reason: "QQ invalidated the session; identifying again", quick: true, identifyAgain: true });
         return;
       case Op.Dispatch:
         this.onDispatch(conn, frame);
@@ -313,6 +336,7 @@ export class QqGateway {
       this.sessionId = ready.data.session_id;
       this.seq = s ?? 0;
       this.bot = ready.data.user;
+      this.sessionMoved();
       this.goOnline(conn, "identified");
       return;
     }
@@ -335,7 +359,10 @@ export class QqGateway {
 
   private advance(epoch: number, s: number): void {
     const apply = () => {
-      if (this.epoch === epoch && (this.seq === null || s > this.seq)) this.seq = s;
+      if (this.epoch === epoch && (this.seq === null || s > this.seq)) {
+        this.seq = s;
+        this.sessionMoved();
+      }
     };
     this.chain = this.chain.then(apply);
   }

@@ -14,6 +14,10 @@ export interface Harness {
   adapter: QqAdapter;
   stateDir: string;
   received: InboundMessage[];
+  /** the cursor store the gateway would give the channel (kept across restart()) */
+  cursors: Map<string, string>;
+  /** what emit() does with a message before it counts as stored; default: resolve */
+  onEmit: (msg: InboundMessage) => Promise<void>;
   statuses: { state: ChannelState; detail?: string }[];
   logs: string[];
   controller: AbortController;
@@ -50,6 +54,7 @@ export async function startHarness(
       { logger, stateDir, initialBackoffMs: 20, maxBackoffMs: 200, readyTimeoutMs: 5_000, random: () => 0.5, ...adapterOpts, ...extra },
     );
   const received: InboundMessage[] = [];
+  const cursors = new Map<string, string>();
   const statuses: Harness["statuses"] = [];
   let controller = new AbortController();
   const adapters: QqAdapter[] = [];
@@ -57,8 +62,10 @@ export async function startHarness(
     adapter.start({
       signal: controller.signal,
       emit: async (msg) => {
+        await h.onEmit(msg);
         received.push(msg);
       },
+      cursors: { get: (k) => cursors.get(k), set: (k, v) => void cursors.set(k, v), list: () => [...cursors].map(([scope, cursor]) => ({ scope, cursor })) },
       setStatus: (state, detail) => statuses.push({ state, ...(detail ? { detail } : {}) }),
     });
   const h: Harness = {
@@ -66,6 +73,8 @@ export async function startHarness(
     adapter: make(),
     stateDir,
     received,
+    cursors,
+    onEmit: async () => undefined,
     statuses,
     logs,
     get controller() {

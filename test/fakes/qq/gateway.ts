@@ -4,7 +4,10 @@
 // recorded and acknowledged, numbered DISPATCHes kept per session so a
 // RESUME replays what a dropped connection missed and then sends RESUMED,
 // and on demand: a dropped socket, RECONNECT (op 7), INVALID_SESSION (op 9)
-// and close codes.
+// and close codes. Like QQ, a session stays resumable only for a while after
+// its connection went away (`resumeWindowMs`, default 5 minutes): a later
+// RESUME gets INVALID_SESSION and what was kept for it is gone; a new
+// IDENTIFY also ends the earlier session.
 import { randomBytes, randomUUID } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
@@ -40,12 +43,17 @@ interface Session {
   events: { s: number; t: string; d: unknown; id: string }[];
   conn: WebSocket | null;
   valid: boolean;
+  /** when its connection went away (null while connected) */
+  downSince: number | null;
 }
 
 export interface FakeGatewayOptions {
   heartbeatIntervalMs: number;
   tokenValid: (token: string) => boolean;
   bot: { id: string; username: string };
+  /** how long after its connection went away a session can still be resumed; default 5 minutes */
+  resumeWindowMs?: number;
+  now?: () => number;
 }
 
 export class FakeQqGateway {
@@ -65,6 +73,8 @@ export class FakeQqGateway {
   /** WebSocket connections accepted */
   connections = 0;
   refusedUpgrades = 0;
+  /** RESUMEs answered with INVALID_SESSION */
+  invalidResumes = 0;
 
   constructor(opts: FakeGatewayOptions) {
     this.opts = opts;
@@ -143,6 +153,10 @@ export class FakeQqGateway {
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
   }
 
+  private now(): number {
+    return (this.opts.now ?? Date.now)();
+  }
+
   private sendOp(op: number, d: unknown): void {
     const ws = this.current?.conn;
     if (ws?.readyState === WebSocket.OPEN) ws.send(JSON.stringify(d === undefined ? { op } : { op, d }));
@@ -158,7 +172,11 @@ export class FakeQqGateway {
     this.sockets.add(ws);
     ws.on("close", () => {
       this.sockets.delete(ws);
-      for (const s of this.sessions.values()) if (s.conn === ws) s.conn = null;
+      for (const s of this.sessions.values())
+        if (s.conn === ws) {
+          s.conn = null;
+          s.downSince = this.now();
+        }
     });
     ws.on("error", () => undefined);
     ws.on("message", (data, isBinary) => this.onFrame(ws, isBinary ? "" : data.toString()));
@@ -198,7 +216,7 @@ export class FakeQqGateway {
     if (id.shard[0] !== 0 || id.shard[1] !== 1) return this.refuse(ws, 4010, "invalid shard");
     if ((id.intents & ~PERMITTED) !== 0) return this.refuse(ws, 4014, "disallowed intents");
     if (this.current) this.current.valid = false;
-    const session: Session = { id: randomUUID(), intents: id.intents, seq: 0, events: [], conn: ws, valid: true };
+    const session: Session = { id: randomUUID(), intents: id.intents, seq: 0, events: [], conn: ws, valid: true, downSince: null };
     this.sessions.set(session.id, session);
     this.current = session;
     this.dispatch("READY", { version: 1, session_id: session.id, user: { ...this.opts.bot, bot: true }, shard: [0, 1] });
@@ -209,7 +227,13 @@ export class FakeQqGateway {
     if (!parsed.success) return this.refuse(ws, 4002, "invalid resume payload");
     if (!this.opts.tokenValid(parsed.data.token.slice("QQBot ".length))) return this.refuse(ws, 4004, "invalid token");
     const session = this.sessions.get(parsed.data.session_id);
+    const window = this.opts.resumeWindowMs ?? 5 * 60_000;
+    if (session && session.downSince !== null && this.now() - session.downSince >= window) {
+      session.valid = false;
+      session.events = [];
+    }
     if (!session || !session.valid || session !== this.current) {
+      this.invalidResumes++;
       ws.send(JSON.stringify({ op: Op.InvalidSession, d: false }));
       return;
     }
@@ -217,6 +241,7 @@ export class FakeQqGateway {
     if (seq > session.seq) return this.refuse(ws, 4007, "invalid seq");
     if (session.conn && session.conn !== ws) session.conn.terminate();
     session.conn = ws;
+    session.downSince = null;
     const missed = session.events.filter((e) => e.s > seq);
     this.resumes.push({ session_id: session.id, seq, replayed: missed.length });
     for (const e of missed) ws.send(JSON.stringify({ op: Op.Dispatch, ...e }));

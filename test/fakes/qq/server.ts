@@ -27,6 +27,8 @@ export interface FakeQqOptions {
   replyLimit?: number;
   /** refuse texts holding a URL, like a bot without registered URLs (code 40054010) */
   refuseUrls?: boolean;
+  /** how long a session whose connection went away stays resumable; default 5 minutes (0: never) */
+  resumeWindowMs?: number;
 }
 
 export interface AttachmentSpec {
@@ -80,6 +82,7 @@ export class FakeQq {
       heartbeatIntervalMs: opts.heartbeatIntervalMs ?? 45_000,
       tokenValid: (t) => this.tokenValid(t),
       bot: { id: "1234567890123456789", username: "switchbot-qq" },
+      ...(opts.resumeWindowMs !== undefined ? { resumeWindowMs: opts.resumeWindowMs } : {}),
     });
     this.server = createServer((req, res) => {
       handleRest(this, req, res).catch((err: unknown) => {

@@ -2,15 +2,20 @@
 // whatsmeow, baileys based, ...) over the JSON bridge protocol
 // (bridge-protocol.ts). `ws` is imported when the channel starts.
 //
-// The protocol has no acknowledgements: a message is handed to the gateway
-// as it arrives, and a frame written to the bridge is all a send can confirm.
+// A message is handed to the gateway as it arrives, and a frame written to
+// the bridge is all a send can confirm. A bridge that announces
+// acknowledgements (status frame `"acks": true`, bridge-protocol.ts) gets an
+// ack per message once the gateway stored it, and replays what was not
+// acknowledged after a reconnect or a gateway crash; with any other bridge, a
+// message pushed in the instant before a crash, or while the gateway is
+// down, is lost (README).
 import { randomUUID } from "node:crypto";
 import { ChannelError, type ChannelContext, type OutboundChunk } from "../../src/core/channel.ts";
 import { systemClock, type Clock } from "../../src/core/clock.ts";
 import type { Logger } from "../../src/core/logger.ts";
 import { Backoff } from "../../src/core/backoff.ts";
 import { BridgeConnection } from "./bridge.ts";
-import { BridgeError, BridgeMessage, BridgeStatus, normalizeBridgeMessage, outboundFrame, parseFrame } from "./bridge-protocol.ts";
+import { BridgeError, BridgeMessage, BridgeStatus, ackFrame, frameId, normalizeBridgeMessage, outboundFrame, parseFrame } from "./bridge-protocol.ts";
 import { displayUrl, type ResolvedWhatsAppConfig } from "./config.ts";
 import { MAX_MEDIA_BYTES, downloadUrl, type FetchLike } from "./download.ts";
 import { markdownToWhatsApp } from "./format.ts";
@@ -31,6 +36,8 @@ export class BridgeWhatsApp implements WhatsAppAdapter {
   private readonly inbound: InboundQueue;
   private conn: BridgeConnection | undefined;
   private me: string | undefined;
+  /** the bridge said it keeps messages until acknowledged (status frame `acks`) */
+  private acks = false;
   /** bumped by every start() and stop(), so a start() overtaken by stop() gives up */
   private generation = 0;
 
@@ -132,12 +139,17 @@ export class BridgeWhatsApp implements WhatsAppAdapter {
       return;
     }
     switch (parsed.type) {
-      case "message":
-        return this.onMessage(parsed.frame, ctx);
+      case "message": {
+        const taken = await this.onMessage(parsed.frame, ctx);
+        const id = frameId(parsed.frame);
+        if (taken && this.acks && id !== undefined) await this.ack(conn, id);
+        return;
+      }
       case "status": {
         const s = BridgeStatus.safeParse(parsed.frame);
         const me = s.success && s.data.me ? normalizeJid(s.data.me) : undefined;
         if (me) this.me = me;
+        if (s.success && typeof s.data.acks === "boolean") this.acks = s.data.acks;
         const status = s.success ? (s.data.status ?? undefined) : undefined;
         this.log.info({ status, me: this.me }, "WhatsApp bridge status");
         if (status && /^(connected|open|ready|online)$/i.test(status)) ctx.setStatus("online");
@@ -158,12 +170,22 @@ export class BridgeWhatsApp implements WhatsAppAdapter {
     }
   }
 
-  private async onMessage(frame: unknown, ctx: ChannelContext): Promise<void> {
+  /** tells the bridge it may forget a message; a failed write only means it comes again (deduped) */
+  private async ack(conn: BridgeConnection, id: string | number): Promise<void> {
+    try {
+      await conn.send(ackFrame(id));
+    } catch (err) {
+      this.log.debug({ err: err instanceof Error ? err.message : String(err) }, "could not acknowledge a WhatsApp bridge message; the bridge sends it again");
+    }
+  }
+
+  /** false when the gateway did not take the message (it must not be acknowledged) */
+  private async onMessage(frame: unknown, ctx: ChannelContext): Promise<boolean> {
     const parsed = BridgeMessage.safeParse(frame);
     if (!parsed.success) {
       const field = parsed.error.issues[0]?.path.join(".") || "frame";
       this.log.warn({ field }, "ignoring a WhatsApp bridge message of unexpected shape");
-      return;
+      return true;
     }
     const msg = normalizeBridgeMessage(parsed.data, {
       botJid: this.me,
@@ -171,7 +193,7 @@ export class BridgeWhatsApp implements WhatsAppAdapter {
         downloadUrl(url, { maxBytes: this.opts.maxMediaBytes ?? MAX_MEDIA_BYTES, reportedSize: size, fetch: this.fetchImpl }),
       skipped: (reason) => this.log.warn({ reason }, "skipping a WhatsApp media entry"),
     });
-    if (!msg) return;
-    await this.inbound.push(ctx, msg);
+    if (!msg) return true;
+    return this.inbound.push(ctx, msg);
   }
 }

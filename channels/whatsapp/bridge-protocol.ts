@@ -12,6 +12,15 @@
 //
 // Only `from` is required in a message; `chat` defaults to `from` (a direct
 // chat), `content` to "". A chat JID ending in @g.us is a group.
+//
+// Acknowledgements (optional; a bridge opts in, bridges that do not are
+// spoken to exactly as before): a status frame with `"acks": true` says the
+// bridge keeps every message until it is acknowledged and sends the
+// unacknowledged ones again, in order, on the next connection. The gateway
+// then answers each message, once it is stored (or was of no use to it),
+// with {"type":"ack","id":"<msg id>"}. A crash before that point means the
+// message comes again after the restart, and the inbox drops it if it had
+// been stored already.
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import type { InboundMedia, InboundMessage, OutboundChunk } from "../../src/core/channel.ts";
@@ -46,7 +55,13 @@ export const BridgeMedia = z.looseObject({
 });
 export type BridgeMedia = z.infer<typeof BridgeMedia>;
 
-export const BridgeStatus = z.looseObject({ type: z.literal("status"), status: z.string().nullish(), me: z.string().nullish() });
+export const BridgeStatus = z.looseObject({
+  type: z.literal("status"),
+  status: z.string().nullish(),
+  me: z.string().nullish(),
+  /** the bridge keeps messages until acknowledged and replays them on reconnect */
+  acks: z.boolean().nullish(),
+});
 export const BridgeError = z.looseObject({ type: z.literal("error"), error: z.string().nullish(), message: z.string().nullish() });
 
 export type ParsedFrame =
@@ -148,6 +163,17 @@ export function mediaKind(type: string | null | undefined, mime: string | null |
   if (m.startsWith("audio/")) return "audio";
   if (m.startsWith("video/")) return "video";
   return "file";
+}
+
+/** The id of a message frame as the bridge wrote it (string or number), even when the rest is malformed. */
+export function frameId(frame: Record<string, unknown>): string | number | undefined {
+  const id = frame.id;
+  return (typeof id === "string" && id.length > 0) || typeof id === "number" ? id : undefined;
+}
+
+/** The acknowledgement of one message: the gateway has it (or had no use for it); the bridge may forget it. */
+export function ackFrame(id: string | number): Record<string, unknown> {
+  return { type: "ack", id };
 }
 
 /** The frame send() writes for one chunk. */

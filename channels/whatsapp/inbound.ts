@@ -15,11 +15,16 @@ export class InboundQueue {
     this.log = log;
   }
 
-  /** queues `msg`; the returned promise settles once it was handled (never rejects) */
-  push(ctx: ChannelContext, msg: InboundMessage): Promise<void> {
+  /**
+   * queues `msg`; the returned promise settles once it was handled (never
+   * rejects): true when the gateway has it stored (now or before), false
+   * when it was not taken (stopping, or the gateway refused it)
+   */
+  push(ctx: ChannelContext, msg: InboundMessage): Promise<boolean> {
     const key = `${msg.chatId}\u0000${msg.messageId}`;
-    this.chain = this.chain.then(async () => {
-      if (ctx.signal.aborted || this.seen.has(key)) return;
+    const handled = this.chain.then(async () => {
+      if (this.seen.has(key)) return true;
+      if (ctx.signal.aborted) return false;
       try {
         await ctx.emit(msg);
       } catch (err) {
@@ -27,12 +32,14 @@ export class InboundQueue {
           { err: err instanceof Error ? err.message : String(err), messageId: msg.messageId },
           "the gateway did not accept a WhatsApp message",
         );
-        return;
+        return false;
       }
       this.seen.add(key);
       if (this.seen.size > SEEN_LIMIT) this.seen.delete(this.seen.values().next().value!);
+      return true;
     });
-    return this.chain;
+    this.chain = handled.then(() => undefined);
+    return handled;
   }
 
   /** resolves when everything queued so far was handled */

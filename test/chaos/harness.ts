@@ -76,17 +76,19 @@ async function driver(channel: ChaosChannel): Promise<Driver> {
         config: () => qq.config(),
         send: (u, text) => void qq.c2cMessage({ openid: `OPENID${u}`, text }),
         replies: () => qq.sent.map((m) => m.content),
-        keepsWhileDown: false, // not replayed after a restart (channels/qq/README.md)
+        keepsWhileDown: true, // the saved session is resumed and QQ replays what it missed (channels/qq/README.md)
         close: () => qq.close(),
       };
     }
     case "whatsapp": {
-      const bridge = await FakeBridge.start();
+      // a bridge that keeps messages until acknowledged (bridge-protocol.ts); one without
+      // acknowledgements cannot give back what was pushed just before a crash (README)
+      const bridge = await FakeBridge.start({ acks: true });
       return {
         config: () => ({ bridge_url: bridge.url }),
         send: (u, text) => void bridge.userSays({ from: `1555000000${u}`, text }),
         replies: () => bridge.sent.map((f) => f.content),
-        keepsWhileDown: false, // the bridge protocol has no acknowledgement or replay
+        keepsWhileDown: true, // unacknowledged messages are replayed on the next connection
         close: () => bridge.close(),
       };
     }
@@ -105,6 +107,8 @@ export interface ChaosOptions {
   maxModelDelayMs: number;
   random?: () => number;
   log?: (line: string) => void;
+  /** every model call with the user texts it saw, every write and kill (to find a loss) */
+  trace?: (line: string) => void;
 }
 
 export interface ChaosFigures {
@@ -129,7 +133,11 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosFigures> {
   const platform = await driver(opts.channel);
   const home = mkdtempSync(join(tmpdir(), `sb-chaos-${opts.channel}-`));
   let calls = 0;
-  llm.setDefault((req: RecordedRequest) => ({ reply: `ack n${++calls} :: ${lastUserText(req)}`, delayMs: Math.floor(random() * opts.maxModelDelayMs) }));
+  llm.setDefault((req: RecordedRequest) => {
+    const n = ++calls;
+    opts.trace?.(`model call n${n}: ${userTexts(req).join(" | ")}`);
+    return { reply: `ack n${n} :: ${lastUserText(req)}`, delayMs: Math.floor(random() * opts.maxModelDelayMs) };
+  });
   writeConfig(home, {
     model_list: [{ model_name: "main", model: "openai/main-model", api_base: `${llm.url}/v1`, api_key: "sk-chaos-1234567890" }],
     agents: { defaults: { model_name: "main" } },
@@ -140,9 +148,10 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosFigures> {
   const write = (round: number, i: number) => {
     const id = `${opts.channel.slice(0, 2)}${round}x${i}`;
     written.push(id);
-    platform.send(i % 3, `msg ${id} `); // the space ends the id: "x1 " is not inside "x10 "
+    opts.trace?.(`write ${id} (user ${i % 3})`);
+    platform.send(i % 3, `msg ${id}`);
   };
-  const answered = () => written.every((id) => platform.replies().some((r) => r.includes(`msg ${id} `) || r.endsWith(`msg ${id}`)));
+  const answered = () => written.every((id) => platform.replies().some((r) => mentions(r, id)));
   try {
     daemon = await startOnline(home, opts.channel);
     // everyone has talked to the bot once before the kills begin: a Discord bot
@@ -153,6 +162,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosFigures> {
       for (let i = 0; i < opts.perRound; i++) write(round, i);
       await sleep(Math.floor(random() * opts.maxKillDelayMs));
       await daemon.kill();
+      opts.trace?.(`killed (round ${round})`);
       // written while the gateway is down, where the platform keeps it
       if (platform.keepsWhileDown) write(round, opts.perRound);
       daemon = await startOnline(home, opts.channel);
@@ -166,7 +176,19 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosFigures> {
     await Promise.all([platform.close(), llm.close()]);
     rmSync(home, { recursive: true, force: true });
   }
-  return count(opts.channel, opts.kills, written, platform.replies());
+  const replies = platform.replies();
+  for (const r of replies) opts.trace?.(`reply: ${r.replace(/\n+/g, " / ")}`);
+  return count(opts.channel, opts.kills, written, replies);
+}
+
+/**
+ * whether a reply answers message `id`: messages that arrive while their chat's
+ * turn runs are answered together, in one turn whose user text holds them all
+ * (joined by blank lines, trimmed), so an id may sit anywhere in the reply;
+ * "x1" must not match inside "x10"
+ */
+export function mentions(reply: string, id: string): boolean {
+  return new RegExp(`(?:^|\\s)msg ${id}(?![0-9])`).test(reply);
 }
 
 /** once / lost / twice per message id, from the replies the platform received */
@@ -176,7 +198,7 @@ export function count(channel: ChaosChannel, kills: number, written: string[], r
   for (const r of replies) seen.set(r, (seen.get(r) ?? 0) + 1);
   for (const n of seen.values()) figures.resentChunks += n - 1;
   for (const id of written) {
-    const turns = new Set([...seen.keys()].filter((r) => r.includes(`msg ${id} `) || r.endsWith(`msg ${id}`)).map((r) => /^ack (n\d+) ::/.exec(r)?.[1] ?? r));
+    const turns = new Set([...seen.keys()].filter((r) => mentions(r, id)).map((r) => /^ack (n\d+) ::/.exec(r)?.[1] ?? r));
     if (turns.size === 0) {
       figures.lost++;
       figures.lostIds.push(id);
@@ -191,6 +213,11 @@ export function count(channel: ChaosChannel, kills: number, written: string[], r
 
 export function formatFigures(f: ChaosFigures): string {
   return `${f.channel.padEnd(9)} ${String(f.messages).padStart(5)} messages, ${String(f.kills).padStart(3)} kills: answered once ${f.once}, lost ${f.lost}, twice ${f.twice}; chunks re-sent in the send window: ${f.resentChunks}`;
+}
+
+function userTexts(req: RecordedRequest): string[] {
+  const msgs = req.body.messages as { role: string; content: unknown }[];
+  return msgs.filter((m) => m.role === "user").map((m) => (typeof m.content === "string" ? m.content : JSON.stringify(m.content)));
 }
 
 function lastUserText(req: RecordedRequest): string {

@@ -156,15 +156,19 @@ describe("feishu long connection: stopping early", () => {
     await h.lark.waitFor(() => h.lark.requests.some((r) => r.path === "/callback/ws/endpoint"), "the endpoint call");
     await h.adapter.stop();
     await starting;
-    // The fake asks for a reconnect every 100 ms. A request already on the
-    // wire when stop() ran may still arrive (at most one); after that the
-    // count must stay put: no new attempt starts once stopped.
+    // The fake asks for a reconnect every 100 ms, so a loop still running
+    // would call the endpoint several times in the window watched below. A
+    // request already on the wire when stop() ran may still arrive, however
+    // late a loaded machine delivers it (at most one: the SDK's closed client
+    // drops what that attempt brings and schedules nothing). Counting "at most
+    // one more" over the whole window, rather than "none after the first
+    // 300 ms", is what keeps a slow delivery of that one request from failing
+    // the test (it did once).
     const endpointCalls = () => h.lark.requests.filter((r) => r.path === "/callback/ws/endpoint").length;
     const atStop = endpointCalls();
-    await pause(300);
-    const settled = endpointCalls();
-    expect(settled - atStop).toBeLessThanOrEqual(1);
-    await pause(500);
-    expect(endpointCalls()).toBe(settled);
+    for (let i = 0; i < 8; i++) {
+      await pause(100);
+      expect(endpointCalls() - atStop).toBeLessThanOrEqual(1);
+    }
   });
 });

@@ -2,6 +2,10 @@
 // speaking the JSON bridge protocol. Tests make people talk (`userSays`),
 // read back what the adapter sent (`sent`, validated with zod), push raw or
 // status frames, drop connections, refuse new ones, and stop answering pings.
+// With `acks: true` it is a bridge that keeps messages until the gateway
+// acknowledges them (bridge-protocol.ts): it announces that in a status frame
+// on every connection, replays what is unacknowledged right after it, and
+// keeps what people write while no gateway is connected.
 //
 //   const bridge = await FakeBridge.start();
 //   adapter config: { bridge_url: bridge.url }
@@ -33,6 +37,8 @@ export const OutboundFrame = z.object({
 });
 export type OutboundFrame = z.infer<typeof OutboundFrame>;
 
+const Ack = z.object({ type: z.literal("ack"), id: z.union([z.string().min(1), z.number()]) });
+
 export interface SaysOptions {
   /** sender: a phone number or JID */
   from: string;
@@ -49,6 +55,8 @@ export interface SaysOptions {
 export interface FakeBridgeOptions {
   /** answer WebSocket pings (ws does by default); false simulates a dead link */
   answerPings?: boolean;
+  /** keep messages until acknowledged and replay them on connect */
+  acks?: boolean;
 }
 
 export class FakeBridge {
@@ -63,13 +71,21 @@ export class FakeBridge {
   attempts = 0;
   /** refuse this many upcoming connections (closed right after opening, code 1013) */
   refuse = 0;
+  /** ids the gateway acknowledged, in order */
+  readonly acked: (string | number)[] = [];
+  /** message frames sent again on a new connection because they were not acknowledged */
+  replayed = 0;
+  private readonly acks: boolean;
+  /** id → frame text, for messages not acknowledged yet (acks mode) */
+  private readonly unacked = new Map<string | number, string>();
   private readonly wss: WebSocketServer;
   private readonly clients = new Set<WebSocket>();
   private waiters: (() => void)[] = [];
 
-  private constructor(wss: WebSocketServer, url: string) {
+  private constructor(wss: WebSocketServer, url: string, acks: boolean) {
     this.wss = wss;
     this.url = url;
+    this.acks = acks;
     wss.on("connection", (ws) => this.accept(ws));
   }
 
@@ -80,7 +96,7 @@ export class FakeBridge {
       server.once("error", reject);
     });
     const { port } = wss.address() as AddressInfo;
-    return new FakeBridge(wss, `ws://127.0.0.1:${port}`);
+    return new FakeBridge(wss, `ws://127.0.0.1:${port}`, opts.acks ?? false);
   }
 
   /** clients connected now */
@@ -102,8 +118,14 @@ export class FakeBridge {
       ...(opts.mentions ? { mentions: opts.mentions } : {}),
       timestamp: opts.timestamp ?? Math.floor(Date.now() / 1000),
     };
+    if (this.acks) this.unacked.set(frame.id, JSON.stringify(frame));
     this.push(frame);
     return frame;
+  }
+
+  /** messages the gateway has not acknowledged yet (acks mode) */
+  get unacknowledged(): number {
+    return this.unacked.size;
   }
 
   /** any frame (an object is sent as JSON, a string as is) */
@@ -175,6 +197,13 @@ export class FakeBridge {
     }
     this.connections++;
     this.clients.add(ws);
+    if (this.acks) {
+      ws.send(JSON.stringify({ type: "status", status: "connected", acks: true }));
+      for (const text of this.unacked.values()) {
+        this.replayed++;
+        ws.send(text);
+      }
+    }
     ws.on("message", (data, isBinary) => {
       const text = isBinary ? "" : data.toString();
       let json: unknown;
@@ -182,6 +211,13 @@ export class FakeBridge {
         json = JSON.parse(text);
       } catch {
         json = undefined;
+      }
+      const ack = Ack.safeParse(json);
+      if (ack.success) {
+        this.acked.push(ack.data.id);
+        this.unacked.delete(ack.data.id);
+        this.notify();
+        return;
       }
       const parsed = OutboundFrame.safeParse(json);
       if (parsed.success) this.sent.push(parsed.data);

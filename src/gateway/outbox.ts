@@ -83,7 +83,12 @@ export class Outbox {
         this.again.add(ch);
         continue;
       }
-      const run = this.drain(ch)
+      // the drain starts on the next microtask: a kick from inside a store
+      // transaction (a turn's reply queued with its "answered" mark) must not
+      // put a chunk on the wire before that transaction commits, or a crash in
+      // between sends the reply of a turn that then runs again
+      const run = Promise.resolve()
+        .then(() => this.drain(ch))
         .catch((err: unknown) => this.storeError(err, "could not update the outbox"))
         .finally(() => {
         this.running.delete(ch);

@@ -15,6 +15,7 @@ import { startDaemon, waitFor, writeConfig, type RunningDaemon } from "../e2e/da
 import { startFakeLlm, type FakeLlm } from "../fakes/fake-llm.ts";
 import { startFakeProxy, type FakeProxy } from "../fakes/fake-proxy.ts";
 import { FakeTelegramApi } from "../fakes/telegram-api.ts";
+import { echoHeadersInErrors, leakyModels } from "../providers/sweep-helpers.ts";
 
 const SECRETS = {
   key: "sk-daemon-sweep-key-1234567890",
@@ -51,27 +52,13 @@ function filesUnder(dir: string): string[] {
 describe("secrets sweep of the running gateway", () => {
   it("finds none of the config's secrets in its log, endpoints, status or state files", async () => {
     writeConfig(home, {
-      model_list: [
-        {
-          model_name: "main",
-          model: "openai/echo-model",
-          api_base: `${llm.url}/v1`,
-          api_key: SECRETS.key,
-          custom_headers: { "X-Tenant-Secret": SECRETS.header },
-          proxy: `http://sweeper:${SECRETS.proxyPass}@127.0.0.1:${new URL(proxy.url).port}`,
-        },
-        { model_name: "backup", model: "anthropic-messages/claude-x", api_base: llm.url, api_key: SECRETS.backupKey },
-      ],
+      model_list: leakyModels(llm, proxy, SECRETS),
       agents: { defaults: { model_name: "main", fallbacks: ["backup"] } },
       channels: { telegram: { enabled: true, token: SECRETS.telegram, api_base: tg.url, allow_from: ["4242"] } },
       gateway: { token: SECRETS.gatewayToken },
     });
     // the primary fails with an error that echoes every header it received (keys included)
-    llm.setDefault((req) =>
-      req.protocol === "openai"
-        ? { status: 500, body: { error: { message: `upstream broke; you sent ${JSON.stringify(req.headers)} to ${req.path}`, type: "server_error" } } }
-        : { reply: "fine" },
-    );
+    echoHeadersInErrors(llm);
     daemon = await startDaemon(home, { SWITCHBOARD_LOG_LEVEL: "debug" });
     await waitFor(async () => (await fetch(`${daemon!.url}/ready`)).status === 200 || undefined, "/ready", 20_000);
     tg.failNext("sendMessage", { error_code: 502, description: "Bad Gateway" });

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../cli/run-cli.ts";
 import { startFakeLlm, type FakeLlm } from "../fakes/fake-llm.ts";
 import { startFakeProxy, type FakeProxy } from "../fakes/fake-proxy.ts";
+import { echoHeadersInErrors, leakyModels } from "./sweep-helpers.ts";
 
 const SECRETS = {
   key: "sk-sweep-main-key-1234567890",
@@ -42,15 +43,7 @@ describe("secrets sweep", () => {
       JSON.stringify({
         env: { SWEEP_EXTRA_API_KEY: SECRETS.envValue },
         model_list: [
-          {
-            model_name: "main",
-            model: "openai/echo-model",
-            api_base: `${llm.url}/v1`,
-            api_key: SECRETS.key,
-            custom_headers: { "X-Tenant-Secret": SECRETS.header },
-            proxy: `http://sweeper:${SECRETS.proxyPass}@127.0.0.1:${new URL(proxy.url).port}`,
-          },
-          { model_name: "backup", model: "anthropic-messages/claude-x", api_base: llm.url, api_key: SECRETS.backupKey },
+          ...leakyModels(llm, proxy, SECRETS),
           { model_name: "gemini-style", model: "openai/unused", api_base: `http://gemuser:${SECRETS.basePass}@127.0.0.1:${port}/v1?key=${SECRETS.queryKey}` },
         ],
         agents: { defaults: { model_name: "main", fallbacks: ["backup"] } },
@@ -58,11 +51,7 @@ describe("secrets sweep", () => {
       }),
     );
     // the primary fails with an error that echoes every header it received (keys included)
-    llm.setDefault((req) =>
-      req.protocol === "openai"
-        ? { status: 500, body: { error: { message: `upstream broke; you sent ${JSON.stringify(req.headers)} to ${req.path}`, type: "server_error" } } }
-        : { reply: "fine" },
-    );
+    echoHeadersInErrors(llm);
     const env = { SWITCHBOARD_HOME: home, HOME: home, SWITCHBOARD_LOG_LEVEL: "debug", SWITCHBOARD_LOG_FORMAT: "json" };
     const turn = await runCli(["agent", "-m", "hello"], env);
     expect(turn.code).toBe(0);

@@ -93,6 +93,27 @@ describe("fake QQ", () => {
     third.terminate();
   });
 
+  it("keeps a dropped session resumable only for its resume window, then answers op 9 and replays nothing", async () => {
+    let now = 1_000_000;
+    fake = await FakeQq.start({ resumeWindowMs: 60_000, now: () => now });
+    const tok = await token(fake);
+    const first = await client(fake, tok);
+    const session = fake.gateway.sessionId;
+    first.ws.terminate();
+    await fake.waitFor(() => !fake!.gateway.connected, "the drop");
+    fake.c2cMessage({ openid: "U1", text: "kept only for a while" });
+    now += 60_000;
+    const late = new WebSocket(fake.gatewayUrl);
+    const frames: { op: number; t?: string }[] = [];
+    late.on("message", (d) => frames.push(JSON.parse(d.toString()) as (typeof frames)[number]));
+    await new Promise((r) => late.once("open", r));
+    late.send(JSON.stringify({ op: Op.Resume, d: { token: `QQBot ${tok}`, session_id: session, seq: 1 } }));
+    await fake.waitFor(() => frames.some((x) => x.op === Op.InvalidSession), "op 9 after the window");
+    expect(frames.some((x) => x.op === Op.Dispatch)).toBe(false);
+    expect(fake.gateway.invalidResumes).toBe(1);
+    late.terminate();
+  });
+
   it("closes with 4004 for a bad token and 4014 for intents it has no permission for", async () => {
     fake = await FakeQq.start();
     const tok = await token(fake);

@@ -29,6 +29,8 @@ export interface FakeQqOptions {
   refuseUrls?: boolean;
   /** how long a session whose connection went away stays resumable; default 5 minutes (0: never) */
   resumeWindowMs?: number;
+  /** the fake's clock for the resume window; default Date.now */
+  now?: () => number;
 }
 
 export interface AttachmentSpec {
@@ -83,6 +85,7 @@ export class FakeQq {
       tokenValid: (t) => this.tokenValid(t),
       bot: { id: "1234567890123456789", username: "switchbot-qq" },
       ...(opts.resumeWindowMs !== undefined ? { resumeWindowMs: opts.resumeWindowMs } : {}),
+      ...(opts.now ? { now: opts.now } : {}),
     });
     this.server = createServer((req, res) => {
       handleRest(this, req, res).catch((err: unknown) => {

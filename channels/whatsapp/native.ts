@@ -28,7 +28,7 @@ import {
 export interface NativeConnectionOptions {
   authDir: string;
   runtime(): Promise<WaRuntime>;
-  /** new messages (upsert type "notify") of the current socket */
+  /** new messages of the current socket: live ("notify") and those that arrived while it was offline ("append") */
   onMessages(messages: unknown[], sock: WaSocketLike): Promise<void>;
   /** draws a pairing QR code */
   showQr(qr: string): Promise<void>;
@@ -110,7 +110,13 @@ export class NativeConnection {
     });
     sock.ev.on("connection.update", (update) => this.onUpdate(sock, update));
     sock.ev.on("messages.upsert", (upsert) => {
-      if (this.sock !== sock || this.stopped || upsert.type !== "notify") return;
+      // baileys upserts a message WhatsApp held for this device while it was
+      // offline (node attribute `offline`, delivered on reconnect) as "append",
+      // after it already sent the receipt: dropping those would lose every
+      // message written while the gateway was down. The other "append"
+      // upserts (our own resends, newsletters, group-invite stubs) are
+      // filtered out by the normalizer (fromMe, @newsletter, no content).
+      if (this.sock !== sock || this.stopped || (upsert.type !== "notify" && upsert.type !== "append")) return;
       this.chain = this.chain.then(() =>
         this.opts.onMessages(upsert.messages, sock).catch((err: unknown) => {
           this.opts.logger.error({ err: err instanceof Error ? err.message : String(err) }, "could not handle WhatsApp messages");

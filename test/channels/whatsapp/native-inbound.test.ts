@@ -96,8 +96,17 @@ describe("WhatsApp native: text messages", () => {
   });
 });
 
+describe("WhatsApp native: messages written while the gateway was down", () => {
+  it("answers what WhatsApp held for the device while it was offline (baileys upserts it as \"append\")", async () => {
+    const sock = await online();
+    sock.upsert([waMessage({ from: ALICE, id: "3EBOFF1", message: { conversation: "are you there?" } })], "append");
+    const [msg] = await h!.waitForMessages(1);
+    expect(msg).toMatchObject({ chatId: ALICE, messageId: "3EBOFF1", text: "are you there?" });
+  });
+});
+
 describe("WhatsApp native: what is ignored", () => {
-  it("ignores the bot's own messages, status updates, history appends and empty content", async () => {
+  it("ignores the bot's own messages, status updates and empty content", async () => {
     const sock = await online();
     sock.upsert([
       waMessage({ from: ALICE, fromMe: true, message: { conversation: "sent from the phone" } }),
@@ -105,7 +114,8 @@ describe("WhatsApp native: what is ignored", () => {
       waMessage({ from: ALICE, message: { reactionMessage: { text: "👍" } } }),
       waMessage({ from: ALICE, message: { conversation: "" } }),
     ]);
-    sock.upsert([waMessage({ from: ALICE, message: { conversation: "old history" } })], "append");
+    sock.upsert([waMessage({ from: ALICE, fromMe: true, message: { conversation: "our own message, resent" } })], "append");
+    sock.upsert([waMessage({ from: ALICE, chat: "120363000000000001@newsletter", message: { conversation: "a channel post" } })], "append");
     sock.upsert([
       { key: { remoteJid: ALICE } },
       "garbage",

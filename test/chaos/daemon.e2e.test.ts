@@ -194,7 +194,12 @@ describe("a full disk", () => {
       });
       let release!: () => void;
       const held = new Promise<void>((r) => (release = r));
-      llm.script({ reply: `long answer ${"word ".repeat(60_000)}`, holdUntil: held });
+      // the turn's reply cannot be stored while the disk is full, so none goes out then; the turn
+      // runs again once space returns and that run's reply is the one delivered (the model
+      // answers the same both times)
+      const essay = `long answer ${"word ".repeat(60_000)}`;
+      llm.script({ reply: essay, holdUntil: held });
+      llm.setDefault({ reply: essay });
       tg.userMessage({ chatId: OWNER, fromId: OWNER, text: "write me an essay" });
       await waitFor(() => llm.requests.length > 0 || undefined, "the model call");
       fillUp(join(disk, "filler"));
@@ -210,6 +215,7 @@ describe("a full disk", () => {
       await waitFor(() => textsTo(OWNER).length > 0 || undefined, "the answer after space returned", 20_000);
       await waitFor(async () => (await status(daemon!)).queues.outboundPending === 0 || undefined, "all chunks");
       expect(textsTo(OWNER).join("")).toContain("long answer");
+      // one reply (its first chunk starts the essay), not one from the failed commit and one from the re-run
       expect(textsTo(OWNER).filter((t) => t.startsWith("long answer"))).toHaveLength(1);
     } finally {
       await daemon?.stop();

@@ -31,7 +31,7 @@ export interface ToolJournalStore {
 interface StoredExecution {
   text: string;
   error?: string;
-  media: { kind: "image" | "audio" | "file"; mimeType: string; data?: string; url?: string; path?: string }[];
+  media: { kind: "image" | "audio" | "file"; mimeType: string; data?: string; url?: string; path?: string; filename?: string; caption?: string }[];
 }
 
 const scope = new AsyncLocalStorage<string>();
@@ -104,7 +104,7 @@ function toStored(out: ToolExecution): StoredExecution {
   return {
     text: out.text,
     ...(out.error !== undefined ? { error: out.error } : {}),
-    media: out.media.map((m) => ({ kind: m.kind, mimeType: m.mimeType, ...(m.data ? { data: m.data.toString("base64") } : {}), ...(m.url ? { url: m.url } : {}), ...(m.path ? { path: m.path } : {}) })),
+    media: out.media.map(({ data, ...m }) => ({ ...m, ...(data ? { data: data.toString("base64") } : {}) })),
   };
 }
 
@@ -112,6 +112,6 @@ function fromStored(s: StoredExecution): ToolExecution {
   return {
     text: s.text,
     ...(s.error !== undefined ? { error: s.error } : {}),
-    media: (s.media ?? []).map((m) => ({ kind: m.kind, mimeType: m.mimeType, ...(m.data ? { data: Buffer.from(m.data, "base64") } : {}), ...(m.url ? { url: m.url } : {}), ...(m.path ? { path: m.path } : {}) })),
+    media: (s.media ?? []).map(({ data, ...m }) => ({ ...m, ...(data ? { data: Buffer.from(data, "base64") } : {}) })),
   };
 }

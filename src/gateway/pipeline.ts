@@ -282,12 +282,19 @@ export class Pipeline {
     const limit = this.opts.adapter(channel)?.capabilities.maxTextLength ?? 4000;
     const chunks: OutboundChunk[] = [...notes];
     for (const text of chunkText(result.text, limit)) chunks.push({ text, format: "markdown" });
+    // a file's bytes go into the chunk (base64): the outbox row is all a later send needs (see src/tools/send-file.ts)
     for (const m of result.media) {
       if (!m.data && !m.url) continue;
       chunks.push({
-        text: "",
-        format: "plain",
-        media: { kind: m.kind, mimeType: m.mimeType, ...(m.data ? { data: m.data.toString("base64") } : {}), ...(m.url ? { url: m.url } : {}) },
+        text: m.caption ?? "",
+        format: m.caption ? "markdown" : "plain",
+        media: {
+          kind: m.kind,
+          mimeType: m.mimeType,
+          ...(m.data ? { data: m.data.toString("base64") } : {}),
+          ...(m.url ? { url: m.url } : {}),
+          ...(m.filename ? { filename: m.filename } : {}),
+        },
       });
     }
     if (chunks.length === 0) chunks.push({ text: "(no reply)", format: "plain" });

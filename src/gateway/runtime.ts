@@ -20,6 +20,7 @@ import { openStore, transaction, type Store } from "../store/index.ts";
 import { createCronTool } from "../tools/cron-tool.ts";
 import { createImageTool } from "../tools/image-tool.ts";
 import { createMessageTool } from "../tools/message-tool.ts";
+import { createSendFileTool } from "../tools/send-file.ts";
 import { ToolRegistry } from "../tools/registry.ts";
 import { createWebFetchTool } from "../tools/web-fetch.ts";
 import { createWebSearchTool } from "../tools/web-search/index.ts";
@@ -80,6 +81,7 @@ export function registerConfiguredTools(tools: ToolRegistry, t: ToolSetup): void
   tools.register(createWebFetchTool(config.tools.web.fetch ?? {}, {}));
   tools.register(createCronTool({ store: t.store.cron, ...(t.onCronChange ? { onChange: t.onCronChange } : {}) }));
   tools.register(createMessageTool(config.tools.message ?? {}, { send: t.send }));
+  tools.register(createSendFileTool({ workspaceDir: t.workspaceDir }));
   const image = config.agents.defaults.imageGenerationModel;
   // images from the provider's own api_base host and the hosts web_fetch trusts skip the SSRF guard
   const trustedHosts = config.tools.web.fetch?.allow_hosts ?? [];

@@ -32,7 +32,17 @@ export interface ToolContext {
 /** What a tool hands back: text for the model, optionally media for the user. */
 export interface ToolOutput {
   text: string;
-  media?: { kind: "image" | "audio" | "file"; mimeType: string; data?: Buffer; url?: string; path?: string }[];
+  media?: {
+    kind: "image" | "audio" | "file";
+    mimeType: string;
+    data?: Buffer;
+    url?: string;
+    path?: string;
+    /** the name the chat shows for the file (send_file) */
+    filename?: string;
+    /** a short text sent with the file */
+    caption?: string;
+  }[];
   /**
    * images the model itself should look at (an MCP tool's screenshot, a chart).
    * Tool messages carry only text in the OpenAI protocol, so they reach the

@@ -25,7 +25,8 @@ import {
 } from "../../src/core/channel.ts";
 import type { Logger } from "../../src/core/logger.ts";
 import { resolveDiscordConfig, type DiscordConfig, type ResolvedDiscordConfig } from "./config.ts";
-import { describeFatalClose, describeLoginError, loginErrorCode, mapRestError, scrub } from "./errors.ts";
+import { fileNotSentNote, withNote } from "../../src/media/outbound-files.ts";
+import { describeFatalClose, describeLoginError, isTooLarge, loginErrorCode, mapRestError, scrub } from "./errors.ts";
 import { MAX_ATTACHMENT_BYTES, downloadAttachment, type FetchLike } from "./download.ts";
 import { DiscordCatchup } from "./catchup.ts";
 import { normalizeMessage } from "./normalize.ts";
@@ -220,7 +221,12 @@ class DiscordChannel implements DiscordAdapter {
     try {
       res = await rest.post(`/channels/${target}/messages`, { body, ...(files.length ? { files } : {}) });
     } catch (err) {
-      throw mapRestError(err, `post in channel ${target}`, this.config.token);
+      // over the server's upload limit (10 MB, more with boosts): the words and a note go instead
+      if (!(files.length && chunk.media && isTooLarge(err))) throw mapRestError(err, `post in channel ${target}`, this.config.token);
+      this.log.warn({ chatId: target, file: files[0]!.name }, "Discord refused the file as too large; sending a note instead");
+      const note = fileNotSentNote(chunk.media, "Discord refused it as larger than this server's upload limit.");
+      const { media: _unsent, ...words } = chunk;
+      return this.send(chatId, { ...words, text: withNote(chunk.text, note) });
     }
     const id = typeof res === "object" && res !== null && "id" in res ? (res as { id: unknown }).id : undefined;
     if (typeof id !== "string") throw new Error(`Discord accepted the message for channel ${target} but returned no message id`);

@@ -85,6 +85,12 @@ const PERMANENT_HINTS: Record<number, string> = {
  * refusals that a retry cannot fix (400/403/404) → ChannelError("permanent"),
  * everything else (5xx, network, timeouts) → a plain Error the outbox retries.
  */
+/** Discord refused the request body as too large (HTTP 413, code 40005): an attachment over the upload limit */
+export function isTooLarge(err: unknown): boolean {
+  const e = shape(err);
+  return e.status === 413 || e.code === 40005;
+}
+
 export function mapRestError(err: unknown, what: string, token?: string): Error {
   const e = shape(err);
   if (typeof e.retryAfter === "number" && typeof e.timeToReset === "number") {

@@ -11,6 +11,7 @@
 //   is linked on its own line (Discord unfurls it), never fetched here.
 
 import { ChannelError, type OutboundChunk } from "../../src/core/channel.ts";
+import { fileNameOf } from "../../src/media/outbound-files.ts";
 
 /** @discordjs/rest's RawFile */
 export interface OutgoingFile {
@@ -26,24 +27,6 @@ export interface MessageBody {
   attachments?: { id: number; filename: string }[];
 }
 
-const EXTENSIONS: Record<string, string> = {
-  "image/png": "png",
-  "image/jpeg": "jpg",
-  "image/gif": "gif",
-  "image/webp": "webp",
-  "audio/ogg": "ogg",
-  "audio/mpeg": "mp3",
-  "audio/wav": "wav",
-  "audio/mp4": "m4a",
-  "application/pdf": "pdf",
-  "text/plain": "txt",
-};
-
-export function defaultFilename(kind: string, mimeType: string): string {
-  const ext = EXTENSIONS[mimeType.split(";")[0]!.trim().toLowerCase()] ?? mimeType.split("/")[1]?.replace(/[^a-z0-9]/gi, "") ?? "bin";
-  return `${kind}.${ext || "bin"}`;
-}
-
 export function buildMessageBody(
   chunk: OutboundChunk,
   maxLength: number,
@@ -52,7 +35,7 @@ export function buildMessageBody(
   const files: OutgoingFile[] = [];
   const media = chunk.media;
   if (media?.data) {
-    const name = media.filename ?? defaultFilename(media.kind, media.mimeType);
+    const name = fileNameOf(media);
     files.push({ name, data: Buffer.from(media.data, "base64"), contentType: media.mimeType });
   } else if (media?.url) {
     content = content ? `${content}\n${media.url}` : media.url;

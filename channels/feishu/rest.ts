@@ -34,7 +34,7 @@ export class FeishuRest {
   /**
    * One JSON call. `schema` checks the whole answer ({code, msg, data} or, for
    * bot/v3/info, {code, msg, bot}); `what` says what the call was for, in
-   * errors ("send a message to oc_...").
+   * errors ("send a message to oc_..."). A FormData body goes as multipart (uploads).
    */
   async call<S extends z.ZodType>(method: "GET" | "POST", path: string, schema: S, what: string, body?: unknown): Promise<z.output<S>> {
     for (let attempt = 1; ; attempt++) {
@@ -96,11 +96,12 @@ export class FeishuRest {
     try {
       return await this.opts.fetch(url, {
         method,
+        // a FormData body (file uploads) sets its own multipart content type and boundary
         headers: {
           authorization: `Bearer ${token}`,
-          ...(body !== undefined ? { "content-type": "application/json; charset=utf-8" } : {}),
+          ...(body !== undefined && !(body instanceof FormData) ? { "content-type": "application/json; charset=utf-8" } : {}),
         },
-        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+        ...(body !== undefined ? { body: body instanceof FormData ? body : JSON.stringify(body) } : {}),
         signal: AbortSignal.timeout(this.opts.timeoutMs ?? 15_000),
       });
     } catch (err) {

@@ -3,7 +3,9 @@
 // through QQ's rich-media upload (POST /v2/{users|groups}/{id}/files with
 // srv_send_msg false → file_info) and then as msg_type 7; voice only in the
 // formats QQ plays (SILK, AMR); other media are linked in the text when they
-// have a URL.
+// have a URL. QQ's upload has a file type for generic files (4) that is not
+// open to bots, so a document, or audio in another format, reaches the chat
+// as the chunk's words and a one-line note saying why the file is missing.
 //
 // Outcomes beyond success: a duplicate msg_seq (40054005) on a retried seq
 // means the earlier attempt did arrive, so it counts as delivered; a
@@ -12,6 +14,7 @@
 // unregistered URL is sent once more with the URLs defanged.
 import { ChannelError, type OutboundChunk } from "../../src/core/channel.ts";
 import type { Logger } from "../../src/core/logger.ts";
+import { fileNameOf, fileNotSentNote, withNote } from "../../src/media/outbound-files.ts";
 import { ACCEPTED_FOR_REVIEW, DUPLICATE_SEQ, QqApiError, URL_NOT_ALLOWED, toChannelError } from "./errors.ts";
 import { defangUrls, markdownToPlain } from "./format.ts";
 import { textHash, type ReplyBook, type ReplyTarget } from "./replies.ts";
@@ -111,7 +114,9 @@ export class QqSender {
             : undefined;
     if (fileType === undefined) {
       if (media.url) return { content: [text, media.url].filter(Boolean).join("\n"), msg_type: 0 };
-      throw new ChannelError("permanent", `QQ cannot send ${media.kind} of type ${media.mimeType} without a link (it takes images, MP4 video and SILK/AMR voice); nothing was sent to ${target.chatId}`);
+      const why = media.kind === "audio" ? "QQ plays voice only in SILK or AMR format." : "QQ bots cannot send files (only pictures, MP4 video and SILK voice).";
+      this.log.info({ chatId: target.chatId, file: fileNameOf(media) }, "QQ cannot take this file; the chat gets a note instead");
+      return { content: withNote(text, fileNotSentNote(media, why)), msg_type: 0 };
     }
     const source = media.url ? { url: media.url } : media.data ? { file_data: media.data } : undefined;
     if (!source) throw new ChannelError("permanent", `the ${media.kind} for QQ chat ${target.chatId} has neither data nor a URL`);

@@ -1,15 +1,21 @@
 // Outbound: one chunk becomes one sendMessage (or a media send with a
 // caption). Markdown goes out as Telegram HTML; when Telegram rejects the
 // markup the chunk is sent once more as plain text, so a reply is never lost
-// to a formatting slip.
+// to a formatting slip. Files go as sendDocument, audio as sendAudio (MP3,
+// M4A) or sendVoice (OGG/Opus), multipart with the file's own name; one over
+// the bot upload limit (50 MB), or one Telegram answers 413 to, becomes a
+// one-line note in the chat, with the chunk's text still delivered.
 import { InputFile } from "grammy";
 import type { OutboundChunk } from "../../src/core/channel.ts";
 import type { Logger } from "../../src/core/logger.ts";
+import { baseMime, fileNameOf, fileNotSentNote, mediaBytes, tooLargeWhy, withNote } from "../../src/media/outbound-files.ts";
 import { apiErrorOf, toChannelError, type TelegramClient } from "./client.ts";
 import { markdownToTelegramHtml, visibleLength } from "./format.ts";
 
 export const MAX_TEXT = 4096;
 export const MAX_CAPTION = 1024;
+/** what the cloud Bot API takes as a multipart upload (sendDocument, sendAudio, ...) */
+export const MAX_UPLOAD_BYTES = 50 * 1024 * 1024;
 
 type ChatId = number | string;
 
@@ -60,12 +66,27 @@ export class TelegramSender {
     const media = chunk.media && (chunk.media.data || chunk.media.url) ? chunk.media : undefined;
     if (!media) return { messageId: String(await this.sendText(chat, body, extra)) };
 
+    if (mediaBytes(media) > MAX_UPLOAD_BYTES) return this.sendInstead(chat, chunk, media, tooLargeWhy("Telegram", MAX_UPLOAD_BYTES), extra);
     const captionFits = body.text.trim() !== "" && (body.html ? visibleLength(body.text) : body.text.length) <= MAX_CAPTION && body.text.length <= 4 * MAX_CAPTION;
-    const mediaId = await this.sendMedia(chat, media, captionFits ? body : undefined, extra);
+    let mediaId: number;
+    try {
+      mediaId = await this.sendMedia(chat, media, captionFits ? body : undefined, extra);
+    } catch (err) {
+      // Telegram's own size check (e.g. a bot API server with a lower limit)
+      if (apiErrorOf(err)?.code !== 413 && !/entity too large/i.test(apiErrorOf(err)?.description ?? "")) throw err;
+      return this.sendInstead(chat, chunk, media, "Telegram refused it as too large.", extra);
+    }
     if (captionFits || !body.text.trim()) return { messageId: String(mediaId) };
     // the words did not fit a caption: they follow as their own message
     const { reply_parameters: _reply, ...threadOnly } = extra;
     return { messageId: String(await this.sendText(chat, body, threadOnly)) };
+  }
+
+  /** the chunk's text and a note saying why its file is missing, as one message */
+  private async sendInstead(chat: ChatId, chunk: OutboundChunk, media: NonNullable<OutboundChunk["media"]>, why: string, extra: object): Promise<{ messageId: string }> {
+    const note = fileNotSentNote(media, why);
+    this.logger.warn({ chat, file: fileNameOf(media), bytes: mediaBytes(media) }, "Telegram cannot take this file; the chat gets a note instead");
+    return { messageId: String(await this.sendText(chat, bodyOf({ ...chunk, text: withNote(chunk.text, note) }), extra)) };
   }
 
   async typing(chatId: string, threadId?: string): Promise<void> {
@@ -83,15 +104,14 @@ export class TelegramSender {
   }
 
   private async sendMedia(chat: ChatId, media: NonNullable<OutboundChunk["media"]>, caption: Body | undefined, extra: object): Promise<number> {
-    const input = media.data ? new InputFile(Buffer.from(media.data, "base64"), media.filename ?? defaultName(media)) : media.url!;
+    const input = media.data ? new InputFile(Buffer.from(media.data, "base64"), fileNameOf(media)) : media.url!;
     const withCaption = (plain: boolean) => ({
       ...extra,
       ...(caption ? { caption: plain ? caption.plain.slice(0, MAX_CAPTION) : caption.text } : {}),
       ...(caption?.html && !plain ? { parse_mode: "HTML" as const } : {}),
     });
     const api = this.client.api;
-    const voice = media.kind === "audio" && /ogg|opus/i.test(media.mimeType);
-    const method = media.kind === "image" ? "sendPhoto" : media.kind === "audio" ? (voice ? "sendVoice" : "sendAudio") : "sendDocument";
+    const method = mediaMethod(media);
     const call = (plain: boolean): Promise<{ message_id: number }> => {
       const o = withCaption(plain);
       if (method === "sendPhoto") return api.sendPhoto(chat, input, o);
@@ -117,7 +137,15 @@ export class TelegramSender {
   }
 }
 
-function defaultName(media: NonNullable<OutboundChunk["media"]>): string {
-  const ext = media.mimeType.split("/")[1]?.replace(/[^a-z0-9]/gi, "") || "bin";
-  return `${media.kind === "image" ? "image" : media.kind === "audio" ? "audio" : "file"}.${ext === "jpeg" ? "jpg" : ext}`;
+/**
+ * Which Bot API method carries the media: sendAudio plays only MP3 and M4A,
+ * sendVoice only OGG/Opus; other audio (WAV, FLAC) goes as a document.
+ */
+export function mediaMethod(media: Pick<NonNullable<OutboundChunk["media"]>, "kind" | "mimeType">): "sendPhoto" | "sendVoice" | "sendAudio" | "sendDocument" {
+  if (media.kind === "image") return "sendPhoto";
+  if (media.kind !== "audio") return "sendDocument";
+  const mime = baseMime(media.mimeType);
+  if (/ogg|opus/.test(mime)) return "sendVoice";
+  if (mime === "audio/mpeg" || mime === "audio/mp3" || mime === "audio/mp4" || mime === "audio/x-m4a" || mime === "audio/m4a") return "sendAudio";
+  return "sendDocument";
 }

@@ -24,6 +24,7 @@
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import type { InboundMedia, InboundMessage, OutboundChunk } from "../../src/core/channel.ts";
+import { fileNameOf } from "../../src/media/outbound-files.ts";
 import { isBroadcastJid, isGroupJid, jidUser, normalizeJid, sameJid, withoutDevice } from "./jid.ts";
 
 const Envelope = z.looseObject({ type: z.string().min(1) });
@@ -190,7 +191,8 @@ export function outboundFrame(to: string, content: string, media: OutboundChunk[
               mimetype: media.mimeType,
               ...(media.data ? { data: media.data } : {}),
               ...(media.url ? { url: media.url } : {}),
-              ...(media.filename ? { filename: media.filename } : {}),
+              // a document or audio file always carries a name, so the chat shows "report.pdf", not "file"
+              ...(media.filename || media.kind !== "image" ? { filename: fileNameOf(media) } : {}),
             },
           ],
         }

@@ -6,7 +6,10 @@
 //                    text, if any, goes first as its own message (audio has no caption)
 //   file           → { document, mimetype, fileName, caption }
 // Media bytes come from base64 `data`, or baileys fetches `url` itself.
+// Over WhatsApp's limits (16 MB for pictures and audio, 100 MB for
+// documents) the chat gets the words and a one-line note instead.
 import { ChannelError, type OutboundChunk } from "../../src/core/channel.ts";
+import { fileNameOf, fileNotSentNote, mediaBytes, tooLargeWhy, withNote } from "../../src/media/outbound-files.ts";
 import { markdownToWhatsApp } from "./format.ts";
 
 export interface PlannedSend {
@@ -15,6 +18,9 @@ export interface PlannedSend {
   main: Record<string, unknown>;
   truncated: boolean;
 }
+
+export const MAX_MEDIA_BYTES = 16 * 1024 * 1024;
+export const MAX_DOCUMENT_BYTES = 100 * 1024 * 1024;
 
 export function planSend(chunk: OutboundChunk, maxTextLength: number): PlannedSend {
   const body = chunk.format === "markdown" ? markdownToWhatsApp(chunk.text) : chunk.text;
@@ -26,6 +32,8 @@ export function planSend(chunk: OutboundChunk, maxTextLength: number): PlannedSe
     if (!text.trim()) throw new ChannelError("permanent", "refusing to send an empty WhatsApp message (no text and no media)");
     return { main: { text }, truncated };
   }
+  const limit = media.kind === "file" ? MAX_DOCUMENT_BYTES : MAX_MEDIA_BYTES;
+  if (mediaBytes(media) > limit) return { main: { text: withNote(text, fileNotSentNote(media, tooLargeWhy("WhatsApp", limit))) }, truncated };
   const caption = text.trim() ? { caption: text } : {};
   switch (media.kind) {
     case "image":
@@ -35,7 +43,7 @@ export function planSend(chunk: OutboundChunk, maxTextLength: number): PlannedSe
       return { ...(text.trim() ? { lead: { text } } : {}), main: { audio: source, mimetype: media.mimeType, ptt }, truncated };
     }
     default:
-      return { main: { document: source, mimetype: media.mimeType, fileName: media.filename ?? "file", ...caption }, truncated };
+      return { main: { document: source, mimetype: media.mimeType, fileName: fileNameOf(media), ...caption }, truncated };
   }
 }
 

@@ -39,7 +39,7 @@ export interface SentMessage {
   reply_parameters?: { message_id: number; allow_sending_without_reply?: boolean };
   message_thread_id?: number;
   /** the uploaded file (multipart) or the URL / file_id string that was passed */
-  file?: { filename?: string; data: Buffer } | string;
+  file?: { filename?: string; data: Buffer; contentType?: string } | string;
 }
 
 export interface ChatAction {
@@ -84,6 +84,8 @@ export class FakeTelegramApi {
   private readonly listeners = new Set<() => void>();
   private server!: Server;
   private nextFile = 1;
+  /** largest multipart upload sendDocument/sendAudio/... take; bigger ones get 413 as from the cloud Bot API (50 MB) */
+  uploadLimit = 50 * 1024 * 1024;
   url = "";
 
   static async start(opts: { bots?: FakeBotOptions[]; port?: number } = {}): Promise<FakeTelegramApi> {
@@ -386,7 +388,9 @@ export class FakeTelegramApi {
     const extra = check(SendMessageParams.pick({ message_thread_id: true, reply_parameters: true }), p);
     const file = input as SentMessage["file"];
     const bytes = typeof file === "string" ? 0 : file!.data.length;
-    const media = field === "photo" ? { photo: [{ file_id: `sent-${Date.now()}`, file_unique_id: "u", width: 800, height: 600, file_size: bytes }] } : { [field]: { file_id: `sent-${Date.now()}`, file_unique_id: "u", file_size: bytes } };
+    if (bytes > this.uploadLimit) throw new ApiError(413, "Request Entity Too Large");
+    const named = typeof file === "string" ? {} : { ...(file!.filename ? { file_name: file!.filename } : {}), ...(file!.contentType ? { mime_type: file!.contentType } : {}) };
+    const media = field === "photo" ? { photo: [{ file_id: `sent-${Date.now()}`, file_unique_id: "u", width: 800, height: 600, file_size: bytes }] } : { [field]: { file_id: `sent-${Date.now()}`, file_unique_id: "u", file_size: bytes, ...named } };
     return this.record(bot, method, { chat_id, ...extra, ...(parse_mode ? { parse_mode } : {}) }, { ...(caption !== undefined ? { caption } : {}), file }, { ...media, ...(visible !== undefined ? { caption: visible } : {}) });
   }
 

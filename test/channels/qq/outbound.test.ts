@@ -225,16 +225,14 @@ describe("QQ reply state and media", () => {
     expect(fake.uploads[1]).toMatchObject({ fileType: 1, fileData: Buffer.from("png").toString("base64") });
   });
 
-  it("links media QQ cannot carry, and refuses it when there is no link", async () => {
+  it("links media QQ cannot carry, and says so in the chat when there is no link", async () => {
     const { fake, adapter } = await started();
     fake.c2cMessage({ openid: "U1", text: "hi" });
     await inbound(1);
     await adapter.send("U1", { text: "here", format: "plain", media: { kind: "file", mimeType: "application/pdf", url: "https://files.example/a.pdf" } });
     expect(fake.sent[0]).toMatchObject({ msgType: 0, content: "here\nhttps://files.example/a.pdf" });
-    const err = await adapter
-      .send("U1", { text: "", format: "plain", media: { kind: "audio", mimeType: "audio/mpeg", data: "AAAA" } })
-      .catch((e: unknown) => e);
-    expect(err).toMatchObject({ code: "permanent" });
-    expect((err as Error).message).toMatch(/cannot send audio of type audio\/mpeg without a link/);
+    await adapter.send("U1", { text: "", format: "plain", media: { kind: "audio", mimeType: "audio/mpeg", data: "AAAA" } });
+    expect(fake.sent[1]).toMatchObject({ msgType: 0, content: "📎 audio.mp3 (3 bytes) was not sent: QQ plays voice only in SILK or AMR format." });
+    expect(fake.uploads).toEqual([]);
   });
 });

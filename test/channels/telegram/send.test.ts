@@ -110,7 +110,7 @@ describe("telegram adapter: sending", () => {
     const r = await h.adapter.send("555", { text: "a **chart**", format: "markdown", replyTo: "3", media: { kind: "image", mimeType: "image/png", data: png.toString("base64"), filename: "chart.png" } });
     const [sent] = h.tg.sent;
     expect(sent).toMatchObject({ method: "sendPhoto", caption: "a <b>chart</b>", parse_mode: "HTML", reply_parameters: { message_id: 3, allow_sending_without_reply: true } });
-    expect(sent!.file).toEqual({ filename: "chart.png", data: png });
+    expect(sent!.file).toMatchObject({ filename: "chart.png", data: png });
     expect(r.messageId).toBe(String(sent!.message_id));
   });
 
@@ -123,7 +123,7 @@ describe("telegram adapter: sending", () => {
     expect(h.tg.sent.map((s) => s.method)).toEqual(["sendPhoto", "sendVoice", "sendAudio", "sendDocument"]);
     expect(h.tg.sent[0]!.file).toBe("https://example.com/a.jpg");
     expect(h.tg.sent[0]!.caption).toBeUndefined();
-    expect(h.tg.sent[3]!.file).toEqual({ filename: "r.pdf", data: Buffer.from("%PDF") });
+    expect(h.tg.sent[3]!.file).toMatchObject({ filename: "r.pdf", data: Buffer.from("%PDF") });
   });
 
   it("sends text too long for a caption as its own message after the media", async () => {

@@ -175,6 +175,8 @@ async function createMessage(fake: FakeDiscord, channelId: string, req: Incoming
     return json(res, 400, { message: "Invalid Form Body", code: 50035, errors: z.treeifyError(parsed.error) });
   }
   const body = parsed.data;
+  // Discord checks the upload size before anything else about the message
+  if (files.reduce((n, f) => n + f.data.length, 0) > fake.uploadLimit) return json(res, 413, { message: "Request entity too large", code: 40005 });
   if (!body.content && files.length === 0) return json(res, 400, { message: "Cannot send an empty message", code: 50006 });
   const ref = body.message_reference;
   if (ref && ref.fail_if_not_exists !== false && !fake.knowsMessage(ref.message_id)) {

@@ -63,6 +63,8 @@ export class FakeDiscord {
   readonly unknownRoutes: string[] = [];
   /** POST /channels/:id/messages requests, failed ones included */
   messageRequests = 0;
+  /** bytes of attachments one message may carry (a server without boosts: 10 MiB); more answers 413 / 40005 */
+  uploadLimit = 10 * 1024 * 1024;
 
   private readonly server: Server;
   private port = 0;

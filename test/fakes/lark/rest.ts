@@ -1,5 +1,6 @@
 // The fake's open-platform REST API: tenant_access_token, bot info, send and
-// reply, resource download, and the long-connection endpoint. Bodies are
+// reply, file and image uploads (uploads.ts), resource download, and the
+// long-connection endpoint. Bodies are
 // checked with zod the way Feishu checks them; answers have Feishu's shapes
 // ({code, msg, data}) and its failure codes.
 import type { IncomingMessage, ServerResponse } from "node:http";
@@ -112,6 +113,10 @@ export async function handleRest(fake: FakeLark, req: IncomingMessage, res: Serv
     return record(fake, res, { chatId, receiveId: body.data.receive_id, receiveIdType: type, msgType: body.data.msg_type, rawContent: body.data.content });
   }
 
+  if (req.method === "POST" && (path === "/open-apis/im/v1/files" || path === "/open-apis/im/v1/images")) {
+    return fake.uploads.handle(path.endsWith("/files") ? "files" : "images", req, res);
+  }
+
   const reply = /^\/open-apis\/im\/v1\/messages\/([^/]+)\/reply$/.exec(path);
   if (req.method === "POST" && reply) {
     const target = decodeURIComponent(reply[1]!);
@@ -163,6 +168,8 @@ function record(
   if (!["text", "post", "image", "file", "audio", "media", "interactive", "share_chat", "share_user", "sticker"].includes(m.msgType)) {
     return json(res, 400, { code: 230001, msg: `invalid msg_type ${m.msgType}` });
   }
+  const badKey = fake.uploads.checkContent(m.msgType, content);
+  if (badKey) return json(res, 400, { code: 230001, msg: `Your request contains an invalid request parameter: ${badKey}` });
   const messageId = newId("om_");
   const { rawContent: _raw, ...rest } = m;
   const sent: SentMessage = { messageId, ...rest, content, text: sentText(m.msgType, content) };

@@ -11,6 +11,7 @@ import type { AddressInfo } from "node:net";
 import { messageEvent, newId, openIdFor, p2pChatIdFor, textWithMentions, type BuiltEvent, type MessageSpec } from "./events.ts";
 import { FakeLongConn, type LongConnOptions } from "./longconn.ts";
 import { handleRest, type SendFailure, type SentMessage } from "./rest.ts";
+import { FakeUploads } from "./uploads.ts";
 
 export type { SentMessage, SendFailure };
 export { openIdFor, p2pChatIdFor } from "./events.ts";
@@ -42,6 +43,8 @@ export class FakeLark {
   tokenTtlSeconds: number;
   readonly longConn: FakeLongConn;
   readonly sent: SentMessage[] = [];
+  /** files and pictures uploaded through im/v1/files and im/v1/images */
+  readonly uploads = new FakeUploads();
   readonly requests: { method: string; path: string; authorization?: string }[] = [];
   /** every token the endpoint handed out, in order */
   readonly tokens: string[] = [];

@@ -95,7 +95,8 @@ export function parseMultipart(body: Buffer, contentType: string): Record<string
     const content = part.subarray(split + 4);
     const name = /name="([^"]*)"/i.exec(head)?.[1];
     const filename = /filename=(?:"([^"]*)"|([^;\r\n]+))/i.exec(head);
-    if (name !== undefined) out[name] = filename ? { filename: filename[1] ?? filename[2], data: Buffer.from(content) } : content.toString();
+    const type = /^content-type:\s*([^\r\n]+)/im.exec(head)?.[1]?.trim();
+    if (name !== undefined) out[name] = filename ? { filename: filename[1] ?? filename[2], data: Buffer.from(content), ...(type ? { contentType: type } : {}) } : content.toString();
     pos = next;
   }
   return out;

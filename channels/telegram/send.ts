@@ -47,6 +47,9 @@ function isMarkupRejection(err: unknown): boolean {
   return api?.code === 400 && /can't parse entities|can't find end tag|unsupported start tag|unclosed/i.test(api.description);
 }
 
+/** Telegram answered 413 to an upload: the file goes as a note instead */
+class UploadTooLarge extends Error {}
+
 export class TelegramSender {
   private readonly client: TelegramClient;
   private readonly logger: Logger;
@@ -72,8 +75,8 @@ export class TelegramSender {
     try {
       mediaId = await this.sendMedia(chat, media, captionFits ? body : undefined, extra);
     } catch (err) {
-      // Telegram's own size check (e.g. a bot API server with a lower limit)
-      if (apiErrorOf(err)?.code !== 413 && !/entity too large/i.test(apiErrorOf(err)?.description ?? "")) throw err;
+      // Telegram's own size check (413; e.g. a Bot API server with a lower limit)
+      if (!(err instanceof UploadTooLarge)) throw err;
       return this.sendInstead(chat, chunk, media, "Telegram refused it as too large.", extra);
     }
     if (captionFits || !body.text.trim()) return { messageId: String(mediaId) };
@@ -112,12 +115,17 @@ export class TelegramSender {
     });
     const api = this.client.api;
     const method = mediaMethod(media);
-    const call = (plain: boolean): Promise<{ message_id: number }> => {
+    const call = async (plain: boolean): Promise<{ message_id: number }> => {
       const o = withCaption(plain);
-      if (method === "sendPhoto") return api.sendPhoto(chat, input, o);
-      if (method === "sendVoice") return api.sendVoice(chat, input, o);
-      if (method === "sendAudio") return api.sendAudio(chat, input, o);
-      return api.sendDocument(chat, input, o);
+      try {
+        if (method === "sendPhoto") return await api.sendPhoto(chat, input, o);
+        if (method === "sendVoice") return await api.sendVoice(chat, input, o);
+        if (method === "sendAudio") return await api.sendAudio(chat, input, o);
+        return await api.sendDocument(chat, input, o);
+      } catch (err) {
+        if (apiErrorOf(err)?.code === 413) throw new UploadTooLarge();
+        throw err;
+      }
     };
     return (await this.withPlainRetry(method, caption?.html === true, () => call(false), () => call(true))).message_id;
   }
@@ -126,12 +134,14 @@ export class TelegramSender {
     try {
       return await rich();
     } catch (err) {
+      if (err instanceof UploadTooLarge) throw err;
       if (!html || !isMarkupRejection(err)) throw toChannelError(err, method, this.client.redact);
       this.logger.warn({ method, err: apiErrorOf(err)?.description }, "Telegram rejected the HTML; sending as plain text");
     }
     try {
       return await plain();
     } catch (err) {
+      if (err instanceof UploadTooLarge) throw err;
       throw toChannelError(err, method, this.client.redact);
     }
   }

@@ -121,6 +121,8 @@ export async function handleRest(fake: FakeQq, req: IncomingMessage, res: Server
 function upload(fake: FakeQq, res: ServerResponse, kind: "user" | "group", target: string, raw: unknown): void {
   const body = FileBody.safeParse(raw);
   if (!body.success || (!body.data.url && !body.data.file_data)) return json(res, 400, { code: 50035, message: "invalid file body" });
+  // file_type 4 (generic files) is documented but not open to bots
+  if (body.data.file_type === 4) return json(res, 400, { code: 850027, message: "file type not supported" });
   const fileInfo = `fileinfo-${randomBytes(6).toString("hex")}`;
   fake.uploads.push({
     kind,

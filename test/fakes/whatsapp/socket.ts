@@ -69,6 +69,8 @@ export class FakeWaSocket implements WaSocketLike {
 
   async sendMessage(jid: string, content: Record<string, unknown>): Promise<{ key: { id: string } }> {
     this.take();
+    // baileys needs a document's MIME type to build the message (it cannot guess it from a Buffer)
+    if ("document" in content && typeof content.mimetype !== "string") throw boom(400, "document message without mimetype");
     this.sent.push({ jid, content });
     return { key: { id: `3EB0FAKE${++this.ids}` } };
   }

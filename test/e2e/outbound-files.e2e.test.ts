@@ -4,27 +4,19 @@
 // sendAudio uploads with their names and bytes. A crash between queueing and
 // sending still delivers each file exactly once after the restart, and a path
 // outside the workspace is refused to the model with a clear sentence.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { MP3, PDF } from "../fakes/sample-files.ts";
-import { startDaemon, waitFor, writeConfig, type RunningDaemon } from "./daemon.ts";
-import { llm, tg, useFakes } from "./fakes-fixture.ts";
+import { startDaemon, waitFor, writeConfig } from "./daemon.ts";
+import { llm, run, tg, useFakes } from "./fakes-fixture.ts";
 
 const OWNER = 5151;
-useFakes();
-let daemon: RunningDaemon | undefined;
-let home = "";
-afterEach(async () => {
-  await daemon?.stop();
-  daemon = undefined;
-  tg.clearFailures();
-  rmSync(home, { recursive: true, force: true });
-});
+useFakes({ homePrefix: "sb-outfiles-" });
+afterEach(() => tg.clearFailures());
 
 function prepare(): void {
-  home = mkdtempSync(join(tmpdir(), "sb-outfiles-"));
+  const home = run.home;
   mkdirSync(join(home, "workspace", "out"), { recursive: true });
   writeFileSync(join(home, "workspace", "out", "q3-report.pdf"), PDF);
   writeFileSync(join(home, "workspace", "song.mp3"), MP3);
@@ -37,8 +29,9 @@ function prepare(): void {
 }
 
 async function start(): Promise<void> {
-  daemon = await startDaemon(home);
-  await waitFor(async () => (await fetch(`${daemon!.url}/ready`)).status === 200 || undefined, "/ready", 15_000);
+  const daemon = await startDaemon(run.home);
+  run.daemon = daemon;
+  await waitFor(async () => (await fetch(`${daemon.url}/ready`)).status === 200 || undefined, "/ready", 15_000);
 }
 
 const sentBy = (method: string) => tg.sent.filter((m) => m.method === method && String(m.chat_id) === String(OWNER));
@@ -86,8 +79,8 @@ describe("files from tools through the gateway", () => {
     tg.userMessage({ chatId: OWNER, fromId: OWNER, text: "send me the report and the song" });
     await waitFor(() => tg.calls.find((c) => c.method.toLowerCase() === "senddocument"), "a document upload attempt", 20_000);
     await waitFor(() => sentBy("sendMessage")[0], "the reply's words", 20_000);
-    await daemon!.kill();
-    daemon = undefined;
+    await run.daemon!.kill();
+    run.daemon = undefined;
     expect(sentBy("sendDocument")).toEqual([]);
     expect(sentBy("sendAudio")).toEqual([]);
 

@@ -18,8 +18,13 @@ import type { ToolExecution } from "../tools/registry.ts";
 import type { ToolContext } from "../tools/types.ts";
 import type { AgentTools } from "./agent.ts";
 
-/** Read-only tools: re-running them repeats nothing anyone notices. */
-export const PURE_TOOLS: ReadonlySet<string> = new Set(["web_search", "web_fetch"]);
+/**
+ * Read-only tools: re-running them repeats nothing anyone notices. send_file
+ * only reads a file; the file goes out with the turn's reply, which is saved
+ * with the turn's history in one transaction, so a re-run sends it once (and
+ * its bytes are not copied into the journal).
+ */
+export const PURE_TOOLS: ReadonlySet<string> = new Set(["web_search", "web_fetch", "send_file"]);
 /** Tools whose effect is keyed by the call key (see currentToolCallKey). */
 export const KEYED_TOOLS: ReadonlySet<string> = new Set(["message"]);
 

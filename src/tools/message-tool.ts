@@ -68,7 +68,7 @@ export function createMessageTool(config: MessageToolConfig, opts: MessageToolOp
     description:
       "Send a message to the user right away, without waiting for the end of the turn. " +
       'By default it goes to the current chat; `to` ("channel:chat_id") may name another chat only ' +
-      "when the owner allowed it in tools.message.allow_to.",
+      "when the owner allowed it in tools.message.allow_to. To send a file from the workspace, use send_file.",
     schema: messageArgs,
     timeoutMs: 30_000,
     async run(args, ctx) {

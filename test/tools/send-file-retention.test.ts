@@ -1,8 +1,8 @@
-// A file the agent sent is stored twice while it matters: in the outbox
-// chunk (its bytes, so a restart or another gateway can still send it) and in
-// the tool journal (so a re-run turn does not read it again). Neither stays:
-// once the reply is sent and the retention period has passed, both rows and
-// their bytes are gone; an unsent file is kept however old it is.
+// A file the agent sent is stored once, in the outbox chunk (its bytes, so a
+// restart or another gateway can still send it), not also in the tool
+// journal (send_file only reads; a re-run turn reads the file again). Once the
+// reply is sent and the retention period has passed, the row and its bytes
+// are gone; an unsent file is kept however old it is.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -22,7 +22,7 @@ const NOW = Date.UTC(2026, 5, 1);
 const count = (s: ReturnType<typeof t.open>, sql: string) => (s.db.prepare(sql).get() as { n: number }).n;
 
 describe("send_file and retention", () => {
-  it("prunes the sent file's outbox chunk and journal entry after the period, and keeps an unsent one", async () => {
+  it("is not copied into the tool journal, and its sent chunk is pruned after the period while an unsent one stays", async () => {
     const s = t.open();
     const workspace = join(t.dir, "workspace");
     mkdirSync(workspace, { recursive: true });
@@ -40,12 +40,11 @@ describe("send_file and retention", () => {
     const [sent] = s.delivery.enqueueReply({ channel: "telegram", chatId: "c", replyId: "r1", chunks: [{ text: "", format: "plain", media }], answers: [inbound.id], now: NOW - 10 * DAY });
     s.delivery.markSent(sent!.id, "p1", NOW - 10 * DAY);
     s.delivery.enqueueReply({ channel: "telegram", chatId: "c", replyId: "r2", chunks: [{ text: "", format: "plain", media }], answers: [], now: NOW - 10 * DAY });
-    expect(count(s, "SELECT count(*) AS n FROM tool_journal")).toBe(1);
+    expect(count(s, "SELECT count(*) AS n FROM tool_journal")).toBe(0);
 
-    expect(pruneAnswered(s, 7, NOW)).toEqual({ messages: 2, toolCalls: 1 });
+    expect(pruneAnswered(s, 7, NOW)).toEqual({ messages: 2, toolCalls: 0 });
     const left = s.db.prepare("SELECT reply_id AS r, chunk FROM outbox").all() as { r: string; chunk: string }[];
     expect(left.map((r) => r.r)).toEqual(["r2"]); // not sent yet: kept, bytes and all
     expect(JSON.parse(left[0]!.chunk).media.data).toBe(b64);
-    expect(count(s, "SELECT count(*) AS n FROM tool_journal")).toBe(0);
   });
 });

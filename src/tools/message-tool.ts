@@ -59,7 +59,7 @@ export function allowToSet(entries: readonly string[] | undefined): ReadonlySet<
 }
 
 /** Chats of synthetic turns; the current chat of such a turn is not a chat one can write to. */
-const SYNTHETIC_CHANNELS = new Set(["cron", "heartbeat"]);
+export const SYNTHETIC_CHANNELS: ReadonlySet<string> = new Set(["cron", "heartbeat"]);
 
 export function createMessageTool(config: MessageToolConfig, opts: MessageToolOptions): Tool<typeof messageArgs> {
   const allowed = allowToSet(config.allow_to);

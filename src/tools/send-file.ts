@@ -15,6 +15,7 @@ import { basename } from "node:path";
 import { z } from "zod";
 import { detectMime, formatBytes, mediaKindOf } from "../media/outbound-files.ts";
 import { resolveInside, shown } from "../sandbox/paths.ts";
+import { SYNTHETIC_CHANNELS } from "./message-tool.ts";
 import { ToolError, type Tool, type ToolOutput } from "./types.ts";
 
 /** Largest file the tool sends (Telegram bots take 50 MB, Discord 10-25 MB, Feishu 30 MB). */
@@ -47,6 +48,10 @@ export function createSendFileTool(opts: SendFileToolOptions): Tool<typeof sendF
     schema: sendFileArgs,
     timeoutMs: 30_000,
     async run(args, ctx): Promise<ToolOutput> {
+      // a scheduled task's reply is delivered as text only: a file would be lost without a word
+      if (SYNTHETIC_CHANNELS.has(ctx.origin.channel.toLowerCase())) {
+        throw new ToolError("send_file works in a conversation; a scheduled task's reply carries text only. Say where the file is instead.");
+      }
       const abs = resolveInside(opts.workspaceDir, args.path);
       const name = shown(opts.workspaceDir, abs);
       const data = readWhole(abs, name, max);

@@ -4,7 +4,7 @@
 // can act on.
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ManualClock } from "../../src/core/clock.ts";
 import { silentLogger } from "../../src/core/logger.ts";
@@ -62,6 +62,13 @@ describe("send_file", () => {
       expect(r.media).toEqual([]);
     }
     expect((await call({ path: "link.txt" })).error).toMatch(/refused: it goes through a symbolic link/);
+  });
+
+  it("refuses in a scheduled task, whose reply carries text only", async () => {
+    writeFileSync(join(workspace, "song.mp3"), MP3);
+    const cron = { ...ctx(), origin: { sessionKey: "cron:1", channel: "cron", chatId: "job-1" } };
+    const r = await registry().execute({ id: "c1", name: "send_file", arguments: JSON.stringify({ path: "song.mp3" }) }, cron);
+    expect(r.error).toBe("send_file works in a conversation; a scheduled task's reply carries text only. Say where the file is instead.");
   });
 
   it("says what is wrong with a missing, empty, folder or oversized file", async () => {

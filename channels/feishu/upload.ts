@@ -64,7 +64,25 @@ export async function uploadMedia(rest: FeishuRest, media: Media & { data: strin
   const form = new FormData();
   form.append("file_type", fileType);
   form.append("file_name", name);
+  // without a duration Feishu shows the voice message without its length
+  const ms = fileType === "opus" ? oggDurationMs(data) : undefined;
+  if (ms !== undefined) form.append("duration", String(ms));
   form.append("file", blob, name);
   const res = await rest.call("POST", "/open-apis/im/v1/files", FileUploaded, `upload the file ${name} (${mediaBytes(media)} bytes)`, form);
   return { msg_type: fileType === "opus" ? "audio" : "file", content: JSON.stringify({ file_key: res.data.file_key }) };
+}
+
+/**
+ * An Ogg Opus file's length: the granule position of its last page counts
+ * 48 kHz samples (Opus always uses that clock), minus the pre-skip in the
+ * OpusHead packet. Undefined when the bytes do not parse.
+ */
+export function oggDurationMs(data: Buffer): number | undefined {
+  const last = data.lastIndexOf("OggS");
+  const head = data.indexOf("OpusHead");
+  if (last < 0 || last + 14 > data.length) return undefined;
+  const granule = data.readBigInt64LE(last + 6);
+  const preSkip = head >= 0 && head + 12 <= data.length ? data.readUInt16LE(head + 10) : 0;
+  const samples = Number(granule) - preSkip;
+  return samples > 0 ? Math.round(samples / 48) : undefined;
 }

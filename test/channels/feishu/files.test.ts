@@ -46,6 +46,8 @@ describe("feishu: files from the agent", () => {
       ["xls", "budget.xlsx"],
     ]);
     expect(h.lark.uploads.list[0]!.data.equals(OPUS)).toBe(true);
+    expect(h.lark.uploads.list[0]!.duration).toBe(1000); // read from the Ogg pages, so Feishu shows the length
+    expect(h.lark.uploads.list[1]!.duration).toBeUndefined();
     expect(h.lark.sent.map((m) => m.msgType)).toEqual(["audio", "file", "file"]);
     expect(h.lark.sent.map((m) => (m.content as { file_key: string }).file_key)).toEqual(h.lark.uploads.list.map((u) => u.key));
   });

@@ -17,6 +17,8 @@ export interface Upload {
   fileName: string;
   /** the multipart part's Content-Type */
   contentType: string;
+  /** files: the duration field (ms), when sent */
+  duration?: number;
   data: Buffer;
 }
 
@@ -67,7 +69,9 @@ export class FakeUploads {
     const fileName = endpoint === "files" ? String(form.get("file_name") ?? "") : file.name;
     if (endpoint === "files" && !fileName) return json(res, 400, { code: 234001, msg: "Invalid request param: file_name" });
     const key = endpoint === "files" ? newId("file_v3_") : newId("img_v3_");
-    this.list.push({ key, endpoint, type: kind, fileName, contentType: file.type, data });
+    const duration = form.get("duration");
+    if (duration !== null && !/^\d+$/.test(String(duration))) return json(res, 400, { code: 234001, msg: "Invalid request param: duration" });
+    this.list.push({ key, endpoint, type: kind, fileName, contentType: file.type, data, ...(duration !== null ? { duration: Number(duration) } : {}) });
     json(res, 200, { code: 0, msg: "success", data: endpoint === "files" ? { file_key: key } : { image_key: key } });
   }
 }

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { MP3, PDF } from "../fakes/sample-files.ts";
 import { startDaemon, waitFor, writeConfig } from "./daemon.ts";
-import { llm, run, tg, useFakes } from "./fakes-fixture.ts";
+import { dc, llm, run, tg, useFakes } from "./fakes-fixture.ts";
 
 const OWNER = 5151;
 useFakes({ homePrefix: "sb-outfiles-" });
@@ -24,7 +24,10 @@ function prepare(): void {
   writeConfig(home, {
     model_list: [{ model_name: "main", model: "openai/main-model", api_base: `${llm.url}/v1` }],
     agents: { defaults: { model_name: "main" } },
-    channels: { telegram: { enabled: true, token: tg.token, api_base: tg.url, allow_from: [String(OWNER)] } },
+    channels: {
+      telegram: { enabled: true, token: tg.token, api_base: tg.url, allow_from: [String(OWNER)] },
+      discord: { enabled: true, token: dc.token, api_base: dc.apiBase, allow_from: [dc.alice.id] },
+    },
   });
 }
 
@@ -68,6 +71,22 @@ describe("files from tools through the gateway", () => {
     // the model was told what went out
     const toolTexts = llm.requests.flatMap((r) => r.body.messages as { role: string; content: unknown }[]).filter((m) => m.role === "tool").map((m) => String(m.content));
     expect(toolTexts).toContain(`out/q3-report.pdf (${PDF.length} bytes, application/pdf) will be sent to the user with your reply.`);
+  });
+
+  it("delivers the same files on Discord as attachments with their names, types and bytes", async () => {
+    prepare();
+    await start();
+    scriptTwoFiles();
+    dc.dm("send me the report and the song");
+    const sent = await dc.waitForSent(3, 15_000);
+    const files = sent.flatMap((m) => m.files);
+    expect(files.map((f) => [f.name, f.contentType])).toEqual([
+      ["q3-report.pdf", "application/pdf"],
+      ["song.mp3", "audio/mpeg"],
+    ]);
+    expect(files[0]!.data.equals(PDF)).toBe(true);
+    expect(files[1]!.data.equals(MP3)).toBe(true);
+    expect(sent.map((m) => m.body.content)).toEqual(["Both files are on their way.", "The Q3 report", ""]);
   });
 
   it("a crash after the reply is queued still delivers each file exactly once after the restart", async () => {

@@ -2,7 +2,7 @@
 // messages in private chats, groups and supergroups count: edits, channel
 // posts and service messages (no text, no media) are ignored.
 import type { InboundMedia, InboundMessage } from "../../src/core/channel.ts";
-import type { TgEntity, TgFile, TgMessage, TgUpdate } from "./schema.ts";
+import type { TgEntity, TgFile, TgMessage, TgOrigin, TgUpdate, TgUser } from "./schema.ts";
 
 export interface BotIdentity {
   id: number;
@@ -33,6 +33,8 @@ export function normalizeUpdate(update: TgUpdate, bot: BotIdentity, files: FileF
   const threadId = m.is_topic_message && m.message_thread_id !== undefined ? String(m.message_thread_id) : undefined;
   const mentioned = addressed || mentionsBot(rawText, entities, bot);
   const replyToBot = m.reply_to_message?.from?.id === bot.id;
+  const replyTo = repliedTo(m, bot);
+  const forwardedFrom = m.forward_origin ? originName(m.forward_origin) : undefined;
   return {
     channel: "telegram",
     accountId: String(bot.id),
@@ -47,8 +49,47 @@ export function normalizeUpdate(update: TgUpdate, bot: BotIdentity, files: FileF
     ...(media.length ? { media } : {}),
     ...(mentioned ? { mentioned: true } : {}),
     ...(replyToBot ? { replyToBot: true } : {}),
+    ...(replyTo ? { replyTo } : {}),
+    ...(m.forward_origin ? { forwardedFrom: forwardedFrom ? { name: forwardedFrom } : {} } : {}),
     sentAt: m.date * 1000,
   };
+}
+
+/**
+ * The message this one replies to: reply_to_message (same chat) or
+ * external_reply (another chat or topic; it has no text, only the quote
+ * does). A quote, when the person picked one, is what they pointed at.
+ */
+function repliedTo(m: TgMessage, bot: BotIdentity): InboundMessage["replyTo"] {
+  const r = m.reply_to_message;
+  const quoted = m.quote?.text;
+  if (r) {
+    // in a forum, every message of a topic "replies" to the topic's opening service message
+    if (m.is_topic_message && r.message_id === m.message_thread_id && quoted === undefined) return undefined;
+    const fromBot = r.from?.id === bot.id;
+    const name = r.from ? userName(r.from) : r.sender_chat?.title;
+    return { text: quoted ?? r.text ?? r.caption ?? "", ...(fromBot ? { fromBot } : name ? { senderName: name } : {}) };
+  }
+  if (m.external_reply) {
+    const name = originName(m.external_reply.origin);
+    return { text: quoted ?? "", ...(name ? { senderName: name } : {}) };
+  }
+  return undefined;
+}
+
+/** who wrote a forwarded or externally replied-to message (MessageOrigin) */
+function originName(o: TgOrigin): string | undefined {
+  const chat = o.sender_chat ?? o.chat;
+  const signed = o.author_signature ? ` (${o.author_signature})` : "";
+  if (o.sender_user) return userName(o.sender_user);
+  if (o.sender_user_name) return o.sender_user_name;
+  if (chat?.title) return `${chat.title}${signed}`;
+  return undefined;
+}
+
+function userName(u: TgUser): string | undefined {
+  const name = [u.first_name, u.last_name].filter(Boolean).join(" ");
+  return name || (u.username ? `@${u.username}` : undefined);
 }
 
 function slice(text: string, e: TgEntity): string {

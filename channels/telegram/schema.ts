@@ -20,6 +20,16 @@ export const ChatSchema = z.looseObject({
   is_forum: z.boolean().optional(),
 });
 
+/** MessageOrigin: user, hidden_user, chat or channel */
+const OriginSchema = z.looseObject({
+  type: z.string(),
+  sender_user: UserSchema.optional(),
+  sender_user_name: z.string().optional(),
+  sender_chat: ChatSchema.optional(),
+  chat: ChatSchema.optional(),
+  author_signature: z.string().optional(),
+});
+
 const EntitySchema = z.looseObject({
   type: z.string(),
   offset: int.min(0),
@@ -49,7 +59,20 @@ export const MessageSchema = z.looseObject({
   caption: z.string().optional(),
   entities: z.array(EntitySchema).optional(),
   caption_entities: z.array(EntitySchema).optional(),
-  reply_to_message: z.looseObject({ message_id: int, from: UserSchema.optional() }).optional(),
+  reply_to_message: z
+    .looseObject({
+      message_id: int,
+      from: UserSchema.optional(),
+      sender_chat: ChatSchema.optional(),
+      text: z.string().optional(),
+      caption: z.string().optional(),
+    })
+    .optional(),
+  /** the part of the replied-to message the person quoted */
+  quote: z.looseObject({ text: z.string() }).optional(),
+  /** a reply to a message in another chat or topic: who wrote it, no text (the quote carries that) */
+  external_reply: z.looseObject({ origin: OriginSchema }).optional(),
+  forward_origin: OriginSchema.optional(),
   voice: FileSchema.optional(),
   audio: FileSchema.optional(),
   document: FileSchema.optional(),
@@ -66,6 +89,7 @@ export type TgUser = z.infer<typeof UserSchema>;
 export type TgMessage = z.infer<typeof MessageSchema>;
 export type TgUpdate = z.infer<typeof UpdateSchema>;
 export type TgEntity = z.infer<typeof EntitySchema>;
+export type TgOrigin = z.infer<typeof OriginSchema>;
 export type TgFile = z.infer<typeof FileSchema>;
 
 /** Parses one update; the error says which field was wrong. */

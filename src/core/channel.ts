@@ -17,6 +17,20 @@ export interface InboundMedia {
   size?: number;
 }
 
+/**
+ * A message another one points at: the one it replies to or quotes. Only
+ * what the platform handed over; the gateway bounds how much of it the model
+ * sees (src/gateway/turn-text.ts).
+ */
+export interface QuotedMessage {
+  /** its text ("" when it had none, e.g. a photo without caption) */
+  text: string;
+  /** who wrote it, as the platform names them */
+  senderName?: string;
+  /** the bot wrote it */
+  fromBot?: boolean;
+}
+
 export interface InboundMessage {
   channel: string;
   /** the bot account on the platform, for per-account session scopes */
@@ -37,6 +51,10 @@ export interface InboundMessage {
   mentioned?: boolean;
   /** the message replies to one of the bot's messages */
   replyToBot?: boolean;
+  /** the message it replies to or quotes, when the platform says what it said */
+  replyTo?: QuotedMessage;
+  /** the message was forwarded: `text` is someone else's words, from `name` when the platform says */
+  forwardedFrom?: { name?: string };
   /** platform time of the message, epoch ms */
   sentAt?: number;
 }

@@ -18,6 +18,7 @@ import { chunkText } from "./chunk.ts";
 import type { Outbox } from "./outbox.ts";
 import { queuePairingReply } from "./pairing-reply.ts";
 import { describeTurnFailure } from "./replies.ts";
+import { contextOf, turnText, type StoredContext } from "./turn-text.ts";
 import { TurnSlots } from "./turn-slots.ts";
 
 /** Default of gateway.max_turns_in_flight: sessions answered at the same time. */
@@ -53,7 +54,7 @@ export interface VoiceService {
 }
 
 /** What is stored per inbound message: everything a turn needs, even after a restart. */
-export interface StoredInbound {
+export interface StoredInbound extends StoredContext {
   text: string;
   chatType: InboundMessage["chatType"];
   threadId?: string;
@@ -133,6 +134,7 @@ export class Pipeline {
       ...(msg.threadId ? { threadId: msg.threadId } : {}),
       ...(msg.accountId ? { accountId: msg.accountId } : {}),
       ...(msg.senderName ? { senderName: msg.senderName } : {}),
+      ...contextOf(msg),
       ...(await this.collectMedia(msg)),
     };
     const sessionKey = this.opts.sessionKey(msg);
@@ -237,15 +239,18 @@ export class Pipeline {
     const notes: OutboundChunk[] = [];
     for (const rec of batch) {
       const p = rec.payload as StoredInbound;
-      if (p.text.trim()) texts.push(p.text.trim());
+      const said: string[] = p.text.trim() ? [p.text.trim()] : [];
       for (const m of p.media ?? []) {
         if (m.kind === "image") parts.push({ type: "image", mimeType: m.mimeType, data: m.data });
         else if (m.kind === "audio" || m.kind === "voice") {
           const heard = await this.transcribe(m);
-          if (heard.text) texts.push(heard.text);
+          if (heard.text) said.push(heard.text);
           if (heard.note) notes.push({ text: heard.note, format: "plain" });
         }
       }
+      // who said it (groups), and what it replies to or forwards
+      const text = turnText(p, rec.senderId, said.join("\n\n"));
+      if (text) texts.push(text);
     }
     if (texts.length === 0 && parts.length === 0) {
       this.reply(last, batch, notes.length ? notes : [{ text: "I received an empty message.", format: "plain" }]);

@@ -16,12 +16,20 @@
 //   channel mentions become @name / #name so the model can read them;
 // - attachments: audio/* → "voice" when the message is a voice message
 //   (flag 1<<13, audio/ogg), else "audio"; image/* → "image"; video/* →
-//   "video"; anything else → "file". Bytes are fetched on demand.
+//   "video"; anything else → "file". Bytes are fetched on demand;
+// - a reply (message_reference of type DEFAULT) carries the replied-to
+//   message's text and author when Discord sent it along (referenced_message,
+//   which discord.js puts in the channel's cache); a forward (type FORWARD)
+//   has no content of its own: its text and files are the snapshot's, and
+//   where it came from is the source channel's name when the bot can see it
+//   (a snapshot carries no author).
 import type { Attachment, Message } from "discord.js";
 import type { InboundMedia, InboundMessage } from "../../src/core/channel.ts";
 
 /** MessageFlags.IsVoiceMessage */
 const VOICE_MESSAGE = 1 << 13;
+/** MessageReferenceType.Forward */
+const FORWARD = 1;
 
 export interface NormalizeContext {
   botId: string;
@@ -37,18 +45,23 @@ export function normalizeMessage(message: Message, ctx: NormalizeContext): Inbou
 
   const botRoleId = message.guild?.roles.botRoleFor(ctx.botId)?.id;
   const mentionRe = new RegExp(`<@!?${ctx.botId}>${botRoleId ? `|<@&${botRoleId}>` : ""}`, "g");
-  const content = message.content ?? "";
-  const mentioned = mentionRe.test(content);
+  const forwarded = message.reference?.type === FORWARD ? message.messageSnapshots?.first() : undefined;
+  const content = (forwarded ? forwarded.content : message.content) ?? "";
+  const mentioned = !forwarded && mentionRe.test(content);
   const stripped = content.replace(new RegExp(`[ \\t]*(?:${mentionRe.source})[ \\t]*`, "g"), " ");
   const text = readableMentions(stripped, message).trim();
 
   const voice = (message.flags.bitfield & VOICE_MESSAGE) !== 0;
-  const media = [...message.attachments.values()].map((a) => toMedia(a, voice, ctx));
+  const attachments = [...message.attachments.values(), ...(forwarded ? forwarded.attachments.values() : [])];
+  const media = attachments.map((a) => toMedia(a, voice, ctx));
   if (!text && media.length === 0) return null;
 
   const isDirect = channel.isDMBased();
   const isThread = channel.isThread();
   const referenced = message.reference?.messageId !== undefined;
+  const replyTo = forwarded ? undefined : repliedTo(message, ctx.botId);
+  const source = forwarded && message.reference?.channelId ? message.client.channels.cache.get(message.reference.channelId) : undefined;
+  const sourceName = source && "name" in source && typeof source.name === "string" ? `#${source.name}` : undefined;
   return {
     channel: "discord",
     accountId: ctx.botId,
@@ -63,8 +76,23 @@ export function normalizeMessage(message: Message, ctx: NormalizeContext): Inbou
     ...(media.length ? { media } : {}),
     ...(isDirect ? {} : { mentioned }),
     replyToBot: referenced && message.mentions.repliedUser?.id === ctx.botId,
+    ...(replyTo ? { replyTo } : {}),
+    ...(forwarded ? { forwardedFrom: sourceName ? { name: sourceName } : {} } : {}),
     sentAt: message.createdTimestamp,
   };
+}
+
+/** the replied-to message, when Discord sent it with the reply (it is in the channel's cache then) */
+function repliedTo(message: Message, botId: string): InboundMessage["replyTo"] {
+  const id = message.reference?.messageId;
+  if (!id || message.reference?.type === FORWARD) return undefined;
+  const ref = message.channel.messages.cache.get(id);
+  if (!ref) return undefined;
+  const author = ref.author;
+  const text = readableMentions(ref.content ?? "", ref).trim();
+  if (author?.id === botId) return { text, fromBot: true };
+  const name = author ? (author.globalName ?? author.username) : undefined;
+  return { text, ...(name ? { senderName: name } : {}) };
 }
 
 function readableMentions(text: string, message: Message): string {

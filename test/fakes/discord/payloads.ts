@@ -167,8 +167,9 @@ export interface MessagePayload {
   flags: number;
   components: unknown[];
   webhook_id?: string;
-  message_reference?: { message_id: string; channel_id: string; guild_id?: string; type: 0 };
+  message_reference?: { message_id: string; channel_id: string; guild_id?: string; type: 0 | 1 };
   referenced_message?: MessagePayload | null;
+  message_snapshots?: { message: Record<string, unknown> }[];
 }
 
 export interface MessageSpec {
@@ -185,6 +186,8 @@ export interface MessageSpec {
   type?: number;
   webhookId?: string;
   referenced?: MessagePayload;
+  /** a forward (message_reference type 1): the message's content and files travel as a snapshot */
+  forwarded?: MessagePayload;
   /** a reply pings the replied-to author (Discord's default); default true */
   replyPing?: boolean;
   at?: number;
@@ -228,6 +231,13 @@ export function messagePayload(spec: MessageSpec): MessagePayload {
             ...(ref.guild_id ? { guild_id: ref.guild_id } : {}),
           },
           referenced_message: ref,
+        }
+      : {}),
+    ...(spec.forwarded
+      ? {
+          message_reference: { type: 1 as const, message_id: spec.forwarded.id, channel_id: spec.forwarded.channel_id, ...(spec.forwarded.guild_id ? { guild_id: spec.forwarded.guild_id } : {}) },
+          // a snapshot is a partial message: content, files, time, type; no author, as on Discord
+          message_snapshots: [{ message: { content: spec.forwarded.content, attachments: spec.forwarded.attachments, embeds: [], timestamp: spec.forwarded.timestamp, edited_timestamp: null, flags: 0, mentions: [], mention_roles: [], type: 0 } }],
         }
       : {}),
   };

@@ -11,7 +11,9 @@
 //   {"type":"message","to":"<chat jid>","content":"text"}  (+ "media":[…] in the same shape, when a chunk carries a file)
 //
 // Only `from` is required in a message; `chat` defaults to `from` (a direct
-// chat), `content` to "". A chat JID ending in @g.us is a group.
+// chat), `content` to "". A chat JID ending in @g.us is a group. The protocol
+// has no field for the message a reply quotes or for a forward's origin, so
+// bridge messages reach the model without that context (native mode has it).
 //
 // Acknowledgements (optional; a bridge opts in, bridges that do not are
 // spoken to exactly as before): a status frame with `"acks": true` says the

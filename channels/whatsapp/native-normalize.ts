@@ -9,13 +9,26 @@
 // senderId is the sender's JID without device (the participant in groups,
 // the chat in direct chats), preferring the phone-number JID WhatsApp sends
 // beside a privacy id (@lid), so allow_from entries with phone numbers match.
+//
+// A reply (contextInfo.quotedMessage) carries the quoted text; its author is
+// only a JID, shown as the phone number (or the sender's own push name when
+// they quote themselves). A forward (contextInfo.isForwarded) says only that
+// it was forwarded: WhatsApp does not tell from whom.
 import { z } from "zod";
 import type { InboundMedia, InboundMessage } from "../../src/core/channel.ts";
 import { tooBig } from "./download.ts";
 import { USER_SERVER, isBroadcastJid, isGroupJid, jidServer, jidUser, normalizeJid, sameJid } from "./jid.ts";
 
 const str = z.string().nullish();
-const ContextInfo = z.object({ mentionedJid: z.array(z.string()).nullish(), participant: str, stanzaId: str }).nullish();
+const ContextInfo = z
+  .object({
+    mentionedJid: z.array(z.string()).nullish(),
+    participant: str,
+    stanzaId: str,
+    quotedMessage: z.unknown().optional(),
+    isForwarded: z.boolean().nullish(),
+  })
+  .nullish();
 const media = { mimetype: str, fileLength: z.unknown().optional(), contextInfo: ContextInfo };
 
 const Content = z.object({
@@ -86,6 +99,14 @@ export function normalizeNativeMessage(raw: unknown, ctx: NativeNormalizeContext
   }
   if (!text.trim() && !media) return { ok: true, msg: null };
   const name = pushName?.trim();
+  const quoted = context?.quotedMessage ? quotedText(context.quotedMessage) : undefined;
+  const quotedBy = context?.participant ?? undefined;
+  const replyTo: InboundMessage["replyTo"] =
+    quoted === undefined
+      ? undefined
+      : bots.some((b) => sameJid(quotedBy, b))
+        ? { text: quoted, fromBot: true }
+        : { text: quoted, ...authorName(quotedBy, senderRaw, name) };
   const ts = toNumber(parsed.data.messageTimestamp);
   return {
     ok: true,
@@ -101,6 +122,8 @@ export function normalizeNativeMessage(raw: unknown, ctx: NativeNormalizeContext
       ...(media ? { media: [media] } : {}),
       ...(group ? { mentioned } : {}),
       ...(replyToBot ? { replyToBot } : {}),
+      ...(replyTo ? { replyTo } : {}),
+      ...(context?.isForwarded ? { forwardedFrom: {} } : {}),
       ...(ts !== undefined && ts > 0 ? { sentAt: ts * 1000 } : {}),
     },
   };
@@ -135,6 +158,22 @@ function readContent(c: Content, ctx: NativeNormalizeContext): { text: string; c
   }
   if (c.extendedTextMessage) return { text: c.extendedTextMessage.text ?? "", context: c.extendedTextMessage.contextInfo };
   return { text: c.conversation ?? "", context: undefined };
+}
+
+/** the text of a quoted message (its caption for media), "" when it has none; undefined when unreadable */
+function quotedText(raw: unknown): string | undefined {
+  const inner = unwrap(raw);
+  const c = inner ? Content.safeParse(inner) : undefined;
+  if (!c?.success) return undefined;
+  const q = c.data;
+  return q.conversation ?? q.extendedTextMessage?.text ?? q.imageMessage?.caption ?? q.videoMessage?.caption ?? q.documentMessage?.caption ?? "";
+}
+
+/** who wrote a quoted message: the sender's push name when they quote themselves, else their number */
+function authorName(jid: string | undefined, sender: string | undefined, senderName: string | undefined): { senderName?: string } {
+  if (!jid) return {};
+  if (senderName && sender && sameJid(jid, sender)) return { senderName };
+  return jidServer(jid) === USER_SERVER ? { senderName: `+${jidUser(jid)}` } : {};
 }
 
 /** the content inside ephemeral / view-once / document-with-caption wrappers */

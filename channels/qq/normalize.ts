@@ -13,9 +13,13 @@
 //   what fetch() returns (mimeType audio/wav); otherwise the mimeType says
 //   what the file really is (audio/silk, audio/amr). image/* → "image",
 //   video/* → "video", the rest → "file". Bytes are fetched on demand;
-// - a message with neither text nor attachments is dropped.
+// - a message with neither text nor attachments is dropped;
+// - a quote (message_type 103) carries the quoted message's content in
+//   msg_elements: that becomes replyTo. QQ does not say who wrote the quoted
+//   message (not even whether it was the bot), and forwarded chat records
+//   (message_type 102) arrive without their content, so neither is shown.
 import type { InboundMedia, InboundMessage } from "../../src/core/channel.ts";
-import type { Attachment, C2cMessage, GroupMessage } from "./schema.ts";
+import { QUOTE_MESSAGE_TYPE, type Attachment, type C2cMessage, type GroupMessage } from "./schema.ts";
 
 export interface NormalizeContext {
   appId: string;
@@ -97,12 +101,13 @@ function sentAt(ts: string | number | undefined): number | undefined {
   return Number.isFinite(ms) ? ms : undefined;
 }
 
-function common(d: C2cMessage | GroupMessage, ctx: NormalizeContext): Pick<InboundMessage, "text" | "media" | "sentAt"> | null {
+function common(d: C2cMessage | GroupMessage, ctx: NormalizeContext): Pick<InboundMessage, "text" | "media" | "sentAt" | "replyTo"> | null {
   const text = cleanText(d.content);
   const media = (d.attachments ?? []).map((a) => toMedia(a, ctx)).filter((m): m is InboundMedia => m !== undefined);
   if (!text && media.length === 0) return null;
   const at = sentAt(d.timestamp);
-  return { text, ...(media.length ? { media } : {}), ...(at !== undefined ? { sentAt: at } : {}) };
+  const quoted = d.message_type === QUOTE_MESSAGE_TYPE && d.msg_elements ? d.msg_elements.map((e) => cleanText(e.content)).filter(Boolean).join("\n") : undefined;
+  return { text, ...(media.length ? { media } : {}), ...(at !== undefined ? { sentAt: at } : {}), ...(quoted !== undefined ? { replyTo: { text: quoted } } : {}) };
 }
 
 export function normalizeC2c(d: C2cMessage, ctx: NormalizeContext): InboundMessage | null {

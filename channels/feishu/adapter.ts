@@ -21,6 +21,7 @@ import { EventDeduper } from "./dedupe.ts";
 import { scrub, toChannelError } from "./errors.ts";
 import { LongConnection } from "./longconn.ts";
 import { normalizeMessage, type NormalizeContext } from "./normalize.ts";
+import { fetchParent, type ParentContext } from "./parent.ts";
 import { FeishuRest } from "./rest.ts";
 import { BotInfo, type BotIdentity } from "./bot.ts";
 import { EventEnvelope, issueText, MessageReceived, type EventEnvelopeT } from "./schema.ts";
@@ -265,9 +266,15 @@ class FeishuChannel implements FeishuAdapter {
         this.log.debug({ eventId, reason: out.skip }, "Feishu message skipped");
         return;
       }
-      await ctx.emit(out.msg);
+      const parentId = parsed.data.message.parent_id;
+      const replyTo = parentId ? await fetchParent(parentId, this.parentContext()) : undefined;
+      await ctx.emit(replyTo ? { ...out.msg, replyTo } : out.msg);
     });
     if (!ran) this.log.debug({ eventId }, "Feishu event delivered again; already handled");
+  }
+
+  private parentContext(): ParentContext {
+    return { rest: this.rest, appId: this.cfg.appId, botOpenId: this.identity?.openId, sentByBot: (id) => this.sender.sentByBot(id), log: this.log };
   }
 
   private normalizeContext(): NormalizeContext {

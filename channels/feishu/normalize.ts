@@ -70,9 +70,9 @@ interface FileRef {
   mimeType?: string;
 }
 
-type Body = { text: string; files: FileRef[]; mentioned: boolean } | { skip: string };
+export type Body = { text: string; files: FileRef[]; mentioned: boolean } | { skip: string };
 
-function readContent(type: string, raw: string, mentions: MentionT[], botOpenId: string | undefined): Body {
+export function readContent(type: string, raw: string, mentions: MentionT[], botOpenId: string | undefined): Body {
   let content: unknown;
   try {
     content = JSON.parse(raw);

@@ -134,6 +134,21 @@ export async function handleRest(fake: FakeLark, req: IncomingMessage, res: Serv
     });
   }
 
+  const single = /^\/open-apis\/im\/v1\/messages\/([^/]+)$/.exec(path);
+  if (req.method === "GET" && single) {
+    const id = decodeURIComponent(single[1]!);
+    const body = fake.messageBody(id);
+    if (!body) return json(res, 400, { code: 230110, msg: "Action unavailable as the message has been deleted." });
+    const now = String(Date.now());
+    return json(res, 200, {
+      code: 0,
+      msg: "success",
+      data: {
+        items: [{ message_id: id, msg_type: body.msgType, create_time: now, update_time: now, deleted: false, updated: false, chat_id: fake.chatOfMessage(id), sender: { ...body.sender, tenant_key: fake.tenantKey }, body: { content: body.content }, ...(body.mentions?.length ? { mentions: body.mentions.map((m) => ({ ...m, tenant_key: fake.tenantKey })) } : {}) }],
+      },
+    });
+  }
+
   const resource = /^\/open-apis\/im\/v1\/messages\/([^/]+)\/resources\/([^/]+)$/.exec(path);
   if (req.method === "GET" && resource) {
     const item = fake.resource(decodeURIComponent(resource[1]!), decodeURIComponent(resource[2]!));
@@ -174,7 +189,7 @@ function record(
   const { rawContent: _raw, ...rest } = m;
   const sent: SentMessage = { messageId, ...rest, content, text: sentText(m.msgType, content) };
   fake.sent.push(sent);
-  fake.rememberMessage(messageId, m.chatId);
+  fake.rememberMessage(messageId, m.chatId, { msgType: m.msgType, content: m.rawContent, sender: { id: fake.appId, id_type: "app_id", sender_type: "app" } });
   const now = String(Date.now());
   json(res, 200, {
     code: 0,

@@ -31,6 +31,15 @@ export interface Resource {
   type: "image" | "file";
 }
 
+/** a message as the fake keeps it for GET /open-apis/im/v1/messages/{id} */
+export interface StoredBody {
+  msgType: string;
+  /** the content JSON string */
+  content: string;
+  sender: { id: string; id_type: string; sender_type: string };
+  mentions?: { key: string; id: string; id_type: string; name: string }[];
+}
+
 export class FakeLark {
   readonly appId: string;
   /** the secret the token endpoint accepts; rotateSecret() changes it */
@@ -60,6 +69,7 @@ export class FakeLark {
   private invalidTokenAnswers = 0;
   private readonly failures: SendFailure[] = [];
   private readonly messages = new Map<string, string>();
+  private readonly bodies = new Map<string, StoredBody>();
   private readonly resources = new Map<string, Resource>();
   private readonly userChats = new Map<string, string>();
 
@@ -149,8 +159,13 @@ export class FakeLark {
 
   // --- chats, messages, resources ---
 
-  rememberMessage(messageId: string, chatId: string): void {
+  rememberMessage(messageId: string, chatId: string, body?: StoredBody): void {
     this.messages.set(messageId, chatId);
+    if (body) this.bodies.set(messageId, body);
+  }
+  /** what GET /open-apis/im/v1/messages/{id} answers with (sent and received messages) */
+  messageBody(messageId: string): StoredBody | undefined {
+    return this.bodies.get(messageId);
   }
   chatOfMessage(messageId: string): string | undefined {
     return this.messages.get(messageId);
@@ -168,7 +183,10 @@ export class FakeLark {
   /** builds a receive event (and remembers the message, so the bot can reply to it) */
   event(spec: MessageSpec): BuiltEvent {
     const built = messageEvent(spec, { appId: this.appId, verificationToken: this.verificationToken, tenantKey: this.tenantKey });
-    this.rememberMessage(built.messageId, spec.chatId);
+    const content = typeof spec.content === "string" ? spec.content : JSON.stringify(spec.content);
+    this.rememberMessage(built.messageId, spec.chatId, { msgType: spec.messageType, content, sender: { id: spec.senderOpenId, id_type: "open_id", sender_type: spec.senderType ?? "user" },
+      mentions: (spec.mentions ?? []).map((m, i) => ({ key: `@_user_${i + 1}`, id: m.openId, id_type: "open_id", name: m.name })),
+    });
     if (spec.chatType === "p2p") this.userChats.set(spec.senderOpenId, spec.chatId);
     return built;
   }

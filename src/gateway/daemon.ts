@@ -348,11 +348,11 @@ export class Daemon {
         return holder.current.workspaceDir;
       },
       send: (channel, chatId, text) => this.sendText(channel, chatId, text),
-      deliverTurn: (job, signal) =>
+      deliverTurn: (job, signal, text) =>
         holder.use(async (rt) => {
           const result = await rt.agent.runTurn({
             origin: { sessionKey: job.origin.sessionKey ?? `cron:${job.id}`, channel: job.origin.channel, chatId: job.origin.chatId, ...(job.origin.senderId ? { senderId: job.origin.senderId } : {}) },
-            text: job.payload.kind === "agent" ? job.payload.message : "",
+            text,
             signal,
           });
           return result.text;

@@ -4,6 +4,7 @@
 // after "now" (never once per missed slot).
 import type { Clock } from "../core/clock.ts";
 import { silentLogger, type Logger } from "../core/logger.ts";
+import { scheduledTaskText } from "./cron-text.ts";
 import { nextRunAfter } from "./schedule.ts";
 import { runShellCommand, type ShellOptions, type ShellResult } from "./shell-runner.ts";
 import type { CronJob, CronJobStore, DeliverTurn, RunRecord, SendFn } from "./types.ts";
@@ -168,7 +169,7 @@ export class CronService {
   private async execute(job: CronJob, startedAt: number): Promise<JobRun> {
     let record: RunRecord;
     try {
-      record = job.payload.kind === "shell" ? await this.runShellJob(job, job.payload.command) : await this.runAgentJob(job);
+      record = job.payload.kind === "shell" ? await this.runShellJob(job, job.payload.command) : await this.runAgentJob(job, startedAt);
     } catch (err) {
       record = { at: startedAt, status: "error", error: clip(errorText(err), 500) };
     }
@@ -183,8 +184,8 @@ export class CronService {
     return { jobId: job.id, status: record.status, ...(record.error ? { error: record.error } : {}) };
   }
 
-  private async runAgentJob(job: CronJob): Promise<RunRecord> {
-    const reply = (await this.opts.deliverTurn(job, this.shutdown.signal))?.trim();
+  private async runAgentJob(job: CronJob, firedAt: number): Promise<RunRecord> {
+    const reply = (await this.opts.deliverTurn(job, this.shutdown.signal, scheduledTaskText(job, firedAt)))?.trim();
     if (reply) await this.opts.send(job.origin.channel, job.origin.chatId, reply);
     return { at: 0, status: "ok", ...(reply ? { output: clip(reply, MAX_RECORDED_CHARS) } : {}) };
   }

@@ -64,8 +64,12 @@ export interface CronJobStore {
   markRun(id: string, run: RunRecord): MaybePromise<void>;
 }
 
-/** Hands a synthetic message to the agent in the job's chat and returns the reply text. */
-export type DeliverTurn = (job: CronJob, signal: AbortSignal) => Promise<string | undefined>;
+/**
+ * Hands a synthetic message to the agent in the job's chat and returns the
+ * reply text. `text` is the job's message marked as a scheduled task
+ * (cron-text.ts): the turn's text, as the model should see it.
+ */
+export type DeliverTurn = (job: CronJob, signal: AbortSignal, text: string) => Promise<string | undefined>;
 
 /** Sends text to a chat through the outbox. */
 export type SendFn = (channel: string, chatId: string, text: string) => Promise<void>;

@@ -267,6 +267,7 @@ export class Daemon {
       lastActiveChat: () => this.store.kv.get<{ channel: string; chatId: string }>("last_active_chat"),
       isAllowed: (chat) => this.channels.has(chat.channel),
       send: (channel, chatId, text) => this.sendText(channel, chatId, text),
+      sessions: this.store.sessions,
     });
   }
 

@@ -1,11 +1,14 @@
 // The heartbeat: every `interval` minutes (inside the active hours) it reads
 // HEARTBEAT.md from the workspace. A file without tasks costs nothing: no
 // model call. Otherwise one turn runs without chat history; a HEARTBEAT_OK
-// reply is dropped and anything else goes to the last active allowed chat.
+// reply is dropped and anything else goes to the last active allowed chat,
+// and into that chat's session history like any reply, so the person can
+// ask about the alert and the model knows what it said.
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Clock } from "../core/clock.ts";
 import { silentLogger, type Logger } from "../core/logger.ts";
+import type { SessionStore } from "../store/types.ts";
 import type { TurnOrigin } from "../tools/types.ts";
 import { isWithinActiveHours, validateActiveHours, type ActiveHours } from "./active-hours.ts";
 import { extractHeartbeatTasks, heartbeatPrompt, isHeartbeatOk } from "./heartbeat-text.ts";
@@ -43,8 +46,13 @@ export interface HeartbeatOptions {
   /** access policy: may the gateway write to this chat? */
   isAllowed: (chat: ChatRef) => boolean;
   send: SendFn;
+  /** where a delivered alert is recorded in the target chat's session history */
+  sessions?: Pick<SessionStore, "listSessions" | "append">;
   logger?: Logger;
 }
+
+/** Sessions looked through to find the target chat's (most recent first; the target was the last active chat). */
+const SESSION_LOOKUP_LIMIT = 200;
 
 export type BeatOutcome =
   | "outside_active_hours"
@@ -169,9 +177,26 @@ export class Heartbeat {
         return { outcome: "no_target" };
       }
       await this.opts.send(target.channel, target.chatId, reply);
+      this.remember(target, reply, now);
       return { outcome: "delivered", to: target };
     } catch (err) {
       return this.failed(err);
+    }
+  }
+
+  /** the alert joins the chat's history as the assistant's message; a failure here costs only that context */
+  private remember(target: ChatRef, reply: string, now: number): void {
+    const sessions = this.opts.sessions;
+    if (!sessions) return;
+    try {
+      const session = sessions.listSessions(SESSION_LOOKUP_LIMIT).find((x) => x.channel === target.channel && x.chatId === target.chatId);
+      if (!session) {
+        this.log.info({ channel: target.channel }, "heartbeat: the alert was sent, but the chat has no session to record it in");
+        return;
+      }
+      sessions.append(session.key, [{ role: "assistant", content: reply }], now);
+    } catch (err) {
+      this.log.warn({ err: err instanceof Error ? err.message : String(err) }, "heartbeat: the alert was sent but could not be added to the chat's history");
     }
   }
 

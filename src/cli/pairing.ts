@@ -1,7 +1,11 @@
 // `switchboard pairing list|approve|revoke`: people who asked to talk to the
-// bot get a code; approving it lets them in (stored, survives restarts).
+// bot get a code; approving it lets them in (stored, survives restarts) and
+// queues a notice telling them so, which the running gateway sends within
+// seconds (its outbox looks for rows other processes wrote), or sends when
+// it next starts.
 import type { Command } from "commander";
 import { SwitchboardError } from "../core/errors.ts";
+import { approvePairing } from "../gateway/pairing-reply.ts";
 import { openStore } from "../store/index.ts";
 import { writeLine } from "./io.ts";
 import type { CliContext } from "./main.ts";
@@ -33,9 +37,9 @@ export function register(program: Command, ctx: CliContext): void {
     .action((channel: string, code: string) => {
       const s = store();
       try {
-        const ok = s.pairing.approve(channel.toLowerCase(), code, Date.now());
+        const ok = approvePairing(s, channel.toLowerCase(), code, Date.now());
         if (!ok) throw new SwitchboardError("not_found", `no open pairing request ${code} on ${channel} (codes expire after an hour; see \`switchboard pairing list\`)`);
-        writeLine(ctx.io.stdout, `approved ${ok.label ?? ok.senderId} on ${channel}`);
+        writeLine(ctx.io.stdout, `approved ${ok.label ?? ok.senderId} on ${channel}${ok.chatId ? "; they are told they can chat now" : ""}`);
       } finally {
         s.close();
       }

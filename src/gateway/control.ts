@@ -12,6 +12,7 @@ import { describeSchedule } from "../scheduler/schedule.ts";
 import type { Router } from "../providers/router/types.ts";
 import type { Store } from "../store/index.ts";
 import type { ReloadOutcome as GatewayReloadOutcome } from "./reload.ts";
+import { approvePairing } from "./pairing-reply.ts";
 import { maskConfig, unmaskConfig } from "../ui/config-secrets.ts";
 import type { LogTail } from "../ui/log-tail.ts";
 import type { ChannelView, ConfigCheck, ControlSurface, HistoryLine, LogLine, Overview, ReloadOutcome } from "../ui/surface.ts";
@@ -36,7 +37,7 @@ export interface ControlDeps {
   clearCooldown(key: string): void;
   runCronNow(id: string): Promise<void>;
   cronChanged(): void;
-  /** tells the person their pairing was approved (through the outbox) */
+  /** a pairing was approved and its notice queued (pairing-reply.ts): send it now */
   approved(channel: string, chatId: string): Promise<void>;
   reload(): Promise<ReloadOutcome>;
 }
@@ -54,8 +55,7 @@ export function lastReloadView(o: GatewayReloadOutcome | undefined): Overview["l
   return o ? { at: Date.parse(o.at), applied: o.result !== "refused", message: pageOutcome(o).message } : undefined;
 }
 
-/** told to a person whose pairing was approved */
-export const APPROVED_NOTICE = "You're approved: you can chat with me now.";
+export { APPROVED_NOTICE } from "./pairing-reply.ts";
 
 /** what a stored message reads as on the page */
 function lineOf(message: ChatMessage): string {
@@ -150,10 +150,9 @@ export class GatewayControl implements ControlSurface {
   }
 
   async approvePairing(channel: string, code: string): Promise<boolean> {
-    const request = this.deps.store.pairing.listRequests(Date.now(), channel).find((r) => r.code === code);
-    const approved = this.deps.store.pairing.approve(channel, code, Date.now());
+    const approved = approvePairing(this.deps.store, channel, code, Date.now());
     if (!approved) return false;
-    if (request) await this.deps.approved(channel, request.chatId).catch(() => undefined);
+    if (approved.chatId) await this.deps.approved(channel, approved.chatId).catch(() => undefined);
     this.changed();
     return true;
   }

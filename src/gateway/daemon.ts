@@ -14,7 +14,7 @@ import { registerReloadRoute } from "../http/reload-route.ts";
 import { VERSION } from "../cli/version.ts";
 import { LogTail } from "../ui/log-tail.ts";
 import { registerControlPage } from "../ui/routes.ts";
-import { APPROVED_NOTICE, GatewayControl, lastReloadView, pageOutcome } from "./control.ts";
+import { GatewayControl, lastReloadView, pageOutcome } from "./control.ts";
 import { startHttpServer, type RunningHttpServer } from "../http/server.ts";
 import { CronService } from "../scheduler/cron-service.ts";
 import { Heartbeat } from "../scheduler/heartbeat.ts";
@@ -125,6 +125,8 @@ export class Daemon {
       online: (id) => this.channels.online(id),
       health: this.store.health,
       authFailed: (id, message) => this.channels.authFailed(id, message),
+      // a pairing approved from the CLI queues its notice from another process
+      pollMs: 2000,
       logger: this.log,
     });
     this.pipeline = this.buildPipeline();
@@ -222,7 +224,7 @@ export class Daemon {
       clearCooldown: (key) => void this.holder.current.router.clearCooldown(key),
       runCronNow: async (id) => void (await this.cron?.runNow(id)),
       cronChanged: () => this.cron?.wake(),
-      approved: (channel, chatId) => this.sendText(channel, chatId, APPROVED_NOTICE),
+      approved: async (channel) => this.outbox.kick(channel),
       reload: async () => pageOutcome(await this.reload("request")),
     });
   }

@@ -42,6 +42,12 @@ export interface OutboxOptions {
   quickRetryMs?: number;
   /** the platform rejected the channel's credentials while sending (code `auth`): take it offline */
   authFailed?: (channel: string, message: string) => void;
+  /**
+   * look for chunks other processes queued (`switchboard pairing approve`
+   * beside the running gateway) this often; off when unset. Only kicks: a
+   * look with nothing due costs one query.
+   */
+  pollMs?: number;
 }
 
 export class Outbox {
@@ -50,6 +56,7 @@ export class Outbox {
   private readonly running = new Map<string, Promise<void>>();
   private readonly again = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
+  private poll: NodeJS.Timeout | undefined;
   private closed = false;
   /**
    * Whether a chunk may be waiting on a later not-before time (a failed send, or unknown: at
@@ -65,6 +72,10 @@ export class Outbox {
     this.opts = opts;
     this.now = opts.now ?? Date.now;
     opts.health?.onRecovered(() => this.kick());
+    if (opts.pollMs) {
+      this.poll = setInterval(() => this.kick(), opts.pollMs);
+      this.poll.unref();
+    }
   }
 
   /** sends whatever is due for `channel` (or every channel); never throws */
@@ -109,6 +120,7 @@ export class Outbox {
   close(): void {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
+    if (this.poll) clearInterval(this.poll);
   }
 
   private async drain(channel: string): Promise<void> {

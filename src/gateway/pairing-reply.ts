@@ -7,7 +7,8 @@
 import type { InboundMessage } from "../core/channel.ts";
 import type { Logger } from "../core/logger.ts";
 import { storeFault } from "../store/health.ts";
-import type { DeliveryStore, PairingStore } from "../store/types.ts";
+import { normalizePairingCode } from "../store/pairing.ts";
+import type { ApprovedSender, DeliveryStore, PairingStore } from "../store/types.ts";
 import { pairingMessage } from "./replies.ts";
 
 export interface PairingReplyDeps {
@@ -46,4 +47,37 @@ export function queuePairingReply(msg: InboundMessage, deps: PairingReplyDeps): 
   }
   deps.logger.info(who, "pairing code issued to an unknown sender");
   return true;
+}
+
+/** told to a person whose pairing was approved */
+export const APPROVED_NOTICE = "You're approved: you can chat with me now.";
+
+/**
+ * Approves a pairing code and queues APPROVED_NOTICE to the chat the code was
+ * sent to. The one path for the control page and `switchboard pairing
+ * approve`: the CLI runs beside the gateway on the same database, and the
+ * gateway's outbox finds the queued notice on its next look (or at its next
+ * start). Undefined for an unknown or expired code.
+ */
+export function approvePairing(
+  store: { pairing: PairingStore; delivery: DeliveryStore },
+  channel: string,
+  code: string,
+  now: number,
+): (ApprovedSender & { chatId?: string }) | undefined {
+  const wanted = normalizePairingCode(code);
+  const request = store.pairing.listRequests(now, channel).find((r) => r.code === wanted);
+  const approved = store.pairing.approve(channel, code, now);
+  if (!approved) return undefined;
+  if (!request) return approved;
+  store.delivery.enqueueReply({
+    channel,
+    chatId: request.chatId,
+    // one notice per approved code, however often this runs
+    replyId: `pairing-approved-${channel}-${request.code}`,
+    chunks: [{ text: APPROVED_NOTICE, format: "plain" }],
+    answers: [],
+    now,
+  });
+  return { ...approved, chatId: request.chatId };
 }

@@ -72,9 +72,11 @@ describe("gateway end to end", () => {
     expect(llm.requests).toHaveLength(0);
     const approve = await runCli(["pairing", "approve", "telegram", code], { SWITCHBOARD_HOME: home, HOME: home });
     expect(approve.code).toBe(0);
+    // they are told first (pairing-notice.e2e.test.ts), then answered
+    await waitFor(() => textsTo(STRANGER)[1], "approval notice");
     tg.userMessage({ chatId: STRANGER, fromId: STRANGER, text: "now?" });
-    await waitFor(() => textsTo(STRANGER)[1], "answer after approval");
-    expect(textsTo(STRANGER)[1]).toBe('echo: "now?"');
+    await waitFor(() => textsTo(STRANGER)[2], "answer after approval");
+    expect(textsTo(STRANGER)[2]).toBe('echo: "now?"');
   });
 
   it("answers from the fallback model when the primary returns 429", async () => {

@@ -1,7 +1,7 @@
 // Shared by the pipeline tests: an in-memory channel adapter, cleanup of the
 // stores and outboxes a test opened, and a bounded wait for a condition.
 import { afterEach } from "vitest";
-import type { ChannelAdapter, OutboundChunk } from "../../src/core/channel.ts";
+import type { ChannelAdapter, InboundMessage, OutboundChunk } from "../../src/core/channel.ts";
 import { silentLogger } from "../../src/core/logger.ts";
 import { AllowList } from "../../src/gateway/access.ts";
 import { Outbox } from "../../src/gateway/outbox.ts";
@@ -65,6 +65,8 @@ export interface SetupOptions {
   health?: boolean;
   /** "typing…" after this long (default: the pipeline's 1 s) */
   typingAfterMs?: number;
+  /** default: one session per sender */
+  sessionKey?: (m: InboundMessage) => string;
 }
 
 /** a pipeline and outbox over an in-memory store and a MemoryAdapter, closed after the test */
@@ -88,7 +90,7 @@ export function setupPipeline(cleanup: ReturnType<typeof useCleanup>, runTurn: (
     outbox,
     adapter: () => adapter,
     policy: () => ({ allowFrom: new AllowList(opts.allow ?? ["*"]) }),
-    sessionKey: (m) => `test:dm:${m.senderId}`,
+    sessionKey: opts.sessionKey ?? ((m) => `test:dm:${m.senderId}`),
     runTurn,
     logger: silentLogger(),
     ...health,

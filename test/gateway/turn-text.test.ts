@@ -3,34 +3,15 @@
 // real pipeline and its SQLite inbox.
 import { describe, expect, it } from "vitest";
 import type { InboundMessage } from "../../src/core/channel.ts";
-import { silentLogger } from "../../src/core/logger.ts";
-import { AllowList } from "../../src/gateway/access.ts";
-import { Outbox } from "../../src/gateway/outbox.ts";
-import { Pipeline, type GatewayTurnInput } from "../../src/gateway/pipeline.ts";
+import type { GatewayTurnInput } from "../../src/gateway/pipeline.ts";
 import { clipQuote, QUOTE_LIMIT, turnText } from "../../src/gateway/turn-text.ts";
-import { openStore } from "../../src/store/index.ts";
-import { MemoryAdapter, until, useCleanup } from "./pipeline-helpers.ts";
+import { setupPipeline, until, useCleanup } from "./pipeline-helpers.ts";
 
 const cleanup = useCleanup();
 
 /** a pipeline whose sessions are per chat, so a group's people share one */
 function setup(runTurn: (i: GatewayTurnInput) => Promise<{ text: string; media: [] }>) {
-  const store = openStore(":memory:");
-  cleanup.stores.push(store);
-  const adapter = new MemoryAdapter(4000);
-  const outbox = new Outbox({ delivery: store.delivery, adapter: () => adapter, logger: silentLogger() });
-  cleanup.outboxes.push(outbox);
-  const pipeline = new Pipeline({
-    delivery: store.delivery,
-    pairing: store.pairing,
-    outbox,
-    adapter: () => adapter,
-    policy: () => ({ allowFrom: new AllowList(["*"]) }),
-    sessionKey: (m) => `test:${m.chatId}`,
-    runTurn,
-    logger: silentLogger(),
-  });
-  return { pipeline, adapter, store };
+  return setupPipeline(cleanup, runTurn, { maxTextLength: 4000, sessionKey: (m) => `test:${m.chatId}` });
 }
 
 const group = (id: string, senderId: string, text: string, over: Partial<InboundMessage> = {}): InboundMessage => ({

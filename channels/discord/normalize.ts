@@ -71,7 +71,8 @@ export function normalizeMessage(message: Message, ctx: NormalizeContext): Inbou
     messageId: message.id,
     senderId: author.id,
     senderUsername: author.username,
-    senderName: author.globalName ?? author.username,
+    // in a guild the name people see is the member's nickname there
+    senderName: message.member?.nickname ?? author.globalName ?? author.username,
     text,
     ...(media.length ? { media } : {}),
     ...(isDirect ? {} : { mentioned }),
@@ -91,7 +92,7 @@ function repliedTo(message: Message, botId: string): InboundMessage["replyTo"] {
   const author = ref.author;
   const text = readableMentions(ref.content ?? "", ref).trim();
   if (author?.id === botId) return { text, fromBot: true };
-  const name = author ? (author.globalName ?? author.username) : undefined;
+  const name = author ? (ref.member?.nickname ?? author.globalName ?? author.username) : undefined;
   return { text, ...(name ? { senderName: name } : {}) };
 }
 

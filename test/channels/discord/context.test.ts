@@ -33,6 +33,15 @@ describe("Discord: what a message replies to or forwards", () => {
     expect(msg.forwardedFrom).toBeUndefined();
   });
 
+  it("in a guild the sender's name is their nickname there, also for the replied-to author", async () => {
+    const ref = h.fake.guildMessage("Standup moved to 10", { nick: "Ali (ops)" });
+    await next();
+    h.fake.guildMessage("ok", { author: h.fake.bob, nick: "Bobby", referenced: ref });
+    const msg = await next();
+    expect(msg.senderName).toBe("Bobby");
+    expect(msg.replyTo).toEqual({ text: "Standup moved to 10", senderName: "Ali (ops)" });
+  });
+
   it("a reply to the bot is marked as the bot's own message", async () => {
     await h.adapter.send(h.fake.guild.channelId, { text: "I said this", format: "markdown" });
     const botMsg = h.fake.sent.at(-1)!;

@@ -186,6 +186,8 @@ export interface MessageSpec {
   type?: number;
   webhookId?: string;
   referenced?: MessagePayload;
+  /** the author's nickname in the guild */
+  nick?: string;
   /** a forward (message_reference type 1): the message's content and files travel as a snapshot */
   forwarded?: MessagePayload;
   /** a reply pings the replied-to author (Discord's default); default true */
@@ -207,7 +209,7 @@ export function messagePayload(spec: MessageSpec): MessagePayload {
     ...(spec.guildId ? { guild_id: spec.guildId } : {}),
     channel_type: spec.channelType,
     author: userPayload(spec.author),
-    ...(spec.guildId ? { member: { roles: [], joined_at: new Date(at).toISOString(), deaf: false, mute: false, flags: 0 } } : {}),
+    ...(spec.guildId ? { member: { roles: [], joined_at: new Date(at).toISOString(), deaf: false, mute: false, flags: 0, ...(spec.nick ? { nick: spec.nick } : {}) } } : {}),
     content: spec.content,
     timestamp: new Date(at).toISOString(),
     edited_timestamp: null,

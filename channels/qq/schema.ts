@@ -47,15 +47,15 @@ export type Attachment = z.infer<typeof Attachment>;
 /** message_type of a message that quotes another; the quoted one is in msg_elements */
 export const QUOTE_MESSAGE_TYPE = 103;
 
-const QuotedElement = z.object({ content: z.string().optional(), attachments: z.array(Attachment).optional() });
 
 const base = {
   id: z.string().min(1),
   content: z.string().optional(),
   timestamp: z.union([z.string(), z.number()]).optional(),
   attachments: z.array(Attachment).optional(),
-  message_type: z.number().int().optional(),
-  msg_elements: z.array(QuotedElement).optional(),
+  // context only: a shape we do not expect drops the context, never the message
+  message_type: z.number().int().optional().catch(undefined),
+  msg_elements: z.array(z.looseObject({ content: z.string().optional().catch(undefined) }).catch({})).optional().catch(undefined),
 };
 
 export const C2cMessage = z.object({

@@ -68,11 +68,12 @@ export const MessageSchema = z.looseObject({
       caption: z.string().optional(),
     })
     .optional(),
+  // context for the model only: an unexpected shape drops the context, never the message
   /** the part of the replied-to message the person quoted */
-  quote: z.looseObject({ text: z.string() }).optional(),
+  quote: z.looseObject({ text: z.string() }).optional().catch(undefined),
   /** a reply to a message in another chat or topic: who wrote it, no text (the quote carries that) */
-  external_reply: z.looseObject({ origin: OriginSchema }).optional(),
-  forward_origin: OriginSchema.optional(),
+  external_reply: z.looseObject({ origin: OriginSchema }).optional().catch(undefined),
+  forward_origin: OriginSchema.optional().catch(undefined),
   voice: FileSchema.optional(),
   audio: FileSchema.optional(),
   document: FileSchema.optional(),

@@ -30,3 +30,12 @@ describe("QQ: what a message quotes", () => {
     expect(plain?.replyTo).toBeUndefined();
   });
 });
+
+describe("QQ: an unexpected quote shape", () => {
+  it("drops only the context, never the message", () => {
+    const d = C2cMessage.parse({ id: "c3", content: "still here", author: { user_openid: "U1" }, message_type: "103", msg_elements: [{ content: 42 }, "junk"] });
+    const msg = normalizeC2c(d, ctx);
+    expect(msg?.text).toBe("still here");
+    expect(msg?.replyTo).toBeUndefined();
+  });
+});

@@ -64,4 +64,11 @@ describe("telegram: what a message replies to or forwards", () => {
     expect(msg?.replyTo).toBeUndefined();
     expect(msg?.forwardedFrom).toBeUndefined();
   });
+
+  it("context of an unexpected shape is dropped, the message kept", () => {
+    const msg = read({ text: "still here", quote: { text: 5 }, forward_origin: "someone", external_reply: { origin: null } });
+    expect(msg?.text).toBe("still here");
+    expect(msg?.replyTo).toBeUndefined();
+    expect(msg?.forwardedFrom).toBeUndefined();
+  });
 });

@@ -4,7 +4,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { normalizeBridgeMessage } from "../../../channels/whatsapp/bridge-protocol.ts";
 import { BOT, waMessage, type FakeWaSocket } from "../../fakes/whatsapp/socket.ts";
-import { nativeHarness, type NativeHarness } from "./harness.ts";
+import { nativeHarness, onlineNative, type NativeHarness } from "./harness.ts";
 
 let h: NativeHarness | undefined;
 afterEach(async () => {
@@ -12,13 +12,9 @@ afterEach(async () => {
   h = undefined;
 });
 
-async function online(): Promise<FakeWaSocket> {
+function online(): Promise<FakeWaSocket> {
   h = nativeHarness();
-  await h.start();
-  const sock = await h.sockets.waitForSocket(1);
-  sock.open();
-  await h.waitForStatus("online");
-  return sock;
+  return onlineNative(h);
 }
 
 const ALICE = "4915112345678@s.whatsapp.net";

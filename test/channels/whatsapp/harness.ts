@@ -8,7 +8,7 @@ import { pino, type Logger } from "pino";
 import { createWhatsAppAdapter, type WhatsAppAdapter, type WhatsAppAdapterOptions } from "../../../channels/whatsapp/adapter.ts";
 import type { ChannelState, InboundMessage } from "../../../src/core/channel.ts";
 import { FakeBridge, type FakeBridgeOptions } from "../../fakes/whatsapp/bridge.ts";
-import { FakeSocketFactory } from "../../fakes/whatsapp/socket.ts";
+import { FakeSocketFactory, type FakeWaSocket } from "../../fakes/whatsapp/socket.ts";
 
 export const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -158,4 +158,13 @@ export function nativeHarness(adapterOpts: Partial<WhatsAppAdapterOptions> = {},
     },
   );
   return Object.assign(run, { sockets, qrOut, downloads });
+}
+
+/** starts a native harness and opens its first socket; resolves once the channel is online */
+export async function onlineNative(h: NativeHarness): Promise<FakeWaSocket> {
+  await h.start();
+  const sock = await h.sockets.waitForSocket(1);
+  sock.open();
+  await h.waitForStatus("online");
+  return sock;
 }

@@ -1,0 +1,177 @@
+// LeaseKeeper: holds as many of the wanted channel leases as it can and tells
+// the daemon when to start and stop each channel account. This is the seam to
+// the gateway's channel set: onAcquire(resource, lease) starts the adapter,
+// onLose(resource, why) stops it.
+//
+// Every `renewMs` the keeper renews what it holds and tries what it does not.
+// Independently of the database, a holder stops at its local deadline (the
+// last successful renewal's send time plus the TTL): a keeper that cannot
+// reach the database, or was paused (SIGSTOP, a long GC), gives the channel
+// up on its own before anyone else can have taken it.
+import type pg from "pg";
+import { LEASE_RENEW_MS, LEASE_TTL_MS, release, renew, tryAcquire } from "./leases.ts";
+import { pgReason } from "./pool.ts";
+
+/** the holder stops this long before the TTL runs out, for clock-rate differences and its own latency */
+const SAFETY_MS = 500;
+
+export type LoseReason = "expired" | "taken" | "released";
+
+export interface Lease {
+  readonly resource: string;
+  /** fencing token: increases with every acquisition of this resource */
+  readonly epoch: number;
+  /** true while this process may act on the resource */
+  valid(): boolean;
+}
+
+export interface LeaseKeeperOptions {
+  pool: pg.Pool;
+  /** this member's id (fleet_members.id) */
+  owner: string;
+  /** the leases wanted, e.g. ["telegram:default", "discord:ops"]; a function is asked every round (config reloads) */
+  resources: string[] | (() => string[]);
+  onAcquire: (resource: string, lease: Lease) => void | Promise<void>;
+  onLose: (resource: string, why: LoseReason) => void | Promise<void>;
+  ttlMs?: number;
+  renewMs?: number;
+  /** told about a failed database round (the keeper keeps trying) */
+  onError?: (reason: string) => void;
+}
+
+interface Held {
+  epoch: number;
+  deadline: number;
+  lease: Lease;
+  watchdog: NodeJS.Timeout;
+}
+
+export class LeaseKeeper {
+  private readonly o: Required<Omit<LeaseKeeperOptions, "onError">> & Pick<LeaseKeeperOptions, "onError">;
+  private readonly held = new Map<string, Held>();
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private stopped = false;
+
+  constructor(opts: LeaseKeeperOptions) {
+    const ttlMs = opts.ttlMs ?? LEASE_TTL_MS;
+    const renewMs = opts.renewMs ?? LEASE_RENEW_MS;
+    if (renewMs * 2 + SAFETY_MS > ttlMs) throw new Error(`lease renewal every ${renewMs} ms cannot keep a ${ttlMs} ms lease: renew at most every (ttl - ${SAFETY_MS}) / 2 ms`);
+    this.o = { ...opts, ttlMs, renewMs };
+  }
+
+  /** Starts the rounds; the first runs now. */
+  start(): void {
+    this.stopped = false;
+    this.kick();
+  }
+
+  /** What this keeper holds now, with epochs. */
+  holdings(): { resource: string; epoch: number }[] {
+    return [...this.held].map(([resource, h]) => ({ resource, epoch: h.epoch }));
+  }
+
+  lease(resource: string): Lease | undefined {
+    return this.held.get(resource)?.lease;
+  }
+
+  private kick(): void {
+    if (this.stopped) return;
+    this.running = this.round().finally(() => {
+      this.running = undefined;
+      if (this.stopped) return;
+      this.timer = setTimeout(() => this.kick(), this.o.renewMs);
+      this.timer.unref();
+    });
+  }
+
+  /** One round: renew held leases, try free ones. Exposed for tests and `status` refreshes. */
+  async round(): Promise<void> {
+    const wanted = new Set(typeof this.o.resources === "function" ? this.o.resources() : this.o.resources);
+    for (const [resource, h] of [...this.held]) {
+      if (!wanted.has(resource)) {
+        await this.drop(resource, "released", true);
+        continue;
+      }
+      if (performance.now() >= h.deadline) {
+        await this.drop(resource, "expired", false);
+        continue;
+      }
+      const sent = performance.now();
+      let ok: boolean;
+      try {
+        ok = await renew(this.o.pool, resource, this.o.owner, h.epoch, this.o.ttlMs);
+      } catch (err) {
+        this.o.onError?.(`renewing ${resource}: ${pgReason(err)}`);
+        continue; // the watchdog stops the channel at the deadline if this goes on
+      }
+      if (this.stopped || this.held.get(resource) !== h) continue;
+      if (ok) this.extend(resource, h, sent);
+      else await this.drop(resource, "taken", false);
+    }
+    for (const resource of wanted) {
+      if (this.stopped || this.held.has(resource)) continue;
+      const sent = performance.now();
+      let epoch: number | null;
+      try {
+        epoch = await tryAcquire(this.o.pool, resource, this.o.owner, this.o.ttlMs);
+      } catch (err) {
+        this.o.onError?.(`acquiring ${resource}: ${pgReason(err)}`);
+        continue;
+      }
+      if (epoch === null) continue;
+      if (this.stopped) {
+        await release(this.o.pool, resource, this.o.owner, epoch).catch(() => {});
+        continue;
+      }
+      const h = this.hold(resource, epoch, sent);
+      try {
+        await this.o.onAcquire(resource, h.lease);
+      } catch (err) {
+        // a channel that cannot start gives the lease back so another gateway can try
+        this.o.onError?.(`starting ${resource}: ${(err as Error).message}`);
+        await this.drop(resource, "released", true);
+      }
+    }
+  }
+
+  private hold(resource: string, epoch: number, sent: number): Held {
+    const h = { epoch, deadline: 0 } as Held;
+    h.lease = { resource, epoch, valid: () => !this.stopped && this.held.get(resource) === h && performance.now() < h.deadline };
+    this.held.set(resource, h);
+    this.extend(resource, h, sent);
+    return h;
+  }
+
+  private extend(resource: string, h: Held, sent: number): void {
+    h.deadline = sent + this.o.ttlMs - SAFETY_MS;
+    if (h.watchdog) clearTimeout(h.watchdog);
+    h.watchdog = setTimeout(() => {
+      if (this.held.get(resource) === h && performance.now() >= h.deadline) void this.drop(resource, "expired", false);
+    }, Math.max(0, h.deadline - performance.now()));
+    h.watchdog.unref();
+  }
+
+  private async drop(resource: string, why: LoseReason, giveBack: boolean): Promise<void> {
+    const h = this.held.get(resource);
+    if (!h) return;
+    this.held.delete(resource);
+    clearTimeout(h.watchdog);
+    try {
+      await this.o.onLose(resource, why);
+    } catch (err) {
+      this.o.onError?.(`stopping ${resource}: ${(err as Error).message}`);
+    }
+    if (giveBack) {
+      await release(this.o.pool, resource, this.o.owner, h.epoch).catch((err) => this.o.onError?.(`releasing ${resource}: ${pgReason(err)}`));
+    }
+  }
+
+  /** Stops the rounds, stops every held channel and gives its lease back (clean shutdown). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.running;
+    for (const resource of [...this.held.keys()]) await this.drop(resource, "released", true);
+  }
+}

@@ -1,0 +1,114 @@
+// Fleet membership: each gateway process is one row in fleet_members with a
+// heartbeat. A member whose heartbeat is older than the TTL is dead; its
+// session claims are free for others (claims.ts) and its channel leases run
+// out on their own (leases.ts). All ages are measured on the database's clock
+// (now()), so gateways with skewed clocks agree on who is alive.
+import { randomBytes } from "node:crypto";
+import { hostname } from "node:os";
+import type pg from "pg";
+import { pgReason } from "./pool.ts";
+
+/** heartbeat period (ms) */
+export const HEARTBEAT_MS = 2000;
+/** a member is dead after this long without a heartbeat (ms) */
+export const MEMBER_TTL_MS = 6000;
+
+/** A member id unique per process: host, pid and a random part (a restarted pid is a new member). */
+export function newMemberId(): string {
+  return `${hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`;
+}
+
+export interface MemberOptions {
+  id?: string;
+  heartbeatMs?: number;
+  ttlMs?: number;
+  /** told when a heartbeat fails (the database is unreachable …) */
+  onError?: (reason: string) => void;
+}
+
+export class FleetMember {
+  readonly id: string;
+  private readonly pool: pg.Pool;
+  private readonly every: number;
+  readonly ttlMs: number;
+  private readonly onError: ((reason: string) => void) | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  /** local monotonic time until which our row is surely fresh on the database's clock */
+  private freshUntil = 0;
+
+  constructor(pool: pg.Pool, opts: MemberOptions = {}) {
+    this.pool = pool;
+    this.id = opts.id ?? newMemberId();
+    this.every = opts.heartbeatMs ?? HEARTBEAT_MS;
+    this.ttlMs = opts.ttlMs ?? MEMBER_TTL_MS;
+    this.onError = opts.onError;
+  }
+
+  /** Registers (or re-registers) this member and starts the heartbeat. */
+  async join(): Promise<void> {
+    const sent = performance.now();
+    await this.pool.query(
+      `INSERT INTO fleet_members (id, host, pid) VALUES ($1, $2, $3)
+       ON CONFLICT (id) DO UPDATE SET heartbeat_at = now()`,
+      [this.id, hostname(), process.pid],
+    );
+    this.freshUntil = sent + this.ttlMs;
+    this.schedule();
+  }
+
+  /**
+   * True while others still see this member alive. Work that depends on being
+   * alive (a session claim) checks it: after a pause longer than the TTL
+   * (SIGSTOP, a long GC, a lost network) the member's claims may be someone else's.
+   */
+  alive(): boolean {
+    return !this.stopped && performance.now() < this.freshUntil;
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => void this.beat(), this.every);
+    this.timer.unref();
+  }
+
+  private async beat(): Promise<void> {
+    const sent = performance.now();
+    try {
+      // a member that was declared dead comes back as itself: claims it lost stay lost (tokens changed)
+      await this.pool.query(
+        `INSERT INTO fleet_members (id, host, pid) VALUES ($1, $2, $3)
+         ON CONFLICT (id) DO UPDATE SET heartbeat_at = now()`,
+        [this.id, hostname(), process.pid],
+      );
+      this.freshUntil = sent + this.ttlMs;
+    } catch (err) {
+      this.onError?.(pgReason(err));
+    }
+    this.schedule();
+  }
+
+  /** Stops the heartbeat and removes the row (its claims become free at once). */
+  async leave(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.pool.query("DELETE FROM fleet_members WHERE id = $1", [this.id]);
+  }
+
+  /** Stops the heartbeat without touching the database (tests: a member that goes silent). */
+  halt(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+  }
+}
+
+/** SQL condition: member `m` is alive (heartbeat within `$ttl` ms on the database's clock). */
+export function aliveSql(alias: string, ttlParam: string): string {
+  return `${alias}.heartbeat_at > now() - make_interval(secs => ${ttlParam}::double precision / 1000)`;
+}
+
+/** Removes members dead for longer than `olderThanMs` (they keep showing as dead until then). */
+export async function pruneMembers(pool: pg.Pool, olderThanMs: number): Promise<number> {
+  const r = await pool.query("DELETE FROM fleet_members WHERE heartbeat_at < now() - make_interval(secs => $1::double precision / 1000)", [olderThanMs]);
+  return r.rowCount ?? 0;
+}

@@ -18,7 +18,7 @@ import { EXIT_CONFIG, SwitchboardError } from "../../core/errors.ts";
 import type { CallTarget, ModelDirectory, ModelEntry } from "../types.ts";
 import { unsupportedReason } from "../entry-checks.ts";
 import { targetKey } from "./health.ts";
-import type { RouterCounters } from "./shared-counters.ts";
+import { whenReady, type MaybePromise, type RouterCounters } from "./shared-counters.ts";
 
 export interface PlannedTarget {
   target: CallTarget;
@@ -133,11 +133,17 @@ export class RequestPlan {
     this.starts = groups.map(() => undefined);
   }
 
-  /** Enters a group: fixes its starting entry for this request and advances its counter (once). */
-  enter(gi: number): void {
+  /**
+   * Enters a group: fixes its starting entry for this request and advances its
+   * counter (once). Synchronous with a synchronous store; with a shared
+   * asynchronous one, the returned promise settles when the start is fixed.
+   */
+  enter(gi: number): MaybePromise<void> {
     if (this.starts[gi] !== undefined) return;
     const g = this.groups[gi]!;
-    this.starts[gi] = this.counters.take(g.name) % g.entries.length;
+    return whenReady(this.counters.take(g.name), (n) => {
+      this.starts[gi] ??= n % g.entries.length;
+    });
   }
 
   /** The group's targets in this request's order (entered groups) or the order it would get. */

@@ -73,8 +73,9 @@ export class Engine {
   };
 
   /**
-   * Plans synchronously (so concurrent requests rotate through a group) and
-   * runs the passes. `run` makes one call; it may throw anything.
+   * Plans synchronously with a synchronous counter store (so concurrent
+   * requests rotate through a group; a shared store's atomic take rotates
+   * them too) and runs the passes. `run` makes one call; it may throw anything.
    */
   execute<T>(
     route: RouteOptions,
@@ -87,8 +88,9 @@ export class Engine {
     } catch (err) {
       return Promise.reject(err as Error);
     }
-    plan.enter(0);
-    return this.passes(plan, combineSignals(route.signal, extraSignal), run);
+    const entering = plan.enter(0);
+    const signal = combineSignals(route.signal, extraSignal);
+    return entering ? entering.then(() => this.passes(plan, signal, run)) : this.passes(plan, signal, run);
   }
 
   private async passes<T>(
@@ -104,7 +106,8 @@ export class Engine {
     const attempt = async (pt: PlannedTarget): Promise<T> => {
       if (signal?.aborted) throw abortedError();
       const started = clock.now();
-      this.d.rpm.record(pt.target.entry, started);
+      const recording = this.d.rpm.record(pt.target.entry, started);
+      if (recording) await recording;
       try {
         const value = await raceAbort(
           Promise.resolve().then(() => run(pt.target, signal)),

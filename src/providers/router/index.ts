@@ -17,7 +17,7 @@ export {
 } from "./state-store.ts";
 export { COOLDOWN_STEPS_MS, BILLING_BASE_MS, BILLING_CAP_MS, QUIET_RESET_MS, cooldownMs } from "./cooldown.ts";
 export { RPM_WINDOW_MS } from "./rate-limit.ts";
-export { memoryCounters, sqliteCounters, type RouterCounters } from "./shared-counters.ts";
+export { memoryCounters, sqliteCounters, type MaybePromise, type RouterCounters } from "./shared-counters.ts";
 export { MAX_RPM_WAIT_MS } from "./pass.ts";
 export { PASS_BACKOFF_MS, MAX_RETRY_AFTER_MS, TRANSIENT_REASONS } from "./engine.ts";
 export { targetKey } from "./health.ts";

@@ -65,11 +65,13 @@ export async function runPass<T>(d: PassDeps<T>): Promise<PassOutcome<T>> {
   const anyFree = d.plan.groups.some((g) => g.entries.some((ts) => ts.some((pt) => !d.health.cooling(pt.key, now))));
   if (anyFree) {
     for (let gi = 0; gi < d.plan.groups.length; gi++) {
-      d.plan.enter(gi);
+      const entering = d.plan.enter(gi);
+      if (entering) await entering;
       for (const pt of d.plan.ordered(gi)) {
         const t = d.clock.now();
         if (d.health.cooling(pt.key, t)) continue;
-        if (d.rpm.waitMs(pt.target.entry, t) > 0) {
+        const w = d.rpm.waitMs(pt.target.entry, t);
+        if ((typeof w === "number" ? w : await w) > 0) {
           deferred.push(pt);
           continue;
         }
@@ -80,13 +82,15 @@ export async function runPass<T>(d: PassDeps<T>): Promise<PassOutcome<T>> {
   } else {
     const pt = soonest(d.plan, d.health, now);
     if (pt) {
-      d.plan.enter(pt.group);
+      const entering = d.plan.enter(pt.group);
+      if (entering) await entering;
       deferred.push(pt);
     }
   }
 
   for (const pt of deferred) {
-    const wait = d.rpm.waitMs(pt.target.entry, d.clock.now());
+    const w = d.rpm.waitMs(pt.target.entry, d.clock.now());
+    const wait = typeof w === "number" ? w : await w;
     if (wait > MAX_RPM_WAIT_MS) {
       failures.push(d.rpmGiveUp(pt, wait));
       continue;

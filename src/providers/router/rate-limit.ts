@@ -4,7 +4,7 @@
 // a window, and a window never holds more than `rpm` timestamps.
 import type { ModelEntry } from "../types.ts";
 import { targetKey } from "./health.ts";
-import { memoryCounters, type RouterCounters } from "./shared-counters.ts";
+import { memoryCounters, whenReady, type MaybePromise, type RouterCounters } from "./shared-counters.ts";
 
 export const RPM_WINDOW_MS = 60_000;
 
@@ -32,24 +32,22 @@ export class RpmLimiter {
   }
 
   /** ms until the entry may be called again; 0 when a slot is free or it has no limit. */
-  waitMs(entry: ModelEntry, now: number): number {
+  waitMs(entry: ModelEntry, now: number): MaybePromise<number> {
     const limit = this.limitOf(entry);
     if (limit === undefined) return 0;
-    const w = this.store.stamps(this.keyOf(entry), now - RPM_WINDOW_MS);
-    if (w.length < limit) return 0;
-    return w[w.length - limit]! + RPM_WINDOW_MS - now;
+    return whenReady(this.store.stamps(this.keyOf(entry), now - RPM_WINDOW_MS), (w) => (w.length < limit ? 0 : w[w.length - limit]! + RPM_WINDOW_MS - now));
   }
 
-  /** Counts one call to the entry. */
-  record(entry: ModelEntry, now: number): void {
+  /** Counts one call to the entry (a shared store: settled once the fleet can see it). */
+  record(entry: ModelEntry, now: number): MaybePromise<void> {
     const limit = this.limitOf(entry);
     if (limit === undefined) return;
-    this.store.stamp(this.keyOf(entry), now, limit);
+    return this.store.stamp(this.keyOf(entry), now, limit);
   }
 
   usage(entry: ModelEntry, now: number): { limit: number; used: number } | null {
     const limit = this.limitOf(entry);
     if (limit === undefined) return null;
-    return { limit, used: this.store.stamps(this.keyOf(entry), now - RPM_WINDOW_MS).length };
+    return { limit, used: this.store.seen(this.keyOf(entry), now - RPM_WINDOW_MS).length };
   }
 }

@@ -48,6 +48,7 @@ export function createRouter(opts: RouterOptions): Router {
   registerConfigSecrets(opts.directory.all().map((e) => ({ api_keys: e.apiKeys, headers: e.customHeaders, proxy: e.proxy, base: e.apiBase })));
   const restored = opts.stateStore?.load();
   if (restored) health.load(restored);
+  opts.stateStore?.watch?.((changed) => health.load(changed));
 
   const clients = new WeakMap<ModelEntry, ProviderClient>();
   const clientOf = (entry: ModelEntry): ProviderClient => {
@@ -145,7 +146,9 @@ export function createRouter(opts: RouterOptions): Router {
     flush: () => recorder.flush(),
     close: () => {
       recorder.flush();
-      counters.close();
+      opts.stateStore?.close?.();
+      // a shared store closes in the background; routing is over either way
+      void Promise.resolve(counters.close()).catch(() => {});
     },
   };
 }

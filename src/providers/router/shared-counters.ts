@@ -9,22 +9,39 @@
 // failing. The in-memory variant (tests, no state directory) has the same
 // interface. Rows hold group names, an entry fingerprint and timestamps: no
 // key, no URL.
+//
+// The interface allows asynchronous stores (src/fleet/router-counters.ts keeps
+// the counters in PostgreSQL, shared by a fleet of gateways): the operations
+// on a request's path may return promises, while the views `status` reads
+// (peek, seen, groups) stay synchronous and show, for a shared store, what
+// this process last read or wrote. The synchronous stores answer everything
+// at once, so the router plans exactly as before with them.
 import { chmodSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 
+/** a value, or a promise of it from an asynchronous store */
+export type MaybePromise<T> = T | Promise<T>;
+
 export interface RouterCounters {
   /** The group's counter before this request, and counts this request (atomic). */
-  take(group: string): number;
-  /** The group's counter without counting. */
+  take(group: string): MaybePromise<number>;
+  /** The group's counter without counting (a shared asynchronous store: as last seen). */
   peek(group: string): number;
   /** Timestamps of calls after `since`, oldest first. */
-  stamps(entry: string, since: number): number[];
+  stamps(entry: string, since: number): MaybePromise<number[]>;
   /** Counts one call; keeps at most `keep` newest stamps for the entry. */
-  stamp(entry: string, at: number, keep: number): void;
-  /** Every group's counter (for `status`). */
+  stamp(entry: string, at: number, keep: number): MaybePromise<void>;
+  /** stamps() for `status`, synchronously (a shared asynchronous store: the window as last seen). */
+  seen(entry: string, since: number): number[];
+  /** Every group's counter (for `status`; a shared asynchronous store: as last seen). */
   groups(): Record<string, number>;
-  close(): void;
+  close(): MaybePromise<void>;
+}
+
+/** Runs `fn` on a value now, or when its promise settles (keeps synchronous stores synchronous). */
+export function whenReady<T, R>(v: MaybePromise<T>, fn: (value: T) => R): MaybePromise<R> {
+  return v instanceof Promise ? v.then(fn) : fn(v);
 }
 
 export function memoryCounters(): RouterCounters {
@@ -44,6 +61,7 @@ export function memoryCounters(): RouterCounters {
     },
     peek: (group) => counters.get(group) ?? 0,
     stamps: (entry, since) => [...prune(entry, since)],
+    seen: (entry, since) => [...prune(entry, since)],
     stamp(entry, at, keep) {
       const w = windows.get(entry) ?? [];
       w.push(at);
@@ -116,11 +134,14 @@ export function sqliteCounters(file: string, onError?: (err: Error) => void): Ro
       throw err;
     }
   };
+  const stampsNow = (entry: string, since: number): number[] =>
+    guard(() => (list.all(entry, since) as { at: number }[]).map((r) => Number(r.at)), () => fallback.seen(entry, since));
   return {
     take: (group) => guard(() => Number((take.get(group) as { before: number }).before), () => fallback.take(group)),
     peek: (group) => guard(() => Number((peek.get(group) as { n: number } | undefined)?.n ?? 0), () => fallback.peek(group)),
     // a read needs no transaction; stamp() keeps each window at `keep` rows
-    stamps: (entry, since) => guard(() => (list.all(entry, since) as { at: number }[]).map((r) => Number(r.at)), () => fallback.stamps(entry, since)),
+    stamps: stampsNow,
+    seen: stampsNow,
     stamp: (entry, at, keep) =>
       guard(
         () =>

@@ -49,6 +49,14 @@ export interface RouterStateStore {
   save(state: RouterPersisted, opts?: { urgent?: boolean }): void;
   /** writes anything a store has held back */
   flush?(): void;
+  /**
+   * A store shared by several gateways (src/fleet/router-health.ts) calls
+   * `apply` with the targets other gateways changed, so a cooldown one gateway
+   * starts is honoured by all of them.
+   */
+  watch?(apply: (changed: RouterPersisted) => void): void;
+  /** stops watching and writing (the router's close) */
+  close?(): void;
 }
 
 /** Keeps the state in memory (tests, one-shot commands). */

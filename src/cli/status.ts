@@ -5,6 +5,7 @@
 // router state it saved), plus queues and dead letters from the store.
 // --probe sends each endpoint a one-token request; --ready is the container
 // health check (exit 0 only while the gateway runs with every channel online).
+// --fleet adds the fleet on PostgreSQL: members, channel owners, lease ages.
 import { existsSync } from "node:fs";
 import type { Command } from "commander";
 import { agentModelSelection, buildModelDirectory } from "../config/models.ts";
@@ -13,6 +14,8 @@ import { describeModels, type ModelStatus } from "../gateway/model-status.ts";
 import { readRouterState, type RouterSnapshot } from "../providers/router/index.ts";
 import { openStore } from "../store/index.ts";
 import { gatewayListen } from "../gateway/listen.ts";
+import { fleetLines } from "../fleet/status.ts";
+import { fleetUrlFrom, readFleet } from "../fleet/report.ts";
 import type { ChannelStatus } from "../gateway/supervisor.ts";
 import { writeLine } from "./io.ts";
 import { probeModel as probe, type Probe } from "./probe.ts";
@@ -27,7 +30,8 @@ export function register(program: Command, ctx: CliContext): void {
     .option("--probe", "check each endpoint live with a one-token request")
     .option("--json", "print JSON")
     .option("--ready", "exit 0 when the running gateway is ready (every channel online), 1 otherwise: for health checks")
-    .action(async (flags: { probe?: boolean; json?: boolean; ready?: boolean }) => {
+    .option("--fleet [url]", "also show the fleet on PostgreSQL (default SWITCHBOARD_DATABASE_URL): members, who owns which channel, lease ages")
+    .action(async (flags: { probe?: boolean; json?: boolean; ready?: boolean; fleet?: string | boolean }) => {
       const { loaded, paths } = commandSetup(ctx, { quietWarnings: flags.json === true || flags.ready === true });
       const gw = await gatewayReport(paths.home, loaded.config, ctx.io.env);
       if (flags.ready) {
@@ -76,13 +80,16 @@ export function register(program: Command, ctx: CliContext): void {
         store.close();
       }
       const { models: _liveModels, ...gateway } = gw;
-      const report = redactValue({ gateway, channels: gw.channels, config: paths.configFile, configExists: loaded.exists, primary: selection.primary ?? null, fallbacks: selection.fallbacks, models, queues: queues ?? null, dead });
+      const fleet = flags.fleet ? await readFleet(fleetUrlFrom(flags.fleet, ctx.io.env)) : undefined;
+      const report = redactValue({ gateway, channels: gw.channels, config: paths.configFile, configExists: loaded.exists, primary: selection.primary ?? null, fallbacks: selection.fallbacks, models, queues: queues ?? null, dead, ...(fleet ? { fleet } : {}) });
       if (flags.json) {
         writeLine(ctx.io.stdout, JSON.stringify(report, null, 2));
       } else {
         printGateway(ctx, redactValue(gw));
         print(ctx, report, report.models);
+        if (fleet) for (const line of "error" in fleet ? [`fleet: ${fleet.error}`] : fleetLines(fleet)) writeLine(ctx.io.stdout, line);
       }
+      if (fleet && "error" in fleet) ctx.exitCode = 1;
       if (flags.probe && models.some((m) => m.probe && !m.probe.ok)) ctx.exitCode = 1;
     });
 }

@@ -5,6 +5,7 @@ import { VERSION } from "../cli/version.ts";
 import { redactValue } from "../core/redact.ts";
 import { describeModels } from "./model-status.ts";
 import type { StoreHealthSnapshot } from "../store/health.ts";
+import type { FleetStatus } from "../fleet/status.ts";
 import type { Pipeline } from "./pipeline.ts";
 import type { ReloadOutcome } from "./reload.ts";
 import type { Runtime } from "./runtime.ts";
@@ -19,6 +20,8 @@ export interface StatusInput {
   lastReload?: ReloadOutcome | undefined;
   /** whether the store takes writes (disk full, read-only …) */
   store?: StoreHealthSnapshot;
+  /** when this gateway runs in a fleet (src/fleet): members, channel owners, lease ages */
+  fleet?: FleetStatus;
 }
 
 export function buildStatus(i: StatusInput): Record<string, unknown> {
@@ -47,5 +50,6 @@ export function buildStatus(i: StatusInput): Record<string, unknown> {
       ? { at: i.lastReload.at, trigger: i.lastReload.trigger, result: i.lastReload.result, ...(i.lastReload.reason ? { reason: i.lastReload.reason } : {}), changed: i.lastReload.changed, restartRequired: i.lastReload.restartRequired }
       : null,
     mcp: i.runtime.extensions.mcp.status(),
+    ...(i.fleet ? { fleet: i.fleet } : {}),
   });
 }

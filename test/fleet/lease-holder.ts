@@ -13,7 +13,15 @@ const log = (ev: string, fields: Record<string, unknown> = {}) => process.stdout
 
 const pool = new pg.Pool({ connectionString: url, max: 4 });
 pool.on("error", () => {});
-await pool.query("CREATE TABLE IF NOT EXISTS acts (id bigserial PRIMARY KEY, name text NOT NULL, epoch bigint NOT NULL, at timestamptz NOT NULL DEFAULT clock_timestamp())");
+{
+  // contenders start together: CREATE TABLE IF NOT EXISTS alone races on the type name
+  const c = await pool.connect();
+  await c.query("BEGIN");
+  await c.query("SELECT pg_advisory_xact_lock(42)");
+  await c.query("CREATE TABLE IF NOT EXISTS acts (id bigserial PRIMARY KEY, name text NOT NULL, epoch bigint NOT NULL, at timestamptz NOT NULL DEFAULT clock_timestamp())");
+  await c.query("COMMIT");
+  c.release();
+}
 
 let current: Lease | undefined;
 let acting = false;

@@ -16,6 +16,8 @@ export { HEARTBEAT_MS, MEMBER_TTL_MS, newMemberId } from "./members.ts";
 export { fleetLines, type FleetStatus } from "./status.ts";
 export { checkPostgresUrl, fleetPool } from "./pool.ts";
 export { migrateFleet } from "./schema.ts";
+export { pgCounters } from "./router-counters.ts";
+export { pgRouterHealth } from "./router-health.ts";
 export type { Lease, LoseReason, SessionClaim };
 
 /** dead members stay listed (as DEAD) this long, then housekeeping removes them */

@@ -8,6 +8,14 @@
 // last successful renewal's send time plus the TTL): a keeper that cannot
 // reach the database, or was paused (SIGSTOP, a long GC), gives the channel
 // up on its own before anyone else can have taken it.
+//
+// The callbacks never hold up a round: a channel that takes seconds to come
+// online must not delay the renewal of the others. So onAcquire runs on its
+// own, and onLose may come while it is still running: the lease's signal
+// aborts at that moment (the channel lifecycle's "ends when ctx.signal
+// aborts"). A lease given back (config change, failed start, shutdown) is
+// released only after onLose has finished, so the next owner never polls
+// while this one still does.
 import type pg from "pg";
 import { LEASE_RENEW_MS, LEASE_TTL_MS, release, renew, tryAcquire } from "./leases.ts";
 import { pgReason } from "./pool.ts";
@@ -23,6 +31,8 @@ export interface Lease {
   readonly epoch: number;
   /** true while this process may act on the resource */
   valid(): boolean;
+  /** aborts when the lease is lost or given back: hand it to the channel adapter */
+  readonly signal: AbortSignal;
 }
 
 export interface LeaseKeeperOptions {
@@ -43,6 +53,7 @@ interface Held {
   epoch: number;
   deadline: number;
   lease: Lease;
+  abort: AbortController;
   watchdog: NodeJS.Timeout;
 }
 
@@ -52,6 +63,8 @@ export class LeaseKeeper {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private stopped = false;
+  /** callbacks and give-backs still running (stop() waits for them) */
+  private readonly pending = new Set<Promise<void>>();
 
   constructor(opts: LeaseKeeperOptions) {
     const ttlMs = opts.ttlMs ?? LEASE_TTL_MS;
@@ -90,11 +103,11 @@ export class LeaseKeeper {
     const wanted = new Set(typeof this.o.resources === "function" ? this.o.resources() : this.o.resources);
     for (const [resource, h] of [...this.held]) {
       if (!wanted.has(resource)) {
-        await this.drop(resource, "released", true);
+        this.drop(resource, "released", true);
         continue;
       }
       if (performance.now() >= h.deadline) {
-        await this.drop(resource, "expired", false);
+        this.drop(resource, "expired", false);
         continue;
       }
       const sent = performance.now();
@@ -107,7 +120,7 @@ export class LeaseKeeper {
       }
       if (this.stopped || this.held.get(resource) !== h) continue;
       if (ok) this.extend(resource, h, sent);
-      else await this.drop(resource, "taken", false);
+      else this.drop(resource, "taken", false);
     }
     for (const resource of wanted) {
       if (this.stopped || this.held.has(resource)) continue;
@@ -125,19 +138,28 @@ export class LeaseKeeper {
         continue;
       }
       const h = this.hold(resource, epoch, sent);
-      try {
-        await this.o.onAcquire(resource, h.lease);
-      } catch (err) {
-        // a channel that cannot start gives the lease back so another gateway can try
-        this.o.onError?.(`starting ${resource}: ${(err as Error).message}`);
-        await this.drop(resource, "released", true);
-      }
+      this.track(
+        (async () => {
+          try {
+            await this.o.onAcquire(resource, h.lease);
+          } catch (err) {
+            // a channel that cannot start gives the lease back so another gateway can try
+            this.o.onError?.(`starting ${resource}: ${(err as Error).message}`);
+            if (this.held.get(resource) === h) this.drop(resource, "released", true);
+          }
+        })(),
+      );
     }
   }
 
+  private track(p: Promise<void>): void {
+    this.pending.add(p);
+    void p.finally(() => this.pending.delete(p));
+  }
+
   private hold(resource: string, epoch: number, sent: number): Held {
-    const h = { epoch, deadline: 0 } as Held;
-    h.lease = { resource, epoch, valid: () => !this.stopped && this.held.get(resource) === h && performance.now() < h.deadline };
+    const h = { epoch, deadline: 0, abort: new AbortController() } as Held;
+    h.lease = { resource, epoch, signal: h.abort.signal, valid: () => !this.stopped && this.held.get(resource) === h && performance.now() < h.deadline };
     this.held.set(resource, h);
     this.extend(resource, h, sent);
     return h;
@@ -145,26 +167,39 @@ export class LeaseKeeper {
 
   private extend(resource: string, h: Held, sent: number): void {
     h.deadline = sent + this.o.ttlMs - SAFETY_MS;
+    this.arm(resource, h);
+  }
+
+  /** the watchdog: drops the lease at its deadline (timers may fire a little early: re-armed then) */
+  private arm(resource: string, h: Held): void {
     if (h.watchdog) clearTimeout(h.watchdog);
     h.watchdog = setTimeout(() => {
-      if (this.held.get(resource) === h && performance.now() >= h.deadline) void this.drop(resource, "expired", false);
-    }, Math.max(0, h.deadline - performance.now()));
+      if (this.held.get(resource) !== h) return;
+      if (performance.now() >= h.deadline) this.drop(resource, "expired", false);
+      else this.arm(resource, h);
+    }, Math.max(1, Math.ceil(h.deadline - performance.now())));
     h.watchdog.unref();
   }
 
-  private async drop(resource: string, why: LoseReason, giveBack: boolean): Promise<void> {
+  /** Forgets the lease now (valid() turns false, the signal aborts); onLose and the give-back run on their own. */
+  private drop(resource: string, why: LoseReason, giveBack: boolean): void {
     const h = this.held.get(resource);
     if (!h) return;
     this.held.delete(resource);
     clearTimeout(h.watchdog);
-    try {
-      await this.o.onLose(resource, why);
-    } catch (err) {
-      this.o.onError?.(`stopping ${resource}: ${(err as Error).message}`);
-    }
-    if (giveBack) {
-      await release(this.o.pool, resource, this.o.owner, h.epoch).catch((err) => this.o.onError?.(`releasing ${resource}: ${pgReason(err)}`));
-    }
+    h.abort.abort(new Error(`lease ${resource} ${why}`));
+    this.track(
+      (async () => {
+        try {
+          await this.o.onLose(resource, why);
+        } catch (err) {
+          this.o.onError?.(`stopping ${resource}: ${(err as Error).message}`);
+        }
+        if (giveBack) {
+          await release(this.o.pool, resource, this.o.owner, h.epoch).catch((err) => this.o.onError?.(`releasing ${resource}: ${pgReason(err)}`));
+        }
+      })(),
+    );
   }
 
   /** Stops the rounds, stops every held channel and gives its lease back (clean shutdown). */
@@ -172,6 +207,7 @@ export class LeaseKeeper {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     await this.running;
-    for (const resource of [...this.held.keys()]) await this.drop(resource, "released", true);
+    for (const resource of [...this.held.keys()]) this.drop(resource, "released", true);
+    while (this.pending.size > 0) await Promise.all([...this.pending]);
   }
 }

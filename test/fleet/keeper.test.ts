@@ -107,6 +107,33 @@ describe("LeaseKeeper", () => {
     await k.stop();
   });
 
+  it("a channel slow to come online holds up no renewal, and its signal aborts when the lease goes", async () => {
+    const log: string[] = [];
+    let slowSignal: AbortSignal | undefined;
+    const k = keeper("slowpoke", ["telegram:slow", "discord:fast"], log, {
+      onAcquire: async (r, lease) => {
+        log.push(`+${r}`);
+        if (r !== "telegram:slow") return;
+        slowSignal = lease.signal;
+        // a start that only ends when told to (an adapter that never comes online)
+        await new Promise<void>((resolve) => lease.signal.addEventListener("abort", () => resolve()));
+      },
+    });
+    k.start();
+    await until(() => k.holdings().length === 2 && slowSignal !== undefined, "both leases");
+    // the fast account's lease keeps being renewed well past one TTL while the slow start hangs
+    await until(async () => {
+      const { rows } = await pool.query("SELECT extract(epoch FROM renewed_at - acquired_at) * 1000 AS ms FROM fleet_leases WHERE resource = 'discord:fast'");
+      return Number(rows[0].ms) > 3000;
+    }, "renewals past two TTLs");
+    expect(k.lease("discord:fast")?.valid()).toBe(true);
+    expect(log.filter((l) => l.includes("expired"))).toEqual([]);
+    expect(slowSignal!.aborted).toBe(false);
+    await k.stop(); // waits for the slow start to end: its signal aborted
+    expect(slowSignal!.aborted).toBe(true);
+    expect(log).toContain("slowpoke -telegram:slow released");
+  });
+
   it("refuses a renewal period that cannot keep the lease", () => {
     expect(() => keeper("x", [], [], { ttlMs: 2000, renewMs: 1000 })).toThrow(/cannot keep a 2000 ms lease/);
   });

@@ -80,25 +80,47 @@ export class FencedError extends Error {
 }
 
 /**
+ * A fenced write's transaction may sit idle this long (ms) before the server
+ * ends it: a holder paused in the middle of one (SIGSTOP, a frozen VM) would
+ * otherwise hold the lease row's lock, and so hold back the takeover, for as
+ * long as it stays paused.
+ */
+export const FENCED_IDLE_MS = 2000;
+
+/**
  * Runs `fn` in a transaction that holds the lease row at `epoch` share-locked:
  * it throws FencedError when the lease moved on or expired, and a takeover
  * waits until this transaction ends, so the fenced write can never land after
- * the new holder's first one.
+ * the new holder's first one. A transaction left idle longer than `idleMs` is
+ * ended by the server (the write fails; the takeover goes on).
  */
-export async function fencedWrite<T>(pool: pg.Pool, resource: string, epoch: number, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+export async function fencedWrite<T>(
+  pool: pg.Pool,
+  resource: string,
+  epoch: number,
+  fn: (client: pg.PoolClient) => Promise<T>,
+  opts: { idleMs?: number } = {},
+): Promise<T> {
   const client = await pool.connect();
+  let broken: Error | undefined;
+  // the server ending the connection (the idle timeout) arrives as an 'error' event on the checked-out client
+  const onError = (err: Error) => (broken = err);
+  client.on("error", onError);
   try {
     await client.query("BEGIN");
+    await client.query(`SET LOCAL idle_in_transaction_session_timeout = ${Math.max(1, Math.round(opts.idleMs ?? FENCED_IDLE_MS))}`);
     const r = await client.query("SELECT 1 FROM fleet_leases WHERE resource = $1 AND epoch = $2 AND expires_at > now() FOR SHARE", [resource, epoch]);
     if (r.rowCount !== 1) throw new FencedError(resource, epoch);
     const value = await fn(client);
     await client.query("COMMIT");
     return value;
   } catch (err) {
-    await client.query("ROLLBACK").catch(() => {});
+    await client.query("ROLLBACK").catch((e: Error) => (broken = e));
     throw err;
   } finally {
-    client.release();
+    // a connection the server ended is thrown away, not handed to the next caller
+    client.off("error", onError);
+    client.release(broken);
   }
 }
 

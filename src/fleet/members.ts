@@ -47,14 +47,23 @@ export class FleetMember {
 
   /** Registers (or re-registers) this member and starts the heartbeat. */
   async join(): Promise<void> {
+    await this.register();
+    this.schedule();
+  }
+
+  /**
+   * Inserts the row or refreshes its heartbeat. A member that was declared
+   * dead comes back as itself: claims it lost stay lost (their tokens changed).
+   */
+  private async register(): Promise<void> {
     const sent = performance.now();
     await this.pool.query(
       `INSERT INTO fleet_members (id, host, pid) VALUES ($1, $2, $3)
        ON CONFLICT (id) DO UPDATE SET heartbeat_at = now()`,
       [this.id, hostname(), process.pid],
     );
+    // the server stamped the heartbeat no earlier than we sent it
     this.freshUntil = sent + this.ttlMs;
-    this.schedule();
   }
 
   /**
@@ -73,15 +82,8 @@ export class FleetMember {
   }
 
   private async beat(): Promise<void> {
-    const sent = performance.now();
     try {
-      // a member that was declared dead comes back as itself: claims it lost stay lost (tokens changed)
-      await this.pool.query(
-        `INSERT INTO fleet_members (id, host, pid) VALUES ($1, $2, $3)
-         ON CONFLICT (id) DO UPDATE SET heartbeat_at = now()`,
-        [this.id, hostname(), process.pid],
-      );
-      this.freshUntil = sent + this.ttlMs;
+      await this.register();
     } catch (err) {
       this.onError?.(pgReason(err));
     }

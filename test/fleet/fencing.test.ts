@@ -2,7 +2,7 @@
 // takeover back until it commits; a write under an old epoch is refused.
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { FencedError, fencedWrite, release, renew, tryAcquire } from "../../src/fleet/leases.ts";
+import { FENCED_IDLE_MS, FencedError, fencedWrite, release, renew, tryAcquire } from "../../src/fleet/leases.ts";
 import { migrateFleet } from "../../src/fleet/schema.ts";
 import { createTestDatabase, type TestDatabase } from "../support/postgres.ts";
 
@@ -35,7 +35,7 @@ describe("fenced writes", () => {
     const writing = fencedWrite(pool, account, e1, async (c) => {
       await storeOffset(account, e1, 100)(c);
       await gate; // the write is still in its transaction when the lease runs out
-    });
+    }, { idleMs: 30_000 });
     // the lease expires while the write is open; the new owner's takeover must wait for it
     let taken: number | null = null;
     const takeover = (async () => {
@@ -69,5 +69,33 @@ describe("fenced writes", () => {
     // giving it back frees it at once for the next owner
     expect(await release(pool, account, "new", taken!)).toBe(true);
     expect(await tryAcquire(pool, account, "third", 800)).toBe(taken! + 1);
+  }, 40_000);
+
+  it("a holder paused in the middle of a write holds the takeover back only until the server ends its idle transaction", async () => {
+    const account = "discord:paused";
+    const e1 = (await tryAcquire(pool, account, "paused", 500))!;
+    let resume!: () => void;
+    const paused = new Promise<void>((r) => (resume = r));
+    const writing = fencedWrite(pool, account, e1, async (c) => {
+      await storeOffset(account, e1, 1)(c);
+      await paused; // the holder is frozen with its transaction open
+      await c.query("SELECT 1");
+    });
+    writing.catch(() => {});
+    // another gateway takes the account over while the holder is still frozen
+    let taken: number | null = null;
+    const until = Date.now() + 10_000 + FENCED_IDLE_MS;
+    while (taken === null) {
+      taken = await tryAcquire(pool, account, "next", 500);
+      if (taken === null) {
+        if (Date.now() > until) throw new Error("the frozen holder's open transaction held the takeover back");
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+    expect(taken).toBe(e1 + 1);
+    resume();
+    await expect(writing).rejects.toThrow(); // its connection was ended: nothing it wrote landed
+    const { rows } = await pool.query("SELECT count(*)::int AS n FROM offsets WHERE account = $1", [account]);
+    expect(rows[0].n).toBe(0);
   }, 40_000);
 });

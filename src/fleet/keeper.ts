@@ -98,30 +98,25 @@ export class LeaseKeeper {
     });
   }
 
-  /** One round: renew held leases, try free ones. Exposed for tests and `status` refreshes. */
-  async round(): Promise<void> {
+  /** One round: renew held leases (all at once: one slow renewal must not starve the others), then try free ones. */
+  private async round(): Promise<void> {
     const wanted = new Set(typeof this.o.resources === "function" ? this.o.resources() : this.o.resources);
-    for (const [resource, h] of [...this.held]) {
-      if (!wanted.has(resource)) {
-        this.drop(resource, "released", true);
-        continue;
-      }
-      if (performance.now() >= h.deadline) {
-        this.drop(resource, "expired", false);
-        continue;
-      }
+    const renewOne = async (resource: string, h: Held): Promise<void> => {
+      if (!wanted.has(resource)) return this.drop(resource, "released", true);
+      if (performance.now() >= h.deadline) return this.drop(resource, "expired", false);
       const sent = performance.now();
       let ok: boolean;
       try {
         ok = await renew(this.o.pool, resource, this.o.owner, h.epoch, this.o.ttlMs);
       } catch (err) {
-        this.o.onError?.(`renewing ${resource}: ${pgReason(err)}`);
-        continue; // the watchdog stops the channel at the deadline if this goes on
+        // the watchdog stops the channel at the deadline if this goes on
+        return this.o.onError?.(`renewing ${resource}: ${pgReason(err)}`);
       }
-      if (this.stopped || this.held.get(resource) !== h) continue;
+      if (this.stopped || this.held.get(resource) !== h) return;
       if (ok) this.extend(resource, h, sent);
       else this.drop(resource, "taken", false);
-    }
+    };
+    await Promise.all([...this.held].map(([resource, h]) => renewOne(resource, h)));
     for (const resource of wanted) {
       if (this.stopped || this.held.has(resource)) continue;
       const sent = performance.now();

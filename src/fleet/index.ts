@@ -107,7 +107,7 @@ export class Fleet {
 /** Migrates, joins the fleet and starts keeping channel leases. */
 export async function startFleet(o: FleetOptions): Promise<Fleet> {
   if (!o.pool && !o.url) throw new Error("startFleet needs a postgres:// url or a pool");
-  const pool = o.pool ?? fleetPool(o.url!, { applicationName: "switchboard-gateway" });
+  const pool = o.pool ?? fleetPool(o.url!);
   try {
     await migrateFleet(pool);
     const member = new FleetMember(pool, {

@@ -1,14 +1,15 @@
-// A pg.Pool from a postgres:// URL for the fleet's coordination queries.
-// Deliberately tiny: the PostgreSQL store (src/store/pg) builds its own pool
-// from the same URL; the two can be merged into one helper once both land.
-import pg from "pg";
+// The fleet's pg.Pool: the store's pool helper (src/store/pg createPool: the
+// same driver settings, BIGINT as numbers) with the fleet's URL check and a
+// short connection timeout. When the daemon runs on the PostgreSQL store, the
+// fleet can share the store's pool instead (startFleet({ pool })).
+import type pg from "pg";
 import { EXIT_CONFIG, SwitchboardError } from "../core/errors.ts";
+import { redactUrl, registerSecrets } from "../core/redact.ts";
+import { createPool } from "../store/pg/index.ts";
 
 export interface FleetPoolOptions {
   /** connections this process may open (coordination needs few: default 4) */
   max?: number;
-  /** shown in pg_stat_activity, so a DBA can tell gateways apart */
-  applicationName?: string;
   /** where the URL came from, for the error message (default "store.url") */
   source?: string;
 }
@@ -19,7 +20,9 @@ export function checkPostgresUrl(url: string, source = "store.url"): URL {
   try {
     parsed = new URL(url);
   } catch {
-    throw new SwitchboardError("config_invalid", `${source}: not a URL; use postgres://user:password@host:5432/database`, { exitCode: EXIT_CONFIG });
+    throw new SwitchboardError("config_invalid", `${source}: not a URL; use postgres://user:password@host:5432/database (a password with @, / or : must be percent-encoded)`, {
+      exitCode: EXIT_CONFIG,
+    });
   }
   if (parsed.protocol !== "postgres:" && parsed.protocol !== "postgresql:") {
     throw new SwitchboardError("config_invalid", `${source}: a fleet needs a postgres:// URL, got ${parsed.protocol}//…; use postgres://user:password@host:5432/database`, {
@@ -30,23 +33,19 @@ export function checkPostgresUrl(url: string, source = "store.url"): URL {
 }
 
 export function fleetPool(url: string, opts: FleetPoolOptions = {}): pg.Pool {
-  checkPostgresUrl(url, opts.source);
-  const pool = new pg.Pool({
-    connectionString: url,
-    max: opts.max ?? 4,
-    application_name: opts.applicationName ?? "switchboard-fleet",
-    // a coordination query that cannot get a connection quickly is better failed
-    // (the lease keeper's local deadline then stops the channel) than queued
-    connectionTimeoutMillis: 5000,
-    idleTimeoutMillis: 30_000,
-  });
-  // an idle client that loses its server connection must not crash the process
+  const parsed = checkPostgresUrl(url, opts.source);
+  if (parsed.password) registerSecrets([decodeURIComponent(parsed.password)]);
+  // a coordination query that cannot get a connection quickly is better failed
+  // (the lease keeper's local deadline then stops the channel) than queued
+  const pool = createPool(url, { max: opts.max ?? 4, connectTimeoutMs: 5000 });
+  // an idle client that loses its server connection must not end the process;
+  // the next query fails and its caller (keeper, heartbeat) reports it
   pool.on("error", () => {});
   return pool;
 }
 
-/** A one-line reason for a database error, without the URL or any password. */
+/** A one-line reason for a database error, without a URL's password. */
 export function pgReason(err: unknown): string {
   const e = err as { code?: string; message?: string };
-  return `${e.code ? `${e.code} ` : ""}${(e.message ?? String(err)).replace(/postgres(ql)?:\/\/\S+/g, "postgres://…")}`;
+  return `${e.code ? `${e.code} ` : ""}${redactUrl(e.message ?? String(err))}`;
 }

@@ -17,7 +17,7 @@ export function fleetUrlFrom(flag: string | boolean | undefined, env: NodeJS.Pro
 
 /** The fleet's status, or why it cannot be read (never with the URL's password). */
 export async function readFleet(url: string): Promise<FleetStatus | { error: string }> {
-  const pool = fleetPool(url, { max: 1, applicationName: "switchboard-status", source: "--fleet / SWITCHBOARD_DATABASE_URL" });
+  const pool = fleetPool(url, { max: 1, source: "--fleet / SWITCHBOARD_DATABASE_URL" });
   try {
     const t = await pool.query("SELECT to_regclass('fleet_members') IS NOT NULL AS ok");
     if (!t.rows[0]?.ok) return { error: "no gateway has joined a fleet on this database yet (no fleet tables)" };

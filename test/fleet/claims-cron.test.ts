@@ -8,6 +8,7 @@ import { FleetMember } from "../../src/fleet/members.ts";
 import { migrateFleet } from "../../src/fleet/schema.ts";
 import { fleetStatus } from "../../src/fleet/status.ts";
 import { createTestDatabase, type TestDatabase } from "../support/postgres.ts";
+import { endAndDrop } from "./teardown.ts";
 
 let db: TestDatabase;
 const pools: pg.Pool[] = [];
@@ -24,8 +25,7 @@ beforeAll(async () => {
   expect(results.map((r) => r.length).sort()).toEqual([0, 0, 1]);
 });
 afterAll(async () => {
-  await Promise.all(pools.map((p) => p.end()));
-  await db.drop();
+  await endAndDrop(db, pools);
 });
 
 describe("session claims", () => {

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FENCED_IDLE_MS, FencedError, fencedWrite, release, renew, tryAcquire } from "../../src/fleet/leases.ts";
 import { migrateFleet } from "../../src/fleet/schema.ts";
 import { createTestDatabase, type TestDatabase } from "../support/postgres.ts";
+import { endAndDrop } from "./teardown.ts";
 
 let db: TestDatabase;
 let pool: pg.Pool;
@@ -16,8 +17,7 @@ beforeAll(async () => {
   await pool.query("CREATE TABLE offsets (account text PRIMARY KEY, value bigint NOT NULL, epoch bigint NOT NULL)");
 });
 afterAll(async () => {
-  await pool.end();
-  await db.drop();
+  await endAndDrop(db, [pool]);
 });
 
 const storeOffset = (account: string, epoch: number, value: number) => (c: pg.PoolClient) =>

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LeaseKeeper } from "../../src/fleet/keeper.ts";
 import { migrateFleet } from "../../src/fleet/schema.ts";
 import { createTestDatabase, type TestDatabase } from "../support/postgres.ts";
+import { endAndDrop } from "./teardown.ts";
 
 let db: TestDatabase;
 let pool: pg.Pool;
@@ -16,8 +17,7 @@ beforeAll(async () => {
   await migrateFleet(pool);
 });
 afterAll(async () => {
-  await pool.end();
-  await db.drop();
+  await endAndDrop(db, [pool]);
 });
 
 async function until(cond: () => boolean | Promise<boolean>, what: string, ms = 10_000): Promise<void> {

@@ -4,6 +4,7 @@
 import pg from "pg";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../support/postgres.ts";
+import { endAndDrop } from "./teardown.ts";
 import { Holders, type HolderEvent } from "./holders.ts";
 
 let db: TestDatabase;
@@ -19,8 +20,7 @@ afterEach(async () => {
   holders = undefined;
 });
 afterAll(async () => {
-  await pool.end();
-  await db.drop();
+  await endAndDrop(db, [pool]);
 });
 
 /** the takeover bound: the lease TTL plus a renewal round, loosely (a busy 2-core machine) */

@@ -9,6 +9,7 @@ import { pgRouterHealth } from "../../src/fleet/router-health.ts";
 import { migrateFleet } from "../../src/fleet/schema.ts";
 import { fail, harness, req } from "../providers/router/fake-client.ts";
 import { createTestDatabase, type TestDatabase } from "../support/postgres.ts";
+import { endAndDrop } from "./teardown.ts";
 
 let db: TestDatabase;
 const pools: pg.Pool[] = [];
@@ -23,8 +24,7 @@ beforeAll(async () => {
   await migrateFleet(newPool());
 });
 afterAll(async () => {
-  await Promise.all(pools.map((p) => p.end()));
-  await db.drop();
+  await endAndDrop(db, pools);
 });
 
 function taker(group: string, n: number): Promise<{ got: number[]; errors: string[] }> {

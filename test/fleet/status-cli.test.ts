@@ -9,6 +9,7 @@ import { startFleet, type Fleet } from "../../src/fleet/index.ts";
 import { runCli } from "../cli/run-cli.ts";
 import { writeConfig } from "../e2e/daemon.ts";
 import { createTestDatabase, type TestDatabase } from "../support/postgres.ts";
+import { endAndDrop } from "./teardown.ts";
 
 let db: TestDatabase;
 let home: string;
@@ -25,7 +26,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await fleet.stop();
-  await db.drop();
+  await endAndDrop(db, []);
   rmSync(home, { recursive: true, force: true });
 });
 

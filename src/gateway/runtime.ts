@@ -204,6 +204,7 @@ function openedOnFirstUse(open: () => RouterCounters): RouterCounters {
     peek: (group) => get().peek(group),
     stamps: (entry, since) => get().stamps(entry, since),
     stamp: (entry, at, keep) => get().stamp(entry, at, keep),
+    seen: (entry, since) => get().seen(entry, since),
     groups: () => get().groups(),
     close: () => counters?.close(),
   };

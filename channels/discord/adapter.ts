@@ -30,6 +30,7 @@ import { describeFatalClose, describeLoginError, isTooLarge, loginErrorCode, map
 import { MAX_ATTACHMENT_BYTES, downloadAttachment, type FetchLike } from "./download.ts";
 import { DiscordCatchup } from "./catchup.ts";
 import { normalizeMessage } from "./normalize.ts";
+import { deleteDiscordMessage, DISCORD_LIVE_EDITS, editDiscordMessage, type EditRest } from "./edit.ts";
 import { buildMessageBody, type OutgoingFile } from "./outgoing.ts";
 import { buildStoppableStrategy } from "./sharding.ts";
 
@@ -54,11 +55,11 @@ const CAPABILITIES: ChannelCapabilities = {
   maxTextLength: 2000,
   format: "markdown",
   typing: true,
-  edit: false,
+  edit: true,
   voiceIn: true,
 };
 
-interface RestLike {
+interface RestLike extends EditRest {
   get(route: `/${string}`): Promise<unknown>;
   post(route: `/${string}`, options?: { body?: unknown; files?: OutgoingFile[] }): Promise<unknown>;
 }
@@ -70,6 +71,7 @@ export function createDiscordAdapter(config: DiscordConfig | Record<string, unkn
 class DiscordChannel implements DiscordAdapter {
   readonly id = "discord";
   readonly capabilities = CAPABILITIES;
+  readonly liveEdits = DISCORD_LIVE_EDITS;
   private readonly config: ResolvedDiscordConfig;
   private readonly opts: DiscordAdapterOptions;
   private readonly log: Logger;
@@ -232,6 +234,14 @@ class DiscordChannel implements DiscordAdapter {
     const id = typeof res === "object" && res !== null && "id" in res ? (res as { id: unknown }).id : undefined;
     if (typeof id !== "string") throw new Error(`Discord accepted the message for channel ${target} but returned no message id`);
     return { messageId: id };
+  }
+
+  edit(chatId: string, messageId: string, chunk: OutboundChunk): Promise<void> {
+    return editDiscordMessage(this.rest("edit a message"), chatId, messageId, chunk, CAPABILITIES.maxTextLength, this.config.token);
+  }
+
+  deleteMessage(chatId: string, messageId: string, threadId?: string): Promise<void> {
+    return deleteDiscordMessage(this.rest("delete a message"), chatId, messageId, threadId, this.config.token);
   }
 
   async typing(chatId: string, threadId?: string): Promise<void> {

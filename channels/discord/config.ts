@@ -4,11 +4,13 @@
 import { z } from "zod";
 import { optUrl } from "../../src/core/config-fields.ts";
 import { parseChannelConfig } from "../../src/core/channel-definition.ts";
+import { streamingSetting } from "../../src/core/streaming-setting.ts";
 
 export const DISCORD_API_ROOT = "https://discord.com/api";
 
 /** channels.discord as the config file holds it (types and defaults); resolveDiscordConfig checks an enabled block further. */
 export const DISCORD_SETTINGS = {
+  streaming: streamingSetting("discord", "Discord", true),
   token: z.string().default(""),
   api_base: optUrl,
   proxy: optUrl,

@@ -11,7 +11,7 @@
 //   before people stop reading;
 // - format "markdown": markdown chunks go out as rich text (post with one md
 //   element), plain chunks as text (format.ts);
-// - typing false (bots have no typing indicator), edit false, voiceIn true
+// - typing false (bots have no typing indicator), edit true (edit.ts), voiceIn true
 //   (voice messages arrive as Opus audio and are downloaded on demand).
 import { ChannelError, channelErrorCode, type ChannelAdapter, type ChannelCapabilities, type ChannelContext, type OutboundChunk } from "../../src/core/channel.ts";
 import { systemClock, type Clock } from "../../src/core/clock.ts";
@@ -25,6 +25,7 @@ import { fetchParent, type ParentContext } from "./parent.ts";
 import { FeishuRest } from "./rest.ts";
 import { BotInfo, type BotIdentity } from "./bot.ts";
 import { EventEnvelope, issueText, MessageReceived, type EventEnvelopeT } from "./schema.ts";
+import { FEISHU_LIVE_EDITS, FeishuEditor } from "./edit.ts";
 import { FeishuSender } from "./send.ts";
 import { TenantTokenSource, type FetchLike } from "./token.ts";
 import { handleFeishuWebhook, MalformedEvent, WEBHOOK_PATH, type WebhookHeaders, type WebhookResponse } from "./webhook.ts";
@@ -67,13 +68,14 @@ export interface FeishuAdapter extends ChannelAdapter {
   handleWebhook(headers: WebhookHeaders, rawBody: Buffer | string): Promise<WebhookResponse>;
 }
 
-export const FEISHU_CAPABILITIES: ChannelCapabilities = { maxTextLength: 4000, format: "markdown", typing: false, edit: false, voiceIn: true };
+export const FEISHU_CAPABILITIES: ChannelCapabilities = { maxTextLength: 4000, format: "markdown", typing: false, edit: true, voiceIn: true };
 
 const MAX_MEDIA_BYTES = 20 * 1024 * 1024;
 
 class FeishuChannel implements FeishuAdapter {
   readonly id = "feishu";
   readonly capabilities = FEISHU_CAPABILITIES;
+  readonly liveEdits = FEISHU_LIVE_EDITS;
   private readonly cfg: ResolvedFeishuConfig;
   private readonly opts: FeishuAdapterOptions;
   private readonly log: Logger;
@@ -81,6 +83,7 @@ class FeishuChannel implements FeishuAdapter {
   private readonly tokens: TenantTokenSource;
   private readonly rest: FeishuRest;
   private readonly sender: FeishuSender;
+  private readonly editor: FeishuEditor;
   private readonly deduper = new EventDeduper();
   private identity: BotIdentity | undefined;
   private ctx: ChannelContext | undefined;
@@ -98,6 +101,7 @@ class FeishuChannel implements FeishuAdapter {
     this.tokens = new TenantTokenSource({ appId: this.cfg.appId, appSecret: this.cfg.appSecret, apiBase: this.cfg.apiBase, clock: this.clock, logger: this.log, fetch: fetchImpl, ...timeout });
     this.rest = new FeishuRest({ apiBase: this.cfg.apiBase, tokens: this.tokens, fetch: fetchImpl, logger: this.log, ...timeout });
     this.sender = new FeishuSender(this.rest, this.log);
+    this.editor = new FeishuEditor(this.rest, this.log);
   }
 
   get mode(): "websocket" | "webhook" {
@@ -185,6 +189,14 @@ class FeishuChannel implements FeishuAdapter {
 
   async send(chatId: string, chunk: OutboundChunk): Promise<{ messageId: string }> {
     return this.sender.send(chatId, chunk);
+  }
+
+  edit(_chatId: string, messageId: string, chunk: OutboundChunk): Promise<void> {
+    return this.editor.edit(messageId, chunk);
+  }
+
+  deleteMessage(_chatId: string, messageId: string): Promise<void> {
+    return this.editor.delete(messageId);
   }
 
   /** GET bot/v3/info (proves the token and the API) and, in websocket mode, a connection that has not given up */

@@ -5,6 +5,7 @@
 import { z } from "zod";
 import { idText, optUrl } from "../../src/core/config-fields.ts";
 import { ChannelConfigError, parseChannelConfig } from "../../src/core/channel-definition.ts";
+import { streamingSetting } from "../../src/core/streaming-setting.ts";
 
 export const FEISHU_API_BASE = "https://open.feishu.cn";
 export const LARK_API_BASE = "https://open.larksuite.com";
@@ -29,6 +30,7 @@ function optionalSecret(key: string) {
  * every channel; the Feishu SDK does not route through it.
  */
 export const FEISHU_SETTINGS = {
+  streaming: streamingSetting("feishu", "Feishu", true),
   app_id: idText.default(""),
   app_secret: z.string().default(""),
   encrypt_key: z.string().default(""),

@@ -36,7 +36,7 @@ export class FeishuRest {
    * bot/v3/info, {code, msg, bot}); `what` says what the call was for, in
    * errors ("send a message to oc_..."). A FormData body goes as multipart (uploads).
    */
-  async call<S extends z.ZodType>(method: "GET" | "POST", path: string, schema: S, what: string, body?: unknown): Promise<z.output<S>> {
+  async call<S extends z.ZodType>(method: "GET" | "POST" | "PUT" | "DELETE", path: string, schema: S, what: string, body?: unknown): Promise<z.output<S>> {
     for (let attempt = 1; ; attempt++) {
       const token = await this.opts.tokens.get();
       const res = await this.request(method, path, token, what, body);

@@ -4,6 +4,7 @@
 import { z } from "zod";
 import { idText, optUrl } from "../../src/core/config-fields.ts";
 import { parseChannelConfig } from "../../src/core/channel-definition.ts";
+import { streamingSetting } from "../../src/core/streaming-setting.ts";
 
 export const QQ_API_BASE = "https://api.sgroup.qq.com";
 export const QQ_SANDBOX_API_BASE = "https://sandbox.api.sgroup.qq.com";
@@ -23,6 +24,7 @@ function httpUrl(key: string, example: string) {
 
 /** channels.qq as the config file holds it (types and defaults); resolveQqConfig checks an enabled block further. */
 export const QQ_SETTINGS = {
+  streaming: streamingSetting("qq", "QQ", false),
   app_id: idText.default(""),
   app_secret: z.string().default(""),
   sandbox: z.boolean().default(false),

@@ -10,6 +10,7 @@ import { makeFileFetcher } from "./files.ts";
 import { normalizeUpdate, type BotIdentity, type FileFetcherFactory } from "./normalize.ts";
 import { LongPoller } from "./poller.ts";
 import { parseUpdate, type TgUpdate } from "./schema.ts";
+import { TELEGRAM_LIVE_EDITS, TelegramEditor } from "./edit.ts";
 import { TelegramSender } from "./send.ts";
 import { handleTelegramWebhook, type WebhookHeaders, type WebhookResponse } from "./webhook.ts";
 
@@ -37,16 +38,18 @@ export interface TelegramAdapter extends ChannelAdapter {
   handleWebhook(headers: WebhookHeaders, rawBody: Buffer | string): Promise<WebhookResponse>;
 }
 
-export const TELEGRAM_CAPABILITIES: ChannelCapabilities = { maxTextLength: 4096, format: "html", typing: true, edit: false, voiceIn: true };
+export const TELEGRAM_CAPABILITIES: ChannelCapabilities = { maxTextLength: 4096, format: "html", typing: true, edit: true, voiceIn: true };
 
 class TelegramChannel implements TelegramAdapter {
   readonly id = "telegram";
   readonly capabilities = TELEGRAM_CAPABILITIES;
+  readonly liveEdits = TELEGRAM_LIVE_EDITS;
   readonly mode: "polling" | "webhook";
   private readonly cfg: ResolvedTelegramConfig;
   private readonly opts: TelegramAdapterOptions;
   private readonly client: TelegramClient;
   private readonly sender: TelegramSender;
+  private readonly editor: TelegramEditor;
   private readonly files: FileFetcherFactory;
   private identity: BotIdentity | undefined;
   private ctx: ChannelContext | undefined;
@@ -61,6 +64,7 @@ class TelegramChannel implements TelegramAdapter {
     const pollTimeout = opts.pollTimeoutSeconds ?? 30;
     this.client = createTelegramClient(this.cfg, { timeoutSeconds: Math.max(60, pollTimeout + 20) });
     this.sender = new TelegramSender(this.client, opts.logger);
+    this.editor = new TelegramEditor(this.client, opts.logger);
     const fileOpts = {
       client: this.client,
       apiRoot: this.cfg.apiRoot,
@@ -128,6 +132,14 @@ class TelegramChannel implements TelegramAdapter {
 
   send(chatId: string, chunk: OutboundChunk): Promise<{ messageId: string }> {
     return this.sender.send(chatId, chunk);
+  }
+
+  edit(chatId: string, messageId: string, chunk: OutboundChunk): Promise<void> {
+    return this.editor.edit(chatId, messageId, chunk);
+  }
+
+  deleteMessage(chatId: string, messageId: string): Promise<void> {
+    return this.editor.delete(chatId, messageId);
   }
 
   typing(chatId: string, threadId?: string): Promise<void> {

@@ -6,6 +6,7 @@ import { isAbsolute, resolve } from "node:path";
 import { z } from "zod";
 import { optText, optUrl } from "../../src/core/config-fields.ts";
 import { ChannelConfigError, parseChannelConfig } from "../../src/core/channel-definition.ts";
+import { streamingSetting } from "../../src/core/streaming-setting.ts";
 
 export const TELEGRAM_API_ROOT = "https://api.telegram.org";
 
@@ -20,6 +21,7 @@ const blank = z.literal("").transform(() => undefined);
  * checks an enabled block further.
  */
 export const TELEGRAM_SETTINGS = {
+  streaming: streamingSetting("telegram", "Telegram", true),
   token: z.string().default(""),
   api_base: optUrl,
   proxy: optUrl,

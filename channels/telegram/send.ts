@@ -19,7 +19,7 @@ export const MAX_UPLOAD_BYTES = 50 * 1024 * 1024;
 
 type ChatId = number | string;
 
-interface Body {
+export interface Body {
   /** what Telegram shows, with parse_mode when `html` */
   text: string;
   html: boolean;
@@ -36,13 +36,13 @@ function isId(v: string | undefined): v is string {
   return v !== undefined && /^\d+$/.test(v);
 }
 
-function bodyOf(chunk: OutboundChunk): Body {
+export function bodyOf(chunk: OutboundChunk): Body {
   if (chunk.format !== "markdown") return { text: chunk.text, html: false, plain: chunk.text };
   const plain = chunk.text.length > MAX_TEXT ? `${chunk.text.slice(0, MAX_TEXT - 1)}…` : chunk.text;
   return { text: markdownToTelegramHtml(chunk.text), html: true, plain };
 }
 
-function isMarkupRejection(err: unknown): boolean {
+export function isMarkupRejection(err: unknown): boolean {
   const api = apiErrorOf(err);
   return api?.code === 400 && /can't parse entities|can't find end tag|unsupported start tag|unclosed/i.test(api.description);
 }

@@ -6,6 +6,7 @@ import { isAbsolute, join, resolve } from "node:path";
 import { z } from "zod";
 import { optUrl } from "../../src/core/config-fields.ts";
 import { parseChannelConfig } from "../../src/core/channel-definition.ts";
+import { streamingSetting } from "../../src/core/streaming-setting.ts";
 
 export const DEFAULT_BRIDGE_URL = "ws://localhost:3001";
 export const DEFAULT_AUTH_DIR = "whatsapp-auth";
@@ -19,6 +20,7 @@ const blank = z.literal("").transform(() => undefined);
  * for every channel but neither WhatsApp mode routes through it.
  */
 export const WHATSAPP_SETTINGS = {
+  streaming: streamingSetting("whatsapp", "WhatsApp", false),
   bridge_url: z.string().default(DEFAULT_BRIDGE_URL),
   use_native: z.boolean().default(false),
   session_store_path: z.string().default(""),

@@ -34,6 +34,10 @@ export interface TurnInput {
    * gateway stores the reply here, so history and reply are saved together.
    */
   onCommit?: (result: TurnResult) => void;
+  /** streams the answer's text as the model writes it (channel turns that stream by edit) */
+  onDelta?: (text: string) => void;
+  /** the model called these tools; the answer's text so far is replaced by what comes after them */
+  onToolCalls?: (names: string[]) => void;
 }
 
 /**
@@ -60,7 +64,6 @@ export interface ConversationInput {
 interface TurnSpec extends TurnInput {
   messages?: ChatMessage[];
   system?: string;
-  onDelta?: (text: string) => void;
 }
 
 export type TurnMedia = NonNullable<ToolOutput["media"]>;
@@ -239,6 +242,7 @@ export class Agent {
         });
       }
       iterations++;
+      input.onToolCalls?.(res.toolCalls.map((c) => c.name));
       added.push({ role: "assistant", content: res.content, toolCalls: res.toolCalls });
       added.push(...(await this.runTools(res.toolCalls, origin, signal, media)));
     }

@@ -67,6 +67,25 @@ export interface OutboundChunk {
   replyTo?: string;
   threadId?: string;
   media?: { kind: "image" | "audio" | "file"; mimeType: string; data?: string; url?: string; filename?: string };
+  /**
+   * The platform id of a message this chunk replaces (a streamed reply's live
+   * message, see src/gateway/live-reply.ts): the outbox edits that message
+   * instead of sending a new one.
+   */
+  edits?: string;
+  /** with `edits`: the message is no longer needed (a live part the final reply does not have); it is deleted */
+  remove?: boolean;
+}
+
+/**
+ * How fast a channel may edit one chat's messages while a reply streams in,
+ * from the platform's documented limits.
+ */
+export interface LiveEditLimits {
+  /** least time between two sends or edits in one chat */
+  minIntervalMs: number;
+  /** edits one message takes at most (Feishu: 20); the final text always needs one more */
+  maxEditsPerMessage?: number;
 }
 
 export interface ChannelCapabilities {
@@ -118,6 +137,16 @@ export interface ChannelAdapter {
   stop(): Promise<void>;
   send(chatId: string, chunk: OutboundChunk): Promise<{ messageId: string }>;
   typing?(chatId: string, threadId?: string): Promise<void>;
+  /**
+   * replaces the text of a message the bot sent (capabilities.edit): the
+   * chunk is rendered as send() renders it. Same ChannelError codes as send;
+   * an edit that changes nothing succeeds.
+   */
+  edit?(chatId: string, messageId: string, chunk: OutboundChunk): Promise<void>;
+  /** deletes a message the bot sent; a message already gone counts as deleted */
+  deleteMessage?(chatId: string, messageId: string, threadId?: string): Promise<void>;
+  /** throttle for streamed replies (with edit) */
+  readonly liveEdits?: LiveEditLimits;
   /** cheap liveness check for the watchdog (e.g. getMe); throws when the platform is unreachable */
   probe?(): Promise<void>;
   /**

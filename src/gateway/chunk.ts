@@ -90,3 +90,9 @@ function longestFenceMarker(text: string): number {
   for (const m of text.matchAll(/^\s{0,3}(`{3,}|~{3,})/gm)) longest = Math.max(longest, m[1]!.length);
   return longest;
 }
+
+/** `text` with a code fence left open at its end closed: a partial reply shown while it streams renders as code. */
+export function withOpenFenceClosed(text: string): string {
+  const open = fenceAfter(text, undefined);
+  return open ? `${text}\n${open.marker}` : text;
+}

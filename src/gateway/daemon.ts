@@ -26,6 +26,7 @@ import { ConfigWatcher, readConfigSnapshot } from "./config-watch.ts";
 import { requireEmbeddedStore, storeLocation } from "../store/location.ts";
 import { gatewayListen } from "./listen.ts";
 import { GatewayMetrics, type Counters } from "./metrics.ts";
+import { LiveReplies } from "./live-replies.ts";
 import { Outbox } from "./outbox.ts";
 import { Pipeline } from "./pipeline.ts";
 import { Reloader, type Generation } from "./reloader.ts";
@@ -297,6 +298,13 @@ export class Daemon {
       holdReading: (id) => this.channels.holdsReading(id),
       health: this.store.health,
       logger: this.log,
+      live: new LiveReplies({
+        kv: this.store.kv,
+        adapter: (id) => this.channels.adapter(id),
+        // read at every turn: a reload that changes it applies to the next reply
+        mode: (id) => ((this.gen.loaded.config.channels as Record<string, { streaming?: string } | undefined>)[id]?.streaming === "off" ? "off" : "edit"),
+        logger: this.log,
+      }),
     });
   }
 

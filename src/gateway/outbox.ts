@@ -21,6 +21,7 @@ import { channelErrorCode, ChannelError, type ChannelAdapter, type OutboundChunk
 import type { Logger } from "../core/logger.ts";
 import type { StoreHealth } from "../store/health.ts";
 import type { DeliveryStore, OutboundRecord } from "../store/types.ts";
+import { deliverChunk } from "./live-reply-delivery.ts";
 
 /** Retry delay for a chunk that failed while its channel was not online. */
 const OFFLINE_RETRY_MS = 1000;
@@ -66,6 +67,8 @@ export class Outbox {
   private mayWait = true;
   /** chunk id → platform message id, for sends the store could not record yet */
   private readonly unrecorded = new Map<number, string>();
+  /** replies not to be sent before their promise settles (streamed replies still editing) */
+  private readonly held = new Set<string>();
   sentCount = 0;
 
   constructor(opts: OutboxOptions) {
@@ -109,6 +112,17 @@ export class Outbox {
     }
   }
 
+  /** keeps the chunks of `replyId` back until `until` settles, then sends them */
+  hold(replyId: string, channel: string, until: Promise<unknown>): void {
+    this.held.add(replyId);
+    void until
+      .catch(() => undefined)
+      .then(() => {
+        this.held.delete(replyId);
+        this.kick(channel);
+      });
+  }
+
   /** waits until nothing due is being sent, or the deadline passes */
   async flush(deadlineMs: number): Promise<void> {
     const end = Date.now() + deadlineMs;
@@ -133,7 +147,7 @@ export class Outbox {
     const blocked = new Set<string>();
     for (const rec of this.opts.delivery.pendingOutbound(this.now(), channel)) {
       if (this.closed) return;
-      if (blocked.has(rec.replyId) || this.unrecorded.has(rec.id)) continue;
+      if (blocked.has(rec.replyId) || this.held.has(rec.replyId) || this.unrecorded.has(rec.id)) continue;
       const ok = await this.sendOne(adapter, rec);
       if (!ok) blocked.add(rec.replyId);
     }
@@ -163,7 +177,7 @@ export class Outbox {
       const res = await pRetry(
         async () => {
           try {
-            return await adapter.send(rec.chatId, chunk);
+            return await deliverChunk(adapter, rec.chatId, chunk, this.opts.logger);
           } catch (err) {
             // only transient failures are worth an immediate retry
             if (channelErrorCode(err) !== "transient") throw new AbortError(err as Error);

@@ -15,6 +15,7 @@ import type { DeliveryStore, InboundRecord, PairingStore } from "../store/types.
 import type { TurnOrigin, ToolOutput } from "../tools/types.ts";
 import { AllowList, groupTriggered, type GroupTrigger } from "./access.ts";
 import { chunkText } from "./chunk.ts";
+import type { LiveReplies } from "./live-replies.ts";
 import type { Outbox } from "./outbox.ts";
 import { queuePairingReply } from "./pairing-reply.ts";
 import { describeTurnFailure } from "./replies.ts";
@@ -40,6 +41,10 @@ export interface GatewayTurnInput {
   signal?: AbortSignal;
   /** the agent calls this while saving the turn's history, in the same transaction */
   onCommit?: (result: GatewayTurnResult) => void;
+  /** the answer's text as the model writes it (streaming channels) */
+  onDelta?: (text: string) => void;
+  /** the model called tools (a streamed reply shows a status line meanwhile) */
+  onToolCalls?: (names: string[]) => void;
 }
 
 export interface GatewayTurnResult {
@@ -93,6 +98,8 @@ export interface PipelineOptions {
   health?: StoreHealth;
   /** a turn shows "typing…" once it has run this long; default TYPING_AFTER_MS */
   typingAfterMs?: number;
+  /** streams replies into the chat by editing a message (channels.<id>.streaming); without it every reply is sent whole */
+  live?: LiveReplies;
 }
 
 export class Pipeline {
@@ -210,7 +217,7 @@ export class Pipeline {
           if (this.turnAbort.signal.aborted) return; // left "processing": answered after the restart
           if (this.storeFault(err)) return; // left as it is: answered when the store takes writes again
           this.opts.logger.error({ session: sessionKey, err: errText(err) }, "turn failed");
-          this.reply(first, batch, [{ text: describeTurnFailure(err), format: "plain" }]);
+          this.reply(first, batch, [{ text: describeTurnFailure(err), format: "plain" }], `inbox:${first.id}`);
           this.opts.delivery.markInbound(batch.map((r) => r.id), "failed", { error: errText(err) });
         }
         // Messages that arrive during the turn mark the session to run again (TurnSlots), so
@@ -257,13 +264,20 @@ export class Pipeline {
       return;
     }
     // the first message's row id names the turn: the same after a restart, so its tool calls are not repeated
-    const origin: TurnOrigin = { sessionKey, channel: last.channel, chatId: last.chatId, senderId: last.senderId, turnId: `inbox:${batch[0]!.id}` };
+    const turnId = `inbox:${batch[0]!.id}`;
+    const origin: TurnOrigin = { sessionKey, channel: last.channel, chatId: last.chatId, senderId: last.senderId, turnId };
     const stopTyping = this.startTyping(last.channel, last.chatId, lastPayload.threadId);
+    const live = this.opts.live?.start(turnId, {
+      channel: last.channel,
+      chatId: last.chatId,
+      ...(lastPayload.threadId ? { threadId: lastPayload.threadId } : {}),
+      ...(lastPayload.chatType === "group" ? { replyTo: last.messageId } : {}),
+    });
     // the reply is stored together with the turn's history (one transaction), so a
     // crash can never leave a saved turn without its reply or the other way round
     let replied = false;
     const commit = (result: GatewayTurnResult) => {
-      this.reply(last, batch, this.replyChunks(last.channel, notes, result));
+      this.reply(last, batch, this.replyChunks(last.channel, notes, result), turnId);
       // the heartbeat's target rides in the same transaction: no commit of its own
       this.opts.noteActiveChat?.(last.channel, last.chatId);
       replied = true;
@@ -275,11 +289,13 @@ export class Pipeline {
         ...(parts.length ? { parts } : {}),
         signal: this.turnAbort.signal,
         onCommit: commit,
+        ...(live ? { onDelta: (t: string) => live.push(t), onToolCalls: (names: string[]) => live.tools(names) } : {}),
       });
       this.turnsRun++;
       if (!replied) commit(result); // chat commands save no history
     } finally {
       stopTyping();
+      if (live) this.opts.live!.end(turnId);
     }
   }
 
@@ -306,21 +322,29 @@ export class Pipeline {
     return chunks;
   }
 
-  private reply(to: InboundRecord, batch: InboundRecord[], chunks: OutboundChunk[]): void {
+  /** stores the reply; a turn's reply (`turnId`) edits the messages its answer streamed into */
+  private reply(to: InboundRecord, batch: InboundRecord[], chunks: OutboundChunk[], turnId?: string): void {
     const threadId = (to.payload as StoredInbound).threadId;
-    const shaped = chunks.map((c, i) => ({
+    let shaped: OutboundChunk[] = chunks.map((c, i) => ({
       ...c,
       ...(i === 0 && (to.payload as StoredInbound).chatType === "group" ? { replyTo: to.messageId } : {}),
       ...(threadId ? { threadId } : {}),
     }));
+    const replyId = randomUUID();
+    if (turnId && this.opts.live) {
+      const bound = this.opts.live.finish(turnId, shaped);
+      shaped = bound.chunks;
+      this.opts.outbox.hold(replyId, to.channel, bound.ready);
+    }
     this.opts.delivery.enqueueReply({
       channel: to.channel,
       chatId: to.chatId,
-      replyId: randomUUID(),
+      replyId,
       chunks: shaped,
       answers: batch.map((r) => r.id),
       now: this.now(),
     });
+    if (turnId) this.opts.live?.forget(turnId);
     this.opts.outbox.kick(to.channel);
   }
 

@@ -73,8 +73,8 @@ export type Preparation =
   | { kind: "unchanged"; hash: string }
   | { kind: "refused"; hash: string; problems: ConfigProblem[]; changed: string[] };
 
-/** The gateway's own keys in a channel's config; changing only these needs no reconnect. */
-const POLICY_KEYS = new Set(["enabled", "allow_from", "group_trigger"]);
+/** The gateway's own keys in a channel's config (streaming is read at every turn); changing only these needs no reconnect. */
+const POLICY_KEYS = new Set(["enabled", "allow_from", "group_trigger", "streaming"]);
 
 function adapterKey(cfg: Record<string, unknown> | undefined): string | undefined {
   if (!cfg?.enabled) return undefined;

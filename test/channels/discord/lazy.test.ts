@@ -9,7 +9,7 @@ const loadedDiscordJs = () => Object.keys(createRequire(import.meta.url).cache).
 it("imports discord.js only when the adapter starts", async () => {
   const { createDiscordAdapter } = await import("../../../channels/discord/adapter.ts");
   const adapter = createDiscordAdapter({ token: "x.y.z" }, { logger: silentLogger() });
-  expect(adapter.capabilities).toEqual({ maxTextLength: 2000, format: "markdown", typing: true, edit: false, voiceIn: true });
+  expect(adapter.capabilities).toEqual({ maxTextLength: 2000, format: "markdown", typing: true, edit: true, voiceIn: true });
   expect(loadedDiscordJs()).toEqual([]);
   // proof the check can see it: importing discord.js shows up
   await import("discord.js");

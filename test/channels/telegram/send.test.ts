@@ -11,7 +11,7 @@ describe("telegram adapter: sending", () => {
   it("declares Telegram's capabilities", async () => {
     h = await harness();
     expect(h.adapter.id).toBe("telegram");
-    expect(h.adapter.capabilities).toEqual({ maxTextLength: 4096, format: "html", typing: true, edit: false, voiceIn: true });
+    expect(h.adapter.capabilities).toEqual({ maxTextLength: 4096, format: "html", typing: true, edit: true, voiceIn: true });
   });
 
   it("sends markdown as HTML with parse_mode and returns the message id", async () => {

@@ -1,0 +1,124 @@
+// The live replies of the turns running now, and what makes them safe across
+// a crash. Every live message id is written to the kv table (key
+// `live_reply:<turn id>`; the turn id is `inbox:<first inbox row id>`, the
+// same when the turn runs again after a restart) as soon as the platform
+// returned it. The final reply is stored in the outbox with its first text
+// chunks marked "edit message X" instead of "send new", and live messages the
+// final reply does not need marked "delete", in the same transaction that
+// removes the kv record. So:
+//   - a crash mid-stream: the turn runs again, its new live text edits the
+//     recorded messages, and the final reply edits them to the full answer;
+//   - a crash after the reply was stored: the outbox edits on restart;
+//   - the one window: a crash after the platform accepted a live message's
+//     first send but before its id was written (a few milliseconds) leaves
+//     that partial message behind, unrecorded; the re-run then starts a new
+//     one. The outbox has the same window for any sent chunk.
+import type { ChannelAdapter, OutboundChunk } from "../core/channel.ts";
+import type { Logger } from "../core/logger.ts";
+import type { KvStore } from "../store/types.ts";
+import { LiveReply, type LiveTarget } from "./live-reply.ts";
+
+export type StreamingMode = "edit" | "off";
+
+export interface LiveRepliesOptions {
+  kv: Pick<KvStore, "get" | "set" | "delete">;
+  adapter: (channel: string) => ChannelAdapter | undefined;
+  /** channels.<id>.streaming, read at every turn (a reload changes it for the next turn) */
+  mode: (channel: string) => StreamingMode;
+  logger: Logger;
+  now?: () => number;
+}
+
+interface Record {
+  channel: string;
+  chatId: string;
+  ids: string[];
+}
+
+const keyOf = (turnId: string) => `live_reply:${turnId}`;
+
+export class LiveReplies {
+  private readonly opts: LiveRepliesOptions;
+  private readonly active = new Map<string, LiveReply>();
+
+  constructor(opts: LiveRepliesOptions) {
+    this.opts = opts;
+  }
+
+  /** a live reply for this turn, or undefined when the channel does not stream (mode off, no edit support) */
+  start(turnId: string, target: LiveTarget): LiveReply | undefined {
+    const adapter = this.opts.adapter(target.channel);
+    if (this.opts.mode(target.channel) !== "edit" || !adapter?.capabilities.edit || !adapter.edit) return undefined;
+    const earlier = this.record(turnId);
+    const live = new LiveReply({
+      adapter: adapter as ChannelAdapter & Required<Pick<ChannelAdapter, "edit">>,
+      target,
+      limits: adapter.liveEdits ?? { minIntervalMs: 1000 },
+      ...(earlier && earlier.chatId === target.chatId ? { reuse: earlier.ids } : {}),
+      onMessages: (ids) => this.save(turnId, { channel: target.channel, chatId: target.chatId, ids }),
+      logger: this.opts.logger,
+      ...(this.opts.now ? { now: this.opts.now } : {}),
+    });
+    this.active.set(turnId, live);
+    return live;
+  }
+
+  /**
+   * The turn's final chunks, bound to its live messages: the first text
+   * chunks edit them in order, live messages left over are deleted. Stops
+   * the live reply; `ready` resolves when the outbox may touch the messages
+   * (no live edit under way, the platform's interval passed). forget() once
+   * the reply is stored, inside the same transaction when there is one.
+   */
+  finish(turnId: string, chunks: OutboundChunk[]): { chunks: OutboundChunk[]; ready: Promise<void> } {
+    const live = this.active.get(turnId);
+    this.active.delete(turnId);
+    const ready = live ? live.close() : Promise.resolve();
+    const ids = live ? live.ids : (this.record(turnId)?.ids ?? []);
+    if (ids.length === 0) return { chunks, ready };
+    const out: OutboundChunk[] = [];
+    let next = 0;
+    for (const c of chunks) {
+      const text = !c.media && c.text.trim() !== "";
+      out.push(text && next < ids.length ? { ...c, edits: ids[next++]! } : c);
+    }
+    const threadId = chunks.find((c) => c.threadId)?.threadId;
+    for (const id of ids.slice(next)) out.push({ text: "", format: "plain", edits: id, remove: true, ...(threadId ? { threadId } : {}) });
+    return { chunks: out, ready };
+  }
+
+  /** the reply is stored (in the same transaction, when there is one): the record of its live messages goes */
+  forget(turnId: string): void {
+    this.opts.kv.delete(keyOf(turnId));
+  }
+
+  /** the turn ended without a reply (aborted at shutdown): stop editing, keep the record for the re-run */
+  end(turnId: string): void {
+    const live = this.active.get(turnId);
+    if (!live) return;
+    this.active.delete(turnId);
+    void live.close();
+  }
+
+  private record(turnId: string): Record | undefined {
+    try {
+      return this.opts.kv.get<Record>(keyOf(turnId));
+    } catch (err) {
+      this.opts.logger.warn({ turn: turnId, err: errText(err) }, "could not read a live reply's messages");
+      return undefined;
+    }
+  }
+
+  private save(turnId: string, rec: Record): void {
+    try {
+      this.opts.kv.set(keyOf(turnId), rec);
+    } catch (err) {
+      // the message exists but is unrecorded: a crash now would leave it behind (logged so it can be told)
+      this.opts.logger.warn({ turn: turnId, err: errText(err) }, "could not record a live reply's message id");
+    }
+  }
+}
+
+function errText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

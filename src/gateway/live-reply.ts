@@ -6,7 +6,9 @@
 // message; the pieces are cut by the same fence-aware chunker as the final
 // reply, so a code block split across messages is closed and reopened. While
 // tools run, a short status line stands in for the text; the next answer
-// text replaces it.
+// text replaces it. Nothing is sent during the first half second of output:
+// an answer complete by then is sent whole, as with streaming off, without a
+// partial message flashing by.
 //
 // What the user finally reads is NOT sent from here: the final reply goes
 // through the outbox like any other, its first chunks editing these live
@@ -35,7 +37,12 @@ export interface LiveReplyOptions {
   onMessages: (ids: string[]) => void;
   logger: Logger;
   now?: () => number;
+  /** the first message waits this long after the first output; default FIRST_SEND_DELAY_MS */
+  firstDelayMs?: number;
 }
+
+/** how long the first output may run before it is shown: a quick answer is sent whole instead */
+export const FIRST_SEND_DELAY_MS = 500;
 
 interface LiveMessage {
   id: string;
@@ -54,7 +61,10 @@ export class LiveReply {
   private timer: NodeJS.Timeout | undefined;
   /** no send or edit before this time */
   private nextAt = 0;
+  /** when the platform takes the next call in this chat (its interval after our last one, or its retry time) */
+  private platformFreeAt = 0;
   private closed = false;
+  private started = false;
   /** the platform refused for good (chat gone, bot blocked): the final reply alone is tried */
   private stopped = false;
   /** sends and edits done, for status and tests */
@@ -97,7 +107,7 @@ export class LiveReply {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     return (this.busy ?? Promise.resolve()).then(() => {
-      const wait = this.nextAt - this.now();
+      const wait = this.platformFreeAt - this.now();
       return wait > 0 ? new Promise<void>((r) => setTimeout(r, wait).unref()) : undefined;
     });
   }
@@ -114,6 +124,10 @@ export class LiveReply {
   }
 
   private pump(): void {
+    if (!this.started) {
+      this.started = true;
+      this.nextAt = this.now() + (this.opts.firstDelayMs ?? FIRST_SEND_DELAY_MS);
+    }
     if (this.closed || this.stopped || this.busy || this.timer) return;
     const wait = this.nextAt - this.now();
     if (wait > 0) {
@@ -129,7 +143,7 @@ export class LiveReply {
     this.busy = op()
       .then(() => {
         this.operations++;
-        this.nextAt = this.now() + this.opts.limits.minIntervalMs;
+        this.nextAt = this.platformFreeAt = this.now() + this.opts.limits.minIntervalMs;
       }, (err: unknown) => this.failed(err))
       .finally(() => {
         this.busy = undefined;
@@ -173,12 +187,13 @@ export class LiveReply {
     const code = channelErrorCode(err);
     const message = err instanceof Error ? err.message : String(err);
     if (code === "rate_limited") {
-      this.nextAt = this.now() + ((err as ChannelError).retryAfterMs ?? 1000);
+      this.nextAt = this.platformFreeAt = this.now() + ((err as ChannelError).retryAfterMs ?? 1000);
       this.opts.logger.info({ channel: this.opts.target.channel, err: message }, "live reply slowed down by the platform's rate limit");
       return;
     }
     if (code === "transient") {
       this.nextAt = this.now() + 2 * this.opts.limits.minIntervalMs;
+      this.platformFreeAt = this.now() + this.opts.limits.minIntervalMs;
       this.opts.logger.warn({ channel: this.opts.target.channel, err: message }, "live reply update failed; trying again with the next text");
       return;
     }

@@ -9,6 +9,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { z } from "zod";
+import { TelegramEditBook } from "./telegram-api/edits.ts";
 import { buildUserMessage, type StoredFile, type UserMessageOptions } from "./telegram-api/updates.ts";
 import { ApiError, bad, ChatActionParams, chatIdField, check, decodeFields, GetUpdatesParams, parseTelegramHtml, readParams, reply, SendMessageParams, SetWebhookParams } from "./telegram-api/wire.ts";
 
@@ -40,6 +41,8 @@ export interface SentMessage {
   message_thread_id?: number;
   /** the uploaded file (multipart) or the URL / file_id string that was passed */
   file?: { filename?: string; data: Buffer; contentType?: string } | string;
+  /** deleteMessage removed it (text and parse_mode follow editMessageText) */
+  deleted?: boolean;
 }
 
 export interface ChatAction {
@@ -78,6 +81,8 @@ export class FakeTelegramApi {
   readonly calls: ApiCall[] = [];
   readonly sent: SentMessage[] = [];
   readonly actions: ChatAction[] = [];
+  /** editMessageText / deleteMessage, with flood control (edits.ts) */
+  readonly editBook = new TelegramEditBook();
   private readonly bots = new Map<string, BotState>();
   private readonly files = new Map<string, StoredFile>();
   private readonly failures: { token: string; method: string; failure: Failure }[] = [];
@@ -303,6 +308,10 @@ export class FakeTelegramApi {
         if (visible.length > 4096) throw bad("message is too long");
         return this.record(bot, "sendMessage", s, { text: s.text }, { text: visible });
       }
+      case "editmessagetext":
+        return this.notified(this.editBook.edit(info.token, p, this.sent, (t, mode) => this.visibleText(t, mode)));
+      case "deletemessage":
+        return this.notified(this.editBook.delete(info.token, p, this.sent));
       case "sendchataction": {
         const a = check(ChatActionParams, p);
         if (!ACTIONS.has(a.action)) throw bad("wrong parameter action in request");
@@ -316,6 +325,11 @@ export class FakeTelegramApi {
         return this.sendMedia(bot, media[0], media[1], p);
       }
     }
+  }
+
+  private notified<T>(result: T): T {
+    this.notify();
+    return result;
   }
 
   private getUpdates(bot: BotState, q: z.infer<typeof GetUpdatesParams>, res: ServerResponse): unknown {

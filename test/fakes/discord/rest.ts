@@ -48,6 +48,8 @@ export interface SentMessage {
   files: SentFile[];
   /** what the client sent as Content-Type: application/json or multipart/form-data */
   contentType: string;
+  /** the bot deleted it (DELETE /channels/:id/messages/:id); body.content follows edits */
+  deleted?: boolean;
 }
 
 export type MessageFailure =
@@ -116,6 +118,11 @@ export async function handleRest(fake: FakeDiscord, req: IncomingMessage, res: S
     });
   }
   if (method === "GET" && route === "/users/@me") return json(res, 200, fake.botUserPayload(), BUCKET_HEADERS);
+
+  const messageRoute = /^\/channels\/(\d+)\/messages\/(\d+)$/.exec(route);
+  if (messageRoute && (method === "PATCH" || method === "DELETE")) {
+    return fake.editBook.handle(method, messageRoute[1]!, messageRoute[2]!, req, res, fake.sent, json);
+  }
 
   const channelRoute = /^\/channels\/(\d+)(\/messages|\/typing)?$/.exec(route);
   if (channelRoute) {

@@ -27,6 +27,7 @@ import {
   type MessageSpec,
 } from "./payloads.ts";
 import { handleRest, type CreateMessageBody, type MessageFailure, type SentFile, type SentMessage } from "./rest.ts";
+import { DiscordEditBook } from "./edits.ts";
 
 export type { SentMessage, SentFile, MessageFailure, MessagePayload, AttachmentPayload, FakeUser };
 export { ChannelTypes, Intents, VOICE_MESSAGE_FLAG, snowflake } from "./payloads.ts";
@@ -58,6 +59,8 @@ export class FakeDiscord {
   };
   readonly gateway: FakeGateway;
   readonly sent: SentMessage[] = [];
+  /** PATCH / DELETE of the bot's messages, with the edit bucket (edits.ts) */
+  readonly editBook = new DiscordEditBook();
   readonly typing: string[] = [];
   readonly requests: { method: string; path: string }[] = [];
   readonly unknownRoutes: string[] = [];

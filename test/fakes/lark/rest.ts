@@ -148,6 +148,11 @@ export async function handleRest(fake: FakeLark, req: IncomingMessage, res: Serv
       },
     });
   }
+  if (single && (req.method === "PUT" || req.method === "DELETE")) {
+    const id = decodeURIComponent(single[1]!);
+    const answer = req.method === "PUT" ? fake.editBook.edit(id, await readBody(req), fake.sent, fake.recalled) : fake.editBook.recall(id, fake.sent, fake.recalled);
+    return json(res, answer.status, answer.body);
+  }
 
   const resource = /^\/open-apis\/im\/v1\/messages\/([^/]+)\/resources\/([^/]+)$/.exec(path);
   if (req.method === "GET" && resource) {

@@ -12,6 +12,7 @@ import { messageEvent, newId, openIdFor, p2pChatIdFor, textWithMentions, type Bu
 import { FakeLongConn, type LongConnOptions } from "./longconn.ts";
 import { handleRest, type SendFailure, type SentMessage } from "./rest.ts";
 import { FakeUploads } from "./uploads.ts";
+import { LarkEditBook } from "./edits.ts";
 
 export type { SentMessage, SendFailure };
 export { openIdFor, p2pChatIdFor } from "./events.ts";
@@ -54,6 +55,8 @@ export class FakeLark {
   readonly sent: SentMessage[] = [];
   /** files and pictures uploaded through im/v1/files and im/v1/images */
   readonly uploads = new FakeUploads();
+  /** edits and recalls of the bot's messages (edits.ts) */
+  readonly editBook = new LarkEditBook();
   readonly requests: { method: string; path: string; authorization?: string }[] = [];
   /** every token the endpoint handed out, in order */
   readonly tokens: string[] = [];

@@ -1,0 +1,177 @@
+// A streamed reply against the real Telegram adapter and the fake Bot API
+// (which refuses edits faster than about one a second per chat with 429, as
+// Telegram does): the message appears while the model is still writing,
+// grows by edits at the platform's pace, continues in a new message past
+// the length limit with its code block intact, shows a status line while
+// tools run, and ends with the final text the outbox brings.
+import { afterEach, describe, expect, it } from "vitest";
+import type { OutboundChunk } from "../../src/core/channel.ts";
+import { silentLogger } from "../../src/core/logger.ts";
+import { chunkText } from "../../src/gateway/chunk.ts";
+import { LiveReplies } from "../../src/gateway/live-replies.ts";
+import { deliverChunk } from "../../src/gateway/live-reply-delivery.ts";
+import { harness, until, type Harness } from "../channels/telegram/harness.ts";
+
+let h: Harness;
+afterEach(async () => {
+  await h?.close();
+});
+
+const CHAT = "555";
+
+function memoryKv() {
+  const map = new Map<string, unknown>();
+  return {
+    map,
+    get: <T>(k: string) => map.get(k) as T | undefined,
+    set: (k: string, v: unknown) => void map.set(k, v),
+    delete: (k: string) => map.delete(k),
+  };
+}
+
+function setup(kv = memoryKv()) {
+  const replies = new LiveReplies({ kv, adapter: () => h.adapter, mode: () => "edit", logger: silentLogger() });
+  return { kv, replies };
+}
+
+/** the final reply as the pipeline stores it, bound to the live messages, delivered as the outbox does */
+async function deliverFinal(replies: LiveReplies, turnId: string, text: string): Promise<OutboundChunk[]> {
+  const chunks: OutboundChunk[] = chunkText(text, h.adapter.capabilities.maxTextLength).map((t) => ({ text: t, format: "markdown" }));
+  const bound = replies.finish(turnId, chunks);
+  replies.forget(turnId);
+  await bound.ready;
+  for (const c of bound.chunks) await deliverChunk(h.adapter, CHAT, c, silentLogger());
+  return bound.chunks;
+}
+
+const visible = () => h.tg.sent.filter((m) => !m.deleted);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe("live reply: streaming by edit on Telegram", () => {
+  it("shows the answer while it is written, edits it at most about once a second, and ends with the full text", async () => {
+    h = await harness();
+    const { kv, replies } = setup();
+    const live = replies.start("inbox:1", { channel: "telegram", chatId: CHAT })!;
+    const words = Array.from({ length: 36 }, (_, i) => `word${i} `);
+    let pushed = 0;
+    const writer = (async () => {
+      for (const w of words) {
+        live.push(w);
+        pushed++;
+        await sleep(100);
+      }
+    })();
+    await until(() => h.tg.sent[0], 5000, "the first message");
+    expect(pushed).toBeLessThan(words.length); // it appeared while the model was still writing
+    // recorded as soon as Telegram answered (what a re-run after a crash edits)
+    const recorded = await until(() => kv.get<{ ids: string[] }>("live_reply:inbox:1")?.ids, 5000, "the recorded message id");
+    expect(recorded).toEqual([String(h.tg.sent[0]!.message_id)]);
+    await writer;
+    const full = words.join("").trim();
+    const final = await deliverFinal(replies, "inbox:1", full);
+
+    expect(final).toEqual([{ text: full, format: "markdown", edits: String(h.tg.sent[0]!.message_id) }]);
+    expect(visible()).toHaveLength(1);
+    expect(h.tg.sent[0]!.text).toBe(full);
+    const edits = h.tg.editBook.edits;
+    expect(edits.length).toBeGreaterThanOrEqual(2);
+    for (let i = 1; i < edits.length; i++) {
+      expect(edits[i]!.text.startsWith(edits[i - 1]!.text.trim())).toBe(true); // it only grows
+      expect(edits[i]!.at - edits[i - 1]!.at).toBeGreaterThanOrEqual(900); // Telegram's pace per chat
+    }
+    expect(h.tg.editBook.floodRefusals).toBe(0);
+    expect(kv.map.size).toBe(0);
+  });
+
+  it("waits as long as a 429 says before the next edit", async () => {
+    h = await harness();
+    const { replies } = setup();
+    const live = replies.start("inbox:2", { channel: "telegram", chatId: CHAT })!;
+    live.push("first words");
+    await until(() => h.tg.sent[0], 5000, "the first message");
+    h.tg.failNext("editMessageText", { error_code: 429, description: "Too Many Requests: retry after 2", parameters: { retry_after: 2 } });
+    live.push(" and more");
+    await until(() => h.tg.calls.some((c) => c.method === "editMessageText") || undefined, 5000, "the refused edit");
+    const refusedAt = Date.now();
+    live.push(" and the rest");
+    await until(() => h.tg.editBook.edits[0], 6000, "the edit after the wait");
+    expect(h.tg.editBook.edits[0]!.at - refusedAt).toBeGreaterThanOrEqual(1900);
+    expect(h.tg.editBook.edits[0]!.text).toBe("first words and more and the rest");
+    await deliverFinal(replies, "inbox:2", "first words and more and the rest, done");
+    expect(visible().map((m) => m.text)).toEqual(["first words and more and the rest, done"]);
+  });
+
+  it("continues past the length limit in a new message with the code block closed and reopened", async () => {
+    h = await harness();
+    const { replies } = setup();
+    const live = replies.start("inbox:3", { channel: "telegram", chatId: CHAT })!;
+    const code = Array.from({ length: 300 }, (_, i) => `const v${i} = ${i};`).join("\n");
+    const text = `Here is the file:\n\n\`\`\`ts\n${code}\n\`\`\`\n\nThat is all.`;
+    live.push(text.slice(0, 2000));
+    await until(() => h.tg.sent[0], 5000, "the first message");
+    live.push(text.slice(2000));
+    await until(() => h.tg.sent[1], 8000, "the second message");
+    await deliverFinal(replies, "inbox:3", text);
+
+    const shown = visible();
+    expect(shown).toHaveLength(2);
+    expect(shown[0]!.text).toMatch(/<pre><code class="language-ts">[\s\S]*<\/code><\/pre>$/);
+    expect(shown[1]!.text).toMatch(/^<pre><code class="language-ts">/);
+    expect(shown[1]!.text).toContain("That is all.");
+    expect(h.tg.editBook.floodRefusals).toBe(0);
+  });
+
+  it("shows a status line while tools run, replaced by the answer", async () => {
+    h = await harness();
+    const { replies } = setup();
+    const live = replies.start("inbox:4", { channel: "telegram", chatId: CHAT })!;
+    live.push("Let me look that up.");
+    live.tools(["web_search"]);
+    await until(() => h.tg.sent[0], 5000, "the status message");
+    expect(h.tg.sent[0]!.text).toBe("<i>searching the web…</i>");
+    live.push("\n\nIt is 42.");
+    await until(() => h.tg.editBook.edits[0], 5000, "the answer replacing the status");
+    expect(h.tg.editBook.edits[0]!.text).toBe("It is 42.");
+    await deliverFinal(replies, "inbox:4", "It is 42, says the web.");
+    expect(visible().map((m) => m.text)).toEqual(["It is 42, says the web."]);
+  });
+
+  it("a turn that runs again after a restart edits the message its first run left, and live parts the answer no longer needs are deleted", async () => {
+    h = await harness();
+    const first = await h.adapter.send(CHAT, { text: "partial answer of the first li", format: "markdown" });
+    const second = await h.adapter.send(CHAT, { text: "more partial text", format: "markdown" });
+    const kv = memoryKv();
+    kv.set("live_reply:inbox:5", { channel: "telegram", chatId: CHAT, ids: [first.messageId, second.messageId] });
+    const { replies } = setup(kv);
+    const live = replies.start("inbox:5", { channel: "telegram", chatId: CHAT })!;
+    live.push("The answer, written again");
+    await until(() => h.tg.editBook.edits[0], 5000, "the old message edited");
+    expect(h.tg.sent).toHaveLength(2); // nothing new was sent
+    const final = await deliverFinal(replies, "inbox:5", "The answer, written again in full.");
+    expect(final.map((c) => c.remove === true)).toEqual([false, true]);
+    expect(visible().map((m) => m.text)).toEqual(["The answer, written again in full."]);
+  });
+
+  it("the final text goes out as a new message when the live one cannot be edited any more, and the stale one is deleted", async () => {
+    h = await harness();
+    const { replies } = setup();
+    const live = replies.start("inbox:6", { channel: "telegram", chatId: CHAT })!;
+    live.push("half an ans");
+    await until(() => h.tg.sent[0], 5000, "the first message");
+    h.tg.failNext("editMessageText", { error_code: 400, description: "Bad Request: message can't be edited" });
+    await deliverFinal(replies, "inbox:6", "The whole answer.");
+    expect(visible().map((m) => m.text)).toEqual(["The whole answer."]);
+    expect(h.tg.sent[0]!.deleted).toBe(true);
+  });
+
+  it("an answer complete within the first half second is sent whole, with no live message", async () => {
+    h = await harness();
+    const { replies } = setup();
+    const live = replies.start("inbox:7", { channel: "telegram", chatId: CHAT })!;
+    live.push("Quick answer.");
+    const final = await deliverFinal(replies, "inbox:7", "Quick answer.");
+    expect(final).toEqual([{ text: "Quick answer.", format: "markdown" }]);
+    expect(h.tg.sent.map((m) => m.text)).toEqual(["Quick answer."]);
+    expect(h.tg.editBook.edits).toHaveLength(0);
+  });
+});

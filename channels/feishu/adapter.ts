@@ -25,7 +25,7 @@ import { fetchParent, type ParentContext } from "./parent.ts";
 import { FeishuRest } from "./rest.ts";
 import { BotInfo, type BotIdentity } from "./bot.ts";
 import { EventEnvelope, issueText, MessageReceived, type EventEnvelopeT } from "./schema.ts";
-import { FEISHU_LIVE_EDITS, FeishuEditor } from "./edit.ts";
+import { editFeishuMessage, FEISHU_LIVE_EDITS, recallFeishuMessage } from "./edit.ts";
 import { FeishuSender } from "./send.ts";
 import { TenantTokenSource, type FetchLike } from "./token.ts";
 import { handleFeishuWebhook, MalformedEvent, WEBHOOK_PATH, type WebhookHeaders, type WebhookResponse } from "./webhook.ts";
@@ -83,7 +83,6 @@ class FeishuChannel implements FeishuAdapter {
   private readonly tokens: TenantTokenSource;
   private readonly rest: FeishuRest;
   private readonly sender: FeishuSender;
-  private readonly editor: FeishuEditor;
   private readonly deduper = new EventDeduper();
   private identity: BotIdentity | undefined;
   private ctx: ChannelContext | undefined;
@@ -101,7 +100,6 @@ class FeishuChannel implements FeishuAdapter {
     this.tokens = new TenantTokenSource({ appId: this.cfg.appId, appSecret: this.cfg.appSecret, apiBase: this.cfg.apiBase, clock: this.clock, logger: this.log, fetch: fetchImpl, ...timeout });
     this.rest = new FeishuRest({ apiBase: this.cfg.apiBase, tokens: this.tokens, fetch: fetchImpl, logger: this.log, ...timeout });
     this.sender = new FeishuSender(this.rest, this.log);
-    this.editor = new FeishuEditor(this.rest, this.log);
   }
 
   get mode(): "websocket" | "webhook" {
@@ -192,11 +190,11 @@ class FeishuChannel implements FeishuAdapter {
   }
 
   edit(_chatId: string, messageId: string, chunk: OutboundChunk): Promise<void> {
-    return this.editor.edit(messageId, chunk);
+    return editFeishuMessage(this.rest, this.log, messageId, chunk);
   }
 
   deleteMessage(_chatId: string, messageId: string): Promise<void> {
-    return this.editor.delete(messageId);
+    return recallFeishuMessage(this.rest, messageId);
   }
 
   /** GET bot/v3/info (proves the token and the API) and, in websocket mode, a connection that has not given up */

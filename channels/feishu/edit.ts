@@ -26,44 +26,33 @@ function messagePath(messageId: string): string {
   return `/open-apis/im/v1/messages/${encodeURIComponent(messageId)}`;
 }
 
-export class FeishuEditor {
-  private readonly rest: FeishuRest;
-  private readonly logger: Logger;
-
-  constructor(rest: FeishuRest, logger: Logger) {
-    this.rest = rest;
-    this.logger = logger;
+/** PUT the chunk as send would post it; a rich-text body Feishu refuses goes once more as plain text */
+export async function editFeishuMessage(rest: FeishuRest, logger: Logger, messageId: string, chunk: OutboundChunk): Promise<void> {
+  if (!chunk.text.trim()) throw new ChannelError("permanent", "Feishu refuses empty messages; nothing was edited");
+  const path = messagePath(messageId);
+  const body = bodyFor({ text: chunk.text, format: chunk.format });
+  const put = (b: OutboundBody) => rest.call("PUT", path, Answer, "edit a message", b);
+  try {
+    await put(body);
+    return;
+  } catch (err) {
+    const refused = body.msg_type === "post" && err instanceof FeishuApiError && err.code !== undefined && CONTENT_REFUSED.has(err.code);
+    if (!refused) throw toChannelError(err, "edit a message");
+    logger.warn({ code: err.code, err: err.platformMessage }, "Feishu refused the rich-text edit; editing with plain text");
   }
-
-  async edit(messageId: string, chunk: OutboundChunk): Promise<void> {
-    if (!chunk.text.trim()) throw new ChannelError("permanent", "Feishu refuses empty messages; nothing was edited");
-    const path = messagePath(messageId);
-    const body = bodyFor({ text: chunk.text, format: chunk.format });
-    try {
-      await this.put(path, body);
-      return;
-    } catch (err) {
-      const refused = body.msg_type === "post" && err instanceof FeishuApiError && err.code !== undefined && CONTENT_REFUSED.has(err.code);
-      if (!refused) throw toChannelError(err, "edit a message");
-      this.logger.warn({ code: err.code, err: err.platformMessage }, "Feishu refused the rich-text edit; editing with plain text");
-    }
-    try {
-      await this.put(path, textBody(chunk.text));
-    } catch (err) {
-      throw toChannelError(err, "edit a message");
-    }
+  try {
+    await put(textBody(chunk.text));
+  } catch (err) {
+    throw toChannelError(err, "edit a message");
   }
+}
 
-  async delete(messageId: string): Promise<void> {
-    try {
-      await this.rest.call("DELETE", messagePath(messageId), Answer, "recall a message");
-    } catch (err) {
-      if (err instanceof FeishuApiError && err.code !== undefined && REPLY_TARGET_GONE.has(err.code)) return; // already recalled or gone
-      throw toChannelError(err, "recall a message");
-    }
-  }
-
-  private async put(path: string, body: OutboundBody): Promise<void> {
-    await this.rest.call("PUT", path, Answer, "edit a message", body);
+/** recalls the message; one already recalled or gone counts as deleted */
+export async function recallFeishuMessage(rest: FeishuRest, messageId: string): Promise<void> {
+  try {
+    await rest.call("DELETE", messagePath(messageId), Answer, "recall a message");
+  } catch (err) {
+    if (err instanceof FeishuApiError && err.code !== undefined && REPLY_TARGET_GONE.has(err.code)) return;
+    throw toChannelError(err, "recall a message");
   }
 }

@@ -10,7 +10,7 @@ import { makeFileFetcher } from "./files.ts";
 import { normalizeUpdate, type BotIdentity, type FileFetcherFactory } from "./normalize.ts";
 import { LongPoller } from "./poller.ts";
 import { parseUpdate, type TgUpdate } from "./schema.ts";
-import { TELEGRAM_LIVE_EDITS, TelegramEditor } from "./edit.ts";
+import { deleteTelegramMessage, editTelegramMessage, TELEGRAM_LIVE_EDITS } from "./edit.ts";
 import { TelegramSender } from "./send.ts";
 import { handleTelegramWebhook, type WebhookHeaders, type WebhookResponse } from "./webhook.ts";
 
@@ -49,7 +49,6 @@ class TelegramChannel implements TelegramAdapter {
   private readonly opts: TelegramAdapterOptions;
   private readonly client: TelegramClient;
   private readonly sender: TelegramSender;
-  private readonly editor: TelegramEditor;
   private readonly files: FileFetcherFactory;
   private identity: BotIdentity | undefined;
   private ctx: ChannelContext | undefined;
@@ -64,7 +63,6 @@ class TelegramChannel implements TelegramAdapter {
     const pollTimeout = opts.pollTimeoutSeconds ?? 30;
     this.client = createTelegramClient(this.cfg, { timeoutSeconds: Math.max(60, pollTimeout + 20) });
     this.sender = new TelegramSender(this.client, opts.logger);
-    this.editor = new TelegramEditor(this.client, opts.logger);
     const fileOpts = {
       client: this.client,
       apiRoot: this.cfg.apiRoot,
@@ -135,11 +133,11 @@ class TelegramChannel implements TelegramAdapter {
   }
 
   edit(chatId: string, messageId: string, chunk: OutboundChunk): Promise<void> {
-    return this.editor.edit(chatId, messageId, chunk);
+    return editTelegramMessage(this.client, this.opts.logger, chatId, messageId, chunk);
   }
 
   deleteMessage(chatId: string, messageId: string): Promise<void> {
-    return this.editor.delete(chatId, messageId);
+    return deleteTelegramMessage(this.client, chatId, messageId);
   }
 
   typing(chatId: string, threadId?: string): Promise<void> {

@@ -28,41 +28,32 @@ function messageIdOf(messageId: string): number {
   return Number(messageId);
 }
 
-export class TelegramEditor {
-  private readonly client: TelegramClient;
-  private readonly logger: Logger;
-
-  constructor(client: TelegramClient, logger: Logger) {
-    this.client = client;
-    this.logger = logger;
+/** editMessageText with the chunk rendered as sendMessage renders it; "not modified" is success */
+export async function editTelegramMessage(client: TelegramClient, logger: Logger, chatId: string, messageId: string, chunk: OutboundChunk): Promise<void> {
+  const chat = toChatId(chatId);
+  const id = messageIdOf(messageId);
+  if (!chunk.text.trim()) throw new ChannelError("permanent", "Telegram cannot show an empty message; nothing was edited");
+  const body = bodyOf(chunk);
+  try {
+    await client.api.editMessageText(chat, id, body.text, body.html ? { parse_mode: "HTML" } : {});
+    return;
+  } catch (err) {
+    if (notModified(err)) return;
+    if (!body.html || !isMarkupRejection(err)) throw toChannelError(err, "editMessageText", client.redact);
+    logger.warn({ err: apiErrorOf(err)?.description }, "Telegram rejected the HTML of an edit; editing with plain text");
   }
-
-  async edit(chatId: string, messageId: string, chunk: OutboundChunk): Promise<void> {
-    const chat = toChatId(chatId);
-    const id = messageIdOf(messageId);
-    if (!chunk.text.trim()) throw new ChannelError("permanent", "Telegram cannot show an empty message; nothing was edited");
-    const body = bodyOf(chunk);
-    const api = this.client.api;
-    try {
-      await api.editMessageText(chat, id, body.text, body.html ? { parse_mode: "HTML" } : {});
-      return;
-    } catch (err) {
-      if (notModified(err)) return;
-      if (!body.html || !isMarkupRejection(err)) throw toChannelError(err, "editMessageText", this.client.redact);
-      this.logger.warn({ err: apiErrorOf(err)?.description }, "Telegram rejected the HTML of an edit; editing with plain text");
-    }
-    try {
-      await api.editMessageText(chat, id, body.plain);
-    } catch (err) {
-      if (!notModified(err)) throw toChannelError(err, "editMessageText", this.client.redact);
-    }
+  try {
+    await client.api.editMessageText(chat, id, body.plain);
+  } catch (err) {
+    if (!notModified(err)) throw toChannelError(err, "editMessageText", client.redact);
   }
+}
 
-  async delete(chatId: string, messageId: string): Promise<void> {
-    try {
-      await this.client.api.deleteMessage(toChatId(chatId), messageIdOf(messageId));
-    } catch (err) {
-      if (!alreadyGone(err)) throw toChannelError(err, "deleteMessage", this.client.redact);
-    }
+/** deleteMessage; a message already gone counts as deleted */
+export async function deleteTelegramMessage(client: TelegramClient, chatId: string, messageId: string): Promise<void> {
+  try {
+    await client.api.deleteMessage(toChatId(chatId), messageIdOf(messageId));
+  } catch (err) {
+    if (!alreadyGone(err)) throw toChannelError(err, "deleteMessage", client.redact);
   }
 }

@@ -43,3 +43,10 @@ describe("channels.<id>.streaming", () => {
     expect(p!.message).toMatch(/"edit".*"off"/);
   });
 });
+
+describe("PicoClaw's streaming object", () => {
+  it('{ "enabled": true } is "edit", { "enabled": false } is "off"', () => {
+    const c = channels({ telegram: { streaming: { enabled: true, throttle_seconds: 3 } }, discord: { streaming: { enabled: false } } });
+    expect([c.telegram!.streaming, c.discord!.streaming]).toEqual(["edit", "off"]);
+  });
+});

@@ -9,7 +9,7 @@ export interface ModelAnswer {
   content: string;
   toolCalls: ToolCall[];
   usage?: Usage;
-  /** the entry that answered; unknown for streamed calls (the router does not say) */
+  /** the entry that answered (for streamed calls, the one whose stream was used) */
   entryId?: string;
   attempts: Attempt[];
 }
@@ -25,12 +25,19 @@ export async function callModel(
     return { content: res.content, toolCalls: res.toolCalls, ...(res.usage ? { usage: res.usage } : {}), entryId: res.entry.id, attempts: res.attempts };
   }
   let done: ModelAnswer | undefined;
-  for await (const d of router.stream(req, route)) {
+  let routed: Parameters<NonNullable<RouteOptions["onRouted"]>>[0] | undefined;
+  for await (const d of router.stream(req, { ...route, onRouted: (r) => (routed = r) })) {
     if (d.type === "text") {
       if (d.text) onText(d.text);
     } else if (d.type === "done") {
       const r = d.result;
-      done = { content: r.content, toolCalls: r.toolCalls, ...(r.usage ? { usage: r.usage } : {}), attempts: [] };
+      done = {
+        content: r.content,
+        toolCalls: r.toolCalls,
+        ...(r.usage ? { usage: r.usage } : {}),
+        ...(routed ? { entryId: routed.target.entry.id } : {}),
+        attempts: routed?.attempts ?? [],
+      };
     }
   }
   if (!done) throw new ProviderError("server_error", "the model's stream ended without its final message");

@@ -129,6 +129,8 @@ export interface RouteOptions {
   /** replaces the default fallback chain (used with `model`) */
   fallbacks?: string[];
   signal?: AbortSignal;
+  /** stream(): told which target answers (and the attempts before it) once its first delta arrived */
+  onRouted?: (routed: Omit<Routed<unknown>, "value">) => void;
 }
 
 export interface Routed<T> {

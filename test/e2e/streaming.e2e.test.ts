@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { openStore } from "../../src/store/index.ts";
 import { startDaemon, waitFor, writeConfig, type RunningDaemon } from "./daemon.ts";
 import { FakeDiscord } from "../fakes/discord/server.ts";
 import { startFakeLlm, type FakeLlm } from "../fakes/fake-llm.ts";
@@ -93,6 +94,15 @@ describe("streaming by edit, end to end", () => {
       expect(edits[i]!.at - edits[i - 1]!.at).toBeGreaterThanOrEqual(900);
     }
     expect(tg.editBook.floodRefusals).toBe(0);
+    // a streamed turn still records which model answered (status, /status, compaction's context window)
+    await daemon.stop();
+    daemon = undefined;
+    const store = openStore(join(home, "switchboard.db"));
+    try {
+      expect(store.sessions.listSessions(5).map((x) => x.lastModel)).toEqual([expect.stringContaining("main")]);
+    } finally {
+      store.close();
+    }
     console.log(`telegram: first live message ${firstAfterMs} ms after the question; ${edits.length} edits`);
   });
 

@@ -79,6 +79,7 @@ export function createRouter(opts: RouterOptions): Router {
       }
     });
     const { it, first } = routed.value;
+    route.onRouted?.({ target: routed.target, attempts: routed.attempts });
     const started = clock.now();
     let r = first;
     let ended = false;

@@ -40,6 +40,10 @@ const keyOf = (turnId: string) => `live_reply:${turnId}`;
 export class LiveReplies {
   private readonly opts: LiveRepliesOptions;
   private readonly active = new Map<string, LiveReply>();
+  /** live replies of turns that ended without a reply (failed, aborted): their failure reply or re-run takes them */
+  private readonly ended = new Map<string, { live: LiveReply; closed: Promise<void> }>();
+  /** turns finished whose kv record may exist (forget() deletes it; other replies cost no write) */
+  private readonly finished = new Set<string>();
 
   constructor(opts: LiveRepliesOptions) {
     this.opts = opts;
@@ -49,7 +53,9 @@ export class LiveReplies {
   start(turnId: string, target: LiveTarget): LiveReply | undefined {
     const adapter = this.opts.adapter(target.channel);
     if (this.opts.mode(target.channel) !== "edit" || !adapter?.capabilities.edit || !adapter.edit) return undefined;
-    const earlier = this.record(turnId);
+    const left = this.ended.get(turnId);
+    this.ended.delete(turnId);
+    const earlier = left?.live.ids.length ? { channel: target.channel, chatId: target.chatId, ids: left.live.ids } : this.record(turnId);
     const live = new LiveReply({
       adapter: adapter as ChannelAdapter & Required<Pick<ChannelAdapter, "edit">>,
       target,
@@ -71,10 +77,12 @@ export class LiveReplies {
    * the reply is stored, inside the same transaction when there is one.
    */
   finish(turnId: string, chunks: OutboundChunk[]): { chunks: OutboundChunk[]; ready: Promise<void> } {
-    const live = this.active.get(turnId);
+    const live = this.active.get(turnId) ?? this.ended.get(turnId)?.live;
+    const ready = this.ended.get(turnId)?.closed ?? (live ? live.close() : Promise.resolve());
     this.active.delete(turnId);
-    const ready = live ? live.close() : Promise.resolve();
+    this.ended.delete(turnId);
     const ids = live ? live.ids : (this.record(turnId)?.ids ?? []);
+    if (live || ids.length > 0) this.finished.add(turnId);
     if (ids.length === 0) return { chunks, ready };
     const out: OutboundChunk[] = [];
     let next = 0;
@@ -89,15 +97,16 @@ export class LiveReplies {
 
   /** the reply is stored (in the same transaction, when there is one): the record of its live messages goes */
   forget(turnId: string): void {
+    if (!this.finished.delete(turnId)) return;
     this.opts.kv.delete(keyOf(turnId));
   }
 
-  /** the turn ended without a reply (aborted at shutdown): stop editing, keep the record for the re-run */
+  /** the turn ended without a reply (failed, or aborted at shutdown): stop editing, keep the messages for its failure reply or re-run */
   end(turnId: string): void {
     const live = this.active.get(turnId);
     if (!live) return;
     this.active.delete(turnId);
-    void live.close();
+    this.ended.set(turnId, { live, closed: live.close() });
   }
 
   private record(turnId: string): Record | undefined {

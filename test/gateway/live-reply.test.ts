@@ -164,6 +164,19 @@ describe("live reply: streaming by edit on Telegram", () => {
     expect(h.tg.sent[0]!.deleted).toBe(true);
   });
 
+  it("a turn that fails after part of its answer was shown: the failure sentence replaces the partial answer", async () => {
+    h = await harness();
+    const { replies } = setup();
+    const live = replies.start("inbox:8", { channel: "telegram", chatId: CHAT })!;
+    live.push("The answer begins like th");
+    await until(() => h.tg.sent[0], 5000, "the first message");
+    replies.end("inbox:8"); // the model failed; the pipeline answers with a failure sentence
+    live.push("is, and more"); // nothing moves after the end
+    await deliverFinal(replies, "inbox:8", "Sorry, the model could not answer just now.");
+    expect(visible().map((m) => m.text)).toEqual(["Sorry, the model could not answer just now."]);
+    expect(h.tg.editBook.edits.map((e) => e.text)).toEqual(["Sorry, the model could not answer just now."]);
+  });
+
   it("an answer complete within the first half second is sent whole, with no live message", async () => {
     h = await harness();
     const { replies } = setup();

@@ -9,14 +9,19 @@
 //   - a crash mid-stream: the turn runs again, its new live text edits the
 //     recorded messages, and the final reply edits them to the full answer;
 //   - a crash after the reply was stored: the outbox edits on restart;
+//   - a live message whose send was still under way when the reply was
+//     stored is taken over in memory by the first final chunk no live
+//     message was bound to (ChunkRebind; deleted when there is none);
 //   - the one window: a crash after the platform accepted a live message's
-//     first send but before its id was written (a few milliseconds) leaves
-//     that partial message behind, unrecorded; the re-run then starts a new
-//     one. The outbox has the same window for any sent chunk.
+//     first send but before its id was written (a few milliseconds), or
+//     before such a late message was taken over, leaves that partial
+//     message behind; the re-run then starts a new one. The outbox has the
+//     same window for any sent chunk.
 import type { ChannelAdapter, OutboundChunk } from "../core/channel.ts";
 import type { Logger } from "../core/logger.ts";
 import type { KvStore } from "../store/types.ts";
 import { LiveReply, type LiveTarget } from "./live-reply.ts";
+import type { ChunkRebind } from "./outbox.ts";
 
 export type StreamingMode = "edit" | "off";
 
@@ -73,26 +78,51 @@ export class LiveReplies {
    * The turn's final chunks, bound to its live messages: the first text
    * chunks edit them in order, live messages left over are deleted. Stops
    * the live reply; `ready` resolves when the outbox may touch the messages
-   * (no live edit under way, the platform's interval passed). forget() once
-   * the reply is stored, inside the same transaction when there is one.
+   * (no live edit under way, the platform's interval passed), with the
+   * chunk that takes over a live message whose send was still under way.
+   * forget() once the reply is stored, inside the same transaction when
+   * there is one.
    */
-  finish(turnId: string, chunks: OutboundChunk[]): { chunks: OutboundChunk[]; ready: Promise<void> } {
+  finish(turnId: string, chunks: OutboundChunk[]): { chunks: OutboundChunk[]; ready: Promise<ChunkRebind | undefined> } {
     const live = this.active.get(turnId) ?? this.ended.get(turnId)?.live;
-    const ready = this.ended.get(turnId)?.closed ?? (live ? live.close() : Promise.resolve());
+    const closed = this.ended.get(turnId)?.closed ?? (live ? live.close() : Promise.resolve());
     this.active.delete(turnId);
     this.ended.delete(turnId);
     const ids = live ? live.ids : (this.record(turnId)?.ids ?? []);
     if (live || ids.length > 0) this.finished.add(turnId);
-    if (ids.length === 0) return { chunks, ready };
     const out: OutboundChunk[] = [];
     let next = 0;
+    let spare = -1;
     for (const c of chunks) {
       const text = !c.media && c.text.trim() !== "";
-      out.push(text && next < ids.length ? { ...c, edits: ids[next++]! } : c);
+      if (text && next < ids.length) out.push({ ...c, edits: ids[next++]! });
+      else {
+        if (text && spare < 0) spare = out.length;
+        out.push(c);
+      }
     }
     const threadId = chunks.find((c) => c.threadId)?.threadId;
     for (const id of ids.slice(next)) out.push({ text: "", format: "plain", edits: id, remove: true, ...(threadId ? { threadId } : {}) });
+    const ready = closed.then(() => this.takeOverLate(live, ids.length, spare, threadId));
     return { chunks: out, ready };
+  }
+
+  /** live messages sent after the reply was bound: the spare chunk edits the first, the rest are deleted */
+  private async takeOverLate(live: LiveReply | undefined, bound: number, spare: number, threadId: string | undefined): Promise<ChunkRebind | undefined> {
+    const late = live?.ids.slice(bound) ?? [];
+    let rebind: ChunkRebind | undefined;
+    for (const id of late) {
+      if (!rebind && spare >= 0) {
+        rebind = { seq: spare, edits: id };
+        continue;
+      }
+      try {
+        await this.opts.adapter(live!.target.channel)?.deleteMessage?.(live!.target.chatId, id, threadId);
+      } catch (err) {
+        this.opts.logger.warn({ err: errText(err) }, "could not delete a streamed message the answer no longer needs");
+      }
+    }
+    return rebind;
   }
 
   /** the reply is stored (in the same transaction, when there is one): the record of its live messages goes */

@@ -92,6 +92,10 @@ export class LiveReply {
     this.pump();
   }
 
+  get target(): LiveTarget {
+    return this.opts.target;
+  }
+
   /** the messages shown so far, first to last */
   get ids(): string[] {
     return this.messages.map((m) => m.id);
@@ -163,13 +167,9 @@ export class LiveReply {
         return async () => {
           const first = i === 0 && target.replyTo ? { replyTo: target.replyTo } : {};
           const sent = await adapter.send(target.chatId, { ...chunk, ...first });
-          if (this.closed) {
-            // the final reply was bound to the messages known when it was stored; this one came too late
-            await adapter.deleteMessage?.(target.chatId, sent.messageId, target.threadId);
-            return;
-          }
           this.messages.push({ id: sent.messageId, shown: text, edits: 0 });
-          this.opts.onMessages(this.ids);
+          // after close() the final reply is stored already: it takes this late message over (LiveReplies.finish)
+          if (!this.closed) this.opts.onMessages(this.ids);
         };
       }
       if (msg.shown === text) continue;

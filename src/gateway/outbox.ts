@@ -23,6 +23,12 @@ import type { StoreHealth } from "../store/health.ts";
 import type { DeliveryStore, OutboundRecord } from "../store/types.ts";
 import { deliverChunk } from "./live-reply-delivery.ts";
 
+/** A stored chunk (by its seq) that edits a live message whose id was not known when the reply was stored. */
+export interface ChunkRebind {
+  seq: number;
+  edits: string;
+}
+
 /** Retry delay for a chunk that failed while its channel was not online. */
 const OFFLINE_RETRY_MS = 1000;
 
@@ -69,6 +75,8 @@ export class Outbox {
   private readonly unrecorded = new Map<number, string>();
   /** replies not to be sent before their promise settles (streamed replies still editing) */
   private readonly held = new Set<string>();
+  /** in memory only: a crash before the chunk is sent sends it as a new message (the late live message stays) */
+  private readonly rebinds = new Map<string, ChunkRebind>();
   sentCount = 0;
 
   constructor(opts: OutboxOptions) {
@@ -113,11 +121,12 @@ export class Outbox {
   }
 
   /** keeps the chunks of `replyId` back until `until` settles, then sends them */
-  hold(replyId: string, channel: string, until: Promise<unknown>): void {
+  hold(replyId: string, channel: string, until: Promise<ChunkRebind | undefined>): void {
     this.held.add(replyId);
     void until
       .catch(() => undefined)
-      .then(() => {
+      .then((rebind) => {
+        if (rebind) this.rebinds.set(replyId, rebind);
         this.held.delete(replyId);
         this.kick(channel);
       });
@@ -172,7 +181,8 @@ export class Outbox {
   }
 
   private async sendOne(adapter: ChannelAdapter, rec: OutboundRecord): Promise<boolean> {
-    const chunk = rec.chunk as OutboundChunk;
+    const rebind = this.rebinds.get(rec.replyId);
+    const chunk = rebind?.seq === rec.seq ? { ...(rec.chunk as OutboundChunk), edits: rebind.edits } : (rec.chunk as OutboundChunk);
     try {
       const res = await pRetry(
         async () => {
@@ -187,6 +197,7 @@ export class Outbox {
         { retries: this.opts.quickRetries ?? 2, minTimeout: this.opts.quickRetryMs ?? 250, factor: 2, randomize: true },
       );
       this.sentCount++;
+      if (rebind?.seq === rec.seq) this.rebinds.delete(rec.replyId);
       try {
         this.opts.delivery.markSent(rec.id, res.messageId, this.now());
       } catch (err) {

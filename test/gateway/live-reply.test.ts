@@ -5,7 +5,7 @@
 // the length limit with its code block intact, shows a status line while
 // tools run, and ends with the final text the outbox brings.
 import { afterEach, describe, expect, it } from "vitest";
-import type { OutboundChunk } from "../../src/core/channel.ts";
+import type { ChannelAdapter, OutboundChunk } from "../../src/core/channel.ts";
 import { silentLogger } from "../../src/core/logger.ts";
 import { chunkText } from "../../src/gateway/chunk.ts";
 import { LiveReplies } from "../../src/gateway/live-replies.ts";
@@ -29,8 +29,8 @@ function memoryKv() {
   };
 }
 
-function setup(kv = memoryKv()) {
-  const replies = new LiveReplies({ kv, adapter: () => h.adapter, mode: () => "edit", logger: silentLogger() });
+function setup(kv = memoryKv(), adapter: () => ChannelAdapter = () => h.adapter) {
+  const replies = new LiveReplies({ kv, adapter, mode: () => "edit", logger: silentLogger() });
   return { kv, replies };
 }
 
@@ -39,9 +39,10 @@ async function deliverFinal(replies: LiveReplies, turnId: string, text: string):
   const chunks: OutboundChunk[] = chunkText(text, h.adapter.capabilities.maxTextLength).map((t) => ({ text: t, format: "markdown" }));
   const bound = replies.finish(turnId, chunks);
   replies.forget(turnId);
-  await bound.ready;
-  for (const c of bound.chunks) await deliverChunk(h.adapter, CHAT, c, silentLogger());
-  return bound.chunks;
+  const rebind = await bound.ready; // as the outbox applies it
+  const final = bound.chunks.map((c, seq) => (rebind?.seq === seq ? { ...c, edits: rebind.edits } : c));
+  for (const c of final) await deliverChunk(h.adapter, CHAT, c, silentLogger());
+  return final;
 }
 
 const visible = () => h.tg.sent.filter((m) => !m.deleted);
@@ -175,6 +176,25 @@ describe("live reply: streaming by edit on Telegram", () => {
     await deliverFinal(replies, "inbox:8", "Sorry, the model could not answer just now.");
     expect(visible().map((m) => m.text)).toEqual(["Sorry, the model could not answer just now."]);
     expect(h.tg.editBook.edits.map((e) => e.text)).toEqual(["Sorry, the model could not answer just now."]);
+  });
+
+  it("a live message whose send was still under way when the reply was stored is edited to the answer, not left or duplicated", async () => {
+    h = await harness();
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let sending = false;
+    // the platform has not answered the first send yet when the turn finishes
+    const slow = Object.create(h.adapter, {
+      send: { value: async (chatId: string, chunk: OutboundChunk) => ((sending = true), await held, h.adapter.send(chatId, chunk)) },
+    }) as ChannelAdapter;
+    const { replies } = setup(memoryKv(), () => slow);
+    const live = replies.start("inbox:9", { channel: "telegram", chatId: CHAT })!;
+    live.push("The answer so f");
+    await until(() => sending || undefined, 5000, "the first send under way");
+    const final = deliverFinal(replies, "inbox:9", "The answer so far, and all of it.");
+    release();
+    expect((await final)[0]).toMatchObject({ edits: expect.any(String) });
+    expect(h.tg.sent.map((m) => ({ text: m.text, deleted: m.deleted }))).toEqual([{ text: "The answer so far, and all of it.", deleted: undefined }]);
   });
 
   it("an answer complete within the first half second is sent whole, with no live message", async () => {

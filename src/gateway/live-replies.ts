@@ -60,12 +60,12 @@ export class LiveReplies {
     if (this.opts.mode(target.channel) !== "edit" || !adapter?.capabilities.edit || !adapter.edit) return undefined;
     const left = this.ended.get(turnId);
     this.ended.delete(turnId);
-    const earlier = left?.live.ids.length ? { channel: target.channel, chatId: target.chatId, ids: left.live.ids } : this.record(turnId);
+    const earlier = left?.live.ids.length ? left.live.shown : this.record(turnId)?.ids.map((id) => ({ id }));
     const live = new LiveReply({
       adapter: adapter as ChannelAdapter & Required<Pick<ChannelAdapter, "edit">>,
       target,
       limits: adapter.liveEdits ?? { minIntervalMs: 1000 },
-      ...(earlier && earlier.chatId === target.chatId ? { reuse: earlier.ids } : {}),
+      ...(earlier?.length ? { reuse: earlier } : {}),
       onMessages: (ids) => this.save(turnId, { channel: target.channel, chatId: target.chatId, ids }),
       logger: this.opts.logger,
       ...(this.opts.now ? { now: this.opts.now } : {}),
@@ -88,15 +88,19 @@ export class LiveReplies {
     const closed = this.ended.get(turnId)?.closed ?? (live ? live.close() : Promise.resolve());
     this.active.delete(turnId);
     this.ended.delete(turnId);
-    const ids = live ? live.ids : (this.record(turnId)?.ids ?? []);
+    const known = live ? live.shown : (this.record(turnId)?.ids ?? []).map((id): { id: string; shown?: string } => ({ id }));
+    const ids = known.map((m) => m.id);
     if (live || ids.length > 0) this.finished.add(turnId);
     const out: OutboundChunk[] = [];
     let next = 0;
     let spare = -1;
     for (const c of chunks) {
       const text = !c.media && c.text.trim() !== "";
-      if (text && next < ids.length) out.push({ ...c, edits: ids[next++]! });
-      else {
+      if (text && next < ids.length) {
+        const m = known[next++]!;
+        // a live message already showing this very chunk needs no edit (and Feishu counts every edit)
+        if (!(m.shown === c.text && c.format === "markdown")) out.push({ ...c, edits: m.id });
+      } else {
         if (text && spare < 0) spare = out.length;
         out.push(c);
       }

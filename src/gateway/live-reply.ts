@@ -31,8 +31,8 @@ export interface LiveReplyOptions {
   adapter: ChannelAdapter & Required<Pick<ChannelAdapter, "edit">>;
   target: LiveTarget;
   limits: LiveEditLimits;
-  /** messages an earlier run of the same turn left (a restart mid-stream): edited instead of sending new ones */
-  reuse?: string[];
+  /** messages an earlier run of the same turn left (a restart or a failed run): edited instead of sending new ones; `shown` when known */
+  reuse?: { id: string; shown?: string }[];
   /** called with every message id list that grew; the caller records it durably */
   onMessages: (ids: string[]) => void;
   logger: Logger;
@@ -73,7 +73,7 @@ export class LiveReply {
   constructor(opts: LiveReplyOptions) {
     this.opts = opts;
     this.now = opts.now ?? Date.now;
-    this.messages = (opts.reuse ?? []).map((id) => ({ id, edits: 0 }));
+    this.messages = (opts.reuse ?? []).map((m) => ({ id: m.id, ...(m.shown !== undefined ? { shown: m.shown } : {}), edits: 0 }));
   }
 
   /** answer text as the model writes it */
@@ -94,6 +94,11 @@ export class LiveReply {
 
   get target(): LiveTarget {
     return this.opts.target;
+  }
+
+  /** what the live messages show (undefined where unknown), first to last */
+  get shown(): { id: string; shown?: string }[] {
+    return this.messages.map((m) => ({ id: m.id, ...(m.shown !== undefined ? { shown: m.shown } : {}) }));
   }
 
   /** the messages shown so far, first to last */

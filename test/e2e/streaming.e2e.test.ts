@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { openStore } from "../../src/store/index.ts";
 import { startDaemon, waitFor, writeConfig, type RunningDaemon } from "./daemon.ts";
+import { afterReload, APPLIED, renameSave, restartedChannels } from "./reload-helpers.ts";
 import { FakeDiscord } from "../fakes/discord/server.ts";
 import { startFakeLlm, type FakeLlm } from "../fakes/fake-llm.ts";
 import { FakeTelegramApi } from "../fakes/telegram-api.ts";
@@ -117,6 +118,19 @@ describe("streaming by edit, end to end", () => {
     expect(tgVisible().map((m) => m.text)).toEqual([ANSWER]);
     expect(tg.sent).toHaveLength(1);
     expect(tg.editBook.edits).toHaveLength(0);
+  });
+
+  it('a reload to "off" applies to the next reply without reconnecting the channel', async () => {
+    writeConfig(home, config(telegram()));
+    daemon = await startDaemon(home);
+    await online(daemon, "telegram");
+    await afterReload(daemon, APPLIED, () => renameSave(home, config(telegram({ streaming: "off" }))));
+    llm.setDefault({ reply: ANSWER, eventDelayMs: 20 });
+    tg.userMessage({ chatId: OWNER, fromId: OWNER, text: "tell me a long story" });
+    await waitFor(() => tgVisible()[0], "the reply", 15_000);
+    expect(tgVisible().map((m) => m.text)).toEqual([ANSWER]);
+    expect(tg.editBook.edits).toHaveLength(0);
+    expect(restartedChannels(daemon)).toEqual([]);
   });
 
   it("Discord: the answer grows by edits within Discord's edit bucket and ends in full", async () => {

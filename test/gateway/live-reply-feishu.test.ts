@@ -3,10 +3,9 @@
 // final text still gets its edit), and when Feishu refuses an edit anyway
 // (230072) the answer is sent as a new message and the partial one recalled.
 import { afterEach, describe, expect, it } from "vitest";
-import type { OutboundChunk } from "../../src/core/channel.ts";
 import { silentLogger } from "../../src/core/logger.ts";
 import { LiveReplies } from "../../src/gateway/live-replies.ts";
-import { deliverChunk } from "../../src/gateway/live-reply-delivery.ts";
+import { deliverFinal as deliverFinalTo, memoryKv } from "./live-reply-helpers.ts";
 import { p2pChatIdFor } from "../fakes/lark/server.ts";
 import { startHarness, type Harness } from "../channels/feishu/harness.ts";
 import { until } from "../channels/telegram/harness.ts";
@@ -21,9 +20,8 @@ const ALICE = p2pChatIdFor("alice");
 async function setup() {
   h = await startHarness();
   await h.start();
-  const kv = new Map<string, unknown>();
   const replies = new LiveReplies({
-    kv: { get: <T>(k: string) => kv.get(k) as T | undefined, set: (k, v) => void kv.set(k, v), delete: (k) => kv.delete(k) },
+    kv: memoryKv(),
     adapter: () => h.adapter,
     mode: () => "edit",
     logger: silentLogger(),
@@ -31,12 +29,7 @@ async function setup() {
   return replies;
 }
 
-async function deliverFinal(replies: LiveReplies, turnId: string, text: string): Promise<void> {
-  const bound = replies.finish(turnId, [{ text, format: "markdown" } satisfies OutboundChunk]);
-  replies.forget(turnId);
-  await bound.ready;
-  for (const c of bound.chunks) await deliverChunk(h.adapter, ALICE, c, silentLogger());
-}
+const deliverFinal = (replies: LiveReplies, turnId: string, text: string) => deliverFinalTo(replies, h.adapter, ALICE, turnId, text);
 
 const shown = () => h.lark.sent.filter((m) => !h.lark.recalled.has(m.messageId));
 

@@ -7,9 +7,8 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { ChannelAdapter, OutboundChunk } from "../../src/core/channel.ts";
 import { silentLogger } from "../../src/core/logger.ts";
-import { chunkText } from "../../src/gateway/chunk.ts";
 import { LiveReplies } from "../../src/gateway/live-replies.ts";
-import { deliverChunk } from "../../src/gateway/live-reply-delivery.ts";
+import { deliverFinal as deliverFinalTo, memoryKv } from "./live-reply-helpers.ts";
 import { harness, until, type Harness } from "../channels/telegram/harness.ts";
 
 let h: Harness;
@@ -19,31 +18,12 @@ afterEach(async () => {
 
 const CHAT = "555";
 
-function memoryKv() {
-  const map = new Map<string, unknown>();
-  return {
-    map,
-    get: <T>(k: string) => map.get(k) as T | undefined,
-    set: (k: string, v: unknown) => void map.set(k, v),
-    delete: (k: string) => map.delete(k),
-  };
-}
-
 function setup(kv = memoryKv(), adapter: () => ChannelAdapter = () => h.adapter) {
   const replies = new LiveReplies({ kv, adapter, mode: () => "edit", logger: silentLogger() });
   return { kv, replies };
 }
 
-/** the final reply as the pipeline stores it, bound to the live messages, delivered as the outbox does */
-async function deliverFinal(replies: LiveReplies, turnId: string, text: string): Promise<OutboundChunk[]> {
-  const chunks: OutboundChunk[] = chunkText(text, h.adapter.capabilities.maxTextLength).map((t) => ({ text: t, format: "markdown" }));
-  const bound = replies.finish(turnId, chunks);
-  replies.forget(turnId);
-  const rebind = await bound.ready; // as the outbox applies it
-  const final = bound.chunks.map((c, seq) => (rebind?.seq === seq ? { ...c, edits: rebind.edits } : c));
-  for (const c of final) await deliverChunk(h.adapter, CHAT, c, silentLogger());
-  return final;
-}
+const deliverFinal = (replies: LiveReplies, turnId: string, text: string) => deliverFinalTo(replies, h.adapter, CHAT, turnId, text);
 
 const visible = () => h.tg.sent.filter((m) => !m.deleted);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

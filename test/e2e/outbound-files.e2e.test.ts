@@ -24,9 +24,11 @@ function prepare(): void {
   writeConfig(home, {
     model_list: [{ model_name: "main", model: "openai/main-model", api_base: `${llm.url}/v1` }],
     agents: { defaults: { model_name: "main" } },
+    // replies sent whole: these tests count messages, and a streamed reply's first message (a tool
+    // status line) would appear before the reply is queued (streaming: test/e2e/streaming.e2e.test.ts)
     channels: {
-      telegram: { enabled: true, token: tg.token, api_base: tg.url, allow_from: [String(OWNER)] },
-      discord: { enabled: true, token: dc.token, api_base: dc.apiBase, allow_from: [dc.alice.id] },
+      telegram: { enabled: true, token: tg.token, api_base: tg.url, allow_from: [String(OWNER)], streaming: "off" },
+      discord: { enabled: true, token: dc.token, api_base: dc.apiBase, allow_from: [dc.alice.id], streaming: "off" },
     },
   });
 }

@@ -1,39 +1,17 @@
 // Chat commands answered without a model call. A command is recognized at the
 // start of a message, in any case, with an optional @botname suffix as group
 // chats send them (/status@mybot). Anything else starting with "/" goes to
-// the model like any other text. CHAT_COMMANDS is the one list: /help, the
-// Telegram command menu and Discord's slash commands are all built from it.
+// the model like any other text. The list itself (CHAT_COMMANDS) lives in
+// src/core/chat-commands.ts, where channels can read it for their menus.
+import { CHAT_COMMANDS, type ChatCommand } from "../core/chat-commands.ts";
 import type { SessionStore } from "../store/types.ts";
 import type { SessionModels } from "./session-model.ts";
 
-export interface CommandSpec {
-  /** one line; platforms cap it (Discord: 100 characters) */
-  description: string;
-  /** the command's optional argument, for platforms that declare one (Discord options) */
-  arg?: { name: string; description: string };
-}
-
-export const CHAT_COMMANDS = {
-  "/new": { description: "start a new conversation (the old one stays on disk)" },
-  "/reset": { description: "same as /new" },
-  "/stop": { description: "stop the answer being written now" },
-  "/model": {
-    description: "list the models, or switch this chat's model with /model <name>",
-    arg: { name: "name", description: 'a model name from the list, or "default" to go back' },
-  },
-  "/status": { description: "the model, the session and its size" },
-  "/help": { description: "this list" },
-} as const satisfies Record<string, CommandSpec>;
-export type ChatCommand = keyof typeof CHAT_COMMANDS;
+export { CHAT_COMMANDS, commandMenu, type ChatCommand, type CommandSpec } from "../core/chat-commands.ts";
 
 export const NEW_SESSION_REPLY = "Started a new session.";
 export const STOPPED_REPLY = "Stopped.";
 export const NOTHING_RUNNING_REPLY = "Nothing is running.";
-
-/** The command list as platforms register it: bare names ("model"), description, optional argument. */
-export function commandMenu(): { name: string; description: string; arg?: { name: string; description: string } }[] {
-  return Object.entries(CHAT_COMMANDS).map(([k, v]: [string, CommandSpec]) => ({ name: k.slice(1), description: v.description, ...(v.arg ? { arg: v.arg } : {}) }));
-}
 
 export interface ParsedCommand {
   name: ChatCommand;

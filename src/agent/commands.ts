@@ -72,12 +72,14 @@ function modelCommand(ctx: CommandContext): string {
   if (!models) return "Switching models is not available here.";
   const names = models.names();
   const chosen = models.get(ctx.sessionKey);
-  const args = (ctx.args ?? "").trim();
+  // the first line only: messages gathered into the same turn follow on later lines
+  const args = (ctx.args ?? "").split("\n")[0]!.trim();
   if (!args) {
     if (names.length === 0) return "No models are configured (model_list in the config).";
     const current = chosen ?? ctx.primary;
-    const lines = names.map((n) => `${n === current ? "*" : " "} ${n}${n === ctx.primary ? " (default)" : ""}`);
-    return ["Models (* = this chat's):", ...lines, "", "Switch with /model <name>; /model default goes back."].join("\n");
+    // names in backticks: the reply is Markdown, and a name like gpt_4_mini must not turn italic
+    const lines = names.map((n) => `- \`${n}\`${marks(n === ctx.primary, n === current)}`);
+    return ["Models:", ...lines, "", "Switch with /model <name>; /model default goes back."].join("\n");
   }
   if (DEFAULT_WORDS.has(args.toLowerCase())) {
     models.set(ctx.sessionKey, undefined);
@@ -90,6 +92,11 @@ function modelCommand(ctx: CommandContext): string {
   }
   models.set(ctx.sessionKey, name);
   return `This chat now uses ${name}.`;
+}
+
+function marks(isDefault: boolean, inUse: boolean): string {
+  const m = [...(isDefault ? ["default"] : []), ...(inUse ? ["in use"] : [])];
+  return m.length ? ` (${m.join(", ")})` : "";
 }
 
 function uniqueIgnoringCase(names: string[], wanted: string): string | undefined {

@@ -41,7 +41,7 @@ describe("/model", () => {
     const { agent, origin, router } = withModels();
     const res = await agent.runTurn({ origin, text: "/model" });
     expect(res.command).toBe("/model");
-    expect(res.text.split("\n")).toEqual(["Models (* = this chat's):", "* fake (default)", "  smart", "  Local-Small", "", "Switch with /model <name>; /model default goes back."]);
+    expect(res.text.split("\n")).toEqual(["Models:", "- `fake` (default, in use)", "- `smart`", "- `Local-Small`", "", "Switch with /model <name>; /model default goes back."]);
     expect(router.requests).toHaveLength(0);
   });
 
@@ -56,8 +56,8 @@ describe("/model", () => {
     const status = await agent.runTurn({ origin, text: "/status" });
     expect(status.text.split("\n")[0]).toBe("Model: smart (chosen with /model; default fake; fallbacks: backup, local)");
     const list = await agent.runTurn({ origin, text: "/model" });
-    expect(list.text).toContain("* smart");
-    expect(list.text).toContain("  fake (default)");
+    expect(list.text).toContain("- `smart` (in use)");
+    expect(list.text).toContain("- `fake` (default)\n");
   });
 
   it("matches a name ignoring case, and goes back with /model default", async () => {
@@ -67,6 +67,11 @@ describe("/model", () => {
     router.push("ok");
     await agent.runTurn({ origin, text: "hello" });
     expect(router.requests[0]!.opts?.model).toBeUndefined();
+  });
+
+  it("takes the name from the first line (messages gathered into the same turn follow below)", async () => {
+    const { agent, origin } = withModels();
+    expect((await agent.runTurn({ origin, text: "/model smart\n\nand hello" })).text).toBe("This chat now uses smart.");
   });
 
   it("an unknown name changes nothing and lists the valid names", async () => {

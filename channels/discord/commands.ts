@@ -9,7 +9,7 @@
 // dropped from the list disappears too). Global commands work in every guild
 // and in DMs. A failed registration is a warning: typed commands still work.
 import { z } from "zod";
-import { commandMenu } from "../../src/core/chat-commands.ts";
+import { CHAT_COMMANDS, commandMenu } from "../../src/core/chat-commands.ts";
 import type { InboundMessage } from "../../src/core/channel.ts";
 
 /** Discord's application command and option types this file uses */
@@ -64,9 +64,13 @@ export const InteractionSchema = z.looseObject({
 });
 export type Interaction = z.infer<typeof InteractionSchema>;
 
-/** A slash command as the text a person would have typed ("/model smart"); undefined for other interactions. */
+/**
+ * One of our slash commands as the text a person would have typed ("/model
+ * smart"); undefined for other interactions and for commands not on the list.
+ */
 export function commandText(i: Interaction): string | undefined {
   if (i.type !== APPLICATION_COMMAND || !i.data || (i.data.type ?? CHAT_INPUT) !== CHAT_INPUT) return undefined;
+  if (!Object.hasOwn(CHAT_COMMANDS, `/${i.data.name}`)) return undefined;
   const args = (i.data.options ?? [])
     .filter((o) => o.type === STRING_OPTION && typeof o.value === "string" && o.value.trim())
     .map((o) => (o.value as string).trim());

@@ -84,6 +84,31 @@ describe("discord slash commands", () => {
     expect(h!.logs.join("")).toContain("posting the answer as a message");
   });
 
+  it("a command left registered by an older version is answered at once and never reaches the gateway", async () => {
+    const { fake } = await started();
+    const res = await fetch(`${fake.apiBase}/v10/applications/${fake.bot.id}/commands`, {
+      method: "PUT",
+      headers: { authorization: `Bot ${fake.token}`, "content-type": "application/json" },
+      body: JSON.stringify([...fake.interactions.global.map(({ name, description, type }) => ({ name, description, type })), { name: "ping", description: "old command", type: 1 }]),
+    });
+    expect(res.status).toBe(200);
+    const payload = fake.slashCommand("ping");
+    await fake.waitFor(() => fake.interactions.acknowledged(payload.id as string) !== undefined, "the answer");
+    expect(fake.interactions.acknowledged(payload.id as string)).toEqual({ type: 4, ephemeral: true });
+    expect(fake.interactions.original(payload.id as string)!.content).toBe("I don't know /ping. Type /help for the commands.");
+    expect(h!.received).toHaveLength(0);
+  });
+
+  it("the fake refuses what Discord refuses: bad names, long descriptions, duplicates", async () => {
+    const { fake } = await started();
+    const put = (body: unknown) =>
+      fetch(`${fake.apiBase}/v10/applications/${fake.bot.id}/commands`, { method: "PUT", headers: { authorization: `Bot ${fake.token}`, "content-type": "application/json" }, body: JSON.stringify(body) });
+    expect((await put([{ name: "Model", description: "x" }])).status).toBe(400);
+    expect((await put([{ name: "model", description: "x".repeat(101) }])).status).toBe(400);
+    expect((await put([{ name: "a", description: "x" }, { name: "a", description: "y" }])).status).toBe(400);
+    expect(fake.interactions.global.map((c) => c.name)).toContain("model");
+  });
+
   it("a refused registration is a warning: the channel is online and typed commands still arrive", async () => {
     h = await startHarness();
     h.fake.interactions.failNextRegistration = { status: 403, code: 50001, message: "Missing Access" };

@@ -8,9 +8,9 @@
 // 3. when the gateway sends the answer, edit the deferred response into it
 //    (PATCH /webhooks/{application.id}/{token}/messages/@original), so the
 //    answer appears under the command, visible to that person.
-// Which outgoing chunk answers which interaction: in a guild channel the
-// gateway's reply carries replyTo = the interaction id; in a DM (no replyTo)
-// it is the next text the bot sends to that DM. An interaction token lives
+// Which outgoing chunk answers which interaction: the gateway's reply carries
+// the id of the message it answers (inReplyTo; replyTo in groups), which for
+// a slash command is the interaction id. An interaction token lives
 // 15 minutes: after that, after a restart (pending interactions are kept in
 // memory only) or when the edit is refused, the answer is posted as an
 // ordinary channel message instead, so it is never lost.
@@ -37,7 +37,6 @@ interface Pending {
   applicationId: string;
   token: string;
   chatId: string;
-  direct: boolean;
   at: number;
 }
 
@@ -90,7 +89,7 @@ export class SlashCommands {
     }
     this.expire();
     const acked = await this.callback(i.id, i.token, { type: DEFERRED, data: { flags: EPHEMERAL } });
-    if (acked) this.pending.set(i.id, { applicationId: i.application_id, token: i.token, chatId: msg.chatId, direct: msg.chatType === "direct", at: this.now() });
+    if (acked) this.pending.set(i.id, { applicationId: i.application_id, token: i.token, chatId: msg.chatId, at: this.now() });
     try {
       await emit(msg);
     } catch (err) {
@@ -132,12 +131,9 @@ export class SlashCommands {
   }
 
   private match(chatId: string, chunk: OutboundChunk): string | undefined {
-    if (chunk.replyTo) {
-      const p = this.pending.get(chunk.replyTo);
-      return p && p.chatId === chatId ? chunk.replyTo : undefined;
-    }
-    for (const [id, p] of this.pending) if (p.direct && p.chatId === chatId) return id;
-    return undefined;
+    const id = chunk.inReplyTo ?? chunk.replyTo;
+    const p = id ? this.pending.get(id) : undefined;
+    return p && p.chatId === chatId ? id : undefined;
   }
 
   private edit(p: Pending, text: string): Promise<unknown> {

@@ -327,6 +327,7 @@ export class Pipeline {
     const shaped = chunks.map((c, i) => ({
       ...c,
       ...(i === 0 && (to.payload as StoredInbound).chatType === "group" ? { replyTo: to.messageId } : {}),
+      ...(i === 0 ? { inReplyTo: to.messageId } : {}),
       ...(threadId ? { threadId } : {}),
     }));
     this.opts.delivery.enqueueReply({

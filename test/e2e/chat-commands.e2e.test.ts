@@ -131,11 +131,23 @@ describe("chat commands end to end", () => {
     await dc.waitForSent(1, 15_000);
     expect(llm.requests.map((r) => r.body.model)).toEqual(["smart-model"]);
 
+    // a command used while a turn runs waits for it; each answer lands where it belongs
+    const gate = new Promise<void>((r) => (release = r));
+    llm.script({ reply: "the slow answer", holdUntil: gate });
+    dc.dm("a slow question");
+    await waitFor(() => llm.requests.length === 2 || undefined, "the slow model call");
+    const status = dc.slashCommand("status");
+    await dc.waitFor(() => dc.interactions.acknowledged(status.id as string) !== undefined, "the /status acknowledgement");
+    release!();
+    await dc.waitFor(() => /^Model: smart/.test(String(dc.interactions.original(status.id as string)?.content)), "the /status answer", 15_000);
+    await dc.waitForSent(2, 15_000);
+    expect(dc.sent.map((s) => s.body.content)).toEqual(['echo: "hello"', "the slow answer"]);
+
     slowModel();
     dc.dm("a long story please");
-    await waitFor(() => llm.requests.length === 2 || undefined, "the slow model call");
+    await waitFor(() => llm.requests.length === 3 || undefined, "the second slow model call");
     const stop = dc.slashCommand("stop");
     await dc.waitFor(() => dc.interactions.original(stop.id as string)?.content === "Stopped.", "the /stop answer", 15_000);
-    expect(dc.sent.map((s) => s.body.content)).toEqual(['echo: "hello"']);
+    expect(dc.sent.map((s) => s.body.content)).toEqual(['echo: "hello"', "the slow answer"]);
   });
 });

@@ -125,11 +125,6 @@ export class SlashCommands {
     }
   }
 
-  /** interactions waiting for an answer (status, tests) */
-  get waiting(): number {
-    return this.pending.size;
-  }
-
   private match(chatId: string, chunk: OutboundChunk): string | undefined {
     const id = chunk.inReplyTo ?? chunk.replyTo;
     const p = id ? this.pending.get(id) : undefined;

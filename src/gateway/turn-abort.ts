@@ -50,11 +50,6 @@ export class RunningTurns {
     turn.abort();
     return turn;
   }
-
-  /** sessions with a turn running */
-  get size(): number {
-    return this.turns.size;
-  }
 }
 
 class Turn implements RunningTurn {

@@ -50,25 +50,23 @@ function slowModel(): void {
 }
 
 describe("chat commands end to end", () => {
-  it("/stop ends the running turn at once; the next message works, and a crash and restart do not run the stopped one again", { timeout: 60_000 }, async () => {
+  it("/stop ends the running turn at once; after a crash and restart the stopped message is not run again and the next one works", { timeout: 60_000 }, async () => {
     const d = await start();
     slowModel();
     say("tell me a very long story");
     await waitFor(() => llm.requests.length === 1 || undefined, "the slow model call");
     say("/stop");
-    expect(await reply(0, "stop reply")).toBe("Stopped.");
-    say("hello");
-    expect(await reply(1, "next reply")).toBe('echo: "hello"');
-    // nothing of the stopped turn was saved: the model sees only the new message
-    expect(userTexts(1)).toEqual(['"hello"']);
+    expect(await reply(0, "stop reply")).toBe("Stopped."); // while the model still holds the first call
 
-    await d.kill(); // a crash, right after
+    await d.kill(); // a crash right after the stop
     llm.requests.length = 0;
     run.daemon = await startDaemon(run.home);
-    say("ping");
-    expect(await reply(2, "reply after restart")).toBe('echo: "ping"');
-    expect(llm.requests.map((_, i) => userTexts(i).at(-1))).toEqual(['"ping"']);
-    expect(texts()).toEqual(["Stopped.", 'echo: "hello"', 'echo: "ping"']);
+    say("hello");
+    await waitFor(() => texts().includes('echo: "hello"') || undefined, "the next reply", 15_000);
+    // the model saw only the new message: the stopped one was neither re-run nor saved in the history
+    expect(llm.requests.map((_, i) => userTexts(i))).toEqual([['"hello"']]);
+    // (the outbox delivers at least once: a crash just after a send may repeat "Stopped.")
+    expect(new Set(texts())).toEqual(new Set(["Stopped.", 'echo: "hello"']));
   });
 
   it("/stop with nothing running says so", { timeout: 40_000 }, async () => {

@@ -29,6 +29,7 @@ import { fileNotSentNote, withNote } from "../../src/media/outbound-files.ts";
 import { describeFatalClose, describeLoginError, isTooLarge, loginErrorCode, mapRestError, scrub } from "./errors.ts";
 import { MAX_ATTACHMENT_BYTES, downloadAttachment, type FetchLike } from "./download.ts";
 import { DiscordCatchup } from "./catchup.ts";
+import { SlashCommands, type InteractionRest } from "./interactions.ts";
 import { normalizeMessage } from "./normalize.ts";
 import { deleteDiscordMessage, DISCORD_LIVE_EDITS, editDiscordMessage, type EditRest } from "./edit.ts";
 import { buildMessageBody, type OutgoingFile } from "./outgoing.ts";
@@ -86,11 +87,14 @@ class DiscordChannel implements DiscordAdapter {
   private agent: unknown;
   /** fetches what was sent while the gateway was away (catchup.ts); needs ctx.cursors */
   private catchup: DiscordCatchup<Message> | undefined;
+  /** the chat commands as slash commands (interactions.ts) */
+  private readonly slash: SlashCommands;
 
   constructor(config: ResolvedDiscordConfig, opts: DiscordAdapterOptions) {
     this.config = config;
     this.opts = opts;
     this.log = opts.logger;
+    this.slash = new SlashCommands({ rest: () => this.client?.rest as unknown as InteractionRest | undefined, logger: opts.logger, token: config.token });
   }
 
   get botUserId(): string | undefined {
@@ -156,6 +160,10 @@ class DiscordChannel implements DiscordAdapter {
     client.on(Events.MessageCreate, (message: Message) => {
       if (live()) void this.onMessage(message, ctx).catch(() => undefined); // logged in onMessage
     });
+    client.on(Events.Raw, (packet: { t?: string | null; d?: unknown }) => {
+      const botId = this.botId ?? client.user?.id;
+      if (live() && botId && packet.t === "INTERACTION_CREATE") void this.slash.handle(packet.d, botId, (msg) => ctx.emit(msg));
+    });
 
     ctx.signal.addEventListener("abort", () => live() && void this.stop(), { once: true });
     const ready = new Promise<void>((resolve) => client.once(Events.ClientReady, () => resolve()));
@@ -188,6 +196,8 @@ class DiscordChannel implements DiscordAdapter {
     this.botId = client.user?.id;
     this.log.info({ bot: client.user?.username, botId: this.botId }, "Discord connected");
     status("online");
+    const applicationId = client.application?.id ?? this.botId;
+    if (applicationId) void this.slash.register(applicationId); // never holds up start; a failure is a warning
     catchUp();
   }
 
@@ -217,6 +227,8 @@ class DiscordChannel implements DiscordAdapter {
 
   async send(chatId: string, chunk: OutboundChunk): Promise<{ messageId: string }> {
     const rest = this.rest("send a message");
+    const answered = await this.slash.answer(chatId, chunk); // a slash command's answer edits its response
+    if (answered) return answered;
     const target = chunk.threadId && chunk.threadId !== chatId ? chunk.threadId : chatId;
     const { body, files, truncated } = buildMessageBody(chunk, CAPABILITIES.maxTextLength);
     if (truncated) this.log.warn({ chatId: target, length: chunk.text.length }, "Discord message over 2000 characters was cut");

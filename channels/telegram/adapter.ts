@@ -5,6 +5,7 @@ import type { ChannelAdapter, ChannelCapabilities, ChannelContext, ChannelError,
 import { systemClock, type Clock } from "../../src/core/clock.ts";
 import type { Logger } from "../../src/core/logger.ts";
 import { createTelegramClient, toChannelError, type TelegramClient } from "./client.ts";
+import { setCommandMenu } from "./commands.ts";
 import { resolveTelegramConfig, type ResolvedTelegramConfig, type TelegramConfig } from "./config.ts";
 import { makeFileFetcher } from "./files.ts";
 import { normalizeUpdate, type BotIdentity, type FileFetcherFactory } from "./normalize.ts";
@@ -113,6 +114,7 @@ class TelegramChannel implements TelegramAdapter {
       poller.start();
     }
     this.opts.logger.info({ bot: me.username, mode: this.mode }, "telegram channel started");
+    void setCommandMenu(this.client, this.opts.logger); // not awaited: the menu never holds up the channel
     // a late abort of an earlier run's signal must not stop a newer run
     ctx.signal.addEventListener("abort", () => this.ctx === ctx && void this.stop(), { once: true });
     if (ctx.signal.aborted) await this.stop();

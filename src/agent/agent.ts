@@ -13,6 +13,7 @@ import type { ToolOutput, TurnOrigin } from "../tools/types.ts";
 import { parseCommand, runCommand, type ChatCommand } from "./commands.ts";
 import { forceCompact, maybeCompact, type CompactionDeps } from "./compaction.ts";
 import { Lanes } from "./lanes.ts";
+import type { SessionModels } from "./session-model.ts";
 import { callModel, stepSeparatedSink } from "./model-call.ts";
 import { estimateTokens, PromptBuilder, type PromptBuilderOptions } from "./prompt.ts";
 
@@ -105,6 +106,8 @@ export interface AgentOptions {
   /** context window of a model entry, when the config knows it */
   contextWindowFor?: (entryId: string) => number | undefined;
   prompt?: PromptBuilderOptions;
+  /** the model a session chose with /model (used when a turn names none) */
+  sessionModels?: SessionModels;
   /** runs fn in one store transaction (history + TurnInput.onCommit); default: just runs it */
   atomically?: <T>(fn: () => T) => T;
 }
@@ -163,7 +166,10 @@ export class Agent {
     input.signal?.throwIfAborted();
     // a conversation's messages are never chat commands: they are the caller's own transcript
     const command = input.noHistory || input.messages ? undefined : parseCommand(input.text);
-    if (command) return this.command(command.name, input);
+    if (command) return this.command(command.name, command.args, input);
+    // a session's own choice (/model) when the turn names no model; heartbeat turns keep the default
+    const chosen = input.model || input.noHistory ? undefined : this.opts.sessionModels?.get(input.origin.sessionKey);
+    if (chosen) input = { ...input, model: chosen };
 
     const { origin } = input;
     const signal = input.signal ?? NEVER;
@@ -335,7 +341,7 @@ export class Agent {
     }
   }
 
-  private command(name: ChatCommand, input: TurnInput): TurnResult {
+  private command(name: ChatCommand, args: string, input: TurnInput): TurnResult {
     const primary = input.model ?? this.opts.modelInfo?.primary;
     const text = runCommand(name, {
       sessionKey: input.origin.sessionKey,
@@ -343,6 +349,9 @@ export class Agent {
       now: this.clock.now(),
       ...(primary ? { primary } : {}),
       fallbacks: input.model ? [] : (this.opts.modelInfo?.fallbacks ?? []),
+      args,
+      ...(this.opts.sessionModels ? { models: this.opts.sessionModels } : {}),
+      ...(input.model ? { turnModel: true } : {}),
     });
     return { text, media: [], command: name, attempts: [], iterations: 0 };
   }

@@ -1,18 +1,17 @@
 // Chat commands answered without a model call. A command is recognized at the
 // start of a message, in any case, with an optional @botname suffix as group
 // chats send them (/status@mybot). Anything else starting with "/" goes to
-// the model like any other text.
+// the model like any other text. The list itself (CHAT_COMMANDS) lives in
+// src/core/chat-commands.ts, where channels can read it for their menus.
+import { CHAT_COMMANDS, type ChatCommand } from "../core/chat-commands.ts";
 import type { SessionStore } from "../store/types.ts";
+import type { SessionModels } from "./session-model.ts";
 
-export const CHAT_COMMANDS = {
-  "/new": "start a new conversation (the old one stays on disk)",
-  "/reset": "same as /new",
-  "/status": "the model, the session and its size",
-  "/help": "this list",
-} as const;
-export type ChatCommand = keyof typeof CHAT_COMMANDS;
+export { CHAT_COMMANDS, commandMenu, type ChatCommand, type CommandSpec } from "../core/chat-commands.ts";
 
 export const NEW_SESSION_REPLY = "Started a new session.";
+export const STOPPED_REPLY = "Stopped.";
+export const NOTHING_RUNNING_REPLY = "Nothing is running.";
 
 export interface ParsedCommand {
   name: ChatCommand;
@@ -35,6 +34,12 @@ export interface CommandContext {
   /** the configured primary model (or the turn's override) */
   primary?: string;
   fallbacks: readonly string[];
+  /** text after the command */
+  args?: string;
+  /** per-session model choice (/model); without it /model says switching is not available */
+  models?: SessionModels;
+  /** the turn named its own model (HTTP API, CLI --model): the session's choice does not apply */
+  turnModel?: boolean;
 }
 
 export function runCommand(command: ChatCommand, ctx: CommandContext): string {
@@ -43,6 +48,11 @@ export function runCommand(command: ChatCommand, ctx: CommandContext): string {
     case "/reset":
       ctx.sessions.reset(ctx.sessionKey, ctx.now);
       return NEW_SESSION_REPLY;
+    case "/stop":
+      // a running turn is stopped by the gateway when /stop arrives; reaching a turn means none was
+      return NOTHING_RUNNING_REPLY;
+    case "/model":
+      return modelCommand(ctx);
     case "/status":
       return statusText(ctx);
     case "/help":
@@ -52,15 +62,59 @@ export function runCommand(command: ChatCommand, ctx: CommandContext): string {
 
 export function helpText(): string {
   const width = Math.max(...Object.keys(CHAT_COMMANDS).map((k) => k.length));
-  return ["Commands:", ...Object.entries(CHAT_COMMANDS).map(([k, v]) => `${k.padEnd(width)}  ${v}`)].join("\n");
+  return ["Commands:", ...Object.entries(CHAT_COMMANDS).map(([k, v]) => `${k.padEnd(width)}  ${v.description}`)].join("\n");
+}
+
+const DEFAULT_WORDS = new Set(["default", "reset", "auto"]);
+
+function modelCommand(ctx: CommandContext): string {
+  const models = ctx.models;
+  if (!models) return "Switching models is not available here.";
+  const names = models.names();
+  const chosen = models.get(ctx.sessionKey);
+  // the first line only: messages gathered into the same turn follow on later lines
+  const args = (ctx.args ?? "").split("\n")[0]!.trim();
+  if (!args) {
+    if (names.length === 0) return "No models are configured (model_list in the config).";
+    const current = chosen ?? ctx.primary;
+    // names in backticks: the reply is Markdown, and a name like gpt_4_mini must not turn italic
+    const lines = names.map((n) => `- \`${n}\`${marks(n === ctx.primary, n === current)}`);
+    return ["Models:", ...lines, "", "Switch with /model <name>; /model default goes back."].join("\n");
+  }
+  if (DEFAULT_WORDS.has(args.toLowerCase())) {
+    models.set(ctx.sessionKey, undefined);
+    return `This chat uses the default model again: ${ctx.primary ?? "(none configured)"}.`;
+  }
+  const name = names.find((n) => n === args) ?? uniqueIgnoringCase(names, args);
+  if (!name) {
+    const valid = names.length ? names.join(", ") : "(none configured)";
+    return `There is no model named "${args}". Choose one of: ${valid} (or "default").`;
+  }
+  models.set(ctx.sessionKey, name);
+  return `This chat now uses ${name}.`;
+}
+
+function marks(isDefault: boolean, inUse: boolean): string {
+  const m = [...(isDefault ? ["default"] : []), ...(inUse ? ["in use"] : [])];
+  return m.length ? ` (${m.join(", ")})` : "";
+}
+
+function uniqueIgnoringCase(names: string[], wanted: string): string | undefined {
+  const hits = names.filter((n) => n.toLowerCase() === wanted.toLowerCase());
+  return hits.length === 1 ? hits[0] : undefined;
 }
 
 function statusText(ctx: CommandContext): string {
   const s = ctx.sessions.getSession(ctx.sessionKey);
-  const model = ctx.primary ?? "(none configured)";
+  const chosen = ctx.turnModel ? undefined : ctx.models?.get(ctx.sessionKey);
+  const dropped = ctx.turnModel ? undefined : ctx.models?.stored(ctx.sessionKey);
   const fallbacks = ctx.fallbacks.length ? ctx.fallbacks.join(", ") : "none";
+  let model: string;
+  if (chosen) model = `Model: ${chosen} (chosen with /model; default ${ctx.primary ?? "none"}; fallbacks: ${fallbacks})`;
+  else model = `Model: ${ctx.primary ?? "(none configured)"} (fallbacks: ${fallbacks})`;
   return [
-    `Model: ${model} (fallbacks: ${fallbacks})`,
+    model,
+    ...(!chosen && dropped ? [`(this chat chose ${dropped} with /model, which the config no longer has)`] : []),
     `Last answered by: ${s?.lastModel ?? "(no reply yet)"}`,
     `Session: ${ctx.sessionKey}`,
     `History: ${s?.messageCount ?? 0} messages${s?.summary ? ", plus a summary of earlier turns" : ", no summary"}`,

@@ -10,7 +10,21 @@ export {
   type TurnMedia,
   type TurnResult,
 } from "./agent.ts";
-export { CHAT_COMMANDS, helpText, NEW_SESSION_REPLY, parseCommand, runCommand, type ChatCommand, type CommandContext, type ParsedCommand } from "./commands.ts";
+export {
+  CHAT_COMMANDS,
+  commandMenu,
+  helpText,
+  NEW_SESSION_REPLY,
+  NOTHING_RUNNING_REPLY,
+  parseCommand,
+  runCommand,
+  STOPPED_REPLY,
+  type ChatCommand,
+  type CommandContext,
+  type CommandSpec,
+  type ParsedCommand,
+} from "./commands.ts";
+export { chatModelNames, kvSessionModels, SESSION_MODEL_PREFIX, type SessionModels } from "./session-model.ts";
 export {
   COMPACT_AFTER_MESSAGES,
   COMPACT_AT_CONTEXT_SHARE,

@@ -65,6 +65,12 @@ export interface OutboundChunk {
   format: "plain" | "markdown";
   /** reply to this platform message id (first chunk of a reply) */
   replyTo?: string;
+  /**
+   * the platform id of the inbound message this reply answers (first chunk, in
+   * every chat type; replyTo is the visible quote, set in groups only). Lets a
+   * platform tie an answer to its request, e.g. a Discord slash command's response.
+   */
+  inReplyTo?: string;
   threadId?: string;
   media?: { kind: "image" | "audio" | "file"; mimeType: string; data?: string; url?: string; filename?: string };
   /**

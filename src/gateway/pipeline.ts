@@ -20,6 +20,7 @@ import type { Outbox } from "./outbox.ts";
 import { queuePairingReply } from "./pairing-reply.ts";
 import { describeTurnFailure } from "./replies.ts";
 import { contextOf, turnText, type StoredContext } from "./turn-text.ts";
+import { isStopCommand, RunningTurns, stopSession, type RunningTurn } from "./turn-abort.ts";
 import { TurnSlots } from "./turn-slots.ts";
 
 /** Default of gateway.max_turns_in_flight: sessions answered at the same time. */
@@ -107,6 +108,8 @@ export class Pipeline {
   private readonly now: () => number;
   private readonly slots: TurnSlots;
   private readonly turnAbort = new AbortController();
+  /** each running turn's own abort (/stop), by session */
+  private readonly running = new RunningTurns();
   private accepting = true;
   turnsRun = 0;
 
@@ -162,6 +165,7 @@ export class Pipeline {
       throw err;
     }
     if (!stored) return; // a redelivery of a message we already have
+    if (isStopCommand(payload.text)) return this.stop(stored); // now, not behind the turn it stops
     this.slots.schedule(sessionKey);
     if (this.opts.holdReading?.(msg.channel)) await this.slots.room();
   }
@@ -211,14 +215,18 @@ export class Pipeline {
         // No "processing" mark (a commit per turn for nothing): a crash mid-turn leaves the
         // messages pending, which recovery answers exactly as it would processing ones, and
         // the turn id (the first row's id) is the same on the re-run either way.
+        const run = this.running.begin(sessionKey, batch.map((r) => r.id), this.turnAbort.signal);
         try {
-          await this.turn(sessionKey, batch);
+          await this.turn(sessionKey, batch, run);
         } catch (err) {
           if (this.turnAbort.signal.aborted) return; // left "processing": answered after the restart
+          if (run.stopped) continue; // closed by the /stop reply already
           if (this.storeFault(err)) return; // left as it is: answered when the store takes writes again
           this.opts.logger.error({ session: sessionKey, err: errText(err) }, "turn failed");
           this.reply(first, batch, [{ text: describeTurnFailure(err), format: "plain" }], `inbox:${first.id}`);
           this.opts.delivery.markInbound(batch.map((r) => r.id), "failed", { error: errText(err) });
+        } finally {
+          run.end();
         }
         // Messages that arrive during the turn mark the session to run again (TurnSlots), so
         // the inbox is read again now only when this turn left another chat's messages.
@@ -238,7 +246,14 @@ export class Pipeline {
     return true;
   }
 
-  private async turn(sessionKey: string, batch: InboundRecord[]): Promise<void> {
+  /** /stop: one reply answers it and closes what it stopped (see turn-abort.ts) */
+  private stop(msg: InboundRecord): void {
+    const { answers, text, stoppedTurn } = stopSession(msg, this.running, this.opts.delivery, this.opts.logger);
+    // bound to the stopped turn: its streamed partial answer becomes the "Stopped." reply, none is left half-written
+    this.reply(msg, answers, [{ text, format: "plain" }], stoppedTurn);
+  }
+
+  private async turn(sessionKey: string, batch: InboundRecord[], run: RunningTurn): Promise<void> {
     const last = batch[batch.length - 1]!;
     const lastPayload = last.payload as StoredInbound;
     const texts: string[] = [];
@@ -250,7 +265,7 @@ export class Pipeline {
       for (const m of p.media ?? []) {
         if (m.kind === "image") parts.push({ type: "image", mimeType: m.mimeType, data: m.data });
         else if (m.kind === "audio" || m.kind === "voice") {
-          const heard = await this.transcribe(m);
+          const heard = await this.transcribe(m, run.signal);
           if (heard.text) said.push(heard.text);
           if (heard.note) notes.push({ text: heard.note, format: "plain" });
         }
@@ -260,6 +275,7 @@ export class Pipeline {
       if (text) texts.push(text);
     }
     if (texts.length === 0 && parts.length === 0) {
+      run.commit();
       this.reply(last, batch, notes.length ? notes : [{ text: "I received an empty message.", format: "plain" }]);
       return;
     }
@@ -277,6 +293,7 @@ export class Pipeline {
     // crash can never leave a saved turn without its reply or the other way round
     let replied = false;
     const commit = (result: GatewayTurnResult) => {
+      run.commit(); // throws once /stop aborted the turn: the agent's transaction rolls back
       this.reply(last, batch, this.replyChunks(last.channel, notes, result), turnId);
       // the heartbeat's target rides in the same transaction: no commit of its own
       this.opts.noteActiveChat?.(last.channel, last.chatId);
@@ -287,7 +304,7 @@ export class Pipeline {
         origin,
         text: texts.join("\n\n"),
         ...(parts.length ? { parts } : {}),
-        signal: this.turnAbort.signal,
+        signal: run.signal,
         onCommit: commit,
         ...(live ? { onDelta: (t: string) => live.push(t), onToolCalls: (names: string[]) => live.tools(names) } : {}),
       });
@@ -328,6 +345,7 @@ export class Pipeline {
     let shaped: OutboundChunk[] = chunks.map((c, i) => ({
       ...c,
       ...(i === 0 && (to.payload as StoredInbound).chatType === "group" ? { replyTo: to.messageId } : {}),
+      ...(i === 0 ? { inReplyTo: to.messageId } : {}),
       ...(threadId ? { threadId } : {}),
     }));
     const replyId = randomUUID();
@@ -348,7 +366,7 @@ export class Pipeline {
     this.opts.outbox.kick(to.channel);
   }
 
-  private async transcribe(m: { mimeType: string; filename?: string; data: string }): Promise<{ text?: string; note?: string }> {
+  private async transcribe(m: { mimeType: string; filename?: string; data: string }, signal: AbortSignal): Promise<{ text?: string; note?: string }> {
     const voice = this.opts.voice;
     if (!voice) return { note: "I can't listen to voice messages yet: no transcription model is configured (voice.model_name)." };
     try {
@@ -356,7 +374,7 @@ export class Pipeline {
         data: Buffer.from(m.data, "base64"),
         mimeType: m.mimeType,
         ...(m.filename ? { filename: m.filename } : {}),
-        signal: this.turnAbort.signal,
+        signal,
       });
       return voice.echo ? { text, note: `🎤 "${text}"` } : { text };
     } catch (err) {

@@ -7,6 +7,7 @@ import { dirname, join } from "node:path";
 import { systemClock, type Clock } from "../core/clock.ts";
 import type { Logger } from "../core/logger.ts";
 import { Agent } from "../agent/agent.ts";
+import { chatModelNames, kvSessionModels } from "../agent/session-model.ts";
 import { journaledTools } from "../agent/tool-journal.ts";
 import { ensureWorkspace } from "../agent/workspace.ts";
 import { agentModelSelection, buildModelDirectory } from "../config/models.ts";
@@ -150,6 +151,13 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
     ...(config.agents.defaults.max_tokens !== undefined ? { maxTokens: config.agents.defaults.max_tokens } : {}),
     ...(config.agents.defaults.temperature !== undefined ? { temperature: config.agents.defaults.temperature } : {}),
     modelInfo: { ...(primary ? { primary } : {}), fallbacks },
+    // /model: a chat's choice among the configured names, kept in the store across restarts
+    sessionModels: kvSessionModels(store.kv, () =>
+      chatModelNames(directory.all(), {
+        agentModels: [...(primary ? [primary] : []), ...fallbacks],
+        otherUses: [config.voice?.model_name, config.agents.defaults.imageGenerationModel?.primary],
+      }),
+    ),
     contextWindowFor: (entryId: string) => directory.all().find((e) => e.id === entryId)?.contextWindow,
     prompt: { extra: extensions.promptExtra, noSymlinks: extensions.workspaceWritable },
   });

@@ -107,6 +107,26 @@ describe("streaming by edit, end to end", () => {
     console.log(`telegram: first live message ${firstAfterMs} ms after the question; ${edits.length} edits`);
   });
 
+  it("/stop mid-stream: the partial answer on screen becomes the one \"Stopped.\" reply, and the next question works", async () => {
+    writeConfig(home, config(telegram()));
+    daemon = await startDaemon(home);
+    await online(daemon, "telegram");
+    const held = gate(); // never opened: the model stays mid-answer until /stop
+    llm.setDefault({ reply: ANSWER, eventDelayMs: 20, streamGate: { after: 10, open: held.promise } });
+    tg.userMessage({ chatId: OWNER, fromId: OWNER, text: "tell me a long story" });
+    const partial = await waitFor(() => tgVisible()[0], "the first live message", 15_000);
+    expect(ANSWER.startsWith(partial.text!)).toBe(true);
+    tg.userMessage({ chatId: OWNER, fromId: OWNER, text: "/stop" });
+    await waitFor(() => (tgVisible()[0]?.text === "Stopped." ? true : undefined), "the partial answer replaced by Stopped.", 15_000);
+    // one message on screen, no half answer beside it
+    expect(tgVisible().map((m) => m.text)).toEqual(["Stopped."]);
+    held.open();
+    llm.setDefault({ reply: "fresh answer" });
+    tg.userMessage({ chatId: OWNER, fromId: OWNER, text: "and now?" });
+    await waitFor(() => (tgVisible().some((m) => m.text === "fresh answer") ? true : undefined), "the next answer", 15_000);
+    expect(tgVisible().map((m) => m.text)).toEqual(["Stopped.", "fresh answer"]);
+  });
+
   it('Telegram with streaming "off": one message with the whole answer, no edits', async () => {
     writeConfig(home, config(telegram({ streaming: "off" })));
     daemon = await startDaemon(home);

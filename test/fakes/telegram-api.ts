@@ -10,6 +10,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { z } from "zod";
 import { TelegramEditBook } from "./telegram-api/edits.ts";
+import { CommandMenus, type BotCommand } from "./telegram-api/commands.ts";
 import { buildUserMessage, type StoredFile, type UserMessageOptions } from "./telegram-api/updates.ts";
 import { ApiError, bad, ChatActionParams, chatIdField, check, decodeFields, GetUpdatesParams, parseTelegramHtml, readParams, reply, SendMessageParams, SetWebhookParams } from "./telegram-api/wire.ts";
 
@@ -64,6 +65,7 @@ interface BotState {
   webhook?: { url: string; secret_token?: string; allowed_updates?: string[] };
   allowed?: string[];
   held?: Held;
+  commands: CommandMenus;
 }
 
 const MEDIA_METHODS: Record<string, [string, string]> = {
@@ -99,7 +101,7 @@ export class FakeTelegramApi {
     bots.forEach((b, i) => {
       const id = b.id ?? Number(b.token.split(":")[0]);
       const info = { token: b.token, id, username: b.username ?? `fake${i || ""}_bot`, firstName: b.firstName ?? "Fake Bot" };
-      api.bots.set(b.token, { info, queue: [], nextUpdateId: 700_000 + i * 100_000, nextMessageId: 1 });
+      api.bots.set(b.token, { info, queue: [], nextUpdateId: 700_000 + i * 100_000, nextMessageId: 1, commands: new CommandMenus() });
     });
     api.server = createServer((req, res) => void api.route(req, res));
     await new Promise<void>((resolve, reject) => {
@@ -121,6 +123,11 @@ export class FakeTelegramApi {
 
   botInfo(token = this.token): Required<FakeBotOptions> {
     return this.bot(token).info;
+  }
+
+  /** the bot's command menu as setMyCommands left it (default scope, no language), or undefined when never set */
+  commandMenu(token = this.token, scope = "default", language = ""): BotCommand[] | undefined {
+    return this.bot(token).commands.get(scope, language);
   }
 
   webhook(token = this.token): BotState["webhook"] {
@@ -294,6 +301,10 @@ export class FakeTelegramApi {
       }
       case "deletewebhook":
         return this.deleteWebhook(bot, p.drop_pending_updates as boolean | undefined);
+      case "setmycommands":
+      case "getmycommands":
+      case "deletemycommands":
+        return bot.commands.handle(method, p);
       case "getwebhookinfo":
         return { url: bot.webhook?.url ?? "", has_custom_certificate: false, pending_update_count: bot.queue.length, ...(bot.webhook?.allowed_updates ? { allowed_updates: bot.webhook.allowed_updates } : {}) };
       case "getfile": {

@@ -30,8 +30,9 @@ describe("telegram adapter: webhook mode", () => {
     await h.start();
     expect(h.tg.webhook()).toEqual({ url: URL_, secret_token: SECRET, allowed_updates: ["message"] });
     expect(h.statuses.at(-1)?.state).toBe("online");
+    await h.tg.waitForCall("setMyCommands"); // the command menu, set after start
     await new Promise((r) => setTimeout(r, 50));
-    expect(h.tg.calls.map((c) => c.method)).toEqual(["getMe", "setWebhook"]);
+    expect(h.tg.calls.map((c) => c.method)).toEqual(["getMe", "setWebhook", "setMyCommands"]);
   });
 
   it("processes an update carrying the right secret header and acknowledges with 200", async () => {

@@ -2,7 +2,8 @@
 // GET /channels/:id, GET /channels/:id/messages?after=&limit= (history),
 // POST /channels/:id/messages (JSON or multipart with
 // payload_json + files[n]), POST /channels/:id/typing, and CDN-style
-// attachment downloads. Authorization must be `Bot <token>` (401 otherwise);
+// attachment downloads; application commands and interaction responses are
+// interactions.ts. Authorization must be `Bot <token>` (401 otherwise);
 // failures queued with failNextMessage() answer the next message POST the
 // way Discord does (429 + Retry-After, 403 Missing Permissions, ...).
 // Unknown routes answer 404 naming the route and are recorded.
@@ -106,6 +107,8 @@ export async function handleRest(fake: FakeDiscord, req: IncomingMessage, res: S
   const route = path.slice("/api/v10".length);
 
   if (method === "GET" && route === "/gateway") return json(res, 200, { url: fake.gatewayUrl });
+  // application commands check the bot token themselves; interaction callbacks and webhooks use the interaction token
+  if (await fake.interactions.route(method, route, req, res)) return;
   if (req.headers.authorization !== `Bot ${fake.token}`) {
     return json(res, 401, { message: "401: Unauthorized", code: 0 });
   }

@@ -11,6 +11,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { FakeGateway } from "./gateway.ts";
+import { FakeInteractions } from "./interactions.ts";
 import {
   ChannelTypes,
   Intents,
@@ -58,6 +59,8 @@ export class FakeDiscord {
     botRoleId: snowflake(),
   };
   readonly gateway: FakeGateway;
+  /** application commands and interactions (interactions.ts) */
+  readonly interactions: FakeInteractions;
   readonly sent: SentMessage[] = [];
   /** PATCH / DELETE of the bot's messages, with the edit bucket (edits.ts) */
   readonly editBook = new DiscordEditBook();
@@ -106,6 +109,7 @@ export class FakeDiscord {
       afterReady: (intents) =>
         intents & Intents.Guilds ? [{ t: "GUILD_CREATE", d: guildCreatePayload(this.guild, this.bot, this.joinedAt) }] : [],
     });
+    this.interactions = new FakeInteractions({ token: this.token, bot: this.bot, guild: this.guild, dispatch: (t, d) => this.gateway.dispatch(t, d) });
     this.server = createServer((req, res) => {
       handleRest(this, req, res).catch((err: unknown) => {
         if (!res.headersSent) res.writeHead(500, { "content-type": "application/json" });
@@ -258,6 +262,18 @@ export class FakeDiscord {
       content_type: a.contentType,
       ...(a.durationSecs !== undefined ? { duration_secs: a.durationSecs, waveform: "AAAA" } : {}),
     };
+  }
+
+  /**
+   * A person uses a registered slash command (INTERACTION_CREATE): in a DM with
+   * the bot (default), in #general, or in its thread. Returns the payload sent.
+   */
+  slashCommand(name: string, input: { options?: Record<string, string>; user?: FakeUser; where?: "dm" | "guild" | "thread" } = {}): Record<string, unknown> {
+    const user = input.user ?? this.alice;
+    const where = input.where ?? "dm";
+    if (where === "dm") return this.interactions.dispatch({ name, user, channel: dmChannelPayload(this.dmChannelId(user), user), ...(input.options ? { options: input.options } : {}) });
+    const channelId = where === "thread" ? this.guild.threadId : this.guild.channelId;
+    return this.interactions.dispatch({ name, user, channel: this.channel(channelId)!, guildId: this.guild.id, ...(input.options ? { options: input.options } : {}) });
   }
 
   /** the next message POST answers with this failure (queue several by calling again) */

@@ -22,13 +22,11 @@ import { describeTurnFailure } from "./replies.ts";
 import { contextOf, turnText, type StoredContext } from "./turn-text.ts";
 import { isStopCommand, RunningTurns, stopSession, type RunningTurn } from "./turn-abort.ts";
 import { TurnSlots } from "./turn-slots.ts";
+import { startTyping, TYPING_AFTER_MS } from "./typing.ts";
+import { collectMedia, DEFAULT_MAX_MEDIA_BYTES, transcribeStored, type StoredMedia, type VoiceService } from "./inbound-media.ts";
 
 /** Default of gateway.max_turns_in_flight: sessions answered at the same time. */
 export const DEFAULT_MAX_TURNS = 8;
-/** a turn shows "typing…" once it has run this long */
-export const TYPING_AFTER_MS = 1000;
-/** and again this often (platforms drop the indicator after about 5 s) */
-const TYPING_EVERY_MS = 4000;
 
 export interface ChannelPolicy {
   allowFrom: AllowList;
@@ -53,12 +51,6 @@ export interface GatewayTurnResult {
   media: NonNullable<ToolOutput["media"]>;
 }
 
-export interface VoiceService {
-  echo: boolean;
-  transcribe(input: { data: Buffer; mimeType: string; filename?: string; signal?: AbortSignal }): Promise<string>;
-  failureMessage(err: unknown): string;
-}
-
 /** What is stored per inbound message: everything a turn needs, even after a restart. */
 export interface StoredInbound extends StoredContext {
   text: string;
@@ -66,8 +58,11 @@ export interface StoredInbound extends StoredContext {
   threadId?: string;
   accountId?: string;
   senderName?: string;
-  media?: { kind: string; mimeType: string; filename?: string; data: string }[];
+  media?: StoredMedia[];
 }
+
+export type { VoiceService } from "./inbound-media.ts";
+export { TYPING_AFTER_MS } from "./typing.ts";
 
 export interface PipelineOptions {
   delivery: DeliveryStore;
@@ -145,7 +140,7 @@ export class Pipeline {
       ...(msg.accountId ? { accountId: msg.accountId } : {}),
       ...(msg.senderName ? { senderName: msg.senderName } : {}),
       ...contextOf(msg),
-      ...(await this.collectMedia(msg)),
+      ...(await collectMedia(msg, this.opts.maxMediaBytes ?? DEFAULT_MAX_MEDIA_BYTES, this.opts.logger)),
     };
     const sessionKey = this.opts.sessionKey(msg);
     let stored: InboundRecord | undefined;
@@ -265,7 +260,7 @@ export class Pipeline {
       for (const m of p.media ?? []) {
         if (m.kind === "image") parts.push({ type: "image", mimeType: m.mimeType, data: m.data });
         else if (m.kind === "audio" || m.kind === "voice") {
-          const heard = await this.transcribe(m, run.signal);
+          const heard = await transcribeStored(this.opts.voice, m, run.signal);
           if (heard.text) said.push(heard.text);
           if (heard.note) notes.push({ text: heard.note, format: "plain" });
         }
@@ -282,7 +277,7 @@ export class Pipeline {
     // the first message's row id names the turn: the same after a restart, so its tool calls are not repeated
     const turnId = `inbox:${batch[0]!.id}`;
     const origin: TurnOrigin = { sessionKey, channel: last.channel, chatId: last.chatId, senderId: last.senderId, turnId };
-    const stopTyping = this.startTyping(last.channel, last.chatId, lastPayload.threadId);
+    const stopTyping = startTyping(this.opts.adapter, this.opts.typingAfterMs ?? TYPING_AFTER_MS, last.channel, last.chatId, lastPayload.threadId);
     const live = this.opts.live?.start(turnId, {
       channel: last.channel,
       chatId: last.chatId,
@@ -366,44 +361,6 @@ export class Pipeline {
     this.opts.outbox.kick(to.channel);
   }
 
-  private async transcribe(m: { mimeType: string; filename?: string; data: string }, signal: AbortSignal): Promise<{ text?: string; note?: string }> {
-    const voice = this.opts.voice;
-    if (!voice) return { note: "I can't listen to voice messages yet: no transcription model is configured (voice.model_name)." };
-    try {
-      const text = await voice.transcribe({
-        data: Buffer.from(m.data, "base64"),
-        mimeType: m.mimeType,
-        ...(m.filename ? { filename: m.filename } : {}),
-        signal,
-      });
-      return voice.echo ? { text, note: `🎤 "${text}"` } : { text };
-    } catch (err) {
-      return { note: voice.failureMessage(err) };
-    }
-  }
-
-  private async collectMedia(msg: InboundMessage): Promise<Pick<StoredInbound, "media">> {
-    const max = this.opts.maxMediaBytes ?? 20 * 1024 * 1024;
-    const media: NonNullable<StoredInbound["media"]> = [];
-    for (const m of msg.media ?? []) {
-      if (m.kind !== "image" && m.kind !== "audio" && m.kind !== "voice") continue;
-      if (m.size !== undefined && m.size > max) continue;
-      try {
-        const data = m.data ?? (m.fetch ? await m.fetch() : undefined);
-        if (!data || data.length > max) continue;
-        media.push({
-          kind: m.kind,
-          mimeType: m.mimeType ?? (m.kind === "image" ? "image/jpeg" : "audio/ogg"),
-          ...(m.filename ? { filename: m.filename } : {}),
-          data: data.toString("base64"),
-        });
-      } catch (err) {
-        this.opts.logger.warn({ channel: msg.channel, err: errText(err) }, "could not download media");
-      }
-    }
-    return media.length ? { media } : {};
-  }
-
   private sendPairingCode(msg: InboundMessage): void {
     const queued = queuePairingReply(msg, {
       pairing: this.opts.pairing,
@@ -416,26 +373,6 @@ export class Pipeline {
     if (queued) this.opts.outbox.kick(msg.channel);
   }
 
-  /**
-   * "typing…" for turns slower than TYPING_AFTER_MS, then every TYPING_EVERY_MS while the turn
-   * runs. A quick reply needs no indicator, and skipping it saves an HTTP call per message.
-   */
-  private startTyping(channel: string, chatId: string, threadId?: string): () => void {
-    const adapter = this.opts.adapter(channel);
-    if (!adapter?.typing || !adapter.capabilities.typing) return () => undefined;
-    const tick = () => void adapter.typing!(chatId, threadId).catch(() => undefined);
-    let repeat: NodeJS.Timeout | undefined;
-    const first = setTimeout(() => {
-      tick();
-      repeat = setInterval(tick, TYPING_EVERY_MS);
-      repeat.unref();
-    }, this.opts.typingAfterMs ?? TYPING_AFTER_MS);
-    first.unref();
-    return () => {
-      clearTimeout(first);
-      clearInterval(repeat);
-    };
-  }
 }
 
 function errText(err: unknown): string {

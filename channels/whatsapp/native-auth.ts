@@ -1,8 +1,10 @@
 // The native mode's credential directory. Whoever reads these files can act
 // as the linked WhatsApp device, so the directory is 0700 and every file in
-// it 0600. baileys writes with the default mode (0644 under the usual umask),
-// so files are tightened after each save: creds.json on creds.update, and the
-// signal keys (pre-keys, sessions, ...) after every key-store write.
+// it 0600. The default store (native-store.ts) creates every file 0600; the
+// guard below also tightens what another store wrote with the default mode
+// (baileys' own useMultiFileAuthState, an injected loader, files left by an
+// older version): creds.json after each save, and the signal keys (pre-keys,
+// sessions, ...) after every key-store write.
 import { chmod, mkdir, readdir, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { Logger } from "../../src/core/logger.ts";

@@ -3,6 +3,7 @@
 // fake socket with the same shape so they never touch the network. baileys
 // itself is imported only by loadBaileysRuntime(), when the channel starts.
 import type { Logger } from "../../src/core/logger.ts";
+import { privateFileAuthState } from "./native-store.ts";
 
 /** the close code baileys reports when the phone removed this linked device */
 export const LOGGED_OUT = 401;
@@ -126,10 +127,13 @@ export async function loadBaileysRuntime(logger: Logger): Promise<WaRuntime> {
         markOnlineOnConnect: false,
         syncFullHistory: false,
       }) as unknown as WaSocketLike,
-    authState: async (dir) => {
-      const { state, saveCreds } = await b.useMultiFileAuthState(dir);
-      return { state: state as unknown as WaAuthState, saveCreds };
-    },
+    // baileys' file layout, but each file written 0600 from the start and renamed into place
+    authState: (dir) =>
+      privateFileAuthState(dir, {
+        initAuthCreds: b.initAuthCreds,
+        BufferJSON: b.BufferJSON,
+        appStateSyncKey: (value) => b.proto.Message.AppStateSyncKeyData.fromObject(value as never),
+      }),
     downloadMedia: async (message, sock) =>
       (await b.downloadMediaMessage(message as never, "buffer", {}, {
         logger: quiet as never,

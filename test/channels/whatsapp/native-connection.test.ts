@@ -2,13 +2,13 @@
 // the credential directory's permissions, reconnects with backoff, the
 // fresh connection WhatsApp asks for after pairing, no retry after a logout,
 // and stop().
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { LOGGED_OUT_DETAIL, NOT_PAIRED_DETAIL } from "../../../channels/whatsapp/adapter.ts";
 import { ManualClock } from "../../../src/core/clock.ts";
-import { nativeHarness, pause, type NativeHarness } from "./harness.ts";
+import { nativeHarness, pause, waitUntil, type NativeHarness } from "./harness.ts";
 
 let h: NativeHarness | undefined;
 const dirs: string[] = [];
@@ -30,13 +30,13 @@ describe("WhatsApp native: pairing and credentials", () => {
     sock.qr("2@first-code,xyz");
     const s = await h.waitForStatus("connecting", 1);
     expect(s.detail).toBe(NOT_PAIRED_DETAIL);
-    await pause(50);
+    await waitUntil(() => h!.qrOut.length >= 1, "the drawn QR code");
     expect(h.qrOut).toHaveLength(1);
     expect(h.qrOut[0]).toContain("Linked devices → Link a device");
     expect(h.qrOut[0]).toMatch(/[▄▀█]{10}/); // a drawn code, not the raw string
     expect(h.rec.logged("the owner must scan the QR code")).toHaveLength(1);
     sock.qr("2@second-code,xyz"); // WhatsApp rotates codes
-    await pause(50);
+    await waitUntil(() => h!.qrOut.length >= 2, "the second drawn QR code");
     expect(h.qrOut).toHaveLength(2);
     expect(h.qrOut[1]).not.toBe(h.qrOut[0]);
     // the control page shows the newest code as an image
@@ -61,7 +61,7 @@ describe("WhatsApp native: pairing and credentials", () => {
     for (const f of files) expect([f, mode(join(authDir, f))]).toEqual([f, 0o600]);
     // a credential update rewrites creds.json and it stays private
     sock.pair({ id: "4917000000001:6@s.whatsapp.net", lid: "1@lid", name: "Renamed" });
-    await pause(50);
+    await waitUntil(() => readFileSync(join(authDir, "creds.json"), "utf8").includes("Renamed"), "the rewritten creds.json");
     expect(mode(join(authDir, "creds.json"))).toBe(0o600);
   });
 
@@ -234,11 +234,7 @@ describe("WhatsApp native: stop()", () => {
   });
 });
 
-async function waitForFile(dir: string, name: string): Promise<void> {
-  const until = Date.now() + 3_000;
-  while (!readdirSync(dir).includes(name)) {
-    if (Date.now() > until) throw new Error(`${name} was not written in ${dir}`);
-    await pause(10);
-  }
-  await pause(20); // the chmod follows the write
+/** creds.json appears by rename: once it is listed it is whole and 0600 */
+function waitForFile(dir: string, name: string): Promise<void> {
+  return waitUntil(() => readdirSync(dir).includes(name), `${name} in ${dir}`);
 }

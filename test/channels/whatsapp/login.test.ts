@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { loginWhatsApp, type LoginOptions } from "../../../channels/whatsapp/adapter.ts";
 import { FakeSocketFactory } from "../../fakes/whatsapp/socket.ts";
-import { pause, recordingLogger } from "./harness.ts";
+import { recordingLogger, waitUntil } from "./harness.ts";
 
 const homes: string[] = [];
 afterEach(() => {
@@ -37,7 +37,8 @@ describe("loginWhatsApp", () => {
     const first = await sockets.waitForSocket(1);
     first.qr("2@code-one");
     first.qr("2@code-two");
-    await pause(30);
+    // drawing a code takes real work (hundreds of ms on a loaded machine): wait for both
+    await waitUntil(() => out.filter((t) => t.includes("Link a device")).length >= 2, "both QR codes drawn");
     expect(out.filter((t) => t.includes("Link a device"))).toHaveLength(2);
     first.pair();
     first.close(515, "restart required");

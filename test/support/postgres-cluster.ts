@@ -10,7 +10,7 @@
 //
 // PostgreSQL refuses to run as root, so under root the server runs as the
 // `postgres` user Debian's package creates.
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -66,7 +66,12 @@ function run(bin: string, args: string[], user: string | undefined): void {
   }
 }
 
-export async function startCluster(): Promise<Cluster> {
+/**
+ * Starts a cluster. With `ownerPid`, a detached watchdog stops and removes it
+ * once that process is gone, so a test run that is killed (Ctrl-C, kill -9,
+ * a timeout) leaves no server behind.
+ */
+export async function startCluster(opts: { ownerPid?: number } = {}): Promise<Cluster> {
   const bin = findPostgresBin();
   const { user } = runAs();
   const dir = mkdtempSync(join(tmpdir(), "switchboard-pg-"));
@@ -92,6 +97,7 @@ export async function startCluster(): Promise<Cluster> {
   ].join(" ");
   run(join(bin, "pg_ctl"), ["-D", data, "-l", join(dir, "server.log"), "-o", options, "-w", "-t", "60", "start"], user);
   writeFileSync(join(dir, "bin"), bin);
+  if (opts.ownerPid) watchOwner(opts.ownerPid, dir);
   return { url: `postgres://${superuser}@127.0.0.1:${port}/postgres`, dir };
 }
 
@@ -103,6 +109,11 @@ export function stopCluster(dir: string): void {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+function watchOwner(pid: number, dir: string): void {
+  const script = `while kill -0 ${pid} 2>/dev/null; do sleep 2; done; exec "${process.execPath}" "${import.meta.filename}" stop "${dir}"`;
+  spawn("sh", ["-c", script], { detached: true, stdio: "ignore" }).unref();
 }
 
 function readBin(dir: string): string {

@@ -32,7 +32,7 @@ export default async function setup(project: TestProject): Promise<() => void> {
     project.provide("postgresUrl", given);
     return () => undefined;
   }
-  const cluster = await startCluster();
+  const cluster = await startCluster({ ownerPid: process.pid });
   project.provide("postgresUrl", cluster.url);
   return () => stopCluster(cluster.dir);
 }

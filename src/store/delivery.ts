@@ -4,56 +4,13 @@
 // together; a chunk is marked sent right after the platform accepted it.
 import { SwitchboardError } from "../core/errors.ts";
 import { transaction, type Db } from "./db.ts";
-import type { DeliveryStore, InboundRecord, InboxState, OutboundRecord, OutboxState } from "./types.ts";
+import { inbound, MAX_ERROR_CHARS, outbound, type InRow, type OutRow } from "./rows.ts";
+import type { DeliveryStore, InboundRecord, InboxState, OutboundRecord } from "./types.ts";
 
-interface InRow {
-  id: number;
-  channel: string;
-  chat_id: string;
-  message_id: string;
-  session_key: string;
-  sender_id: string;
-  payload: string;
-  state: InboxState;
-  received_at: number;
-  turn_id: string | null;
-  error: string | null;
-}
 
-interface OutRow {
-  id: number;
-  channel: string;
-  chat_id: string;
-  reply_id: string;
-  seq: number;
-  chunk: string;
-  state: OutboxState;
-  attempts: number;
-  not_before: number;
-  created_at: number;
-  sent_at: number | null;
-  platform_message_id: string | null;
-  last_error: string | null;
-}
 
 /** Errors are stored for `status`; a platform's error page is not worth keeping whole. */
-const MAX_ERROR_CHARS = 500;
 
-function inbound(r: InRow): InboundRecord {
-  return {
-    id: r.id,
-    channel: r.channel,
-    chatId: r.chat_id,
-    messageId: r.message_id,
-    sessionKey: r.session_key,
-    senderId: r.sender_id,
-    payload: JSON.parse(r.payload) as unknown,
-    state: r.state,
-    receivedAt: r.received_at,
-    ...(r.turn_id !== null ? { turnId: r.turn_id } : {}),
-    ...(r.error !== null ? { error: r.error } : {}),
-  };
-}
 
 /** SQLITE_CONSTRAINT_UNIQUE / _PRIMARYKEY (extended result codes) */
 function uniqueViolation(err: unknown): boolean {
@@ -61,23 +18,6 @@ function uniqueViolation(err: unknown): boolean {
   return code === 2067 || code === 1555;
 }
 
-function outbound(r: OutRow): OutboundRecord {
-  return {
-    id: r.id,
-    channel: r.channel,
-    chatId: r.chat_id,
-    replyId: r.reply_id,
-    seq: r.seq,
-    chunk: JSON.parse(r.chunk) as unknown,
-    state: r.state,
-    attempts: r.attempts,
-    notBefore: r.not_before,
-    createdAt: r.created_at,
-    ...(r.sent_at !== null ? { sentAt: r.sent_at } : {}),
-    ...(r.platform_message_id !== null ? { platformMessageId: r.platform_message_id } : {}),
-    ...(r.last_error !== null ? { lastError: r.last_error } : {}),
-  };
-}
 
 // A chunk is due when it is pending, its not-before time has come, and no
 // earlier chunk of the same reply is pending with a later not-before: part 2

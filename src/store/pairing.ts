@@ -2,6 +2,7 @@
 // from the CLI (`switchboard pairing approve <channel> <code>`).
 import { randomInt } from "node:crypto";
 import { transaction, type Db } from "./db.ts";
+import { approved, request, type ApprovedRow, type ReqRow } from "./rows.ts";
 import type { ApprovedSender, PairingRequest, PairingStore } from "./types.ts";
 
 /** No 0/O, 1/I/L: codes are read aloud and typed from a phone screen. */
@@ -22,38 +23,9 @@ export function normalizePairingCode(input: string): string {
   return input.replace(/[\s-]+/g, "").toUpperCase();
 }
 
-interface ReqRow {
-  channel: string;
-  code: string;
-  sender_id: string;
-  label: string | null;
-  chat_id: string;
-  created_at: number;
-  expires_at: number;
-}
 
-interface ApprovedRow {
-  channel: string;
-  sender_id: string;
-  label: string | null;
-  approved_at: number;
-}
 
-function request(r: ReqRow): PairingRequest {
-  return {
-    channel: r.channel,
-    code: r.code,
-    senderId: r.sender_id,
-    chatId: r.chat_id,
-    createdAt: r.created_at,
-    expiresAt: r.expires_at,
-    ...(r.label !== null ? { label: r.label } : {}),
-  };
-}
 
-function approved(r: ApprovedRow): ApprovedSender {
-  return { channel: r.channel, senderId: r.sender_id, approvedAt: r.approved_at, ...(r.label !== null ? { label: r.label } : {}) };
-}
 
 export class SqlitePairingStore implements PairingStore {
   private readonly db: Db;

@@ -1,7 +1,5 @@
 // Rows as both backends store them (snake_case columns) and the records the
-// stores hand out. The SQLite stores still carry their own copies of these
-// (delivery.ts, sessions.ts, pairing.ts are being reworked in parallel);
-// they can import from here instead.
+// stores hand out: one definition for the SQLite and the PostgreSQL stores.
 import type { ApprovedSender, InboundRecord, InboxState, OutboundRecord, OutboxState, PairingRequest, SessionRecord } from "./types.ts";
 
 /** Errors are stored for `status`; a platform's error page is not worth keeping whole. */

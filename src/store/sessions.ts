@@ -3,20 +3,9 @@
 // so the active history is "this generation, not compacted".
 import type { ChatMessage } from "../core/chat.ts";
 import { transaction, type Db } from "./db.ts";
+import { record, type SessionRow } from "./rows.ts";
 import type { SessionRecord, SessionStore, StoredMessage } from "./types.ts";
 
-interface SessionRow {
-  key: string;
-  created_at: number;
-  updated_at: number;
-  summary: string;
-  channel: string | null;
-  chat_id: string | null;
-  generation: number;
-  last_prompt_tokens: number | null;
-  last_model: string | null;
-  message_count: number;
-}
 
 interface MessageRow {
   id: number;
@@ -28,19 +17,6 @@ interface MessageRow {
 const activeCount = (s: string) => `(SELECT count(*) FROM messages m WHERE m.session_key = ${s}.key AND m.generation = ${s}.generation AND m.compacted = 0)`;
 const ACTIVE_COUNT = activeCount("s");
 
-function record(r: SessionRow): SessionRecord {
-  return {
-    key: r.key,
-    createdAt: r.created_at,
-    updatedAt: r.updated_at,
-    summary: r.summary,
-    messageCount: r.message_count,
-    ...(r.channel !== null ? { channel: r.channel } : {}),
-    ...(r.chat_id !== null ? { chatId: r.chat_id } : {}),
-    ...(r.last_prompt_tokens !== null ? { lastPromptTokens: r.last_prompt_tokens } : {}),
-    ...(r.last_model !== null ? { lastModel: r.last_model } : {}),
-  };
-}
 
 export class SqliteSessionStore implements SessionStore {
   private readonly db: Db;

@@ -2,7 +2,7 @@
 // from the CLI (`switchboard pairing approve <channel> <code>`).
 import { randomInt } from "node:crypto";
 import { transaction, type Db } from "./db.ts";
-import { approved, request, type ApprovedRow, type ReqRow } from "./rows.ts";
+import { approved, openedRequest, request, type ApprovedRow, type ReqRow } from "./rows.ts";
 import type { ApprovedSender, PairingRequest, PairingStore } from "./types.ts";
 
 /** No 0/O, 1/I/L: codes are read aloud and typed from a phone screen. */
@@ -70,16 +70,7 @@ export class SqlitePairingStore implements PairingStore {
       while (this.q.taken.get(req.channel, code)) code = newPairingCode();
       this.q.insert.run(req.channel, code, req.senderId, req.label ?? null, req.chatId, now, now + ttlMs);
       this.q.trim.run(req.channel, Math.max(1, maxPending));
-      return {
-        isNew: true,
-        channel: req.channel,
-        code,
-        senderId: req.senderId,
-        chatId: req.chatId,
-        createdAt: now,
-        expiresAt: now + ttlMs,
-        ...(req.label !== undefined ? { label: req.label } : {}),
-      };
+      return { ...openedRequest(req, code, now, ttlMs), isNew: true };
     });
   }
 

@@ -98,6 +98,19 @@ export function request(r: ReqRow): PairingRequest {
   };
 }
 
+/** the request just stored for `req` under `code` */
+export function openedRequest(req: Omit<PairingRequest, "code" | "createdAt" | "expiresAt">, code: string, now: number, ttlMs: number): PairingRequest {
+  return {
+    channel: req.channel,
+    code,
+    senderId: req.senderId,
+    chatId: req.chatId,
+    createdAt: now,
+    expiresAt: now + ttlMs,
+    ...(req.label !== undefined ? { label: req.label } : {}),
+  };
+}
+
 export function approved(r: ApprovedRow): ApprovedSender {
   return { channel: r.channel, senderId: r.sender_id, approvedAt: r.approved_at, ...(r.label !== null ? { label: r.label } : {}) };
 }

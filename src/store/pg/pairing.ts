@@ -4,7 +4,7 @@
 // cap holds however many gateways write.
 import type { AsyncPairingStore } from "../backend.ts";
 import { MAX_PENDING_PAIRING, newPairingCode, normalizePairingCode } from "../pairing.ts";
-import { approved, request, type ApprovedRow, type ReqRow } from "../rows.ts";
+import { approved, openedRequest, request, type ApprovedRow, type ReqRow } from "../rows.ts";
 import type { ApprovedSender, PairingRequest } from "../types.ts";
 import type { Sql } from "./sql.ts";
 
@@ -35,16 +35,7 @@ export class PgPairingStore implements AsyncPairingStore {
         "DELETE FROM pairing_requests WHERE channel = $1 AND id NOT IN (SELECT id FROM pairing_requests WHERE channel = $1 ORDER BY created_at DESC, id DESC LIMIT $2)",
         [req.channel, Math.max(1, maxPending)],
       );
-      return {
-        isNew: true,
-        channel: req.channel,
-        code,
-        senderId: req.senderId,
-        chatId: req.chatId,
-        createdAt: now,
-        expiresAt: now + ttlMs,
-        ...(req.label !== undefined ? { label: req.label } : {}),
-      };
+      return { ...openedRequest(req, code, now, ttlMs), isNew: true };
     });
   }
 

@@ -4,7 +4,6 @@
 // what a previous life left unanswered; reloads on SIGHUP, a config edit or
 // POST /reload (build the whole new runtime, validate it, swap it in; see
 // reload.ts); shuts down cleanly on SIGTERM/SIGINT.
-import { systemClock } from "../core/clock.ts";
 import { ConfigError } from "../core/errors.ts";
 import type { Logger } from "../core/logger.ts";
 import { sessionKeyFor } from "../agent/session-key.ts";
@@ -16,8 +15,8 @@ import { LogTail } from "../ui/log-tail.ts";
 import { registerControlPage } from "../ui/routes.ts";
 import { GatewayControl, lastReloadView, pageOutcome } from "./control.ts";
 import { startHttpServer, type RunningHttpServer } from "../http/server.ts";
-import { CronService } from "../scheduler/cron-service.ts";
-import { Heartbeat } from "../scheduler/heartbeat.ts";
+import type { CronService } from "../scheduler/cron-service.ts";
+import type { Heartbeat } from "../scheduler/heartbeat.ts";
 import { openStore, type Store } from "../store/index.ts";
 import { transcriptionFailureMessage } from "../voice/messages.ts";
 import { ChannelSet } from "./channel-set.ts";
@@ -34,11 +33,11 @@ import { problemsOf, type ReloadOutcome, type ReloadTrigger } from "./reload.ts"
 import { createRuntime, type Runtime } from "./runtime.ts";
 import { RuntimeHolder } from "./runtime-holder.ts";
 import { removeRunFile, runFilePath, writeRunFile } from "./run-file.ts";
-import { currentToolCallKey } from "../agent/tool-journal.ts";
 import { startRetention } from "../store/retention.ts";
 import { buildStatus } from "./status.ts";
 import { preloadSdks } from "../providers/protocols/factory.ts";
 import { warmUpWhenReady } from "./warm-up.ts";
+import { buildCronService, buildHeartbeat, queueText, type SchedulerDeps } from "./schedulers.ts";
 
 export interface DaemonOptions {
   paths: Paths;
@@ -189,7 +188,9 @@ export class Daemon {
     this.stopRetention = startRetention(this.store, this.gen.loaded.config.gateway.retention_days, (err) =>
       this.log.warn({ err: err instanceof Error ? err.message : String(err) }, "could not prune answered messages; trying again in an hour"),
     );
-    this.startSchedulers();
+    this.cron = buildCronService({ ...this.schedulerDeps(), config: () => this.gen.loaded });
+    this.cron.start();
+    this.gen.heartbeat.start();
     if (this.opts.watchConfig !== false) {
       this.watcher = new ConfigWatcher({ file, logger: this.log, onChange: () => void this.reload("file"), onUnchanged: () => this.log.debug("config file event without a content change; nothing to reload"), ...(this.opts.reloadDebounceMs !== undefined ? { debounceMs: this.opts.reloadDebounceMs } : {}) });
       this.watcher.start(seen.hash);
@@ -230,6 +231,20 @@ export class Daemon {
     });
   }
 
+  /** what the heartbeat and cron service run on (schedulers.ts) */
+  private schedulerDeps(): SchedulerDeps {
+    return { holder: this.holder, store: this.store, logger: this.log, send: async (channel, chatId, text) => this.sendText(channel, chatId, text) };
+  }
+
+  private buildHeartbeat(loaded: LoadedConfig, workspaceDir: string): Heartbeat {
+    return buildHeartbeat({ ...this.schedulerDeps(), isAllowed: (channel) => this.channels.has(channel) }, loaded, workspaceDir);
+  }
+
+  /** text from tools, cron and heartbeat goes through the same outbox as replies */
+  private sendText(channel: string, chatId: string, text: string): void {
+    queueText({ store: this.store, channels: this.channels, outbox: this.outbox }, channel, chatId, text);
+  }
+
   /** the channels to start with; an adapter's own check failing is a config error (exit 78), as on reload */
   private async loadStartChannels(loaded: LoadedConfig): Promise<LoadedChannel[]> {
     const out: LoadedChannel[] = [];
@@ -254,23 +269,6 @@ export class Daemon {
       store: this.store,
       send: async (channel, chatId, text) => this.sendText(channel, chatId, text),
       onCronChange: () => this.cron?.wake(),
-    });
-  }
-
-  private buildHeartbeat(loaded: LoadedConfig, workspaceDir: string): Heartbeat {
-    const hb = loaded.config.heartbeat ?? {};
-    return new Heartbeat({
-      enabled: hb.enabled === true,
-      ...(hb.interval !== undefined ? { intervalMinutes: hb.interval } : {}),
-      ...(hb.active_hours ? { activeHours: hb.active_hours } : {}),
-      workspaceDir,
-      clock: systemClock,
-      logger: this.log,
-      runTurn: (turn) => this.holder.use(async (rt) => (await rt.agent.runTurn(turn)).text),
-      lastActiveChat: () => this.store.kv.get<{ channel: string; chatId: string }>("last_active_chat"),
-      isAllowed: (chat) => this.channels.has(chat.channel),
-      send: (channel, chatId, text) => this.sendText(channel, chatId, text),
-      sessions: this.store.sessions,
     });
   }
 
@@ -323,54 +321,6 @@ export class Daemon {
 
   get url(): string | undefined {
     return this.http?.url;
-  }
-
-  /** text from tools, cron and heartbeat goes through the same outbox as replies */
-  private async sendText(channel: string, chatId: string, text: string): Promise<void> {
-    const { chunkText } = await import("./chunk.ts");
-    const adapter = this.channels.adapter(channel);
-    if (!adapter) throw new Error(`channel ${channel} is not running`);
-    // a `message` tool call queues under its journal key: re-run after a crash, it is not queued again
-    const toolCall = currentToolCallKey();
-    if (toolCall && this.store.delivery.hasReply(`tool:${toolCall}`)) return;
-    this.store.delivery.enqueueReply({
-      channel,
-      chatId,
-      replyId: toolCall ? `tool:${toolCall}` : crypto.randomUUID(),
-      chunks: chunkText(text, adapter.capabilities.maxTextLength).map((t) => ({ text: t, format: "markdown" })),
-      answers: [],
-      now: Date.now(),
-    });
-    this.outbox.kick(channel);
-  }
-
-  private startSchedulers(): void {
-    const holder = this.holder;
-    const gen = () => this.gen;
-    this.cron = new CronService({
-      store: this.store.cron,
-      clock: systemClock,
-      logger: this.log,
-      // read at each run, so a reload's tools.cron settings and workspace apply to the next job
-      get execTimeoutMinutes() {
-        return gen().loaded.config.tools.cron?.exec_timeout_minutes ?? 5;
-      },
-      get shellCwd() {
-        return holder.current.workspaceDir;
-      },
-      send: (channel, chatId, text) => this.sendText(channel, chatId, text),
-      deliverTurn: (job, signal, text) =>
-        holder.use(async (rt) => {
-          const result = await rt.agent.runTurn({
-            origin: { sessionKey: job.origin.sessionKey ?? `cron:${job.id}`, channel: job.origin.channel, chatId: job.origin.chatId, ...(job.origin.senderId ? { senderId: job.origin.senderId } : {}) },
-            text,
-            signal,
-          });
-          return result.text;
-        }),
-    });
-    this.cron.start();
-    this.gen.heartbeat.start();
   }
 
   readiness(): { ready: boolean; detail: Record<string, string> } {

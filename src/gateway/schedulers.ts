@@ -1,0 +1,86 @@
+// What runs without anyone writing: the heartbeat (built per config, so a
+// reload can replace it) and the cron service (one for the life of the
+// daemon, reading the live config at each run). Both speak through the same
+// outbox as replies (queueText).
+import { randomUUID } from "node:crypto";
+import { systemClock } from "../core/clock.ts";
+import type { Logger } from "../core/logger.ts";
+import { currentToolCallKey } from "../agent/tool-journal.ts";
+import type { LoadedConfig } from "../config/load.ts";
+import { CronService } from "../scheduler/cron-service.ts";
+import { Heartbeat } from "../scheduler/heartbeat.ts";
+import type { Store } from "../store/index.ts";
+import type { ChannelSet } from "./channel-set.ts";
+import { chunkText } from "./chunk.ts";
+import type { Outbox } from "./outbox.ts";
+import type { RuntimeHolder } from "./runtime-holder.ts";
+
+export type SendText = (channel: string, chatId: string, text: string) => Promise<void>;
+
+/** Text from tools, cron and heartbeat: chunked for the channel and queued in the outbox like a reply. */
+export function queueText(deps: { store: Store; channels: ChannelSet; outbox: Outbox }, channel: string, chatId: string, text: string): void {
+  const adapter = deps.channels.adapter(channel);
+  if (!adapter) throw new Error(`channel ${channel} is not running`);
+  // a `message` tool call queues under its journal key: re-run after a crash, it is not queued again
+  const toolCall = currentToolCallKey();
+  if (toolCall && deps.store.delivery.hasReply(`tool:${toolCall}`)) return;
+  deps.store.delivery.enqueueReply({
+    channel,
+    chatId,
+    replyId: toolCall ? `tool:${toolCall}` : randomUUID(),
+    chunks: chunkText(text, adapter.capabilities.maxTextLength).map((t) => ({ text: t, format: "markdown" })),
+    answers: [],
+    now: Date.now(),
+  });
+  deps.outbox.kick(channel);
+}
+
+export interface SchedulerDeps {
+  holder: RuntimeHolder;
+  store: Store;
+  logger: Logger;
+  send: SendText;
+}
+
+export function buildHeartbeat(deps: SchedulerDeps & { isAllowed: (channel: string) => boolean }, loaded: LoadedConfig, workspaceDir: string): Heartbeat {
+  const hb = loaded.config.heartbeat ?? {};
+  return new Heartbeat({
+    enabled: hb.enabled === true,
+    ...(hb.interval !== undefined ? { intervalMinutes: hb.interval } : {}),
+    ...(hb.active_hours ? { activeHours: hb.active_hours } : {}),
+    workspaceDir,
+    clock: systemClock,
+    logger: deps.logger,
+    runTurn: (turn) => deps.holder.use(async (rt) => (await rt.agent.runTurn(turn)).text),
+    lastActiveChat: () => deps.store.kv.get<{ channel: string; chatId: string }>("last_active_chat"),
+    isAllowed: (chat) => deps.isAllowed(chat.channel),
+    send: deps.send,
+    sessions: deps.store.sessions,
+  });
+}
+
+export function buildCronService(deps: SchedulerDeps & { config: () => LoadedConfig }): CronService {
+  const { holder, config } = deps;
+  return new CronService({
+    store: deps.store.cron,
+    clock: systemClock,
+    logger: deps.logger,
+    // read at each run, so a reload's tools.cron settings and workspace apply to the next job
+    get execTimeoutMinutes() {
+      return config().config.tools.cron?.exec_timeout_minutes ?? 5;
+    },
+    get shellCwd() {
+      return holder.current.workspaceDir;
+    },
+    send: deps.send,
+    deliverTurn: (job, signal, text) =>
+      holder.use(async (rt) => {
+        const result = await rt.agent.runTurn({
+          origin: { sessionKey: job.origin.sessionKey ?? `cron:${job.id}`, channel: job.origin.channel, chatId: job.origin.chatId, ...(job.origin.senderId ? { senderId: job.origin.senderId } : {}) },
+          text,
+          signal,
+        });
+        return result.text;
+      }),
+  });
+}

@@ -90,7 +90,8 @@ export class LiveReplies {
     this.ended.delete(turnId);
     const known = live ? live.shown : (this.record(turnId)?.ids ?? []).map((id): { id: string; shown?: string } => ({ id }));
     const ids = known.map((m) => m.id);
-    if (live || ids.length > 0) this.finished.add(turnId);
+    // a record exists only once a live message was sent: a quick answer costs no kv delete
+    if (ids.length > 0) this.finished.add(turnId);
     const out: OutboundChunk[] = [];
     let next = 0;
     let spare = -1;

@@ -11,7 +11,7 @@
 // PostgreSQL refuses to run as root, so under root the server runs as the
 // `postgres` user Debian's package creates.
 import { execFileSync, spawn, spawnSync } from "node:child_process";
-import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -117,7 +117,7 @@ function watchOwner(pid: number, dir: string): void {
 }
 
 function readBin(dir: string): string {
-  return execFileSync("cat", [join(dir, "bin")], { encoding: "utf8" }).trim();
+  return readFileSync(join(dir, "bin"), "utf8").trim();
 }
 
 if (import.meta.main) {

@@ -72,7 +72,7 @@ export async function run(): Promise<void> {
       run: async (args: { zone: string }) => `12:00 ${args.zone}`,
     });
     const sessions = new MemorySessionStore();
-    const agent = new Agent({ router: instantModel, sessions, tools, workspaceDir: dir, clock: systemClock, logger: silentLogger() });
+    const agent = new Agent({ router: instantModel, sessions: sessions.async, tools, workspaceDir: dir, clock: systemClock, logger: silentLogger() });
 
     const history: ChatMessage[] = [];
     for (let i = 0; i < 8; i++) history.push({ role: "user", content: `earlier question ${i}` }, { role: "assistant", content: `earlier answer ${i}` });

@@ -43,7 +43,7 @@ export async function measureHi(): Promise<{ chars: number; tokens: number; syst
         throw new Error("not used");
       },
     };
-    const agent = new Agent({ router: capture, sessions: new MemorySessionStore(), tools: runtime.tools, workspaceDir: runtime.workspaceDir, logger: silentLogger(), prompt: { extra: runtime.extensions.promptExtra } });
+    const agent = new Agent({ router: capture, sessions: new MemorySessionStore().async, tools: runtime.tools, workspaceDir: runtime.workspaceDir, logger: silentLogger(), prompt: { extra: runtime.extensions.promptExtra } });
     await agent.runTurn({ origin: { sessionKey: "telegram:dm:1", channel: "telegram", chatId: "1", senderId: "1" }, text: "hi" });
     const body = JSON.stringify(openAiBody(entry, captured!, false));
     const system = String(captured!.messages[0]!.content);

@@ -58,6 +58,8 @@ export class DiscordCatchup<M extends HistoryMessage> {
   private again = false;
   /** channels the running sweep still has to hand over */
   private readonly sweeping = new Set<string>();
+  /** cursor updates run one after another: each reads the cursor and moves it forward, and two at once could move it back */
+  private writes: Promise<void> = Promise.resolve();
 
   constructor(opts: CatchupOptions<M>) {
     this.opts = opts;
@@ -69,11 +71,13 @@ export class DiscordCatchup<M extends HistoryMessage> {
    * stored still leaves the channel known: the next catch-up fetches it.
    */
   arrived(channelId: string, messageId: string): void {
-    try {
-      if (this.opts.cursors.get(channelId) === undefined) this.opts.cursors.set(channelId, (BigInt(messageId) - 1n).toString());
-    } catch {
-      // not a snowflake, or the store refused: the channel is learned when the message is stored
-    }
+    void this.update(async (cursors) => {
+      try {
+        if ((await cursors.get(channelId)) === undefined) await cursors.set(channelId, (BigInt(messageId) - 1n).toString());
+      } catch {
+        // not a snowflake, or the store refused: the channel is learned when the message is stored
+      }
+    });
   }
 
   /**
@@ -83,18 +87,26 @@ export class DiscordCatchup<M extends HistoryMessage> {
    */
   seenLive(channelId: string, messageId: string): void {
     if (this.sweeping.has(channelId)) return;
-    this.seen(channelId, messageId);
+    void this.seen(channelId, messageId);
   }
 
-  /** records that the gateway stored `messageId` of `channelId` (only ever moves forward) */
-  private seen(channelId: string, messageId: string): void {
-    try {
-      if (newer(messageId, this.opts.cursors.get(channelId))) this.opts.cursors.set(channelId, messageId);
-      if (newer(messageId, this.opts.cursors.get(WATERMARK))) this.opts.cursors.set(WATERMARK, messageId);
-    } catch (err) {
-      // the store refused: the cursor stays behind and the next catch-up fetches a little more
-      this.opts.logger.debug({ err: err instanceof Error ? err.message : String(err) }, "could not save the Discord catch-up cursor");
-    }
+  /** records that the gateway stored `messageId` of `channelId` (only ever moves forward); never rejects */
+  private seen(channelId: string, messageId: string): Promise<void> {
+    return this.update(async (cursors) => {
+      try {
+        if (newer(messageId, await cursors.get(channelId))) await cursors.set(channelId, messageId);
+        if (newer(messageId, await cursors.get(WATERMARK))) await cursors.set(WATERMARK, messageId);
+      } catch (err) {
+        // the store refused: the cursor stays behind and the next catch-up fetches a little more
+        this.opts.logger.debug({ err: err instanceof Error ? err.message : String(err) }, "could not save the Discord catch-up cursor");
+      }
+    });
+  }
+
+  /** runs `fn` after every earlier cursor update */
+  private update(fn: (cursors: ChannelCursors) => Promise<void>): Promise<void> {
+    this.writes = this.writes.then(() => fn(this.opts.cursors));
+    return this.writes;
   }
 
   /** fetches and emits what arrived while the gateway was away; one run at a time (a request during a run runs once more after it) */
@@ -116,11 +128,12 @@ export class DiscordCatchup<M extends HistoryMessage> {
 
   private async sweep(): Promise<number> {
     const { cursors, logger } = this.opts;
-    const known = new Map(cursors.list().filter((c) => c.scope !== WATERMARK).map((c) => [c.scope, c.cursor]));
-    const watermark = cursors.get(WATERMARK);
+    await this.writes; // what was seen before this sweep is in the store
+    const known = new Map((await cursors.list()).filter((c) => c.scope !== WATERMARK).map((c) => [c.scope, c.cursor]));
+    const watermark = await cursors.get(WATERMARK);
     if (watermark === undefined) {
       // first start: nothing to catch up on; from now on everything counts
-      this.seen(WATERMARK, snowflakeAt((this.opts.now ?? Date.now)()));
+      await this.seen(WATERMARK, snowflakeAt((this.opts.now ?? Date.now)()));
       return 0;
     }
     const unseen = this.opts.guildChannels().filter((id) => !known.has(id)).slice(0, MAX_UNSEEN_CHANNELS);
@@ -146,7 +159,7 @@ export class DiscordCatchup<M extends HistoryMessage> {
       const page = (await this.opts.fetchAfter(channelId, after)).sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
       for (const m of page) {
         await this.opts.emit(m); // throws when the gateway could not store it: the cursor stays before it
-        this.seen(channelId, m.id);
+        await this.seen(channelId, m.id);
         after = m.id;
         count++;
       }

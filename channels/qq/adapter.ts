@@ -138,7 +138,8 @@ class QqChannel implements QqAdapter {
     if (generation !== this.generation || ctx.signal.aborted) return;
     // the session and seq are kept in the cursor store, so a restart resumes and QQ replays what it missed
     const keeper = new SessionKeeper(ctx.cursors, this.clock, this.log);
-    const saved = keeper.load();
+    const saved = await keeper.load();
+    if (generation !== this.generation || ctx.signal.aborted) return;
     const gateway: QqGateway = new QqGateway({
       intents: INTENT_GROUP_AND_C2C,
       tokens: this.tokens,

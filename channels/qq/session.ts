@@ -35,6 +35,10 @@ export class SessionKeeper {
   private readonly log: Logger;
   private last: SavedSession | undefined;
   private savedAt = 0;
+  /** writes run one after another, so an older seq never lands after a newer one */
+  private writing: Promise<void> = Promise.resolve();
+  /** the session the newest queued write saves (what `save` compares with) */
+  private queued: SavedSession | undefined;
 
   constructor(cursors: ChannelCursors | undefined, clock: Clock, logger: Logger) {
     this.cursors = cursors;
@@ -43,10 +47,10 @@ export class SessionKeeper {
   }
 
   /** the session to resume at start, when one was saved recently enough */
-  load(): SavedSession | undefined {
+  async load(): Promise<SavedSession | undefined> {
     let raw: string | undefined;
     try {
-      raw = this.cursors?.get(SESSION_SCOPE);
+      raw = await this.cursors?.get(SESSION_SCOPE);
     } catch (err) {
       this.log.warn({ err: err instanceof Error ? err.message : String(err) }, "QQ: could not read the saved gateway session; identifying afresh");
       return undefined;
@@ -66,30 +70,41 @@ export class SessionKeeper {
       return undefined;
     }
     this.last = { sessionId: id, seq };
+    this.queued = this.last;
     this.savedAt = at;
     return this.last;
   }
 
   /** the live session moved (READY, a stored dispatch) or ended (undefined) */
   save(session: SavedSession | undefined): void {
-    if (session && this.last && session.sessionId === this.last.sessionId && session.seq === this.last.seq) return;
+    if (session && this.queued && session.sessionId === this.queued.sessionId && session.seq === this.queued.seq) return;
     this.write(session);
   }
 
   /** the session is alive (heartbeat ACK): refresh its saved time now and then */
   touch(): void {
-    if (this.last && this.clock.now() - this.savedAt >= TOUCH_EVERY_MS) this.write(this.last);
+    if (this.queued && this.clock.now() - this.savedAt >= TOUCH_EVERY_MS) this.write(this.queued);
+  }
+
+  /** the writes queued so far have settled (tests, shutdown) */
+  settled(): Promise<void> {
+    return this.writing;
   }
 
   private write(session: SavedSession | undefined): void {
-    if (!this.cursors) return;
+    const cursors = this.cursors;
+    if (!cursors) return;
     const now = this.clock.now();
-    try {
-      this.cursors.set(SESSION_SCOPE, session ? JSON.stringify({ session_id: session.sessionId, seq: session.seq, at: now }) : "");
-      this.last = session;
-      this.savedAt = now;
-    } catch (err) {
-      this.log.warn({ err: err instanceof Error ? err.message : String(err) }, "QQ: could not save the gateway session; a restart resumes from an older point");
-    }
+    this.queued = session;
+    this.savedAt = now; // a touch meanwhile would only repeat this write
+    this.writing = this.writing.then(async () => {
+      try {
+        await cursors.set(SESSION_SCOPE, session ? JSON.stringify({ session_id: session.sessionId, seq: session.seq, at: now }) : "");
+        this.last = session;
+      } catch (err) {
+        if (this.queued === session) this.queued = this.last; // not saved: the next save writes again
+        this.log.warn({ err: err instanceof Error ? err.message : String(err) }, "QQ: could not save the gateway session; a restart resumes from an older point");
+      }
+    });
   }
 }

@@ -7,7 +7,7 @@ import { textOf, type ChatMessage, type ChatResult, type ContentPart, type ToolC
 import { systemClock, type Clock } from "../core/clock.ts";
 import { silentLogger, type Logger } from "../core/logger.ts";
 import { ProviderError, type Attempt, type ChatRouter } from "../providers/types.ts";
-import type { SessionStore } from "../store/types.ts";
+import type { AsyncSessionStore, StoreSet } from "../store/backend.ts";
 import type { ToolRegistry } from "../tools/registry.ts";
 import type { ToolOutput, TurnOrigin } from "../tools/types.ts";
 import { parseCommand, runCommand, type ChatCommand } from "./commands.ts";
@@ -31,10 +31,14 @@ export interface TurnInput {
   signal?: AbortSignal;
   /**
    * Called with the result while the turn's history is being saved, inside
-   * the same store transaction (when AgentOptions.atomically is set): the
-   * gateway stores the reply here, so history and reply are saved together.
+   * the same store transaction (when AgentOptions.transaction is set; `tx` is
+   * that transaction's stores): the gateway stores the reply here through
+   * `tx`, so history and reply are saved together. Never await a model or
+   * the network here: the transaction stays open meanwhile.
    */
-  onCommit?: (result: TurnResult) => void;
+  onCommit?: (result: TurnResult, tx: StoreSet | undefined) => void | Promise<void>;
+  /** the turn's history (and what onCommit wrote) is committed: the gateway sends the reply now, before compaction */
+  onCommitted?: (result: TurnResult) => void;
   /** streams the answer's text as the model writes it (channel turns that stream by edit) */
   onDelta?: (text: string) => void;
   /** the model called these tools; the answer's text so far is replaced by what comes after them */
@@ -92,7 +96,7 @@ export type AgentTools = Pick<ToolRegistry, "names" | "specs" | "execute">;
 
 export interface AgentOptions {
   router: ChatRouter;
-  sessions: SessionStore;
+  sessions: AsyncSessionStore;
   tools: AgentTools;
   workspaceDir: string;
   clock?: Clock;
@@ -108,8 +112,8 @@ export interface AgentOptions {
   prompt?: PromptBuilderOptions;
   /** the model a session chose with /model (used when a turn names none) */
   sessionModels?: SessionModels;
-  /** runs fn in one store transaction (history + TurnInput.onCommit); default: just runs it */
-  atomically?: <T>(fn: () => T) => T;
+  /** runs fn in one store transaction (history + TurnInput.onCommit), e.g. StoreBackend.transaction; default: no transaction */
+  transaction?: <T>(fn: (tx: StoreSet) => Promise<T>) => Promise<T>;
 }
 
 /** The sentence the user reads when a turn ran out of tool steps. */
@@ -168,7 +172,7 @@ export class Agent {
     const command = input.noHistory || input.messages ? undefined : parseCommand(input.text);
     if (command) return this.command(command.name, command.args, input);
     // a session's own choice (/model) when the turn names no model; heartbeat turns keep the default
-    const chosen = input.model || input.noHistory ? undefined : this.opts.sessionModels?.get(input.origin.sessionKey);
+    const chosen = input.model || input.noHistory ? undefined : await this.opts.sessionModels?.get(input.origin.sessionKey);
     if (chosen) input = { ...input, model: chosen };
 
     const { origin } = input;
@@ -192,15 +196,15 @@ export class Agent {
     let overflowRetried = false;
 
     // The history part of the request; read again after a forced compaction.
-    const load = (): { system: ChatMessage; history: ChatMessage[] } => {
-      const summary = input.noHistory ? undefined : sessions.getSession(origin.sessionKey)?.summary;
-      const history = input.noHistory ? [] : sessions.history(origin.sessionKey).map((m) => m.message);
+    const load = async (): Promise<{ system: ChatMessage; history: ChatMessage[] }> => {
+      const summary = input.noHistory ? undefined : (await sessions.getSession(origin.sessionKey))?.summary;
+      const history = input.noHistory ? [] : (await sessions.history(origin.sessionKey)).map((m) => m.message);
       const built = this.prompt.build({ origin, toolNames, ...(summary ? { summary } : {}) });
       // the workspace prompt first, then the caller's instructions (HTTP API system messages)
       const system = input.system ? `${built}\n\n${input.system}` : built;
       return { system: { role: "system", content: system }, history };
     };
-    let context = load();
+    let context = await load();
 
     for (;;) {
       let res: Awaited<ReturnType<typeof callModel>>;
@@ -222,7 +226,7 @@ export class Agent {
         if (overflowRetried || !(err instanceof ProviderError) || err.reason !== "context_overflow") throw err;
         overflowRetried = true;
         if (!(await this.compactAfterOverflow(input, err))) throw err;
-        context = load();
+        context = await load();
         continue;
       }
       attempts.push(...res.attempts);
@@ -294,18 +298,20 @@ export class Agent {
     const key = origin.sessionKey;
     const now = this.clock.now();
     const saved = added.map(forHistory);
-    const save = () => {
-      this.opts.sessions.touchSession(key, { channel: origin.channel, chatId: origin.chatId, now });
-      this.opts.sessions.append(key, saved, now);
-      this.opts.sessions.recordUsage(
+    // only store calls in here: on SQLite every other caller waits while the transaction is open
+    const save = async (sessions: AsyncSessionStore, tx: StoreSet | undefined) => {
+      await sessions.touchSession(key, { channel: origin.channel, chatId: origin.chatId, now });
+      await sessions.append(key, saved, now);
+      await sessions.recordUsage(
         key,
         { ...(reportedPromptTokens !== undefined ? { promptTokens: reportedPromptTokens } : {}), ...(result.entryId ? { model: result.entryId } : {}) },
         now,
       );
-      input.onCommit?.(result);
+      await input.onCommit?.(result, tx);
     };
-    if (this.opts.atomically) this.opts.atomically(save);
-    else save();
+    if (this.opts.transaction) await this.opts.transaction((tx) => save(tx.sessions, tx));
+    else await save(this.opts.sessions, undefined);
+    input.onCommitted?.(result);
     try {
       const contextWindow = result.entryId ? this.opts.contextWindowFor?.(result.entryId) : undefined;
       await maybeCompact(this.compaction, key, {
@@ -341,9 +347,9 @@ export class Agent {
     }
   }
 
-  private command(name: ChatCommand, args: string, input: TurnInput): TurnResult {
+  private async command(name: ChatCommand, args: string, input: TurnInput): Promise<TurnResult> {
     const primary = input.model ?? this.opts.modelInfo?.primary;
-    const text = runCommand(name, {
+    const text = await runCommand(name, {
       sessionKey: input.origin.sessionKey,
       sessions: this.opts.sessions,
       now: this.clock.now(),

@@ -4,7 +4,7 @@
 // the model like any other text. The list itself (CHAT_COMMANDS) lives in
 // src/core/chat-commands.ts, where channels can read it for their menus.
 import { CHAT_COMMANDS, type ChatCommand } from "../core/chat-commands.ts";
-import type { SessionStore } from "../store/types.ts";
+import type { AsyncSessionStore } from "../store/backend.ts";
 import type { SessionModels } from "./session-model.ts";
 
 export { CHAT_COMMANDS, commandMenu, type ChatCommand, type CommandSpec } from "../core/chat-commands.ts";
@@ -29,7 +29,7 @@ export function parseCommand(text: string): ParsedCommand | undefined {
 
 export interface CommandContext {
   sessionKey: string;
-  sessions: SessionStore;
+  sessions: Pick<AsyncSessionStore, "reset" | "getSession">;
   now: number;
   /** the configured primary model (or the turn's override) */
   primary?: string;
@@ -42,11 +42,11 @@ export interface CommandContext {
   turnModel?: boolean;
 }
 
-export function runCommand(command: ChatCommand, ctx: CommandContext): string {
+export async function runCommand(command: ChatCommand, ctx: CommandContext): Promise<string> {
   switch (command) {
     case "/new":
     case "/reset":
-      ctx.sessions.reset(ctx.sessionKey, ctx.now);
+      await ctx.sessions.reset(ctx.sessionKey, ctx.now);
       return NEW_SESSION_REPLY;
     case "/stop":
       // a running turn is stopped by the gateway when /stop arrives; reaching a turn means none was
@@ -67,11 +67,11 @@ export function helpText(): string {
 
 const DEFAULT_WORDS = new Set(["default", "reset", "auto"]);
 
-function modelCommand(ctx: CommandContext): string {
+async function modelCommand(ctx: CommandContext): Promise<string> {
   const models = ctx.models;
   if (!models) return "Switching models is not available here.";
   const names = models.names();
-  const chosen = models.get(ctx.sessionKey);
+  const chosen = await models.get(ctx.sessionKey);
   // the first line only: messages gathered into the same turn follow on later lines
   const args = (ctx.args ?? "").split("\n")[0]!.trim();
   if (!args) {
@@ -82,7 +82,7 @@ function modelCommand(ctx: CommandContext): string {
     return ["Models:", ...lines, "", "Switch with /model <name>; /model default goes back."].join("\n");
   }
   if (DEFAULT_WORDS.has(args.toLowerCase())) {
-    models.set(ctx.sessionKey, undefined);
+    await models.set(ctx.sessionKey, undefined);
     return `This chat uses the default model again: ${ctx.primary ?? "(none configured)"}.`;
   }
   const name = names.find((n) => n === args) ?? uniqueIgnoringCase(names, args);
@@ -90,7 +90,7 @@ function modelCommand(ctx: CommandContext): string {
     const valid = names.length ? names.join(", ") : "(none configured)";
     return `There is no model named "${args}". Choose one of: ${valid} (or "default").`;
   }
-  models.set(ctx.sessionKey, name);
+  await models.set(ctx.sessionKey, name);
   return `This chat now uses ${name}.`;
 }
 
@@ -104,10 +104,10 @@ function uniqueIgnoringCase(names: string[], wanted: string): string | undefined
   return hits.length === 1 ? hits[0] : undefined;
 }
 
-function statusText(ctx: CommandContext): string {
-  const s = ctx.sessions.getSession(ctx.sessionKey);
-  const chosen = ctx.turnModel ? undefined : ctx.models?.get(ctx.sessionKey);
-  const dropped = ctx.turnModel ? undefined : ctx.models?.stored(ctx.sessionKey);
+async function statusText(ctx: CommandContext): Promise<string> {
+  const s = await ctx.sessions.getSession(ctx.sessionKey);
+  const chosen = ctx.turnModel ? undefined : await ctx.models?.get(ctx.sessionKey);
+  const dropped = ctx.turnModel ? undefined : await ctx.models?.stored(ctx.sessionKey);
   const fallbacks = ctx.fallbacks.length ? ctx.fallbacks.join(", ") : "none";
   let model: string;
   if (chosen) model = `Model: ${chosen} (chosen with /model; default ${ctx.primary ?? "none"}; fallbacks: ${fallbacks})`;

@@ -6,7 +6,8 @@
 import { textOf, type ChatMessage } from "../core/chat.ts";
 import type { Logger } from "../core/logger.ts";
 import type { ChatRouter } from "../providers/types.ts";
-import type { SessionStore, StoredMessage } from "../store/types.ts";
+import type { AsyncSessionStore } from "../store/backend.ts";
+import type { StoredMessage } from "../store/types.ts";
 import { estimateTokens } from "./prompt.ts";
 
 export const COMPACT_AFTER_MESSAGES = 20;
@@ -86,7 +87,7 @@ export function transcriptOf(messages: readonly ChatMessage[]): string {
 
 export interface CompactionDeps {
   router: ChatRouter;
-  sessions: SessionStore;
+  sessions: Pick<AsyncSessionStore, "history" | "getSession" | "compact">;
   now: () => number;
   logger?: Logger;
 }
@@ -106,10 +107,10 @@ export interface CompactOptions {
  * Router errors propagate.
  */
 export async function compactSession(deps: CompactionDeps, key: string, opts: CompactOptions = {}): Promise<boolean> {
-  const history = deps.sessions.history(key);
+  const history = await deps.sessions.history(key);
   const start = keptTailStart(history, opts.keep ?? KEEP_LAST_MESSAGES);
   if (start === 0) return false;
-  const previous = deps.sessions.getSession(key)?.summary.trim() ?? "";
+  const previous = (await deps.sessions.getSession(key))?.summary.trim() ?? "";
   const older = history.slice(0, start).map((m) => m.message);
   const request = `${previous ? `Earlier summary:\n${previous}\n\n` : ""}Conversation to summarize:\n${transcriptOf(older)}`;
   const res = await deps.router.chat(
@@ -129,7 +130,7 @@ export async function compactSession(deps: CompactionDeps, key: string, opts: Co
     return false;
   }
   const keepFromId = start < history.length ? history[start]!.id : history[history.length - 1]!.id + 1;
-  deps.sessions.compact(key, summary, keepFromId, deps.now());
+  await deps.sessions.compact(key, summary, keepFromId, deps.now());
   deps.logger?.info({ session: key, compacted: start, kept: history.length - start }, "session compacted");
   return true;
 }
@@ -151,7 +152,7 @@ export interface MaybeCompactOptions extends Omit<CompactOptions, "keep"> {
 
 /** Compacts when the history is over the message or context limit; returns whether it did. */
 export async function maybeCompact(deps: CompactionDeps, key: string, opts: MaybeCompactOptions = {}): Promise<boolean> {
-  const history = opts.history ?? deps.sessions.history(key).map((m) => m.message);
+  const history = opts.history ?? (await deps.sessions.history(key)).map((m) => m.message);
   const estimated = (opts.systemTokens ?? 0) + estimateMessageTokens(history);
   const reason = compactionReason({
     messageCount: history.length,

@@ -2,37 +2,37 @@
 // key/value table under session_model:<sessionKey> (no schema change), so the
 // choice survives restarts. A stored name the config no longer has is
 // ignored: the session falls back to the configured model instead of failing.
-import type { KvStore } from "../store/types.ts";
+import type { AsyncKvStore } from "../store/backend.ts";
 
 export interface SessionModels {
   /** model names a session may switch to, in config order */
   names(): string[];
   /** the session's chosen model while the config still has it */
-  get(sessionKey: string): string | undefined;
+  get(sessionKey: string): Promise<string | undefined>;
   /** what was stored, even when the config dropped it (for /status) */
-  stored(sessionKey: string): string | undefined;
+  stored(sessionKey: string): Promise<string | undefined>;
   /** undefined goes back to the configured model */
-  set(sessionKey: string, name: string | undefined): void;
+  set(sessionKey: string, name: string | undefined): Promise<void>;
 }
 
 export const SESSION_MODEL_PREFIX = "session_model:";
 
-export function kvSessionModels(kv: KvStore, names: () => string[], now: () => number = Date.now): SessionModels {
+export function kvSessionModels(kv: AsyncKvStore, names: () => string[], now: () => number = Date.now): SessionModels {
   const key = (sessionKey: string) => `${SESSION_MODEL_PREFIX}${sessionKey}`;
-  const stored = (sessionKey: string) => {
-    const v = kv.get<unknown>(key(sessionKey));
+  const stored = async (sessionKey: string) => {
+    const v = await kv.get<unknown>(key(sessionKey));
     return typeof v === "string" && v ? v : undefined;
   };
   return {
     names,
     stored,
-    get: (sessionKey) => {
-      const name = stored(sessionKey);
+    get: async (sessionKey) => {
+      const name = await stored(sessionKey);
       return name !== undefined && names().includes(name) ? name : undefined;
     },
-    set: (sessionKey, name) => {
-      if (name === undefined) kv.delete(key(sessionKey));
-      else kv.set(key(sessionKey), name, now());
+    set: async (sessionKey, name) => {
+      if (name === undefined) await kv.delete(key(sessionKey));
+      else await kv.set(key(sessionKey), name, now());
     },
   };
 }

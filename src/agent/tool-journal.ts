@@ -29,8 +29,8 @@ export const PURE_TOOLS: ReadonlySet<string> = new Set(["web_search", "web_fetch
 export const KEYED_TOOLS: ReadonlySet<string> = new Set(["message"]);
 
 export interface ToolJournalStore {
-  begin(turnId: string, callKey: string, tool: string, now: number): { state: "started" } | { state: "done"; result: unknown } | undefined;
-  finish(turnId: string, callKey: string, result: unknown): void;
+  begin(turnId: string, callKey: string, tool: string, now: number): Promise<{ state: "started" } | { state: "done"; result: unknown } | undefined>;
+  finish(turnId: string, callKey: string, result: unknown): Promise<void>;
 }
 
 interface StoredExecution {
@@ -72,7 +72,7 @@ export function journaledTools(tools: AgentTools, journal: ToolJournalStore, now
       if (!turnId || PURE_TOOLS.has(call.name)) return tools.execute(call, ctx);
       const base = `${call.name}:${argsHash(call.arguments)}`;
       const key = `${base}#${occurrence(ctx.origin, base)}`;
-      const earlier = journal.begin(turnId, key, call.name, now());
+      const earlier = await journal.begin(turnId, key, call.name, now());
       if (earlier?.state === "done") {
         ctx.logger.info({ session: ctx.origin.sessionKey, tool: call.name }, "tool call already made before a restart; reusing its result");
         return fromStored(earlier.result as StoredExecution);
@@ -82,7 +82,7 @@ export function journaledTools(tools: AgentTools, journal: ToolJournalStore, now
         return { text, media: [], error: text };
       }
       const out = await scope.run(`${turnId}/${key}`, () => tools.execute(call, ctx));
-      journal.finish(turnId, key, toStored(out));
+      await journal.finish(turnId, key, toStored(out));
       return out;
     },
   };

@@ -7,6 +7,7 @@ import type { Command } from "commander";
 import { SwitchboardError } from "../core/errors.ts";
 import { approvePairing } from "../gateway/pairing-reply.ts";
 import { openStore } from "../store/index.ts";
+import { sqliteBackend } from "../store/sqlite-backend.ts";
 import { writeLine } from "./io.ts";
 import type { CliContext } from "./main.ts";
 import { commandSetup } from "./setup.ts";
@@ -34,10 +35,10 @@ export function register(program: Command, ctx: CliContext): void {
   pairing
     .command("approve <channel> <code>")
     .description("let the sender of a pairing code talk to the agent")
-    .action((channel: string, code: string) => {
+    .action(async (channel: string, code: string) => {
       const s = store();
       try {
-        const ok = approvePairing(s, channel.toLowerCase(), code, Date.now());
+        const ok = await approvePairing(sqliteBackend(s), channel.toLowerCase(), code, Date.now());
         if (!ok) throw new SwitchboardError("not_found", `no open pairing request ${code} on ${channel} (codes expire after an hour; see \`switchboard pairing list\`)`);
         writeLine(ctx.io.stdout, `approved ${ok.label ?? ok.senderId} on ${channel}${ok.chatId ? "; they are told they can chat now" : ""}`);
       } finally {

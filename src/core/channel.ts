@@ -109,13 +109,13 @@ export type ChannelState = "connecting" | "online" | "reconnecting" | "offline" 
  * Positions a channel keeps per chat across restarts (e.g. the last message
  * id it handed to the gateway), for platforms that do not redeliver what
  * arrived while the gateway was down: the channel fetches what came after.
- * Writes may throw when the store cannot take them; the position then stays
+ * Writes may reject when the store cannot take them; the position then stays
  * behind and the next catch-up fetches a little more (deduped).
  */
 export interface ChannelCursors {
-  get(scope: string): string | undefined;
-  set(scope: string, cursor: string): void;
-  list(): { scope: string; cursor: string }[];
+  get(scope: string): Promise<string | undefined>;
+  set(scope: string, cursor: string): Promise<void>;
+  list(): Promise<{ scope: string; cursor: string }[]>;
 }
 
 export interface ChannelContext {

@@ -10,7 +10,7 @@ import { parseConfigText } from "../config/load.ts";
 import { writeConfigText } from "../config/migrate.ts";
 import { describeSchedule } from "../scheduler/schedule.ts";
 import type { Router } from "../providers/router/types.ts";
-import type { Store } from "../store/index.ts";
+import type { StoreSet } from "../store/backend.ts";
 import type { ReloadOutcome as GatewayReloadOutcome } from "./reload.ts";
 import { approvePairing } from "./pairing-reply.ts";
 import { maskConfig, unmaskConfig } from "../ui/config-secrets.ts";
@@ -25,7 +25,7 @@ export interface ControlDeps {
   startedAt: number;
   configFile: string;
   env: NodeJS.ProcessEnv;
-  store: Store;
+  store: StoreSet;
   logTail: LogTail;
   ready(): boolean;
   lastReload(): Overview["lastReload"];
@@ -120,8 +120,8 @@ export class GatewayControl implements ControlSurface {
     this.changed();
   }
 
-  sessions(limit: number) {
-    return this.deps.store.sessions.listSessions(limit).map((s) => ({
+  async sessions(limit: number) {
+    return (await this.deps.store.sessions.listSessions(limit)).map((s) => ({
       key: s.key,
       ...(s.channel ? { channel: s.channel } : {}),
       ...(s.chatId ? { chatId: s.chatId } : {}),
@@ -131,65 +131,64 @@ export class GatewayControl implements ControlSurface {
     }));
   }
 
-  history(key: string, limit: number): HistoryLine[] {
-    return this.deps.store.sessions
-      .history(key)
+  async history(key: string, limit: number): Promise<HistoryLine[]> {
+    return (await this.deps.store.sessions.history(key))
       .slice(-limit)
       .filter((m) => m.message.role === "user" || m.message.role === "assistant")
       .map((m) => ({ role: m.message.role, text: lineOf(m.message), at: m.createdAt }));
   }
 
-  resetSession(key: string): void {
-    this.deps.store.sessions.reset(key, Date.now());
+  async resetSession(key: string): Promise<void> {
+    await this.deps.store.sessions.reset(key, Date.now());
     this.changed();
   }
 
-  pairing() {
+  async pairing() {
     const now = Date.now();
-    return { pending: this.deps.store.pairing.listRequests(now), approved: this.deps.store.pairing.listApproved() };
+    return { pending: await this.deps.store.pairing.listRequests(now), approved: await this.deps.store.pairing.listApproved() };
   }
 
   async approvePairing(channel: string, code: string): Promise<boolean> {
-    const approved = approvePairing(this.deps.store, channel, code, Date.now());
+    const approved = await approvePairing(this.deps.store, channel, code, Date.now());
     if (!approved) return false;
     if (approved.chatId) await this.deps.approved(channel, approved.chatId).catch(() => undefined);
     this.changed();
     return true;
   }
 
-  denyPairing(channel: string, code: string): boolean {
-    const done = this.deps.store.pairing.deny(channel, code);
+  async denyPairing(channel: string, code: string): Promise<boolean> {
+    const done = await this.deps.store.pairing.deny(channel, code);
     if (done) this.changed();
     return done;
   }
 
-  revokeSender(channel: string, senderId: string): boolean {
-    const done = this.deps.store.pairing.revoke(channel, senderId);
+  async revokeSender(channel: string, senderId: string): Promise<boolean> {
+    const done = await this.deps.store.pairing.revoke(channel, senderId);
     if (done) this.changed();
     return done;
   }
 
-  deadLetters() {
-    return this.deps.store.delivery.deadLetters(100).map((d) => {
+  async deadLetters() {
+    return (await this.deps.store.delivery.deadLetters(100)).map((d) => {
       const chunk = d.chunk as { text?: string };
       return { id: d.id, channel: d.channel, chatId: d.chatId, text: chunk.text ?? "", attempts: d.attempts, ...(d.lastError ? { lastError: d.lastError } : {}), createdAt: d.createdAt };
     });
   }
 
-  retryDeadLetter(id: number): boolean {
-    const done = this.deps.store.delivery.retryDead(id, Date.now());
+  async retryDeadLetter(id: number): Promise<boolean> {
+    const done = await this.deps.store.delivery.retryDead(id, Date.now());
     if (done) this.changed();
     return done;
   }
 
-  dropDeadLetter(id: number): boolean {
-    const done = this.deps.store.delivery.dropDead(id);
+  async dropDeadLetter(id: number): Promise<boolean> {
+    const done = await this.deps.store.delivery.dropDead(id);
     if (done) this.changed();
     return done;
   }
 
-  cronJobs() {
-    return this.deps.store.cron.list().map((j) => ({
+  async cronJobs() {
+    return (await this.deps.store.cron.list()).map((j) => ({
       id: j.id,
       name: j.name ?? j.id,
       schedule: describeSchedule(j.schedule),
@@ -205,11 +204,11 @@ export class GatewayControl implements ControlSurface {
     this.changed();
   }
 
-  setCronEnabled(id: string, enabled: boolean): boolean {
-    const job = this.deps.store.cron.get(id);
+  async setCronEnabled(id: string, enabled: boolean): Promise<boolean> {
+    const job = await this.deps.store.cron.get(id);
     if (!job) return false;
     // resuming: the scheduler works out the next run when it wakes
-    this.deps.store.cron.setEnabled(id, enabled, enabled ? Date.now() : null);
+    await this.deps.store.cron.setEnabled(id, enabled, enabled ? Date.now() : null);
     this.deps.cronChanged();
     this.changed();
     return true;
@@ -252,8 +251,11 @@ export class GatewayControl implements ControlSurface {
     this.listeners.add(listener);
     if (!this.watch) {
       // the baseline is what the page is about to load, so a change right after it still counts
-      this.lastSeen = this.fingerprint();
-      this.watch = setInterval(() => this.noticeChanges(), WATCH_MS);
+      this.lastSeen = "";
+      void this.fingerprint().then((f) => {
+        if (this.lastSeen === "") this.lastSeen = f;
+      }, () => undefined);
+      this.watch = setInterval(() => void this.noticeChanges(), WATCH_MS);
       this.watch.unref();
     }
     return () => {
@@ -271,24 +273,37 @@ export class GatewayControl implements ControlSurface {
    * a cheap fingerprint of what it shows is compared once a second and a
    * change becomes one "state" event. The browser itself never polls.
    */
-  private noticeChanges(): void {
-    const fingerprint = this.fingerprint();
+  private async noticeChanges(): Promise<void> {
+    let fingerprint: string;
+    try {
+      fingerprint = await this.fingerprint();
+    } catch {
+      return; // the store is faulted: status shows it; look again next second
+    }
     if (fingerprint === this.lastSeen) return;
     this.lastSeen = fingerprint;
     this.changed();
   }
 
-  private fingerprint(): string {
+  private async fingerprint(): Promise<string> {
+    const { store } = this.deps;
+    const [requests, approved, dead, sessions, jobs] = await Promise.all([
+      store.pairing.listRequests(Date.now()),
+      store.pairing.listApproved(),
+      store.delivery.deadLetters(1),
+      store.sessions.listSessions(1),
+      store.cron.list(),
+    ]);
     const router = this.deps.router().snapshot();
     return JSON.stringify([
       this.deps.ready(),
       this.deps.lastReload()?.at,
       this.deps.channels().map((c) => [c.id, c.state, c.restarts, c.lastInboundAt, c.lastError]),
-      this.deps.store.pairing.listRequests(Date.now()).map((r) => r.code),
-      this.deps.store.pairing.listApproved().length,
-      this.deps.store.delivery.deadLetters(1).map((d) => d.id),
-      this.deps.store.sessions.listSessions(1).map((s) => s.updatedAt),
-      this.deps.store.cron.list().map((j) => [j.id, j.enabled, j.lastRunAt]),
+      requests.map((r) => r.code),
+      approved.length,
+      dead.map((d) => d.id),
+      sessions.map((s) => s.updatedAt),
+      jobs.map((j) => [j.id, j.enabled, j.lastRunAt]),
       router.targets.map((t) => [t.key, t.cooldownUntil, t.errorCount]),
     ]);
   }

@@ -17,12 +17,13 @@ import { GatewayControl, lastReloadView, pageOutcome } from "./control.ts";
 import { startHttpServer, type RunningHttpServer } from "../http/server.ts";
 import type { CronService } from "../scheduler/cron-service.ts";
 import type { Heartbeat } from "../scheduler/heartbeat.ts";
-import { openStore, type Store } from "../store/index.ts";
+import type { StoreBackend } from "../store/backend.ts";
 import { transcriptionFailureMessage } from "../voice/messages.ts";
 import { ChannelSet } from "./channel-set.ts";
 import { loadChannels, webhookRoutes, type ChannelsConfig, type LoadedChannel } from "./channels.ts";
 import { ConfigWatcher, readConfigSnapshot } from "./config-watch.ts";
-import { requireEmbeddedStore, storeLocation } from "../store/location.ts";
+import { storeLocation } from "../store/location.ts";
+import { openGatewayStore } from "./open-store.ts";
 import { gatewayListen } from "./listen.ts";
 import { GatewayMetrics, type Counters } from "./metrics.ts";
 import { LiveReplies } from "./live-replies.ts";
@@ -59,7 +60,7 @@ export class Daemon {
   private readonly env: NodeJS.ProcessEnv;
   /** the config, listener settings and heartbeat serving now; replaced whole by a reload */
   private gen!: Generation;
-  private store!: Store;
+  private store!: StoreBackend;
   private holder!: RuntimeHolder;
   private outbox!: Outbox;
   private pipeline!: Pipeline;
@@ -89,11 +90,11 @@ export class Daemon {
     const loaded = loadConfig({ path: file, env: this.env });
     for (const w of loaded.warnings) this.log.warn(w);
     if (!loaded.exists) this.log.warn(`no config file at ${file}; running on the embedded defaults. Run \`switchboard onboard\` to set one up`);
-    // refused before anything starts: a PostgreSQL URL the daemon cannot use yet (store/location.ts)
-    requireEmbeddedStore(storeLocation(loaded.config.store.url, this.env, this.opts.paths.home, this.opts.paths.dbFile), this.opts.paths.dbFile);
+    // a store.url that is not one is a config error before anything starts
+    const location = storeLocation(loaded.config.store.url, this.env, this.opts.paths.home, this.opts.paths.dbFile);
     const listen = gatewayListen(loaded.config.gateway, this.env);
     const channels = await this.loadStartChannels(loaded);
-    this.store = openStore(this.opts.paths.dbFile);
+    this.store = await openGatewayStore(location);
     const runtime = this.buildRuntime(loaded);
     this.holder = new RuntimeHolder(runtime, this.log);
     let heartbeat: Heartbeat;
@@ -184,7 +185,7 @@ export class Daemon {
       webhooks,
     });
     for (const ch of channels) this.channels.start(ch);
-    this.pipeline.recover();
+    await this.pipeline.recover();
     this.stopRetention = startRetention(this.store, this.gen.loaded.config.gateway.retention_days, (err) =>
       this.log.warn({ err: err instanceof Error ? err.message : String(err) }, "could not prune answered messages; trying again in an hour"),
     );
@@ -205,7 +206,7 @@ export class Daemon {
       },
       load: () => [preloadSdks(this.holder.current.directory.all()), this.metrics.load()],
     });
-    this.log.info({ channels: channels.map((c) => c.id), http: this.http.url }, "gateway started");
+    this.log.info({ channels: channels.map((c) => c.id), http: this.http.url, store: this.store.location }, "gateway started");
   }
 
   /** the control page's view of this gateway (src/ui) */
@@ -241,8 +242,8 @@ export class Daemon {
   }
 
   /** text from tools, cron and heartbeat goes through the same outbox as replies */
-  private sendText(channel: string, chatId: string, text: string): void {
-    queueText({ store: this.store, channels: this.channels, outbox: this.outbox }, channel, chatId, text);
+  private sendText(channel: string, chatId: string, text: string): Promise<void> {
+    return queueText({ store: this.store, channels: this.channels, outbox: this.outbox }, channel, chatId, text);
   }
 
   /** the channels to start with; an adapter's own check failing is a config error (exit 78), as on reload */
@@ -275,8 +276,7 @@ export class Daemon {
   private buildPipeline(): Pipeline {
     const holder = this.holder;
     return new Pipeline({
-      delivery: this.store.delivery,
-      pairing: this.store.pairing,
+      store: this.store,
       outbox: this.outbox,
       adapter: (id) => this.channels.adapter(id),
       policy: (id) => this.channels.policy(id),
@@ -290,7 +290,7 @@ export class Daemon {
         transcribe: (input) => holder.use((rt) => rt.transcriber.transcribe(input)),
         failureMessage: transcriptionFailureMessage,
       },
-      noteActiveChat: (channel, chatId) => this.store.kv.set("last_active_chat", { channel, chatId }),
+      noteActiveChat: (channel, chatId, kv) => kv.set("last_active_chat", { channel, chatId }),
       maxTurns: this.gen.loaded.config.gateway.max_turns_in_flight,
       // a polling channel stops fetching while every turn slot is taken; socket channels store and go on
       holdReading: (id) => this.channels.holdsReading(id),
@@ -338,7 +338,7 @@ export class Daemon {
     return { ready, detail };
   }
 
-  status(): unknown {
+  status(): Promise<unknown> {
     return buildStatus({
       startedAt: this.startedAt,
       channels: this.channels.statuses(),
@@ -377,7 +377,7 @@ export class Daemon {
     await this.channels.stopAll();
     await this.http?.close();
     await this.holder.close();
-    this.store.close();
+    await this.store.close();
     removeRunFile(this.opts.paths.home);
     this.log.info("gateway stopped");
   }

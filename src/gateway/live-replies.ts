@@ -19,14 +19,15 @@
 //     same window for any sent chunk.
 import type { ChannelAdapter, OutboundChunk } from "../core/channel.ts";
 import type { Logger } from "../core/logger.ts";
-import type { KvStore } from "../store/types.ts";
+import type { AsyncKvStore } from "../store/backend.ts";
 import { LiveReply, type LiveTarget } from "./live-reply.ts";
 import type { ChunkRebind } from "./outbox.ts";
 
 export type StreamingMode = "edit" | "off";
 
 export interface LiveRepliesOptions {
-  kv: Pick<KvStore, "get" | "set" | "delete">;
+  /** the store's kv outside any transaction: live message ids are written as they appear */
+  kv: AsyncKvStore;
   adapter: (channel: string) => ChannelAdapter | undefined;
   /** channels.<id>.streaming, read at every turn (a reload changes it for the next turn) */
   mode: (channel: string) => StreamingMode;
@@ -55,12 +56,12 @@ export class LiveReplies {
   }
 
   /** a live reply for this turn, or undefined when the channel does not stream (mode off, no edit support) */
-  start(turnId: string, target: LiveTarget): LiveReply | undefined {
+  async start(turnId: string, target: LiveTarget): Promise<LiveReply | undefined> {
     const adapter = this.opts.adapter(target.channel);
     if (this.opts.mode(target.channel) !== "edit" || !adapter?.capabilities.edit || !adapter.edit) return undefined;
     const left = this.ended.get(turnId);
     this.ended.delete(turnId);
-    const earlier = left?.live.ids.length ? left.live.shown : this.record(turnId)?.ids.map((id) => ({ id }));
+    const earlier = left?.live.ids.length ? left.live.shown : (await this.record(this.opts.kv, turnId))?.ids.map((id) => ({ id }));
     const live = new LiveReply({
       adapter: adapter as ChannelAdapter & Required<Pick<ChannelAdapter, "edit">>,
       target,
@@ -81,14 +82,15 @@ export class LiveReplies {
    * (no live edit under way, the platform's interval passed), with the
    * chunk that takes over a live message whose send was still under way.
    * forget() once the reply is stored, inside the same transaction when
-   * there is one.
+   * there is one; `kv` is that transaction's (the record of a turn run before
+   * a restart is read through it).
    */
-  finish(turnId: string, chunks: OutboundChunk[]): { chunks: OutboundChunk[]; ready: Promise<ChunkRebind | undefined> } {
+  async finish(turnId: string, chunks: OutboundChunk[], kv: AsyncKvStore): Promise<{ chunks: OutboundChunk[]; ready: Promise<ChunkRebind | undefined> }> {
     const live = this.active.get(turnId) ?? this.ended.get(turnId)?.live;
     const closed = this.ended.get(turnId)?.closed ?? (live ? live.close() : Promise.resolve());
     this.active.delete(turnId);
     this.ended.delete(turnId);
-    const known = live ? live.shown : (this.record(turnId)?.ids ?? []).map((id): { id: string; shown?: string } => ({ id }));
+    const known = live ? live.shown : ((await this.record(kv, turnId))?.ids ?? []).map((id): { id: string; shown?: string } => ({ id }));
     const ids = known.map((m) => m.id);
     // a record exists only once a live message was sent: a quick answer costs no kv delete
     if (ids.length > 0) this.finished.add(turnId);
@@ -130,10 +132,10 @@ export class LiveReplies {
     return rebind;
   }
 
-  /** the reply is stored (in the same transaction, when there is one): the record of its live messages goes */
-  forget(turnId: string): void {
+  /** the reply is stored (through `kv`, the same transaction, when there is one): the record of its live messages goes */
+  async forget(turnId: string, kv: AsyncKvStore): Promise<void> {
     if (!this.finished.delete(turnId)) return;
-    this.opts.kv.delete(keyOf(turnId));
+    await kv.delete(keyOf(turnId));
   }
 
   /** the turn ended without a reply (failed, or aborted at shutdown): stop editing, keep the messages for its failure reply or re-run */
@@ -144,9 +146,9 @@ export class LiveReplies {
     this.ended.set(turnId, { live, closed: live.close() });
   }
 
-  private record(turnId: string): Record | undefined {
+  private async record(kv: AsyncKvStore, turnId: string): Promise<Record | undefined> {
     try {
-      return this.opts.kv.get<Record>(keyOf(turnId));
+      return await kv.get<Record>(keyOf(turnId));
     } catch (err) {
       this.opts.logger.warn({ turn: turnId, err: errText(err) }, "could not read a live reply's messages");
       return undefined;
@@ -154,12 +156,12 @@ export class LiveReplies {
   }
 
   private save(turnId: string, rec: Record): void {
-    try {
-      this.opts.kv.set(keyOf(turnId), rec);
-    } catch (err) {
+    // a turn whose reply is bound already (finish) keeps its ids in the reply: no record to write
+    if (!this.active.has(turnId) && !this.ended.has(turnId)) return;
+    this.opts.kv.set(keyOf(turnId), rec).catch((err: unknown) => {
       // the message exists but is unrecorded: a crash now would leave it behind (logged so it can be told)
       this.opts.logger.warn({ turn: turnId, err: errText(err) }, "could not record a live reply's message id");
-    }
+    });
   }
 }
 

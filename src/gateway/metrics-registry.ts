@@ -31,6 +31,8 @@ export class MetricsRegistry {
   private readonly modelSeconds: Histogram<"entry" | "outcome">;
   private readonly providerRequests: Counter<"provider" | "entry" | "outcome" | "reason">;
   private lastAttempt: string | undefined;
+  /** the /status document, read once per scrape (it queries the store) */
+  private snapshot: StatusShape = {};
 
   constructor(src: MetricsSource) {
     this.src = src;
@@ -40,7 +42,7 @@ export class MetricsRegistry {
     this.sendSeconds = new Histogram({ name: "switchboard_send_duration_seconds", help: "Time a channel's platform took to accept one outgoing message chunk.", labelNames: ["channel", "outcome"], buckets: CALL_BUCKETS, registers });
     this.modelSeconds = new Histogram({ name: "switchboard_model_request_duration_seconds", help: "Latency of one model request per model_list entry, failures included.", labelNames: ["entry", "outcome"], buckets: CALL_BUCKETS, registers });
     this.providerRequests = new Counter({ name: "switchboard_provider_requests_total", help: "Model requests per provider and entry; outcome ok, or error with the failure reason (rate_limit, auth, timeout, …).", labelNames: ["provider", "entry", "outcome", "reason"], registers });
-    const status = () => src.status() as StatusShape;
+    const status = () => this.snapshot;
     const gauge = (name: string, help: string, read: (g: Gauge) => void, labelNames: string[] = []) =>
       new Gauge({ name, help, labelNames, registers, collect() { this.reset(); read(this); } });
     gauge("switchboard_up", "1 while the gateway runs.", (g) => g.set(1));
@@ -88,6 +90,7 @@ export class MetricsRegistry {
 
   /** the exposition text for GET /metrics */
   async render(): Promise<string> {
+    this.snapshot = (await this.src.status()) as StatusShape;
     this.takeAttempts();
     return this.registry.metrics();
   }

@@ -16,6 +16,7 @@ export interface Counters {
 export interface MetricsSource {
   counters: Counters;
   readiness(): { ready: boolean; detail: Record<string, string> };
+  /** the /status document (it reads the store, so it may be a promise) */
   status(): unknown;
   /** the router's recent attempts, oldest first */
   attempts?(): Attempt[];

@@ -20,7 +20,8 @@ import pRetry, { AbortError } from "p-retry";
 import { channelErrorCode, ChannelError, type ChannelAdapter, type OutboundChunk } from "../core/channel.ts";
 import type { Logger } from "../core/logger.ts";
 import type { StoreHealth } from "../store/health.ts";
-import type { DeliveryStore, OutboundRecord } from "../store/types.ts";
+import type { AsyncDeliveryStore } from "../store/backend.ts";
+import type { OutboundRecord } from "../store/types.ts";
 import { deliverChunk } from "./live-reply-delivery.ts";
 
 /** A stored chunk (by its seq) that edits a live message whose id was not known when the reply was stored. */
@@ -33,7 +34,7 @@ export interface ChunkRebind {
 const OFFLINE_RETRY_MS = 1000;
 
 export interface OutboxOptions {
-  delivery: DeliveryStore;
+  delivery: AsyncDeliveryStore;
   adapter: (channel: string) => ChannelAdapter | undefined;
   /** true when the channel is online; failures while offline do not count towards dead letters */
   online?: (channel: string) => boolean;
@@ -89,35 +90,39 @@ export class Outbox {
     }
   }
 
-  /** sends whatever is due for `channel` (or every channel); never throws */
+  /**
+   * Sends whatever is due for `channel` (or every channel); never throws.
+   * Kick after the transaction that queued the chunks committed (a chunk on
+   * the wire before COMMIT is a reply a crash could send twice, and on
+   * PostgreSQL the drain would not even see it).
+   */
   kick(channel?: string): void {
     if (this.closed) return;
-    if (!channel) this.mayWait = true;
-    let channels: string[];
-    try {
-      channels = channel ? [channel] : this.opts.delivery.channelsWithPendingOutbound();
-    } catch (err) {
-      this.storeError(err, "could not read the outbox");
+    if (channel) return this.start(channel);
+    this.mayWait = true;
+    this.opts.delivery.channelsWithPendingOutbound().then(
+      (channels) => {
+        for (const ch of channels) this.start(ch);
+      },
+      (err: unknown) => this.storeError(err, "could not read the outbox"),
+    );
+  }
+
+  /** one drain per channel at a time; a kick meanwhile drains once more after it */
+  private start(ch: string): void {
+    if (this.closed) return;
+    if (this.running.has(ch)) {
+      this.again.add(ch);
       return;
     }
-    for (const ch of channels) {
-      if (this.running.has(ch)) {
-        this.again.add(ch);
-        continue;
-      }
-      // the drain starts on the next microtask: a kick from inside a store
-      // transaction (a turn's reply queued with its "answered" mark) must not
-      // put a chunk on the wire before that transaction commits, or a crash in
-      // between sends the reply of a turn that then runs again
-      const run = Promise.resolve()
-        .then(() => this.drain(ch))
-        .catch((err: unknown) => this.storeError(err, "could not update the outbox"))
-        .finally(() => {
+    const run = Promise.resolve()
+      .then(() => this.drain(ch))
+      .catch((err: unknown) => this.storeError(err, "could not update the outbox"))
+      .finally(() => {
         this.running.delete(ch);
-        if (this.again.delete(ch)) this.kick(ch);
+        if (this.again.delete(ch)) this.start(ch);
       });
-      this.running.set(ch, run);
-    }
+    this.running.set(ch, run);
   }
 
   /** keeps the chunks of `replyId` back until `until` settles, then sends them */
@@ -152,21 +157,21 @@ export class Outbox {
       this.mayWait = true; // its chunks wait for the channel: look again soon
       return this.wakeLater();
     }
-    this.recordUnrecorded();
+    await this.recordUnrecorded();
     const blocked = new Set<string>();
-    for (const rec of this.opts.delivery.pendingOutbound(this.now(), channel)) {
+    for (const rec of await this.opts.delivery.pendingOutbound(this.now(), channel)) {
       if (this.closed) return;
       if (blocked.has(rec.replyId) || this.held.has(rec.replyId) || this.unrecorded.has(rec.id)) continue;
       const ok = await this.sendOne(adapter, rec);
       if (!ok) blocked.add(rec.replyId);
     }
-    this.wakeLater();
+    await this.wakeLater();
   }
 
   /** marks the chunks sent whose mark the store refused earlier; throws while it still refuses */
-  private recordUnrecorded(): void {
+  private async recordUnrecorded(): Promise<void> {
     for (const [id, messageId] of this.unrecorded) {
-      this.opts.delivery.markSent(id, messageId, this.now());
+      await this.opts.delivery.markSent(id, messageId, this.now());
       this.unrecorded.delete(id);
     }
   }
@@ -176,7 +181,7 @@ export class Outbox {
     this.opts.logger[fault ? "warn" : "error"]({ err: err instanceof Error ? err.message : String(err) }, `${what}; sending resumes when the store takes writes`);
     if (!fault) {
       this.mayWait = true;
-      this.wakeLater();
+      void this.wakeLater();
     }
   }
 
@@ -199,7 +204,7 @@ export class Outbox {
       this.sentCount++;
       if (rebind?.seq === rec.seq) this.rebinds.delete(rec.replyId);
       try {
-        this.opts.delivery.markSent(rec.id, res.messageId, this.now());
+        await this.opts.delivery.markSent(rec.id, res.messageId, this.now());
       } catch (err) {
         // sent, but not recorded: remember it so it is not sent again
         this.unrecorded.set(rec.id, res.messageId);
@@ -236,7 +241,7 @@ export class Outbox {
           break;
       }
       this.mayWait = true;
-      this.opts.delivery.markFailed(rec.id, message, notBefore, dead, !offline);
+      await this.opts.delivery.markFailed(rec.id, message, notBefore, dead, !offline);
       this.opts.logger[dead ? "error" : "warn"](
         { channel: rec.channel, chatId: rec.chatId, reply: rec.replyId, seq: rec.seq, attempts, err: message },
         dead ? "reply chunk could not be delivered; kept as dead letter" : "reply chunk send failed; will retry",
@@ -246,14 +251,15 @@ export class Outbox {
   }
 
   /** schedules the next drain for chunks waiting on a not-before time */
-  private wakeLater(): void {
+  private async wakeLater(): Promise<void> {
     if (this.closed || !this.mayWait) return;
     let soonest: number | undefined;
     try {
-      soonest = this.opts.delivery.nextOutboundAt();
+      soonest = await this.opts.delivery.nextOutboundAt();
     } catch {
       return; // unreadable store: the health probe kicks us when it is back
     }
+    if (this.closed) return;
     if (soonest === undefined) {
       this.mayWait = false;
       return;

@@ -8,12 +8,13 @@ import type { InboundMessage } from "../core/channel.ts";
 import type { Logger } from "../core/logger.ts";
 import { storeFault } from "../store/health.ts";
 import { normalizePairingCode } from "../store/pairing.ts";
-import type { ApprovedSender, DeliveryStore, PairingStore } from "../store/types.ts";
+import type { AsyncDeliveryStore, AsyncPairingStore } from "../store/backend.ts";
+import type { ApprovedSender } from "../store/types.ts";
 import { pairingMessage } from "./replies.ts";
 
 export interface PairingReplyDeps {
-  pairing: PairingStore;
-  delivery: DeliveryStore;
+  pairing: AsyncPairingStore;
+  delivery: AsyncDeliveryStore;
   logger: Logger;
   now: number;
   ttlMs: number;
@@ -21,9 +22,9 @@ export interface PairingReplyDeps {
 }
 
 /** true when a reply was queued (the caller kicks the outbox); throws storage faults */
-export function queuePairingReply(msg: InboundMessage, deps: PairingReplyDeps): boolean {
+export async function queuePairingReply(msg: InboundMessage, deps: PairingReplyDeps): Promise<boolean> {
   const label = msg.senderUsername ? `@${msg.senderUsername}` : msg.senderName;
-  const req = deps.pairing.requestCode(
+  const req = await deps.pairing.requestCode(
     { channel: msg.channel, senderId: msg.senderId, chatId: msg.chatId, ...(label ? { label } : {}) },
     deps.now,
     deps.ttlMs,
@@ -32,7 +33,7 @@ export function queuePairingReply(msg: InboundMessage, deps: PairingReplyDeps): 
   const who = { channel: msg.channel, sender: msg.senderId };
   deps.logger.debug({ ...who, code: req.code }, "pairing code");
   try {
-    deps.delivery.enqueueReply({
+    await deps.delivery.enqueueReply({
       channel: msg.channel,
       chatId: req.chatId,
       replyId: `pairing-${msg.channel}-${req.code}`,
@@ -59,18 +60,18 @@ export const APPROVED_NOTICE = "You're approved: you can chat with me now.";
  * gateway's outbox finds the queued notice on its next look (or at its next
  * start). Undefined for an unknown or expired code.
  */
-export function approvePairing(
-  store: { pairing: PairingStore; delivery: DeliveryStore },
+export async function approvePairing(
+  store: { pairing: AsyncPairingStore; delivery: AsyncDeliveryStore },
   channel: string,
   code: string,
   now: number,
-): (ApprovedSender & { chatId?: string }) | undefined {
+): Promise<(ApprovedSender & { chatId?: string }) | undefined> {
   const wanted = normalizePairingCode(code);
-  const request = store.pairing.listRequests(now, channel).find((r) => r.code === wanted);
-  const approved = store.pairing.approve(channel, code, now);
+  const request = (await store.pairing.listRequests(now, channel)).find((r) => r.code === wanted);
+  const approved = await store.pairing.approve(channel, code, now);
   if (!approved) return undefined;
   if (!request) return approved;
-  store.delivery.enqueueReply({
+  await store.delivery.enqueueReply({
     channel,
     chatId: request.chatId,
     // one notice per approved code, however often this runs

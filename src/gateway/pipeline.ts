@@ -11,7 +11,8 @@ import type { ChannelAdapter, InboundMessage, OutboundChunk } from "../core/chan
 import type { Logger } from "../core/logger.ts";
 import { attachedFileTexts } from "../media/attached-files.ts";
 import type { StoreHealth } from "../store/health.ts";
-import type { DeliveryStore, InboundRecord, PairingStore } from "../store/types.ts";
+import type { AsyncKvStore, StoreSet } from "../store/backend.ts";
+import type { InboundRecord } from "../store/types.ts";
 import type { TurnOrigin, ToolOutput } from "../tools/types.ts";
 import { AllowList, groupTriggered, type GroupTrigger } from "./access.ts";
 import { chunkText } from "./chunk.ts";
@@ -19,7 +20,7 @@ import type { LiveReplies } from "./live-replies.ts";
 import type { Outbox } from "./outbox.ts";
 import { queuePairingReply } from "./pairing-reply.ts";
 import { describeTurnFailure } from "./replies.ts";
-import { contextOf, turnText, type StoredContext } from "./turn-text.ts";
+import { contextOf, normalizeCommand, turnText, type StoredContext } from "./turn-text.ts";
 import { isStopCommand, RunningTurns, stopSession, type RunningTurn } from "./turn-abort.ts";
 import { TurnSlots } from "./turn-slots.ts";
 import { startTyping, TYPING_AFTER_MS } from "./typing.ts";
@@ -38,8 +39,10 @@ export interface GatewayTurnInput {
   text: string;
   parts?: ContentPart[];
   signal?: AbortSignal;
-  /** the agent calls this while saving the turn's history, in the same transaction */
-  onCommit?: (result: GatewayTurnResult) => void;
+  /** the agent calls this while saving the turn's history, in the same transaction (`tx`; undefined when the agent has none) */
+  onCommit?: (result: GatewayTurnResult, tx: StoreSet | undefined) => Promise<void>;
+  /** that transaction committed: the reply may go out */
+  onCommitted?: (result: GatewayTurnResult) => void;
   /** the answer's text as the model writes it (streaming channels) */
   onDelta?: (text: string) => void;
   /** the model called tools (a streamed reply shows a status line meanwhile) */
@@ -65,16 +68,16 @@ export type { VoiceService } from "./inbound-media.ts";
 export { TYPING_AFTER_MS } from "./typing.ts";
 
 export interface PipelineOptions {
-  delivery: DeliveryStore;
-  pairing: PairingStore;
+  /** the store outside any transaction (a StoreBackend) */
+  store: Pick<StoreSet, "delivery" | "pairing" | "kv">;
   outbox: Outbox;
   adapter: (channel: string) => ChannelAdapter | undefined;
   policy: (channel: string) => ChannelPolicy | undefined;
   sessionKey: (msg: InboundMessage) => string;
   runTurn: (input: GatewayTurnInput) => Promise<GatewayTurnResult>;
   voice?: VoiceService;
-  /** remembers the last chat a person was answered in (heartbeat target); called inside the reply's transaction */
-  noteActiveChat?: (channel: string, chatId: string) => void;
+  /** remembers the last chat a person was answered in (heartbeat target); called inside the reply's transaction, writing through its `kv` */
+  noteActiveChat?: (channel: string, chatId: string, kv: AsyncKvStore) => Promise<void>;
   logger: Logger;
   now?: () => number;
   /** largest media file stored with a message; default 20 MB */
@@ -114,7 +117,7 @@ export class Pipeline {
     this.slots = new TurnSlots(opts.maxTurns ?? DEFAULT_MAX_TURNS, (key) => this.runSession(key));
     opts.health?.onRecovered(() => {
       this.opts.logger.info("the store takes writes again; answering what waited");
-      this.recover();
+      void this.recover();
     });
   }
 
@@ -124,11 +127,11 @@ export class Pipeline {
     const policy = this.opts.policy(msg.channel);
     if (!policy) return;
     const sender = { channel: msg.channel, senderId: msg.senderId, ...(msg.senderUsername ? { senderUsername: msg.senderUsername } : {}) };
-    const allowed = policy.allowFrom.allows(sender) || this.opts.pairing.isApproved(msg.channel, msg.senderId);
+    const allowed = policy.allowFrom.allows(sender) || (await this.opts.store.pairing.isApproved(msg.channel, msg.senderId));
     const trigger = groupTriggered(msg, policy.groupTrigger);
     if (!trigger.triggered) return;
     if (!allowed) {
-      if (msg.chatType === "direct" && policy.allowFrom.empty) this.sendPairingCode(msg);
+      if (msg.chatType === "direct" && policy.allowFrom.empty) await this.sendPairingCode(msg);
       else this.opts.logger.info({ channel: msg.channel, sender: msg.senderId }, "message from a sender not on allow_from dropped");
       return;
     }
@@ -145,7 +148,7 @@ export class Pipeline {
     const sessionKey = this.opts.sessionKey(msg);
     let stored: InboundRecord | undefined;
     try {
-      stored = this.opts.delivery.acceptInbound({
+      stored = await this.opts.store.delivery.acceptInbound({
         channel: msg.channel,
         chatId: msg.chatId,
         messageId: msg.messageId,
@@ -165,11 +168,11 @@ export class Pipeline {
     if (this.opts.holdReading?.(msg.channel)) await this.slots.room();
   }
 
-  /** picks up what a previous life left: unanswered messages and unsent chunks */
-  recover(): void {
+  /** picks up what a previous life left: unanswered messages and unsent chunks; never rejects */
+  async recover(): Promise<void> {
     if (!this.accepting) return;
     try {
-      for (const key of this.opts.delivery.sessionsWithPendingInbound()) this.slots.schedule(key);
+      for (const key of await this.opts.store.delivery.sessionsWithPendingInbound()) this.slots.schedule(key);
     } catch (err) {
       if (!this.storeFault(err)) this.opts.logger.error({ err: errText(err) }, "could not read the inbox");
     }
@@ -202,7 +205,7 @@ export class Pipeline {
     try {
       for (;;) {
         if (this.turnAbort.signal.aborted) return;
-        const pending = this.opts.delivery.pendingInbound(sessionKey);
+        const pending = await this.opts.store.delivery.pendingInbound(sessionKey);
         if (pending.length === 0) return;
         // one chat per turn: messages of the same session from another chat wait for the next round
         const first = pending[0]!;
@@ -218,8 +221,9 @@ export class Pipeline {
           if (run.stopped) continue; // closed by the /stop reply already
           if (this.storeFault(err)) return; // left as it is: answered when the store takes writes again
           this.opts.logger.error({ session: sessionKey, err: errText(err) }, "turn failed");
-          this.reply(first, batch, [{ text: describeTurnFailure(err), format: "plain" }], `inbox:${first.id}`);
-          this.opts.delivery.markInbound(batch.map((r) => r.id), "failed", { error: errText(err) });
+          await this.reply(first, batch, [{ text: describeTurnFailure(err), format: "plain" }], `inbox:${first.id}`);
+          await this.opts.store.delivery.markInbound(batch.map((r) => r.id), "failed", { error: errText(err) });
+          this.opts.outbox.kick(first.channel);
         } finally {
           run.end();
         }
@@ -242,10 +246,11 @@ export class Pipeline {
   }
 
   /** /stop: one reply answers it and closes what it stopped (see turn-abort.ts) */
-  private stop(msg: InboundRecord): void {
-    const { answers, text, stoppedTurn } = stopSession(msg, this.running, this.opts.delivery, this.opts.logger);
+  private async stop(msg: InboundRecord): Promise<void> {
+    const { answers, text, stoppedTurn } = await stopSession(msg, this.running, this.opts.store.delivery, this.opts.logger);
     // bound to the stopped turn: its streamed partial answer becomes the "Stopped." reply, none is left half-written
-    this.reply(msg, answers, [{ text, format: "plain" }], stoppedTurn);
+    await this.reply(msg, answers, [{ text, format: "plain" }], stoppedTurn);
+    this.opts.outbox.kick(msg.channel);
   }
 
   private async turn(sessionKey: string, batch: InboundRecord[], run: RunningTurn): Promise<void> {
@@ -271,29 +276,33 @@ export class Pipeline {
     }
     if (texts.length === 0 && parts.length === 0) {
       run.commit();
-      this.reply(last, batch, notes.length ? notes : [{ text: "I received an empty message.", format: "plain" }]);
+      await this.reply(last, batch, notes.length ? notes : [{ text: "I received an empty message.", format: "plain" }]);
+      this.opts.outbox.kick(last.channel);
       return;
     }
     // the first message's row id names the turn: the same after a restart, so its tool calls are not repeated
     const turnId = `inbox:${batch[0]!.id}`;
     const origin: TurnOrigin = { sessionKey, channel: last.channel, chatId: last.chatId, senderId: last.senderId, turnId };
     const stopTyping = startTyping(this.opts.adapter, this.opts.typingAfterMs ?? TYPING_AFTER_MS, last.channel, last.chatId, lastPayload.threadId);
-    const live = this.opts.live?.start(turnId, {
+    const live = await this.opts.live?.start(turnId, {
       channel: last.channel,
       chatId: last.chatId,
       ...(lastPayload.threadId ? { threadId: lastPayload.threadId } : {}),
       ...(lastPayload.chatType === "group" ? { replyTo: last.messageId } : {}),
     });
-    // the reply is stored together with the turn's history (one transaction), so a
+    // the reply is stored together with the turn's history (one transaction, `tx`), so a
     // crash can never leave a saved turn without its reply or the other way round
     let replied = false;
-    const commit = (result: GatewayTurnResult) => {
+    const commit = async (result: GatewayTurnResult, tx: StoreSet | undefined) => {
       run.commit(); // throws once /stop aborted the turn: the agent's transaction rolls back
-      this.reply(last, batch, this.replyChunks(last.channel, notes, result), turnId);
+      const via = tx ?? this.opts.store;
+      await this.reply(last, batch, this.replyChunks(last.channel, notes, result), turnId, via);
       // the heartbeat's target rides in the same transaction: no commit of its own
-      this.opts.noteActiveChat?.(last.channel, last.chatId);
+      await this.opts.noteActiveChat?.(last.channel, last.chatId, via.kv);
       replied = true;
     };
+    // sending starts once the reply is committed, not while the transaction is open
+    const committed = () => this.opts.outbox.kick(last.channel);
     try {
       const result = await this.opts.runTurn({
         origin,
@@ -301,10 +310,15 @@ export class Pipeline {
         ...(parts.length ? { parts } : {}),
         signal: run.signal,
         onCommit: commit,
+        onCommitted: committed,
         ...(live ? { onDelta: (t: string) => live.push(t), onToolCalls: (names: string[]) => live.tools(names) } : {}),
       });
       this.turnsRun++;
-      if (!replied) commit(result); // chat commands save no history
+      if (!replied) {
+        // chat commands save no history
+        await commit(result, undefined);
+        committed();
+      }
     } finally {
       stopTyping();
       if (live) this.opts.live!.end(turnId);
@@ -334,8 +348,12 @@ export class Pipeline {
     return chunks;
   }
 
-  /** stores the reply; a turn's reply (`turnId`) edits the messages its answer streamed into */
-  private reply(to: InboundRecord, batch: InboundRecord[], chunks: OutboundChunk[], turnId?: string): void {
+  /**
+   * Stores the reply through `via` (the turn's transaction, or the store);
+   * a turn's reply (`turnId`) edits the messages its answer streamed into.
+   * The caller kicks the outbox once what it wrote is committed.
+   */
+  private async reply(to: InboundRecord, batch: InboundRecord[], chunks: OutboundChunk[], turnId?: string, via: Pick<StoreSet, "delivery" | "kv"> = this.opts.store): Promise<void> {
     const threadId = (to.payload as StoredInbound).threadId;
     let shaped: OutboundChunk[] = chunks.map((c, i) => ({
       ...c,
@@ -345,11 +363,11 @@ export class Pipeline {
     }));
     const replyId = randomUUID();
     if (turnId && this.opts.live) {
-      const bound = this.opts.live.finish(turnId, shaped);
+      const bound = await this.opts.live.finish(turnId, shaped, via.kv);
       shaped = bound.chunks;
       this.opts.outbox.hold(replyId, to.channel, bound.ready);
     }
-    this.opts.delivery.enqueueReply({
+    await via.delivery.enqueueReply({
       channel: to.channel,
       chatId: to.chatId,
       replyId,
@@ -357,14 +375,13 @@ export class Pipeline {
       answers: batch.map((r) => r.id),
       now: this.now(),
     });
-    if (turnId) this.opts.live?.forget(turnId);
-    this.opts.outbox.kick(to.channel);
+    if (turnId) await this.opts.live?.forget(turnId, via.kv);
   }
 
-  private sendPairingCode(msg: InboundMessage): void {
-    const queued = queuePairingReply(msg, {
-      pairing: this.opts.pairing,
-      delivery: this.opts.delivery,
+  private async sendPairingCode(msg: InboundMessage): Promise<void> {
+    const queued = await queuePairingReply(msg, {
+      pairing: this.opts.store.pairing,
+      delivery: this.opts.store.delivery,
       logger: this.opts.logger,
       now: this.now(),
       ttlMs: this.opts.pairingTtlMs ?? 60 * 60_000,
@@ -377,13 +394,4 @@ export class Pipeline {
 
 function errText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
-}
-
-/** "/start" is "/help" to the agent; "/new@mybot" is "/new". */
-export function normalizeCommand(text: string): string {
-  const m = /^\/([a-z_]+)(@\w+)?(\s|$)/i.exec(text.trim());
-  if (!m) return text;
-  const rest = text.trim().slice(m[0].length);
-  const name = m[1]!.toLowerCase() === "start" ? "help" : m[1]!;
-  return `/${name}${rest ? ` ${rest}` : ""}`;
 }

@@ -17,7 +17,8 @@ import { attachExtensions, type Extensions } from "../mcp/extensions.ts";
 import { createClientFactory } from "../providers/protocols/factory.ts";
 import { createRouter, fileStateStore, sqliteCounters, type RouterCounters, type Router } from "../providers/router/index.ts";
 import type { ModelDirectory } from "../providers/types.ts";
-import { openStore, transaction, type Store } from "../store/index.ts";
+import type { StoreBackend } from "../store/backend.ts";
+import { openSqliteBackend } from "../store/sqlite-backend.ts";
 import { createCronTool } from "../tools/cron-tool.ts";
 import { createImageTool } from "../tools/image-tool.ts";
 import { createMessageTool } from "../tools/message-tool.ts";
@@ -32,7 +33,7 @@ export interface Runtime {
   paths: Paths;
   directory: ModelDirectory;
   router: Router;
-  store: Store;
+  store: StoreBackend;
   tools: ToolRegistry;
   agent: Agent;
   transcriber: Transcriber;
@@ -57,15 +58,15 @@ export interface RuntimeOptions {
   send: (channel: string, chatId: string, text: string) => Promise<void>;
   /** called after the cron tool changed a job (the daemon wakes its scheduler) */
   onCronChange?: () => void;
-  /** an open store to build on (the daemon keeps one across reloads); default: open paths.dbFile */
-  store?: Store;
+  /** an open store to build on (the daemon keeps one across reloads); default: open the SQLite file paths.dbFile */
+  store?: StoreBackend;
 }
 
 /** What tool factories get: everything a tool may need from the runtime being built. */
 export interface ToolSetup {
   config: LoadedConfig["config"];
   router: Router;
-  store: Store;
+  store: StoreBackend;
   workspaceDir: string;
   logger: Logger;
   send: RuntimeOptions["send"];
@@ -109,7 +110,7 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
     ),
   });
   const ownsStore = !opts.store;
-  const store = opts.store ?? openStore(paths.dbFile);
+  const store = opts.store ?? openSqliteBackend(paths.dbFile);
   const closers: (() => void | Promise<void>)[] = [];
   const onClose = (fn: () => void | Promise<void>) => void closers.push(fn);
   const workspaceDir = expandHome(config.agents.defaults.workspace ?? paths.workspace);
@@ -141,7 +142,7 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
     router,
     sessions: store.sessions,
     // a turn's history and its reply are saved in one transaction
-    atomically: (fn) => transaction(store.db, fn),
+    transaction: (fn) => store.transaction(fn),
     // side-effecting tool calls of gateway turns are journaled: a re-run after a crash does not repeat them
     tools: journaledTools(tools, store.journal),
     workspaceDir,
@@ -186,7 +187,7 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
           logger.warn({ err: err instanceof Error ? err.message : String(err) }, "releasing part of the runtime failed");
         }
       }
-      if (ownsStore) store.close();
+      if (ownsStore) await store.close();
     },
   };
 }

@@ -9,7 +9,7 @@ import { currentToolCallKey } from "../agent/tool-journal.ts";
 import type { LoadedConfig } from "../config/load.ts";
 import { CronService } from "../scheduler/cron-service.ts";
 import { Heartbeat } from "../scheduler/heartbeat.ts";
-import type { Store } from "../store/index.ts";
+import type { StoreBackend } from "../store/backend.ts";
 import type { ChannelSet } from "./channel-set.ts";
 import { chunkText } from "./chunk.ts";
 import type { Outbox } from "./outbox.ts";
@@ -18,13 +18,13 @@ import type { RuntimeHolder } from "./runtime-holder.ts";
 export type SendText = (channel: string, chatId: string, text: string) => Promise<void>;
 
 /** Text from tools, cron and heartbeat: chunked for the channel and queued in the outbox like a reply. */
-export function queueText(deps: { store: Store; channels: ChannelSet; outbox: Outbox }, channel: string, chatId: string, text: string): void {
+export async function queueText(deps: { store: Pick<StoreBackend, "delivery">; channels: ChannelSet; outbox: Outbox }, channel: string, chatId: string, text: string): Promise<void> {
   const adapter = deps.channels.adapter(channel);
   if (!adapter) throw new Error(`channel ${channel} is not running`);
   // a `message` tool call queues under its journal key: re-run after a crash, it is not queued again
   const toolCall = currentToolCallKey();
-  if (toolCall && deps.store.delivery.hasReply(`tool:${toolCall}`)) return;
-  deps.store.delivery.enqueueReply({
+  if (toolCall && (await deps.store.delivery.hasReply(`tool:${toolCall}`))) return;
+  await deps.store.delivery.enqueueReply({
     channel,
     chatId,
     replyId: toolCall ? `tool:${toolCall}` : randomUUID(),
@@ -37,7 +37,7 @@ export function queueText(deps: { store: Store; channels: ChannelSet; outbox: Ou
 
 export interface SchedulerDeps {
   holder: RuntimeHolder;
-  store: Store;
+  store: StoreBackend;
   logger: Logger;
   send: SendText;
 }

@@ -24,9 +24,9 @@ export interface StatusInput {
   fleet?: FleetStatus;
 }
 
-export function buildStatus(i: StatusInput): Record<string, unknown> {
-  const queues = i.runtime.store.delivery.counts();
-  const dead = i.runtime.store.delivery.deadLetters(20).map((d) => ({
+export async function buildStatus(i: StatusInput): Promise<Record<string, unknown>> {
+  const [queues, deadLetters] = await Promise.all([i.runtime.store.delivery.counts(), i.runtime.store.delivery.deadLetters(20)]);
+  const dead = deadLetters.map((d) => ({
     channel: d.channel,
     chatId: d.chatId,
     reply: d.replyId,

@@ -10,7 +10,8 @@
 // commit refuses (TurnStoppedError), which rolls the transaction back.
 import { NOTHING_RUNNING_REPLY, parseCommand, STOPPED_REPLY } from "../agent/commands.ts";
 import type { Logger } from "../core/logger.ts";
-import type { DeliveryStore, InboundRecord } from "../store/types.ts";
+import type { AsyncDeliveryStore } from "../store/backend.ts";
+import type { InboundRecord } from "../store/types.ts";
 
 export class TurnStoppedError extends Error {
   constructor() {
@@ -92,16 +93,15 @@ export function isStopCommand(text: string): boolean {
  * for in that session. The caller's one reply answers them all (the outbox
  * marks them done in the same transaction).
  */
-export function stopSession(
+export async function stopSession(
   msg: InboundRecord,
   running: RunningTurns,
-  delivery: Pick<DeliveryStore, "pendingInbound">,
+  delivery: Pick<AsyncDeliveryStore, "pendingInbound">,
   logger: Logger,
-): { answers: InboundRecord[]; text: string; stoppedTurn?: string } {
+): Promise<{ answers: InboundRecord[]; text: string; stoppedTurn?: string }> {
+  // aborted before anything is awaited: the turn cannot commit its answer after /stop arrived
   const turn = running.stop(msg.sessionKey);
-  const closed = delivery
-    .pendingInbound(msg.sessionKey)
-    .filter((r) => r.id !== msg.id && (turn?.ids.includes(r.id) || (r.channel === msg.channel && r.chatId === msg.chatId)));
+  const closed = (await delivery.pendingInbound(msg.sessionKey)).filter((r) => r.id !== msg.id && (turn?.ids.includes(r.id) || (r.channel === msg.channel && r.chatId === msg.chatId)));
   logger.info({ session: msg.sessionKey, running: Boolean(turn), closed: closed.length }, "/stop");
   return {
     answers: [msg, ...closed],

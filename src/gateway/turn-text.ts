@@ -105,3 +105,12 @@ function oneLine(s: string): string {
   const flat = s.replace(/\s+/g, " ").trim();
   return flat.length <= NAME_LIMIT ? flat : `${flat.slice(0, NAME_LIMIT)}…`;
 }
+
+/** "/start" is "/help" to the agent; "/new@mybot" is "/new". */
+export function normalizeCommand(text: string): string {
+  const m = /^\/([a-z_]+)(@\w+)?(\s|$)/i.exec(text.trim());
+  if (!m) return text;
+  const rest = text.trim().slice(m[0].length);
+  const name = m[1]!.toLowerCase() === "start" ? "help" : m[1]!;
+  return `/${name}${rest ? ` ${rest}` : ""}`;
+}

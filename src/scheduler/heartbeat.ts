@@ -8,7 +8,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Clock } from "../core/clock.ts";
 import { silentLogger, type Logger } from "../core/logger.ts";
-import type { SessionStore } from "../store/types.ts";
+import type { AsyncSessionStore } from "../store/backend.ts";
 import type { TurnOrigin } from "../tools/types.ts";
 import { isWithinActiveHours, validateActiveHours, type ActiveHours } from "./active-hours.ts";
 import { extractHeartbeatTasks, heartbeatPrompt, isHeartbeatOk } from "./heartbeat-text.ts";
@@ -47,7 +47,7 @@ export interface HeartbeatOptions {
   isAllowed: (chat: ChatRef) => boolean;
   send: SendFn;
   /** where a delivered alert is recorded in the target chat's session history */
-  sessions?: Pick<SessionStore, "listSessions" | "append">;
+  sessions?: Pick<AsyncSessionStore, "listSessions" | "append">;
   logger?: Logger;
 }
 
@@ -177,7 +177,7 @@ export class Heartbeat {
         return { outcome: "no_target" };
       }
       await this.opts.send(target.channel, target.chatId, reply);
-      this.remember(target, reply, now);
+      await this.remember(target, reply, now);
       return { outcome: "delivered", to: target };
     } catch (err) {
       return this.failed(err);
@@ -185,16 +185,16 @@ export class Heartbeat {
   }
 
   /** the alert joins the chat's history as the assistant's message; a failure here costs only that context */
-  private remember(target: ChatRef, reply: string, now: number): void {
+  private async remember(target: ChatRef, reply: string, now: number): Promise<void> {
     const sessions = this.opts.sessions;
     if (!sessions) return;
     try {
-      const session = sessions.listSessions(SESSION_LOOKUP_LIMIT).find((x) => x.channel === target.channel && x.chatId === target.chatId);
+      const session = (await sessions.listSessions(SESSION_LOOKUP_LIMIT)).find((x) => x.channel === target.channel && x.chatId === target.chatId);
       if (!session) {
         this.log.info({ channel: target.channel }, "heartbeat: the alert was sent, but the chat has no session to record it in");
         return;
       }
-      sessions.append(session.key, [{ role: "assistant", content: reply }], now);
+      await sessions.append(session.key, [{ role: "assistant", content: reply }], now);
     } catch (err) {
       this.log.warn({ err: err instanceof Error ? err.message : String(err) }, "heartbeat: the alert was sent but could not be added to the chat's history");
     }

@@ -54,31 +54,3 @@ export function storeLocation(configured: string | undefined, env: NodeJS.Proces
   if (password) registerSecrets([decodeURIComponent(password), password]); // never in a log line or an error
   return { kind: "postgres", url, from: key };
 }
-
-/**
- * Until the daemon and the commands use the async store (src/store/backend.ts)
- * and take their database from here, they all open the SQLite file in the
- * state directory. A location they would not use is refused at start rather
- * than quietly ignored: an operator would otherwise believe several gateways
- * share one PostgreSQL database while each writes its own file.
- */
-export function requireEmbeddedStore(location: StoreLocation, stateFile: string): void {
-  if (location.kind === "postgres") {
-    throw new ConfigError([
-      {
-        path: location.from,
-        message: `the gateway does not run on PostgreSQL yet (${redactUrl(location.url)}); it would keep using the SQLite file ${stateFile}, so it refuses to start instead`,
-        hint: `remove ${location.from} to keep running on SQLite; \`switchboard store copy --to <url>\` prepares a PostgreSQL database with a copy of this state for when the gateway can use it`,
-      },
-    ]);
-  }
-  if (resolve(location.file) !== resolve(stateFile)) {
-    throw new ConfigError([
-      {
-        path: location.from,
-        message: `the gateway and the commands keep their state in ${stateFile}; another SQLite file (${location.file}) is not supported yet`,
-        hint: "remove it, or set SWITCHBOARD_HOME to move the whole state directory",
-      },
-    ]);
-  }
-}

@@ -5,6 +5,7 @@
 // pruned. `vacuum` also gives the freed pages back to the file system.
 import { statSync } from "node:fs";
 import { transaction } from "./db.ts";
+import { pruneBackend, type StoreBackend } from "./backend.ts";
 import type { Store } from "./index.ts";
 
 export const DEFAULT_RETENTION_DAYS = 7;
@@ -57,15 +58,12 @@ export const PRUNE_EVERY_MS = 60 * 60_000;
  * Prunes now and then every hour; returns the stop function. A failed prune
  * (e.g. the disk is full) is reported and tried again next time.
  */
-export function startRetention(store: Pick<Store, "db" | "delivery" | "journal" | "health">, retentionDays: number, onError: (err: unknown) => void, everyMs = PRUNE_EVERY_MS): () => void {
-  const run = () => {
-    try {
-      pruneAnswered(store, retentionDays);
-    } catch (err) {
+export function startRetention(store: StoreBackend, retentionDays: number, onError: (err: unknown) => void, everyMs = PRUNE_EVERY_MS): () => void {
+  const run = () =>
+    void pruneBackend(store, retentionDays).catch((err: unknown) => {
       store.health.failed(err);
       onError(err);
-    }
-  };
+    });
   run();
   const timer = setInterval(run, everyMs);
   timer.unref();

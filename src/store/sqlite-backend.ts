@@ -9,21 +9,45 @@ import type { AsyncKvStore, StoreBackend, StoreSet } from "./backend.ts";
 import type { Async } from "./backend.ts";
 import { openStore, type Store } from "./index.ts";
 
-/** A view of `target` whose methods return promises; `ready` runs before each call (and may make it wait). */
-function lift<T extends object>(target: T, ready: () => Promise<void>): Async<T> {
+/**
+ * A view of `target` whose methods return promises. `blocked` says whether a
+ * call must wait first (a transaction of another caller is open) and for
+ * what; undefined means go. The fast path (nothing to wait for) makes the
+ * synchronous call at once and hands back a settled promise: an async caller
+ * costs SQLite one promise per call, not a chain of awaits.
+ */
+function lift<T extends object>(target: T, blocked: () => Promise<void> | undefined): Async<T> {
+  const methods = new Map<PropertyKey, (...args: unknown[]) => Promise<unknown>>();
   return new Proxy(target, {
     get(t, key) {
       const v: unknown = Reflect.get(t, key, t);
       if (typeof v !== "function") return v;
-      return async (...args: unknown[]) => {
-        await ready();
-        return (v as (...a: unknown[]) => unknown).apply(t, args);
-      };
+      let m = methods.get(key);
+      if (!m) {
+        const fn = v as (...a: unknown[]) => unknown;
+        const call = (args: unknown[]): Promise<unknown> => {
+          const wait = blocked();
+          if (wait) return wait.then(() => call(args));
+          try {
+            return Promise.resolve(fn.apply(t, args));
+          } catch (err) {
+            return Promise.reject(err);
+          }
+        };
+        m = (...args: unknown[]) => call(args);
+        methods.set(key, m);
+      }
+      return m;
     },
   }) as unknown as Async<T>;
 }
 
-function storeSet(s: Store, ready: () => Promise<void>): StoreSet {
+/** A synchronous store seen through the async interface, with no transaction to wait for (in-memory stores in tests, tools). */
+export function asyncView<T extends object>(target: T): Async<T> {
+  return lift(target, () => undefined);
+}
+
+function storeSet(s: Store, ready: () => Promise<void> | undefined): StoreSet {
   return {
     sessions: lift(s.sessions, ready),
     delivery: lift(s.delivery, ready),
@@ -41,15 +65,27 @@ export interface SqliteBackend extends StoreBackend {
   readonly sync: Store;
 }
 
-/** Wraps an open SQLite store; closing the backend closes it. */
+/** one backend per store: two would each think no transaction is open on the one connection */
+const wrapped = new WeakMap<Store, SqliteBackend>();
+
+/** Wraps an open SQLite store (the same backend every time for the same store); closing the backend closes it. */
 export function sqliteBackend(store: Store): SqliteBackend {
+  let backend = wrapped.get(store);
+  if (!backend) {
+    backend = wrap(store);
+    wrapped.set(store, backend);
+  }
+  return backend;
+}
+
+function wrap(store: Store): SqliteBackend {
   let active: Promise<void> | undefined;
-  // Outside calls check after their last await and then run synchronously,
-  // so no transaction can begin between the check and the call.
-  const outside = async (): Promise<void> => {
-    while (active) await active;
-  };
-  const inside = async (): Promise<void> => undefined;
+  // Outside calls wait while a transaction is open; once it ended they
+  // check again (another may have begun) and then run synchronously, so no
+  // transaction can begin between the check and the call.
+  const outside = (): Promise<void> | undefined => active;
+  const inside = (): undefined => undefined;
+  const inner = storeSet(store, inside);
   const outer = storeSet(store, outside);
   return {
     kind: "sqlite",
@@ -64,7 +100,7 @@ export function sqliteBackend(store: Store): SqliteBackend {
       try {
         store.db.exec("BEGIN IMMEDIATE");
         try {
-          const out = await fn(storeSet(store, inside));
+          const out = await fn(inner);
           store.db.exec("COMMIT");
           return out;
         } catch (err) {
@@ -77,11 +113,11 @@ export function sqliteBackend(store: Store): SqliteBackend {
       }
     },
     async probe() {
-      await outside();
+      while (active) await active;
       store.probe();
     },
     async close() {
-      await outside();
+      while (active) await active;
       store.close();
     },
   };

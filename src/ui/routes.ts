@@ -98,10 +98,10 @@ export function registerControlPage(app: FastifyInstance, guards: AccessGuards, 
         overview: s.overview(),
         channels: s.channels().map(({ qr, ...c }) => ({ ...c, hasQr: qr !== undefined })),
         models: s.models(),
-        sessions: s.sessions(100),
-        pairing: s.pairing(),
-        deadLetters: s.deadLetters(),
-        cron: s.cronJobs(),
+        sessions: await s.sessions(100),
+        pairing: await s.pairing(),
+        deadLetters: await s.deadLetters(),
+        cron: await s.cronJobs(),
       };
     }),
   );
@@ -113,7 +113,7 @@ export function registerControlPage(app: FastifyInstance, guards: AccessGuards, 
       return reply.type("image/svg+xml").send(qrSvg(qr));
     }),
   );
-  app.get("/ui/api/sessions/:key/history", read(async (req) => ({ lines: opts.surface().history(param(req, "key"), 200) })));
+  app.get("/ui/api/sessions/:key/history", read(async (req) => ({ lines: await opts.surface().history(param(req, "key"), 200) })));
   app.get("/ui/api/logs", read(async (req) => ({ lines: opts.surface().recentLogs(Math.min(1000, Number((req.query as { limit?: string }).limit) || 200)) })));
   app.get("/ui/api/config", read(async () => opts.surface().configText()));
   registerEvents(app, read, opts.surface);
@@ -122,25 +122,25 @@ export function registerControlPage(app: FastifyInstance, guards: AccessGuards, 
   const ok = (done: boolean, what: string) => (done ? { ok: true } : { ok: false, error: what });
   app.post("/ui/api/channels/:id/restart", act(async (req) => (await opts.surface().restartChannel(param(req, "id")), { ok: true })));
   app.post("/ui/api/models/:key/clear-cooldown", act(async (req) => (opts.surface().clearCooldown(param(req, "key")), { ok: true })));
-  app.post("/ui/api/sessions/:key/reset", act(async (req) => (opts.surface().resetSession(param(req, "key")), { ok: true })));
+  app.post("/ui/api/sessions/:key/reset", act(async (req) => (await opts.surface().resetSession(param(req, "key")), { ok: true })));
   app.post(
     "/ui/api/pairing/approve",
     act(async (req) => ok(await opts.surface().approvePairing(String(field(req, "channel")), String(field(req, "code"))), "unknown or expired code")),
   );
   app.post(
     "/ui/api/pairing/deny",
-    act(async (req) => ok(opts.surface().denyPairing(String(field(req, "channel")), String(field(req, "code"))), "unknown or expired code")),
+    act(async (req) => ok(await opts.surface().denyPairing(String(field(req, "channel")), String(field(req, "code"))), "unknown or expired code")),
   );
   app.post(
     "/ui/api/pairing/revoke",
-    act(async (req) => ok(opts.surface().revokeSender(String(field(req, "channel")), String(field(req, "senderId"))), "that sender is not approved")),
+    act(async (req) => ok(await opts.surface().revokeSender(String(field(req, "channel")), String(field(req, "senderId"))), "that sender is not approved")),
   );
-  app.post("/ui/api/dead-letters/:id/retry", act(async (req) => ok(opts.surface().retryDeadLetter(Number(param(req, "id"))), "no such dead letter")));
-  app.post("/ui/api/dead-letters/:id/drop", act(async (req) => ok(opts.surface().dropDeadLetter(Number(param(req, "id"))), "no such dead letter")));
+  app.post("/ui/api/dead-letters/:id/retry", act(async (req) => ok(await opts.surface().retryDeadLetter(Number(param(req, "id"))), "no such dead letter")));
+  app.post("/ui/api/dead-letters/:id/drop", act(async (req) => ok(await opts.surface().dropDeadLetter(Number(param(req, "id"))), "no such dead letter")));
   app.post("/ui/api/cron/:id/run", act(async (req) => (await opts.surface().runCronNow(param(req, "id")), { ok: true })));
   app.post(
     "/ui/api/cron/:id/enabled",
-    act(async (req) => ok(opts.surface().setCronEnabled(param(req, "id"), field(req, "enabled") === true), "no such job")),
+    act(async (req) => ok(await opts.surface().setCronEnabled(param(req, "id"), field(req, "enabled") === true), "no such job")),
   );
   /** the config routes take the edited file as {"text": "…"} */
   const withText = (handler: (text: string, reply: FastifyReply) => unknown) =>

@@ -117,19 +117,19 @@ export interface ControlSurface {
   restartChannel(id: string): Promise<void>;
   models(): { entries: ModelEntryView[]; attempts: AttemptView[] };
   clearCooldown(key: string): void;
-  sessions(limit: number): SessionView[];
-  history(key: string, limit: number): HistoryLine[];
-  resetSession(key: string): void;
-  pairing(): PairingView;
+  sessions(limit: number): Promise<SessionView[]>;
+  history(key: string, limit: number): Promise<HistoryLine[]>;
+  resetSession(key: string): Promise<void>;
+  pairing(): Promise<PairingView>;
   approvePairing(channel: string, code: string): Promise<boolean>;
-  denyPairing(channel: string, code: string): boolean;
-  revokeSender(channel: string, senderId: string): boolean;
-  deadLetters(): DeadLetterView[];
-  retryDeadLetter(id: number): boolean;
-  dropDeadLetter(id: number): boolean;
-  cronJobs(): CronJobView[];
+  denyPairing(channel: string, code: string): Promise<boolean>;
+  revokeSender(channel: string, senderId: string): Promise<boolean>;
+  deadLetters(): Promise<DeadLetterView[]>;
+  retryDeadLetter(id: number): Promise<boolean>;
+  dropDeadLetter(id: number): Promise<boolean>;
+  cronJobs(): Promise<CronJobView[]>;
   runCronNow(id: string): Promise<void>;
-  setCronEnabled(id: string, enabled: boolean): boolean;
+  setCronEnabled(id: string, enabled: boolean): Promise<boolean>;
   /** the config file's text as written, with every secret replaced by a placeholder */
   configText(): { path: string; text: string; exists: boolean };
   /** checks a candidate text (placeholders stand for the current secrets) without applying it */

@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { sqliteBackend } from "../../src/store/sqlite-backend.ts";
 import { CHAT_COMMANDS, commandMenu } from "../../src/agent/commands.ts";
 import { chatModelNames, kvSessionModels } from "../../src/agent/session-model.ts";
 import { openStore, type Store } from "../../src/store/index.ts";
@@ -32,7 +33,7 @@ const NAMES = ["fake", "smart", "Local-Small"];
 
 function withModels(file = dbFile(), names = NAMES) {
   const store = open(file);
-  const models = kvSessionModels(store.kv, () => names);
+  const models = kvSessionModels(sqliteBackend(store).kv, () => names);
   return { ...setup({ sessionModels: models }), store, models, file };
 }
 
@@ -78,7 +79,7 @@ describe("/model", () => {
     const { agent, origin, models } = withModels();
     const res = await agent.runTurn({ origin, text: "/model gpt-9" });
     expect(res.text).toBe('There is no model named "gpt-9". Choose one of: fake, smart, Local-Small (or "default").');
-    expect(models.stored(origin.sessionKey)).toBeUndefined();
+    expect(await models.stored(origin.sessionKey)).toBeUndefined();
   });
 
   it("the choice survives a restart (a new store on the same file)", async () => {

@@ -7,7 +7,8 @@ import { describe, expect, it } from "vitest";
 import { Agent } from "../../src/agent/agent.ts";
 import { ensureWorkspace } from "../../src/agent/workspace.ts";
 import { silentLogger } from "../../src/core/logger.ts";
-import { openStore, transaction } from "../../src/store/index.ts";
+import { openStore } from "../../src/store/index.ts";
+import { sqliteBackend } from "../../src/store/sqlite-backend.ts";
 import { ToolRegistry } from "../../src/tools/registry.ts";
 import { FakeRouter } from "./fake-router.ts";
 
@@ -15,8 +16,9 @@ function setup() {
   const dir = mkdtempSync(join(tmpdir(), "sb-commit-"));
   ensureWorkspace(dir);
   const store = openStore(":memory:");
+  const backend = sqliteBackend(store);
   const router = new FakeRouter(["the answer"]);
-  const agent = new Agent({ router, sessions: store.sessions, tools: new ToolRegistry(), workspaceDir: dir, logger: silentLogger(), atomically: (fn) => transaction(store.db, fn) });
+  const agent = new Agent({ router, sessions: backend.sessions, tools: new ToolRegistry(), workspaceDir: dir, logger: silentLogger(), transaction: (fn) => backend.transaction(fn) });
   return { store, agent };
 }
 
@@ -29,7 +31,7 @@ describe("committing a turn", () => {
     await agent.runTurn({
       origin,
       text: "question",
-      onCommit: (r) => void store.delivery.enqueueReply({ channel: "telegram", chatId: "1", replyId: "r1", chunks: [{ text: r.text }], answers: [msg.id], now: 2 }),
+      onCommit: async (r, tx) => void (await tx!.delivery.enqueueReply({ channel: "telegram", chatId: "1", replyId: "r1", chunks: [{ text: r.text }], answers: [msg.id], now: 2 })),
     });
     expect(store.sessions.history("k").map((m) => m.message.content)).toEqual(["question", "the answer"]);
     expect(store.delivery.pendingOutbound(10).map((o) => (o.chunk as { text: string }).text)).toEqual(["the answer"]);

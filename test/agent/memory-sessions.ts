@@ -3,6 +3,8 @@
 // store, compaction flags messages instead of deleting them, and /reset
 // starts a new generation and clears the summary and the last prompt size.
 import type { ChatMessage } from "../../src/core/chat.ts";
+import type { AsyncSessionStore } from "../../src/store/backend.ts";
+import { asyncView } from "../../src/store/sqlite-backend.ts";
 import type { SessionRecord, SessionStore, StoredMessage } from "../../src/store/types.ts";
 
 interface Session {
@@ -32,6 +34,8 @@ export class MemorySessionStore implements SessionStore {
   private nextId = 1;
   /** every method call in order, for tests that check what a turn touched */
   readonly calls: { method: keyof SessionStore; key?: string }[] = [];
+  /** the same store through the async interface the agent takes */
+  readonly async: AsyncSessionStore = asyncView<SessionStore>(this);
 
   getSession(key: string): SessionRecord | undefined {
     this.calls.push({ method: "getSession", key });

@@ -35,7 +35,7 @@ export function setup(over: Partial<AgentOptions> = {}) {
   const clock = new ManualClock(START);
   const agent = new Agent({
     router,
-    sessions,
+    sessions: sessions.async,
     tools,
     workspaceDir,
     clock,

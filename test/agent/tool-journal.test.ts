@@ -1,6 +1,7 @@
 // A turn re-run after a crash must not repeat what its tool calls already
 // did: the real store's journal, the real cron tool, a counting message tool.
 import { afterEach, describe, expect, it } from "vitest";
+import { sqliteBackend } from "../../src/store/sqlite-backend.ts";
 import { z } from "zod";
 import { ManualClock } from "../../src/core/clock.ts";
 import { silentLogger } from "../../src/core/logger.ts";
@@ -30,7 +31,7 @@ function setup() {
     })
     .register({ name: "web_fetch", description: "read", schema: z.object({ url: z.string() }), run: async (a: { url: string }) => `page ${a.url} #${++fetches}` });
   let fetches = 0;
-  const tools = journaledTools(registry, store.journal);
+  const tools = journaledTools(registry, sqliteBackend(store).journal);
   return { store, sent, tools, fetches: () => fetches };
 }
 

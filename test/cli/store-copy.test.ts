@@ -185,11 +185,11 @@ describe("switchboard store copy", () => {
 });
 
 describe("store.url and SWITCHBOARD_DATABASE_URL", () => {
-  it("the gateway refuses a PostgreSQL URL at start, naming the key, without the password", async () => {
+  it("the gateway on a PostgreSQL server it cannot reach stops at start, naming the key, without the password", async () => {
     const run = await runCli(["gateway"], { ...env(), SWITCHBOARD_DATABASE_URL: "postgres://sb:gateway-pass-987@127.0.0.1:1/sb" });
-    expect(run.code).toBe(78);
-    expect(run.stderr).toMatch(/SWITCHBOARD_DATABASE_URL: the gateway does not run on PostgreSQL yet/);
-    expect(run.stderr).toMatch(/switchboard store copy --to <url>/);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/cannot start on the PostgreSQL database in SWITCHBOARD_DATABASE_URL/);
+    expect(run.stderr).toMatch(/Start PostgreSQL or correct SWITCHBOARD_DATABASE_URL/);
     expect(run.stderr).not.toContain("gateway-pass-987");
   });
 

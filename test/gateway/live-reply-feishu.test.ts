@@ -36,7 +36,7 @@ const shown = () => h.lark.sent.filter((m) => !h.lark.recalled.has(m.messageId))
 describe("live reply: streaming by edit on Feishu", () => {
   it("grows one message by edits and ends with the final text", async () => {
     const replies = await setup();
-    const live = replies.start("inbox:1", { channel: "feishu", chatId: ALICE })!;
+    const live = (await replies.start("inbox:1", { channel: "feishu", chatId: ALICE }))!;
     live.push("The first part");
     await until(() => h.lark.sent[0], 5000, "the first message");
     live.push(" and the second part");
@@ -49,7 +49,7 @@ describe("live reply: streaming by edit on Feishu", () => {
 
   it("when Feishu refuses the edit (its edit cap), the answer is sent anew and the partial message recalled", async () => {
     const replies = await setup();
-    const live = replies.start("inbox:2", { channel: "feishu", chatId: ALICE })!;
+    const live = (await replies.start("inbox:2", { channel: "feishu", chatId: ALICE }))!;
     live.push("A partial answ");
     await until(() => h.lark.sent[0], 5000, "the first message");
     h.lark.editBook.maxEdits = 0; // as if the message had been edited 20 times already

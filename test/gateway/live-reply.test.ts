@@ -23,7 +23,7 @@ function setup(kv = memoryKv(), adapter: () => ChannelAdapter = () => h.adapter)
   return { kv, replies };
 }
 
-const deliverFinal = (replies: LiveReplies, turnId: string, text: string) => deliverFinalTo(replies, h.adapter, CHAT, turnId, text);
+const deliverFinal = (replies: LiveReplies, turnId: string, text: string, kv?: ReturnType<typeof memoryKv>) => deliverFinalTo(replies, h.adapter, CHAT, turnId, text, kv);
 
 const visible = () => h.tg.sent.filter((m) => !m.deleted);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -32,7 +32,7 @@ describe("live reply: streaming by edit on Telegram", () => {
   it("shows the answer while it is written, edits it at most about once a second, and ends with the full text", async () => {
     h = await harness();
     const { kv, replies } = setup();
-    const live = replies.start("inbox:1", { channel: "telegram", chatId: CHAT })!;
+    const live = (await replies.start("inbox:1", { channel: "telegram", chatId: CHAT }))!;
     const words = Array.from({ length: 36 }, (_, i) => `word${i} `);
     let pushed = 0;
     const writer = (async () => {
@@ -45,11 +45,11 @@ describe("live reply: streaming by edit on Telegram", () => {
     await until(() => h.tg.sent[0], 5000, "the first message");
     expect(pushed).toBeLessThan(words.length); // it appeared while the model was still writing
     // recorded as soon as Telegram answered (what a re-run after a crash edits)
-    const recorded = await until(() => kv.get<{ ids: string[] }>("live_reply:inbox:1")?.ids, 5000, "the recorded message id");
+    const recorded = await until(() => kv.peek<{ ids: string[] }>("live_reply:inbox:1")?.ids, 5000, "the recorded message id");
     expect(recorded).toEqual([String(h.tg.sent[0]!.message_id)]);
     await writer;
     const full = words.join("").trim();
-    const final = await deliverFinal(replies, "inbox:1", full);
+    const final = await deliverFinal(replies, "inbox:1", full, kv);
 
     // the final reply edits the live message (or has nothing left to do when it shows the full text already)
     expect(final.every((c) => c.edits === String(h.tg.sent[0]!.message_id))).toBe(true);
@@ -68,7 +68,7 @@ describe("live reply: streaming by edit on Telegram", () => {
   it("waits as long as a 429 says before the next edit", async () => {
     h = await harness();
     const { replies } = setup();
-    const live = replies.start("inbox:2", { channel: "telegram", chatId: CHAT })!;
+    const live = (await replies.start("inbox:2", { channel: "telegram", chatId: CHAT }))!;
     live.push("first words");
     await until(() => h.tg.sent[0], 5000, "the first message");
     h.tg.failNext("editMessageText", { error_code: 429, description: "Too Many Requests: retry after 2", parameters: { retry_after: 2 } });
@@ -86,7 +86,7 @@ describe("live reply: streaming by edit on Telegram", () => {
   it("continues past the length limit in a new message with the code block closed and reopened", async () => {
     h = await harness();
     const { replies } = setup();
-    const live = replies.start("inbox:3", { channel: "telegram", chatId: CHAT })!;
+    const live = (await replies.start("inbox:3", { channel: "telegram", chatId: CHAT }))!;
     const code = Array.from({ length: 300 }, (_, i) => `const v${i} = ${i};`).join("\n");
     const text = `Here is the file:\n\n\`\`\`ts\n${code}\n\`\`\`\n\nThat is all.`;
     live.push(text.slice(0, 2000));
@@ -106,7 +106,7 @@ describe("live reply: streaming by edit on Telegram", () => {
   it("shows a status line while tools run, replaced by the answer", async () => {
     h = await harness();
     const { replies } = setup();
-    const live = replies.start("inbox:4", { channel: "telegram", chatId: CHAT })!;
+    const live = (await replies.start("inbox:4", { channel: "telegram", chatId: CHAT }))!;
     live.push("Let me look that up.");
     live.tools(["web_search"]);
     await until(() => h.tg.sent[0], 5000, "the status message");
@@ -123,9 +123,9 @@ describe("live reply: streaming by edit on Telegram", () => {
     const first = await h.adapter.send(CHAT, { text: "partial answer of the first li", format: "markdown" });
     const second = await h.adapter.send(CHAT, { text: "more partial text", format: "markdown" });
     const kv = memoryKv();
-    kv.set("live_reply:inbox:5", { channel: "telegram", chatId: CHAT, ids: [first.messageId, second.messageId] });
+    await kv.set("live_reply:inbox:5", { channel: "telegram", chatId: CHAT, ids: [first.messageId, second.messageId] });
     const { replies } = setup(kv);
-    const live = replies.start("inbox:5", { channel: "telegram", chatId: CHAT })!;
+    const live = (await replies.start("inbox:5", { channel: "telegram", chatId: CHAT }))!;
     live.push("The answer, written again");
     await until(() => h.tg.editBook.edits[0], 5000, "the old message edited");
     expect(h.tg.sent).toHaveLength(2); // nothing new was sent
@@ -137,7 +137,7 @@ describe("live reply: streaming by edit on Telegram", () => {
   it("the final text goes out as a new message when the live one cannot be edited any more, and the stale one is deleted", async () => {
     h = await harness();
     const { replies } = setup();
-    const live = replies.start("inbox:6", { channel: "telegram", chatId: CHAT })!;
+    const live = (await replies.start("inbox:6", { channel: "telegram", chatId: CHAT }))!;
     live.push("half an ans");
     await until(() => h.tg.sent[0], 5000, "the first message");
     h.tg.failNext("editMessageText", { error_code: 400, description: "Bad Request: message can't be edited" });
@@ -149,7 +149,7 @@ describe("live reply: streaming by edit on Telegram", () => {
   it("a turn that fails after part of its answer was shown: the failure sentence replaces the partial answer", async () => {
     h = await harness();
     const { replies } = setup();
-    const live = replies.start("inbox:8", { channel: "telegram", chatId: CHAT })!;
+    const live = (await replies.start("inbox:8", { channel: "telegram", chatId: CHAT }))!;
     live.push("The answer begins like th");
     await until(() => h.tg.sent[0], 5000, "the first message");
     replies.end("inbox:8"); // the model failed; the pipeline answers with a failure sentence
@@ -169,7 +169,7 @@ describe("live reply: streaming by edit on Telegram", () => {
       send: { value: async (chatId: string, chunk: OutboundChunk) => ((sending = true), await held, h.adapter.send(chatId, chunk)) },
     }) as ChannelAdapter;
     const { replies } = setup(memoryKv(), () => slow);
-    const live = replies.start("inbox:9", { channel: "telegram", chatId: CHAT })!;
+    const live = (await replies.start("inbox:9", { channel: "telegram", chatId: CHAT }))!;
     live.push("The answer so f");
     await until(() => sending || undefined, 5000, "the first send under way");
     const final = deliverFinal(replies, "inbox:9", "The answer so far, and all of it.");
@@ -181,7 +181,7 @@ describe("live reply: streaming by edit on Telegram", () => {
   it("an answer complete within the first half second is sent whole, with no live message", async () => {
     h = await harness();
     const { replies } = setup();
-    const live = replies.start("inbox:7", { channel: "telegram", chatId: CHAT })!;
+    const live = (await replies.start("inbox:7", { channel: "telegram", chatId: CHAT }))!;
     live.push("Quick answer.");
     const final = await deliverFinal(replies, "inbox:7", "Quick answer.");
     expect(final).toEqual([{ text: "Quick answer.", format: "markdown" }]);

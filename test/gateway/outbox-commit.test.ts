@@ -5,10 +5,10 @@
 // in `npm run chaos` on the WhatsApp bridge, whose send writes to its socket
 // without waiting).
 import { describe, expect, it } from "vitest";
+import { sqliteBackend } from "../../src/store/sqlite-backend.ts";
 import type { OutboundChunk } from "../../src/core/channel.ts";
 import { silentLogger } from "../../src/core/logger.ts";
 import { Outbox } from "../../src/gateway/outbox.ts";
-import { transaction } from "../../src/store/db.ts";
 import { openStore } from "../../src/store/index.ts";
 import { MemoryAdapter, until, useCleanup } from "./pipeline-helpers.ts";
 
@@ -34,11 +34,12 @@ describe("outbox and the transaction that queues a reply", () => {
     const store = openStore(":memory:");
     cleanup.stores.push(store);
     const adapter = new SyncWireAdapter(() => store.db.isTransaction);
-    const outbox = new Outbox({ delivery: store.delivery, adapter: () => adapter, logger: silentLogger() });
+    const outbox = new Outbox({ delivery: sqliteBackend(store).delivery, adapter: () => adapter, logger: silentLogger() });
     cleanup.outboxes.push(outbox);
-    transaction(store.db, () => {
-      store.delivery.enqueueReply({ channel: "test", chatId: "c1", replyId: "r1", chunks: [{ text: "answer", format: "plain" }], answers: [], now: Date.now() });
+    await sqliteBackend(store).transaction(async (tx) => {
+      await tx.delivery.enqueueReply({ channel: "test", chatId: "c1", replyId: "r1", chunks: [{ text: "answer", format: "plain" }], answers: [], now: Date.now() });
       outbox.kick("test");
+      await new Promise((r) => setTimeout(r, 5)); // the transaction stays open a while: the outbox must wait for it
     });
     await until(() => adapter.sent.length === 1, "the chunk to go out");
     expect(adapter.inTransaction).toEqual([false]);

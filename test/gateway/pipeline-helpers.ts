@@ -1,6 +1,7 @@
 // Shared by the pipeline tests: an in-memory channel adapter, cleanup of the
 // stores and outboxes a test opened, and a bounded wait for a condition.
 import { afterEach } from "vitest";
+import { sqliteBackend } from "../../src/store/sqlite-backend.ts";
 import type { ChannelAdapter, InboundMessage, OutboundChunk } from "../../src/core/channel.ts";
 import { silentLogger } from "../../src/core/logger.ts";
 import { AllowList } from "../../src/gateway/access.ts";
@@ -75,8 +76,9 @@ export function setupPipeline(cleanup: ReturnType<typeof useCleanup>, runTurn: (
   if (!opts.store) cleanup.stores.push(store);
   const adapter = new MemoryAdapter(opts.maxTextLength);
   const health = opts.health ? { health: store.health } : {};
+  const backend = sqliteBackend(store);
   const outbox = new Outbox({
-    delivery: store.delivery,
+    delivery: backend.delivery,
     adapter: () => adapter,
     logger: silentLogger(),
     quickRetries: 0,
@@ -85,8 +87,7 @@ export function setupPipeline(cleanup: ReturnType<typeof useCleanup>, runTurn: (
   });
   cleanup.outboxes.push(outbox);
   const pipeline = new Pipeline({
-    delivery: store.delivery,
-    pairing: store.pairing,
+    store: backend,
     outbox,
     adapter: () => adapter,
     policy: () => ({ allowFrom: new AllowList(opts.allow ?? ["*"]) }),

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { sqliteBackend } from "../../src/store/sqlite-backend.ts";
 import { ChannelError, type InboundMessage } from "../../src/core/channel.ts";
 import type { GatewayTurnInput } from "../../src/gateway/pipeline.ts";
 import { silentLogger } from "../../src/core/logger.ts";
@@ -132,7 +133,7 @@ describe("outbox", () => {
     const adapter = new MemoryAdapter();
     const reported: string[] = [];
     // one attempt allowed: any other failure would make the chunk a dead letter at once
-    const outbox = new Outbox({ delivery: store.delivery, adapter: () => adapter, logger: silentLogger(), quickRetries: 2, maxAttempts: 1, authFailed: (ch, m) => reported.push(`${ch}: ${m}`) });
+    const outbox = new Outbox({ delivery: sqliteBackend(store).delivery, adapter: () => adapter, logger: silentLogger(), quickRetries: 2, maxAttempts: 1, authFailed: (ch, m) => reported.push(`${ch}: ${m}`) });
     cleanup.outboxes.push(outbox);
     adapter.failures.push(new ChannelError("auth", "token rejected: check channels.test.token"));
     store.delivery.enqueueReply({ channel: "test", chatId: "c1", replyId: "r", chunks: [{ text: "later", format: "plain" }], answers: [], now: Date.now() });

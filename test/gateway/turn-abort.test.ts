@@ -20,7 +20,8 @@ function slowTurns() {
     started.push(i);
     if (!i.text.startsWith("slow")) {
       const result = { text: `re: ${i.text}`, media: [] as [] };
-      i.onCommit?.(result);
+      await i.onCommit?.(result, undefined);
+      i.onCommitted?.(result);
       return result;
     }
     await new Promise<void>((_, reject) => {
@@ -104,7 +105,8 @@ describe("/stop", () => {
       await gate; // ignores the abort, as a tool that cannot be interrupted would
       const result = { text: "late answer", media: [] as [] };
       try {
-        i.onCommit?.(result);
+        await i.onCommit?.(result, undefined);
+        i.onCommitted?.(result);
       } catch (err) {
         commitError = err;
         throw err;
@@ -128,7 +130,8 @@ describe("/stop", () => {
     const gate = new Promise<void>((r) => (release = r));
     const runTurn = async (i: GatewayTurnInput): Promise<GatewayTurnResult> => {
       const result = { text: "done", media: [] as [] };
-      i.onCommit?.(result);
+      await i.onCommit?.(result, undefined);
+      i.onCommitted?.(result);
       await gate; // e.g. compacting after the answer was saved
       return result;
     };

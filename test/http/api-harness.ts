@@ -49,7 +49,7 @@ export async function harness(opts: { userSessions?: boolean; tools?: ToolRegist
   const router = createRouter({ directory, clientFor: createClientFactory().clientFor, defaults: { ...(primary ? { primary } : {}), fallbacks } });
   const sessions = new MemorySessionStore();
   const tools = opts.tools ?? new ToolRegistry();
-  const agent = new Agent({ router, sessions, tools, workspaceDir: tempWorkspace(), logger: silentLogger(), prompt: { timeZone: "UTC" } });
+  const agent = new Agent({ router, sessions: sessions.async, tools, workspaceDir: tempWorkspace(), logger: silentLogger(), prompt: { timeZone: "UTC" } });
   const runtime: ApiRuntime = { agent, directory, primary, router, userSessions: opts.userSessions === true };
   return {
     llm,

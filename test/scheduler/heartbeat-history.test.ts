@@ -5,6 +5,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { sqliteBackend } from "../../src/store/sqlite-backend.ts";
 import { ManualClock } from "../../src/core/clock.ts";
 import { Heartbeat } from "../../src/scheduler/heartbeat.ts";
 import { openStore, type Store } from "../../src/store/index.ts";
@@ -30,13 +31,13 @@ function heartbeat(agent: ReturnType<typeof setup>["agent"], sent: string[], tar
     lastActiveChat: () => target,
     isAllowed: () => true,
     send: async (_channel, _chatId, text) => void sent.push(text),
-    sessions: store.sessions,
+    sessions: sqliteBackend(store).sessions,
   });
 }
 
 describe("heartbeat alerts in the chat's history", () => {
   it("a follow-up question is answered with the alert in the conversation", async () => {
-    const { agent, router, origin } = setup({ sessions: store.sessions });
+    const { agent, router, origin } = setup({ sessions: sqliteBackend(store).sessions });
     await writeFile(join(dir, "HEARTBEAT.md"), "- check the disk usage of the server\n");
     router.push("Hi! How can I help?", "The disk of the server is 95% full.", "I meant the /var partition.");
     await agent.runTurn({ origin, text: "hello" });
@@ -61,7 +62,7 @@ describe("heartbeat alerts in the chat's history", () => {
   });
 
   it("an alert to a chat without a session is still sent, and nothing is recorded", async () => {
-    const { agent, router } = setup({ sessions: store.sessions });
+    const { agent, router } = setup({ sessions: sqliteBackend(store).sessions });
     await writeFile(join(dir, "HEARTBEAT.md"), "- check the mail\n");
     router.push("You have 3 unread messages.");
     const sent: string[] = [];

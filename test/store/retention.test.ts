@@ -2,7 +2,8 @@
 // retention period by the daemon, and on demand with `switchboard store vacuum`.
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
+import { sqliteBackend } from "../../src/store/sqlite-backend.ts";
 import { pruneAnswered, startRetention } from "../../src/store/index.ts";
 import { runCli } from "../cli/run-cli.ts";
 import { useTempDb } from "./helpers.ts";
@@ -40,16 +41,17 @@ describe("retention", () => {
     expect(() => pruneAnswered(s, 0, NOW)).toThrow(/positive number of days/);
   });
 
-  it("the daemon's periodic prune runs at start and reports a failure instead of throwing", () => {
+  it("the daemon's periodic prune runs at start and reports a failure instead of throwing", async () => {
     const s = t.open();
     fill(s);
     const errors: unknown[] = [];
-    const stop = startRetention(s, 1 / 24, (e) => errors.push(e));
+    const backend = sqliteBackend(s);
+    const stop = startRetention(backend, 1 / 24, (e) => errors.push(e));
     stop();
-    expect(ids(s, "inbox", "message_id")).toEqual(["waiting"]);
+    await vi.waitFor(() => expect(ids(s, "inbox", "message_id")).toEqual(["waiting"]));
     s.db.exec("PRAGMA query_only = ON"); // a read-only database
-    expect(() => startRetention(s, 1 / 24, (e) => errors.push(e))()).not.toThrow();
-    expect(errors).toHaveLength(1);
+    expect(() => startRetention(backend, 1 / 24, (e) => errors.push(e))()).not.toThrow();
+    await vi.waitFor(() => expect(errors).toHaveLength(1));
     expect(s.health.state).toBe("read_only");
   });
 

@@ -6,6 +6,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { sqliteBackend } from "../../src/store/sqlite-backend.ts";
 import { journaledTools } from "../../src/agent/tool-journal.ts";
 import { ManualClock } from "../../src/core/clock.ts";
 import { silentLogger } from "../../src/core/logger.ts";
@@ -29,7 +30,7 @@ describe("send_file and retention", () => {
     writeFileSync(join(workspace, "report.pdf"), PDF);
     const registry = new ToolRegistry();
     registry.register(createSendFileTool({ workspaceDir: workspace }));
-    const tools = journaledTools(registry, s.journal, () => NOW - 10 * DAY);
+    const tools = journaledTools(registry, sqliteBackend(s).journal, () => NOW - 10 * DAY);
     const ctx = { origin: { sessionKey: "k", channel: "telegram", chatId: "c", turnId: "inbox:1" }, signal: new AbortController().signal, logger: silentLogger(), clock: new ManualClock(0) };
     const out = await tools.execute({ id: "c1", name: "send_file", arguments: JSON.stringify({ path: "report.pdf" }) }, ctx);
     const b64 = out.media[0]!.data!.toString("base64");

@@ -23,46 +23,46 @@ export class FakeSurface implements ControlSurface {
   clearCooldown(key: string) {
     this.calls.push(`clear ${key}`);
   }
-  sessions() {
+  async sessions() {
     return [{ key: "telegram:42", updatedAt: Date.now(), messageCount: 2 }];
   }
-  history() {
+  async history() {
     return [{ role: "user", text: "hi", at: Date.now() }];
   }
-  resetSession(key: string) {
+  async resetSession(key: string) {
     this.calls.push(`reset ${key}`);
   }
-  pairing() {
+  async pairing() {
     return { pending: this.pending, approved: [] };
   }
   async approvePairing(channel: string, code: string) {
     this.calls.push(`approve ${channel} ${code}`);
     return code === "ABCD1234";
   }
-  denyPairing(channel: string, code: string) {
+  async denyPairing(channel: string, code: string) {
     this.calls.push(`deny ${channel} ${code}`);
     return true;
   }
-  revokeSender(channel: string, sender: string) {
+  async revokeSender(channel: string, sender: string) {
     this.calls.push(`revoke ${channel} ${sender}`);
     return true;
   }
-  deadLetters() {
-    return [];
+  async deadLetters() {
+    return [] as never[];
   }
-  retryDeadLetter() {
+  async retryDeadLetter() {
     return false;
   }
-  dropDeadLetter() {
+  async dropDeadLetter() {
     return false;
   }
-  cronJobs() {
-    return [];
+  async cronJobs() {
+    return [] as never[];
   }
   async runCronNow(id: string) {
     this.calls.push(`run ${id}`);
   }
-  setCronEnabled() {
+  async setCronEnabled() {
     return false;
   }
   configText() {

@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { sqliteBackend } from "../../../src/store/sqlite-backend.ts";
 import { createDiscordAdapter, type DiscordAdapter } from "../../../channels/discord/adapter.ts";
 import type { ChannelCursors, InboundMessage } from "../../../src/core/channel.ts";
 import { silentLogger } from "../../../src/core/logger.ts";
@@ -34,10 +35,11 @@ let emitted = 0;
 
 async function startGateway(): Promise<DiscordAdapter> {
   const adapter = createDiscordAdapter({ token: fake.token, api_base: fake.apiBase }, { logger: silentLogger(), readyTimeoutMs: 10_000, stopTimeoutMs: 1_000 });
+  const backend = sqliteBackend(store);
   const cursors: ChannelCursors = {
-    get: (s) => store.cursors.get("discord", s),
-    set: (s, c) => store.cursors.set("discord", s, c),
-    list: () => store.cursors.list("discord"),
+    get: (s) => backend.cursors.get("discord", s),
+    set: (s, c) => backend.cursors.set("discord", s, c),
+    list: () => backend.cursors.list("discord"),
   };
   running.push(adapter);
   await adapter.start({

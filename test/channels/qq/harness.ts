@@ -65,7 +65,7 @@ export async function startHarness(
         await h.onEmit(msg);
         received.push(msg);
       },
-      cursors: { get: (k) => cursors.get(k), set: (k, v) => void cursors.set(k, v), list: () => [...cursors].map(([scope, cursor]) => ({ scope, cursor })) },
+      cursors: { get: async (k) => cursors.get(k), set: async (k, v) => void cursors.set(k, v), list: async () => [...cursors].map(([scope, cursor]) => ({ scope, cursor })) },
       setStatus: (state, detail) => statuses.push({ state, ...(detail ? { detail } : {}) }),
     });
   const h: Harness = {

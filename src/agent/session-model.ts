@@ -17,11 +17,57 @@ export interface SessionModels {
 
 export const SESSION_MODEL_PREFIX = "session_model:";
 
-export function kvSessionModels(kv: AsyncKvStore, names: () => string[], now: () => number = Date.now): SessionModels {
+/** sessions whose choice is kept in memory at most (the oldest read is forgotten first) */
+const CACHE_LIMIT = 10_000;
+
+export interface SessionModelsOptions {
+  now?: () => number;
+  /**
+   * keep each session's choice in memory once read or written (written
+   * through to kv): right only while this process is the one that changes
+   * it, so off for a store other gateways share (PostgreSQL)
+   */
+  cache?: boolean;
+}
+
+interface Cache {
+  /** null: read, and nothing is stored */
+  names: Map<string, string | null>;
+  /** bumped by every set: a read that a set overtook does not fill the cache */
+  writes: number;
+}
+
+/** one cache per store, shared by the runtimes a reload builds on it (an old one may still be finishing a /model) */
+const caches = new WeakMap<object, Cache>();
+
+function cacheOf(kv: object): Cache {
+  let c = caches.get(kv);
+  if (!c) {
+    c = { names: new Map(), writes: 0 };
+    caches.set(kv, c);
+  }
+  return c;
+}
+
+export function kvSessionModels(kv: AsyncKvStore, names: () => string[], opts: SessionModelsOptions = {}): SessionModels {
+  const now = opts.now ?? Date.now;
   const key = (sessionKey: string) => `${SESSION_MODEL_PREFIX}${sessionKey}`;
+  const shared = opts.cache ? cacheOf(kv) : undefined;
+  const cache = shared?.names;
+  const remember = (sessionKey: string, name: string | undefined) => {
+    if (!cache) return;
+    cache.delete(sessionKey);
+    cache.set(sessionKey, name ?? null);
+    if (cache.size > CACHE_LIMIT) cache.delete(cache.keys().next().value!);
+  };
   const stored = async (sessionKey: string) => {
+    const hit = cache?.get(sessionKey);
+    if (hit !== undefined) return hit ?? undefined;
+    const before = shared?.writes;
     const v = await kv.get<unknown>(key(sessionKey));
-    return typeof v === "string" && v ? v : undefined;
+    const name = typeof v === "string" && v ? v : undefined;
+    if (shared?.writes === before) remember(sessionKey, name);
+    return name;
   };
   return {
     names,
@@ -31,8 +77,11 @@ export function kvSessionModels(kv: AsyncKvStore, names: () => string[], now: ()
       return name !== undefined && names().includes(name) ? name : undefined;
     },
     set: async (sessionKey, name) => {
+      if (shared) shared.writes++;
+      cache?.delete(sessionKey); // a failed write must not leave the memory ahead of the store
       if (name === undefined) await kv.delete(key(sessionKey));
       else await kv.set(key(sessionKey), name, now());
+      remember(sessionKey, name);
     },
   };
 }

@@ -296,6 +296,7 @@ export class Daemon {
       holdReading: (id) => this.channels.holdsReading(id),
       health: this.store.health,
       logger: this.log,
+      sharedStore: this.store.kind === "postgres",
       live: new LiveReplies({
         kv: this.store.kv,
         adapter: (id) => this.channels.adapter(id),

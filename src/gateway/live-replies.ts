@@ -55,13 +55,18 @@ export class LiveReplies {
     this.opts = opts;
   }
 
-  /** a live reply for this turn, or undefined when the channel does not stream (mode off, no edit support) */
-  async start(turnId: string, target: LiveTarget): Promise<LiveReply | undefined> {
+  /**
+   * A live reply for this turn, or undefined when the channel does not
+   * stream (mode off, no edit support). `ranBefore`: the turn may have run
+   * in an earlier life (or on another gateway), so the store may record
+   * live messages it sent; false saves reading it.
+   */
+  async start(turnId: string, target: LiveTarget, ranBefore = true): Promise<LiveReply | undefined> {
     const adapter = this.opts.adapter(target.channel);
     if (this.opts.mode(target.channel) !== "edit" || !adapter?.capabilities.edit || !adapter.edit) return undefined;
     const left = this.ended.get(turnId);
     this.ended.delete(turnId);
-    const earlier = left?.live.ids.length ? left.live.shown : (await this.record(this.opts.kv, turnId))?.ids.map((id) => ({ id }));
+    const earlier = left?.live.ids.length ? left.live.shown : ranBefore ? (await this.record(this.opts.kv, turnId))?.ids.map((id) => ({ id })) : undefined;
     const live = new LiveReply({
       adapter: adapter as ChannelAdapter & Required<Pick<ChannelAdapter, "edit">>,
       target,
@@ -85,12 +90,13 @@ export class LiveReplies {
    * there is one; `kv` is that transaction's (the record of a turn run before
    * a restart is read through it).
    */
-  async finish(turnId: string, chunks: OutboundChunk[], kv: AsyncKvStore): Promise<{ chunks: OutboundChunk[]; ready: Promise<ChunkRebind | undefined> }> {
+  async finish(turnId: string, chunks: OutboundChunk[], kv: AsyncKvStore, ranBefore = true): Promise<{ chunks: OutboundChunk[]; ready: Promise<ChunkRebind | undefined> }> {
     const live = this.active.get(turnId) ?? this.ended.get(turnId)?.live;
     const closed = this.ended.get(turnId)?.closed ?? (live ? live.close() : Promise.resolve());
     this.active.delete(turnId);
     this.ended.delete(turnId);
-    const known = live ? live.shown : ((await this.record(kv, turnId))?.ids ?? []).map((id): { id: string; shown?: string } => ({ id }));
+    const recorded = live || !ranBefore ? undefined : await this.record(kv, turnId);
+    const known = live ? live.shown : (recorded?.ids ?? []).map((id): { id: string; shown?: string } => ({ id }));
     const ids = known.map((m) => m.id);
     // a record exists only once a live message was sent: a quick answer costs no kv delete
     if (ids.length > 0) this.finished.add(turnId);

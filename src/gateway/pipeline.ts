@@ -15,10 +15,10 @@ import type { AsyncKvStore, StoreSet } from "../store/backend.ts";
 import type { InboundRecord } from "../store/types.ts";
 import type { TurnOrigin, ToolOutput } from "../tools/types.ts";
 import { AllowList, groupTriggered, type GroupTrigger } from "./access.ts";
-import { chunkText } from "./chunk.ts";
 import type { LiveReplies } from "./live-replies.ts";
 import type { Outbox } from "./outbox.ts";
 import { queuePairingReply } from "./pairing-reply.ts";
+import { replyChunks } from "./reply-chunks.ts";
 import { describeTurnFailure } from "./replies.ts";
 import { contextOf, normalizeCommand, turnText, type StoredContext } from "./turn-text.ts";
 import { isStopCommand, RunningTurns, stopSession, type RunningTurn } from "./turn-abort.ts";
@@ -99,6 +99,11 @@ export interface PipelineOptions {
   typingAfterMs?: number;
   /** streams replies into the chat by editing a message (channels.<id>.streaming); without it every reply is sent whole */
   live?: LiveReplies;
+  /**
+   * other gateways write this store's inbox too (a fleet on PostgreSQL): a
+   * turn may have run elsewhere, so its live-reply record is always read
+   */
+  sharedStore?: boolean;
 }
 
 export class Pipeline {
@@ -109,6 +114,8 @@ export class Pipeline {
   /** each running turn's own abort (/stop), by session */
   private readonly running = new RunningTurns();
   private accepting = true;
+  /** the first inbox row this process stored: rows from here on (ids only grow) never ran in an earlier life */
+  private firstAccepted: number | undefined;
   turnsRun = 0;
 
   constructor(opts: PipelineOptions) {
@@ -163,6 +170,7 @@ export class Pipeline {
       throw err;
     }
     if (!stored) return; // a redelivery of a message we already have
+    this.firstAccepted ??= stored.id;
     if (isStopCommand(payload.text)) return this.stop(stored); // now, not behind the turn it stops
     this.slots.schedule(sessionKey);
     if (this.opts.holdReading?.(msg.channel)) await this.slots.room();
@@ -221,7 +229,7 @@ export class Pipeline {
           if (run.stopped) continue; // closed by the /stop reply already
           if (this.storeFault(err)) return; // left as it is: answered when the store takes writes again
           this.opts.logger.error({ session: sessionKey, err: errText(err) }, "turn failed");
-          await this.reply(first, batch, [{ text: describeTurnFailure(err), format: "plain" }], `inbox:${first.id}`);
+          await this.reply(first, batch, [{ text: describeTurnFailure(err), format: "plain" }], `inbox:${first.id}`, this.opts.store, this.mayHaveRun(first.id));
           await this.opts.store.delivery.markInbound(batch.map((r) => r.id), "failed", { error: errText(err) });
           this.opts.outbox.kick(first.channel);
         } finally {
@@ -234,6 +242,16 @@ export class Pipeline {
     } catch (err) {
       if (!this.storeFault(err)) this.opts.logger.error({ session: sessionKey, err: errText(err) }, "could not record a turn's outcome; it is retried after a restart");
     }
+  }
+
+  /**
+   * Whether the turn over inbox rows starting at `firstId` may have run
+   * before, in an earlier life of the gateway or on another gateway: only
+   * then can the store hold a record of live messages it sent, so only then
+   * is it read (a turn that ran before in this life is remembered in memory).
+   */
+  private mayHaveRun(firstId: number): boolean {
+    return this.opts.sharedStore === true || this.firstAccepted === undefined || firstId < this.firstAccepted;
   }
 
   /** True when `err` is a storage fault (recorded; the store probes itself and recover() runs when it works). */
@@ -282,6 +300,7 @@ export class Pipeline {
     }
     // the first message's row id names the turn: the same after a restart, so its tool calls are not repeated
     const turnId = `inbox:${batch[0]!.id}`;
+    const ranBefore = this.mayHaveRun(batch[0]!.id);
     const origin: TurnOrigin = { sessionKey, channel: last.channel, chatId: last.chatId, senderId: last.senderId, turnId };
     const stopTyping = startTyping(this.opts.adapter, this.opts.typingAfterMs ?? TYPING_AFTER_MS, last.channel, last.chatId, lastPayload.threadId);
     const live = await this.opts.live?.start(turnId, {
@@ -289,14 +308,14 @@ export class Pipeline {
       chatId: last.chatId,
       ...(lastPayload.threadId ? { threadId: lastPayload.threadId } : {}),
       ...(lastPayload.chatType === "group" ? { replyTo: last.messageId } : {}),
-    });
+    }, ranBefore);
     // the reply is stored together with the turn's history (one transaction, `tx`), so a
     // crash can never leave a saved turn without its reply or the other way round
     let replied = false;
     const commit = async (result: GatewayTurnResult, tx: StoreSet | undefined) => {
       run.commit(); // throws once /stop aborted the turn: the agent's transaction rolls back
       const via = tx ?? this.opts.store;
-      await this.reply(last, batch, this.replyChunks(last.channel, notes, result), turnId, via);
+      await this.reply(last, batch, replyChunks(this.opts.adapter(last.channel)?.capabilities.maxTextLength ?? 4000, notes, result), turnId, via, ranBefore);
       // the heartbeat's target rides in the same transaction: no commit of its own
       await this.opts.noteActiveChat?.(last.channel, last.chatId, via.kv);
       replied = true;
@@ -325,35 +344,13 @@ export class Pipeline {
     }
   }
 
-  private replyChunks(channel: string, notes: OutboundChunk[], result: GatewayTurnResult): OutboundChunk[] {
-    const limit = this.opts.adapter(channel)?.capabilities.maxTextLength ?? 4000;
-    const chunks: OutboundChunk[] = [...notes];
-    for (const text of chunkText(result.text, limit)) chunks.push({ text, format: "markdown" });
-    // a file's bytes go into the chunk (base64): the outbox row is all a later send needs (see src/tools/send-file.ts)
-    for (const m of result.media) {
-      if (!m.data && !m.url) continue;
-      chunks.push({
-        text: m.caption ?? "",
-        format: m.caption ? "markdown" : "plain",
-        media: {
-          kind: m.kind,
-          mimeType: m.mimeType,
-          ...(m.data ? { data: m.data.toString("base64") } : {}),
-          ...(m.url ? { url: m.url } : {}),
-          ...(m.filename ? { filename: m.filename } : {}),
-        },
-      });
-    }
-    if (chunks.length === 0) chunks.push({ text: "(no reply)", format: "plain" });
-    return chunks;
-  }
-
   /**
    * Stores the reply through `via` (the turn's transaction, or the store);
-   * a turn's reply (`turnId`) edits the messages its answer streamed into.
+   * a turn's reply (`turnId`) edits the messages its answer streamed into
+   * (read from the store only when the turn `ranBefore` this life).
    * The caller kicks the outbox once what it wrote is committed.
    */
-  private async reply(to: InboundRecord, batch: InboundRecord[], chunks: OutboundChunk[], turnId?: string, via: Pick<StoreSet, "delivery" | "kv"> = this.opts.store): Promise<void> {
+  private async reply(to: InboundRecord, batch: InboundRecord[], chunks: OutboundChunk[], turnId?: string, via: Pick<StoreSet, "delivery" | "kv"> = this.opts.store, ranBefore = true): Promise<void> {
     const threadId = (to.payload as StoredInbound).threadId;
     let shaped: OutboundChunk[] = chunks.map((c, i) => ({
       ...c,
@@ -363,7 +360,7 @@ export class Pipeline {
     }));
     const replyId = randomUUID();
     if (turnId && this.opts.live) {
-      const bound = await this.opts.live.finish(turnId, shaped, via.kv);
+      const bound = await this.opts.live.finish(turnId, shaped, via.kv, ranBefore);
       shaped = bound.chunks;
       this.opts.outbox.hold(replyId, to.channel, bound.ready);
     }

@@ -153,11 +153,15 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
     ...(config.agents.defaults.temperature !== undefined ? { temperature: config.agents.defaults.temperature } : {}),
     modelInfo: { ...(primary ? { primary } : {}), fallbacks },
     // /model: a chat's choice among the configured names, kept in the store across restarts
-    sessionModels: kvSessionModels(store.kv, () =>
-      chatModelNames(directory.all(), {
-        agentModels: [...(primary ? [primary] : []), ...fallbacks],
-        otherUses: [config.voice?.model_name, config.agents.defaults.imageGenerationModel?.primary],
-      }),
+    sessionModels: kvSessionModels(
+      store.kv,
+      () =>
+        chatModelNames(directory.all(), {
+          agentModels: [...(primary ? [primary] : []), ...fallbacks],
+          otherUses: [config.voice?.model_name, config.agents.defaults.imageGenerationModel?.primary],
+        }),
+      // one gateway on its own file reads each chat's choice once; a shared PostgreSQL is read every turn
+      { cache: store.kind === "sqlite" },
     ),
     contextWindowFor: (entryId: string) => directory.all().find((e) => e.id === entryId)?.contextWindow,
     prompt: { extra: extensions.promptExtra, noSymlinks: extensions.workspaceWritable },

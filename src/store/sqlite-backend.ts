@@ -14,32 +14,39 @@ import { openStore, type Store } from "./index.ts";
  * call must wait first (a transaction of another caller is open) and for
  * what; undefined means go. The fast path (nothing to wait for) makes the
  * synchronous call at once and hands back a settled promise: an async caller
- * costs SQLite one promise per call, not a chain of awaits.
+ * costs SQLite one promise per call, not a chain of awaits. The view is a
+ * plain object with one wrapper per method, built once (no proxy trap on
+ * every call).
  */
 function lift<T extends object>(target: T, blocked: () => Promise<void> | undefined): Async<T> {
-  const methods = new Map<PropertyKey, (...args: unknown[]) => Promise<unknown>>();
-  return new Proxy(target, {
-    get(t, key) {
-      const v: unknown = Reflect.get(t, key, t);
-      if (typeof v !== "function") return v;
-      let m = methods.get(key);
-      if (!m) {
-        const fn = v as (...a: unknown[]) => unknown;
-        const call = (args: unknown[]): Promise<unknown> => {
-          const wait = blocked();
-          if (wait) return wait.then(() => call(args));
-          try {
-            return Promise.resolve(fn.apply(t, args));
-          } catch (err) {
-            return Promise.reject(err);
-          }
-        };
-        m = (...args: unknown[]) => call(args);
-        methods.set(key, m);
+  const view: Record<string, (...args: unknown[]) => Promise<unknown>> = {};
+  for (const key of methodNames(target)) {
+    const fn = (target as Record<string, (...a: unknown[]) => unknown>)[key]!;
+    const call = (args: unknown[]): Promise<unknown> => {
+      const wait = blocked();
+      if (wait) return wait.then(() => call(args));
+      try {
+        return Promise.resolve(fn.apply(target, args));
+      } catch (err) {
+        return Promise.reject(err);
       }
-      return m;
-    },
-  }) as unknown as Async<T>;
+    };
+    view[key] = (...args: unknown[]) => call(args);
+  }
+  return view as unknown as Async<T>;
+}
+
+/** the callable members of `target`, its own and its classes' (not Object's) */
+function methodNames(target: object): string[] {
+  const names = new Set<string>();
+  for (let o: object | null = target; o && o !== Object.prototype; o = Object.getPrototypeOf(o) as object | null) {
+    for (const key of Object.getOwnPropertyNames(o)) {
+      if (key === "constructor" || names.has(key)) continue;
+      const d = Object.getOwnPropertyDescriptor(o, key);
+      if (d && typeof d.value === "function") names.add(key);
+    }
+  }
+  return [...names];
 }
 
 /** A synchronous store seen through the async interface, with no transaction to wait for (in-memory stores in tests, tools). */

@@ -1,9 +1,11 @@
 // The real daemon on PostgreSQL (store.url / SWITCHBOARD_DATABASE_URL)
 // against the fake Telegram Bot API and the fake LLM: it answers, keeps
 // history, pairing and its place in Telegram's update queue across a
-// restart, loses nothing to a kill -9, and refuses to start on a server it
-// cannot reach with a message that names the setting and hides the password.
+// restart, loses nothing to a kill -9, waits out a database connection lost
+// while it runs, and refuses to start on a server it cannot reach with a
+// message that names the setting and hides the password.
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { createServer, connect, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
@@ -56,6 +58,47 @@ async function count(sql: string): Promise<number> {
   } finally {
     await client.end();
   }
+}
+
+/**
+ * A TCP relay in front of the test server: cut() drops every connection and
+ * refuses new ones (the network to the database is gone), restore() lets
+ * them through again.
+ */
+async function relay(target: string): Promise<{ url: string; cut(): void; restore(): void; close(): Promise<void> }> {
+  const to = new URL(target);
+  const open = new Set<Socket>();
+  let down = false;
+  const server: Server = createServer((client) => {
+    if (down) return void client.destroy();
+    const upstream = connect(Number(to.port || 5432), to.hostname);
+    open.add(client).add(upstream);
+    const drop = () => {
+      client.destroy();
+      upstream.destroy();
+      open.delete(client);
+      open.delete(upstream);
+    };
+    client.on("error", drop).on("close", drop);
+    upstream.on("error", drop).on("close", drop);
+    client.pipe(upstream).pipe(client);
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const url = new URL(target);
+  url.hostname = "127.0.0.1";
+  url.port = String((server.address() as { port: number }).port);
+  return {
+    url: url.toString(),
+    cut() {
+      down = true;
+      for (const s of open) s.destroy();
+      open.clear();
+    },
+    restore() {
+      down = false;
+    },
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
 }
 
 describe("the gateway on PostgreSQL", () => {
@@ -116,6 +159,38 @@ describe("the gateway on PostgreSQL", () => {
     await waitFor(async () => (await count("SELECT count(*) AS n FROM outbox WHERE state <> 'sent'")) === 0 || undefined, "the reply recorded as sent");
     expect(textsTo(ANA)).toEqual(['echo: "survive this"']);
     expect(await count("SELECT count(*) AS n FROM inbox WHERE state = 'done'")).toBe(1);
+  });
+
+  it("waits out a database connection lost while it runs, then answers what arrived meanwhile once", { timeout: 90_000 }, async () => {
+    const net = await relay(db.url);
+    try {
+      writeConfig(home, config([String(ANA)], { url: net.url }));
+      daemon = await startDaemon(home);
+      await ready(daemon);
+      tg.userMessage({ chatId: ANA, fromId: ANA, text: "before" });
+      await waitFor(() => textsTo(ANA)[0], "the first answer");
+
+      net.cut();
+      tg.userMessage({ chatId: ANA, fromId: ANA, text: "during the outage" });
+      // not stored, so not acknowledged: Telegram keeps it, and /ready says why
+      const outage = await waitFor(async () => {
+        const res = await fetch(`${daemon!.url}/ready`);
+        const body = (await res.json()) as { store?: string };
+        return res.status === 503 && body.store === "unreachable" ? body : undefined;
+      }, "/ready to report the store unreachable", 20_000);
+      expect(outage.store).toBe("unreachable");
+      expect(daemon.child.exitCode).toBeNull(); // still running
+
+      net.restore();
+      expect(await waitFor(() => textsTo(ANA)[1], "the answer once the database is back", 30_000)).toBe('echo: "during the outage"');
+      await ready(daemon);
+      expect(textsTo(ANA)).toEqual(['echo: "before"', 'echo: "during the outage"']);
+      expect(await count("SELECT count(*) AS n FROM inbox WHERE state = 'done'")).toBe(2);
+    } finally {
+      await daemon?.stop();
+      daemon = undefined;
+      await net.close();
+    }
   });
 
   it("refuses to start on a server it cannot reach, naming the setting and hiding the password", async () => {

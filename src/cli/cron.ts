@@ -1,24 +1,24 @@
 // `switchboard cron list|add|remove|enable|disable`: the scheduled jobs in the
-// store. Jobs added here may run shell commands (--command); the running
-// gateway picks changes up on its next look at the store (within a minute).
+// store the gateways use (store.url / SWITCHBOARD_DATABASE_URL, else the
+// SQLite file). Jobs added here may run shell commands (--command); the
+// running gateway picks changes up on its next look at the store (within a
+// minute); on a fleet one gateway fires each run.
 import type { Command } from "commander";
 import { SwitchboardError } from "../core/errors.ts";
-import { openStore } from "../store/index.ts";
+import type { StoreBackend } from "../store/backend.ts";
 import { addCronJob, CronJobError, formatCronJob, listCronJobs, removeCronJob, setCronJobEnabled } from "../tools/cron-tool.ts";
 import { ScheduleError } from "../scheduler/schedule.ts";
 import { writeLine } from "./io.ts";
 import type { CliContext } from "./main.ts";
-import { commandSetup } from "./setup.ts";
+import { withCommandStore } from "./store-open.ts";
 
-function withStore<T>(ctx: CliContext, fn: (store: ReturnType<typeof openStore>) => Promise<T>): Promise<T> {
-  const { paths } = commandSetup(ctx, { quietWarnings: true });
-  const store = openStore(paths.dbFile);
-  return fn(store)
-    .catch((err: unknown) => {
+function withStore<T>(ctx: CliContext, fn: (store: StoreBackend) => Promise<T>): Promise<T> {
+  return withCommandStore(ctx, ({ store }) =>
+    fn(store).catch((err: unknown) => {
       if (err instanceof CronJobError || err instanceof ScheduleError) throw new SwitchboardError("usage", err.message);
       throw err;
-    })
-    .finally(() => store.close());
+    }),
+  );
 }
 
 interface AddFlags {

@@ -3,7 +3,8 @@
 // real — every model (a one-token request) and every enabled channel (its
 // own credential probe, or the running gateway's view of it), and says what
 // to fix. --fix repairs what is safe to repair: permissions, missing
-// workspace files, and config repairs (with a backup of the file).
+// workspace files, config repairs (with a backup of the file), and on
+// PostgreSQL the store schema and the fleet tables (doctor-store.ts).
 // Exit 0 when nothing failed, 1 otherwise.
 import { chmodSync, existsSync, statSync } from "node:fs";
 import { redact, redactValue } from "../core/redact.ts";
@@ -22,7 +23,8 @@ import type { ChannelStatus } from "../gateway/supervisor.ts";
 import { isLoopbackHost } from "../http/server.ts";
 import { sandboxChecks } from "../sandbox/doctor.ts";
 import type { ModelEntry } from "../providers/types.ts";
-import { openStore } from "../store/index.ts";
+import { storeLocation, type StoreLocation } from "../store/location.ts";
+import { storeChecks } from "./doctor-store.ts";
 import { writeLine } from "./io.ts";
 import type { CliContext } from "./main.ts";
 import { PROBE_FIXES, probeModel } from "./probe.ts";
@@ -199,19 +201,22 @@ export async function runDoctor(opts: DoctorOptions): Promise<Check[]> {
   permissions(checks, paths.home, 0o700, "state directory", fix);
   const loaded = configChecks(checks, paths, env, fix);
   permissions(checks, paths.configFile, 0o600, "config", fix);
-  permissions(checks, paths.dbFile, 0o600, "database", fix);
-  if (!loaded) return checks;
+  if (!loaded) {
+    permissions(checks, paths.dbFile, 0o600, "database", fix);
+    return checks;
+  }
   const ws = (loaded.config.agents?.defaults as { workspace?: string } | undefined)?.workspace;
   workspaceCheck(checks, ws ? expandHome(ws) : paths.workspace, fix);
 
+  let location: StoreLocation | undefined;
   try {
-    const store = openStore(paths.dbFile);
-    const counts = store.delivery.counts();
-    store.close();
-    checks.push({ id: "store", level: counts.dead ? "warn" : "ok", what: `store ${paths.dbFile}: ${counts.inboundPending} inbound pending, ${counts.outboundPending} outbound pending, ${counts.dead} dead`, ...(counts.dead ? { fix: "see `switchboard status` for the dead messages" } : {}) });
+    location = storeLocation(loaded.config.store.url, env, paths.home, paths.dbFile);
   } catch (err) {
-    checks.push({ id: "store", level: "fail", what: `store ${paths.dbFile} cannot be opened`, fix: (err as Error).message });
+    const problem = err instanceof ConfigError ? err.problems[0] : undefined;
+    checks.push({ id: "store", level: "fail", what: problem ? `${problem.path}: ${problem.message}` : (err as Error).message, fix: problem?.hint ?? "correct store.url or SWITCHBOARD_DATABASE_URL" });
   }
+  if (location?.kind === "sqlite") permissions(checks, location.file, 0o600, "database", fix);
+  if (location) await storeChecks(checks, location, fix);
 
   const run = findGateway(paths.home);
   let live: ChannelStatus[] | undefined;
@@ -242,7 +247,7 @@ export function register(program: Command, ctx: CliContext): void {
     .command("doctor")
     .description("check the setup, probe every model and channel for real, and say what to fix")
     .option("--json", "print the checks as JSON")
-    .option("--fix", "repair what is safe: permissions, missing workspace files, config repairs (with a backup)")
+    .option("--fix", "repair what is safe: permissions, missing workspace files, config repairs (with a backup); on PostgreSQL: migrate the store schema and create the fleet tables")
     .action(async (flags: { json?: boolean; fix?: boolean }) => {
       const checks = await runDoctor({ env: ctx.io.env, ...(ctx.configPath ? { configFlag: ctx.configPath } : {}), fix: flags.fix === true });
       const failed = checks.some((c) => c.level === "fail");

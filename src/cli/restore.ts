@@ -21,7 +21,7 @@ export function register(program: Command, ctx: CliContext): void {
     .action(async (file: string) => {
       const source = resolve(file);
       if (!existsSync(source)) throw new SwitchboardError("not_found", `${source} does not exist`);
-      const paths = backupPaths(ctx);
+      const paths = backupPaths(ctx, "restore");
       const running = findGateway(paths.home);
       if (running) throw new SwitchboardError("usage", `the gateway is running (pid ${running.pid}); stop it first (systemctl stop switchboard, or docker stop), then restore`);
       // what is there now is kept, in case the wrong file was restored

@@ -2,26 +2,28 @@
 // each channel's state, since when, last inbound, last error and restarts
 // (asked from the daemon itself); every model entry with its endpoint,
 // masked key, cooldown and last error (live from the daemon, else from the
-// router state it saved), plus queues and dead letters from the store.
+// router state it saved: on PostgreSQL the fleet's shared one), plus queues
+// and dead letters from the store the gateways use (store.url /
+// SWITCHBOARD_DATABASE_URL, else the SQLite file). On PostgreSQL the fleet
+// follows: members, channel owners, lease ages (`--fleet [url]` asks for it
+// on another database, or where the store is SQLite).
 // --probe sends each endpoint a one-token request; --ready is the container
 // health check (exit 0 only while the gateway runs with every channel online).
-// --fleet adds the fleet on PostgreSQL: members, channel owners, lease ages.
-import { existsSync } from "node:fs";
 import type { Command } from "commander";
 import { agentModelSelection, buildModelDirectory } from "../config/models.ts";
 import { redactValue } from "../core/redact.ts";
 import { describeModels, type ModelStatus } from "../gateway/model-status.ts";
-import { readRouterState, type RouterSnapshot } from "../providers/router/index.ts";
-import { openStore } from "../store/index.ts";
+import type { RouterSnapshot } from "../providers/router/index.ts";
 import { gatewayListen } from "../gateway/listen.ts";
 import { fleetLines } from "../fleet/status.ts";
-import { fleetUrlFrom, readFleet } from "../fleet/report.ts";
 import type { ChannelStatus } from "../gateway/supervisor.ts";
 import { writeLine } from "./io.ts";
 import { probeModel as probe, type Probe } from "./probe.ts";
 import { askGateway, findGateway } from "./running.ts";
 import type { CliContext } from "./main.ts";
 import { commandSetup } from "./setup.ts";
+import { readFleetSection, readStoreSection, type StoreSection } from "./status-store.ts";
+import { commandStoreLocation } from "./store-open.ts";
 
 export function register(program: Command, ctx: CliContext): void {
   program
@@ -30,9 +32,10 @@ export function register(program: Command, ctx: CliContext): void {
     .option("--probe", "check each endpoint live with a one-token request")
     .option("--json", "print JSON")
     .option("--ready", "exit 0 when the running gateway is ready (every channel online), 1 otherwise: for health checks")
-    .option("--fleet [url]", "also show the fleet on PostgreSQL (default SWITCHBOARD_DATABASE_URL): members, who owns which channel, lease ages")
+    .option("--fleet [url]", "show the fleet on PostgreSQL (default: the store's database, else SWITCHBOARD_DATABASE_URL): members, who owns which channel, lease ages; shown anyway when the store is PostgreSQL")
     .action(async (flags: { probe?: boolean; json?: boolean; ready?: boolean; fleet?: string | boolean }) => {
-      const { loaded, paths } = commandSetup(ctx, { quietWarnings: flags.json === true || flags.ready === true });
+      const setup = commandSetup(ctx, { quietWarnings: flags.json === true || flags.ready === true });
+      const { loaded, paths } = setup;
       const gw = await gatewayReport(paths.home, loaded.config, ctx.io.env);
       if (flags.ready) {
         const ok = gw.running && gw.ready === true;
@@ -42,8 +45,9 @@ export function register(program: Command, ctx: CliContext): void {
       }
       const directory = buildModelDirectory(loaded.config, ctx.io.env);
       const selection = agentModelSelection(loaded.config, ctx.io.env);
+      const location = commandStoreLocation(setup, ctx.io.env);
       // the state the gateway (or the last `agent` run) saved: cooldowns and last errors per entry and key
-      const saved = readRouterState(paths.routerStateFile);
+      const { section: store, router: saved } = await readStoreSection(location, paths.routerStateFile);
       const live = gw.models;
       const snap: RouterSnapshot | undefined = saved
         ? {
@@ -71,30 +75,24 @@ export function register(program: Command, ctx: CliContext): void {
           }),
         );
       }
-      let queues: { inboundPending: number; outboundPending: number; dead: number } | undefined;
-      let dead: unknown[] = [];
-      if (existsSync(paths.dbFile)) {
-        const store = openStore(paths.dbFile);
-        queues = store.delivery.counts();
-        dead = store.delivery.deadLetters(10).map((d) => ({ channel: d.channel, chatId: d.chatId, attempts: d.attempts, error: d.lastError, at: new Date(d.createdAt).toISOString() }));
-        store.close();
-      }
       const { models: _liveModels, ...gateway } = gw;
-      const fleet = flags.fleet ? await readFleet(fleetUrlFrom(flags.fleet, ctx.io.env)) : undefined;
-      const report = redactValue({ gateway, channels: gw.channels, config: paths.configFile, configExists: loaded.exists, primary: selection.primary ?? null, fallbacks: selection.fallbacks, models, queues: queues ?? null, dead, ...(fleet ? { fleet } : {}) });
+      const fleet = await readFleetSection(flags.fleet, location, store, ctx.io.env);
+      const storeInfo = { kind: store.kind, location: store.location, ...(store.problem ? { error: store.problem.what, fix: store.problem.fix } : {}) };
+      const report = redactValue({ gateway, channels: gw.channels, config: paths.configFile, configExists: loaded.exists, primary: selection.primary ?? null, fallbacks: selection.fallbacks, models, store: storeInfo, queues: store.queues, dead: store.dead, ...(fleet ? { fleet: fleet.fleet } : {}) });
       if (flags.json) {
         writeLine(ctx.io.stdout, JSON.stringify(report, null, 2));
       } else {
         printGateway(ctx, redactValue(gw));
-        print(ctx, report, report.models);
-        if (fleet) for (const line of "error" in fleet ? [`fleet: ${fleet.error}`] : fleetLines(fleet)) writeLine(ctx.io.stdout, line);
+        print(ctx, report, report.models, store);
+        if (fleet) for (const line of "error" in fleet.fleet ? [`fleet: ${fleet.fleet.error}`] : fleetLines(fleet.fleet)) writeLine(ctx.io.stdout, line);
       }
-      if (fleet && "error" in fleet) ctx.exitCode = 1;
+      if (fleet?.requested && "error" in fleet.fleet) ctx.exitCode = 1;
       if (flags.probe && models.some((m) => m.probe && !m.probe.ok)) ctx.exitCode = 1;
+      if (store.problem) ctx.exitCode = store.problem.exitCode;
     });
 }
 
-function print(ctx: CliContext, r: { config: string; configExists: boolean; primary: string | null; fallbacks: string[]; queues: { inboundPending: number; outboundPending: number; dead: number } | null; dead: unknown[] }, models: (ModelStatus & { probe?: Probe })[]): void {
+function print(ctx: CliContext, r: { config: string; configExists: boolean; primary: string | null; fallbacks: string[]; queues: { inboundPending: number; outboundPending: number; dead: number } | null; dead: unknown[] }, models: (ModelStatus & { probe?: Probe })[], store: StoreSection): void {
   const out = (s = "") => writeLine(ctx.io.stdout, s);
   out(`config: ${r.config}${r.configExists ? "" : " (not found: embedded defaults; run `switchboard onboard`)"}`);
   out(`model:  ${r.primary ?? "(none configured)"}${r.fallbacks.length ? `  fallbacks: ${r.fallbacks.join(" → ")}` : ""}`);
@@ -107,8 +105,12 @@ function print(ctx: CliContext, r: { config: string; configExists: boolean; prim
     if (m.lastError) out(`  last error ${m.lastError.reason}${m.lastError.status ? ` (${m.lastError.status})` : ""} at ${m.lastError.at}: ${m.lastError.message}`);
     if (m.probe) out(`  probe ${m.probe.ok ? "ok" : `FAILED ${m.probe.reason}`} in ${m.probe.latencyMs} ms${m.probe.message ? `: ${m.probe.message}` : ""}`);
   }
+  out();
+  if (store.problem) {
+    out(`store: ${store.problem.what}`);
+    out(`  fix: ${store.problem.fix}`);
+  } else out(`store: ${store.kind === "postgres" ? "PostgreSQL" : "SQLite"} ${store.location}${r.queues ? "" : " (not created yet)"}`);
   if (r.queues) {
-    out();
     out(`queues: ${r.queues.inboundPending} inbound pending, ${r.queues.outboundPending} outbound pending, ${r.queues.dead} dead`);
     for (const d of r.dead) out(`  dead: ${JSON.stringify(d)}`);
   }

@@ -1,76 +1,116 @@
 // `switchboard store copy --to postgres://…`: copies the SQLite state
 // (sessions and history, inbox and outbox, pairing, cron jobs and runs, kv,
-// tool journal, channel cursors) into an empty PostgreSQL database in one
-// transaction, ids and sequences kept, and prints the rows per table. The
-// password in the URL is never printed. Safe while the gateway runs: the
-// SQLite side is read as one snapshot.
+// tool journal, channel cursors) into an empty PostgreSQL database, and the
+// router's state beside it (cooldowns, round-robin positions, rpm windows:
+// router-copy.ts) into the tables a fleet shares, all in one transaction,
+// ids and sequences kept; prints the rows per table. `--router-only` copies
+// just the router's state into a database that already holds the rest (it
+// can run any number of times). The password in the URL is never printed.
+// Safe while the gateway runs: the SQLite side is read as one snapshot.
 import { existsSync } from "node:fs";
+import { dirname } from "node:path";
 import type { Command } from "commander";
 import { ConfigError, SwitchboardError } from "../core/errors.ts";
 import { redactUrl } from "../core/redact.ts";
+import { migrateFleet } from "../fleet/schema.ts";
 import { openDatabase } from "../store/db.ts";
 import { DATABASE_URL_ENV, storeLocation, storeUrlProblem } from "../store/location.ts";
 import { copySqliteToPg } from "../store/pg/copy.ts";
 import { createPool, isPostgresUrl } from "../store/pg/index.ts";
+import { connect } from "../store/pg/sql.ts";
 import { writeLine } from "./io.ts";
 import type { CliContext } from "./main.ts";
+import { readRouterSource, routerSourceBeside, writeRouterRows, type RouterCounts, type RouterRows } from "./router-copy.ts";
 import { commandSetup } from "./setup.ts";
-
-/** Router state is not a store table; PostgreSQL gets it with the fleet coordination (src/fleet). */
-const ROUTER_NOT_COPIED =
-  "router state (cooldowns, round-robin positions, rpm windows under state/): not copied — PostgreSQL has no tables for it yet (they come with the fleet coordination); cooldowns and counters rebuild from traffic";
+import { CLI_CONNECT_TIMEOUT_MS, storeProblem, type PgTarget } from "./store-open.ts";
 
 interface CopyFlags {
   to?: string;
   from?: string;
   force?: boolean;
+  routerOnly?: boolean;
   json?: boolean;
 }
 
-/** The target: --to, else a postgres URL from store.url / SWITCHBOARD_DATABASE_URL. */
-function target(flags: CopyFlags, configured: string | undefined, env: NodeJS.ProcessEnv, home: string, dbFile: string): string {
+/** The target (--to, else a postgres URL from store.url / SWITCHBOARD_DATABASE_URL) and the default SQLite source. */
+function endpoints(flags: CopyFlags, configured: string | undefined, env: NodeJS.ProcessEnv, home: string, dbFile: string): { target: PgTarget; from: string } {
   if (flags.to !== undefined) {
     const problem = storeUrlProblem(flags.to) ?? (isPostgresUrl(flags.to) ? undefined : "store copy writes to PostgreSQL only");
     if (problem) throw new SwitchboardError("usage", `--to: ${problem} (e.g. --to postgres://user:password@host:5432/switchboard)`, { exitCode: 2 });
-    return flags.to.trim();
+    const where = storeLocation(configured, env, home, dbFile);
+    return { target: { kind: "postgres", url: flags.to.trim(), from: "--to" }, from: flags.from ?? (where.kind === "sqlite" ? where.file : dbFile) };
   }
   const where = storeLocation(configured, env, home, dbFile);
-  if (where.kind === "postgres") return where.url;
+  if (where.kind === "postgres") return { target: where, from: flags.from ?? dbFile };
   throw new ConfigError([{ path: "--to", message: `no PostgreSQL database given`, hint: `pass --to postgres://user:password@host:5432/database, or set store.url or ${DATABASE_URL_ENV}` }]);
+}
+
+/** Only the router's state, in its own transaction (the store tables are left alone). */
+async function copyRouterOnly(pool: ReturnType<typeof createPool>, rows: RouterRows): Promise<RouterCounts> {
+  const held = await connect(pool);
+  try {
+    await held.client.query("BEGIN");
+    const counts = await writeRouterRows(held.client, rows);
+    await held.client.query("COMMIT");
+    return counts;
+  } catch (err) {
+    await held.client.query("ROLLBACK").catch(() => undefined);
+    throw err;
+  } finally {
+    held.release();
+  }
+}
+
+function printCounts(ctx: CliContext, counts: Record<string, number>): void {
+  const width = Math.max(...Object.keys(counts).map((t) => t.length));
+  for (const [table, n] of Object.entries(counts)) writeLine(ctx.io.stdout, `  ${table.padEnd(width)}  ${n}`);
 }
 
 export function registerCopy(store: Command, ctx: CliContext): void {
   store
     .command("copy")
-    .description("copy this gateway's SQLite state into an empty PostgreSQL database")
+    .description("copy this gateway's SQLite state and router state into an empty PostgreSQL database")
     .option("--to <url>", "postgres://user:password@host:5432/database (default: store.url or SWITCHBOARD_DATABASE_URL)")
-    .option("--from <file>", "the SQLite database to copy (default: the state directory's switchboard.db)")
+    .option("--from <file>", "the SQLite database to copy (default: the state directory's switchboard.db); the router's state is read from state/ beside it")
     .option("--force", "accept a database Switchboard already set up, as long as it holds no rows")
+    .option("--router-only", "copy only the router's state (cooldowns, round-robin positions, rpm windows) into a database that already holds the rest; safe to repeat")
     .option("--json", "print JSON")
     .action(async (flags: CopyFlags) => {
       const { loaded, paths } = commandSetup(ctx, { quietWarnings: flags.json === true });
-      const url = target(flags, loaded.config.store.url, ctx.io.env, paths.home, paths.dbFile);
-      const from = flags.from ?? paths.dbFile;
-      if (!existsSync(from)) throw new SwitchboardError("usage", `${from} does not exist: there is no SQLite state to copy (check --from or SWITCHBOARD_HOME)`, { exitCode: 2 });
-      const shown = redactUrl(url);
-      const src = openDatabase(from);
-      const pool = createPool(url, { max: 2 });
+      const { target, from } = endpoints(flags, loaded.config.store.url, ctx.io.env, paths.home, paths.dbFile);
+      if (!flags.routerOnly && !existsSync(from)) throw new SwitchboardError("usage", `${from} does not exist: there is no SQLite state to copy (check --from or SWITCHBOARD_HOME)`, { exitCode: 2 });
+      const shown = redactUrl(target.url);
+      const routerDir = dirname(routerSourceBeside(from).stateFile);
+      const rows = readRouterSource(routerSourceBeside(from));
+      const pool = createPool(target.url, { max: 2, connectTimeoutMs: CLI_CONNECT_TIMEOUT_MS });
       pool.on("error", () => undefined); // a dropped idle connection: the copy's own query reports it
+      const src = flags.routerOnly ? undefined : openDatabase(from);
       try {
-        const counts = await copySqliteToPg(src, pool, shown, { force: flags.force === true }).catch((err: unknown) => {
+        let router: RouterCounts | undefined;
+        let tables: Record<string, number> | undefined;
+        try {
+          // the fleet's tables first (their own migration, like the store's schema): the router rows go into them
+          await migrateFleet(pool);
+          if (src) {
+            tables = await copySqliteToPg(src, pool, shown, { force: flags.force === true, also: async (client) => void (router = await writeRouterRows(client, rows)) });
+          } else router = await copyRouterOnly(pool, rows);
+        } catch (err) {
           if (err instanceof SwitchboardError) throw err;
-          throw new SwitchboardError("store", `copy to ${shown} failed, nothing was written: ${redactUrl(err instanceof Error ? err.message : String(err))}`, { cause: err });
-        });
+          const p = storeProblem(target, err);
+          throw new SwitchboardError("store", `copy to ${shown} failed, nothing was written: ${p.what} (fix: ${p.fix})`, { exitCode: p.exitCode, cause: err });
+        }
         if (flags.json) {
-          writeLine(ctx.io.stdout, JSON.stringify({ from, to: shown, tables: counts, routerState: "not_copied" }));
+          writeLine(ctx.io.stdout, JSON.stringify({ from, to: shown, ...(tables ? { tables } : {}), router: { from: routerDir, rows: router } }));
           return;
         }
-        writeLine(ctx.io.stdout, `copied ${from} → ${shown}`);
-        const width = Math.max(...Object.keys(counts).map((t) => t.length));
-        for (const [table, n] of Object.entries(counts)) writeLine(ctx.io.stdout, `  ${table.padEnd(width)}  ${n}`);
-        writeLine(ctx.io.stdout, ROUTER_NOT_COPIED);
+        if (tables) {
+          writeLine(ctx.io.stdout, `copied ${from} → ${shown}`);
+          printCounts(ctx, tables);
+        }
+        writeLine(ctx.io.stdout, `router state from ${routerDir} → ${shown} (rows added or updated; a repeat adds none):`);
+        printCounts(ctx, router!);
       } finally {
-        src.close();
+        src?.close();
         await pool.end().catch(() => undefined);
       }
     });

@@ -10,6 +10,8 @@ export interface OpenBackendOptions {
   probeEveryMs?: number;
   /** PostgreSQL: connections in the pool */
   maxConnections?: number;
+  /** PostgreSQL: how long to wait for a connection before the server counts as unreachable (default 10 s) */
+  connectTimeoutMs?: number;
 }
 
 /** The store at `location`, created and migrated when needed. Throws SwitchboardError("store") when it cannot be used. */
@@ -17,5 +19,9 @@ export async function openBackend(location: StoreLocation, opts: OpenBackendOpti
   const probe = opts.probeEveryMs !== undefined ? { probeEveryMs: opts.probeEveryMs } : {};
   if (location.kind === "sqlite") return openSqliteBackend(location.file, probe);
   const { openPgStore } = await import("./pg/index.ts");
-  return openPgStore(location.url, { ...probe, ...(opts.maxConnections !== undefined ? { max: opts.maxConnections } : {}) });
+  return openPgStore(location.url, {
+    ...probe,
+    ...(opts.maxConnections !== undefined ? { max: opts.maxConnections } : {}),
+    ...(opts.connectTimeoutMs !== undefined ? { connectTimeoutMs: opts.connectTimeoutMs } : {}),
+  });
 }

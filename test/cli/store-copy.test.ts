@@ -118,7 +118,7 @@ describe("switchboard store copy", () => {
     expect(run.stdout).toMatch(/^ {2}messages +5$/m);
     expect(run.stdout).toMatch(/^ {2}outbox +3$/m);
     expect(run.stdout).toMatch(/^ {2}cron_runs +2$/m);
-    expect(run.stdout).toMatch(/router state .*not copied/);
+    expect(run.stdout).toMatch(/^router state from .*state → postgres:.*\n {2}router_targets +0\n {2}router_rr +0\n {2}router_rpm +0$/m);
     expect(run.stdout + run.stderr).not.toContain(pgUrl.password);
 
     const sqlite = sqliteBackend(openStore(join(home, "switchboard.db")));
@@ -165,9 +165,9 @@ describe("switchboard store copy", () => {
     expect(refused.stderr).toMatch(/already holds a Switchboard schema \(version \d+\); to copy into it anyway \(it must still be empty\), pass --force/);
     const forced = await runCli(["store", "copy", "--to", fresh.url, "--force", "--json"], env());
     expect(forced.code).toBe(0);
-    const out = JSON.parse(forced.stdout) as { tables: Record<string, number>; routerState: string; to: string };
+    const out = JSON.parse(forced.stdout) as { tables: Record<string, number>; router: { rows: Record<string, number> }; to: string };
     expect(out.tables.kv).toBe(1);
-    expect(out.routerState).toBe("not_copied");
+    expect(out.router.rows).toEqual({ router_targets: 0, router_rr: 0, router_rpm: 0 });
     expect(out.to).not.toContain(fresh.password);
   });
 

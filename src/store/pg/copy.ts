@@ -4,7 +4,9 @@
 // a message, chunk or run id is never given twice. The SQLite side is read
 // in one read transaction (a consistent snapshot even while a gateway
 // writes). A target that already holds data is refused: merging two states
-// would break the ids and the dedupe keys.
+// would break the ids and the dedupe keys. The caller may add its own rows to
+// the same transaction (`also`: the CLI copies the router's state that way),
+// so the copy is still all or nothing.
 import type pg from "pg";
 import { SwitchboardError } from "../../core/errors.ts";
 import type { Db } from "../db.ts";
@@ -72,9 +74,15 @@ async function requireEmpty(client: pg.PoolClient, location: string): Promise<vo
  * Copies every store table of the SQLite database `src` into the PostgreSQL
  * database behind `pool`. Without `force` the target must not have been
  * used by Switchboard at all; with it, an already-migrated database is
- * accepted as long as it holds no rows. Returns the rows copied per table.
+ * accepted as long as it holds no rows. `also` runs on the copy's connection
+ * just before the commit. Returns the rows copied per table.
  */
-export async function copySqliteToPg(src: Db, pool: pg.Pool, location: string, opts: { force?: boolean } = {}): Promise<CopyCounts> {
+export async function copySqliteToPg(
+  src: Db,
+  pool: pg.Pool,
+  location: string,
+  opts: { force?: boolean; also?: (client: pg.PoolClient) => Promise<void> } = {},
+): Promise<CopyCounts> {
   const first = await connect(pool);
   try {
     const found = await schemaVersion(first.client);
@@ -104,6 +112,7 @@ export async function copySqliteToPg(src: Db, pool: pg.Pool, location: string, o
       // the next id is one past the highest SQLite ever gave (or 1 for a table never written)
       await client.query(`SELECT setval(pg_get_serial_sequence('${table}', 'id'), greatest($1::bigint, (SELECT coalesce(max(id), 0) FROM ${table}), 1), greatest($1::bigint, (SELECT coalesce(max(id), 0) FROM ${table})) > 0)`, [used]);
     }
+    if (opts.also) await opts.also(client);
     await client.query("COMMIT");
     return counts;
   } catch (err) {

@@ -22,11 +22,16 @@ function knownVendor(name: string | undefined): string {
   return v.prefix;
 }
 
-/** Reads one line from a terminal in raw mode, echoing nothing. */
-function readHidden(stdin: Readable & { setRawMode?: (on: boolean) => void }): Promise<string> {
+/**
+ * Reads one line from a terminal in raw mode, echoing nothing. The prompt is
+ * written only once echo is off: a person (or a script) who types as soon as
+ * it appears must never see the token echoed.
+ */
+function readHidden(stdin: Readable & { setRawMode?: (on: boolean) => void }, prompt: () => void): Promise<string> {
   return new Promise((resolve, reject) => {
     let value = "";
     stdin.setRawMode?.(true);
+    prompt();
     stdin.resume();
     const done = (err?: Error) => {
       stdin.setRawMode?.(false);
@@ -68,8 +73,7 @@ export function register(program: Command, ctx: CliContext): void {
       const name = vendor(prefix)!.name;
       let token: string;
       if (ctx.io.interactive) {
-        ctx.io.stderr.write(`Paste your ${name} API token (input is hidden), then press Enter: `);
-        token = await readHidden(ctx.io.stdin as Readable & { setRawMode?: (on: boolean) => void });
+        token = await readHidden(ctx.io.stdin as Readable & { setRawMode?: (on: boolean) => void }, () => ctx.io.stderr.write(`Paste your ${name} API token (input is hidden), then press Enter: `));
         writeLine(ctx.io.stderr);
       } else {
         token = await readPiped(ctx.io.stdin);

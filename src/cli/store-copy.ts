@@ -97,7 +97,7 @@ export function registerCopy(store: Command, ctx: CliContext): void {
         } catch (err) {
           if (err instanceof SwitchboardError) throw err;
           const p = storeProblem(target, err);
-          throw new SwitchboardError("store", `copy to ${shown} failed, nothing was written: ${p.what} (fix: ${p.fix})`, { exitCode: p.exitCode, cause: err });
+          throw new SwitchboardError("store", `copy to ${shown} failed, nothing was written: ${p.reason} (fix: ${p.fix})`, { exitCode: p.exitCode, cause: err });
         }
         if (flags.json) {
           writeLine(ctx.io.stdout, JSON.stringify({ from, to: shown, ...(tables ? { tables } : {}), router: { from: routerDir, rows: router } }));

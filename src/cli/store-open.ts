@@ -36,7 +36,10 @@ function settingName(location: StoreLocation | PgTarget): string {
 }
 
 export interface StoreProblem {
+  /** the whole sentence: which store, and what went wrong */
   what: string;
+  /** only what went wrong, for a caller that names the store itself */
+  reason: string;
   fix: string;
   exitCode: number;
 }
@@ -54,6 +57,13 @@ function errorChain(err: unknown): { code?: unknown; message?: unknown }[] {
   return out;
 }
 
+/** The message of the error that started it: a wrapper's own words only when nothing is under it. */
+function innermostMessage(err: unknown): string {
+  const chain = errorChain(err).filter((e) => typeof e.message === "string" && e.message !== "");
+  const inner = chain.filter((e) => !(e instanceof SwitchboardError)).at(-1) ?? chain.at(-1);
+  return typeof inner?.message === "string" ? inner.message : String(err);
+}
+
 function firstCode(err: unknown, wanted: readonly string[]): string | undefined {
   for (const e of errorChain(err)) if (typeof e.code === "string" && wanted.includes(e.code)) return e.code;
   return undefined;
@@ -68,33 +78,32 @@ function pgProblem(location: PgTarget, err: unknown): StoreProblem {
   const host = `${u.hostname || "localhost"}:${u.port || "5432"}`;
   const user = decodeURIComponent(u.username) || "(the login user)";
   const database = decodeURIComponent(u.pathname.replace(/^\//, "")) || user;
-  const head = `cannot use the PostgreSQL store ${redactUrl(location.url)}`;
+  const problem = (reason: string, fix: string, exitCode: number): StoreProblem => ({ what: `cannot use the PostgreSQL store ${redactUrl(location.url)}: ${reason}`, reason, fix, exitCode });
   // the driver reports a connection that timed out or was cut without any code (sql.ts classify tags it when it passes there)
   const codeless = !(err instanceof SwitchboardError || err instanceof TypeError || err instanceof RangeError) && errorChain(err).every((e) => typeof e.code !== "string");
   const code = codeless ? "STORE_UNREACHABLE" : firstCode(err, [...SETTING, ...NETWORK]);
   switch (code) {
     case "28P01":
-      return { what: `${head}: the server refused the password for user "${user}"`, fix: `correct the password in ${key} (percent-encode @, : and / in it)`, exitCode: EXIT_CONFIG };
+      return problem(`the server refused the password for user "${user}"`, `correct the password in ${key} (percent-encode @, : and / in it)`, EXIT_CONFIG);
     case "28000":
-      return { what: `${head}: the server does not let user "${user}" in`, fix: `correct the user in ${key}, or allow it in the server's pg_hba.conf`, exitCode: EXIT_CONFIG };
+      return problem(`the server does not let user "${user}" in`, `correct the user in ${key}, or allow it in the server's pg_hba.conf`, EXIT_CONFIG);
     case "3D000":
-      return { what: `${head}: the database "${database}" does not exist`, fix: `create it (createdb -h ${u.hostname || "localhost"} -U ${user} ${database}), or correct the database name in ${key}`, exitCode: EXIT_CONFIG };
+      return problem(`the database "${database}" does not exist`, `create it (createdb -h ${u.hostname || "localhost"} -U ${user} ${database}), or correct the database name in ${key}`, EXIT_CONFIG);
     case "ECONNREFUSED":
-      return { what: `${head}: nothing accepts connections at ${host}`, fix: `start PostgreSQL there, or correct the host and port in ${key}`, exitCode: 1 };
+      return problem(`nothing accepts connections at ${host}`, `start PostgreSQL there, or correct the host and port in ${key}`, 1);
     case "ENOTFOUND":
     case "EAI_AGAIN":
-      return { what: `${head}: the host ${u.hostname} cannot be resolved`, fix: `correct the host in ${key}, or check this machine's DNS`, exitCode: 1 };
+      return problem(`the host ${u.hostname} cannot be resolved`, `correct the host in ${key}, or check this machine's DNS`, 1);
     case "57P03":
     case "57P01":
-      return { what: `${head}: the server at ${host} is starting up or shutting down`, fix: "wait for it to finish and run the command again", exitCode: 1 };
+      return problem(`the server at ${host} is starting up or shutting down`, "wait for it to finish and run the command again", 1);
     case undefined:
       break;
     default:
-      return { what: `${head}: no working connection to ${host} (${code === "STORE_UNREACHABLE" ? "no answer in time" : code})`, fix: `check that PostgreSQL runs at ${host} and that this machine may reach it (firewall), or correct ${key}`, exitCode: 1 };
+      return problem(`no working connection to ${host} (${code === "STORE_UNREACHABLE" ? "no answer in time" : code})`, `check that PostgreSQL runs at ${host} and that this machine may reach it (firewall), or correct ${key}`, 1);
   }
-  // refused for another reason (a database written by a newer Switchboard, an SQL error): its own words say what to do
-  const why = err instanceof Error ? err.message : String(err);
-  return { what: `${head}: ${redact(why)}`, fix: `check ${key}; \`switchboard doctor\` checks the server, the schema and the fleet tables`, exitCode: 1 };
+  // refused for another reason (a database written by a newer Switchboard, missing privileges): its own words say what to do
+  return problem(redact(innermostMessage(err)), `check ${key}; \`switchboard doctor\` checks the server, the schema and the fleet tables`, 1);
 }
 
 const SQLITE_FIXES: Record<string, string> = {
@@ -108,9 +117,10 @@ const SQLITE_FIXES: Record<string, string> = {
 export function storeProblem(location: StoreLocation | PgTarget, err: unknown): StoreProblem {
   if (location.kind === "postgres") return pgProblem(location, err);
   const fault = storeFault(err);
-  const why = err instanceof Error ? err.message : String(err);
+  const reason = redact(innermostMessage(err));
   return {
-    what: `cannot use the SQLite store ${location.file}: ${redact(why)}`,
+    what: `cannot use the SQLite store ${location.file}: ${reason}`,
+    reason,
     fix: (fault && SQLITE_FIXES[fault]) ?? `check the file, or point ${location.from === "default" ? "SWITCHBOARD_HOME" : location.from} at another one`,
     exitCode: 1,
   };

@@ -66,6 +66,16 @@ describe("a store that cannot be used", () => {
     }
   });
 
+  it("store copy to an unreachable server says nothing was written, naming the reason and the fix once", async () => {
+    const { openStore } = await import("../../src/store/index.ts");
+    openStore(join(home, "switchboard.db")).close();
+    const run = await runCli(["store", "copy", "--to", downUrl()], env());
+    expect(run.code).toBe(1);
+    expect(run.stderr).toBe(
+      `switchboard: copy to postgres://sb:[redacted]@127.0.0.1:${closedPort}/sb failed, nothing was written: nothing accepts connections at 127.0.0.1:${closedPort} (fix: start PostgreSQL there, or correct the host and port in --to)\n`,
+    );
+  });
+
   it("names SWITCHBOARD_DATABASE_URL when that is where the URL came from; a database that does not exist is a setting to fix (exit 78)", async () => {
     const server = new URL(withPassword((await createTestDatabase("err_probe").then((d) => (dbs.push(d), d))).url));
     server.pathname = "/sb_no_such_database";

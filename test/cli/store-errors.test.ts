@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { writeConfig } from "../e2e/daemon.ts";
 import { createTestDatabase, type TestDatabase } from "../support/postgres.ts";
+import { startRefusingServer } from "./pg-refusing-server.ts";
 import { runCli } from "./run-cli.ts";
 
 const PASSWORD = "pw-never-printed-4711";
@@ -75,6 +76,25 @@ describe("a store that cannot be used", () => {
       `switchboard: copy to postgres://sb:[redacted]@127.0.0.1:${closedPort}/sb failed, nothing was written: nothing accepts connections at 127.0.0.1:${closedPort} (fix: start PostgreSQL there, or correct the host and port in --to)\n`,
     );
   });
+
+  it("a password the server refuses is a setting to fix: exit 78, the user named, the password never", async () => {
+    const server = await startRefusingServer();
+    try {
+      writeConfig(home, { store: { url: `postgres://sb:${PASSWORD}@127.0.0.1:${server.port}/sb` } });
+      const run = await runCli(["pairing", "list"], env());
+      expect(server.passwords).toContain(PASSWORD); // the command did send the configured password
+      expect(run.code).toBe(78);
+      expect(run.stderr).toBe(
+        `switchboard: store.url: cannot use the PostgreSQL store postgres://sb:[redacted]@127.0.0.1:${server.port}/sb: the server refused the password for user "sb" (fix: correct the password in store.url (percent-encode @, : and / in it))\n`,
+      );
+      const doctor = await runCli(["doctor", "--json"], env(), undefined, 60_000);
+      const check = (JSON.parse(doctor.stdout) as { checks: { id: string; level: string; what: string }[] }).checks.find((c) => c.id === "store:server");
+      expect(check).toMatchObject({ level: "fail", what: expect.stringMatching(/the server refused the password for user "sb"$/) });
+      expect(doctor.stdout + doctor.stderr).not.toContain(PASSWORD);
+    } finally {
+      await server.close();
+    }
+  }, 90_000);
 
   it("names SWITCHBOARD_DATABASE_URL when that is where the URL came from; a database that does not exist is a setting to fix (exit 78)", async () => {
     const server = new URL(withPassword((await createTestDatabase("err_probe").then((d) => (dbs.push(d), d))).url));

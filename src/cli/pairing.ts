@@ -1,6 +1,8 @@
-// `switchboard pairing list|approve|revoke`: people who asked to talk to the
-// bot get a code; approving it lets them in (stored, survives restarts) and
-// queues a notice telling them so. The command works on the store the
+// `switchboard pairing list|approve|deny|revoke`: people who asked to talk to
+// the bot get a code; approving it lets them in (stored, survives restarts)
+// and queues a notice telling them so; denying it turns the request down
+// (the code stops working, they may ask again later); revoking removes an
+// approved sender. The command works on the store the
 // gateways use (store.url / SWITCHBOARD_DATABASE_URL, else the SQLite file):
 // the notice waits in the outbox, and the gateway that runs the channel (on
 // a fleet, the one holding its lease) sends it on its next look, or when it
@@ -36,6 +38,15 @@ export function register(program: Command, ctx: CliContext): void {
         const ok = await store.transaction((tx) => approvePairing(tx, channel.toLowerCase(), code, Date.now()));
         if (!ok) throw new SwitchboardError("not_found", `no open pairing request ${code} on ${channel} (codes expire after an hour; see \`switchboard pairing list\`)`);
         writeLine(ctx.io.stdout, `approved ${ok.label ?? ok.senderId} on ${channel}${ok.chatId ? "; they are told they can chat now" : ""}`);
+      }),
+    );
+  pairing
+    .command("deny <channel> <code>")
+    .description("turn a pairing request down: the code stops working (the sender may ask again later)")
+    .action((channel: string, code: string) =>
+      withCommandStore(ctx, async ({ store }) => {
+        if (!(await store.pairing.deny(channel.toLowerCase(), code))) throw new SwitchboardError("not_found", `no open pairing request ${code} on ${channel} (see \`switchboard pairing list\`)`);
+        writeLine(ctx.io.stdout, `denied ${code} on ${channel}`);
       }),
     );
   pairing

@@ -89,6 +89,19 @@ describe.each([sqlite, postgres])("on $name", (b) => {
     await withStore(b, async (s) => expect(await s.pairing.listApproved(channel)).toEqual([]));
   });
 
+  it("pairing deny turns a request down: the code no longer works", async () => {
+    const env = b.env();
+    const channel = `dn${b.name}`;
+    const req = await withStore(b, (s) => s.pairing.requestCode({ channel, senderId: "stranger", chatId: "c1" }, Date.now(), 3_600_000));
+    const deny = await runCli(["pairing", "deny", channel, req.code], env);
+    expect(deny.stderr).toBe("");
+    expect(deny.stdout).toBe(`denied ${req.code} on ${channel}\n`);
+    await withStore(b, async (s) => expect(await s.pairing.listRequests(Date.now(), channel)).toEqual([]));
+    const approve = await runCli(["pairing", "approve", channel, req.code], env);
+    expect(approve.code).toBe(1);
+    expect((await runCli(["pairing", "deny", channel, req.code], env)).stderr).toMatch(/no open pairing request/);
+  });
+
   it("cron add, list, disable and remove work on the store's jobs", async () => {
     const env = b.env();
     const name = `news-${b.name}`;

@@ -3,6 +3,9 @@
 // Without -m, an interactive prompt. --audio FILE transcribes a recording
 // through the voice service and answers it. A failed one-shot turn prints
 // one line on stderr — what went wrong and how to fix it — unless --verbose.
+// The session's history is kept in the store the gateways use (store.url /
+// SWITCHBOARD_DATABASE_URL, else the SQLite file), so a terminal session and
+// a gateway on PostgreSQL share it.
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
 import { createInterface } from "node:readline";
@@ -15,6 +18,7 @@ import { transcriptionFailureMessage } from "../voice/messages.ts";
 import { writeLine } from "./io.ts";
 import type { CliContext } from "./main.ts";
 import { commandSetup } from "./setup.ts";
+import { commandStoreLocation, openCommandStore } from "./store-open.ts";
 
 interface AgentFlags {
   message?: string;
@@ -39,14 +43,24 @@ export function register(program: Command, ctx: CliContext): void {
     .option("-v, --verbose", "on failure, print every attempt and the full error")
     .action(async (flags: AgentFlags) => {
       // provider warnings stay quiet: a failure is summed up in one line (every attempt with --verbose)
-      const { loaded, paths, logger } = commandSetup(ctx, { logLevel: flags.verbose ? "info" : (ctx.io.env.SWITCHBOARD_LOG_LEVEL ?? "error") });
-      const runtime = createRuntime({
-        loaded,
-        paths,
-        logger,
-        env: ctx.io.env,
-        send: async (channel, chatId, text) => writeLine(ctx.io.stdout, `[message to ${channel}:${chatId}] ${text}`),
-      });
+      const setup = commandSetup(ctx, { logLevel: flags.verbose ? "info" : (ctx.io.env.SWITCHBOARD_LOG_LEVEL ?? "error") });
+      const { loaded, paths, logger } = setup;
+      // the conversation lives where the gateways keep theirs (store.url / SWITCHBOARD_DATABASE_URL)
+      const store = await openCommandStore(commandStoreLocation(setup, ctx.io.env));
+      let runtime: Runtime;
+      try {
+        runtime = createRuntime({
+          loaded,
+          paths,
+          logger,
+          env: ctx.io.env,
+          store,
+          send: async (channel, chatId, text) => writeLine(ctx.io.stdout, `[message to ${channel}:${chatId}] ${text}`),
+        });
+      } catch (err) {
+        await store.close(); // an open pool would keep the process alive
+        throw err;
+      }
       try {
         // MCP servers connect in the background; a terminal turn waits for them (bounded) so their tools are there
         await runtime.extensions.mcp.settled(30_000);
@@ -74,6 +88,7 @@ export function register(program: Command, ctx: CliContext): void {
         await interactive(ctx, runtime, flags);
       } finally {
         await runtime.close();
+        await store.close();
       }
     });
 }

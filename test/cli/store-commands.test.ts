@@ -11,22 +11,29 @@ import type { StoreBackend } from "../../src/store/backend.ts";
 import { storeLocation } from "../../src/store/location.ts";
 import { openBackend } from "../../src/store/open.ts";
 import { writeConfig } from "../e2e/daemon.ts";
+import { startFakeLlm, type FakeLlm } from "../fakes/fake-llm.ts";
 import { createTestDatabase, type TestDatabase } from "../support/postgres.ts";
 import { runCli } from "./run-cli.ts";
 
 const DAY = 24 * 3600_000;
 let home: string;
 let pgDb: TestDatabase;
+let llm: FakeLlm;
 beforeAll(async () => {
   pgDb = await createTestDatabase("cli_store");
+  llm = await startFakeLlm();
+  llm.setDefault((req) => ({ reply: `echo: ${JSON.stringify((req.body.messages as { content: unknown }[]).at(-1)!.content)}` }));
 });
 afterAll(async () => {
-  await pgDb.drop();
+  await Promise.all([pgDb.drop(), llm.close()]);
 });
 beforeEach(() => {
   home = mkdtempSync(join(tmpdir(), "sb-cli-store-"));
 });
 afterEach(() => rmSync(home, { recursive: true, force: true }));
+
+/** a model the `agent` command can talk to: the fake LLM echoes what it is told */
+const model = () => ({ model_list: [{ model_name: "main", model: "openai/echo", api_base: `${llm.url}/v1`, api_key: "sk-cli-store-123456" }], agents: { defaults: { model_name: "main" } } });
 
 interface Backend {
   name: string;
@@ -37,14 +44,17 @@ interface Backend {
 
 const sqlite: Backend = {
   name: "sqlite",
-  env: () => ({ SWITCHBOARD_HOME: home, SWITCHBOARD_LOG_LEVEL: "error" }),
+  env: () => {
+    writeConfig(home, model());
+    return { SWITCHBOARD_HOME: home, SWITCHBOARD_LOG_LEVEL: "error" };
+  },
   open: () => openBackend(storeLocation(undefined, {}, home, join(home, "switchboard.db"))),
 };
 const postgres: Backend = {
   name: "postgres",
   // config: store.url here; the environment variable is tested with the errors
   env: () => {
-    writeConfig(home, { store: { url: pgDb.url } });
+    writeConfig(home, { ...model(), store: { url: pgDb.url } });
     return { SWITCHBOARD_HOME: home, SWITCHBOARD_LOG_LEVEL: "error" };
   },
   open: () => openBackend(storeLocation(pgDb.url, {}, home, join(home, "switchboard.db"))),
@@ -100,6 +110,20 @@ describe.each([sqlite, postgres])("on $name", (b) => {
     const approve = await runCli(["pairing", "approve", channel, req.code], env);
     expect(approve.code).toBe(1);
     expect((await runCli(["pairing", "deny", channel, req.code], env)).stderr).toMatch(/no open pairing request/);
+  });
+
+  it("agent keeps the terminal session's history in the store", async () => {
+    const env = b.env();
+    const session = `cli:${b.name}`;
+    const first = await runCli(["agent", "-m", "my name is Ana", "--session", session], env);
+    expect(first.stderr).toBe("");
+    expect(first.stdout).toBe('echo: "my name is Ana"\n');
+    expect((await runCli(["agent", "-m", "what is my name?", "--session", session], env)).code).toBe(0);
+    // the second turn was sent the first one, read back from the store
+    const asked = llm.requests.at(-1)!.body.messages as { role: string; content: unknown }[];
+    expect(asked.filter((m) => m.role !== "system").map((m) => m.content)).toEqual(["my name is Ana", 'echo: "my name is Ana"', "what is my name?"]);
+    const history = await withStore(b, (s) => s.sessions.history(session));
+    expect(history.map((m) => m.message.content)).toEqual(["my name is Ana", 'echo: "my name is Ana"', "what is my name?", 'echo: "what is my name?"']);
   });
 
   it("cron add, list, disable and remove work on the store's jobs", async () => {

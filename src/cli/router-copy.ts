@@ -26,10 +26,14 @@ export interface RouterSource {
   countersFile: string;
 }
 
-/** The router files beside a store file: <dir of the database>/state/router.json and router.db, as the gateway keeps them. */
+/** The router files in a state directory's state/ folder (router.json and router.db), as the gateway keeps them. */
+export function routerSourceIn(stateDir: string): RouterSource {
+  return { stateFile: join(stateDir, "router.json"), countersFile: join(stateDir, "router.db") };
+}
+
+/** The router files beside a database file: <its directory>/state/, where a copied state directory has them. */
 export function routerSourceBeside(dbFile: string): RouterSource {
-  const dir = join(dirname(dbFile), "state");
-  return { stateFile: join(dir, "router.json"), countersFile: join(dir, "router.db") };
+  return routerSourceIn(join(dirname(dbFile), "state"));
 }
 
 export interface RouterRows {

@@ -1,8 +1,8 @@
 // `switchboard store copy --to postgres://…`: copies the SQLite state
 // (sessions and history, inbox and outbox, pairing, cron jobs and runs, kv,
 // tool journal, channel cursors) into an empty PostgreSQL database, and the
-// router's state beside it (cooldowns, round-robin positions, rpm windows:
-// router-copy.ts) into the tables a fleet shares, all in one transaction,
+// router's state from <state>/state/ (cooldowns, round-robin positions, rpm
+// windows: router-copy.ts) into the tables a fleet shares, all in one transaction,
 // ids and sequences kept; prints the rows per table. `--router-only` copies
 // just the router's state into a database that already holds the rest (it
 // can run any number of times). The password in the URL is never printed.
@@ -20,7 +20,7 @@ import { createPool, isPostgresUrl } from "../store/pg/index.ts";
 import { connect } from "../store/pg/sql.ts";
 import { writeLine } from "./io.ts";
 import type { CliContext } from "./main.ts";
-import { readRouterSource, routerSourceBeside, writeRouterRows, type RouterCounts, type RouterRows } from "./router-copy.ts";
+import { readRouterSource, routerSourceBeside, routerSourceIn, writeRouterRows, type RouterCounts, type RouterRows } from "./router-copy.ts";
 import { commandSetup } from "./setup.ts";
 import { CLI_CONNECT_TIMEOUT_MS, storeProblem, type PgTarget } from "./store-open.ts";
 
@@ -71,7 +71,7 @@ export function registerCopy(store: Command, ctx: CliContext): void {
     .command("copy")
     .description("copy this gateway's SQLite state and router state into an empty PostgreSQL database")
     .option("--to <url>", "postgres://user:password@host:5432/database (default: store.url or SWITCHBOARD_DATABASE_URL)")
-    .option("--from <file>", "the SQLite database to copy (default: the state directory's switchboard.db); the router's state is read from state/ beside it")
+    .option("--from <file>", "the SQLite database to copy (default: the store's SQLite file); the router's state is then read from state/ beside it (default: <state>/state/)")
     .option("--force", "accept a database Switchboard already set up, as long as it holds no rows")
     .option("--router-only", "copy only the router's state (cooldowns, round-robin positions, rpm windows) into a database that already holds the rest; safe to repeat")
     .option("--json", "print JSON")
@@ -80,27 +80,29 @@ export function registerCopy(store: Command, ctx: CliContext): void {
       const { target, from } = endpoints(flags, loaded.config.store.url, ctx.io.env, paths.home, paths.dbFile);
       if (!flags.routerOnly && !existsSync(from)) throw new SwitchboardError("usage", `${from} does not exist: there is no SQLite state to copy (check --from or SWITCHBOARD_HOME)`, { exitCode: 2 });
       const shown = redactUrl(target.url);
-      const routerDir = dirname(routerSourceBeside(from).stateFile);
-      const rows = readRouterSource(routerSourceBeside(from));
+      // the gateway keeps them in <state>/state/ wherever its database is; a --from file's own state/ beside it
+      const router = flags.from ? routerSourceBeside(flags.from) : routerSourceIn(dirname(paths.routerStateFile));
+      const routerDir = dirname(router.stateFile);
+      const rows = readRouterSource(router);
       const pool = createPool(target.url, { max: 2, connectTimeoutMs: CLI_CONNECT_TIMEOUT_MS });
       pool.on("error", () => undefined); // a dropped idle connection: the copy's own query reports it
       const src = flags.routerOnly ? undefined : openDatabase(from);
       try {
-        let router: RouterCounts | undefined;
+        let copied: RouterCounts | undefined;
         let tables: Record<string, number> | undefined;
         try {
           // the fleet's tables first (their own migration, like the store's schema): the router rows go into them
           await migrateFleet(pool);
           if (src) {
-            tables = await copySqliteToPg(src, pool, shown, { force: flags.force === true, also: async (client) => void (router = await writeRouterRows(client, rows)) });
-          } else router = await copyRouterOnly(pool, rows);
+            tables = await copySqliteToPg(src, pool, shown, { force: flags.force === true, also: async (client) => void (copied = await writeRouterRows(client, rows)) });
+          } else copied = await copyRouterOnly(pool, rows);
         } catch (err) {
           if (err instanceof SwitchboardError) throw err;
           const p = storeProblem(target, err);
           throw new SwitchboardError("store", `copy to ${shown} failed, nothing was written: ${p.reason} (fix: ${p.fix})`, { exitCode: p.exitCode, cause: err });
         }
         if (flags.json) {
-          writeLine(ctx.io.stdout, JSON.stringify({ from, to: shown, ...(tables ? { tables } : {}), router: { from: routerDir, rows: router } }));
+          writeLine(ctx.io.stdout, JSON.stringify({ from, to: shown, ...(tables ? { tables } : {}), router: { from: routerDir, rows: copied } }));
           return;
         }
         if (tables) {
@@ -108,7 +110,7 @@ export function registerCopy(store: Command, ctx: CliContext): void {
           printCounts(ctx, tables);
         }
         writeLine(ctx.io.stdout, `router state from ${routerDir} → ${shown} (rows added or updated; a repeat adds none):`);
-        printCounts(ctx, router!);
+        printCounts(ctx, copied!);
       } finally {
         src?.close();
         await pool.end().catch(() => undefined);

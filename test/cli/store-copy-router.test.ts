@@ -132,6 +132,20 @@ describe("store copy: the router's state", () => {
     }
   });
 
+  it("with --from, reads the router's state from the state/ folder beside that file", async () => {
+    const db = await database();
+    const now = Date.now();
+    writeRouterFiles(now); // in <home>/state: not the one asked for
+    const other = join(home, "copied-home");
+    mkdirSync(join(other, "state"), { recursive: true });
+    const only = routerState(now);
+    only.targets = only.targets.slice(1);
+    fileStateStore(join(other, "state", "router.json"), { minIntervalMs: 0 }).save(only, { urgent: true });
+    const run = await runCli(["store", "copy", "--to", db.url, "--router-only", "--from", join(other, "switchboard.db"), "--json"], env());
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ router: { from: join(other, "state"), rows: { router_targets: 1, router_rr: 0, router_rpm: 0 } } });
+  });
+
   it("a refused copy writes no router rows either", async () => {
     const db = await database();
     writeStore();

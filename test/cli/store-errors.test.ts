@@ -110,7 +110,13 @@ describe("a store that cannot be used", () => {
     expect(run.code).toBe(78);
     expect(run.stderr).toMatch(/SWITCHBOARD_DATABASE_URL: .*is neither a sqlite: path nor a postgres:\/\/ URL/);
     expect(run.stderr).not.toContain(PASSWORD);
-  });
+    writeConfig(home, model);
+    const doctor = await runCli(["doctor", "--json"], env({ SWITCHBOARD_DATABASE_URL: `mysql://u:${PASSWORD}@127.0.0.1/db` }), undefined, 60_000);
+    expect(doctor.code).toBe(1);
+    const check = (JSON.parse(doctor.stdout) as { checks: { id: string; level: string; what: string; fix: string }[] }).checks.find((c) => c.id === "store");
+    expect(check).toMatchObject({ level: "fail", what: expect.stringMatching(/^SWITCHBOARD_DATABASE_URL: .*is neither a sqlite: path nor a postgres:\/\/ URL/), fix: expect.stringMatching(/postgres:\/\/user:.*@host:5432\/database/) });
+    expect(doctor.stdout).not.toContain(PASSWORD);
+  }, 90_000);
 
   it("status still shows the rest, with the store's problem and fix, and exits 1", async () => {
     writeConfig(home, { ...model, store: { url: downUrl() } });

@@ -5,7 +5,7 @@
 // used is one line naming the setting (password masked), what went wrong
 // and the fix: exit 78 when the setting itself is wrong (unknown user, wrong
 // password, no such database), 1 when the server is down or unreachable.
-import { EXIT_CONFIG, SwitchboardError } from "../core/errors.ts";
+import { ConfigError, EXIT_CONFIG, SwitchboardError } from "../core/errors.ts";
 import { redact, redactUrl } from "../core/redact.ts";
 import type { StoreBackend } from "../store/backend.ts";
 import { storeFault } from "../store/health.ts";
@@ -17,9 +17,19 @@ import { commandSetup, type CommandSetup } from "./setup.ts";
 /** a command waits this long for PostgreSQL to accept a connection (the gateway waits 10 s) */
 export const CLI_CONNECT_TIMEOUT_MS = 5000;
 
-/** The store a command acts on, from the loaded config and the environment. */
+/**
+ * The store a command acts on, from the loaded config and the environment. A
+ * URL that is not a store URL (store.url is checked with the config already;
+ * this is SWITCHBOARD_DATABASE_URL) is one line naming it, exit 78.
+ */
 export function commandStoreLocation(setup: CommandSetup, env: NodeJS.ProcessEnv): StoreLocation {
-  return storeLocation(setup.loaded.config.store.url, env, setup.paths.home, setup.paths.dbFile);
+  try {
+    return storeLocation(setup.loaded.config.store.url, env, setup.paths.home, setup.paths.dbFile);
+  } catch (err) {
+    const p = err instanceof ConfigError && err.problems.length === 1 ? err.problems[0]! : undefined;
+    if (!p) throw err;
+    throw new SwitchboardError("config_invalid", `${p.path}: ${p.message}${p.hint ? ` (fix: ${p.hint})` : ""}`, { exitCode: EXIT_CONFIG, cause: err });
+  }
 }
 
 /** The location fit for display: the SQLite file, or the URL with its password masked. */

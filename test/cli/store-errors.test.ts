@@ -108,7 +108,7 @@ describe("a store that cannot be used", () => {
   it("a URL that is not a store URL is a configuration error naming the variable", async () => {
     const run = await runCli(["pairing", "list"], env({ SWITCHBOARD_DATABASE_URL: `mysql://u:${PASSWORD}@127.0.0.1/db` }));
     expect(run.code).toBe(78);
-    expect(run.stderr).toMatch(/SWITCHBOARD_DATABASE_URL: .*is neither a sqlite: path nor a postgres:\/\/ URL/);
+    expect(run.stderr).toMatch(/^switchboard: SWITCHBOARD_DATABASE_URL: "mysql:\/\/u:\[redacted\]@127\.0\.0\.1\/db" is neither a sqlite: path nor a postgres:\/\/ URL \(fix: use .*\)\n$/);
     expect(run.stderr).not.toContain(PASSWORD);
     writeConfig(home, model);
     const doctor = await runCli(["doctor", "--json"], env({ SWITCHBOARD_DATABASE_URL: `mysql://u:${PASSWORD}@127.0.0.1/db` }), undefined, 60_000);

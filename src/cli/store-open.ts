@@ -1,7 +1,7 @@
 // How a command reaches the store: where store.url or SWITCHBOARD_DATABASE_URL
 // points (else the SQLite file in the state directory), opened through
-// openBackend like the gateway does, so `pairing`, `cron`, `status`, `doctor`
-// and `store` act on the same data the gateways use. A store that cannot be
+// openBackend like the gateway does, so `agent`, `pairing`, `cron`, `status`,
+// `doctor` and `store` act on the same data the gateways use. A store that cannot be
 // used is one line naming the setting (password masked), what went wrong
 // and the fix: exit 78 when the setting itself is wrong (unknown user, wrong
 // password, no such database), 1 when the server is down or unreachable.

@@ -69,7 +69,7 @@ async function schemaCheck(checks: Check[], pool: Pool, where: string, fix: bool
 }
 
 /** Tables the fleet's migrations create, read from them so the list cannot drift. */
-const FLEET_TABLES = FLEET_MIGRATIONS.flatMap((m) => [...m.matchAll(/CREATE TABLE (\w+)/g)].map((x) => x[1]!));
+const FLEET_TABLES = FLEET_MIGRATIONS.flatMap((m) => [...m.matchAll(/CREATE TABLE (?:IF NOT EXISTS )?(\w+)/gi)].map((x) => x[1]!));
 
 async function fleetCheck(checks: Check[], pool: Pool, fix: boolean): Promise<void> {
   const has = await pool.query<{ t: string; ok: boolean }>("SELECT t, to_regclass(t) IS NOT NULL AS ok FROM unnest($1::text[]) AS t", [["fleet_schema", ...FLEET_TABLES]]);

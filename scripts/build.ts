@@ -1,6 +1,6 @@
 // `npm run build` (and `prepare`, which `npm install` and `npm ci` run): bundles
-// the `switchboard` command into dist/ with rolldown, so a start loads a few
-// dozen files instead of ~1,800 (bench/README.md has the figures). The
+// the `switchboard` command into dist/ with rolldown, so a gateway start loads
+// about a hundred files instead of ~1,400 (bench/README.md has the figures). The
 // sources stay what runs the tests; bin/switchboard.js uses dist/ only while
 // dist/build.json says every source file it was built from is unchanged
 // (bin/bundle.js), and runs the sources otherwise.
@@ -29,7 +29,8 @@ export const MANIFEST_VERSION = 1;
  *   copy; pino-pretty, yaml, qrcode-terminal, preact, htm);
  * - packages that find files of their own at run time (worker scripts, wasm,
  *   browsers) or are optional native add-ons;
- * - channel SDKs a gateway loads only when that channel is enabled;
+ * - SDKs loaded only when configured (the WhatsApp and Feishu channels, MCP
+ *   servers, PostgreSQL);
  * - node-fetch 2 (grammy's): its whatwg-url 5 calls `new Buffer()` and the
  *   punycode module, which Node warns about unless the caller sits inside
  *   node_modules (a chunk in dist/ does not).

@@ -210,7 +210,7 @@ export async function cli(args: string[]): Promise<number> {
     return 0;
   }
   if (prepare && !(await rolldownInstalled())) {
-    console.error("switchboard build: rolldown is not installed (a production install); no bundle is built and the command runs from the sources");
+    console.error("switchboard build: rolldown is not installed (a production install), so no bundle is built; the command runs from the sources (or from a dist/ that still matches them)");
     return 0;
   }
   try {

@@ -8,6 +8,9 @@ export default defineConfig({
     testTimeout: 20_000,
     hookTimeout: 20_000,
     pool: "forks",
+    // the tests run the sources, also in the processes they start through bin/switchboard.js
+    // (bin/bundle.js); test/build/bundle.test.ts runs the bundle it builds
+    env: { SWITCHBOARD_BUNDLE: "off" },
     reporters: ["default"],
   },
 });

@@ -52,7 +52,18 @@ async function run() {
   // skip that work. A cache that cannot be written is simply not used.
   const mod = await import("node:module");
   mod.enableCompileCache?.();
-  const { main } = await import("../src/cli/main.ts");
+  // dist/ (the bundle `npm install` builds) when it matches the sources, else the sources: bin/bundle.js
+  const { chooseEntry } = await import("./bundle.js");
+  let choice;
+  try {
+    choice = chooseEntry(join(dirname(fileURLToPath(import.meta.url)), ".."), process.env);
+  } catch (err) {
+    process.stderr.write(`switchboard: ${err.message}\n`);
+    process.exitCode = 1;
+    return;
+  }
+  if (choice.notice) process.stderr.write(`${choice.notice}\n`);
+  const { main } = await import(choice.entry);
   main(process.argv).then(
     (code) => {
       // the command is done: do not wait for idle keep-alive sockets or timers

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import type { Clock } from "../core/clock.ts";
 import type { TurnOrigin } from "../tools/types.ts";
 import { PROMPT_FILES } from "./workspace.ts";
+import { systemTimeZone } from "../core/time-zone.ts";
 
 /** A workspace file longer than this is cut in the prompt. */
 export const MAX_PROMPT_FILE_CHARS = 8_000;
@@ -92,7 +93,8 @@ export interface PromptBuilderOptions {
 export class PromptBuilder {
   readonly workspaceDir: string;
   private readonly clock: Clock;
-  private readonly timeZone: string;
+  /** undefined: the server's, asked at the first turn (systemTimeZone) */
+  private readonly timeZone: string | undefined;
   private readonly maxFileChars: number;
   private readonly extra: (() => string) | undefined;
   private readonly noSymlinks: boolean;
@@ -104,7 +106,7 @@ export class PromptBuilder {
   constructor(workspaceDir: string, clock: Clock, opts: PromptBuilderOptions = {}) {
     this.workspaceDir = workspaceDir;
     this.clock = clock;
-    this.timeZone = opts.timeZone ?? Intl.DateTimeFormat().resolvedOptions().timeZone ?? "UTC";
+    this.timeZone = opts.timeZone;
     this.maxFileChars = opts.maxFileChars ?? MAX_PROMPT_FILE_CHARS;
     this.extra = opts.extra;
     this.noSymlinks = opts.noSymlinks ?? false;
@@ -112,7 +114,7 @@ export class PromptBuilder {
 
   build(input: PromptInput): string {
     const o = input.origin;
-    const lines = [`Now: ${formatNow(this.clock.now(), this.timeZone)}`];
+    const lines = [`Now: ${formatNow(this.clock.now(), this.timeZone ?? systemTimeZone())}`];
     const chat = o.chatId && o.chatId !== o.channel ? `${oneLine(o.channel)} chat ${oneLine(o.chatId)}` : oneLine(o.channel);
     lines.push(`Channel: ${chat}${o.senderId ? `, sender ${oneLine(o.senderId)}` : ""}`);
     if (input.toolNames?.length) lines.push(`Tools: ${input.toolNames.join(", ")}`);

@@ -7,6 +7,7 @@ import { closeSync, constants, mkdirSync, openSync, readdirSync, writeSync } fro
 import { join } from "node:path";
 import { z } from "zod";
 import type { Clock } from "../core/clock.ts";
+import { systemTimeZone } from "../core/time-zone.ts";
 import { resolveInside } from "../sandbox/paths.ts";
 import type { MemoryConfig } from "../skills/schema.ts";
 import { readCapped } from "./skill.ts";
@@ -63,13 +64,12 @@ const writeSchema = z.object({
 });
 
 export function createMemoryWriteTool(cfg: MemoryConfig, deps: MemoryToolDeps): Tool<typeof writeSchema> {
-  const zone = deps.timeZone ?? Intl.DateTimeFormat().resolvedOptions().timeZone ?? "UTC";
   return {
     name: "memory_write",
     description: "Save a note to MEMORY.md (in every prompt) or today's daily note",
     schema: writeSchema,
     async run(args) {
-      const { day, time } = localDate(deps.clock.now(), zone);
+      const { day, time } = localDate(deps.clock.now(), deps.timeZone ?? systemTimeZone());
       const text = args.text.replace(/\r\n?/g, "\n").replace(/\n+/g, "\n  ");
       if (args.file === "MEMORY.md") {
         const path = join(deps.workspaceDir, "MEMORY.md");

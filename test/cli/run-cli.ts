@@ -12,7 +12,7 @@ export interface CliRun {
 
 export function runCli(args: string[], env: NodeJS.ProcessEnv, input?: string, timeoutMs = 20_000): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH, ...env }, stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH, SWITCHBOARD_BUNDLE: process.env.SWITCHBOARD_BUNDLE, ...env }, stdio: ["pipe", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));

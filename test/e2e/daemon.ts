@@ -21,7 +21,7 @@ export function writeConfig(home: string, cfg: unknown): void {
 
 export async function startDaemon(home: string, env: NodeJS.ProcessEnv = {}, args: string[] = []): Promise<RunningDaemon> {
   const child = spawn(process.execPath, [BIN, "gateway", "--shutdown-timeout", "5", ...args], {
-    env: { PATH: process.env.PATH, HOME: home, SWITCHBOARD_HOME: home, SWITCHBOARD_LOG_FORMAT: "json", SWITCHBOARD_LOG_LEVEL: "info", SWITCHBOARD_GATEWAY_PORT: "0", ...env },
+    env: { PATH: process.env.PATH, SWITCHBOARD_BUNDLE: process.env.SWITCHBOARD_BUNDLE, HOME: home, SWITCHBOARD_HOME: home, SWITCHBOARD_LOG_FORMAT: "json", SWITCHBOARD_LOG_LEVEL: "info", SWITCHBOARD_GATEWAY_PORT: "0", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   const log: string[] = [];

@@ -1,0 +1,230 @@
+// `npm run build` (and `prepare`, which `npm install` and `npm ci` run): bundles
+// the `switchboard` command into dist/ with rolldown, so a gateway start loads
+// about a hundred files instead of ~1,400 (bench/README.md has the figures). The
+// sources stay what runs the tests; bin/switchboard.js uses dist/ only while
+// dist/build.json says every source file it was built from is unchanged
+// (bin/bundle.js), and runs the sources otherwise.
+//
+//   node scripts/build.ts            build; a failure exits 1
+//   node scripts/build.ts --prepare  as npm's prepare (scripts/prepare.js):
+//                                    without rolldown (a production install,
+//                                    --omit=dev) or on a failed build, says so
+//                                    and exits 0: the install works from the
+//                                    sources. A dist/ already there is left to
+//                                    its build.json (it runs only if current).
+import { existsSync, mkdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { dirname, join, relative, sep } from "node:path";
+import { pathToFileURL } from "node:url";
+
+/** the install root (real path: rolldown names modules by their real paths) */
+export const ROOT = realpathSync(join(import.meta.dirname, ".."));
+/** what bin/bundle.js reads; written last, so a build cut short is never taken for a finished one */
+export const MANIFEST = "build.json";
+export const MANIFEST_VERSION = 1;
+
+/**
+ * Left to Node at run time, loaded from node_modules as with the sources:
+ * - packages our code loads itself through createRequire, so there is one copy
+ *   of each (@discordjs/ws: channels/discord/sharding.ts must share discord.js's
+ *   copy; pino-pretty, yaml, qrcode-terminal, preact, htm);
+ * - packages that find files of their own at run time (worker scripts, wasm,
+ *   browsers) or are optional native add-ons;
+ * - SDKs loaded only when configured (the WhatsApp and Feishu channels, MCP
+ *   servers, PostgreSQL);
+ * - node-fetch 2 (grammy's): its whatwg-url 5 calls `new Buffer()` and the
+ *   punycode module, which Node warns about unless the caller sits inside
+ *   node_modules (a chunk in dist/ does not).
+ */
+const EXTERNAL = new Set([
+  "@discordjs/ws",
+  "pino-pretty",
+  "yaml",
+  "qrcode-terminal",
+  "preact",
+  "htm",
+  "pg",
+  "pg-native",
+  "zlib-sync",
+  "bufferutil",
+  "utf-8-validate",
+  "unpdf",
+  "linkedom",
+  "playwright-core",
+  "@whiskeysockets/baileys",
+  "@larksuiteoapi/node-sdk",
+  "@modelcontextprotocol/sdk",
+  "node-fetch",
+]);
+
+function packageName(spec: string): string {
+  const parts = spec.split("/");
+  return spec.startsWith("@") ? parts.slice(0, 2).join("/") : parts[0]!;
+}
+
+function isExternal(spec: string): boolean {
+  if (spec.startsWith("node:")) return true;
+  if (spec.startsWith(".") || spec.startsWith("/") || spec.startsWith("\0")) return false;
+  return EXTERNAL.has(packageName(spec));
+}
+
+function ours(id: string): boolean {
+  return !id.includes(`${sep}node_modules${sep}`) && id.startsWith(ROOT + sep);
+}
+
+/**
+ * Our modules that ask where they are (import.meta.url/dirname/filename) are
+ * told where their source file is, not where the chunk is: the control
+ * page's files, the install root for `service install`. Chunks are written
+ * flat into the output directory, so the path is relative to it.
+ */
+function sourceLocations(outDir: string) {
+  return {
+    name: "switchboard-source-locations",
+    transform(code: string, id: string) {
+      if (!ours(id) || !code.includes("import.meta.")) return null;
+      const rel = (p: string) => JSON.stringify(relative(outDir, p).split(sep).join("/"));
+      const file = rel(id);
+      const dir = rel(dirname(id));
+      let changed = false;
+      const out = code.replace(/\bimport\.meta\.(url|dirname|filename)\b/g, (_m, what: string) => {
+        changed = true;
+        if (what === "url") return `new URL(${file}, import.meta.url).href`;
+        return `__sbFileURLToPath(new URL(${what === "dirname" ? dir : file}, import.meta.url))`;
+      });
+      if (!changed) return null;
+      return { code: `import { fileURLToPath as __sbFileURLToPath } from "node:url";\n${out}`, map: null };
+    },
+  };
+}
+
+/**
+ * npm keeps a nested copy of a package when the top level holds another
+ * version: discord.js and @discordjs/rest each have their own undici 6.29.1
+ * (the top level has undici 7). Two copies of the same name and version are
+ * the same code, so the bundle holds the first one seen: ~100 fewer modules
+ * to evaluate when Discord starts. Different versions stay apart.
+ */
+function samePackageOnce() {
+  const first = new Map<string, string>(); // name@version -> package directory
+  const dirs = new Map<string, string>(); // package directory -> the one to use
+  const packageDir = (file: string): string | undefined => {
+    const at = file.lastIndexOf(`${sep}node_modules${sep}`);
+    if (at < 0) return undefined;
+    const rest = file.slice(at + 14).split(sep);
+    const depth = rest[0]!.startsWith("@") ? 2 : 1;
+    return file.slice(0, at + 14) + rest.slice(0, depth).join(sep);
+  };
+  const canonical = (dir: string): string => {
+    let use = dirs.get(dir);
+    if (use) return use;
+    use = dir;
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { name?: string; version?: string };
+      if (pkg.name && pkg.version) {
+        const key = `${pkg.name}@${pkg.version}`;
+        use = first.get(key) ?? dir;
+        if (!first.has(key)) first.set(key, dir);
+      }
+    } catch {
+      // no readable package.json: keep the copy as it is
+    }
+    dirs.set(dir, use);
+    return use;
+  };
+  return {
+    name: "switchboard-same-package-once",
+    async resolveId(this: { resolve: (s: string, i?: string, o?: { skipSelf?: boolean }) => Promise<{ id: string; external?: unknown } | null> }, source: string, importer: string | undefined) {
+      if (!importer || source.startsWith("\0") || isExternal(source)) return null;
+      const r = await this.resolve(source, importer, { skipSelf: true });
+      if (!r || r.external) return r;
+      const dir = packageDir(r.id);
+      if (!dir) return r;
+      const use = canonical(dir);
+      return use === dir ? r : { ...r, id: use + r.id.slice(dir.length) };
+    },
+  };
+}
+
+export interface BuildResult {
+  outDir: string;
+  chunks: number;
+  /** source files (ours) the bundle holds */
+  sources: number;
+  ms: number;
+}
+
+/** bundles src/cli/main.ts into outDir (replaced whole), with its manifest */
+export async function buildBundle(outDir = join(ROOT, "dist")): Promise<BuildResult> {
+  const t0 = performance.now();
+  const { build } = await import("rolldown");
+  const staging = `${outDir}.building-${process.pid}`;
+  rmSync(staging, { recursive: true, force: true });
+  try {
+    const result = await build({
+      input: { main: join(ROOT, "src/cli/main.ts") },
+      platform: "node",
+      external: isExternal,
+      plugins: [samePackageOnce(), sourceLocations(outDir)],
+      logLevel: "silent",
+      output: { dir: staging, format: "esm", entryFileNames: "[name].js", chunkFileNames: "[name]-[hash].js", sourcemap: false },
+    });
+    const ids = new Set<string>();
+    let chunks = 0;
+    for (const item of result.output) {
+      if (item.type !== "chunk") continue;
+      chunks++;
+      for (const id of item.moduleIds) if (ours(id)) ids.add(id);
+    }
+    // the lockfile stands for the bundled dependencies: a changed one means other versions
+    const lock = join(ROOT, "package-lock.json");
+    const inputs = [...ids, ...(existsSync(lock) ? [lock] : [])].sort();
+    const files = inputs.map((p) => {
+      const s = statSync(p);
+      return [relative(ROOT, p).split(sep).join("/"), s.size, s.mtimeMs] as const;
+    });
+    writeFileSync(join(staging, MANIFEST), `${JSON.stringify({ version: MANIFEST_VERSION, entry: "main.js", builtAt: new Date().toISOString(), files })}\n`);
+    rmSync(outDir, { recursive: true, force: true });
+    mkdirSync(dirname(outDir), { recursive: true });
+    renameSync(staging, outDir);
+    return { outDir, chunks, sources: ids.size, ms: Math.round(performance.now() - t0) };
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
+  }
+}
+
+async function rolldownInstalled(): Promise<boolean> {
+  try {
+    await import("rolldown");
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function cli(args: string[]): Promise<number> {
+  const prepare = args.includes("--prepare");
+  const outDir = join(ROOT, "dist");
+  if (!existsSync(join(ROOT, "src/cli/main.ts"))) {
+    // e.g. a Docker layer that installs dependencies before copying the sources
+    console.error("switchboard build: no sources here yet (src/cli/main.ts); nothing to bundle");
+    return 0;
+  }
+  if (prepare && !(await rolldownInstalled())) {
+    console.error("switchboard build: rolldown is not installed (a production install), so no bundle is built; the command runs from the sources (or from a dist/ that still matches them)");
+    return 0;
+  }
+  try {
+    const r = await buildBundle(outDir);
+    console.error(`switchboard build: ${relative(ROOT, r.outDir)}/ written (${r.sources} source files in ${r.chunks} chunks, ${r.ms} ms)`);
+    return 0;
+  } catch (err) {
+    console.error(`switchboard build: bundling failed: ${err instanceof Error ? err.message : String(err)}`);
+    if (!prepare) return 1;
+    console.error("switchboard build: the command runs from the sources; `npm run build` shows the error again");
+    return 0;
+  }
+}
+
+if (process.argv[1] && pathToFileURL(process.argv[1]).href === import.meta.url) {
+  process.exitCode = await cli(process.argv.slice(2));
+}

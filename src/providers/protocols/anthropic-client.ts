@@ -1,6 +1,7 @@
 // Anthropic's native /v1/messages (the `anthropic-messages/` prefix) through
 // the official @anthropic-ai/sdk, loaded on first use, retries off.
 import type { ChatDelta, ChatMessage, ChatRequest, ChatResult, FinishReason, ToolCall } from "../../core/chat.ts";
+import { leanFetch } from "../../net/lean-fetch.ts";
 import { fetchVia } from "../../net/proxy.ts";
 import { classifyHttp } from "../failure.ts";
 import { ProviderError, type CallTarget, type ProviderClient } from "../types.ts";
@@ -84,7 +85,7 @@ export class AnthropicClient implements ProviderClient {
       baseURL: e.apiBase.replace(/\/v1$/, ""),
       maxRetries: 0,
       timeout: e.requestTimeoutMs,
-      fetch: fetchVia(e.proxy) as never,
+      fetch: (e.proxy?.trim() ? fetchVia(e.proxy) : leanFetch) as never,
       defaultHeaders: { ...(target.apiKey ? { "x-api-key": target.apiKey } : {}), ...(e.customHeaders ?? {}) },
     });
     this.clients.set(key, client);

@@ -3,6 +3,7 @@
 // off: the router owns retries. Plain and SSE streaming, tool calls, usage,
 // per-entry proxy, headers, extra_body and timeout; cancel aborts the call.
 import type { ChatDelta, ChatRequest, ChatResult } from "../../core/chat.ts";
+import { leanFetch } from "../../net/lean-fetch.ts";
 import { fetchVia } from "../../net/proxy.ts";
 import { ProviderError, type CallTarget, type ProviderClient } from "../types.ts";
 import { clientKey, sdkFailure } from "./sdk-common.ts";
@@ -39,7 +40,7 @@ export class OpenAiCompatibleClient implements ProviderClient {
       apiKey: target.apiKey ?? "none",
       maxRetries: 0,
       timeout: e.requestTimeoutMs,
-      fetch: fetchVia(e.proxy) as never,
+      fetch: (e.proxy?.trim() ? fetchVia(e.proxy) : leanFetch) as never,
       ...(e.customHeaders ? { defaultHeaders: e.customHeaders } : {}),
     };
     let client: SdkClient;

@@ -12,6 +12,8 @@ import { createTelegramClient } from "../channels/telegram/client.ts";
 import { resolveTelegramConfig } from "../channels/telegram/config.ts";
 import OpenAI from "openai";
 import { leanFetch, type FetchLike } from "../src/net/lean-fetch.ts";
+import { OpenAiCompatibleClient } from "../src/providers/protocols/openai-client.ts";
+import type { CallTarget, ModelEntry } from "../src/providers/types.ts";
 
 const TOKEN = "7000009:bench-http";
 const CONCURRENCY = 16;
@@ -66,6 +68,11 @@ export async function run(): Promise<void> {
     };
     const whole = (c: OpenAI) => () => c.chat.completions.create({ model: "m", messages });
     const send = (a: ReturnType<typeof grammy>) => (i: number) => a.sendMessage(10_000_000 + (i % 50), "ok, here is a short answer");
+    // the daemon's own provider client (what a channel turn calls), streamed and whole
+    const entry = { id: "m#0", modelName: "m", model: "openai/m", vendor: "openai", protocol: "openai", modelId: "m", apiBase: llm, apiKeys: ["none"], requestTimeoutMs: 60_000, enabled: true, source: "model_list" } as ModelEntry;
+    const target: CallTarget = { entry, apiKey: "none", keyIndex: 0 };
+    const ours = new OpenAiCompatibleClient();
+    const req = { messages: messages.map((m) => ({ role: m.role, content: m.content })) };
     const rows: [string, (i: number) => Promise<unknown>][] = [
       ["bare fetch POST /chat/completions (the floor's way)", () => fetch(`${llm}/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ model: "m", messages }) }).then((r) => r.json())],
       ["openai SDK, streamed, Node fetch", streamed(sdk(globalFetch))],
@@ -74,6 +81,8 @@ export async function run(): Promise<void> {
       ["openai SDK, whole answer, lean fetch", whole(sdk(leanFetch))],
       ["grammy sendMessage, Node fetch", send(grammy(globalFetch))],
       ["grammy sendMessage, lean fetch", send(grammy(leanFetch))],
+      ["provider client stream() (a channel turn's call)", async () => { for await (const _ of ours.stream(target, req)); }],
+      ["provider client chat()", () => ours.chat(target, req)],
     ];
     console.log(`CPU per call (client side, ${n} calls, ${CONCURRENCY} in flight)`);
     const only = process.env.SWITCHBOARD_BENCH_ONLY;

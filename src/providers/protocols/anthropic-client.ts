@@ -185,8 +185,9 @@ export class AnthropicClient implements ProviderClient {
       if (idle.fired) throw new ProviderError("timeout", `the stream went silent for ${Math.round(target.entry.requestTimeoutMs / 1000)} s (request_timeout)`, { cause: err });
       const pe = sdkFailure(err, target, req.signal);
       throw pe.reason === "aborted" ? pe : new ProviderError("network", `stream interrupted: ${pe.message}`, { cause: err });
+    } finally {
+      idle.stop(); // also when the consumer stops reading early
     }
-    idle.stop();
     // the SDKs end a stream quietly when its signal aborts: say why it ended
     if (idle.fired) throw new ProviderError("timeout", `the stream went silent for ${Math.round(target.entry.requestTimeoutMs / 1000)} s (request_timeout)`);
     if (req.signal?.aborted) throw new ProviderError("aborted", "the request was cancelled");

@@ -97,7 +97,7 @@ export interface PromptBuilderOptions {
   /** IANA zone the time is shown in; default: the server's zone */
   timeZone?: string;
   maxFileChars?: number;
-  /** text placed after the workspace files (the skills list); "" for none */
+  /** text placed after the workspace files (the skills list); "" for none. Asked as often as the files are looked at. */
   extra?: () => string;
   /**
    * Skip workspace files that are symlinks. Set when the agent can write the
@@ -119,6 +119,7 @@ export class PromptBuilder {
   /** when the files were last looked at, and how many tool runs there had been then */
   private checkedAt = -Infinity;
   private checkedToolRuns = -1;
+  private extraPart = "";
   /** how many times the workspace files were read (the cache is working when this stays put) */
   fileReads = 0;
 
@@ -137,19 +138,32 @@ export class PromptBuilder {
     const chat = o.chatId && o.chatId !== o.channel ? `${oneLine(o.channel)} chat ${oneLine(o.chatId)}` : oneLine(o.channel);
     lines.push(`Channel: ${chat}${o.senderId ? `, sender ${oneLine(o.senderId)}` : ""}`);
     if (input.toolNames?.length) lines.push(`Tools: ${input.toolNames.join(", ")}`);
-    const sections = [this.files(), this.extra?.() ?? "", lines.join("\n")];
+    const sections = [...this.disk(), lines.join("\n")];
     const summary = input.summary?.trim();
     if (summary) sections.push(`Summary of the earlier conversation:\n${summary}`);
     return sections.filter((s) => s !== "").join("\n\n");
   }
 
-  /** The workspace part, re-read only when a file changed on disk. */
-  private files(): string {
+  /**
+   * The parts that come from disk: the workspace files and the extra text
+   * (the skills list, which scans its folders), looked at once a second and
+   * after any tool ran.
+   */
+  private disk(): [string, string] {
     const now = this.clock.now();
     const runs = toolRunCount();
-    if (this.signature !== undefined && runs === this.checkedToolRuns && now >= this.checkedAt && now - this.checkedAt < FILE_CHECK_INTERVAL_MS) return this.filePart;
-    this.checkedAt = now;
-    this.checkedToolRuns = runs;
+    const fresh = this.signature !== undefined && runs === this.checkedToolRuns && now >= this.checkedAt && now - this.checkedAt < FILE_CHECK_INTERVAL_MS;
+    if (!fresh) {
+      this.checkedAt = now;
+      this.checkedToolRuns = runs;
+      this.files();
+      this.extraPart = this.extra?.() ?? "";
+    }
+    return [this.filePart, this.extraPart];
+  }
+
+  /** The workspace part, re-read only when a file changed on disk. */
+  private files(): string {
     const signature = PROMPT_FILES.map((name) => {
       const st = statSync(join(this.workspaceDir, name), { throwIfNoEntry: false });
       return st ? `${st.ino}:${st.mtimeMs}:${st.size}` : "-";

@@ -116,6 +116,24 @@ describe("PromptBuilder", () => {
     expect(b.build({ origin })).toContain("Name: Ana");
   });
 
+  it("asks for the extra text (the skills list) as often as it looks at the files", () => {
+    const dir = tempWorkspace();
+    const clock = new ManualClock(START);
+    let asked = 0;
+    let skills = "Skills: none";
+    const b = new PromptBuilder(dir, clock, { timeZone: "UTC", extra: () => (asked++, skills) });
+    expect(b.build({ origin })).toContain("Skills: none");
+    skills = "Skills: - weather";
+    expect(b.build({ origin })).toContain("Skills: none");
+    expect(asked).toBe(1);
+    clock.advance(FILE_CHECK_INTERVAL_MS);
+    expect(b.build({ origin })).toContain("Skills: - weather");
+    skills = "Skills: - weather\n- calendar";
+    noteToolRun(); // e.g. a skill written by the agent
+    expect(b.build({ origin })).toContain("- calendar");
+    expect(asked).toBe(3);
+  });
+
   it("cuts a long file with a note", () => {
     const dir = tempWorkspace();
     writeFileSync(join(dir, "MEMORY.md"), `# Memory\n${"note. ".repeat(3_000)}\n`);

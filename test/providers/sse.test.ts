@@ -6,6 +6,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import type { ChatDelta } from "../../src/core/chat.ts";
+import { AnthropicClient } from "../../src/providers/protocols/anthropic-client.ts";
 import { OpenAiCompatibleClient } from "../../src/providers/protocols/openai-client.ts";
 import { sseEvents, type SseEvent } from "../../src/providers/protocols/sse.ts";
 import { ProviderError } from "../../src/providers/types.ts";
@@ -43,7 +44,7 @@ describe("sseEvents", () => {
   });
 });
 
-describe("OpenAI-compatible streams, read with sseEvents", () => {
+describe("provider streams (OpenAI-compatible and Anthropic), read with sseEvents", () => {
   let server: Server | undefined;
   afterEach(async () => {
     server?.closeAllConnections();
@@ -93,5 +94,35 @@ describe("OpenAI-compatible streams, read with sseEvents", () => {
     const broken = await run(await streaming([chunk("Hi"), "data: {not json\n\n"]));
     expect(broken.err).toMatchObject({ reason: "network" });
     expect(broken.err!.message).toMatch(/malformed server-sent event JSON/);
+  });
+
+  it("reads an Anthropic stream (pings skipped) and classifies its error event", async () => {
+    const ev = (event: string, data: unknown) => `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+    const opening = [
+      ev("message_start", { type: "message_start", message: { model: "claude-x", usage: { input_tokens: 7 } } }),
+      ev("ping", { type: "ping" }),
+      ev("content_block_start", { type: "content_block_start", index: 0, content_block: { type: "text", text: "" } }),
+      ev("content_block_delta", { type: "content_block_delta", index: 0, delta: { type: "text_delta", text: "Hi!" } }),
+    ];
+    const anthropic = async (events: string[]) => {
+      const apiBase = (await streaming(events)).replace(/\/v1$/, "");
+      const e = entry({ apiBase, protocol: "anthropic", model: "anthropic-messages/claude-x", vendor: "anthropic", modelId: "claude-x" });
+      const out: ChatDelta[] = [];
+      try {
+        for await (const d of new AnthropicClient().stream(target(e), { messages: [{ role: "user", content: "hi" }] })) out.push(d);
+        return { out, err: undefined };
+      } catch (err) {
+        return { out, err: err as ProviderError };
+      }
+    };
+    const ok = await anthropic([...opening, ev("message_delta", { type: "message_delta", delta: { stop_reason: "end_turn" }, usage: { output_tokens: 2 } }), ev("message_stop", { type: "message_stop" })]);
+    expect(ok.err).toBeUndefined();
+    expect(ok.out.at(-1)).toMatchObject({ type: "done", result: { content: "Hi!", usage: { promptTokens: 7, completionTokens: 2 } } });
+
+    server!.closeAllConnections();
+    await new Promise((r) => server!.close(r));
+    const overloaded = await anthropic([...opening, ev("error", { type: "error", error: { type: "overloaded_error", message: "Overloaded" } })]);
+    expect(overloaded.err).toBeInstanceOf(ProviderError);
+    expect(overloaded.err).toMatchObject({ reason: "overloaded" });
   });
 });

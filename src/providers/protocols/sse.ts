@@ -2,11 +2,11 @@
 // stream format: lines end with CRLF, LF or CR; `data:` lines of one event are
 // joined with newlines; a blank line ends the event; comments (`:`), `id`
 // and `retry` are skipped; like the SDK, an event the stream ends in without
-// its blank line still counts. The OpenAI-compatible client reads its streams
-// with this instead of the SDK's stream classes, whose generators, abort
-// checks and byte scanning per event cost more CPU than the rest of a
-// streamed call (bench/http-clients.ts); the SDK still builds and sends the
-// request and turns an HTTP error into its error.
+// its blank line still counts. The OpenAI-compatible and Anthropic clients
+// read their streams with this instead of the SDKs' stream classes, whose
+// generators, abort checks and byte scanning per event cost more CPU than the
+// rest of a streamed call (bench/http-clients.ts); the SDKs still build and
+// send the request and turn an HTTP error into their errors.
 
 export interface SseEvent {
   /** the `event:` field, "" when the event had none */

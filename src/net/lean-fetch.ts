@@ -20,8 +20,13 @@ const AGENT_OPTIONS = { keepAlive: true, timeout: 30_000, scheduling: "lifo" as 
 let httpAgent: http.Agent | undefined;
 let httpsAgent: https.Agent | undefined;
 
+// Node's own proxy support from the environment (NODE_USE_ENV_PROXY=1 / --use-env-proxy with
+// HTTP(S)_PROXY) applies to fetch and the global agent, not to the agents here: it keeps fetch
+const envProxy = process.env.NODE_USE_ENV_PROXY === "1" || process.execArgv.includes("--use-env-proxy");
+
 /** A fetch-compatible function: fast path for string/byte bodies over http(s), the global fetch for the rest. */
 export const leanFetch: FetchLike = (input, init) => {
+  if (envProxy) return fetch(input, init);
   const body = init?.body;
   const simpleBody = body === undefined || body === null || typeof body === "string" || body instanceof Uint8Array;
   if (!simpleBody || typeof input === "object" && !(input instanceof URL)) return fetch(input, init);

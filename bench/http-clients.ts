@@ -11,7 +11,8 @@ import { createInterface } from "node:readline";
 import { createTelegramClient } from "../channels/telegram/client.ts";
 import { resolveTelegramConfig } from "../channels/telegram/config.ts";
 import OpenAI from "openai";
-import { leanFetch, type FetchLike } from "../src/net/lean-fetch.ts";
+import { leanFetch } from "../src/net/lean-fetch.ts";
+import type { FetchLike } from "../src/net/proxy.ts";
 import { OpenAiCompatibleClient } from "../src/providers/protocols/openai-client.ts";
 import type { CallTarget, ModelEntry } from "../src/providers/types.ts";
 

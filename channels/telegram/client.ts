@@ -8,7 +8,8 @@
 import { Api, GrammyError, HttpError } from "grammy";
 import type { Dispatcher } from "undici";
 import { ChannelError } from "../../src/core/channel.ts";
-import { leanFetch, type FetchLike } from "../../src/net/lean-fetch.ts";
+import { leanFetch } from "../../src/net/lean-fetch.ts";
+import type { FetchLike } from "../../src/net/proxy.ts";
 import type { ResolvedTelegramConfig } from "./config.ts";
 
 export interface TelegramClient {

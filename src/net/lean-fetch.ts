@@ -12,8 +12,7 @@
 // unchanged.
 import http, { type IncomingMessage } from "node:http";
 import https from "node:https";
-
-export type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
+import type { FetchLike } from "./proxy.ts";
 
 // one pool per protocol for the life of the process; sockets idle out after 30 s
 const AGENT_OPTIONS = { keepAlive: true, timeout: 30_000, scheduling: "lifo" as const };

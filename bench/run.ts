@@ -2,6 +2,7 @@
 // here asserts a time; the figures are for people to compare.
 const suites: { name: string; load: () => Promise<{ run: () => Promise<void> }> }[] = [
   { name: "router overhead", load: () => import("./router.ts") },
+  { name: "http clients", load: () => import("./http-clients.ts") },
   { name: "agent turn", load: () => import("./agent-turn.ts") },
   { name: "request size", load: () => import("./request-size.ts") },
   { name: "CLI cold start", load: () => import("./cli-startup.ts") },

@@ -1,11 +1,15 @@
 // The Bot API client: grammy's Api pointed at the configured server root,
-// fetching through Node's fetch (undici's ProxyAgent and fetch when a proxy is
-// set), and the translation of Bot API failures into the channel contract's
-// error classes. The undici package (~130 ms to load) is imported only for a
-// proxy: Node's own fetch is undici already.
+// calling through the lean node:http fetch (src/net/lean-fetch.ts: the calls
+// of every message, sendMessage and getUpdates, cost less CPU than through
+// Node's fetch) or undici's ProxyAgent and fetch when a proxy is set, and the
+// translation of Bot API failures into the channel contract's error classes.
+// File downloads read a web stream and keep Node's fetch. The undici package
+// (~130 ms to load) is imported only for a proxy.
 import { Api, GrammyError, HttpError } from "grammy";
 import type { Dispatcher } from "undici";
 import { ChannelError } from "../../src/core/channel.ts";
+import { leanFetch } from "../../src/net/lean-fetch.ts";
+import type { FetchLike } from "../../src/net/proxy.ts";
 import type { ResolvedTelegramConfig } from "./config.ts";
 
 export interface TelegramClient {
@@ -17,24 +21,27 @@ export interface TelegramClient {
   close(): Promise<void>;
 }
 
-export function createTelegramClient(cfg: ResolvedTelegramConfig, opts: { timeoutSeconds: number }): TelegramClient {
+/** `transport` carries the API calls when no proxy is set (the bench compares it with Node's fetch) */
+export function createTelegramClient(cfg: ResolvedTelegramConfig, opts: { timeoutSeconds: number }, transport: FetchLike = leanFetch): TelegramClient {
   const proxy = cfg.proxy;
   let proxied: Promise<{ fetch: typeof import("undici").fetch; dispatcher: Dispatcher }> | undefined;
   const viaProxy = (p: string) => (proxied ??= import("undici").then((u) => ({ fetch: u.fetch, dispatcher: new u.ProxyAgent(p) })));
   // grammy hands fetch an AbortSignal from the abort-controller polyfill, which
   // undici refuses; bridge it to a native one. grammy's node-fetch options
   // (agent, compress) mean nothing to undici and are dropped.
-  const fetchFn = (async (input: string | URL, init: Record<string, unknown> = {}) => {
-    const { signal, agent: _agent, compress: _compress, ...rest } = init as { signal?: AbortSignalLike; agent?: unknown; compress?: unknown };
-    const native = bridgeSignal(signal);
-    const options = { ...(rest as object), ...(native ? { signal: native } : {}) };
-    if (!proxy) return fetch(input, options as RequestInit);
-    const via = await viaProxy(proxy);
-    return via.fetch(input, { ...options, dispatcher: via.dispatcher } as Parameters<typeof via.fetch>[1]);
-  }) as unknown as typeof globalThis.fetch;
+  const through = (direct: FetchLike) =>
+    (async (input: string | URL, init: Record<string, unknown> = {}) => {
+      const { signal, agent: _agent, compress: _compress, ...rest } = init as { signal?: AbortSignalLike; agent?: unknown; compress?: unknown };
+      const native = bridgeSignal(signal);
+      const options = { ...(rest as object), ...(native ? { signal: native } : {}) };
+      if (!proxy) return direct(input, options as RequestInit);
+      const via = await viaProxy(proxy);
+      return via.fetch(input, { ...options, dispatcher: via.dispatcher } as Parameters<typeof via.fetch>[1]);
+    }) as unknown as typeof globalThis.fetch;
+  const fetchFn = through((input, init) => fetch(input, init));
   const api = new Api(cfg.token, {
     apiRoot: cfg.apiRoot,
-    fetch: fetchFn,
+    fetch: through(transport),
     timeoutSeconds: opts.timeoutSeconds,
   });
   const token = cfg.token;

@@ -105,6 +105,21 @@ function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
+// Plain messages carry no entities, so every one of them was checked with two
+// patterns built for the bot's name: built once per name instead.
+const namePatterns = new Map<string, { command: RegExp; mention: RegExp }>();
+
+function patternsFor(username: string): { command: RegExp; mention: RegExp } {
+  let p = namePatterns.get(username);
+  if (!p) {
+    const name = escapeRegExp(username);
+    p = { command: new RegExp(`^(\\s*/\\w+)@${name}(?=\\s|$)`, "i"), mention: new RegExp(`(^|[^\\w@])@${name}(?!\\w)`, "i") };
+    if (namePatterns.size >= 16) namePatterns.clear(); // bots are few; never a leak
+    namePatterns.set(username, p);
+  }
+  return p;
+}
+
 /** "/new@mybot args" → "/new args"; commands addressed to other bots stay as they are. */
 function stripOwnCommandSuffix(text: string, entities: TgEntity[], username: string): { text: string; addressed: boolean } {
   let out = text;
@@ -119,7 +134,7 @@ function stripOwnCommandSuffix(text: string, entities: TgEntity[], username: str
   }
   if (!commands.length && username) {
     // updates without entities (hand-written webhook bodies): a leading command only
-    const re = new RegExp(`^(\\s*/\\w+)@${escapeRegExp(username)}(?=\\s|$)`, "i");
+    const re = patternsFor(username).command;
     if (re.test(out)) {
       out = out.replace(re, "$1");
       addressed = true;
@@ -134,7 +149,7 @@ function mentionsBot(text: string, entities: TgEntity[], bot: BotIdentity): bool
     if (e.type === "text_mention" && e.user?.id === bot.id) return true;
   }
   if (entities.length || !bot.username) return false;
-  return new RegExp(`(^|[^\\w@])@${escapeRegExp(bot.username)}(?!\\w)`, "i").test(text);
+  return patternsFor(bot.username).mention.test(text);
 }
 
 function mediaOf(m: TgMessage, files: FileFetcherFactory): InboundMedia[] {

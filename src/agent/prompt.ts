@@ -1,12 +1,15 @@
 // The system prompt of a turn: the workspace files plus a few lines about
 // this turn (time, chat, sender) and the session's summary. The file part is
-// cached and rebuilt only when a file's mtime, size or inode changes (one
-// stat per file per turn). It is paid for on every turn, so the fixed text
-// is a handful of words and files holding only headings and comments are
-// left out.
+// cached and rebuilt only when a file's mtime, size or inode changes. The
+// files are looked at (one stat each) at most once a second, and on the first
+// turn after any tool ran (a tool may have written them): an edit made by
+// hand reaches the prompt within a second, one made by a tool on the next
+// turn. It is paid for on every turn, so the fixed text is a handful of words
+// and files holding only headings and comments are left out.
 import { lstatSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { Clock } from "../core/clock.ts";
+import { toolRunCount } from "../tools/activity.ts";
 import type { TurnOrigin } from "../tools/types.ts";
 import { PROMPT_FILES } from "./workspace.ts";
 import { systemTimeZone } from "../core/time-zone.ts";
@@ -57,8 +60,23 @@ function formatterFor(timeZone: string): Intl.DateTimeFormat {
   return f;
 }
 
+/** how long the workspace files are trusted without a look at the disk */
+export const FILE_CHECK_INTERVAL_MS = 1000;
+
+// the text changes once a second: the last one per zone is kept (a burst of turns shares it)
+const lastFormatted = new Map<string, { second: number; text: string }>();
+
 /** "2026-11-23T11:00:00+01:00 (Monday, Europe/Berlin)" */
 export function formatNow(ms: number, timeZone: string): string {
+  const second = Math.floor(ms / 1000);
+  const last = lastFormatted.get(timeZone);
+  if (last?.second === second) return last.text;
+  const text = formatSecond(ms, timeZone);
+  lastFormatted.set(timeZone, { second, text });
+  return text;
+}
+
+function formatSecond(ms: number, timeZone: string): string {
   const parts = formatterFor(timeZone).formatToParts(new Date(ms));
   const get = (type: Intl.DateTimeFormatPartTypes): string => parts.find((p) => p.type === type)?.value ?? "00";
   const local = `${get("year")}-${get("month")}-${get("day")}T${get("hour")}:${get("minute")}:${get("second")}`;
@@ -80,7 +98,7 @@ export interface PromptBuilderOptions {
   /** IANA zone the time is shown in; default: the server's zone */
   timeZone?: string;
   maxFileChars?: number;
-  /** text placed after the workspace files (the skills list); "" for none */
+  /** text placed after the workspace files (the skills list); "" for none. Asked as often as the files are looked at. */
   extra?: () => string;
   /**
    * Skip workspace files that are symlinks. Set when the agent can write the
@@ -100,6 +118,10 @@ export class PromptBuilder {
   private readonly noSymlinks: boolean;
   private signature: string | undefined;
   private filePart = "";
+  /** when the files were last looked at, and how many tool runs there had been then */
+  private checkedAt = -Infinity;
+  private checkedToolRuns = -1;
+  private extraPart = "";
   /** how many times the workspace files were read (the cache is working when this stays put) */
   fileReads = 0;
 
@@ -118,10 +140,28 @@ export class PromptBuilder {
     const chat = o.chatId && o.chatId !== o.channel ? `${oneLine(o.channel)} chat ${oneLine(o.chatId)}` : oneLine(o.channel);
     lines.push(`Channel: ${chat}${o.senderId ? `, sender ${oneLine(o.senderId)}` : ""}`);
     if (input.toolNames?.length) lines.push(`Tools: ${input.toolNames.join(", ")}`);
-    const sections = [this.files(), this.extra?.() ?? "", lines.join("\n")];
+    const sections = [...this.disk(), lines.join("\n")];
     const summary = input.summary?.trim();
     if (summary) sections.push(`Summary of the earlier conversation:\n${summary}`);
     return sections.filter((s) => s !== "").join("\n\n");
+  }
+
+  /**
+   * The parts that come from disk: the workspace files and the extra text
+   * (the skills list, which scans its folders), looked at once a second and
+   * after any tool ran.
+   */
+  private disk(): [string, string] {
+    const now = this.clock.now();
+    const runs = toolRunCount();
+    const fresh = this.signature !== undefined && runs === this.checkedToolRuns && now >= this.checkedAt && now - this.checkedAt < FILE_CHECK_INTERVAL_MS;
+    if (!fresh) {
+      this.checkedAt = now;
+      this.checkedToolRuns = runs;
+      this.files();
+      this.extraPart = this.extra?.() ?? "";
+    }
+    return [this.filePart, this.extraPart];
   }
 
   /** The workspace part, re-read only when a file changed on disk. */

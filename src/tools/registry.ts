@@ -7,6 +7,7 @@
 import { z } from "zod";
 import type { ToolCall, ToolSpec } from "../core/chat.ts";
 import { isJsonSchemaTool, ToolError, type AnyTool, type JsonSchemaTool, type Tool, type ToolContext, type ToolOutput } from "./types.ts";
+import { noteToolRun } from "./activity.ts";
 
 export const DEFAULT_TOOL_TIMEOUT_MS = 60_000;
 /** A tool result longer than this is cut (with a note) before the model sees it. */
@@ -193,6 +194,7 @@ export class ToolRegistry {
     } finally {
       clearTimeout(timeout);
       stopWaiting();
+      noteToolRun();
     }
   }
 }

@@ -1,15 +1,16 @@
 import { rmSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { estimateTokens, formatNow, MAX_PROMPT_FILE_CHARS, PromptBuilder, promptText } from "../../src/agent/prompt.ts";
+import { estimateTokens, FILE_CHECK_INTERVAL_MS, formatNow, MAX_PROMPT_FILE_CHARS, PromptBuilder, promptText } from "../../src/agent/prompt.ts";
 import { ManualClock } from "../../src/core/clock.ts";
+import { noteToolRun } from "../../src/tools/activity.ts";
 import type { TurnOrigin } from "../../src/tools/types.ts";
 import { START, tempWorkspace } from "./setup.ts";
 
 const origin: TurnOrigin = { sessionKey: "k", channel: "discord", chatId: "c9", senderId: "u1" };
 
-function builder(dir: string, timeZone = "UTC") {
-  return new PromptBuilder(dir, new ManualClock(START), { timeZone });
+function builder(dir: string, timeZone = "UTC", clock = new ManualClock(START)) {
+  return new PromptBuilder(dir, clock, { timeZone });
 }
 
 describe("formatNow", () => {
@@ -18,6 +19,13 @@ describe("formatNow", () => {
     expect(formatNow(START, "Asia/Kolkata")).toBe("2026-11-23T15:30:00+05:30 (Monday, Asia/Kolkata)");
     expect(formatNow(START, "America/New_York")).toBe("2026-11-23T05:00:00-05:00 (Monday, America/New_York)");
     expect(formatNow(Date.parse("2026-07-01T23:30:00Z"), "Europe/Berlin")).toBe("2026-07-02T01:30:00+02:00 (Thursday, Europe/Berlin)");
+  });
+
+  it("moves on with every second, also when turns share one", () => {
+    expect(formatNow(START + 999, "UTC")).toBe("2026-11-23T10:00:00+00:00 (Monday, UTC)");
+    expect(formatNow(START + 1000, "UTC")).toBe("2026-11-23T10:00:01+00:00 (Monday, UTC)");
+    expect(formatNow(START + 1500, "Asia/Kolkata")).toBe("2026-11-23T15:30:01+05:30 (Monday, Asia/Kolkata)");
+    expect(formatNow(START, "UTC")).toBe("2026-11-23T10:00:00+00:00 (Monday, UTC)");
   });
 });
 
@@ -48,32 +56,82 @@ describe("PromptBuilder", () => {
 
   it("re-reads the files only when one changes on disk", () => {
     const dir = tempWorkspace();
+    const clock = new ManualClock(START);
     const user = join(dir, "USER.md");
     writeFileSync(user, "# User\nName: Ana\n");
     const mtime = new Date("2026-01-01T00:00:00Z"); // whole seconds survive utimes exactly
     utimesSync(user, mtime, mtime);
-    const b = builder(dir);
+    const b = builder(dir, "UTC", clock);
+    const later = () => clock.advance(FILE_CHECK_INTERVAL_MS);
     expect(b.build({ origin })).toContain("Name: Ana");
+    later();
     b.build({ origin });
     expect(b.fileReads).toBe(1);
 
     // same size, same mtime: the cache is trusted, the new text is not seen
     writeFileSync(user, "# User\nName: Eva\n");
     utimesSync(user, mtime, mtime);
+    later();
     expect(b.build({ origin })).toContain("Name: Ana");
     expect(b.fileReads).toBe(1);
 
     // a new mtime rebuilds
     utimesSync(user, new Date(mtime.getTime() + 5_000), new Date(mtime.getTime() + 5_000));
+    later();
     expect(b.build({ origin })).toContain("Name: Eva");
     expect(b.fileReads).toBe(2);
 
     // so does a new size, and a deleted file
     writeFileSync(join(dir, "MEMORY.md"), "# Memory\n- Eva has a cat called Miso\n");
+    later();
     expect(b.build({ origin })).toContain("Miso");
     rmSync(join(dir, "MEMORY.md"));
+    later();
     expect(b.build({ origin })).not.toContain("Miso");
     expect(b.fileReads).toBe(4);
+  });
+
+  it("sees a hand edit within a second, and an edit by a tool on the next turn", () => {
+    const dir = tempWorkspace();
+    const clock = new ManualClock(START);
+    const b = builder(dir, "UTC", clock);
+    expect(b.build({ origin })).not.toContain("Rex");
+
+    // edited by hand: turns within the same second keep the text they had
+    writeFileSync(join(dir, "MEMORY.md"), "# Memory\n- The dog is called Rex.\n");
+    clock.advance(FILE_CHECK_INTERVAL_MS - 1);
+    expect(b.build({ origin })).not.toContain("Rex");
+    clock.advance(1);
+    expect(b.build({ origin })).toContain("The dog is called Rex.");
+
+    // written while a tool ran (memory_write, write_file, exec): the very next turn has it
+    writeFileSync(join(dir, "MEMORY.md"), "# Memory\n- The dog is called Rex.\n- The cat is called Miso.\n");
+    noteToolRun();
+    expect(b.build({ origin })).toContain("The cat is called Miso.");
+    expect(b.fileReads).toBe(3);
+
+    // a clock set back does not freeze the files
+    writeFileSync(join(dir, "USER.md"), "# User\nName: Ana\n");
+    clock.advance(-60_000);
+    expect(b.build({ origin })).toContain("Name: Ana");
+  });
+
+  it("asks for the extra text (the skills list) as often as it looks at the files", () => {
+    const dir = tempWorkspace();
+    const clock = new ManualClock(START);
+    let asked = 0;
+    let skills = "Skills: none";
+    const b = new PromptBuilder(dir, clock, { timeZone: "UTC", extra: () => (asked++, skills) });
+    expect(b.build({ origin })).toContain("Skills: none");
+    skills = "Skills: - weather";
+    expect(b.build({ origin })).toContain("Skills: none");
+    expect(asked).toBe(1);
+    clock.advance(FILE_CHECK_INTERVAL_MS);
+    expect(b.build({ origin })).toContain("Skills: - weather");
+    skills = "Skills: - weather\n- calendar";
+    noteToolRun(); // e.g. a skill written by the agent
+    expect(b.build({ origin })).toContain("- calendar");
+    expect(asked).toBe(3);
   });
 
   it("cuts a long file with a note", () => {

@@ -83,12 +83,13 @@ describe("the system prompt", () => {
   });
 
   it("re-reads the workspace only after a file changed", async () => {
-    const { agent, router, origin, workspaceDir } = setup();
+    const { agent, router, origin, workspaceDir, clock } = setup();
     router.push("a", "b", "c");
     await agent.runTurn({ origin, text: "1" });
     await agent.runTurn({ origin, text: "2" });
     expect(agent.prompt.fileReads).toBe(1);
     writeFileSync(join(workspaceDir, "MEMORY.md"), "# Memory\n- The owner's dog is called Rex.\n");
+    clock.advance(1000); // an edit by hand reaches the prompt within a second (FILE_CHECK_INTERVAL_MS)
     await agent.runTurn({ origin, text: "3" });
     expect(agent.prompt.fileReads).toBe(2);
     expect(router.system(1)).not.toContain("Rex");

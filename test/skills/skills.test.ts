@@ -33,7 +33,7 @@ describe("skills", () => {
     expect(problems.join()).toMatch(/broken\/SKILL\.md: no "description"/);
   });
 
-  it("only names and descriptions reach the prompt; a new skill shows up on the next turn", async () => {
+  it("only names and descriptions reach the prompt; a new skill shows up on the next turn a second later", async () => {
     const workspaceDir = tempWorkspace();
     const catalog = new SkillCatalog(skillDirs(workspaceDir, tempWorkspace(false)));
     const s = setup({ workspaceDir, prompt: { timeZone: "UTC", extra: () => catalog.promptSection() } });
@@ -41,6 +41,7 @@ describe("skills", () => {
     await s.agent.runTurn({ origin: s.origin, text: "hi" });
     expect(s.router.system(0)).not.toMatch(/Skills/);
     skill(join(workspaceDir, "skills"), "pdf", PDF_SKILL, "SECRET-BODY-INSTRUCTIONS");
+    s.clock.advance(1000); // the skill folders are looked at once a second (FILE_CHECK_INTERVAL_MS), and after any tool ran
     await s.agent.runTurn({ origin: s.origin, text: "hi again" });
     expect(s.router.system(1)).toMatch(/Skills \(read one with skill_read before following it\):\n- pdf-forms: Fill in PDF forms/);
     expect(s.router.system(1)).not.toMatch(/SECRET-BODY/);

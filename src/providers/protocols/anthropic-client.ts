@@ -1,11 +1,13 @@
 // Anthropic's native /v1/messages (the `anthropic-messages/` prefix) through
 // the official @anthropic-ai/sdk, loaded on first use, retries off.
 import type { ChatDelta, ChatMessage, ChatRequest, ChatResult, FinishReason, ToolCall } from "../../core/chat.ts";
+import { leanFetch } from "../../net/lean-fetch.ts";
 import { fetchVia } from "../../net/proxy.ts";
 import { classifyHttp } from "../failure.ts";
 import { ProviderError, type CallTarget, type ProviderClient } from "../types.ts";
 import { clientKey, sdkFailure } from "./sdk-common.ts";
 import { IdleTimer } from "./idle-timer.ts";
+import { sseEvents, type SseEvent } from "./sse.ts";
 
 type AnthropicModule = typeof import("@anthropic-ai/sdk");
 type SdkClient = InstanceType<AnthropicModule["default"]>;
@@ -84,7 +86,7 @@ export class AnthropicClient implements ProviderClient {
       baseURL: e.apiBase.replace(/\/v1$/, ""),
       maxRetries: 0,
       timeout: e.requestTimeoutMs,
-      fetch: fetchVia(e.proxy) as never,
+      fetch: (e.proxy?.trim() ? fetchVia(e.proxy) : leanFetch) as never,
       defaultHeaders: { ...(target.apiKey ? { "x-api-key": target.apiKey } : {}), ...(e.customHeaders ?? {}) },
     });
     this.clients.set(key, client);
@@ -130,12 +132,15 @@ export class AnthropicClient implements ProviderClient {
   async *stream(target: CallTarget, req: ChatRequest): AsyncIterable<ChatDelta> {
     const client = await this.client(target);
     const idle = new IdleTimer(target.entry.requestTimeoutMs, req.signal);
-    let events: AsyncIterable<Json>;
+    let body: AsyncIterable<Uint8Array>;
     try {
-      events = (await client.messages.create(this.body(target, req, true) as never, { signal: idle.signal })) as unknown as AsyncIterable<Json>;
+      // the SDK sends the request and maps an HTTP error; the events are read here (sse.ts)
+      const res = await client.messages.create(this.body(target, req, true) as never, { signal: idle.signal }).asResponse();
+      if (!res.body) throw new ProviderError("server_error", `${target.entry.apiBase} answered the stream with no body`);
+      body = res.body as unknown as AsyncIterable<Uint8Array>;
     } catch (err) {
       idle.stop();
-      throw sdkFailure(err, target, req.signal);
+      throw err instanceof ProviderError ? err : sdkFailure(err, target, req.signal);
     }
     let text = "";
     let finish: FinishReason = "other";
@@ -145,8 +150,10 @@ export class AnthropicClient implements ProviderClient {
     const calls: { id: string; name: string; json: string }[] = [];
     const indexOf = new Map<number, number>();
     try {
-      for await (const ev of events) {
+      for await (const sse of sseEvents(body)) {
         idle.touch();
+        const ev = anthropicEvent(sse);
+        if (!ev) continue;
         if (ev.type === "message_start") {
           const m = ev.message as { model?: string; usage?: { input_tokens?: number } };
           model = m.model;
@@ -184,8 +191,9 @@ export class AnthropicClient implements ProviderClient {
       if (idle.fired) throw new ProviderError("timeout", `the stream went silent for ${Math.round(target.entry.requestTimeoutMs / 1000)} s (request_timeout)`, { cause: err });
       const pe = sdkFailure(err, target, req.signal);
       throw pe.reason === "aborted" ? pe : new ProviderError("network", `stream interrupted: ${pe.message}`, { cause: err });
+    } finally {
+      idle.stop(); // also when the consumer stops reading early
     }
-    idle.stop();
     // the SDKs end a stream quietly when its signal aborts: say why it ended
     if (idle.fired) throw new ProviderError("timeout", `the stream went silent for ${Math.round(target.entry.requestTimeoutMs / 1000)} s (request_timeout)`);
     if (req.signal?.aborted) throw new ProviderError("aborted", "the request was cancelled");
@@ -200,5 +208,16 @@ export class AnthropicClient implements ProviderClient {
         ...(model ? { model } : {}),
       },
     };
+  }
+}
+
+/** One event of a Messages stream as JSON, as the SDK reads them: unnamed events and pings are skipped. */
+function anthropicEvent(sse: SseEvent): Json | undefined {
+  if (!sse.event || sse.event === "ping" || (!sse.data && sse.event !== "error")) return undefined;
+  try {
+    return JSON.parse(sse.data) as Json;
+  } catch {
+    if (sse.event === "error") return { type: "error", error: { message: sse.data.slice(0, 300) } };
+    throw new SyntaxError("malformed server-sent event JSON");
   }
 }

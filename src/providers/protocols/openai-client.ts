@@ -3,11 +3,13 @@
 // off: the router owns retries. Plain and SSE streaming, tool calls, usage,
 // per-entry proxy, headers, extra_body and timeout; cancel aborts the call.
 import type { ChatDelta, ChatRequest, ChatResult } from "../../core/chat.ts";
+import { leanFetch } from "../../net/lean-fetch.ts";
 import { fetchVia } from "../../net/proxy.ts";
 import { ProviderError, type CallTarget, type ProviderClient } from "../types.ts";
 import { clientKey, sdkFailure } from "./sdk-common.ts";
 import { IdleTimer } from "./idle-timer.ts";
 import { openAiBody, parseCompletion, StreamAssembler } from "./openai-wire.ts";
+import { sseEvents, type SseEvent } from "./sse.ts";
 
 type OpenAiModule = typeof import("openai");
 type SdkClient = InstanceType<OpenAiModule["OpenAI"]>;
@@ -39,7 +41,7 @@ export class OpenAiCompatibleClient implements ProviderClient {
       apiKey: target.apiKey ?? "none",
       maxRetries: 0,
       timeout: e.requestTimeoutMs,
-      fetch: fetchVia(e.proxy) as never,
+      fetch: (e.proxy?.trim() ? fetchVia(e.proxy) : leanFetch) as never,
       ...(e.customHeaders ? { defaultHeaders: e.customHeaders } : {}),
     };
     let client: SdkClient;
@@ -73,17 +75,21 @@ export class OpenAiCompatibleClient implements ProviderClient {
     const client = await this.client(target);
     const asm = new StreamAssembler();
     const idle = new IdleTimer(target.entry.requestTimeoutMs, req.signal);
-    let stream: AsyncIterable<unknown>;
+    let body: AsyncIterable<Uint8Array>;
     try {
-      stream = (await client.chat.completions.create(openAiBody(target.entry, req, true) as never, { signal: idle.signal })) as unknown as AsyncIterable<unknown>;
+      // the SDK sends the request and maps an HTTP error; the events are read here (sse.ts)
+      const res = await client.chat.completions.create(openAiBody(target.entry, req, true) as never, { signal: idle.signal }).asResponse();
+      if (!res.body) throw new ProviderError("server_error", `${target.entry.apiBase} answered the stream with no body`);
+      body = res.body as unknown as AsyncIterable<Uint8Array>;
     } catch (err) {
       idle.stop();
-      throw sdkFailure(err, target, req.signal);
+      throw err instanceof ProviderError ? err : sdkFailure(err, target, req.signal);
     }
     try {
-      for await (const chunk of stream) {
+      for await (const ev of sseEvents(body)) {
         idle.touch();
-        const d = asm.feed(chunk);
+        if (ev.data === "[DONE]") break;
+        const d = asm.feed(streamChunk(ev));
         if (d.text) yield { type: "text", text: d.text };
         for (const c of d.calls) yield { type: "tool_call", ...c };
       }
@@ -93,11 +99,28 @@ export class OpenAiCompatibleClient implements ProviderClient {
       const pe = sdkFailure(err, target, req.signal);
       // a stream that breaks after it started is a network failure, whatever the SDK called it
       throw pe.reason === "aborted" ? pe : new ProviderError("network", `stream interrupted: ${pe.message}`, { cause: err });
+    } finally {
+      idle.stop(); // also when the consumer stops reading early
     }
-    idle.stop();
     // the SDKs end a stream quietly when its signal aborts: say why it ended
     if (idle.fired) throw new ProviderError("timeout", `the stream went silent for ${Math.round(target.entry.requestTimeoutMs / 1000)} s (request_timeout)`);
     if (req.signal?.aborted) throw new ProviderError("aborted", "the request was cancelled");
     yield { type: "done", result: asm.result() };
   }
+}
+
+/** One event of a chat-completions stream as JSON; an error event (some servers send one mid-stream) ends the stream. */
+function streamChunk(ev: SseEvent): unknown {
+  let data: { error?: { message?: string } | string };
+  try {
+    data = JSON.parse(ev.data) as typeof data;
+  } catch {
+    throw new SyntaxError("malformed server-sent event JSON");
+  }
+  if (ev.event === "error" || (data && typeof data === "object" && data.error)) {
+    const e = data?.error ?? data;
+    const message = typeof e === "string" ? e : ((e as { message?: string })?.message ?? JSON.stringify(e).slice(0, 300));
+    throw new Error(`the server sent an error event: ${message}`);
+  }
+  return data;
 }

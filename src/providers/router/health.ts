@@ -17,13 +17,24 @@ import {
 } from "./cooldown.ts";
 import type { RouterPersisted } from "./state-store.ts";
 
+// every request plans its targets, so each key was hashed on every model call
+const knownKeys = new Map<string, string>();
+
 /**
  * The health key of one call target: a short hash of protocol, endpoint,
  * model id and key. Holds no secret (the key, and any password in api_base,
  * only enter the hash) and is stable across processes and restarts.
  */
 export function targetKey(entry: Pick<ModelEntry, "protocol" | "apiBase" | "modelId">, apiKey: string | undefined): string {
-  return createHash("sha256").update(`${entry.protocol}\n${entry.apiBase}\n${entry.modelId}\n${apiKey ?? ""}`).digest("base64url").slice(0, 22);
+  const input = `${entry.protocol}\n${entry.apiBase}\n${entry.modelId}\n${apiKey ?? ""}`;
+  let key = knownKeys.get(input);
+  if (key === undefined) {
+    key = createHash("sha256").update(input).digest("base64url").slice(0, 22);
+    // the targets of one config are few; a map that outgrows any config starts over
+    if (knownKeys.size >= 4096) knownKeys.clear();
+    knownKeys.set(input, key);
+  }
+  return key;
 }
 
 export class HealthBook {

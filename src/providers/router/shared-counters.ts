@@ -4,11 +4,18 @@
 // an entry's rpm holds across all of them.
 //
 // Storage: a small SQLite database (node:sqlite, WAL) next to router.json.
-// Each operation is one short IMMEDIATE transaction, which SQLite serializes
-// across processes; busy_timeout makes a writer wait for another instead of
-// failing. The in-memory variant (tests, no state directory) has the same
-// interface. Rows hold group names, an entry fingerprint and timestamps: no
-// key, no URL.
+// Round-robin positions are written behind: a process reads a group's
+// counter once, hands out positions from memory and adds what it handed out
+// to the stored counter (reading back the sum, other processes' takes
+// included) at most once a second, when `status` asks, on close and at exit.
+// A commit per model call was a quarter of the gateway's commits; a crash
+// loses at most a second of positions, which costs fairness, not
+// correctness. rpm stamps are written at once: a limit must hold across
+// processes. Each write is one short IMMEDIATE transaction, which SQLite
+// serializes across processes; busy_timeout makes a writer wait for another
+// instead of failing. The in-memory variant (tests, no state directory) has
+// the same interface. Rows hold group names, an entry fingerprint and
+// timestamps: no key, no URL.
 //
 // The interface allows asynchronous stores (src/fleet/router-counters.ts keeps
 // the counters in PostgreSQL, shared by a fleet of gateways): the operations
@@ -74,8 +81,16 @@ export function memoryCounters(): RouterCounters {
 }
 
 const BUSY_TIMEOUT_MS = 2000;
+/** how long handed-out round-robin positions may wait before they are added to the file */
+export const POSITION_FLUSH_MS = 1000;
 /** stamps older than this are never asked for (the rpm window is 60 s) */
 const WINDOW_KEEP_MS = 60_000;
+
+// a one-shot run that ends without close() still writes its positions (one listener for all stores)
+const flushAtExit = new Set<() => void>();
+process.once("exit", () => {
+  for (const flush of flushAtExit) flush();
+});
 
 /**
  * Counters in a SQLite file shared by processes. When the file cannot be
@@ -102,11 +117,11 @@ export function sqliteCounters(file: string, onError?: (err: Error) => void): Ro
     onError?.(err as Error);
     return memoryCounters();
   }
-  const take = db.prepare("INSERT INTO rr (grp, n) VALUES (?, 1) ON CONFLICT(grp) DO UPDATE SET n = n + 1 RETURNING n - 1 AS before");
+  const add = db.prepare("INSERT INTO rr (grp, n) VALUES (?, ?) ON CONFLICT(grp) DO UPDATE SET n = n + excluded.n RETURNING n");
   const peek = db.prepare("SELECT n FROM rr WHERE grp = ?");
   const all = db.prepare("SELECT grp, n FROM rr");
   const list = db.prepare("SELECT at FROM rpm WHERE entry = ? AND at > ? ORDER BY at");
-  const add = db.prepare("INSERT INTO rpm (entry, at) VALUES (?, ?)");
+  const addStamp = db.prepare("INSERT INTO rpm (entry, at) VALUES (?, ?)");
   const expire = db.prepare("DELETE FROM rpm WHERE entry = ? AND at <= ?");
   const count = db.prepare("SELECT count(*) AS n FROM rpm WHERE entry = ?");
   const trim = db.prepare("DELETE FROM rpm WHERE entry = ? AND rowid NOT IN (SELECT rowid FROM rpm WHERE entry = ? ORDER BY at DESC, rowid DESC LIMIT ?)");
@@ -134,11 +149,44 @@ export function sqliteCounters(file: string, onError?: (err: Error) => void): Ro
       throw err;
     }
   };
+  // write-behind round-robin: the stored counter as last read or written, plus what was handed out since
+  const stored = new Map<string, number>();
+  const pending = new Map<string, number>();
+  let timer: NodeJS.Timeout | undefined;
+  const storedOf = (group: string): number => {
+    let n = stored.get(group);
+    if (n === undefined) {
+      n = Number((peek.get(group) as { n: number } | undefined)?.n ?? 0);
+      stored.set(group, n);
+    }
+    return n;
+  };
+  const flush = (): void => {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    if (!pending.size || failed) return;
+    const batch = [...pending];
+    pending.clear();
+    guard(
+      () =>
+        tx(() => {
+          for (const [group, n] of batch) stored.set(group, Number((add.get(group, n) as { n: number }).n));
+        }),
+      () => undefined, // the file failed: these positions are lost, which costs fairness only
+    );
+  };
+  flushAtExit.add(flush);
+  const takeNow = (group: string): number => {
+    const before = storedOf(group) + (pending.get(group) ?? 0);
+    pending.set(group, (pending.get(group) ?? 0) + 1);
+    timer ??= setTimeout(flush, POSITION_FLUSH_MS).unref();
+    return before;
+  };
   const stampsNow = (entry: string, since: number): number[] =>
     guard(() => (list.all(entry, since) as { at: number }[]).map((r) => Number(r.at)), () => fallback.seen(entry, since));
   return {
-    take: (group) => guard(() => Number((take.get(group) as { before: number }).before), () => fallback.take(group)),
-    peek: (group) => guard(() => Number((peek.get(group) as { n: number } | undefined)?.n ?? 0), () => fallback.peek(group)),
+    take: (group) => guard(() => takeNow(group), () => fallback.take(group)),
+    peek: (group) => guard(() => storedOf(group) + (pending.get(group) ?? 0), () => fallback.peek(group)),
     // a read needs no transaction; stamp() keeps each window at `keep` rows
     stamps: stampsNow,
     seen: stampsNow,
@@ -146,15 +194,20 @@ export function sqliteCounters(file: string, onError?: (err: Error) => void): Ro
       guard(
         () =>
           tx(() => {
-            add.run(entry, at);
+            addStamp.run(entry, at);
             expire.run(entry, at - WINDOW_KEEP_MS);
             // the limiter never lets a window outgrow `keep`; a clock jump backwards could
             if (Number((count.get(entry) as { n: number }).n) > keep) trim.run(entry, entry, keep);
           }),
         () => fallback.stamp(entry, at, keep),
       ),
-    groups: () => guard(() => Object.fromEntries((all.all() as { grp: string; n: number }[]).map((r) => [r.grp, Number(r.n)])), () => fallback.groups()),
+    groups: () => {
+      flush();
+      return guard(() => Object.fromEntries((all.all() as { grp: string; n: number }[]).map((r) => [r.grp, Number(r.n)])), () => fallback.groups());
+    },
     close: () => {
+      flushAtExit.delete(flush);
+      flush();
       try {
         db.close();
       } catch {

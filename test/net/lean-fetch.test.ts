@@ -1,0 +1,129 @@
+// The lean fetch the model and Telegram calls go through: it must behave like
+// fetch where the SDKs look (status, headers, body, aborts, network errors)
+// and keep connections open between calls, also after an SSE stream the
+// openai SDK stops reading at [DONE].
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import OpenAI from "openai";
+import { afterEach, describe, expect, it } from "vitest";
+import { leanFetch } from "../../src/net/lean-fetch.ts";
+
+let server: Server | undefined;
+afterEach(async () => {
+  server?.closeAllConnections();
+  await new Promise((r) => (server ? server.close(r) : r(undefined)));
+  server = undefined;
+});
+
+async function serve(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<{ url: string; closed: () => number }> {
+  let closed = 0;
+  server = createServer(handler);
+  server.on("connection", (socket) => socket.once("close", () => closed++));
+  await new Promise<void>((r) => server!.listen(0, "127.0.0.1", r));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, closed: () => closed };
+}
+
+async function bodyOf(req: IncomingMessage): Promise<string> {
+  let s = "";
+  for await (const c of req) s += c;
+  return s;
+}
+
+describe("leanFetch", () => {
+  it("sends method, headers and body, and answers with status, headers and JSON", async () => {
+    const { url } = await serve(async (req, res) => {
+      const body = await bodyOf(req);
+      res.writeHead(201, { "content-type": "application/json", "x-request-id": "r1" }).end(JSON.stringify({ method: req.method, auth: req.headers.authorization, body }));
+    });
+    const res = await leanFetch(`${url}/x`, { method: "post", headers: { Authorization: "Bearer k", "content-type": "application/json" }, body: '{"a":"ü"}' });
+    expect(res.status).toBe(201);
+    expect(res.ok).toBe(true);
+    expect(res.headers.get("x-request-id")).toBe("r1");
+    expect(await res.json()).toEqual({ method: "POST", auth: "Bearer k", body: '{"a":"ü"}' });
+    await expect(res.text()).rejects.toThrow(/already been read/);
+  });
+
+  it("keeps one connection for calls in a row, streamed ones the openai SDK stops reading at [DONE] included", async () => {
+    const chunk = (content: string) => `data: ${JSON.stringify({ id: "c", object: "chat.completion.chunk", created: 1, model: "m", choices: [{ index: 0, delta: { content }, finish_reason: null }] })}\n\n`;
+    const { url, closed } = await serve(async (req, res) => {
+      const body = JSON.parse(await bodyOf(req)) as { stream?: boolean };
+      if (!body.stream) {
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end(JSON.stringify({ id: "c", object: "chat.completion", created: 1, model: "m", choices: [{ index: 0, message: { role: "assistant", content: "hello there" }, finish_reason: "stop" }] }));
+        return;
+      }
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      res.write(chunk("hello"));
+      res.write(chunk(" there"));
+      res.write("data: [DONE]\n\n");
+      // the end of the chunked answer comes a moment after [DONE]: the SDK has stopped reading by then
+      setTimeout(() => res.end(), 5);
+    });
+    const client = new OpenAI({ apiKey: "k", baseURL: `${url}/v1`, maxRetries: 0, fetch: leanFetch as never });
+    for (let i = 0; i < 6; i++) {
+      const stream = await client.chat.completions.create({ model: "m", messages: [{ role: "user", content: "hi" }], stream: true });
+      let text = "";
+      for await (const c of stream) text += c.choices[0]?.delta?.content ?? "";
+      expect(text).toBe("hello there");
+      const whole = await client.chat.completions.create({ model: "m", messages: [{ role: "user", content: "hi" }] });
+      expect(whole.choices[0]?.message.content).toBe("hello there");
+    }
+    // a stream cut at [DONE] would close its connection; read to its end, every connection stays open for the next call
+    expect(closed()).toBe(0);
+  });
+
+  it("rejects with the signal's reason when aborted before the answer, and fails the body read when aborted during it", async () => {
+    const { url } = await serve((req, res) => {
+      if (req.url === "/slow") return; // never answers
+      res.writeHead(200, { "content-type": "text/plain" });
+      res.write("part one,");
+      // the rest never comes
+    });
+    const early = new AbortController();
+    const pending = leanFetch(`${url}/slow`, { signal: early.signal });
+    early.abort();
+    await expect(pending).rejects.toMatchObject({ name: "AbortError" });
+
+    const late = new AbortController();
+    const res = await leanFetch(`${url}/partial`, { signal: late.signal });
+    const reading = res.text();
+    late.abort(new DOMException("gave up", "TimeoutError"));
+    await expect(reading).rejects.toMatchObject({ name: "TimeoutError" });
+
+    const already = new AbortController();
+    already.abort();
+    await expect(leanFetch(`${url}/x`, { signal: already.signal })).rejects.toMatchObject({ name: "AbortError" });
+  });
+
+  it("fails like fetch when nobody listens, and when the answer breaks off", async () => {
+    const { url } = await serve((_req, res) => {
+      res.writeHead(200, { "content-type": "application/json", "content-length": "100" });
+      res.write('{"half":');
+      setTimeout(() => res.socket?.destroy(), 20);
+    });
+    const broken = await leanFetch(`${url}/x`);
+    await expect(broken.json()).rejects.toMatchObject({ name: "TypeError", message: "terminated" });
+
+    const { createServer: net } = await import("node:net");
+    const probe = net();
+    await new Promise<void>((r) => probe.listen(0, "127.0.0.1", r));
+    const freePort = (probe.address() as AddressInfo).port;
+    await new Promise((r) => probe.close(r));
+    await expect(leanFetch(`http://127.0.0.1:${freePort}/x`)).rejects.toMatchObject({ name: "TypeError", message: "fetch failed", cause: { code: "ECONNREFUSED" } });
+  });
+
+  it("leaves bodies it does not handle (streams) to Node's fetch", async () => {
+    const { url } = await serve(async (req, res) => {
+      res.writeHead(200).end(`got ${await bodyOf(req)}`);
+    });
+    const body = new ReadableStream({
+      start(c) {
+        c.enqueue(new TextEncoder().encode("streamed"));
+        c.close();
+      },
+    });
+    const res = await leanFetch(`${url}/x`, { method: "POST", body, duplex: "half" } as RequestInit);
+    expect(res).toBeInstanceOf(Response);
+    expect(await res.text()).toBe("got streamed");
+  });
+});

@@ -6,6 +6,7 @@
 // outside the workspace is refused to the model with a clear sentence.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
 import { afterEach, describe, expect, it } from "vitest";
 import { MP3, PDF } from "../fakes/sample-files.ts";
 import { startDaemon, waitFor, writeConfig } from "./daemon.ts";
@@ -37,6 +38,16 @@ async function start(): Promise<void> {
   const daemon = await startDaemon(run.home);
   run.daemon = daemon;
   await waitFor(async () => (await fetch(`${daemon.url}/ready`)).status === 200 || undefined, "/ready", 15_000);
+}
+
+/** reply chunks the gateway has recorded as sent (a chunk the platform took but not yet recorded goes out again after a crash: the send window) */
+function recordedSent(): number {
+  const db = new DatabaseSync(join(run.home, "switchboard.db"), { readOnly: true });
+  try {
+    return Number((db.prepare("SELECT count(*) AS n FROM outbox WHERE state = 'sent'").get() as { n: number }).n);
+  } finally {
+    db.close();
+  }
 }
 
 const sentBy = (method: string) => tg.sent.filter((m) => m.method === method && String(m.chat_id) === String(OWNER));
@@ -100,6 +111,8 @@ describe("files from tools through the gateway", () => {
     tg.userMessage({ chatId: OWNER, fromId: OWNER, text: "send me the report and the song" });
     await waitFor(() => tg.calls.find((c) => c.method.toLowerCase() === "senddocument"), "a document upload attempt", 20_000);
     await waitFor(() => sentBy("sendMessage")[0], "the reply's words", 20_000);
+    // killed once the words are recorded as sent, so only the files are left to deliver
+    await waitFor(() => recordedSent() === 1 || undefined, "the words recorded as sent", 20_000);
     await run.daemon!.kill();
     run.daemon = undefined;
     expect(sentBy("sendDocument")).toEqual([]);

@@ -109,6 +109,8 @@ export interface ChaosOptions {
   log?: (line: string) => void;
   /** every model call with the user texts it saw, every write and kill (to find a loss) */
   trace?: (line: string) => void;
+  /** store.url for the daemon (a PostgreSQL database); default the SQLite file in its home */
+  storeUrl?: string;
 }
 
 export interface ChaosFigures {
@@ -142,6 +144,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosFigures> {
     model_list: [{ model_name: "main", model: "openai/main-model", api_base: `${llm.url}/v1`, api_key: "sk-chaos-1234567890" }],
     agents: { defaults: { model_name: "main" } },
     channels: { [opts.channel]: { enabled: true, allow_from: ["*"], ...platform.config() } },
+    ...(opts.storeUrl ? { store: { url: opts.storeUrl } } : {}),
   });
   const written: string[] = [];
   let daemon: RunningDaemon | undefined;

@@ -70,9 +70,10 @@ export class FleetMember {
    * True while others still see this member alive. Work that depends on being
    * alive (a session claim) checks it: after a pause longer than the TTL
    * (SIGSTOP, a long GC, a lost network) the member's claims may be someone else's.
+   * `marginMs`: alive for at least that much longer (time for a commit to land).
    */
-  alive(): boolean {
-    return !this.stopped && performance.now() < this.freshUntil;
+  alive(marginMs = 0): boolean {
+    return !this.stopped && performance.now() + marginMs < this.freshUntil;
   }
 
   private schedule(): void {

@@ -79,6 +79,13 @@ export class LeaseKeeper {
     this.kick();
   }
 
+  /** Runs a round now instead of at the next tick (the wanted resources changed); a round in progress is not doubled. */
+  wake(): void {
+    if (this.stopped || this.running) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.kick();
+  }
+
   /** What this keeper holds now, with epochs. */
   holdings(): { resource: string; epoch: number }[] {
     return [...this.held].map(([resource, h]) => ({ resource, epoch: h.epoch }));

@@ -43,11 +43,6 @@ export interface GatewayFleetOptions {
   /** the store's postgres:// URL */
   url: string;
   logger: Logger;
-  channels: LeasedChannels;
-  /** runs a session's pending messages here (the pipeline schedules it; the claim decides) */
-  wakeSession: (sessionKey: string) => void;
-  /** sends what is due on a channel, or on every channel */
-  kickOutbox: (channel?: string) => void;
   memberId?: string;
   leaseTtlMs?: number;
   renewMs?: number;
@@ -55,6 +50,15 @@ export interface GatewayFleetOptions {
   heartbeatMs?: number;
   adoptEveryMs?: number;
   adoptAfterMs?: number;
+}
+
+/** The daemon's parts the fleet drives, given once they exist (begin). */
+export interface FleetWiring {
+  channels: LeasedChannels;
+  /** runs a session's pending messages here (the pipeline schedules it; the claim decides) */
+  wakeSession: (sessionKey: string) => void;
+  /** sends what is due on a channel, or on every channel */
+  kickOutbox: (channel?: string) => void;
 }
 
 /** a pg client as the PostgreSQL stores' Sql (a fenced transaction's connection) */
@@ -71,60 +75,73 @@ function clientSql(client: pg.PoolClient): Sql {
 
 export class GatewayFleet implements FleetHooks {
   readonly fleet: Fleet;
+  /** the router's shared state; every runtime (one per reload) borrows it */
+  readonly router: SharedRouterState;
   private readonly o: GatewayFleetOptions;
   private readonly log: Logger;
-  private readonly listener: OutboxListener;
-  private readonly adopt: NodeJS.Timeout;
+  private w: FleetWiring | undefined;
+  private listener: OutboxListener | undefined;
+  private adopt: NodeJS.Timeout | undefined;
   private leading = false;
   private handedOver = false;
   /** releases that failed (the database was away), retried by the adopt timer */
   private readonly unreleased = new Set<TurnClaimImpl>();
 
-  private constructor(o: GatewayFleetOptions, fleet: Fleet) {
+  private constructor(o: GatewayFleetOptions, fleet: Fleet, router: SharedRouterState) {
     this.o = o;
     this.log = o.logger;
     this.fleet = fleet;
-    this.listener = new OutboxListener({
-      url: o.url,
-      onChannel: (ch) => {
-        if (this.o.channels.holds(ch)) this.o.kickOutbox(ch);
-      },
-      onConnected: () => this.o.kickOutbox(),
-      onError: (reason) => this.log.warn({ reason }, "fleet: outbox notifications interrupted; the outbox poll covers meanwhile"),
-    });
-    this.adopt = setInterval(() => void this.adoptWaiting(), o.adoptEveryMs ?? ADOPT_EVERY_MS);
-    this.adopt.unref();
+    this.router = router;
   }
 
+  /**
+   * Joins the fleet and reads the shared router state. No lease is taken
+   * yet: the daemon builds its parts (with this as their hooks) and then
+   * calls begin().
+   */
   static async start(o: GatewayFleetOptions): Promise<GatewayFleet> {
     const log = o.logger;
     let gf: GatewayFleet | undefined;
     // channel fences hold a connection while they send: more than the fleet's default four
     const pool = fleetPool(o.url, { max: 8 });
-    const fleet = await startFleet({
-      pool,
-      ...(o.memberId ? { memberId: o.memberId } : {}),
-      channels: () => [...o.channels.accounts(), HEARTBEAT_LEASE],
-      onAcquire: (resource, lease) => gf?.acquired(resource, lease) ?? Promise.resolve(),
-      onLose: (resource, why) => gf?.lost(resource, why) ?? Promise.resolve(),
-      onError: (reason) => log.warn({ reason }, "fleet: coordination query failed; retrying"),
-      ...(o.leaseTtlMs ? { leaseTtlMs: o.leaseTtlMs } : {}),
-      ...(o.renewMs ? { renewMs: o.renewMs } : {}),
-      ...(o.memberTtlMs ? { memberTtlMs: o.memberTtlMs } : {}),
-      ...(o.heartbeatMs ? { heartbeatMs: o.heartbeatMs } : {}),
-    }).catch(async (err: unknown) => {
+    try {
+      const fleet = await startFleet({
+        pool,
+        ...(o.memberId ? { memberId: o.memberId } : {}),
+        channels: () => (gf?.w && !gf.handedOver ? [...gf.w.channels.accounts(), HEARTBEAT_LEASE] : []),
+        onAcquire: (resource, lease) => gf?.acquired(resource, lease) ?? Promise.resolve(),
+        onLose: (resource, why) => gf?.lost(resource, why) ?? Promise.resolve(),
+        onError: (reason) => log.warn({ reason }, "fleet: coordination query failed; retrying"),
+        ...(o.leaseTtlMs ? { leaseTtlMs: o.leaseTtlMs } : {}),
+        ...(o.renewMs ? { renewMs: o.renewMs } : {}),
+        ...(o.memberTtlMs ? { memberTtlMs: o.memberTtlMs } : {}),
+        ...(o.heartbeatMs ? { heartbeatMs: o.heartbeatMs } : {}),
+      });
+      const router = await sharedRouterState(fleet, log);
+      gf = new GatewayFleet(o, fleet, router);
+      log.info({ member: fleet.id }, "fleet: joined");
+      return gf;
+    } catch (err) {
       await pool.end().catch(() => {});
       throw new Error(`cannot join the fleet: ${pgReason(err)}`, { cause: err });
-    });
-    gf = new GatewayFleet(o, fleet);
-    // the keeper's first round may already have run: replay what it holds
-    for (const h of fleet.keeper.holdings()) {
-      const lease = fleet.keeper.lease(h.resource);
-      if (lease) await gf.acquired(h.resource, lease);
     }
-    await gf.listener.start();
-    log.info({ member: fleet.id }, "fleet: joined");
-    return gf;
+  }
+
+  /** The daemon's parts exist: take leases, listen for replies stored elsewhere, take up waiting sessions. */
+  async begin(w: FleetWiring): Promise<void> {
+    this.w = w;
+    this.listener = new OutboxListener({
+      url: this.o.url,
+      onChannel: (ch) => {
+        if (w.channels.holds(ch)) w.kickOutbox(ch);
+      },
+      onConnected: () => w.kickOutbox(),
+      onError: (reason) => this.log.warn({ reason }, "fleet: outbox notifications interrupted; the outbox poll covers meanwhile"),
+    });
+    await this.listener.start();
+    this.adopt = setInterval(() => void this.adoptWaiting(), this.o.adoptEveryMs ?? ADOPT_EVERY_MS);
+    this.adopt.unref();
+    this.fleet.keeper.wake();
   }
 
   get id(): string {
@@ -138,9 +155,9 @@ export class GatewayFleet implements FleetHooks {
       return;
     }
     const id = accountChannel(resource);
-    if (!id) return;
-    await this.o.channels.acquired(id);
-    this.o.kickOutbox(id); // replies other gateways stored while nobody held it
+    if (!id || !this.w) return;
+    await this.w.channels.acquired(id);
+    this.w.kickOutbox(id); // replies other gateways stored while nobody held it
   }
 
   private async lost(resource: string, why: LoseReason): Promise<void> {
@@ -150,7 +167,7 @@ export class GatewayFleet implements FleetHooks {
       return;
     }
     const id = accountChannel(resource);
-    if (id) await this.o.channels.lost(id);
+    if (id) await this.w?.channels.lost(id);
   }
 
   // ---- FleetHooks
@@ -164,7 +181,7 @@ export class GatewayFleet implements FleetHooks {
   };
 
   readonly outbox = {
-    drains: (channel: string): boolean => this.o.channels.holds(channel) && this.fleet.keeper.lease(channelAccount(channel))?.valid() === true,
+    drains: (channel: string): boolean => this.w?.channels.holds(channel) === true && this.fleet.keeper.lease(channelAccount(channel))?.valid() === true,
     send: <T>(channel: string, fn: (delivery: AsyncDeliveryStore) => Promise<T>): Promise<T> => {
       const account = channelAccount(channel);
       const lease = this.fleet.keeper.lease(account);
@@ -181,22 +198,6 @@ export class GatewayFleet implements FleetHooks {
     leads: (): boolean => this.leading && this.fleet.keeper.lease(HEARTBEAT_LEASE)?.valid() === true,
   };
 
-  /** the router's round-robin, rpm windows and cooldowns shared with the fleet; close() of what it returns does nothing (the fleet owns them) */
-  async routerState(): Promise<{ stateStore: RouterStateStore; counters: RouterCounters; close(): void }> {
-    const onError = (reason: string) => this.log.warn({ reason }, "fleet: shared router state");
-    const stateStore = await pgRouterHealth(this.fleet.pool, { writer: this.id, onError });
-    const counters = pgCounters(this.fleet.pool, { onError });
-    return {
-      // every runtime (one per reload) borrows the same two: a reload must not close them
-      stateStore: { ...stateStore, load: () => stateStore.load(), save: (s, opts) => stateStore.save(s, opts), watch: (fn) => stateStore.watch?.(fn), close: () => {} },
-      counters: { ...counters, close: () => {} },
-      close: () => {
-        stateStore.close?.();
-        void Promise.resolve(counters.close()).catch(() => {});
-      },
-    };
-  }
-
   status(): Promise<FleetStatus> {
     return this.fleet.status();
   }
@@ -204,12 +205,12 @@ export class GatewayFleet implements FleetHooks {
   /** sessions whose messages wait without a live claim: run them here (the claim decides who) */
   private async adoptWaiting(): Promise<void> {
     for (const c of [...this.unreleased]) await c.release();
-    if (this.handedOver || !this.fleet.member.alive()) return;
+    if (this.handedOver || !this.w || !this.fleet.member.alive()) return;
     try {
       const keys = await unclaimedPendingSessions(this.fleet.pool, Date.now() - (this.o.adoptAfterMs ?? ADOPT_AFTER_MS), ADOPT_BATCH, this.fleet.member.ttlMs);
       if (keys.length === 0) return;
       this.log.info({ sessions: keys.length, member: this.id }, "fleet: took up sessions left waiting");
-      for (const k of keys) this.o.wakeSession(k);
+      for (const k of keys) this.w?.wakeSession(k);
     } catch (err) {
       this.log.warn({ reason: pgReason(err) }, "fleet: could not look for waiting sessions");
     }
@@ -230,7 +231,7 @@ export class GatewayFleet implements FleetHooks {
     if (this.handedOver) return;
     this.handedOver = true;
     clearInterval(this.adopt);
-    await this.listener.stop();
+    await this.listener?.stop();
     await this.fleet.keeper.stop();
   }
 
@@ -240,16 +241,44 @@ export class GatewayFleet implements FleetHooks {
     clearInterval(this.adopt);
     this.fleet.keeper.halt();
     this.fleet.member.halt();
-    await this.listener.stop();
+    this.router.close();
+    await this.listener?.stop();
   }
 
   /** last step: leave the fleet (claims free at once) and close the pool */
   async stop(): Promise<void> {
     await this.handOver();
     for (const c of [...this.unreleased]) await c.release();
+    this.router.close();
     await this.fleet.stop();
     await this.fleet.pool.end().catch(() => {});
   }
+}
+
+export interface SharedRouterState {
+  stateStore: RouterStateStore;
+  counters: RouterCounters;
+  /** ends the polling (the fleet's stop) */
+  close(): void;
+}
+
+/**
+ * The router's round-robin positions, rpm windows and cooldowns shared with
+ * the fleet. A reload builds a new router and closes the old one: the pair
+ * handed to routers ignores close(), the fleet closes them once at the end.
+ */
+async function sharedRouterState(fleet: Fleet, log: Logger): Promise<SharedRouterState> {
+  const onError = (reason: string) => log.warn({ reason }, "fleet: shared router state");
+  const health = await pgRouterHealth(fleet.pool, { writer: fleet.id, onError });
+  const counters = pgCounters(fleet.pool, { onError });
+  return {
+    stateStore: { load: () => health.load(), save: (s, opts) => health.save(s, opts), watch: (fn) => health.watch?.(fn), close: () => {} },
+    counters: { ...counters, close: () => {} },
+    close: () => {
+      health.close?.();
+      void Promise.resolve(counters.close()).catch(() => {});
+    },
+  };
 }
 
 class TurnClaimImpl implements TurnClaim {

@@ -72,15 +72,8 @@ export async function startGateway(
   });
   const channels = new LeasedChannels({ set, logger });
   for (const ch of await loadChannels(o.channels, logger, home)) channels.start(ch);
-  const fleet = await GatewayFleet.start({
-    url: o.url,
-    logger,
-    channels,
-    memberId: name,
-    wakeSession: (k) => void woken.push(k),
-    kickOutbox: (ch) => void kicks.push(ch),
-    ...o.fleet,
-  });
+  const fleet = await GatewayFleet.start({ url: o.url, logger, memberId: name, ...o.fleet });
+  await fleet.begin({ channels, wakeSession: (k) => void woken.push(k), kickOutbox: (ch) => void kicks.push(ch) });
   let done = false;
   self = {
     name,

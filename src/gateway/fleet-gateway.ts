@@ -12,7 +12,7 @@
 //   "fleet: joined"                               member id, at start
 //   "fleet: channel started here (lease acquired)" (fleet-channels.ts)
 //   "fleet: lease acquired" / "fleet: lease lost" resource, epoch / why
-//   "fleet: took up sessions left waiting"        sessions adopted by the scan
+//   "fleet: taking up sessions left waiting"        sessions adopted by the scan
 import type pg from "pg";
 import type { Logger } from "../core/logger.ts";
 import { claimSession, unclaimedPendingSessions, type SessionClaim } from "../fleet/claims.ts";
@@ -37,7 +37,6 @@ export const ADOPT_EVERY_MS = 3000;
 export const ADOPT_AFTER_MS = 4000;
 /** a claim is trusted for a reply's commit only with this much life left (see TurnClaim.held) */
 const COMMIT_MARGIN_MS = 2000;
-const ADOPT_BATCH = 50;
 
 export interface GatewayFleetOptions {
   /** the store's postgres:// URL */
@@ -55,8 +54,8 @@ export interface GatewayFleetOptions {
 /** The daemon's parts the fleet drives, given once they exist (begin). */
 export interface FleetWiring {
   channels: LeasedChannels;
-  /** runs a session's pending messages here (the pipeline schedules it; the claim decides) */
-  wakeSession: (sessionKey: string) => void;
+  /** schedules every session with waiting messages here (the pipeline's recovery; claims decide who runs each) */
+  adopt: () => void;
   /** sends what is due on a channel, or on every channel */
   kickOutbox: (channel?: string) => void;
 }
@@ -207,10 +206,11 @@ export class GatewayFleet implements FleetHooks {
     for (const c of [...this.unreleased]) await c.release();
     if (this.handedOver || !this.w || !this.fleet.member.alive()) return;
     try {
-      const keys = await unclaimedPendingSessions(this.fleet.pool, Date.now() - (this.o.adoptAfterMs ?? ADOPT_AFTER_MS), ADOPT_BATCH, this.fleet.member.ttlMs);
+      // only whether there are any: the pipeline's recovery schedules every waiting session, and claims decide
+      const keys = await unclaimedPendingSessions(this.fleet.pool, Date.now() - (this.o.adoptAfterMs ?? ADOPT_AFTER_MS), 1, this.fleet.member.ttlMs);
       if (keys.length === 0) return;
-      this.log.info({ sessions: keys.length, member: this.id }, "fleet: took up sessions left waiting");
-      for (const k of keys) this.w?.wakeSession(k);
+      this.log.info({ sessions: keys.length, member: this.id }, "fleet: taking up sessions left waiting");
+      this.w?.adopt();
     } catch (err) {
       this.log.warn({ reason: pgReason(err) }, "fleet: could not look for waiting sessions");
     }

@@ -10,6 +10,7 @@
 // The running part is the gateway's ChannelSet; this keeps what is
 // configured (held or not), so a reload knows every channel and a lease
 // acquired later starts the newest config.
+import type { ChannelAdapter } from "../core/channel.ts";
 import type { Logger } from "../core/logger.ts";
 import type { ChannelPlan, ChannelSet } from "./channel-set.ts";
 import type { LoadedChannel } from "./channels.ts";
@@ -68,6 +69,11 @@ export class LeasedChannels {
 
   has(id: string): boolean {
     return this.configured.has(id);
+  }
+
+  /** the configured channel's adapter, running here or not: for its capabilities (chunk size), never to send */
+  configuredAdapter(id: string): ChannelAdapter | undefined {
+    return this.configured.get(id)?.adapter;
   }
 
   policy(id: string): ChannelPolicy | undefined {

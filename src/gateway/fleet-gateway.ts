@@ -32,9 +32,15 @@ import type { FleetHooks, TurnClaim } from "./fleet-hooks.ts";
 /** the heartbeat's lease resource */
 export const HEARTBEAT_LEASE = "heartbeat";
 /** how often a gateway looks for sessions left waiting without a claim */
-export const ADOPT_EVERY_MS = 3000;
-/** messages waiting this long without a claim are taken up by any gateway */
-export const ADOPT_AFTER_MS = 4000;
+export const ADOPT_EVERY_MS = 1000;
+/**
+ * messages waiting this long without a claim are taken up by any gateway:
+ * those a dead gateway stored, and those a busy one queued for a turn slot
+ * (so a fleet shares the turns of a channel only one gateway reads)
+ */
+export const ADOPT_AFTER_MS = 1000;
+/** sessions taken up per look */
+const ADOPT_BATCH = 16;
 /** a claim is trusted for a reply's commit only with this much life left (see TurnClaim.held) */
 const COMMIT_MARGIN_MS = 2000;
 
@@ -54,8 +60,8 @@ export interface GatewayFleetOptions {
 /** The daemon's parts the fleet drives, given once they exist (begin). */
 export interface FleetWiring {
   channels: LeasedChannels;
-  /** schedules every session with waiting messages here (the pipeline's recovery; claims decide who runs each) */
-  adopt: () => void;
+  /** runs a session's waiting messages here (the pipeline schedules it; its claim decides) */
+  wakeSession: (sessionKey: string) => void;
   /** sends what is due on a channel, or on every channel */
   kickOutbox: (channel?: string) => void;
 }
@@ -206,11 +212,10 @@ export class GatewayFleet implements FleetHooks {
     for (const c of [...this.unreleased]) await c.release();
     if (this.handedOver || !this.w || !this.fleet.member.alive()) return;
     try {
-      // only whether there are any: the pipeline's recovery schedules every waiting session, and claims decide
-      const keys = await unclaimedPendingSessions(this.fleet.pool, Date.now() - (this.o.adoptAfterMs ?? ADOPT_AFTER_MS), 1, this.fleet.member.ttlMs);
+      const keys = await unclaimedPendingSessions(this.fleet.pool, Date.now() - (this.o.adoptAfterMs ?? ADOPT_AFTER_MS), ADOPT_BATCH, this.fleet.member.ttlMs);
       if (keys.length === 0) return;
-      this.log.info({ sessions: keys.length, member: this.id }, "fleet: taking up sessions left waiting");
-      this.w?.adopt();
+      this.log.debug({ sessions: keys.length, member: this.id }, "fleet: taking up sessions left waiting");
+      for (const k of keys) this.w?.wakeSession(k);
     } catch (err) {
       this.log.warn({ reason: pgReason(err) }, "fleet: could not look for waiting sessions");
     }

@@ -9,6 +9,8 @@
 import type { Logger } from "../core/logger.ts";
 import type { SessionClaims, TurnClaim } from "./fleet-hooks.ts";
 
+export type { SessionClaims } from "./fleet-hooks.ts";
+
 /** retries after a claim another gateway holds: 250 ms, doubling, five times (~8 s in all) */
 const RETRY_FIRST_MS = 250;
 const RETRIES = 5;

@@ -25,8 +25,8 @@ export interface TestGateway {
   /** inbound messages this gateway stored (a redelivery the inbox already had is not counted) */
   stored: string[];
   kicks: (string | undefined)[];
-  /** how often the fleet asked this gateway to take up waiting sessions */
-  adopted: number;
+  /** sessions the fleet asked this gateway to take up */
+  woken: string[];
   /** SIGTERM: hand the channels over, then leave */
   stop(): Promise<void>;
   /** SIGKILL: the pollers' connections close, nothing is given back */
@@ -73,7 +73,8 @@ export async function startGateway(
   const channels = new LeasedChannels({ set, logger });
   for (const ch of await loadChannels(o.channels, logger, home)) channels.start(ch);
   const fleet = await GatewayFleet.start({ url: o.url, logger, memberId: name, ...o.fleet });
-  await fleet.begin({ channels, adopt: () => void self!.adopted++, kickOutbox: (ch) => void kicks.push(ch) });
+  const woken: string[] = [];
+  await fleet.begin({ channels, wakeSession: (k) => void woken.push(k), kickOutbox: (ch) => void kicks.push(ch) });
   let done = false;
   self = {
     name,
@@ -83,7 +84,7 @@ export async function startGateway(
     log,
     stored,
     kicks,
-    adopted: 0,
+    woken,
     async stop() {
       if (done) return;
       done = true;

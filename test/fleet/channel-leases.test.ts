@@ -4,39 +4,17 @@
 // taken over after the lease TTL, and nothing is lost or stored twice
 // (updates the dead owner stored but never confirmed come again and the
 // inbox keeps one copy).
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { openPgStore, type PgBackend } from "../../src/store/pg/index.ts";
-import { FakeTelegramApi } from "../fakes/telegram-api.ts";
-import { createTestDatabase, type TestDatabase } from "../support/postgres.ts";
-import { lines, startGateway, until, type TestGateway } from "./gateways.ts";
+import { describe, expect, it } from "vitest";
+import { lines, QUICK_FLEET, startGateway, until, useFleet, type TestGateway } from "./gateways.ts";
 
-let db: TestDatabase;
-let store: PgBackend;
-let api: FakeTelegramApi;
-let running: TestGateway[] = [];
-// short leases keep the crash case quick; the defaults (6 s) are the e2e tests' and the bench's
-const fleet = { leaseTtlMs: 2500, renewMs: 700, memberTtlMs: 2500, heartbeatMs: 700 };
+const f = useFleet("fleet_channels");
+const fleet = QUICK_FLEET;
 
-beforeAll(async () => {
-  db = await createTestDatabase("fleet_channels");
-  store = await openPgStore(db.url);
-  api = await FakeTelegramApi.start();
-});
-afterEach(async () => {
-  await Promise.all(running.map((g) => g.stop()));
-  running = [];
-});
-afterAll(async () => {
-  await store.close();
-  await db.drop();
-  await api.close();
-});
-
-const telegram = () => ({ telegram: { enabled: true, token: api.token, api_base: api.url } });
+const telegram = () => ({ telegram: { enabled: true, token: f.api.token, api_base: f.api.url } });
 
 async function gateway(name: string): Promise<TestGateway> {
-  const g = await startGateway(name, { url: db.url, store, channels: telegram(), fleet });
-  running.push(g);
+  const g = await startGateway(name, { url: f.db.url, store: f.store, channels: telegram(), fleet });
+  f.running.push(g);
   return g;
 }
 
@@ -45,7 +23,7 @@ const pollers = (gs: TestGateway[]) => gs.filter((g) => g.set.has("telegram"));
 const conflicts = (gs: TestGateway[]) => gs.flatMap((g) => lines(g, /getUpdates failed/).filter((l) => /409|Conflict/.test(String(l.err))));
 
 async function inboxTexts(): Promise<string[]> {
-  const r = await store.pool.query<{ t: string }>("SELECT payload::jsonb->>'text' AS t FROM inbox ORDER BY id");
+  const r = await f.store.pool.query<{ t: string }>("SELECT payload::jsonb->>'text' AS t FROM inbox ORDER BY id");
   return r.rows.map((x) => x.t);
 }
 
@@ -61,14 +39,14 @@ describe("channel leases across two gateways", () => {
       if (pollers([a, b]).length > 1) both++;
     }, 10);
     try {
-      for (let i = 0; i < 5; i++) api.userMessage({ chatId: 100 + i, text: `first ${i}` });
+      for (let i = 0; i < 5; i++) f.api.userMessage({ chatId: 100 + i, text: `first ${i}` });
       await until(async () => (await inboxTexts()).length === 5, "five messages stored");
       expect(owner.stored).toHaveLength(5);
       expect(other.stored).toHaveLength(0);
 
       await owner.stop(); // SIGTERM: the lease is given back, not left to expire
-      await until(() => other.set.has("telegram") && api.heldPolls() === 1, "the other gateway to poll", 5000);
-      for (let i = 0; i < 5; i++) api.userMessage({ chatId: 200 + i, text: `second ${i}` });
+      await until(() => other.set.has("telegram") && f.api.heldPolls() === 1, "the other gateway to poll", 5000);
+      for (let i = 0; i < 5; i++) f.api.userMessage({ chatId: 200 + i, text: `second ${i}` });
       await until(async () => (await inboxTexts()).length === 10, "ten messages stored");
       expect(other.stored).toHaveLength(5);
     } finally {
@@ -80,27 +58,27 @@ describe("channel leases across two gateways", () => {
   }, 60_000);
 
   it("a crashed owner's channel is taken over after the lease TTL; an update it stored but never confirmed is stored once", async () => {
-    await store.pool.query("TRUNCATE inbox");
+    await f.store.pool.query("TRUNCATE inbox");
     // gw-c dies right after storing this one, before its next poll confirms it to Telegram
     const crash = (text: string, g: TestGateway) => {
       if (text !== "stored, then the crash") return;
       void g.kill();
       throw new Error("killed");
     };
-    const c = await startGateway("gw-c", { url: db.url, store, channels: telegram(), fleet, onStored: crash });
-    running.push(c);
+    const c = await startGateway("gw-c", { url: f.db.url, store: f.store, channels: telegram(), fleet, onStored: crash });
+    f.running.push(c);
     await until(() => c.set.has("telegram"), "gw-c to poll");
     const d = await gateway("gw-d");
-    api.userMessage({ chatId: 300, text: "before the crash" });
+    f.api.userMessage({ chatId: 300, text: "before the crash" });
     await until(async () => (await inboxTexts()).includes("before the crash"), "the first message stored");
-    api.userMessage({ chatId: 301, text: "stored, then the crash" });
+    f.api.userMessage({ chatId: 301, text: "stored, then the crash" });
     await until(() => c.stored.includes("stored, then the crash"), "gw-c to store the second message");
     const killedAt = Date.now();
-    api.userMessage({ chatId: 302, text: "while nobody polls" });
+    f.api.userMessage({ chatId: 302, text: "while nobody polls" });
     await until(() => d.set.has("telegram"), "gw-d to take the poller over", 10_000);
     const takeoverMs = Date.now() - killedAt;
     await until(async () => (await inboxTexts()).includes("while nobody polls"), "the waiting message stored by gw-d");
-    await until(() => api.pending().length === 0, "every update confirmed");
+    await until(() => f.api.pending().length === 0, "every update confirmed");
     expect(await inboxTexts()).toEqual(["before the crash", "stored, then the crash", "while nobody polls"]);
     // gw-d was given the unconfirmed update again; the inbox already had it
     expect(d.stored).toEqual(["while nobody polls"]);
@@ -112,13 +90,13 @@ describe("channel leases across two gateways", () => {
 
 describe("a webhook-mode channel in a fleet", () => {
   it("takes webhooks on every gateway, while only the lease holder drains its outbox", async () => {
-    const hooked = { telegram: { enabled: true, token: api.token, api_base: api.url, mode: "webhook", webhook_url: "https://bot.example.com/webhook/telegram", webhook_secret: "s3cret-token" } };
-    const e = await startGateway("gw-e", { url: db.url, store, channels: hooked, fleet });
-    const f = await startGateway("gw-f", { url: db.url, store, channels: hooked, fleet });
-    running.push(e, f);
-    await until(() => e.set.has("telegram") && f.set.has("telegram"), "both gateways to take webhooks");
-    const drainer = await until(() => [e, f].filter((g) => g.fleet.outbox.drains("telegram")).length === 1 && [e, f].find((g) => g.fleet.outbox.drains("telegram")), "one gateway to drain the outbox");
-    const other = drainer === e ? f : e;
+    const hooked = { telegram: { enabled: true, token: f.api.token, api_base: f.api.url, mode: "webhook", webhook_url: "https://bot.example.com/webhook/telegram", webhook_secret: "s3cret-token" } };
+    const one = await startGateway("gw-e", { url: f.db.url, store: f.store, channels: hooked, fleet });
+    const two = await startGateway("gw-f", { url: f.db.url, store: f.store, channels: hooked, fleet });
+    f.running.push(one, two);
+    await until(() => one.set.has("telegram") && two.set.has("telegram"), "both gateways to take webhooks");
+    const drainer = await until(() => ([one, two].filter((g) => g.fleet.outbox.drains("telegram")).length === 1 && [one, two].find((g) => g.fleet.outbox.drains("telegram"))) || undefined, "one gateway to drain the outbox");
+    const other = drainer === one ? two : one;
     expect(other.fleet.outbox.drains("telegram")).toBe(false);
     // a webhook-mode channel's lease moving does not stop it where it was
     await drainer.stop();

@@ -3,41 +3,20 @@
 // owner through NOTIFY (after commit only), the outbox fence lets only the
 // lease holder mark a chunk sent, session claims, waiting sessions taken up,
 // the heartbeat leading on one gateway and a cron run fired once.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { openPgStore, type PgBackend } from "../../src/store/pg/index.ts";
+import { describe, expect, it } from "vitest";
 import { isFenced } from "../../src/gateway/fleet-hooks.ts";
-import { FakeTelegramApi } from "../fakes/telegram-api.ts";
-import { createTestDatabase, type TestDatabase } from "../support/postgres.ts";
-import { startGateway, until, type TestGateway } from "./gateways.ts";
+import { QUICK_FLEET, startGateway, until, useFleet, type TestGateway } from "./gateways.ts";
 
-let db: TestDatabase;
-let store: PgBackend;
-let api: FakeTelegramApi;
-let running: TestGateway[] = [];
-const fleet = { leaseTtlMs: 2500, renewMs: 700, memberTtlMs: 2500, heartbeatMs: 700, adoptEveryMs: 300, adoptAfterMs: 500 };
-
-beforeAll(async () => {
-  db = await createTestDatabase("fleet_hooks");
-  store = await openPgStore(db.url);
-  api = await FakeTelegramApi.start();
-});
-afterEach(async () => {
-  await Promise.all(running.map((g) => g.stop()));
-  running = [];
-});
-afterAll(async () => {
-  await store.close();
-  await db.drop();
-  await api.close();
-});
+const f = useFleet("fleet_hooks");
+const fleet = QUICK_FLEET;
 
 async function pair(): Promise<[TestGateway, TestGateway]> {
-  const channels = { telegram: { enabled: true, token: api.token, api_base: api.url } };
-  const a = await startGateway("hook-a", { url: db.url, store, channels, fleet });
-  running.push(a);
+  const channels = { telegram: { enabled: true, token: f.api.token, api_base: f.api.url } };
+  const a = await startGateway("hook-a", { url: f.db.url, store: f.store, channels, fleet });
+  f.running.push(a);
   await until(() => a.channels.holds("telegram"), "hook-a to hold telegram");
-  const b = await startGateway("hook-b", { url: db.url, store, channels, fleet });
-  running.push(b);
+  const b = await startGateway("hook-b", { url: f.db.url, store: f.store, channels, fleet });
+  f.running.push(b);
   return [a, b];
 }
 
@@ -49,32 +28,32 @@ describe("fleet hooks", () => {
     await until(() => a.kicks.length > 0, "the start-up kick");
     a.kicks.length = 0;
     b.kicks.length = 0;
-    await store.delivery.enqueueReply(reply("r-1"));
+    await f.store.delivery.enqueueReply(reply("r-1"));
     await until(() => a.kicks.includes("telegram"), "hook-a to be told of the reply");
     expect(b.kicks).not.toContain("telegram");
 
     // a reply whose transaction rolls back is never announced; one committed later is
     a.kicks.length = 0;
     await expect(
-      store.transaction(async (tx) => {
+      f.store.transaction(async (tx) => {
         await tx.delivery.enqueueReply(reply("r-2"));
         throw new Error("turn aborted");
       }),
     ).rejects.toThrow("turn aborted");
-    await store.delivery.enqueueReply(reply("r-3"));
+    await f.store.delivery.enqueueReply(reply("r-3"));
     await until(() => a.kicks.includes("telegram"), "hook-a to be told of r-3");
     expect(a.kicks.filter((k) => k === "telegram")).toHaveLength(1);
   }, 30_000);
 
   it("only the lease holder marks a chunk sent; a gateway that lost the lease is refused", async () => {
     const [a, b] = await pair();
-    const [chunk] = await store.delivery.enqueueReply(reply("r-fence"));
+    const [chunk] = await f.store.delivery.enqueueReply(reply("r-fence"));
     expect(a.fleet.outbox.drains("telegram")).toBe(true);
     expect(b.fleet.outbox.drains("telegram")).toBe(false);
     const refused = await b.fleet.outbox.send("telegram", (d) => d.markSent(chunk!.id, "m-b", Date.now())).catch((e: unknown) => e);
     expect(isFenced(refused)).toBe(true);
     await a.fleet.outbox.send("telegram", (d) => d.markSent(chunk!.id, "m-a", Date.now()));
-    const { rows } = await store.pool.query("SELECT state, platform_message_id FROM outbox WHERE id = $1", [chunk!.id]);
+    const { rows } = await f.store.pool.query("SELECT state, platform_message_id FROM outbox WHERE id = $1", [chunk!.id]);
     expect(rows[0]).toEqual({ state: "sent", platform_message_id: "m-a" });
   }, 30_000);
 
@@ -98,7 +77,7 @@ describe("fleet hooks", () => {
 
   it("messages left waiting without a claim are taken up by a gateway", async () => {
     const [a, b] = await pair();
-    await store.delivery.acceptInbound({ channel: "telegram", chatId: "9", messageId: "m9", sessionKey: "telegram:9", senderId: "9", payload: { text: "left" }, receivedAt: Date.now() - 60_000 });
+    await f.store.delivery.acceptInbound({ channel: "telegram", chatId: "9", messageId: "m9", sessionKey: "telegram:9", senderId: "9", payload: { text: "left" }, receivedAt: Date.now() - 60_000 });
     await until(() => a.woken.includes("telegram:9") || b.woken.includes("telegram:9"), "a gateway to take up telegram:9");
     // a claimed session is left to its claimer
     const claim = await a.fleet.sessions.claim("telegram:9");
@@ -107,7 +86,7 @@ describe("fleet hooks", () => {
     await new Promise((r) => setTimeout(r, 1000)); // several scans (every 300 ms in this test)
     expect([...a.woken, ...b.woken]).toEqual([]);
     await claim!.release();
-    await store.pool.query("UPDATE inbox SET state = 'done'");
+    await f.store.pool.query("UPDATE inbox SET state = 'done'");
   }, 30_000);
 
   it("the heartbeat leads on one gateway, and a cron run fires on one", async () => {

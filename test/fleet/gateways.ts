@@ -13,7 +13,10 @@ import { loadChannels, type ChannelsConfig } from "../../src/gateway/channels.ts
 import { LeasedChannels } from "../../src/gateway/fleet-channels.ts";
 import { GatewayFleet, type GatewayFleetOptions } from "../../src/gateway/fleet-gateway.ts";
 import type { Outbox } from "../../src/gateway/outbox.ts";
-import type { PgBackend } from "../../src/store/pg/index.ts";
+import { openPgStore, type PgBackend } from "../../src/store/pg/index.ts";
+import { afterAll, afterEach, beforeAll } from "vitest";
+import { FakeTelegramApi } from "../fakes/telegram-api.ts";
+import { createTestDatabase, type TestDatabase } from "../support/postgres.ts";
 
 export interface TestGateway {
   name: string;
@@ -105,14 +108,33 @@ export async function startGateway(
   return self;
 }
 
-export async function until<T>(probe: () => T | undefined | false | Promise<T | undefined | false>, what: string, ms = 15_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
+export { waitFor as until } from "../e2e/daemon.ts";
+
+/** short leases keep takeovers in tests quick; the defaults (6 s) are the e2e tests' and the bench's */
+export const QUICK_FLEET = { leaseTtlMs: 2500, renewMs: 700, memberTtlMs: 2500, heartbeatMs: 700, adoptEveryMs: 300, adoptAfterMs: 500 };
+
+/**
+ * A test file's fleet setting: a fresh PostgreSQL database with the store's
+ * tables, the fake Telegram Bot API, and the gateways a test started,
+ * stopped after it.
+ */
+export function useFleet(label: string): { db: TestDatabase; store: PgBackend; api: FakeTelegramApi; running: TestGateway[] } {
+  const f = { running: [] as TestGateway[] } as { db: TestDatabase; store: PgBackend; api: FakeTelegramApi; running: TestGateway[] };
+  beforeAll(async () => {
+    f.db = await createTestDatabase(label);
+    f.store = await openPgStore(f.db.url);
+    f.api = await FakeTelegramApi.start();
+  });
+  afterEach(async () => {
+    await Promise.all(f.running.map((g) => g.stop()));
+    f.running.length = 0;
+  });
+  afterAll(async () => {
+    await f.store.close();
+    await f.db.drop();
+    await f.api.close();
+  });
+  return f;
 }
 
 /** log lines of `g` whose message matches */

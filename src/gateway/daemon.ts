@@ -316,7 +316,8 @@ export class Daemon {
       ...(this.fleet ? { claims: this.fleet.sessions, capabilities: (id: string) => this.leased?.configuredAdapter(id)?.capabilities } : {}),
       live: new LiveReplies({
         kv: this.store.kv,
-        adapter: (id) => this.channels.adapter(id),
+        // in a fleet a reply streams only where its chunks are sent: they edit what was streamed
+        adapter: (id) => (!this.fleet || this.fleet.outbox.drains(id) ? this.channels.adapter(id) : undefined),
         // read at every turn: a reload that changes it applies to the next reply
         mode: (id) => ((this.gen.loaded.config.channels as Record<string, { streaming?: string } | undefined>)[id]?.streaming === "off" ? "off" : "edit"),
         logger: this.log,

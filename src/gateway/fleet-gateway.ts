@@ -2,7 +2,7 @@
 // the fleet (src/fleet startFleet), keeps one lease per channel account and
 // one for the heartbeat, and implements the hooks of fleet-hooks.ts:
 //   - channels: started here while their lease is held (fleet-channels.ts);
-//   - sessions: claimed per turn; every few seconds, sessions whose messages
+//   - sessions: claimed per turn; every second, sessions whose messages
 //     wait unclaimed (stored by a gateway that then died, or waiting for a
 //     turn slot on a busy one) are taken up here;
 //   - outbox: drained by the channel's lease holder only, each send fenced by
@@ -12,7 +12,7 @@
 //   "fleet: joined"                               member id, at start
 //   "fleet: channel started here (lease acquired)" (fleet-channels.ts)
 //   "fleet: lease acquired" / "fleet: lease lost" resource, epoch / why
-//   "fleet: taking up sessions left waiting"        sessions adopted by the scan
+//   "fleet: taking up sessions left waiting"      (debug) sessions adopted by the scan
 import type pg from "pg";
 import type { Logger } from "../core/logger.ts";
 import { claimSession, unclaimedPendingSessions, type SessionClaim } from "../fleet/claims.ts";
@@ -41,7 +41,7 @@ export const ADOPT_EVERY_MS = 1000;
 export const ADOPT_AFTER_MS = 1000;
 /** sessions taken up per look */
 const ADOPT_BATCH = 16;
-/** a claim is trusted for a reply's commit only with this much life left (see TurnClaim.held) */
+/** a claim is trusted for a reply's commit only with this much life left (see TurnClaim.held), at most a third of the member TTL */
 const COMMIT_MARGIN_MS = 2000;
 
 export interface GatewayFleetOptions {
@@ -302,7 +302,7 @@ class TurnClaimImpl implements TurnClaim {
 
   async held(): Promise<boolean> {
     const f = this.owner.fleet;
-    if (this.released || !f.member.alive(COMMIT_MARGIN_MS)) return false;
+    if (this.released || !f.member.alive(Math.min(COMMIT_MARGIN_MS, f.member.ttlMs / 3))) return false;
     return f.holds(this.claim);
   }
 

@@ -125,6 +125,8 @@ describe("two gateway daemons on one PostgreSQL", () => {
     const { rows } = await store.pool.query<{ n: number }>("SELECT count(*)::int AS n FROM outbox");
     expect(tg.sent).toHaveLength(rows[0]!.n);
     expect(overlaps).toEqual([]);
+    // no turn ran twice: one model call per reply (a turn whose claim lapsed would have called it again)
+    expect(llm.requests).toHaveLength(tg.sent.length);
     // both gateways ran turns, and only the owner ever sent
     const [owner, other] = holdsTelegram(a) ? [a, b] : [b, a];
     expect(owner.daemon["pipeline"].turnsRun).toBeGreaterThan(0);

@@ -21,12 +21,19 @@ export interface SessionClaim {
 
 type Db = pg.Pool | pg.PoolClient;
 
-/** Claims the session for `member`; null when a live member holds it. */
-export async function claimSession(db: Db, sessionKey: string, member: string, memberTtlMs = MEMBER_TTL_MS): Promise<SessionClaim | null> {
+/**
+ * Claims the session for `member`; null when a live member holds it.
+ * `reclaimOwn`: a claim this member already holds is taken again (new
+ * token). Only for a caller that runs each session once at a time on its
+ * own (the gateway's turn slots): a claim whose release failed (the database
+ * was away) then does not block the session until this member dies.
+ */
+export async function claimSession(db: Db, sessionKey: string, member: string, memberTtlMs = MEMBER_TTL_MS, opts: { reclaimOwn?: boolean } = {}): Promise<SessionClaim | null> {
+  const own = opts.reclaimOwn ? "c.member = $2 OR " : "";
   const r = await db.query<{ token: string }>(
     `INSERT INTO fleet_session_claims AS c (session_key, member, token) VALUES ($1, $2, nextval('fleet_claim_token'))
      ON CONFLICT (session_key) DO UPDATE SET member = EXCLUDED.member, token = EXCLUDED.token, claimed_at = now()
-       WHERE NOT EXISTS (SELECT 1 FROM fleet_members m WHERE m.id = c.member AND ${aliveSql("m", "$3")})
+       WHERE ${own}NOT EXISTS (SELECT 1 FROM fleet_members m WHERE m.id = c.member AND ${aliveSql("m", "$3")})
      RETURNING token`,
     [sessionKey, member, memberTtlMs],
   );
@@ -57,6 +64,25 @@ export async function stillClaimed(db: Db, claim: SessionClaim): Promise<boolean
 export async function releaseSession(db: Db, claim: SessionClaim): Promise<boolean> {
   const r = await db.query("DELETE FROM fleet_session_claims WHERE session_key = $1 AND token = $2", [claim.sessionKey, claim.token]);
   return (r.rowCount ?? 0) === 1;
+}
+
+/**
+ * Sessions with messages waiting longer than `olderThan` (epoch ms of the
+ * gateways' clocks, as inbox.received_at) that no live member has claimed:
+ * what a gateway that died after storing them left behind. Oldest first.
+ */
+export async function unclaimedPendingSessions(db: Db, olderThan: number, limit: number, memberTtlMs = MEMBER_TTL_MS): Promise<string[]> {
+  const r = await db.query<{ session_key: string }>(
+    `SELECT i.session_key FROM inbox i
+     WHERE i.state IN ('pending', 'processing')
+     GROUP BY i.session_key
+     HAVING min(i.received_at) < $1
+        AND NOT EXISTS (SELECT 1 FROM fleet_session_claims c JOIN fleet_members m ON m.id = c.member
+                        WHERE c.session_key = i.session_key AND ${aliveSql("m", "$3")})
+     ORDER BY min(i.id) LIMIT $2`,
+    [olderThan, limit, memberTtlMs],
+  );
+  return r.rows.map((x) => x.session_key);
 }
 
 /** Claims held by live members, for `status`. */

@@ -6,7 +6,7 @@ import type pg from "pg";
 import { claimSession, releaseSession, stillClaimed, type SessionClaim } from "./claims.ts";
 import { claimCronFire, pruneCronFires } from "./cron.ts";
 import { LeaseKeeper, type Lease, type LoseReason } from "./keeper.ts";
-import { FleetMember, pruneMembers } from "./members.ts";
+import { FleetMember, pruneMembers, reapLocalGhosts } from "./members.ts";
 import { fleetPool, pgReason } from "./pool.ts";
 import { migrateFleet } from "./schema.ts";
 import { fleetStatus, type FleetStatus } from "./status.ts";
@@ -117,6 +117,8 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
       ...(o.onError ? { onError: o.onError } : {}),
     });
     await member.join();
+    // a previous life of this gateway (killed, restarted) gives its channels back now, not after the TTL
+    await reapLocalGhosts(pool, member.id).catch((err) => o.onError?.(`looking for a previous life of this gateway: ${pgReason(err)}`));
     const keeper = new LeaseKeeper({
       pool,
       owner: member.id,

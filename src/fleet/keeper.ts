@@ -79,6 +79,13 @@ export class LeaseKeeper {
     this.kick();
   }
 
+  /** Runs a round now instead of at the next tick (the wanted resources changed); a round in progress is not doubled. */
+  wake(): void {
+    if (this.stopped || this.running) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.kick();
+  }
+
   /** What this keeper holds now, with epochs. */
   holdings(): { resource: string; epoch: number }[] {
     return [...this.held].map(([resource, h]) => ({ resource, epoch: h.epoch }));
@@ -195,6 +202,18 @@ export class LeaseKeeper {
         }
       })(),
     );
+  }
+
+  /**
+   * Stops the rounds and forgets every lease without a callback or a word to
+   * the database, as a process killed with SIGKILL would (tests: a takeover
+   * after the TTL).
+   */
+  halt(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    for (const h of this.held.values()) clearTimeout(h.watchdog);
+    this.held.clear();
   }
 
   /** Stops the rounds, stops every held channel and gives its lease back (clean shutdown). */

@@ -70,9 +70,10 @@ export class FleetMember {
    * True while others still see this member alive. Work that depends on being
    * alive (a session claim) checks it: after a pause longer than the TTL
    * (SIGSTOP, a long GC, a lost network) the member's claims may be someone else's.
+   * `marginMs`: alive for at least that much longer (time for a commit to land).
    */
-  alive(): boolean {
-    return !this.stopped && performance.now() < this.freshUntil;
+  alive(marginMs = 0): boolean {
+    return !this.stopped && performance.now() + marginMs < this.freshUntil;
   }
 
   private schedule(): void {
@@ -113,4 +114,36 @@ export function aliveSql(alias: string, ttlParam: string): string {
 export async function pruneMembers(pool: pg.Pool, olderThanMs: number): Promise<number> {
   const r = await pool.query("DELETE FROM fleet_members WHERE heartbeat_at < now() - make_interval(secs => $1::double precision / 1000)", [olderThanMs]);
   return r.rowCount ?? 0;
+}
+
+/** true while a process with this pid runs on this machine (in this pid namespace) */
+function pidRuns(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM"; // it runs, under another user
+  }
+}
+
+/**
+ * Members registered from this host whose process is gone: a gateway killed
+ * and started again (systemd, a container restart, where it may even get the
+ * same pid as its previous life, once that one missed a heartbeat) need not wait out its previous life's
+ * leases. Their rows are removed (their session claims free at once) and
+ * their leases expired. Returns the ids reaped. Gateways sharing a host name
+ * must share a pid namespace for this to hold (separate containers have
+ * separate host names by default).
+ */
+export async function reapLocalGhosts(pool: pg.Pool, selfId: string): Promise<string[]> {
+  const { rows } = await pool.query<{ id: string; pid: number; age: number }>(
+    "SELECT id, pid, extract(epoch FROM now() - heartbeat_at) * 1000 AS age FROM fleet_members WHERE host = $1 AND id <> $2",
+    [hostname(), selfId],
+  );
+  // our own pid is a previous life only once it has missed a heartbeat (several members in one process are alive)
+  const gone = rows.filter((r) => (r.pid === process.pid ? Number(r.age) > HEARTBEAT_MS * 1.5 : !pidRuns(r.pid))).map((r) => r.id);
+  if (gone.length === 0) return [];
+  await pool.query("UPDATE fleet_leases SET expires_at = now() WHERE owner = ANY($1::text[]) AND expires_at > now()", [gone]);
+  await pool.query("DELETE FROM fleet_members WHERE id = ANY($1::text[])", [gone]);
+  return gone;
 }

@@ -49,6 +49,8 @@ interface Row {
 
 export async function pgRouterHealth(pool: pg.Pool, opts: PgHealthOptions): Promise<RouterStateStore & { pull(): Promise<void> }> {
   const last = new Map<string, string>();
+  /** every target as this gateway knows it now: what a router built later (a reload) starts from */
+  const known = new Map<string, Row>();
   let rev = 0;
   let apply: ((changed: RouterPersisted) => void) | undefined;
   let writing: Promise<void> = Promise.resolve();
@@ -74,14 +76,13 @@ export async function pgRouterHealth(pool: pg.Pool, opts: PgHealthOptions): Prom
       const json = canon({ ...r.state, key: r.key });
       if (last.get(r.key) === json) continue;
       last.set(r.key, json);
+      known.set(r.key, r);
       fresh.push(r);
     }
     return fresh;
   };
 
-  const initialRows = (await pool.query<Row>("SELECT key, state, rev FROM router_targets ORDER BY rev")).rows;
-  remember(initialRows);
-  const initial = initialRows.length > 0 ? toState(initialRows) : undefined;
+  remember((await pool.query<Row>("SELECT key, state, rev FROM router_targets ORDER BY rev")).rows);
 
   const pull = async (): Promise<void> => {
     const r = await pool.query<Row & { writer: string }>("SELECT key, state, rev, writer FROM router_targets WHERE rev > $1 ORDER BY rev", [rev - REV_OVERLAP]);
@@ -107,13 +108,15 @@ export async function pgRouterHealth(pool: pg.Pool, opts: PgHealthOptions): Prom
   };
 
   return {
-    load: () => (initial ? structuredClone(initial) : undefined),
+    load: () => (known.size > 0 ? toState([...known.values()]) : undefined),
     save(state) {
       if (stopped) return;
       const changed = state.targets.filter((t) => {
         const json = canon(t);
         if (last.get(t.key) === json) return false;
         last.set(t.key, json);
+        const { key, ...rest } = t;
+        known.set(key, { key, state: rest, rev: "0" });
         return true;
       });
       if (changed.length === 0) return;

@@ -6,6 +6,7 @@
 // Concurrent gateways starting together migrate once: the whole run holds a
 // transaction-level advisory lock, and each step commits with its version row.
 import type pg from "pg";
+import { installOutboxNotify } from "./outbox-notify.ts";
 
 /** key of the advisory lock that serializes migrations (any fixed 64-bit number) */
 const MIGRATION_LOCK = 0x5eb0a2d_f1ee7n;
@@ -73,6 +74,8 @@ export async function migrateFleet(pool: pg.Pool): Promise<number[]> {
       await client.query("INSERT INTO fleet_schema (version) VALUES ($1)", [v]);
       applied.push(v);
     }
+    // not a numbered step: the store's outbox may be created after the fleet's tables
+    await installOutboxNotify(client);
     await client.query("COMMIT");
   } catch (err) {
     await client.query("ROLLBACK").catch(() => {});

@@ -39,6 +39,8 @@ import { buildStatus } from "./status.ts";
 import { preloadSdks } from "../providers/protocols/factory.ts";
 import { warmUpWhenReady } from "./warm-up.ts";
 import { buildCronService, buildHeartbeat, queueText, type SchedulerDeps } from "./schedulers.ts";
+import { LeasedChannels } from "./fleet-channels.ts";
+import { GatewayFleet, type GatewayFleetOptions } from "./fleet-gateway.ts";
 
 export interface DaemonOptions {
   paths: Paths;
@@ -52,6 +54,8 @@ export interface DaemonOptions {
   logTail?: LogTail;
   /** quiet time after a config edit before reloading; default 300 ms */
   reloadDebounceMs?: number;
+  /** a fleet's timings and member id (tests); the defaults are the documented ones */
+  fleet?: Partial<Omit<GatewayFleetOptions, "url" | "logger">>;
 }
 
 export class Daemon {
@@ -65,6 +69,9 @@ export class Daemon {
   private outbox!: Outbox;
   private pipeline!: Pipeline;
   private channels!: ChannelSet;
+  /** on PostgreSQL: this gateway's fleet, and every configured channel with which of them run here (leases) */
+  private fleet: GatewayFleet | undefined;
+  private leased: LeasedChannels | undefined;
   private reloader!: Reloader;
   private metrics!: GatewayMetrics;
   private http: RunningHttpServer | undefined;
@@ -95,6 +102,7 @@ export class Daemon {
     const listen = gatewayListen(loaded.config.gateway, this.env);
     const channels = await this.loadStartChannels(loaded);
     this.store = await openGatewayStore(location);
+    if (location.kind === "postgres") this.fleet = await GatewayFleet.start({ url: location.url, logger: this.log, ...this.opts.fleet });
     const runtime = this.buildRuntime(loaded);
     this.holder = new RuntimeHolder(runtime, this.log);
     let heartbeat: Heartbeat;
@@ -120,6 +128,7 @@ export class Daemon {
       cursors: (id) => ({ get: (s) => this.store.cursors.get(id, s), set: (s, c) => this.store.cursors.set(id, s, c), list: () => this.store.cursors.list(id) }),
       logger: this.log,
     });
+    if (this.fleet) this.leased = new LeasedChannels({ set: this.channels, logger: this.log });
     this.outbox = new Outbox({
       delivery: this.store.delivery,
       adapter: (id) => this.metrics.timedAdapter(this.channels.adapter(id)),
@@ -129,6 +138,7 @@ export class Daemon {
       // a pairing approved from the CLI queues its notice from another process
       pollMs: 2000,
       logger: this.log,
+      ...(this.fleet ? { fence: this.fleet.outbox } : {}),
     });
     this.pipeline = this.buildPipeline();
     this.reloader = new Reloader({
@@ -137,7 +147,7 @@ export class Daemon {
       logger: this.log,
       current: () => this.gen,
       holder: this.holder,
-      channels: this.channels,
+      channels: this.leased ?? this.channels,
       mountedWebhooks: () => this.mountedWebhooks,
       buildRuntime: (l) => this.buildRuntime(l),
       buildHeartbeat: (l, dir) => this.buildHeartbeat(l, dir),
@@ -184,8 +194,9 @@ export class Daemon {
       },
       webhooks,
     });
-    for (const ch of channels) this.channels.start(ch);
+    for (const ch of channels) (this.leased ?? this.channels).start(ch);
     await this.pipeline.recover();
+    await this.fleet?.begin({ channels: this.leased!, wakeSession: (key) => this.pipeline.wake(key), kickOutbox: (ch) => this.outbox.kick(ch) });
     this.stopRetention = startRetention(this.store, this.gen.loaded.config.gateway.retention_days, (err) =>
       this.log.warn({ err: err instanceof Error ? err.message : String(err) }, "could not prune answered messages; trying again in an hour"),
     );
@@ -234,17 +245,20 @@ export class Daemon {
 
   /** what the heartbeat and cron service run on (schedulers.ts) */
   private schedulerDeps(): SchedulerDeps {
-    return { holder: this.holder, store: this.store, logger: this.log, send: async (channel, chatId, text) => this.sendText(channel, chatId, text) };
+    return { holder: this.holder, store: this.store, logger: this.log, send: async (channel, chatId, text) => this.sendText(channel, chatId, text), ...(this.fleet ? { fleet: this.fleet } : {}) };
   }
 
   private buildHeartbeat(loaded: LoadedConfig, workspaceDir: string): Heartbeat {
-    return buildHeartbeat({ ...this.schedulerDeps(), isAllowed: (channel) => this.channels.has(channel) }, loaded, workspaceDir);
+    return buildHeartbeat({ ...this.schedulerDeps(), isAllowed: (channel) => (this.leased ?? this.channels).has(channel) }, loaded, workspaceDir);
   }
 
   /** text from tools, cron and heartbeat goes through the same outbox as replies */
   private sendText(channel: string, chatId: string, text: string): Promise<void> {
-    return queueText({ store: this.store, channels: this.channels, outbox: this.outbox }, channel, chatId, text);
+    // in a fleet the channel may run on another gateway: its configured adapter gives the chunk size
+    const channels = this.leased ? { adapter: (id: string) => this.leased!.configuredAdapter(id) } : this.channels;
+    return queueText({ store: this.store, channels, outbox: this.outbox }, channel, chatId, text);
   }
+
 
   /** the channels to start with; an adapter's own check failing is a config error (exit 78), as on reload */
   private async loadStartChannels(loaded: LoadedConfig): Promise<LoadedChannel[]> {
@@ -269,6 +283,7 @@ export class Daemon {
       env: this.env,
       store: this.store,
       send: async (channel, chatId, text) => this.sendText(channel, chatId, text),
+      ...(this.fleet ? { sharedRouter: this.fleet.router } : {}),
       onCronChange: () => this.cron?.wake(),
     });
   }
@@ -293,13 +308,16 @@ export class Daemon {
       noteActiveChat: (channel, chatId, kv) => kv.set("last_active_chat", { channel, chatId }),
       maxTurns: this.gen.loaded.config.gateway.max_turns_in_flight,
       // a polling channel stops fetching while every turn slot is taken; socket channels store and go on
-      holdReading: (id) => this.channels.holdsReading(id),
+      // (in a fleet it stores on: the other gateways take up what waits for a slot here)
+      holdReading: (id) => !this.fleet && this.channels.holdsReading(id),
       health: this.store.health,
       logger: this.log,
       sharedStore: this.store.kind === "postgres",
+      ...(this.fleet ? { claims: this.fleet.sessions, capabilities: (id: string) => this.leased?.configuredAdapter(id)?.capabilities } : {}),
       live: new LiveReplies({
         kv: this.store.kv,
-        adapter: (id) => this.channels.adapter(id),
+        // in a fleet a reply streams only where its chunks are sent: they edit what was streamed
+        adapter: (id) => (!this.fleet || this.fleet.outbox.drains(id) ? this.channels.adapter(id) : undefined),
         // read at every turn: a reload that changes it applies to the next reply
         mode: (id) => ((this.gen.loaded.config.channels as Record<string, { streaming?: string } | undefined>)[id]?.streaming === "off" ? "off" : "edit"),
         logger: this.log,
@@ -339,8 +357,10 @@ export class Daemon {
     return { ready, detail };
   }
 
-  status(): Promise<unknown> {
+  async status(): Promise<unknown> {
+    const fleet = await this.fleet?.status().catch(() => undefined);
     return buildStatus({
+      ...(fleet ? { fleet } : {}),
       startedAt: this.startedAt,
       channels: this.channels.statuses(),
       runtime: this.holder.current,
@@ -369,6 +389,7 @@ export class Daemon {
     this.log.info({ deadlineMs: deadline }, "shutting down: finishing running turns");
     this.watcher?.close();
     await this.reloader.idle();
+    await this.fleet?.handOver(); // other gateways take this one's channels over at once
     this.stopRetention?.();
     this.stopWarmUp?.();
     await this.pipeline.drain(deadline);
@@ -378,6 +399,7 @@ export class Daemon {
     await this.channels.stopAll();
     await this.http?.close();
     await this.holder.close();
+    await this.fleet?.stop();
     await this.store.close();
     removeRunFile(this.opts.paths.home);
     this.log.info("gateway stopped");

@@ -22,6 +22,7 @@ import type { Logger } from "../core/logger.ts";
 import type { StoreHealth } from "../store/health.ts";
 import type { AsyncDeliveryStore } from "../store/backend.ts";
 import type { OutboundRecord } from "../store/types.ts";
+import { isFenced, type OutboxFence } from "./fleet-hooks.ts";
 import { deliverChunk } from "./live-reply-delivery.ts";
 
 /** A stored chunk (by its seq) that edits a live message whose id was not known when the reply was stored. */
@@ -56,6 +57,8 @@ export interface OutboxOptions {
    * look with nothing due costs one query.
    */
   pollMs?: number;
+  /** a fleet's fence (fleet-hooks.ts): only the channel's lease holder sends, each chunk fenced by its epoch; absent on a lone gateway */
+  fence?: OutboxFence;
 }
 
 export class Outbox {
@@ -152,6 +155,8 @@ export class Outbox {
   }
 
   private async drain(channel: string): Promise<void> {
+    // in a fleet another gateway sends on this channel; it hears of new chunks by NOTIFY
+    if (this.opts.fence && !this.opts.fence.drains(channel)) return;
     const adapter = this.opts.adapter(channel);
     if (!adapter) {
       this.mayWait = true; // its chunks wait for the channel: look again soon
@@ -160,7 +165,7 @@ export class Outbox {
     await this.recordUnrecorded();
     const blocked = new Set<string>();
     for (const rec of await this.opts.delivery.pendingOutbound(this.now(), channel)) {
-      if (this.closed) return;
+      if (this.closed || (this.opts.fence && !this.opts.fence.drains(channel))) return;
       if (blocked.has(rec.replyId) || this.held.has(rec.replyId) || this.unrecorded.has(rec.id)) continue;
       const ok = await this.sendOne(adapter, rec);
       if (!ok) blocked.add(rec.replyId);
@@ -188,7 +193,8 @@ export class Outbox {
   private async sendOne(adapter: ChannelAdapter, rec: OutboundRecord): Promise<boolean> {
     const rebind = this.rebinds.get(rec.replyId);
     const chunk = rebind?.seq === rec.seq ? { ...(rec.chunk as OutboundChunk), edits: rebind.edits } : (rec.chunk as OutboundChunk);
-    try {
+    let sentAs: string | undefined;
+    const send = async (delivery: AsyncDeliveryStore): Promise<void> => {
       const res = await pRetry(
         async () => {
           try {
@@ -201,18 +207,21 @@ export class Outbox {
         },
         { retries: this.opts.quickRetries ?? 2, minTimeout: this.opts.quickRetryMs ?? 250, factor: 2, randomize: true },
       );
+      sentAs = res.messageId;
       this.sentCount++;
       if (rebind?.seq === rec.seq) this.rebinds.delete(rec.replyId);
-      try {
-        await this.opts.delivery.markSent(rec.id, res.messageId, this.now());
-      } catch (err) {
-        // sent, but not recorded: remember it so it is not sent again
-        this.unrecorded.set(rec.id, res.messageId);
-        throw err;
-      }
+      await delivery.markSent(rec.id, res.messageId, this.now());
+    };
+    try {
+      await (this.opts.fence ? this.opts.fence.send(rec.channel, send) : send(this.opts.delivery));
       return true;
     } catch (err) {
-      if (this.unrecorded.has(rec.id)) throw err; // a store fault, not a send failure
+      if (sentAs !== undefined) {
+        // sent, but not recorded (a store fault): remember it so it is not sent again
+        this.unrecorded.set(rec.id, sentAs);
+        throw err;
+      }
+      if (isFenced(err)) return false; // the channel moved to another gateway before this chunk went out: it sends it
       const cause = err instanceof AbortError && err.cause ? err.cause : err;
       const attempts = rec.attempts + 1;
       const message = cause instanceof Error ? cause.message : String(cause);

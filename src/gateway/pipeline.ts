@@ -7,7 +7,7 @@
 // write works.
 import { randomUUID } from "node:crypto";
 import type { ContentPart } from "../core/chat.ts";
-import type { ChannelAdapter, InboundMessage, OutboundChunk } from "../core/channel.ts";
+import type { ChannelAdapter, ChannelCapabilities, InboundMessage, OutboundChunk } from "../core/channel.ts";
 import type { Logger } from "../core/logger.ts";
 import { attachedFileTexts } from "../media/attached-files.ts";
 import type { StoreHealth } from "../store/health.ts";
@@ -15,6 +15,7 @@ import type { AsyncKvStore, StoreSet } from "../store/backend.ts";
 import type { InboundRecord } from "../store/types.ts";
 import type { TurnOrigin, ToolOutput } from "../tools/types.ts";
 import { AllowList, groupTriggered, type GroupTrigger } from "./access.ts";
+import { ClaimedRuns, isClaimLost, type SessionClaims } from "./fleet-session.ts";
 import type { LiveReplies } from "./live-replies.ts";
 import type { Outbox } from "./outbox.ts";
 import { queuePairingReply } from "./pairing-reply.ts";
@@ -104,6 +105,10 @@ export interface PipelineOptions {
    * turn may have run elsewhere, so its live-reply record is always read
    */
   sharedStore?: boolean;
+  /** a fleet's session claims (fleet-hooks.ts): a session's turns run here only while claimed; absent on a lone gateway */
+  claims?: SessionClaims;
+  /** a channel's limits where its adapter does not run here (a fleet's other gateways); default: the running adapter's */
+  capabilities?: (channel: string) => ChannelCapabilities | undefined;
 }
 
 export class Pipeline {
@@ -116,12 +121,14 @@ export class Pipeline {
   private accepting = true;
   /** the first inbox row this process stored: rows from here on (ids only grow) never ran in an earlier life */
   private firstAccepted: number | undefined;
+  private readonly fleet: ClaimedRuns | undefined; // a fleet's claims of the sessions running here
   turnsRun = 0;
 
   constructor(opts: PipelineOptions) {
     this.opts = opts;
     this.now = opts.now ?? Date.now;
-    this.slots = new TurnSlots(opts.maxTurns ?? DEFAULT_MAX_TURNS, (key) => this.runSession(key));
+    this.fleet = opts.claims ? new ClaimedRuns(opts.claims, (key) => this.wake(key), opts.logger) : undefined;
+    this.slots = new TurnSlots(opts.maxTurns ?? DEFAULT_MAX_TURNS, (key) => (this.fleet ? this.fleet.run(key, () => this.runSession(key)) : this.runSession(key)));
     opts.health?.onRecovered(() => {
       this.opts.logger.info("the store takes writes again; answering what waited");
       void this.recover();
@@ -187,6 +194,11 @@ export class Pipeline {
     this.opts.outbox.kick();
   }
 
+  /** runs a session's waiting messages (in a fleet: one nobody has claimed, or one claimed elsewhere a moment ago) */
+  wake(sessionKey: string): void {
+    if (this.accepting) this.slots.schedule(sessionKey);
+  }
+
   /** stops taking messages and waits for running turns up to the deadline, then aborts them */
   async drain(deadlineMs: number): Promise<void> {
     this.accepting = false;
@@ -226,9 +238,11 @@ export class Pipeline {
           await this.turn(sessionKey, batch, run);
         } catch (err) {
           if (this.turnAbort.signal.aborted) return; // left "processing": answered after the restart
+          if (isClaimLost(err)) return; // another gateway runs the session now and answers these
           if (run.stopped) continue; // closed by the /stop reply already
           if (this.storeFault(err)) return; // left as it is: answered when the store takes writes again
           this.opts.logger.error({ session: sessionKey, err: errText(err) }, "turn failed");
+          if (this.fleet) await this.fleet.check(sessionKey); // in a fleet: answered only while still claimed here
           await this.reply(first, batch, [{ text: describeTurnFailure(err), format: "plain" }], `inbox:${first.id}`, this.opts.store, this.mayHaveRun(first.id));
           await this.opts.store.delivery.markInbound(batch.map((r) => r.id), "failed", { error: errText(err) });
           this.opts.outbox.kick(first.channel);
@@ -240,7 +254,7 @@ export class Pipeline {
         if (batch.length === pending.length) return;
       }
     } catch (err) {
-      if (!this.storeFault(err)) this.opts.logger.error({ session: sessionKey, err: errText(err) }, "could not record a turn's outcome; it is retried after a restart");
+      if (!isClaimLost(err) && !this.storeFault(err)) this.opts.logger.error({ session: sessionKey, err: errText(err) }, "could not record a turn's outcome; it is retried after a restart");
     }
   }
 
@@ -314,8 +328,9 @@ export class Pipeline {
     let replied = false;
     const commit = async (result: GatewayTurnResult, tx: StoreSet | undefined) => {
       run.commit(); // throws once /stop aborted the turn: the agent's transaction rolls back
+      if (this.fleet) await this.fleet.check(sessionKey); // in a fleet: refused (rolled back) once the claim passed on
       const via = tx ?? this.opts.store;
-      await this.reply(last, batch, replyChunks(this.opts.adapter(last.channel)?.capabilities.maxTextLength ?? 4000, notes, result), turnId, via, ranBefore);
+      await this.reply(last, batch, replyChunks((this.opts.capabilities?.(last.channel) ?? this.opts.adapter(last.channel)?.capabilities)?.maxTextLength ?? 4000, notes, result), turnId, via, ranBefore);
       // the heartbeat's target rides in the same transaction: no commit of its own
       await this.opts.noteActiveChat?.(last.channel, last.chatId, via.kv);
       replied = true;

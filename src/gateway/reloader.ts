@@ -22,7 +22,8 @@ export interface Generation {
 export interface ReloaderOptions extends Pick<PrepareInput, "file" | "env" | "logger" | "buildRuntime" | "buildHeartbeat" | "loadChannel"> {
   current: () => Generation;
   holder: RuntimeHolder;
-  channels: ChannelSet;
+  /** the channel set, or a fleet's view of it (fleet-channels.ts) */
+  channels: Pick<ChannelSet, "ids" | "apply">;
   mountedWebhooks: () => ReadonlySet<string>;
   /** the new generation serves from now on */
   swapped: (next: Generation) => void;

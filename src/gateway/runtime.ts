@@ -16,6 +16,7 @@ import { expandHome, type Paths } from "../config/paths.ts";
 import { attachExtensions, type Extensions } from "../mcp/extensions.ts";
 import { createClientFactory } from "../providers/protocols/factory.ts";
 import { createRouter, fileStateStore, sqliteCounters, type RouterCounters, type Router } from "../providers/router/index.ts";
+import type { RouterStateStore } from "../providers/router/state-store.ts";
 import type { ModelDirectory } from "../providers/types.ts";
 import type { StoreBackend } from "../store/backend.ts";
 import { openSqliteBackend } from "../store/sqlite-backend.ts";
@@ -60,6 +61,8 @@ export interface RuntimeOptions {
   onCronChange?: () => void;
   /** an open store to build on (the daemon keeps one across reloads); default: open the SQLite file paths.dbFile */
   store?: StoreBackend;
+  /** the router's cooldowns, round-robin and rpm windows shared with a fleet (src/gateway/fleet-gateway.ts); default: this state directory's files */
+  sharedRouter?: { stateStore: RouterStateStore; counters: RouterCounters };
 }
 
 /** What tool factories get: everything a tool may need from the runtime being built. */
@@ -103,11 +106,13 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
     defaults: { ...(primary ? { primary } : {}), fallbacks },
     clock,
     logger,
-    stateStore: fileStateStore(paths.routerStateFile, { logger }),
-    // round-robin and rpm shared with every other process on this state directory
-    counters: openedOnFirstUse(() =>
-      sqliteCounters(join(dirname(paths.routerStateFile), "router.db"), (err) => logger.warn({ err: err.message }, "router counters are per-process: the shared counter file cannot be used")),
-    ),
+    stateStore: opts.sharedRouter?.stateStore ?? fileStateStore(paths.routerStateFile, { logger }),
+    // round-robin and rpm shared with every other process on this state directory (or the fleet)
+    counters:
+      opts.sharedRouter?.counters ??
+      openedOnFirstUse(() =>
+        sqliteCounters(join(dirname(paths.routerStateFile), "router.db"), (err) => logger.warn({ err: err.message }, "router counters are per-process: the shared counter file cannot be used")),
+      ),
   });
   const ownsStore = !opts.store;
   const store = opts.store ?? openSqliteBackend(paths.dbFile);

@@ -12,13 +12,14 @@ import { Heartbeat } from "../scheduler/heartbeat.ts";
 import type { StoreBackend } from "../store/backend.ts";
 import type { ChannelSet } from "./channel-set.ts";
 import { chunkText } from "./chunk.ts";
+import type { FleetHooks } from "./fleet-hooks.ts";
 import type { Outbox } from "./outbox.ts";
 import type { RuntimeHolder } from "./runtime-holder.ts";
 
 export type SendText = (channel: string, chatId: string, text: string) => Promise<void>;
 
 /** Text from tools, cron and heartbeat: chunked for the channel and queued in the outbox like a reply. */
-export async function queueText(deps: { store: Pick<StoreBackend, "delivery">; channels: ChannelSet; outbox: Outbox }, channel: string, chatId: string, text: string): Promise<void> {
+export async function queueText(deps: { store: Pick<StoreBackend, "delivery">; channels: Pick<ChannelSet, "adapter">; outbox: Outbox }, channel: string, chatId: string, text: string): Promise<void> {
   const adapter = deps.channels.adapter(channel);
   if (!adapter) throw new Error(`channel ${channel} is not running`);
   // a `message` tool call queues under its journal key: re-run after a crash, it is not queued again
@@ -40,6 +41,8 @@ export interface SchedulerDeps {
   store: StoreBackend;
   logger: Logger;
   send: SendText;
+  /** a fleet's gates (fleet-hooks.ts): the heartbeat beats on one gateway, a cron run fires on one; absent on a lone gateway */
+  fleet?: Pick<FleetHooks, "cron" | "heartbeat">;
 }
 
 export function buildHeartbeat(deps: SchedulerDeps & { isAllowed: (channel: string) => boolean }, loaded: LoadedConfig, workspaceDir: string): Heartbeat {
@@ -56,6 +59,7 @@ export function buildHeartbeat(deps: SchedulerDeps & { isAllowed: (channel: stri
     isAllowed: (chat) => deps.isAllowed(chat.channel),
     send: deps.send,
     sessions: deps.store.sessions,
+    ...(deps.fleet ? { leads: deps.fleet.heartbeat.leads } : {}),
   });
 }
 
@@ -73,6 +77,7 @@ export function buildCronService(deps: SchedulerDeps & { config: () => LoadedCon
       return holder.current.workspaceDir;
     },
     send: deps.send,
+    ...(deps.fleet ? { claimFire: deps.fleet.cron.claimFire } : {}),
     deliverTurn: (job, signal, text) =>
       holder.use(async (rt) => {
         const result = await rt.agent.runTurn({

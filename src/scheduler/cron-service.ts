@@ -31,6 +31,11 @@ export interface CronServiceOptions {
   shellCwd?: string;
   runShell?: (command: string, opts: ShellOptions) => Promise<ShellResult>;
   maxSleepMs?: number;
+  /**
+   * a fleet's fire-once gate (src/gateway/fleet-hooks.ts): every gateway runs
+   * this loop, and a due run fires on the one that claims it; absent on a lone gateway
+   */
+  claimFire?: (jobId: string, scheduledAt: number) => Promise<boolean>;
 }
 
 export interface JobRun {
@@ -153,9 +158,15 @@ export class CronService {
   /** Returns the run wrapped, so awaiting the launch does not await the run. */
   private async launch(job: CronJob, now: number): Promise<{ run: Promise<JobRun> }> {
     const next = nextRunAfterSafe(job, now, this.log);
+    // in a fleet, the run scheduled at this slot fires on one gateway: the others only move the job on
+    const elsewhere = this.opts.claimFire && job.nextRunAt !== null && !(await this.opts.claimFire(job.id, job.nextRunAt));
     // Claim the slot before running, so a slow run, a second tick or a crash
     // never fires the same slot twice.
     await this.opts.store.setNextRun(job.id, next, next !== null);
+    if (elsewhere) {
+      this.log.debug({ job: job.id }, "cron: this run fires on another gateway");
+      return { run: Promise.resolve({ jobId: job.id, status: "skipped" }) };
+    }
     const inFlight = this.running.get(job.id);
     if (inFlight) {
       this.log.warn({ job: job.id }, "cron: previous run still going; this slot is skipped");

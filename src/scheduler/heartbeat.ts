@@ -48,6 +48,8 @@ export interface HeartbeatOptions {
   send: SendFn;
   /** where a delivered alert is recorded in the target chat's session history */
   sessions?: Pick<AsyncSessionStore, "listSessions" | "append">;
+  /** a fleet's gate (src/gateway/fleet-hooks.ts): beats only while this gateway leads; absent on a lone gateway */
+  leads?: () => boolean;
   logger?: Logger;
 }
 
@@ -134,7 +136,7 @@ export class Heartbeat {
       await Promise.race([this.opts.clock.sleep(Math.max(0, next - this.opts.clock.now()), ac.signal).catch(() => {}), stopped]);
       ac.abort();
       if (this.stopped) break;
-      await this.beat();
+      if (!this.opts.leads || this.opts.leads()) await this.beat();
       const now = this.opts.clock.now();
       next += this.intervalMs;
       // After a long pause (suspend, slow beat) start counting again from now: one beat, not a burst.

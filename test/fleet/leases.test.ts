@@ -126,4 +126,24 @@ describe("channel leases between gateway processes", () => {
     const { rows } = await pool.query("SELECT count(*)::int AS n FROM fleet_members WHERE id = 'p'");
     expect(rows[0].n).toBe(0); // p left the fleet
   }, 60_000);
+
+  it("a gateway restarted on the same machine takes its killed previous life's channels back at once", async () => {
+    const account = "telegram:restart";
+    holders = new Holders(db.url, account);
+    holders.spawn("before");
+    const first = await holders.waitFor((e) => e.ev === "acquire", "the first life to hold");
+    const child = holders.procs.get("before")!;
+    const exited = new Promise((r) => child.once("exit", r));
+    holders.signal("before", "SIGKILL");
+    await exited;
+    // when the killed life's lease would run out on the database's clock (it may have renewed up to its death)
+    const { rows: held } = await pool.query<{ runs_out: Date }>("SELECT expires_at AS runs_out FROM fleet_leases WHERE resource = $1", [account]);
+    holders.spawn("after");
+    const next = await holders.waitFor((e) => e.ev === "acquire" && e.name === "after", "the next life to hold");
+    expect(next.epoch).toBe(first.epoch! + 1);
+    const { rows } = await pool.query<{ early: boolean }>("SELECT acquired_at < $2 AS early FROM fleet_leases WHERE resource = $1", [account, held[0]!.runs_out]);
+    expect(rows[0]!.early).toBe(true); // not after waiting for the TTL
+    const gone = await pool.query("SELECT 1 FROM fleet_members WHERE id = 'before'");
+    expect(gone.rowCount).toBe(0);
+  }, 60_000);
 });

@@ -13,6 +13,8 @@ import { cpuMs } from "./process-stats.ts";
 
 export interface BenchDatabase {
   url: string;
+  /** transactions committed in this database so far (pg_stat_database; the server flushes it about every second) */
+  commits(): Promise<number>;
   drop(): Promise<void>;
 }
 
@@ -39,7 +41,11 @@ export async function withServer<T>(fn: (server: BenchServer) => Promise<T>): Pr
         await admin.query(`CREATE DATABASE ${name}`);
         const u = new URL(url);
         u.pathname = `/${name}`;
-        return { url: u.toString(), drop: () => admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).then(() => undefined) };
+        return {
+          url: u.toString(),
+          commits: async () => Number((await admin.query<{ n: string }>("SELECT xact_commit AS n FROM pg_stat_database WHERE datname = $1", [name])).rows[0]?.n ?? NaN),
+          drop: () => admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).then(() => undefined),
+        };
       },
       cpu: async () => {
         const { rows } = await admin.query<{ pid: number }>("SELECT pid FROM pg_stat_activity");

@@ -29,6 +29,8 @@ interface PhaseFigures {
   cpu: { gateways: { name: string; poller: boolean; msPerMsg: number; coreShare: number }[]; postgres: number; bench: number };
   /** share of the machine's cores busy during the burst (all processes, other users' too) */
   machineBusy: number;
+  /** PostgreSQL transactions committed per message (every gateway's, coordination included) */
+  commitsPerMsg: number;
   /** model calls (turns) per gateway during the burst */
   turns: Record<string, number>;
 }
@@ -68,9 +70,12 @@ async function phase(label: string, server: BenchServer | undefined, n: number, 
     const poller = await rig.poller();
     for (let i = 0; i < WARM_UP; i++) rig.write(i, `wu${i}x0`);
     await rig.waitAllAnswered(60_000);
+    // the server publishes its counters about once a second: let the warm-up's arrive before the first reading
+    if (db) await new Promise((r) => setTimeout(r, 1500));
     const pids = rig.alive().map((g) => ({ name: g.name, pid: g.daemon.child.pid! }));
     const gw0 = pids.map((p) => cpuMs(p.pid));
     const pg0 = server ? await server.cpu() : undefined;
+    const commits0 = db ? await db.commits() : NaN;
     const self0 = process.cpuUsage();
     const machine0 = machineTicks();
     const turns0 = rig.ledger.byGateway();
@@ -85,6 +90,8 @@ async function phase(label: string, server: BenchServer | undefined, n: number, 
     const pgMs = server && pg0 ? cpuBetween(pg0, await server.cpu()) : 0;
     const self = process.cpuUsage(self0);
     const machine = machineTicks();
+    if (db) await new Promise((r) => setTimeout(r, 1500));
+    const commits = db ? ((await db.commits()) - commits0) / Math.max(1, burst.answered) : NaN;
     const turns1 = rig.ledger.byGateway();
     const turns = Object.fromEntries(names.map((g) => [g, (turns1[g] ?? 0) - (turns0[g] ?? 0)]));
     const f: PhaseFigures = {
@@ -95,12 +102,13 @@ async function phase(label: string, server: BenchServer | undefined, n: number, 
       seconds: burst.seconds,
       cpu: { gateways, postgres: per(pgMs), bench: per((self.user + self.system) / 1000) },
       machineBusy: (machine.busy - machine0.busy) / Math.max(1, machine.total - machine0.total),
+      commitsPerMsg: commits,
       turns,
     };
     console.log(
       `${label}: ${f.answered}/${total} answered in ${f.seconds.toFixed(1)} s = ${f.throughput.toFixed(0)} msg/s; CPU ms per message: ` +
         `${gateways.map((g) => `${g.name}${g.poller ? " (poller)" : ""} ${g.msPerMsg.toFixed(2)} (${(g.coreShare * 100).toFixed(0)}% of a core)`).join(", ")}` +
-        `${server ? `, PostgreSQL ${f.cpu.postgres.toFixed(2)} (${((pgMs / wall) * 100).toFixed(0)}% of a core)` : ""}, fakes ${f.cpu.bench.toFixed(2)}; ` +
+        `${server ? `, PostgreSQL ${f.cpu.postgres.toFixed(2)} (${((pgMs / wall) * 100).toFixed(0)}% of a core, ${commits.toFixed(1)} commits per message)` : ""}, fakes ${f.cpu.bench.toFixed(2)}; ` +
         `machine ${(f.machineBusy * 100).toFixed(0)}% busy; turns by gateway ${JSON.stringify(turns)}`,
     );
     return f;

@@ -34,6 +34,12 @@ afterEach(async () => {
   await db.drop();
 });
 
+/** the part of /status this file reads (src/fleet/status.ts FleetStatus) */
+interface FleetView {
+  members: { id: string; pid: number; alive: boolean }[];
+  channels: { account: string; owner: string | null }[];
+}
+
 /** Puts one-shot cron jobs in the shared store before any gateway starts: `due` ms from now each. */
 async function scheduleCron(url: string, jobs: { text: string; due: number }[]): Promise<void> {
   const store = await openPgStore(url, { max: 1 });
@@ -93,6 +99,20 @@ async function fleetRun(size: number, kills: number): Promise<void> {
   for (const g of r.alive()) {
     await waitFor(async () => ((await r.status(g.name)).queues as { outboundPending?: number } | undefined)?.outboundPending === 0 || undefined, `${g.name}'s outbox to drain`, 20_000);
   }
+
+  // /status on the last owner shows the fleet: the channel is its own, every killed gateway is dead
+  const pidOf = (name: string) => r.gateways.get(name)!.daemon.child.pid;
+  await waitFor(
+    async () => {
+      const fleet = (await r.status(owner)).fleet as FleetView | undefined;
+      const holder = fleet?.channels.find((c) => c.account.startsWith("telegram:"))?.owner;
+      const member = (name: string) => fleet?.members.find((m) => m.pid === pidOf(name));
+      const killed = names.filter((n) => !r.gateways.get(n)!.alive);
+      return holder && holder === member(owner)?.id && killed.every((n) => member(n)?.alive === false) ? true : undefined;
+    },
+    `/status of ${owner} to show it owns the channel and the killed gateways dead`,
+    15_000,
+  );
 
   const figures = r.figures(kills);
   const report = `${size} gateways: takeovers ${takeovers.map((ms) => `${ms} ms`).join(", ")}; ${JSON.stringify(figures)}; model calls by gateway ${JSON.stringify(r.ledger.byGateway())}; polls by gateway ${names.map((n) => `${n}=${r.watch.pollsBy(n)}`).join(" ")}`;

@@ -58,7 +58,7 @@ export async function run(): Promise<void> {
         `takeover after kill -9: polled again ${spread(takeovers.poll)}, answered ${spread(takeovers.answer)}; ` +
         `lost: ${[sqlite, ...pgs].map((p) => p.lost).join("/")}; load ${load()}`,
     );
-    console.log(`bottleneck: ${verdict(pgs)}`);
+    console.log(`bottleneck: ${verdict(sqlite, pgs)}`);
   });
 }
 
@@ -118,18 +118,39 @@ async function phase(label: string, server: BenchServer | undefined, n: number, 
   }
 }
 
-/** Names the process that used the most CPU per message in the largest fleet, and whether the machine was full. */
-function verdict(pgs: PhaseFigures[]): string {
+/** CPU ms per message of every process the phase ran (gateways, PostgreSQL, the fakes) */
+function totalCpu(f: PhaseFigures): number {
+  return f.cpu.gateways.reduce((s, g) => s + g.msPerMsg, 0) + f.cpu.postgres + f.cpu.bench;
+}
+
+/** messages/s the machine's cores could carry if they ran only this phase's processes (CPU time does not depend on other users' load) */
+function ceiling(f: PhaseFigures): number {
+  return (availableParallelism() * 1000) / totalCpu(f);
+}
+
+/**
+ * Where the time goes: a process that used nearly a whole core is the
+ * bottleneck (the poller reads and stores every update of the bot); else the
+ * machine's cores are, and then what bounds the fleet is the CPU each message
+ * costs all processes together, which grows with the gateways' coordination.
+ */
+function verdict(sqlite: PhaseFigures, pgs: PhaseFigures[]): string {
   const big = pgs.at(-1)!;
   const consumers = [
-    ...big.cpu.gateways.map((g) => ({ what: `gateway ${g.name}${g.poller ? " (the poller)" : ""}`, ms: g.msPerMsg })),
-    { what: "PostgreSQL", ms: big.cpu.postgres },
-    { what: "the fakes (bench process)", ms: big.cpu.bench },
+    ...big.cpu.gateways.map((g) => ({ what: `gateway ${g.name}${g.poller ? " (the poller)" : ""}`, ms: g.msPerMsg, share: g.coreShare })),
+    { what: "PostgreSQL", ms: big.cpu.postgres, share: (big.cpu.postgres * big.answered) / (big.seconds * 1000) },
+    { what: "the fakes (bench process)", ms: big.cpu.bench, share: (big.cpu.bench * big.answered) / (big.seconds * 1000) },
   ].sort((a, b) => b.ms - a.ms);
   const sum = consumers.reduce((s, c) => s + c.ms, 0);
   const shares = consumers.map((c) => `${c.what} ${((c.ms / sum) * 100).toFixed(0)}%`).join(", ");
-  const full = big.machineBusy >= 0.9 ? `the machine's cores were ${(big.machineBusy * 100).toFixed(0)}% busy (CPU-bound: more gateways on the same cores only share them)` : `the machine's cores were ${(big.machineBusy * 100).toFixed(0)}% busy`;
-  return `with ${big.cpu.gateways.length} gateways, CPU per message went to ${shares}; ${full}`;
+  const saturated = consumers.find((c) => c.share >= 0.85);
+  const costs = [sqlite, ...pgs].map((f) => `${f.label} ${totalCpu(f).toFixed(1)} ms → ${ceiling(f).toFixed(0)} msg/s`).join("; ");
+  const turns = Object.entries(big.turns).map(([g, n]) => `${g} ${n}`).join(", ");
+  const where = saturated
+    ? `${saturated.what} used ${(saturated.share * 100).toFixed(0)}% of a core: it is the bottleneck`
+    : `no process used a whole core while the machine's cores were ${(big.machineBusy * 100).toFixed(0)}% busy: the bound is the cores, shared by every process`;
+  return `${where}. With ${big.cpu.gateways.length} gateways CPU per message went to ${shares}; turns ran on ${turns}. ` +
+    `CPU per message of all processes together, and the rate ${availableParallelism()} cores could carry at that cost: ${costs}`;
 }
 
 /** busy and total clock ticks of the whole machine (/proc/stat) */

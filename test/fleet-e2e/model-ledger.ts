@@ -51,6 +51,11 @@ export class ModelLedger {
     this.killedAt.set(gateway, at);
   }
 
+  /** gateway → when it was killed */
+  kills(): Map<string, number> {
+    return new Map(this.killedAt);
+  }
+
   /** model calls whose turn text holds `needle` */
   callsWith(needle: string): ModelCall[] {
     return this.calls.filter((c) => c.text.includes(needle));

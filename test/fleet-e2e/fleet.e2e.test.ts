@@ -81,6 +81,10 @@ async function fleetRun(size: number, kills: number): Promise<void> {
   await r.waitAllAnswered(30_000);
   await waitFor(() => (r.ledger.callsWith("cron-A").length && r.ledger.callsWith("cron-B").length ? true : undefined), "both cron jobs to run", 30_000);
 
+  // said early, so a fleet that does not coordinate fails on what is wrong rather than on a symptom
+  expect(r.watch.overlaps, "two gateways polled the bot at once").toEqual([]);
+  expect(r.watch.conflicts, "getUpdates answered 409").toBe(0);
+
   // a standby is healthy (its store is open; the channel runs elsewhere): what the image's HEALTHCHECK asks
   for (const g of r.alive()) await waitFor(async () => (await fetch(`${g.daemon.url}/ready`)).status === 200 || undefined, `${g.name} /ready`, 15_000);
 

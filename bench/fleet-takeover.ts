@@ -9,36 +9,16 @@
 //
 // Server: SWITCHBOARD_TEST_PG_URL (a superuser URL) when set, else a
 // throw-away cluster like the tests' (Debian's postgresql must be installed).
-import { randomBytes } from "node:crypto";
-import { parseArgs } from "node:util";
-import pg from "pg";
 import { LEASE_RENEW_MS, LEASE_TTL_MS } from "../src/fleet/index.ts";
-import { startCluster, stopCluster } from "../test/support/postgres-cluster.ts";
 import { Holders } from "../test/fleet/holders.ts";
+import { roundsFlag, spread, withServer } from "./fleet-pg.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function withDatabase<T>(fn: (url: string) => Promise<T>): Promise<T> {
-  const given = process.env.SWITCHBOARD_TEST_PG_URL;
-  const cluster = given ? undefined : await startCluster();
-  const server = given ?? cluster!.url;
-  const name = `sb_bench_${randomBytes(5).toString("hex")}`;
-  const admin = new pg.Client({ connectionString: server });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  const url = new URL(server);
-  url.pathname = `/${name}`;
-  try {
-    return await fn(url.toString());
-  } finally {
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => {});
-    await admin.end();
-    if (cluster) stopCluster(cluster.dir);
-  }
-}
-
 export async function run(rounds = 4): Promise<number[]> {
-  return withDatabase(async (url) => {
+  return withServer(async (server) => {
+    const db = await server.database("takeover");
+    const url = db.url;
     const figures: number[] = [];
     for (let i = 0; i < rounds; i++) {
       const h = new Holders(url, `telegram:bench${i}`);
@@ -59,21 +39,12 @@ export async function run(rounds = 4): Promise<number[]> {
         await h.killAll();
       }
     }
-    const sorted = [...figures].sort((x, y) => x - y);
-    const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+    await db.drop();
     console.log(
-      `takeover after kill -9: min ${s(sorted[0]!)}, median ${s(sorted[Math.floor(sorted.length / 2)]!)}, max ${s(sorted.at(-1)!)} over ${rounds} rounds (lease TTL ${LEASE_TTL_MS / 1000} s, renewal every ${LEASE_RENEW_MS / 1000} s; bound ${(LEASE_TTL_MS + LEASE_RENEW_MS) / 1000} s)`,
+      `takeover after kill -9: ${spread(figures)} over ${rounds} rounds (lease TTL ${LEASE_TTL_MS / 1000} s, renewal every ${LEASE_RENEW_MS / 1000} s; bound ${(LEASE_TTL_MS + LEASE_RENEW_MS) / 1000} s)`,
     );
     return figures;
   });
 }
 
-if (import.meta.main) {
-  const { values } = parseArgs({ options: { rounds: { type: "string", default: "4" } } });
-  const rounds = Number(values.rounds);
-  if (!Number.isInteger(rounds) || rounds < 1 || rounds > 10) {
-    console.error(`--rounds must be a whole number from 1 to 10, got ${values.rounds}`);
-    process.exit(2);
-  }
-  await run(rounds);
-}
+if (import.meta.main) await run(roundsFlag(4));

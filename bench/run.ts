@@ -7,6 +7,8 @@ const suites: { name: string; load: () => Promise<{ run: () => Promise<void> }> 
   { name: "request size", load: () => import("./request-size.ts") },
   { name: "CLI cold start", load: () => import("./cli-startup.ts") },
   { name: "gateway", load: () => import("./gateway.ts") },
+  { name: "fleet throughput", load: () => import("./fleet-throughput.ts") },
+  { name: "fleet takeover", load: () => import("./fleet-takeover.ts").then((m) => ({ run: () => m.run().then(() => undefined) })) },
 ];
 
 const only = process.argv[2];

@@ -25,6 +25,10 @@ export interface Phase {
   throughput: number;
   cpuPerMsg: number;
   rssAfter: number;
+  /** highest RSS seen during the phase (sampled each second), MB */
+  peakRss: number;
+  /** most messages confirmed to the platform but not yet answered at one time (sampled each second) */
+  maxHeld: number;
 }
 
 /** no new answer for this long: the phase reports what it has instead of waiting on */
@@ -41,13 +45,21 @@ export async function offerBurst(o: { tg: FakeTelegramApi; token: string; firstU
     if (i % 1000 === 999) await new Promise((r) => setImmediate(r));
   }
   let answered = 0;
+  let maxHeld = 0;
+  let peakRss = 0;
   let lastProgress = performance.now();
   let nextRss = o.rssEvery || Infinity;
-  while (answered < total) {
+  for (let tick = 0; answered < total; tick++) {
     await new Promise((r) => setTimeout(r, 100));
     const now = mine() - start;
     if (now > answered) lastProgress = performance.now();
     answered = now;
+    // confirmed to the platform (the next getUpdates' offset) and not yet answered; the batch being
+    // read (≤ 100) is still the platform's until then, so the process holds at most that many more
+    if (tick % 10 === 0) {
+      maxHeld = Math.max(maxHeld, total - tg.pending(token).length - answered);
+      peakRss = Math.max(peakRss, rssMb(pid));
+    }
     while (answered >= nextRss) {
       console.log(`${o.label}: ${nextRss} answered, RSS ${rssMb(pid).toFixed(1)} MB`);
       nextRss += o.rssEvery!;
@@ -58,7 +70,8 @@ export async function offerBurst(o: { tg: FakeTelegramApi; token: string; firstU
     }
   }
   const seconds = (performance.now() - t0) / 1000;
-  return { answered, lost: total - answered, seconds, throughput: answered / seconds, cpuPerMsg: (cpuMs(pid) - cpu0) / Math.max(1, answered), rssAfter: rssMb(pid) };
+  const rssAfter = rssMb(pid);
+  return { answered, lost: total - answered, seconds, throughput: answered / seconds, cpuPerMsg: (cpuMs(pid) - cpu0) / Math.max(1, answered), rssAfter, peakRss: Math.max(peakRss, rssAfter), maxHeld };
 }
 
 export interface SqlCounts {

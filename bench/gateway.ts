@@ -4,9 +4,10 @@
 // run, so the ratios hold on a noisy machine: time to /ready, idle memory,
 // overhead per message excluding the model, throughput, CPU per message and
 // memory after a burst. Nothing waits forever: a phase that stops making
-// progress for STALL_MS reports what it got and moves on.
+// progress for STALL_MS, or is still answering after SWITCHBOARD_BENCH_PHASE_MINUTES (90),
+// reports what it got and moves on.
 //   SWITCHBOARD_BENCH_MESSAGES  messages per throughput phase (default 50,000)
-//   SWITCHBOARD_BENCH_SOAK=1    200,000 messages, RSS printed every 10,000
+//   SWITCHBOARD_BENCH_SOAK=1    200,000 messages, RSS printed every 10,000 (the floor: 20,000)
 // Both processes are preloaded with bench/count-sql.ts, so SQLite statements
 // and commits per message are counted (not timed) beside the floor's;
 //   SWITCHBOARD_BENCH_SQL_DETAIL=1  also prints how often each statement ran per message
@@ -27,6 +28,8 @@ const GATEWAY_BOT = "7000001:bench-gateway";
 const FLOOR_BOT = "7000002:bench-floor";
 /** user and chat ids far from the fake bots' own ids (a bot ignores itself) */
 const FIRST_USER = 10_000_000;
+/** messages of the floor's burst in a soak run */
+const SOAK_FLOOR_MESSAGES = 20_000;
 /** gateway.max_turns_in_flight (its default, written out so the bench can print it) */
 const TURN_LIMIT = 8;
 const COUNT_SQL = `--import=${join(import.meta.dirname, "count-sql.ts")}`;
@@ -45,7 +48,8 @@ export async function run(): Promise<void> {
   const load = () => readLoad() ?? "?";
   console.log(`machine load average at start: ${load()}`);
   try {
-    const floor = await floorPhase(home, tg, `${llm.url}/v1`, total);
+    // the floor gives rates to compare against, which a soak's length does not change: it stays short
+    const floor = await floorPhase(home, tg, `${llm.url}/v1`, soak ? SOAK_FLOOR_MESSAGES : total);
     const gw = await gatewayPhase(home, tg, dc, `${llm.url}/v1`, total, soak);
     const hi = await measureHi();
     const ratio = gw.throughput / floor.throughput;
@@ -55,12 +59,17 @@ export async function run(): Promise<void> {
         `SQLite per msg ${sqlText(gw.sql)} vs floor ${sqlText(floor.sql)} (target 6, 3); ` +
         `ready ${gw.readyMs.toFixed(0)} ms (target ≤ 500); idle RSS ${gw.idleRss.toFixed(0)} MB (target ≤ 100), floor ${floor.rssAfter.toFixed(0)} MB after its burst; ` +
         `overhead p99 ${gw.p99.toFixed(1)} ms (target ≤ 5); RSS after burst ${gw.rssAfter.toFixed(0)} MB = ${(gw.rssAfter / gw.idleRss).toFixed(2)}× idle (target ≤ 1.5), held ≤ ${gw.maxHeld}; ` +
-        `"hi" ≈ ${hi.tokens} tokens (target ≤ 1,500); lost: gateway ${gw.lost}, floor ${floor.lost}; load ${load()}`,
+        `"hi" ≈ ${hi.tokens} tokens (target ≤ 1,500); lost: ${unanswered("gateway", gw)}, ${unanswered("floor", floor)}; load ${load()}`,
     );
   } finally {
     await Promise.all([llm.close(), tg.close(), dc.close()]);
     rmSync(home, { recursive: true, force: true });
   }
+}
+
+/** "gateway 0 of 50000", or what was left when a phase was cut short (then maybe still queued, not lost) */
+function unanswered(label: string, p: Phase): string {
+  return `${label} ${p.lost} of ${p.answered + p.lost}${p.cut ? ` unanswered when it stopped (${p.cut})` : ""}`;
 }
 
 function readLoad(): string | undefined {

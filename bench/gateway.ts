@@ -172,9 +172,10 @@ async function gatewayPhase(home: string, tg: FakeTelegramApi, dc: FakeDiscord, 
 /** starts the daemon, waits for /ready, then until its memory settles (the warm-up after ready loads the model SDKs) */
 async function startReady(home: string, env: Record<string, string>): Promise<{ daemon: RunningDaemon; readyMs: number; idleRss: number }> {
   const t0 = performance.now();
-  const daemon = await startDaemon(home, env);
+  // a first start strips every source file's types: on a busy machine that can take a while
+  const daemon = await startDaemon(home, env, [], { startTimeoutMs: 120_000 });
   try {
-    await waitFor(async () => (await fetch(`${daemon.url}/ready`)).status === 200 || undefined, "/ready", 30_000);
+    await waitFor(async () => (await fetch(`${daemon.url}/ready`)).status === 200 || undefined, "/ready", 120_000);
     const readyMs = performance.now() - t0;
     return { daemon, readyMs, idleRss: await settledRss(daemon.child.pid!) };
   } catch (err) {

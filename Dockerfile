@@ -35,7 +35,8 @@ FROM node:24-slim
 RUN apt-get update \
  && apt-get install -y --no-install-recommends tini \
  && rm -rf /var/lib/apt/lists/*
-# MALLOC_ARENA_MAX and --max-semi-space-size (ENTRYPOINT): a smaller footprint idle and after a burst (bench/README.md)
+# MALLOC_ARENA_MAX here and the Node flags in ENTRYPOINT are the memory settings of src/cli/service.ts
+# (MEMORY_ENV, MEMORY_NODE_FLAGS): a smaller footprint idle and after a burst (bench/README.md)
 ENV NODE_ENV=production \
     MALLOC_ARENA_MAX=2 \
     SWITCHBOARD_HOME=/data \
@@ -71,5 +72,5 @@ HEALTHCHECK --interval=30s --timeout=10s --start-period=60s --retries=3 \
 # give the container more than Docker's default 10 s: --stop-timeout 45, or
 # stop_grace_period in compose.
 STOPSIGNAL SIGTERM
-ENTRYPOINT ["/usr/bin/tini", "--", "node", "--max-semi-space-size=4", "/app/bin/switchboard.js"]
+ENTRYPOINT ["/usr/bin/tini", "--", "node", "--max-semi-space-size=4", "--max-old-space-size=512", "/app/bin/switchboard.js"]
 CMD ["gateway", "--shutdown-timeout", "30"]

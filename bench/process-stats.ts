@@ -20,15 +20,24 @@ export function cpuMs(pid: number): number {
 
 export interface Phase {
   answered: number;
+  /** not answered when the phase ended (with `cut`, possibly still queued in the process rather than lost) */
   lost: number;
+  /** why the phase ended before every message was answered */
+  cut?: string;
   seconds: number;
   throughput: number;
   cpuPerMsg: number;
   rssAfter: number;
+  /** highest RSS seen during the phase (sampled each second), MB */
+  peakRss: number;
+  /** most messages confirmed to the platform but not yet answered at one time (sampled each second) */
+  maxHeld: number;
 }
 
 /** no new answer for this long: the phase reports what it has instead of waiting on */
 export const STALL_MS = 30_000;
+/** a phase still answering after this long stops too (SWITCHBOARD_BENCH_PHASE_MINUTES; default 90) */
+const PHASE_MS = Number(process.env.SWITCHBOARD_BENCH_PHASE_MINUTES ?? 90) * 60_000;
 
 export async function offerBurst(o: { tg: FakeTelegramApi; token: string; firstUser: number; total: number; pid: number; label: string; rssEvery?: number }): Promise<Phase> {
   const { tg, token, total, pid } = o;
@@ -41,24 +50,36 @@ export async function offerBurst(o: { tg: FakeTelegramApi; token: string; firstU
     if (i % 1000 === 999) await new Promise((r) => setImmediate(r));
   }
   let answered = 0;
+  let maxHeld = 0;
+  let peakRss = 0;
+  let cut: string | undefined;
   let lastProgress = performance.now();
   let nextRss = o.rssEvery || Infinity;
-  while (answered < total) {
+  for (let tick = 0; answered < total; tick++) {
     await new Promise((r) => setTimeout(r, 100));
     const now = mine() - start;
     if (now > answered) lastProgress = performance.now();
     answered = now;
+    // confirmed to the platform (the next getUpdates' offset) and not yet answered; the batch being
+    // read (≤ 100) is still the platform's until then, so the process holds at most that many more
+    if (tick % 10 === 0) {
+      maxHeld = Math.max(maxHeld, total - tg.pending(token).length - answered);
+      peakRss = Math.max(peakRss, rssMb(pid));
+    }
     while (answered >= nextRss) {
       console.log(`${o.label}: ${nextRss} answered, RSS ${rssMb(pid).toFixed(1)} MB`);
       nextRss += o.rssEvery!;
     }
-    if (performance.now() - lastProgress > STALL_MS) {
-      console.log(`${o.label}: no answer for ${STALL_MS / 1000} s with ${answered}/${total} answered; moving on`);
+    if (performance.now() - lastProgress > STALL_MS) cut = `no answer for ${STALL_MS / 1000} s`;
+    else if (performance.now() - t0 > PHASE_MS) cut = `still answering after ${PHASE_MS / 60_000} min`;
+    if (cut) {
+      console.log(`${o.label}: ${cut} with ${answered}/${total} answered; moving on`);
       break;
     }
   }
   const seconds = (performance.now() - t0) / 1000;
-  return { answered, lost: total - answered, seconds, throughput: answered / seconds, cpuPerMsg: (cpuMs(pid) - cpu0) / Math.max(1, answered), rssAfter: rssMb(pid) };
+  const rssAfter = rssMb(pid);
+  return { answered, lost: total - answered, seconds, throughput: answered / seconds, cpuPerMsg: (cpuMs(pid) - cpu0) / Math.max(1, answered), rssAfter, peakRss: Math.max(peakRss, rssAfter), maxHeld, ...(cut ? { cut } : {}) };
 }
 
 export interface SqlCounts {
@@ -77,6 +98,14 @@ export async function sqlCounts(pid: number, file: string): Promise<SqlCounts | 
       return undefined;
     }
   };
+  // the process may be writing the file as it is read: a torn read does not parse, and is read again
+  const parse = (text: string | undefined): SqlCounts | undefined => {
+    try {
+      return text ? (JSON.parse(text) as SqlCounts) : undefined;
+    } catch {
+      return undefined;
+    }
+  };
   let before = read();
   // no file yet: the handler is not installed, and SIGUSR2 would end the process
   for (let i = 0; before === undefined && i < 1000; i++) {
@@ -86,12 +115,13 @@ export async function sqlCounts(pid: number, file: string): Promise<SqlCounts | 
   if (before === undefined) return undefined;
   process.kill(pid, "SIGUSR2");
   // the process writes the file from its signal handler; wait (bounded) until it has
-  for (let i = 0; i < 200; i++) {
+  for (let i = 0; i < 500; i++) {
     await new Promise((r) => setTimeout(r, 10));
     const now = read();
-    if (now !== undefined && now !== before) return JSON.parse(now) as SqlCounts;
+    const counts = now !== before ? parse(now) : undefined;
+    if (counts) return counts;
   }
-  return before ? (JSON.parse(before) as SqlCounts) : undefined;
+  return parse(read());
 }
 
 /** per-message statements and commits between two readings */

@@ -34,6 +34,7 @@ import { normalizeMessage } from "./normalize.ts";
 import { deleteDiscordMessage, DISCORD_LIVE_EDITS, editDiscordMessage, type EditRest } from "./edit.ts";
 import { buildMessageBody, type OutgoingFile } from "./outgoing.ts";
 import { buildStoppableStrategy } from "./sharding.ts";
+import { clientCaches } from "./caches.ts";
 
 export type { DiscordConfig } from "./config.ts";
 
@@ -113,6 +114,8 @@ class DiscordChannel implements DiscordAdapter {
       // DM channels are not cached until a message arrives in them
       partials: [Partials.Channel],
       allowedMentions: { parse: [], repliedUser: false },
+      // only what this channel reads back: a busy server must not grow the gateway (caches.ts)
+      ...clientCaches(djs.Options),
       // closes shards that would otherwise reconnect after destroy() (see sharding.ts)
       ws: { buildStrategy: buildStoppableStrategy() as never },
       rest: {

@@ -19,7 +19,8 @@ export function writeConfig(home: string, cfg: unknown): void {
   writeFileSync(join(home, "config.json"), JSON.stringify(cfg, null, 2));
 }
 
-export async function startDaemon(home: string, env: NodeJS.ProcessEnv = {}, args: string[] = []): Promise<RunningDaemon> {
+/** `startTimeoutMs`: how long the daemon may take to say where it listens (default 15 s); a daemon that did not is killed */
+export async function startDaemon(home: string, env: NodeJS.ProcessEnv = {}, args: string[] = [], opts: { startTimeoutMs?: number } = {}): Promise<RunningDaemon> {
   const child = spawn(process.execPath, [BIN, "gateway", "--shutdown-timeout", "5", ...args], {
     env: { PATH: process.env.PATH, SWITCHBOARD_BUNDLE: process.env.SWITCHBOARD_BUNDLE, HOME: home, SWITCHBOARD_HOME: home, SWITCHBOARD_LOG_FORMAT: "json", SWITCHBOARD_LOG_LEVEL: "info", SWITCHBOARD_GATEWAY_PORT: "0", ...env },
     stdio: ["ignore", "pipe", "pipe"],
@@ -27,7 +28,10 @@ export async function startDaemon(home: string, env: NodeJS.ProcessEnv = {}, arg
   const log: string[] = [];
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`daemon did not start:\n${log.join("\n")}`)), 15_000);
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL"); // not left running after the caller gave up on it
+      reject(new Error(`daemon did not start:\n${log.join("\n")}`));
+    }, opts.startTimeoutMs ?? 15_000);
     const onData = (d: Buffer) => {
       for (const line of d.toString().split("\n").filter(Boolean)) {
         log.push(line);

@@ -33,6 +33,8 @@ export interface ChunkRebind {
 
 /** Retry delay for a chunk that failed while its channel was not online. */
 const OFFLINE_RETRY_MS = 1000;
+/** chunks read per outbox query: a backlog is sent page by page, never read whole */
+export const DRAIN_PAGE = 100;
 
 export interface OutboxOptions {
   delivery: AsyncDeliveryStore;
@@ -164,11 +166,19 @@ export class Outbox {
     }
     await this.recordUnrecorded();
     const blocked = new Set<string>();
-    for (const rec of await this.opts.delivery.pendingOutbound(this.now(), channel)) {
-      if (this.closed || (this.opts.fence && !this.opts.fence.drains(channel))) return;
-      if (blocked.has(rec.replyId) || this.held.has(rec.replyId) || this.unrecorded.has(rec.id)) continue;
-      const ok = await this.sendOne(adapter, rec);
-      if (!ok) blocked.add(rec.replyId);
+    // page by page: a backlog of thousands of replies is never read into memory at once
+    for (;;) {
+      const page = await this.opts.delivery.pendingOutbound(this.now(), channel, DRAIN_PAGE);
+      let tried = 0;
+      for (const rec of page) {
+        if (this.closed || (this.opts.fence && !this.opts.fence.drains(channel))) return;
+        if (blocked.has(rec.replyId) || this.held.has(rec.replyId) || this.unrecorded.has(rec.id)) continue;
+        tried++;
+        const ok = await this.sendOne(adapter, rec);
+        if (!ok) blocked.add(rec.replyId);
+      }
+      // a short page was the last; a page of chunks all held back would only come back the same
+      if (page.length < DRAIN_PAGE || tried === 0) break;
     }
     await this.wakeLater();
   }

@@ -27,7 +27,8 @@ function uniqueViolation(err: unknown): boolean {
 const DUE = `SELECT o.* FROM outbox o
   WHERE o.state = 'pending' AND o.not_before <= ?1 AND (?2 IS NULL OR o.channel = ?2)
     AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.reply_id = o.reply_id AND e.seq < o.seq AND e.state = 'pending' AND e.not_before > ?1)
-  ORDER BY (SELECT min(f.id) FROM outbox f WHERE f.reply_id = o.reply_id), o.seq`;
+  ORDER BY (SELECT min(f.id) FROM outbox f WHERE f.reply_id = o.reply_id), o.seq
+  LIMIT ?3`;
 
 export class SqliteDeliveryStore implements DeliveryStore {
   private readonly db: Db;
@@ -125,8 +126,9 @@ export class SqliteDeliveryStore implements DeliveryStore {
     return this.q.replyExists.get(replyId) !== undefined;
   }
 
-  pendingOutbound(now: number, channel?: string): OutboundRecord[] {
-    return (this.q.due.all(now, channel ?? null) as unknown as OutRow[]).map(outbound);
+  pendingOutbound(now: number, channel?: string, limit?: number): OutboundRecord[] {
+    // SQLite reads LIMIT -1 as "no limit"
+    return (this.q.due.all(now, channel ?? null, limit ?? -1) as unknown as OutRow[]).map(outbound);
   }
 
   markSent(id: number, platformMessageId: string, now: number): void {

@@ -105,9 +105,10 @@ export interface DeliveryStore {
   enqueueReply(reply: { channel: string; chatId: string; replyId: string; chunks: unknown[]; answers: number[]; now: number }): OutboundRecord[];
   /**
    * chunks still to send (state pending, notBefore <= now), by reply then seq;
-   * a chunk is held back while an earlier chunk of its reply waits for its notBefore
+   * a chunk is held back while an earlier chunk of its reply waits for its notBefore;
+   * at most `limit` of them (all when unset)
    */
-  pendingOutbound(now: number, channel?: string): OutboundRecord[];
+  pendingOutbound(now: number, channel?: string, limit?: number): OutboundRecord[];
   markSent(id: number, platformMessageId: string, now: number): void;
   /** channels with chunks still to send (cheap: no chunk is read) */
   channelsWithPendingOutbound(): string[];

@@ -15,7 +15,8 @@ import { isUniqueViolation, type Sql } from "./sql.ts";
 const DUE = `SELECT o.* FROM outbox o
   WHERE o.state = 'pending' AND o.not_before <= $1 AND ($2::text IS NULL OR o.channel = $2)
     AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.reply_id = o.reply_id AND e.seq < o.seq AND e.state = 'pending' AND e.not_before > $1)
-  ORDER BY (SELECT min(f.id) FROM outbox f WHERE f.reply_id = o.reply_id), o.seq`;
+  ORDER BY (SELECT min(f.id) FROM outbox f WHERE f.reply_id = o.reply_id), o.seq
+  LIMIT $3`;
 
 const MARK = "UPDATE inbox SET state = $1, turn_id = coalesce($2, turn_id), error = coalesce($3, error) WHERE id = ANY($4::bigint[])";
 
@@ -78,8 +79,9 @@ export class PgDeliveryStore implements AsyncDeliveryStore {
       });
   }
 
-  async pendingOutbound(now: number, channel?: string): Promise<OutboundRecord[]> {
-    return (await this.sql.query<OutRow>(DUE, [now, channel ?? null])).rows.map(outbound);
+  async pendingOutbound(now: number, channel?: string, limit?: number): Promise<OutboundRecord[]> {
+    // PostgreSQL reads LIMIT NULL as "no limit"
+    return (await this.sql.query<OutRow>(DUE, [now, channel ?? null, limit ?? null])).rows.map(outbound);
   }
 
   async markSent(id: number, platformMessageId: string, now: number): Promise<void> {

@@ -92,6 +92,9 @@ contract("delivery", (h) => {
     const due = await h.store.delivery.pendingOutbound(10);
     expect(due.map((c) => c.chunk)).toEqual(["a0", "a1", "b0", "c0", "c1"]);
     expect((await h.store.delivery.pendingOutbound(10, "discord")).map((c) => c.chunk)).toEqual(["b0"]);
+    // a page: the first chunks in the same order
+    expect((await h.store.delivery.pendingOutbound(10, undefined, 3)).map((c) => c.chunk)).toEqual(["a0", "a1", "b0"]);
+    expect((await h.store.delivery.pendingOutbound(10, "telegram", 1)).map((c) => c.chunk)).toEqual(["a0"]);
     expect((await h.store.delivery.channelsWithPendingOutbound()).sort()).toEqual(["discord", "telegram"]);
     // part 1 of r1 waits out a rate limit until 500: part 2 waits with it
     await h.store.delivery.markFailed(due[0]!.id, "429", 500, false);

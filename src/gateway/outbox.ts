@@ -35,6 +35,23 @@ export interface ChunkRebind {
 const OFFLINE_RETRY_MS = 1000;
 /** chunks read per outbox query: a backlog is sent page by page, never read whole */
 export const DRAIN_PAGE = 100;
+/** chats of one channel sent to at the same time */
+const SEND_LANES = 8;
+
+/**
+ * Runs `fn` over `items`, at most `limit` at a time, and waits for every one
+ * to finish before it rethrows the first failure: a lane still sending when
+ * another failed must not overlap the next drain (which would send its chunk again).
+ */
+async function settleAll<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) await fn(items[next++]!);
+  };
+  const results = await Promise.allSettled(Array.from({ length: Math.min(limit, items.length) }, worker));
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+  if (failed) throw failed.reason;
+}
 
 export interface OutboxOptions {
   delivery: AsyncDeliveryStore;
@@ -169,16 +186,26 @@ export class Outbox {
     // page by page: a backlog of thousands of replies is never read into memory at once
     for (;;) {
       const page = await this.opts.delivery.pendingOutbound(this.now(), channel, DRAIN_PAGE);
-      let tried = 0;
+      // one lane per chat: a chat's chunks go out in order, different chats side by side,
+      // so one slow send does not hold every other chat's reply behind it
+      const lanes = new Map<string, OutboundRecord[]>();
       for (const rec of page) {
-        if (this.closed || (this.opts.fence && !this.opts.fence.drains(channel))) return;
-        if (blocked.has(rec.replyId) || this.held.has(rec.replyId) || this.unrecorded.has(rec.id)) continue;
-        tried++;
-        const ok = await this.sendOne(adapter, rec);
-        if (!ok) blocked.add(rec.replyId);
+        if (this.held.has(rec.replyId) || this.unrecorded.has(rec.id)) continue;
+        const lane = lanes.get(rec.chatId);
+        if (lane) lane.push(rec);
+        else lanes.set(rec.chatId, [rec]);
       }
+      const stopped = () => this.closed || (this.opts.fence !== undefined && !this.opts.fence.drains(channel));
+      await settleAll([...lanes.values()], SEND_LANES, async (lane) => {
+        for (const rec of lane) {
+          if (stopped()) return;
+          if (blocked.has(rec.replyId)) continue;
+          if (!(await this.sendOne(adapter, rec))) blocked.add(rec.replyId);
+        }
+      });
+      if (stopped()) return;
       // a short page was the last; a page of chunks all held back would only come back the same
-      if (page.length < DRAIN_PAGE || tried === 0) break;
+      if (page.length < DRAIN_PAGE || lanes.size === 0) break;
     }
     await this.wakeLater();
   }

@@ -34,6 +34,8 @@ export class FleetMember {
   private readonly onError: ((reason: string) => void) | undefined;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
+  /** the heartbeat query in flight, if any */
+  private beating: Promise<void> | undefined;
   /** local monotonic time until which our row is surely fresh on the database's clock */
   private freshUntil = 0;
 
@@ -83,11 +85,10 @@ export class FleetMember {
   }
 
   private async beat(): Promise<void> {
-    try {
-      await this.register();
-    } catch (err) {
-      this.onError?.(pgReason(err));
-    }
+    const beating = this.register().catch((err: unknown) => this.onError?.(pgReason(err)));
+    this.beating = beating;
+    await beating;
+    if (this.beating === beating) this.beating = undefined;
     this.schedule();
   }
 
@@ -95,6 +96,9 @@ export class FleetMember {
   async leave(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    // a heartbeat still on the wire (another pool connection) could land after the
+    // DELETE and bring the row back as a live member: let it land first
+    await this.beating;
     await this.pool.query("DELETE FROM fleet_members WHERE id = $1", [this.id]);
   }
 

@@ -79,7 +79,10 @@ async function fleetRun(size: number, kills: number): Promise<void> {
   // everyone says hello once, and both cron jobs have run, before the kills
   burst(r, "h", 1);
   await r.waitAllAnswered(30_000);
-  await waitFor(() => (r.ledger.callsWith("cron-A").length && r.ledger.callsWith("cron-B").length ? true : undefined), "both cron jobs to run", 30_000);
+  // answered, not only asked: a cron run killed between its model call and storing its answer
+  // is not run again (a run fires at most once), so the kills wait until both answers went out
+  const cronAnswered = (text: string) => r.tg.sent.some((m) => String(m.chat_id) === String(CRON_CHAT) && (m.text ?? "").includes(text));
+  await waitFor(() => (cronAnswered("cron-A") && cronAnswered("cron-B") ? true : undefined), "both cron jobs to run and be answered", 30_000);
 
   // said early, so a fleet that does not coordinate fails on what is wrong rather than on a symptom
   expect(r.watch.overlaps, "two gateways polled the bot at once").toEqual([]);

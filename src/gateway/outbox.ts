@@ -196,16 +196,18 @@ export class Outbox {
         else lanes.set(rec.chatId, [rec]);
       }
       const stopped = () => this.closed || (this.opts.fence !== undefined && !this.opts.fence.drains(channel));
+      let tried = 0;
       await settleAll([...lanes.values()], SEND_LANES, async (lane) => {
         for (const rec of lane) {
           if (stopped()) return;
           if (blocked.has(rec.replyId)) continue;
+          tried++;
           if (!(await this.sendOne(adapter, rec))) blocked.add(rec.replyId);
         }
       });
       if (stopped()) return;
-      // a short page was the last; a page of chunks all held back would only come back the same
-      if (page.length < DRAIN_PAGE || lanes.size === 0) break;
+      // a short page was the last; a page of chunks all held or blocked back would only come back the same
+      if (page.length < DRAIN_PAGE || tried === 0) break;
     }
     await this.wakeLater();
   }

@@ -3,7 +3,7 @@
 // the drain never holds every waiting reply in memory at once. Chats are sent
 // to side by side, each in its own order.
 import { describe, expect, it } from "vitest";
-import type { OutboundChunk } from "../../src/core/channel.ts";
+import { ChannelError, type OutboundChunk } from "../../src/core/channel.ts";
 import { silentLogger } from "../../src/core/logger.ts";
 import { DRAIN_PAGE, Outbox } from "../../src/gateway/outbox.ts";
 import { openStore } from "../../src/store/index.ts";
@@ -71,5 +71,33 @@ describe("outbox backlog", () => {
     expect(adapter.sent.map((s) => s.chatId).sort()).toEqual(["c0", "c1", "c2"]);
     release();
     await until(() => adapter.sent.length === 4, "the slow chat's reply once its send returns");
+  });
+
+  it("ends a drain whose whole page belongs to a reply that just failed for good, instead of reading the page again and again", async () => {
+    const store = openStore(":memory:");
+    cleanup.stores.push(store);
+    const chunks = Array.from({ length: DRAIN_PAGE + 2 }, (_, i) => ({ text: `part ${i}`, format: "plain" }));
+    store.delivery.enqueueReply({ channel: "test", chatId: "gone", replyId: "r-long", chunks, answers: [], now: 1 });
+    let reads = 0;
+    const backend = sqliteBackend(store);
+    const delivery = new Proxy(backend.delivery, {
+      get(target, key, receiver) {
+        if (key !== "pendingOutbound") return Reflect.get(target, key, receiver);
+        return (now: number, channel?: string, limit?: number) => {
+          reads++;
+          return target.pendingOutbound(now, channel, limit);
+        };
+      },
+    });
+    const adapter = new MemoryAdapter();
+    adapter.failures.push(new ChannelError("permanent", "chat not found"));
+    const outbox = new Outbox({ delivery, adapter: () => adapter, logger: silentLogger() });
+    cleanup.outboxes.push(outbox);
+    outbox.kick("test");
+    await until(() => store.delivery.deadLetters().length === 1, "the first part to become a dead letter");
+    await outbox.flush(10_000);
+    // the first page, then the page of the failed reply's other parts, which are all held back: no third read
+    expect(reads).toBeLessThanOrEqual(2);
+    expect(adapter.sent).toEqual([]);
   });
 });

@@ -6,7 +6,6 @@
 // reload.ts); shuts down cleanly on SIGTERM/SIGINT.
 import { ConfigError } from "../core/errors.ts";
 import type { Logger } from "../core/logger.ts";
-import { sessionKeyFor } from "../agent/session-key.ts";
 import { loadConfig, type LoadedConfig } from "../config/load.ts";
 import type { Paths } from "../config/paths.ts";
 import { registerReloadRoute } from "../http/reload-route.ts";
@@ -18,7 +17,6 @@ import { startHttpServer, type RunningHttpServer } from "../http/server.ts";
 import type { CronService } from "../scheduler/cron-service.ts";
 import type { Heartbeat } from "../scheduler/heartbeat.ts";
 import type { StoreBackend } from "../store/backend.ts";
-import { transcriptionFailureMessage } from "../voice/messages.ts";
 import { ChannelSet } from "./channel-set.ts";
 import { loadChannels, webhookRoutes, type ChannelsConfig, type LoadedChannel } from "./channels.ts";
 import { ConfigWatcher, readConfigSnapshot } from "./config-watch.ts";
@@ -26,9 +24,9 @@ import { storeLocation } from "../store/location.ts";
 import { openGatewayStore } from "./open-store.ts";
 import { gatewayListen } from "./listen.ts";
 import { GatewayMetrics, type Counters } from "./metrics.ts";
-import { LiveReplies } from "./live-replies.ts";
 import { Outbox } from "./outbox.ts";
-import { Pipeline } from "./pipeline.ts";
+import type { Pipeline } from "./pipeline.ts";
+import { buildGatewayPipeline } from "./wiring.ts";
 import { Reloader, type Generation } from "./reloader.ts";
 import { problemsOf, type ReloadOutcome, type ReloadTrigger } from "./reload.ts";
 import { createRuntime, type Runtime } from "./runtime.ts";
@@ -259,7 +257,6 @@ export class Daemon {
     return queueText({ store: this.store, channels, outbox: this.outbox }, channel, chatId, text);
   }
 
-
   /** the channels to start with; an adapter's own check failing is a config error (exit 78), as on reload */
   private async loadStartChannels(loaded: LoadedConfig): Promise<LoadedChannel[]> {
     const out: LoadedChannel[] = [];
@@ -289,39 +286,15 @@ export class Daemon {
   }
 
   private buildPipeline(): Pipeline {
-    const holder = this.holder;
-    return new Pipeline({
+    return buildGatewayPipeline({
       store: this.store,
       outbox: this.outbox,
-      adapter: (id) => this.channels.adapter(id),
-      policy: (id) => this.channels.policy(id),
-      // an inbound message names its peer itself (channel, account, chat, sender, thread)
-      sessionKey: (msg) => sessionKeyFor(msg, this.gen.loaded.config.session?.dm_scope ?? "per-channel-peer"),
-      runTurn: (input) => this.metrics.timeTurn(input.origin.channel, () => holder.use((rt) => rt.agent.runTurn(input))),
-      voice: {
-        get echo() {
-          return holder.current.transcriber.echo;
-        },
-        transcribe: (input) => holder.use((rt) => rt.transcriber.transcribe(input)),
-        failureMessage: transcriptionFailureMessage,
-      },
-      noteActiveChat: (channel, chatId, kv) => kv.set("last_active_chat", { channel, chatId }),
-      maxTurns: this.gen.loaded.config.gateway.max_turns_in_flight,
-      // a polling channel stops fetching while every turn slot is taken; socket channels store and go on
-      // (in a fleet it stores on: the other gateways take up what waits for a slot here)
-      holdReading: (id) => !this.fleet && this.channels.holdsReading(id),
-      health: this.store.health,
+      channels: this.channels,
+      holder: this.holder,
+      metrics: this.metrics,
       logger: this.log,
-      sharedStore: this.store.kind === "postgres",
-      ...(this.fleet ? { claims: this.fleet.sessions, capabilities: (id: string) => this.leased?.configuredAdapter(id)?.capabilities } : {}),
-      live: new LiveReplies({
-        kv: this.store.kv,
-        // in a fleet a reply streams only where its chunks are sent: they edit what was streamed
-        adapter: (id) => (!this.fleet || this.fleet.outbox.drains(id) ? this.channels.adapter(id) : undefined),
-        // read at every turn: a reload that changes it applies to the next reply
-        mode: (id) => ((this.gen.loaded.config.channels as Record<string, { streaming?: string } | undefined>)[id]?.streaming === "off" ? "off" : "edit"),
-        logger: this.log,
-      }),
+      config: () => this.gen.loaded.config,
+      ...(this.fleet ? { fleet: this.fleet, leased: this.leased! } : {}),
     });
   }
 

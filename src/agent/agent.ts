@@ -197,8 +197,10 @@ export class Agent {
 
     // The history part of the request; read again after a forced compaction.
     const load = async (): Promise<{ system: ChatMessage; history: ChatMessage[] }> => {
-      const summary = input.noHistory ? undefined : (await sessions.getSession(origin.sessionKey))?.summary;
-      const history = input.noHistory ? [] : (await sessions.history(origin.sessionKey)).map((m) => m.message);
+      // summary and history in one read
+      const stored = input.noHistory ? undefined : await sessions.turnContext(origin.sessionKey);
+      const summary = stored?.summary;
+      const history = stored ? stored.history.map((m) => m.message) : [];
       const built = this.prompt.build({ origin, toolNames, ...(summary ? { summary } : {}) });
       // the workspace prompt first, then the caller's instructions (HTTP API system messages)
       const system = input.system ? `${built}\n\n${input.system}` : built;
@@ -300,13 +302,15 @@ export class Agent {
     const saved = added.map(forHistory);
     // only store calls in here: on SQLite every other caller waits while the transaction is open
     const save = async (sessions: AsyncSessionStore, tx: StoreSet | undefined) => {
-      await sessions.touchSession(key, { channel: origin.channel, chatId: origin.chatId, now });
-      await sessions.append(key, saved, now);
-      await sessions.recordUsage(
-        key,
-        { ...(reportedPromptTokens !== undefined ? { promptTokens: reportedPromptTokens } : {}), ...(result.entryId ? { model: result.entryId } : {}) },
+      // session row, its chat, its usage and the messages: one store call (two statements on SQLite, one on PostgreSQL)
+      await sessions.saveTurn(key, {
+        channel: origin.channel,
+        chatId: origin.chatId,
+        messages: saved,
+        ...(reportedPromptTokens !== undefined ? { promptTokens: reportedPromptTokens } : {}),
+        ...(result.entryId ? { model: result.entryId } : {}),
         now,
-      );
+      });
       await input.onCommit?.(result, tx);
     };
     if (this.opts.transaction) await this.opts.transaction((tx) => save(tx.sessions, tx));

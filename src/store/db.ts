@@ -160,6 +160,19 @@ export function transaction<T>(db: Db, fn: () => T): T {
   }
 }
 
+/**
+ * Statements that commit together: in a transaction of their own when none
+ * is open; inside an open one, as they are, with no savepoint (two statements
+ * fewer per call on the hot path: a turn's save and its reply). That is right
+ * only for writes whose first statement is the only one that can fail on a
+ * constraint (a failed statement changes nothing), the later ones failing only
+ * with the disk, when the caller's transaction is rolled back whole: every
+ * caller lets a store error end its transaction. `fn` must be synchronous.
+ */
+export function writeTogether<T>(db: Db, fn: () => T): T {
+  return db.isTransaction ? settle(fn()) : transaction(db, fn);
+}
+
 function settle<T>(out: T): T {
   if (out !== null && typeof out === "object" && typeof (out as { then?: unknown }).then === "function") {
     throw new SwitchboardError("internal", "a store transaction was given an async function; its work would outlive the transaction. Do the async part before or after, and keep the transaction synchronous");

@@ -2,9 +2,10 @@
 // messages are flagged, and a reset moves the session to a new generation,
 // so the active history is "this generation, not compacted".
 import type { ChatMessage } from "../core/chat.ts";
-import { transaction, type Db } from "./db.ts";
+import { transaction, writeTogether, type Db } from "./db.ts";
+import { MultiRowInsert } from "./multi-row.ts";
 import { record, type SessionRow } from "./rows.ts";
-import type { SessionRecord, SessionStore, StoredMessage } from "./types.ts";
+import type { SessionRecord, SessionStore, StoredMessage, TurnContext, TurnSave } from "./types.ts";
 
 
 interface MessageRow {
@@ -18,12 +19,22 @@ const activeCount = (s: string) => `(SELECT count(*) FROM messages m WHERE m.ses
 const ACTIVE_COUNT = activeCount("s");
 
 
+/** summary and active history of one session: no row when it does not exist, one with id NULL when it has no messages */
+interface ContextRow {
+  summary: string;
+  id: number | null;
+  json: string | null;
+  created_at: number | null;
+}
+
 export class SqliteSessionStore implements SessionStore {
   private readonly db: Db;
   private readonly q;
+  private readonly insertMessages: MultiRowInsert;
 
   constructor(db: Db) {
     this.db = db;
+    this.insertMessages = new MultiRowInsert(db, (values) => `INSERT INTO messages (session_key, generation, role, json, created_at) VALUES ${values}`, "(?, ?, ?, ?, ?)");
     this.q = {
       get: db.prepare(`SELECT s.*, ${ACTIVE_COUNT} AS message_count FROM sessions s WHERE s.key = ?`),
       generation: db.prepare("SELECT generation FROM sessions WHERE key = ?"),
@@ -44,7 +55,20 @@ export class SqliteSessionStore implements SessionStore {
         `SELECT m.id, m.json, m.created_at FROM messages m JOIN sessions s ON s.key = m.session_key AND m.generation = s.generation
          WHERE m.session_key = ? AND m.compacted = 0 ORDER BY m.id`,
       ),
-      append: db.prepare("INSERT INTO messages (session_key, generation, role, json, created_at) VALUES (?, ?, ?, ?, ?)"),
+      // the session, its summary and its active history in one read (the turn's whole view of it)
+      context: db.prepare(
+        `SELECT s.summary, m.id, m.json, m.created_at FROM sessions s
+         LEFT JOIN messages m ON m.session_key = s.key AND m.generation = s.generation AND m.compacted = 0
+         WHERE s.key = ? ORDER BY m.id`,
+      ),
+      // a turn's session write in one upsert: created or bumped, its chat, its usage, and its generation back
+      saveTurn: db.prepare(
+        `INSERT INTO sessions (key, created_at, updated_at, channel, chat_id, last_prompt_tokens, last_model) VALUES (?1, ?2, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT(key) DO UPDATE SET updated_at = excluded.updated_at,
+           channel = coalesce(excluded.channel, channel), chat_id = coalesce(excluded.chat_id, chat_id),
+           last_prompt_tokens = coalesce(excluded.last_prompt_tokens, last_prompt_tokens), last_model = coalesce(excluded.last_model, last_model)
+         RETURNING generation`,
+      ),
       compactOld: db.prepare("UPDATE messages SET compacted = 1 WHERE session_key = ? AND generation = ? AND compacted = 0 AND id < ?"),
       setSummary: db.prepare("UPDATE sessions SET summary = ?, updated_at = ? WHERE key = ?"),
       reset: db.prepare("UPDATE sessions SET generation = generation + 1, summary = '', last_prompt_tokens = NULL, updated_at = ? WHERE key = ?"),
@@ -70,17 +94,45 @@ export class SqliteSessionStore implements SessionStore {
     }));
   }
 
+  turnContext(key: string): TurnContext | undefined {
+    const rows = this.q.context.all(key) as unknown as ContextRow[];
+    if (rows.length === 0) return undefined;
+    const history: StoredMessage[] = [];
+    for (const r of rows) if (r.id !== null) history.push({ id: r.id, message: JSON.parse(r.json!) as ChatMessage, createdAt: r.created_at! });
+    return { summary: rows[0]!.summary, history };
+  }
+
   /** Creates the session when absent. Every message is stored or none is. */
   append(key: string, messages: ChatMessage[], now: number): StoredMessage[] {
-    return transaction(this.db, () => {
+    const json = messages.map((m) => JSON.stringify(m)); // a message that cannot be stored fails before any write
+    return writeTogether(this.db, () => {
       const { generation } = this.q.open.get(key, now) as { generation: number };
-      const out: StoredMessage[] = [];
-      for (const m of messages) {
-        const res = this.q.append.run(key, generation, m.role, JSON.stringify(m), now);
-        out.push({ id: Number(res.lastInsertRowid), message: m, createdAt: now });
-      }
-      return out;
+      return this.appendRows(key, generation, messages, json, now);
     });
+  }
+
+  saveTurn(key: string, turn: TurnSave): StoredMessage[] {
+    const json = turn.messages.map((m) => JSON.stringify(m));
+    return writeTogether(this.db, () => {
+      const { generation } = this.q.saveTurn.get(key, turn.now, turn.channel ?? null, turn.chatId ?? null, turn.promptTokens ?? null, turn.model ?? null) as { generation: number };
+      return this.appendRows(key, generation, turn.messages, json, turn.now);
+    });
+  }
+
+  /**
+   * Ids come from the statement's last row id: one statement's rows get
+   * consecutive ids in VALUES order (AUTOINCREMENT, and the write lock is held).
+   */
+  private appendRows(key: string, generation: number, messages: ChatMessage[], json: string[], now: number): StoredMessage[] {
+    const rows = messages.map((m, i) => [key, generation, m.role, json[i]!, now]);
+    const out: StoredMessage[] = [];
+    let i = 0;
+    this.insertMessages.groups(rows, (st, params) => {
+      const last = Number(st.run(...params).lastInsertRowid);
+      const n = params.length / 5;
+      for (let k = 0; k < n; k++, i++) out.push({ id: last - n + 1 + k, message: messages[i]!, createdAt: now });
+    });
+    return out;
   }
 
   compact(key: string, summary: string, keepFromId: number, now: number): void {

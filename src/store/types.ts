@@ -28,8 +28,37 @@ export interface StoredMessage {
   createdAt: number;
 }
 
+/** What a turn reads of its session before calling the model: one read, both parts. */
+export interface TurnContext {
+  summary: string;
+  /** the active history, oldest first */
+  history: StoredMessage[];
+}
+
+/** What a finished turn writes to its session (SessionStore.saveTurn). */
+export interface TurnSave {
+  /** the chat the turn spoke in (kept when absent) */
+  channel?: string;
+  chatId?: string;
+  /** the turn's messages, appended in order */
+  messages: ChatMessage[];
+  /** the prompt size the provider reported for the turn's last call (kept when absent) */
+  promptTokens?: number;
+  /** the model entry that answered (kept when absent) */
+  model?: string;
+  now: number;
+}
+
 export interface SessionStore {
   getSession(key: string): SessionRecord | undefined;
+  /** summary and active history in one read; undefined when the session does not exist */
+  turnContext(key: string): TurnContext | undefined;
+  /**
+   * A turn's whole write: creates or bumps the session, notes its chat and
+   * usage, and appends its messages (every message stored or none). Inside a
+   * transaction it adds no savepoint: see writeTogether in db.ts.
+   */
+  saveTurn(key: string, turn: TurnSave): StoredMessage[];
   /** creates the session when absent; updates channel/chatId when given */
   touchSession(key: string, meta: { channel?: string; chatId?: string; now: number }): SessionRecord;
   /** the active history (not compacted away, not reset), oldest first */

@@ -5,7 +5,7 @@
 import type { ChatMessage } from "../../src/core/chat.ts";
 import type { AsyncSessionStore } from "../../src/store/backend.ts";
 import { asyncView } from "../../src/store/sqlite-backend.ts";
-import type { SessionRecord, SessionStore, StoredMessage } from "../../src/store/types.ts";
+import type { SessionRecord, SessionStore, StoredMessage, TurnContext, TurnSave } from "../../src/store/types.ts";
 
 interface Session {
   key: string;
@@ -59,18 +59,41 @@ export class MemorySessionStore implements SessionStore {
     return this.active(s).map((r) => ({ id: r.id, message: JSON.parse(r.json) as ChatMessage, createdAt: r.createdAt }));
   }
 
+  turnContext(key: string): TurnContext | undefined {
+    this.calls.push({ method: "turnContext", key });
+    const s = this.sessions.get(key);
+    if (!s) return undefined;
+    return { summary: s.summary, history: this.active(s).map((r) => ({ id: r.id, message: JSON.parse(r.json) as ChatMessage, createdAt: r.createdAt })) };
+  }
+
+  saveTurn(key: string, turn: TurnSave): StoredMessage[] {
+    this.calls.push({ method: "saveTurn", key });
+    const encoded = turn.messages.map((m) => JSON.stringify(m));
+    const s = this.ensure(key, turn.now);
+    s.updatedAt = turn.now;
+    if (turn.channel !== undefined) s.channel = turn.channel;
+    if (turn.chatId !== undefined) s.chatId = turn.chatId;
+    if (turn.promptTokens !== undefined) s.lastPromptTokens = turn.promptTokens;
+    if (turn.model !== undefined) s.lastModel = turn.model;
+    return this.push(key, s, encoded, turn.now);
+  }
+
   append(key: string, messages: ChatMessage[], now: number): StoredMessage[] {
     this.calls.push({ method: "append", key });
     // serialize everything first: one message that cannot be stored stores none
     const encoded = messages.map((m) => JSON.stringify(m));
     const s = this.ensure(key, now);
+    s.updatedAt = now;
+    return this.push(key, s, encoded, now);
+  }
+
+  private push(key: string, s: Session, encoded: string[], now: number): StoredMessage[] {
     const out: StoredMessage[] = [];
     for (const json of encoded) {
       const row: Row = { id: this.nextId++, generation: s.generation, compacted: false, json, createdAt: now };
       this.rowsOf(key).push(row);
       out.push({ id: row.id, message: JSON.parse(json) as ChatMessage, createdAt: now });
     }
-    s.updatedAt = now;
     return out;
   }
 

@@ -6,7 +6,7 @@
 import type { ChatMessage } from "../../core/chat.ts";
 import type { AsyncSessionStore } from "../backend.ts";
 import { record, type SessionRow } from "../rows.ts";
-import type { SessionRecord, StoredMessage } from "../types.ts";
+import type { SessionRecord, StoredMessage, TurnContext, TurnSave } from "../types.ts";
 import type { Sql } from "./sql.ts";
 
 const ACTIVE_COUNT = "(SELECT count(*) FROM messages m WHERE m.session_key = s.key AND m.generation = s.generation AND NOT m.compacted)";
@@ -41,6 +41,41 @@ export class PgSessionStore implements AsyncSessionStore {
       [key],
     );
     return rows.map((r) => ({ id: r.id, message: JSON.parse(r.json) as ChatMessage, createdAt: r.created_at }));
+  }
+
+  async turnContext(key: string): Promise<TurnContext | undefined> {
+    const { rows } = await this.sql.query<{ summary: string; id: number | null; json: string | null; created_at: number | null }>(
+      `SELECT s.summary, m.id, m.json, m.created_at FROM sessions s
+       LEFT JOIN messages m ON m.session_key = s.key AND m.generation = s.generation AND NOT m.compacted
+       WHERE s.key = $1 ORDER BY m.id`,
+      [key],
+    );
+    if (rows.length === 0) return undefined;
+    const history: StoredMessage[] = [];
+    for (const r of rows) if (r.id !== null) history.push({ id: r.id, message: JSON.parse(r.json!) as ChatMessage, createdAt: r.created_at! });
+    return { summary: rows[0]!.summary, history };
+  }
+
+  /**
+   * One statement (one round trip, atomic by itself): the session upsert
+   * (which locks its row, so two gateways' appends take turns) feeds the
+   * messages' generation through a data-modifying CTE.
+   */
+  async saveTurn(key: string, turn: TurnSave): Promise<StoredMessage[]> {
+    const { rows } = await this.sql.query<{ id: number; ord: number }>(
+      `WITH s AS (
+         INSERT INTO sessions (key, created_at, updated_at, channel, chat_id, last_prompt_tokens, last_model) VALUES ($1, $2, $2, $3, $4, $5, $6)
+         ON CONFLICT (key) DO UPDATE SET updated_at = excluded.updated_at,
+           channel = coalesce(excluded.channel, sessions.channel), chat_id = coalesce(excluded.chat_id, sessions.chat_id),
+           last_prompt_tokens = coalesce(excluded.last_prompt_tokens, sessions.last_prompt_tokens), last_model = coalesce(excluded.last_model, sessions.last_model)
+         RETURNING generation)
+       INSERT INTO messages (session_key, generation, role, json, created_at)
+       SELECT $1, s.generation, m.role, m.json, $2 FROM s, unnest($7::text[], $8::text[]) WITH ORDINALITY AS m(role, json, ord) ORDER BY m.ord
+       RETURNING id`,
+      [key, turn.now, turn.channel ?? null, turn.chatId ?? null, turn.promptTokens ?? null, turn.model ?? null, turn.messages.map((m) => m.role), turn.messages.map((m) => JSON.stringify(m))],
+    );
+    const ids = rows.map((r) => r.id).sort((a, b) => a - b);
+    return turn.messages.map((m, i) => ({ id: ids[i]!, message: m, createdAt: turn.now }));
   }
 
   /** Creates the session when absent. Every message is stored or none is. */

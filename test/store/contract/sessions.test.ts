@@ -105,4 +105,51 @@ contract("sessions", (h) => {
       expect((history[i + 1]!.message as { content: string }).content).toBe(a.replace("a", "b"));
     }
   });
+  it("turnContext reads summary and active history at once: nothing for an unknown session, an empty history for a bare one", async () => {
+    expect(await h.store.sessions.turnContext("nobody")).toBeUndefined();
+    await h.store.sessions.touchSession("bare", { now: 1 });
+    expect(await h.store.sessions.turnContext("bare")).toEqual({ summary: "", history: [] });
+    const rows = await h.store.sessions.append("s1", [user("1"), assistant("2"), user("3"), assistant("4")], 10);
+    await h.store.sessions.compact("s1", "earlier", rows[2]!.id, 11);
+    const ctx = await h.store.sessions.turnContext("s1");
+    expect(ctx?.summary).toBe("earlier");
+    expect(ctx?.history).toEqual(await h.store.sessions.history("s1"));
+    expect(ctx?.history.map((m) => m.message)).toEqual([user("3"), assistant("4")]);
+    await h.store.sessions.reset("s1", 12);
+    expect(await h.store.sessions.turnContext("s1")).toEqual({ summary: "", history: [] });
+  });
+
+  it("saveTurn creates the session with its chat and usage, appends in order with rising ids, and keeps what a later turn leaves out", async () => {
+    const many = Array.from({ length: 40 }, (_, i) => (i % 2 ? assistant(`a${i}`) : user(`u${i}`)));
+    const first = await h.store.sessions.saveTurn("t1", { channel: "telegram", chatId: "42", messages: many, promptTokens: 321, model: "m#0", now: 5 });
+    expect(first.map((m) => m.message)).toEqual(many);
+    const ids = first.map((m) => m.id);
+    expect(ids).toEqual([...ids].sort((a, b) => a - b));
+    expect(await h.store.sessions.history("t1")).toEqual(first);
+    expect(await h.store.sessions.getSession("t1")).toEqual({
+      key: "t1", createdAt: 5, updatedAt: 5, summary: "", channel: "telegram", chatId: "42", messageCount: 40, lastPromptTokens: 321, lastModel: "m#0",
+    });
+    const second = await h.store.sessions.saveTurn("t1", { messages: [user("again"), assistant("yes")], now: 9 });
+    expect(second[0]!.id).toBeGreaterThan(ids.at(-1)!);
+    expect(await h.store.sessions.getSession("t1")).toMatchObject({ createdAt: 5, updatedAt: 9, channel: "telegram", chatId: "42", messageCount: 42, lastPromptTokens: 321, lastModel: "m#0" });
+    await h.store.sessions.saveTurn("t1", { channel: "discord", chatId: "7", messages: [], promptTokens: 9, model: "m#1", now: 10 });
+    expect(await h.store.sessions.getSession("t1")).toMatchObject({ channel: "discord", chatId: "7", messageCount: 42, lastPromptTokens: 9, lastModel: "m#1" });
+  });
+
+  it("saveTurn after a reset writes to the new generation; inside a failed transaction it leaves nothing", async () => {
+    await h.store.sessions.saveTurn("s1", { messages: [user("old")], now: 1 });
+    await h.store.sessions.reset("s1", 2);
+    await h.store.sessions.saveTurn("s1", { messages: [user("new")], now: 3 });
+    expect((await h.store.sessions.history("s1")).map((m) => m.message)).toEqual([user("new")]);
+    await expect(
+      h.store.transaction(async (tx) => {
+        await tx.sessions.saveTurn("s1", { messages: [user("lost 1"), assistant("lost 2")], model: "x", now: 4 });
+        await tx.sessions.saveTurn("s2", { messages: [user("lost 3")], now: 4 });
+        throw new Error("boom");
+      }),
+    ).rejects.toThrow("boom");
+    expect((await h.store.sessions.history("s1")).map((m) => m.message)).toEqual([user("new")]);
+    expect(await h.store.sessions.getSession("s1")).toMatchObject({ updatedAt: 3 });
+    expect(await h.store.sessions.getSession("s2")).toBeUndefined();
+  });
 });

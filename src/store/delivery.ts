@@ -3,13 +3,11 @@
 // is acknowledged; its reply's chunks and its "done" mark are committed
 // together; a chunk is marked sent right after the platform accepted it.
 import { SwitchboardError } from "../core/errors.ts";
-import { transaction, type Db } from "./db.ts";
+import { transaction, writeTogether, type Db } from "./db.ts";
+import { MultiRowInsert } from "./multi-row.ts";
 import { inbound, MAX_ERROR_CHARS, outbound, type InRow, type OutRow } from "./rows.ts";
 import type { DeliveryStore, InboundRecord, InboxState, OutboundRecord } from "./types.ts";
 
-
-
-/** Errors are stored for `status`; a platform's error page is not worth keeping whole. */
 
 
 /** SQLITE_CONSTRAINT_UNIQUE / _PRIMARYKEY (extended result codes) */
@@ -33,9 +31,12 @@ const DUE = `SELECT o.* FROM outbox o
 export class SqliteDeliveryStore implements DeliveryStore {
   private readonly db: Db;
   private readonly q;
+  private readonly enqueue: MultiRowInsert;
 
   constructor(db: Db) {
     this.db = db;
+    // a reply's chunks in one statement; RETURNING gives the stored rows back (in no set order: sorted by seq)
+    this.enqueue = new MultiRowInsert(db, (values) => `INSERT INTO outbox (channel, chat_id, reply_id, seq, chunk, created_at) VALUES ${values} RETURNING *`, "(?, ?, ?, ?, ?, ?)");
     this.q = {
       // RETURNING: the stored row comes back from the insert itself (no row for a duplicate)
       accept: db.prepare(
@@ -43,9 +44,9 @@ export class SqliteDeliveryStore implements DeliveryStore {
       ),
       open: db.prepare("SELECT * FROM inbox WHERE state IN ('pending', 'processing') AND (?1 IS NULL OR session_key = ?1) ORDER BY id"),
       openSessions: db.prepare("SELECT session_key FROM inbox WHERE state IN ('pending', 'processing') GROUP BY session_key ORDER BY min(id)"),
-      mark: db.prepare("UPDATE inbox SET state = ?, turn_id = coalesce(?, turn_id), error = coalesce(?, error) WHERE id = ?"),
+      // every row of a turn in one statement: the ids as a JSON array
+      mark: db.prepare("UPDATE inbox SET state = ?, turn_id = coalesce(?, turn_id), error = coalesce(?, error) WHERE id IN (SELECT value FROM json_each(?))"),
       replyExists: db.prepare("SELECT 1 FROM outbox WHERE reply_id = ? LIMIT 1"),
-      enqueue: db.prepare("INSERT INTO outbox (channel, chat_id, reply_id, seq, chunk, created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING *"),
       due: db.prepare(DUE),
       sent: db.prepare("UPDATE outbox SET state = 'sent', sent_at = ?, platform_message_id = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?"),
       failed: db.prepare("UPDATE outbox SET state = ?, attempts = attempts + ?, not_before = ?, last_error = ? WHERE id = ? AND state = 'pending'"),
@@ -80,33 +81,32 @@ export class SqliteDeliveryStore implements DeliveryStore {
 
   markInbound(ids: number[], state: InboxState, extra: { turnId?: string; error?: string } = {}): void {
     const error = extra.error === undefined ? null : extra.error.slice(0, MAX_ERROR_CHARS);
-    transaction(this.db, () => {
-      for (const id of ids) this.q.mark.run(state, extra.turnId ?? null, error, id);
-    });
+    // one statement: all rows or none, no transaction needed
+    if (ids.length > 0) this.q.mark.run(state, extra.turnId ?? null, error, JSON.stringify(ids));
   }
 
   /**
    * One transaction: every chunk (seq 0, 1, …) and the "done" mark (turnId =
    * replyId) of every answered inbound row, or nothing at all. A replyId that
    * is already queued is refused with a SwitchboardError and changes nothing.
+   * Two statements (chunks, marks) in the caller's transaction, no savepoint:
+   * the chunks' insert is the only one that can fail on a constraint.
    */
   enqueueReply(reply: { channel: string; chatId: string; replyId: string; chunks: unknown[]; answers: number[]; now: number }): OutboundRecord[] {
     const taken = () => new SwitchboardError("store", `reply ${reply.replyId} is already in the outbox; each reply needs its own id`);
-    return transaction(this.db, () => {
-      // with chunks, UNIQUE (reply_id, seq) refuses a reused id on the first insert (no lookup first)
-      if (reply.chunks.length === 0 && this.q.replyExists.get(reply.replyId)) throw taken();
-      const out: OutboundRecord[] = [];
-      reply.chunks.forEach((chunk, seq) => {
-        let row;
-        try {
-          row = this.q.enqueue.get(reply.channel, reply.chatId, reply.replyId, seq, JSON.stringify(chunk ?? null), reply.now);
-        } catch (err) {
-          if (uniqueViolation(err)) throw taken();
-          throw err;
-        }
-        out.push(outbound(row as unknown as OutRow));
-      });
-      for (const id of reply.answers) this.q.mark.run("done", reply.replyId, null, id);
+    const rows = reply.chunks.map((chunk, seq) => [reply.channel, reply.chatId, reply.replyId, seq, JSON.stringify(chunk ?? null), reply.now]);
+    return writeTogether(this.db, () => {
+      // with chunks, UNIQUE (reply_id, seq) refuses a reused id on the insert itself (no lookup first)
+      if (rows.length === 0 && this.q.replyExists.get(reply.replyId)) throw taken();
+      let out: OutboundRecord[];
+      try {
+        out = this.enqueue.groups(rows, (st, params) => st.all(...params) as unknown as OutRow[]).flat().map(outbound);
+      } catch (err) {
+        if (uniqueViolation(err)) throw taken();
+        throw err;
+      }
+      out.sort((a, b) => a.seq - b.seq);
+      if (reply.answers.length > 0) this.q.mark.run("done", reply.replyId, null, JSON.stringify(reply.answers));
       return out;
     });
   }

@@ -35,6 +35,10 @@ interface Cache {
   names: Map<string, string | null>;
   /** bumped by every set: a read that a set overtook does not fill the cache */
   writes: number;
+  /** every stored choice is in `names`: a session not there has none, and needs no read */
+  complete: boolean;
+  /** the one load of every stored choice (started by the first look) */
+  loading?: Promise<void>;
 }
 
 /** one cache per store, shared by the runtimes a reload builds on it (an old one may still be finishing a /model) */
@@ -43,10 +47,36 @@ const caches = new WeakMap<object, Cache>();
 function cacheOf(kv: object): Cache {
   let c = caches.get(kv);
   if (!c) {
-    c = { names: new Map(), writes: 0 };
+    c = { names: new Map(), writes: 0, complete: false };
     caches.set(kv, c);
   }
   return c;
+}
+
+/**
+ * Reads every stored choice at once (they are few: only chats that used
+ * /model have one), so a chat seen for the first time needs no read. Left
+ * incomplete (per-chat reads, as before) when there are more than the cache
+ * holds, when the store cannot list keys, when a /model write overtook the
+ * load, or when the load failed.
+ */
+function loadAll(kv: AsyncKvStore, c: Cache): Promise<void> {
+  c.loading ??= (async () => {
+    if (!kv.entries) return;
+    const before = c.writes;
+    try {
+      const all = await kv.entries<unknown>(SESSION_MODEL_PREFIX, CACHE_LIMIT + 1);
+      if (all.length > CACHE_LIMIT || c.writes !== before) return;
+      for (const [key, v] of all) {
+        const sessionKey = key.slice(SESSION_MODEL_PREFIX.length);
+        if (!c.names.has(sessionKey)) c.names.set(sessionKey, typeof v === "string" && v ? v : null);
+      }
+      c.complete = c.names.size <= CACHE_LIMIT;
+    } catch {
+      // per-chat reads then: each says what is wrong with the store if it still is
+    }
+  })();
+  return c.loading;
 }
 
 export function kvSessionModels(kv: AsyncKvStore, names: () => string[], opts: SessionModelsOptions = {}): SessionModels {
@@ -58,11 +88,16 @@ export function kvSessionModels(kv: AsyncKvStore, names: () => string[], opts: S
     if (!cache) return;
     cache.delete(sessionKey);
     cache.set(sessionKey, name ?? null);
-    if (cache.size > CACHE_LIMIT) cache.delete(cache.keys().next().value!);
+    if (cache.size > CACHE_LIMIT) {
+      cache.delete(cache.keys().next().value!);
+      shared!.complete = false; // what was forgotten may have had a choice
+    }
   };
   const stored = async (sessionKey: string) => {
+    if (shared && !shared.complete) await loadAll(kv, shared);
     const hit = cache?.get(sessionKey);
     if (hit !== undefined) return hit ?? undefined;
+    if (shared?.complete) return undefined;
     const before = shared?.writes;
     const v = await kv.get<unknown>(key(sessionKey));
     const name = typeof v === "string" && v ? v : undefined;
@@ -78,9 +113,19 @@ export function kvSessionModels(kv: AsyncKvStore, names: () => string[], opts: S
     },
     set: async (sessionKey, name) => {
       if (shared) shared.writes++;
-      cache?.delete(sessionKey); // a failed write must not leave the memory ahead of the store
-      if (name === undefined) await kv.delete(key(sessionKey));
-      else await kv.set(key(sessionKey), name, now());
+      // a failed write must not leave the memory ahead of the store; a complete cache keeps the old
+      // choice meanwhile (the store holds it until the write lands) and stops being complete if it fails
+      if (!shared?.complete) cache?.delete(sessionKey);
+      try {
+        if (name === undefined) await kv.delete(key(sessionKey));
+        else await kv.set(key(sessionKey), name, now());
+      } catch (err) {
+        if (shared) {
+          shared.complete = false;
+          cache!.delete(sessionKey);
+        }
+        throw err;
+      }
       remember(sessionKey, name);
     },
   };

@@ -31,6 +31,12 @@ export interface AsyncKvStore {
   set(key: string, value: unknown, now?: number): Promise<void>;
   /** true when the key existed */
   delete(key: string): Promise<boolean>;
+  /**
+   * the keys starting with `prefix` and their values, at most `limit`, by key
+   * (both backends have it; optional so that a wrapper may leave it out, and
+   * a caller then reads key by key)
+   */
+  entries?<T = unknown>(prefix: string, limit: number): Promise<[string, T][]>;
 }
 
 export type StoreKind = "sqlite" | "postgres";

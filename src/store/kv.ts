@@ -13,7 +13,15 @@ export class SqliteKvStore implements KvStore {
         "INSERT INTO kv (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
       ),
       del: db.prepare("DELETE FROM kv WHERE key = ?"),
+      // a prefix as a key range: the primary key's index, no scan
+      range: db.prepare("SELECT key, value FROM kv WHERE key >= ? AND key < ? ORDER BY key LIMIT ?"),
     };
+  }
+
+  /** the keys starting with `prefix` and their values, at most `limit` of them, by key */
+  entries<T = unknown>(prefix: string, limit: number): [string, T][] {
+    const [from, to] = prefixRange(prefix);
+    return (this.q.range.all(from, to, limit) as { key: string; value: string }[]).map((r) => [r.key, JSON.parse(r.value) as T]);
   }
 
   get<T = unknown>(key: string): T | undefined {
@@ -34,4 +42,10 @@ export class SqliteKvStore implements KvStore {
   delete(key: string): boolean {
     return Number(this.q.del.run(key).changes) > 0;
   }
+}
+
+/** the keys starting with a non-empty `prefix` are those in [prefix, prefix with its last character one higher) */
+export function prefixRange(prefix: string): [string, string] {
+  if (!prefix) throw new RangeError("a key prefix must not be empty");
+  return [prefix, prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1)];
 }

@@ -199,4 +199,6 @@ export interface KvStore {
   set(key: string, value: unknown, now?: number): void;
   /** true when the key existed */
   delete(key: string): boolean;
+  /** the keys starting with `prefix` and their values, at most `limit` of them, by key */
+  entries<T = unknown>(prefix: string, limit: number): [string, T][];
 }

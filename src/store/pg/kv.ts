@@ -24,6 +24,16 @@ export class PgKvStore implements AsyncKvStore {
     await this.sql.query("INSERT INTO kv (key, value, updated_at) VALUES ($1, $2, $3) ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at", [key, json, now]);
   }
 
+  /**
+   * the keys starting with `prefix` and their values, at most `limit` of them, by key;
+   * starts_with, not a key range: under the database's collation a range need not hold only the prefix's keys
+   */
+  async entries<T = unknown>(prefix: string, limit: number): Promise<[string, T][]> {
+    if (!prefix) throw new RangeError("a key prefix must not be empty");
+    const { rows } = await this.sql.query<{ key: string; value: string }>("SELECT key, value FROM kv WHERE starts_with(key, $1) ORDER BY key LIMIT $2", [prefix, limit]);
+    return rows.map((r) => [r.key, JSON.parse(r.value) as T]);
+  }
+
   async delete(key: string): Promise<boolean> {
     return ((await this.sql.query("DELETE FROM kv WHERE key = $1", [key])).rowCount ?? 0) > 0;
   }

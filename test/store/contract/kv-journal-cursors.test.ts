@@ -23,6 +23,16 @@ contract("kv, journal, cursors", (h) => {
     expect(await h.store.kv.get("missing")).toBeUndefined();
   });
 
+  it("kv lists the keys under a prefix with their values, by key, up to a limit", async () => {
+    for (const [k, v] of [["session_model:b", "fast"], ["session_model:a", "smart"], ["session_model:c", 3], ["session_modelz", "x"], ["session_model", "y"], ["last_active_chat", {}]] as const) {
+      await h.store.kv.set(k, v, 1);
+    }
+    expect(await h.store.kv.entries!("session_model:", 10)).toEqual([["session_model:a", "smart"], ["session_model:b", "fast"], ["session_model:c", 3]]);
+    expect(await h.store.kv.entries!("session_model:", 2)).toEqual([["session_model:a", "smart"], ["session_model:b", "fast"]]);
+    expect(await h.store.kv.entries!("nothing:", 10)).toEqual([]);
+    await expect(h.store.kv.entries!("", 10)).rejects.toThrow(/prefix/);
+  });
+
   it("the journal records a call once: a re-run gets 'started', then the recorded result", async () => {
     expect(await h.store.journal.begin("turn1", "call-a", "send_message", 10)).toBeUndefined();
     expect(await h.store.journal.begin("turn1", "call-a", "send_message", 11)).toEqual({ state: "started" });

@@ -13,6 +13,7 @@ import type { StoreSet } from "../store/backend.ts";
 import type { InboundRecord } from "../store/types.ts";
 import type { TurnOrigin } from "../tools/types.ts";
 import { groupTriggered } from "./access.ts";
+import { HeldInbox } from "./held-inbox.ts";
 import { ClaimedRuns, isClaimLost } from "./fleet-session.ts";
 import { queuePairingReply } from "./pairing-reply.ts";
 import { replyChunks } from "./reply-chunks.ts";
@@ -40,12 +41,17 @@ export class Pipeline {
   /** the first inbox row this process stored: rows from here on (ids only grow) never ran in an earlier life */
   private firstAccepted: number | undefined;
   private readonly fleet: ClaimedRuns | undefined; // a fleet's claims of the sessions running here
+  /** rows stored here and not yet taken by a turn (a store of our own only; a fleet reads the inbox) */
+  private readonly held: HeldInbox | undefined;
+  /** the heartbeat target as last written by this process: written again only when it changes */
+  private activeChat: string | undefined;
   turnsRun = 0;
 
   constructor(opts: PipelineOptions) {
     this.opts = opts;
     this.now = opts.now ?? Date.now;
     this.fleet = opts.claims ? new ClaimedRuns(opts.claims, (key) => this.wake(key), opts.logger) : undefined;
+    this.held = opts.sharedStore ? undefined : new HeldInbox();
     this.slots = new TurnSlots(opts.maxTurns ?? DEFAULT_MAX_TURNS, (key) => (this.fleet ? this.fleet.run(key, () => this.runSession(key)) : this.runSession(key)));
     opts.health?.onRecovered(() => {
       this.opts.logger.info("the store takes writes again; answering what waited");
@@ -97,6 +103,7 @@ export class Pipeline {
     if (!stored) return; // a redelivery of a message we already have
     this.firstAccepted ??= stored.id;
     if (isStopCommand(payload.text)) return this.stop(stored); // now, not behind the turn it stops
+    this.held?.add(stored); // the turn starts from this row, not from reading it back
     this.slots.schedule(sessionKey);
     if (this.opts.holdReading?.(msg.channel)) await this.slots.room();
   }
@@ -105,7 +112,11 @@ export class Pipeline {
   async recover(): Promise<void> {
     if (!this.accepting) return;
     try {
-      for (const key of await this.opts.store.delivery.sessionsWithPendingInbound()) this.slots.schedule(key);
+      for (const key of await this.opts.store.delivery.sessionsWithPendingInbound()) {
+        this.held?.gap(key); // what waits there was stored in an earlier life (or left by a storage fault)
+        this.slots.schedule(key);
+      }
+      this.held?.recovered();
     } catch (err) {
       if (!this.storeFault(err)) this.opts.logger.error({ err: errText(err) }, "could not read the inbox");
     }
@@ -143,29 +154,38 @@ export class Pipeline {
     try {
       for (;;) {
         if (this.turnAbort.signal.aborted) return;
-        const pending = await this.opts.store.delivery.pendingInbound(sessionKey);
+        const pending = await this.waiting(sessionKey);
         if (pending.length === 0) return;
         // one chat per turn: messages of the same session from another chat wait for the next round
         const first = pending[0]!;
         const batch = pending.filter((r) => r.channel === first.channel && r.chatId === first.chatId);
+        if (batch.length < pending.length) this.held?.putBack(sessionKey, pending.filter((r) => !batch.includes(r)));
+        let answered = false;
         // No "processing" mark (a commit per turn for nothing): a crash mid-turn leaves the
         // messages pending, which recovery answers exactly as it would processing ones, and
         // the turn id (the first row's id) is the same on the re-run either way.
         const run = this.running.begin(sessionKey, batch.map((r) => r.id), this.turnAbort.signal);
         try {
           await this.turn(sessionKey, batch, run);
+          answered = true;
         } catch (err) {
           if (this.turnAbort.signal.aborted) return; // left "processing": answered after the restart
           if (isClaimLost(err)) return; // another gateway runs the session now and answers these
-          if (run.stopped) continue; // closed by the /stop reply already
+          if (run.stopped) {
+            answered = true; // closed by the /stop reply already
+            continue;
+          }
           if (this.storeFault(err)) return; // left as it is: answered when the store takes writes again
           this.opts.logger.error({ session: sessionKey, err: errText(err) }, "turn failed");
           if (this.fleet) await this.fleet.check(sessionKey); // in a fleet: answered only while still claimed here
           await this.reply(first, batch, [{ text: describeTurnFailure(err), format: "plain" }], `inbox:${first.id}`, this.opts.store, this.mayHaveRun(first.id));
           await this.opts.store.delivery.markInbound(batch.map((r) => r.id), "failed", { error: errText(err) });
+          answered = true;
           this.opts.outbox.kick(first.channel);
         } finally {
           run.end();
+          // rows left waiting in the store are no longer held: the session's next turn reads them back
+          if (!answered) this.held?.gap(sessionKey);
         }
         // Messages that arrive during the turn mark the session to run again (TurnSlots), so
         // the inbox is read again now only when this turn left another chat's messages.
@@ -174,6 +194,16 @@ export class Pipeline {
     } catch (err) {
       if (!isClaimLost(err) && !this.storeFault(err)) this.opts.logger.error({ session: sessionKey, err: errText(err) }, "could not record a turn's outcome; it is retried after a restart");
     }
+  }
+
+  /** a session's waiting rows: those held since they were stored, or (when the store may hold others) read from the inbox */
+  private async waiting(sessionKey: string): Promise<InboundRecord[]> {
+    const held = this.held?.take(sessionKey);
+    if (held) return held;
+    const at = this.held?.reading() ?? 0;
+    const found = await this.opts.store.delivery.pendingInbound(sessionKey);
+    this.held?.read(sessionKey, at, found);
+    return found;
   }
 
   /**
@@ -198,8 +228,14 @@ export class Pipeline {
   /** /stop: one reply answers it and closes what it stopped (see turn-abort.ts) */
   private async stop(msg: InboundRecord): Promise<void> {
     const { answers, text, stoppedTurn } = await stopSession(msg, this.running, this.opts.store.delivery, this.opts.logger);
+    this.held?.forget(msg.sessionKey, answers.map((r) => r.id)); // answered by the stop: no turn takes them
     // bound to the stopped turn: its streamed partial answer becomes the "Stopped." reply, none is left half-written
-    await this.reply(msg, answers, [{ text, format: "plain" }], stoppedTurn);
+    try {
+      await this.reply(msg, answers, [{ text, format: "plain" }], stoppedTurn);
+    } catch (err) {
+      this.held?.gap(msg.sessionKey); // not answered after all: they wait in the store
+      throw err;
+    }
     this.opts.outbox.kick(msg.channel);
   }
 
@@ -249,12 +285,24 @@ export class Pipeline {
       if (this.fleet) await this.fleet.check(sessionKey); // in a fleet: refused (rolled back) once the claim passed on
       const via = tx ?? this.opts.store;
       await this.reply(last, batch, replyChunks((this.opts.capabilities?.(last.channel) ?? this.opts.adapter(last.channel)?.capabilities)?.maxTextLength ?? 4000, notes, result), turnId, via, ranBefore);
-      // the heartbeat's target rides in the same transaction: no commit of its own
-      await this.opts.noteActiveChat?.(last.channel, last.chatId, via.kv);
+      // the heartbeat's target rides in the same transaction (no commit of its own), and only when it
+      // changed: on a store of our own nobody else writes it; in a fleet another gateway may have.
+      // Remembered at once: the next transaction may begin before this one's caller hears of its commit.
+      const chat = `${last.channel}\n${last.chatId}`;
+      if (this.opts.noteActiveChat && (this.opts.sharedStore || chat !== this.activeChat)) {
+        await this.opts.noteActiveChat(last.channel, last.chatId, via.kv);
+        this.activeChat = chat;
+        noted = true;
+      }
       replied = true;
     };
+    let noted = false;
+    let done = false;
     // sending starts once the reply is committed, not while the transaction is open
-    const committed = () => this.opts.outbox.kick(last.channel);
+    const committed = () => {
+      done = true;
+      this.opts.outbox.kick(last.channel);
+    };
     try {
       const result = await this.opts.runTurn({
         origin,
@@ -274,6 +322,7 @@ export class Pipeline {
     } finally {
       stopTyping();
       if (live) this.opts.live!.end(turnId);
+      if (noted && !done) this.activeChat = undefined; // rolled back: the store's target is not known, the next turn writes it
     }
   }
 

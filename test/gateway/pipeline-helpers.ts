@@ -99,5 +99,8 @@ export function setupPipeline(cleanup: ReturnType<typeof useCleanup>, runTurn: (
     ...(opts.holdReading ? { holdReading: () => true } : {}),
     ...(opts.typingAfterMs !== undefined ? { typingAfterMs: opts.typingAfterMs } : {}),
   });
+  // a fresh store has nothing from an earlier life: recovery is done at once, as the daemon does at start,
+  // so turns start from the rows their messages stored (a restart on a given store calls recover itself)
+  if (!opts.store) void pipeline.recover();
   return { store, adapter, outbox, pipeline };
 }

@@ -6,7 +6,7 @@ import type { ChannelAdapter, InboundMessage, OutboundChunk } from "../../src/co
 import { silentLogger } from "../../src/core/logger.ts";
 import { AllowList } from "../../src/gateway/access.ts";
 import { Outbox } from "../../src/gateway/outbox.ts";
-import { Pipeline, type GatewayTurnInput, type GatewayTurnResult } from "../../src/gateway/pipeline.ts";
+import { Pipeline, type GatewayTurnInput, type GatewayTurnResult, type PipelineOptions } from "../../src/gateway/pipeline.ts";
 import { openStore, type Store } from "../../src/store/index.ts";
 
 export class MemoryAdapter implements ChannelAdapter {
@@ -68,6 +68,8 @@ export interface SetupOptions {
   typingAfterMs?: number;
   /** default: one session per sender */
   sessionKey?: (m: InboundMessage) => string;
+  /** the heartbeat target's writer (the daemon's writes kv "last_active_chat") */
+  noteActiveChat?: PipelineOptions["noteActiveChat"];
 }
 
 /** a pipeline and outbox over an in-memory store and a MemoryAdapter, closed after the test */
@@ -98,6 +100,7 @@ export function setupPipeline(cleanup: ReturnType<typeof useCleanup>, runTurn: (
     ...(opts.maxTurns ? { maxTurns: opts.maxTurns } : {}),
     ...(opts.holdReading ? { holdReading: () => true } : {}),
     ...(opts.typingAfterMs !== undefined ? { typingAfterMs: opts.typingAfterMs } : {}),
+    ...(opts.noteActiveChat ? { noteActiveChat: opts.noteActiveChat } : {}),
   });
   // a fresh store has nothing from an earlier life: recovery is done at once, as the daemon does at start,
   // so turns start from the rows their messages stored (a restart on a given store calls recover itself)

@@ -42,7 +42,9 @@ export class SqliteDeliveryStore implements DeliveryStore {
       accept: db.prepare(
         "INSERT OR IGNORE INTO inbox (channel, chat_id, message_id, session_key, sender_id, payload, received_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *",
       ),
-      open: db.prepare("SELECT * FROM inbox WHERE state IN ('pending', 'processing') AND (?1 IS NULL OR session_key = ?1) ORDER BY id"),
+      // one session's in id order straight from inbox_open (session_key, id); every session's by scanning it
+      openOf: db.prepare("SELECT * FROM inbox WHERE state IN ('pending', 'processing') AND session_key = ? ORDER BY id"),
+      open: db.prepare("SELECT * FROM inbox INDEXED BY inbox_open WHERE state IN ('pending', 'processing') ORDER BY id"),
       openSessions: db.prepare("SELECT session_key FROM inbox WHERE state IN ('pending', 'processing') GROUP BY session_key ORDER BY min(id)"),
       // every row of a turn in one statement: the ids as a JSON array
       mark: db.prepare("UPDATE inbox SET state = ?, turn_id = coalesce(?, turn_id), error = coalesce(?, error) WHERE id IN (SELECT value FROM json_each(?))"),
@@ -71,7 +73,7 @@ export class SqliteDeliveryStore implements DeliveryStore {
   }
 
   pendingInbound(sessionKey?: string): InboundRecord[] {
-    return (this.q.open.all(sessionKey ?? null) as unknown as InRow[]).map(inbound);
+    return ((sessionKey === undefined ? this.q.open.all() : this.q.openOf.all(sessionKey)) as unknown as InRow[]).map(inbound);
   }
 
   /** oldest waiting message first, so recovery answers people in the order they wrote */

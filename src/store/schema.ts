@@ -139,4 +139,23 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX inbox_age ON inbox(state, received_at);
   CREATE INDEX outbox_age ON outbox(state, created_at);
   `,
+  // 4: the inbox's and outbox's state indexes hold only the rows their
+  // queries look for (partial indexes; each query names the same state
+  // condition). Storing a message touches one index fewer, and marking it
+  // answered or a chunk sent removes an entry from one index and adds one
+  // to another instead of moving an entry within each of two: fewer pages
+  // written per commit. Waiting rows are few, so the waiting indexes stay
+  // small however long the history; dead letters get a small index of
+  // their own (status lists them).
+  `
+  DROP INDEX inbox_open;
+  DROP INDEX inbox_age;
+  DROP INDEX outbox_open;
+  DROP INDEX outbox_age;
+  CREATE INDEX inbox_open ON inbox(session_key, id) WHERE state IN ('pending', 'processing');
+  CREATE INDEX inbox_age ON inbox(received_at) WHERE state IN ('done', 'failed');
+  CREATE INDEX outbox_open ON outbox(channel, not_before) WHERE state = 'pending';
+  CREATE INDEX outbox_age ON outbox(created_at) WHERE state = 'sent';
+  CREATE INDEX outbox_dead ON outbox(id) WHERE state = 'dead';
+  `,
 ];

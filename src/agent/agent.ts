@@ -28,6 +28,8 @@ export interface TurnInput {
   model?: string;
   /** heartbeat turns: no history read or written, no chat commands */
   noHistory?: boolean;
+  /** the caller knows the session does not exist yet (a new chat's first turn): its history is not read */
+  newSession?: boolean;
   signal?: AbortSignal;
   /**
    * Called with the result while the turn's history is being saved, inside
@@ -197,8 +199,8 @@ export class Agent {
 
     // The history part of the request; read again after a forced compaction.
     const load = async (): Promise<{ system: ChatMessage; history: ChatMessage[] }> => {
-      // summary and history in one read
-      const stored = input.noHistory ? undefined : await sessions.turnContext(origin.sessionKey);
+      // summary and history in one read, none for a session known not to exist yet
+      const stored = input.noHistory || input.newSession ? undefined : await sessions.turnContext(origin.sessionKey);
       const summary = stored?.summary;
       const history = stored ? stored.history.map((m) => m.message) : [];
       const built = this.prompt.build({ origin, toolNames, ...(summary ? { summary } : {}) });

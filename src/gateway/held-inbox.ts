@@ -30,8 +30,9 @@ export class HeldInbox {
   /** false until recovery listed what an earlier life left waiting */
   private ready = false;
 
-  /** a row this gateway just stored (committed) */
-  add(row: InboundRecord): void {
+  /** a row this gateway just stored (committed); `fresh` false: its "no session yet" may be stale, and is dropped */
+  add(row: InboundRecord, fresh = true): void {
+    if (!fresh) delete row.sessionExisted;
     const size = textSize(row);
     if (size === undefined || this.rows >= HELD_ROWS || this.chars + size > HELD_TEXT_CHARS) return this.gap(row.sessionKey);
     this.entry(row.sessionKey).rows.push(row);
@@ -41,6 +42,7 @@ export class HeldInbox {
   /** rows a turn took but left for the next round (another chat's), ahead of newer ones */
   putBack(sessionKey: string, rows: InboundRecord[]): void {
     if (rows.length === 0) return;
+    for (const r of rows) delete r.sessionExisted; // the turn that took them may have created the session
     const w = this.entry(sessionKey);
     w.rows.unshift(...rows);
     this.count(rows.length, chars(rows));

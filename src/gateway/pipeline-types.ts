@@ -28,6 +28,8 @@ export interface GatewayTurnInput {
   text: string;
   parts?: ContentPart[];
   signal?: AbortSignal;
+  /** the session did not exist when these messages were stored, and nothing here wrote it since: there is no history to read */
+  newSession?: boolean;
   /** the agent calls this while saving the turn's history, in the same transaction (`tx`; undefined when the agent has none) */
   onCommit?: (result: GatewayTurnResult, tx: StoreSet | undefined) => Promise<void>;
   /** that transaction committed: the reply may go out */

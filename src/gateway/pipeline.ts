@@ -43,6 +43,8 @@ export class Pipeline {
   private readonly fleet: ClaimedRuns | undefined; // a fleet's claims of the sessions running here
   /** rows stored here and not yet taken by a turn (a store of our own only; a fleet reads the inbox) */
   private readonly held: HeldInbox | undefined;
+  /** sessions whose turns are running here now (a new session's flag is not trusted while its session runs) */
+  private readonly inTurn = new Set<string>();
   /** the heartbeat target as last written by this process: written again only when it changes */
   private activeChat: string | undefined;
   turnsRun = 0;
@@ -103,7 +105,9 @@ export class Pipeline {
     if (!stored) return; // a redelivery of a message we already have
     this.firstAccepted ??= stored.id;
     if (isStopCommand(payload.text)) return this.stop(stored); // now, not behind the turn it stops
-    this.held?.add(stored); // the turn starts from this row, not from reading it back
+    // the turn starts from this row, not from reading it back; "no session yet" holds only if no turn of
+    // the session runs now (one that began before this insert and commits after it would create it)
+    this.held?.add(stored, !this.inTurn.has(sessionKey));
     this.slots.schedule(sessionKey);
     if (this.opts.holdReading?.(msg.channel)) await this.slots.room();
   }
@@ -151,6 +155,7 @@ export class Pipeline {
 
   /** Never rejects: every failure is answered, or (storage faults) left pending for later. */
   private async runSession(sessionKey: string): Promise<void> {
+    this.inTurn.add(sessionKey);
     try {
       for (;;) {
         if (this.turnAbort.signal.aborted) return;
@@ -193,6 +198,8 @@ export class Pipeline {
       }
     } catch (err) {
       if (!isClaimLost(err) && !this.storeFault(err)) this.opts.logger.error({ session: sessionKey, err: errText(err) }, "could not record a turn's outcome; it is retried after a restart");
+    } finally {
+      this.inTurn.delete(sessionKey);
     }
   }
 
@@ -307,6 +314,8 @@ export class Pipeline {
       const result = await this.opts.runTurn({
         origin,
         text: texts.join("\n\n"),
+        // every message said its session did not exist when stored (held rows only): no history to read
+        ...(batch.every((r) => r.sessionExisted === false) ? { newSession: true } : {}),
         ...(parts.length ? { parts } : {}),
         signal: run.signal,
         onCommit: commit,

@@ -38,9 +38,11 @@ export class SqliteDeliveryStore implements DeliveryStore {
     // a reply's chunks in one statement; RETURNING gives the stored rows back (in no set order: sorted by seq)
     this.enqueue = new MultiRowInsert(db, (values) => `INSERT INTO outbox (channel, chat_id, reply_id, seq, chunk, created_at) VALUES ${values} RETURNING *`, "(?, ?, ?, ?, ?, ?)");
     this.q = {
-      // RETURNING: the stored row comes back from the insert itself (no row for a duplicate)
+      // RETURNING: the stored row comes back from the insert itself (no row for a duplicate),
+      // with whether its session exists yet (a new chat's first turn has no history to read)
       accept: db.prepare(
-        "INSERT OR IGNORE INTO inbox (channel, chat_id, message_id, session_key, sender_id, payload, received_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *",
+        `INSERT OR IGNORE INTO inbox (channel, chat_id, message_id, session_key, sender_id, payload, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+         RETURNING *, EXISTS (SELECT 1 FROM sessions WHERE key = inbox.session_key) AS known_session`,
       ),
       // one session's in id order straight from inbox_open (session_key, id); every session's by scanning it
       openOf: db.prepare("SELECT * FROM inbox WHERE state IN ('pending', 'processing') AND session_key = ? ORDER BY id"),

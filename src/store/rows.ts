@@ -17,6 +17,8 @@ export interface InRow {
   received_at: number;
   turn_id: string | null;
   error: string | null;
+  /** acceptInbound's RETURNING only: 1/0 (SQLite) or true/false (PostgreSQL) */
+  known_session?: number | boolean | null;
 }
 
 export interface OutRow {
@@ -48,6 +50,7 @@ export function inbound(r: InRow): InboundRecord {
     receivedAt: r.received_at,
     ...(r.turn_id !== null ? { turnId: r.turn_id } : {}),
     ...(r.error !== null ? { error: r.error } : {}),
+    ...(r.known_session != null ? { sessionExisted: Boolean(r.known_session) } : {}),
   };
 }
 

@@ -96,6 +96,12 @@ export interface InboundRecord {
   /** the turn that answered it, when done */
   turnId?: string;
   error?: string;
+  /**
+   * set by acceptInbound alone: whether the row's session existed when the
+   * row was stored (false lets the first turn of a new chat skip reading a
+   * history there is none of)
+   */
+  sessionExisted?: boolean;
 }
 
 export type OutboxState = "pending" | "sent" | "dead";

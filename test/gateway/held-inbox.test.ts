@@ -130,6 +130,50 @@ describe("turns from the held inbox", () => {
   });
 });
 
+describe("a new chat's first turn", () => {
+  it("is told its session is new only while nothing here can have created it since its messages were stored", async () => {
+    const seen: [string, boolean][] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const { store, adapter, pipeline } = setupPipeline(cleanup, async (i) => {
+      seen.push([i.text, i.newSession === true]);
+      if (i.text === "one") await gate;
+      // what the agent does: the turn's history creates the session
+      store.sessions.saveTurn(i.origin.sessionKey, { messages: [{ role: "user", content: i.text }], now: 1 });
+      return echo(i);
+    });
+    await pipeline.accept(msg("1", "one"));
+    await until(() => seen.length === 1, "the first turn");
+    await pipeline.accept(msg("2", "two")); // stored while the session's first turn runs: that turn creates the session
+    release();
+    await until(() => adapter.sent.length === 2, "two answers");
+    await pipeline.accept(msg("3", "three")); // the session exists now
+    await pipeline.accept(msg("4", "four", { senderId: "u2", chatId: "c2" })); // another new chat
+    await until(() => adapter.sent.length === 4, "four answers");
+    expect(seen).toEqual([["one", true], ["two", false], ["three", false], ["four", true]]);
+  });
+
+  it("another chat's messages in the same session, left for the next round, are not new any more", async () => {
+    const seen: [string, boolean][] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const { store, adapter, pipeline } = setupPipeline(cleanup, async (i) => {
+      seen.push([i.text, i.newSession === true]);
+      if (i.text === "blocker") await gate;
+      store.sessions.saveTurn(i.origin.sessionKey, { messages: [{ role: "user", content: i.text }], now: 1 });
+      return echo(i);
+    }, { sessionKey: (m) => (m.senderId === "b" ? "other" : "shared"), maxTurns: 1 });
+    await pipeline.accept(msg("0", "blocker", { senderId: "b", chatId: "cb" }));
+    await until(() => seen.length === 1, "the blocking turn");
+    // both wait for the one slot, then are taken together: the turn answers c1 and leaves c2 for the next round
+    await pipeline.accept(msg("1", "one", { chatId: "c1" }));
+    await pipeline.accept(msg("2", "two", { chatId: "c2" }));
+    release();
+    await until(() => adapter.sent.length === 3, "three answers");
+    expect(seen).toEqual([["blocker", true], ["one", true], ["two", false]]);
+  });
+});
+
 describe("the heartbeat target", () => {
   it("is written when the answered chat changes, not for every answer in the same chat", async () => {
     const writes: string[] = [];

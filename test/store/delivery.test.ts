@@ -32,8 +32,17 @@ describe("inbox", () => {
   it("stores a message and returns it as pending, payload intact", () => {
     const s = t.open();
     const rec = s.delivery.acceptInbound(inbound("m1"))!;
-    expect(rec).toEqual({ id: rec.id, ...inbound("m1"), state: "pending" });
-    expect(s.delivery.pendingInbound()).toEqual([rec]);
+    expect(rec).toEqual({ id: rec.id, ...inbound("m1"), state: "pending", sessionExisted: false });
+    const { sessionExisted: _, ...stored } = rec;
+    expect(s.delivery.pendingInbound()).toEqual([stored]);
+  });
+
+  it("says whether the message's session existed when it was stored", () => {
+    const s = t.open();
+    const first = s.delivery.acceptInbound(inbound("m1"))!;
+    expect(first.sessionExisted).toBe(false);
+    s.sessions.saveTurn(first.sessionKey, { messages: [{ role: "user", content: "hi" }], now: 1 });
+    expect(s.delivery.acceptInbound(inbound("m2"))!.sessionExisted).toBe(true);
   });
 
   it("drops a redelivered message, even after a restart, but not the same id in another chat or channel", () => {

@@ -34,7 +34,8 @@ export class PgDeliveryStore implements AsyncDeliveryStore {
   async acceptInbound(msg: Omit<InboundRecord, "id" | "state" | "turnId" | "error">): Promise<InboundRecord | undefined> {
     const { rows } = await this.sql.query<InRow>(
       `INSERT INTO inbox (channel, chat_id, message_id, session_key, sender_id, payload, received_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
-       ON CONFLICT (channel, chat_id, message_id) DO NOTHING RETURNING *`,
+       ON CONFLICT (channel, chat_id, message_id) DO NOTHING
+       RETURNING *, EXISTS (SELECT 1 FROM sessions WHERE key = inbox.session_key) AS known_session`,
       [msg.channel, msg.chatId, msg.messageId, msg.sessionKey, msg.senderId, JSON.stringify(msg.payload ?? null), msg.receivedAt],
     );
     return rows[0] ? inbound(rows[0]) : undefined;

@@ -13,6 +13,13 @@ const msg = (messageId: string, over: Partial<{ channel: string; chatId: string;
 });
 
 contract("delivery", (h) => {
+  it("says whether a stored message's session existed when it was stored", async () => {
+    expect((await h.store.delivery.acceptInbound(msg("m1")))?.sessionExisted).toBe(false);
+    await h.store.sessions.saveTurn("s1", { messages: [{ role: "user", content: "hi" }], now: 1 });
+    expect((await h.store.delivery.acceptInbound(msg("m2")))?.sessionExisted).toBe(true);
+    expect((await h.store.delivery.pendingInbound()).map((r) => r.sessionExisted)).toEqual([undefined, undefined]); // only the insert says it
+  });
+
   it("stores an inbound message once; a redelivery, even through another connection, is a duplicate", async () => {
     const first = await h.store.delivery.acceptInbound(msg("m1"));
     expect(first).toMatchObject({ id: 1, state: "pending", messageId: "m1", payload: msg("m1").payload, receivedAt: 1000 });

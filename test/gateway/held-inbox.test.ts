@@ -10,7 +10,7 @@ import { HELD_ROWS, HeldInbox } from "../../src/gateway/held-inbox.ts";
 import { openStore, type Store } from "../../src/store/index.ts";
 import { sqliteBackend } from "../../src/store/sqlite-backend.ts";
 import type { InboundRecord } from "../../src/store/types.ts";
-import { setupPipeline, until, useCleanup } from "./pipeline-helpers.ts";
+import { setupPipeline, until, useCleanup, type SetupOptions } from "./pipeline-helpers.ts";
 
 const cleanup = useCleanup();
 
@@ -131,17 +131,22 @@ describe("turns from the held inbox", () => {
 });
 
 describe("a new chat's first turn", () => {
-  it("is told its session is new only while nothing here can have created it since its messages were stored", async () => {
+  /** turns that note whether they were told the session is new, and save history as the agent does (creating the session); `held` waits for release */
+  function newSessionTurns(held: string, opts: SetupOptions = {}) {
     const seen: [string, boolean][] = [];
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
-    const { store, adapter, pipeline } = setupPipeline(cleanup, async (i) => {
+    const setup = setupPipeline(cleanup, async (i) => {
       seen.push([i.text, i.newSession === true]);
-      if (i.text === "one") await gate;
-      // what the agent does: the turn's history creates the session
-      store.sessions.saveTurn(i.origin.sessionKey, { messages: [{ role: "user", content: i.text }], now: 1 });
+      if (i.text === held) await gate;
+      setup.store.sessions.saveTurn(i.origin.sessionKey, { messages: [{ role: "user", content: i.text }], now: 1 });
       return echo(i);
-    });
+    }, opts);
+    return { ...setup, seen, release };
+  }
+
+  it("is told its session is new only while nothing here can have created it since its messages were stored", async () => {
+    const { seen, release, adapter, pipeline } = newSessionTurns("one");
     await pipeline.accept(msg("1", "one"));
     await until(() => seen.length === 1, "the first turn");
     await pipeline.accept(msg("2", "two")); // stored while the session's first turn runs: that turn creates the session
@@ -154,15 +159,7 @@ describe("a new chat's first turn", () => {
   });
 
   it("another chat's messages in the same session, left for the next round, are not new any more", async () => {
-    const seen: [string, boolean][] = [];
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    const { store, adapter, pipeline } = setupPipeline(cleanup, async (i) => {
-      seen.push([i.text, i.newSession === true]);
-      if (i.text === "blocker") await gate;
-      store.sessions.saveTurn(i.origin.sessionKey, { messages: [{ role: "user", content: i.text }], now: 1 });
-      return echo(i);
-    }, { sessionKey: (m) => (m.senderId === "b" ? "other" : "shared"), maxTurns: 1 });
+    const { seen, release, adapter, pipeline } = newSessionTurns("blocker", { sessionKey: (m) => (m.senderId === "b" ? "other" : "shared"), maxTurns: 1 });
     await pipeline.accept(msg("0", "blocker", { senderId: "b", chatId: "cb" }));
     await until(() => seen.length === 1, "the blocking turn");
     // both wait for the one slot, then are taken together: the turn answers c1 and leaves c2 for the next round

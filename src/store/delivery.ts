@@ -38,11 +38,12 @@ export class SqliteDeliveryStore implements DeliveryStore {
     // a reply's chunks in one statement; RETURNING gives the stored rows back (in no set order: sorted by seq)
     this.enqueue = new MultiRowInsert(db, (values) => `INSERT INTO outbox (channel, chat_id, reply_id, seq, chunk, created_at) VALUES ${values} RETURNING *`, "(?, ?, ?, ?, ?, ?)");
     this.q = {
-      // RETURNING: the stored row comes back from the insert itself (no row for a duplicate),
-      // with whether its session exists yet (a new chat's first turn has no history to read)
+      // RETURNING: the new row's id comes back from the insert itself (no row for a duplicate), with
+      // whether its session exists yet (a new chat's first turn has no history to read); the rest of
+      // the record is what was given (the payload is not copied back and parsed again: it may be megabytes)
       accept: db.prepare(
         `INSERT OR IGNORE INTO inbox (channel, chat_id, message_id, session_key, sender_id, payload, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)
-         RETURNING *, EXISTS (SELECT 1 FROM sessions WHERE key = inbox.session_key) AS known_session`,
+         RETURNING id, EXISTS (SELECT 1 FROM sessions WHERE key = inbox.session_key) AS known_session`,
       ),
       // one session's in id order straight from inbox_open (session_key, id); every session's by scanning it
       openOf: db.prepare("SELECT * FROM inbox WHERE state IN ('pending', 'processing') AND session_key = ? ORDER BY id"),
@@ -50,6 +51,8 @@ export class SqliteDeliveryStore implements DeliveryStore {
       openSessions: db.prepare("SELECT session_key FROM inbox WHERE state IN ('pending', 'processing') GROUP BY session_key ORDER BY min(id)"),
       // every row of a turn in one statement: the ids as a JSON array
       mark: db.prepare("UPDATE inbox SET state = ?, turn_id = coalesce(?, turn_id), error = coalesce(?, error) WHERE id IN (SELECT value FROM json_each(?))"),
+      // the common case (a turn of one message) without the JSON array
+      markOne: db.prepare("UPDATE inbox SET state = ?, turn_id = coalesce(?, turn_id), error = coalesce(?, error) WHERE id = ?"),
       replyExists: db.prepare("SELECT 1 FROM outbox WHERE reply_id = ? LIMIT 1"),
       due: db.prepare(DUE),
       sent: db.prepare("UPDATE outbox SET state = 'sent', sent_at = ?, platform_message_id = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?"),
@@ -70,8 +73,22 @@ export class SqliteDeliveryStore implements DeliveryStore {
   }
 
   acceptInbound(msg: Omit<InboundRecord, "id" | "state" | "turnId" | "error">): InboundRecord | undefined {
-    const row = this.q.accept.get(msg.channel, msg.chatId, msg.messageId, msg.sessionKey, msg.senderId, JSON.stringify(msg.payload ?? null), msg.receivedAt);
-    return row ? inbound(row as unknown as InRow) : undefined;
+    const row = this.q.accept.get(msg.channel, msg.chatId, msg.messageId, msg.sessionKey, msg.senderId, JSON.stringify(msg.payload ?? null), msg.receivedAt) as
+      | { id: number; known_session: number }
+      | undefined;
+    if (!row) return undefined;
+    return {
+      id: row.id,
+      channel: msg.channel,
+      chatId: msg.chatId,
+      messageId: msg.messageId,
+      sessionKey: msg.sessionKey,
+      senderId: msg.senderId,
+      payload: msg.payload ?? null,
+      state: "pending",
+      receivedAt: msg.receivedAt,
+      sessionExisted: row.known_session === 1,
+    };
   }
 
   pendingInbound(sessionKey?: string): InboundRecord[] {
@@ -86,7 +103,7 @@ export class SqliteDeliveryStore implements DeliveryStore {
   markInbound(ids: number[], state: InboxState, extra: { turnId?: string; error?: string } = {}): void {
     const error = extra.error === undefined ? null : extra.error.slice(0, MAX_ERROR_CHARS);
     // one statement: all rows or none, no transaction needed
-    if (ids.length > 0) this.q.mark.run(state, extra.turnId ?? null, error, JSON.stringify(ids));
+    this.mark(ids, state, extra.turnId ?? null, error);
   }
 
   /**
@@ -110,9 +127,15 @@ export class SqliteDeliveryStore implements DeliveryStore {
         throw err;
       }
       out.sort((a, b) => a.seq - b.seq);
-      if (reply.answers.length > 0) this.q.mark.run("done", reply.replyId, null, JSON.stringify(reply.answers));
+      this.mark(reply.answers, "done", reply.replyId, null);
       return out;
     });
+  }
+
+  /** one statement for any number of rows */
+  private mark(ids: number[], state: InboxState, turnId: string | null, error: string | null): void {
+    if (ids.length === 1) this.q.markOne.run(state, turnId, error, ids[0]!);
+    else if (ids.length > 1) this.q.mark.run(state, turnId, error, JSON.stringify(ids));
   }
 
   /** channels with chunks still to send (cheap: no chunk is read) */

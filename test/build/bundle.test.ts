@@ -4,7 +4,7 @@
 // Telegram and Discord, answer on both, serve the control page's own files
 // (our modules' paths point at the sources, not the chunks) and load none of
 // the sources; a bundle that fell behind the sources is never run.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkBundle, chooseEntry } from "../../bin/bundle.js";
@@ -76,6 +76,17 @@ describe("the built bundle", () => {
     expect(loaded).toContain(`file://${join(dist, "main.js")}`);
     expect(loaded.filter((u) => u.startsWith(`file://${ROOT}/src/`) || u.startsWith(`file://${ROOT}/channels/`))).toEqual([]);
   }, 60_000);
+
+  it("holds only one-byte text, so Node keeps each loaded chunk's source at half the size", () => {
+    // V8 stores a module's source as UTF-16 when one character is above U+00FF (scripts/build.ts)
+    const wide = readdirSync(dist)
+      .filter((f) => f.endsWith(".js"))
+      .flatMap((f) => {
+        const at = readFileSync(join(dist, f), "utf8").search(/[^\u0000-\u00ff]/u);
+        return at < 0 ? [] : [`${f} at ${at}`];
+      });
+    expect(wide).toEqual([]);
+  });
 
   it("runs the other commands too", async () => {
     const r = await runCli(["version"], { SWITCHBOARD_BUNDLE: dist, HOME: work });

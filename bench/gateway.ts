@@ -127,7 +127,7 @@ async function gatewayPhase(home: string, tg: FakeTelegramApi, dc: FakeDiscord, 
     SWITCHBOARD_LOG_LEVEL: "warn",
     NODE_COMPILE_CACHE: join(home, "compile-cache"),
     // the memory settings the systemd unit and the Docker image give the daemon
-    ...Object.fromEntries([MEMORY_ENV.split("=") as [string, string]]),
+    ...Object.fromEntries(MEMORY_ENV.map((e) => e.split("=") as [string, string])),
     NODE_OPTIONS: [COUNT_SQL, MEMORY_NODE_FLAGS, nodeOptions].filter(Boolean).join(" "),
     SWITCHBOARD_BENCH_SQL_FILE: sqlFile,
     SWITCHBOARD_BENCH_SQL_DETAIL: process.env.SWITCHBOARD_BENCH_SQL_DETAIL ?? "",

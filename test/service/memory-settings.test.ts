@@ -1,7 +1,7 @@
 // The gateway's memory settings (src/cli/service.ts) are the same wherever it
 // is started for real: the unit `service install` writes, the reference unit,
-// the Docker image and `npm start`. MALLOC_ARENA_MAX is read by glibc when the
-// process starts, so it must be in the environment before Node runs: the test
+// the Docker image and `npm start`. The MALLOC_ variables are read by glibc when the
+// process starts, so they must be in the environment before Node runs: the test
 // starts `npm start` and reads the running gateway's environment and arguments.
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -18,19 +18,19 @@ const npm = spawnSync("npm", ["--version"], { encoding: "utf8" }).status === 0;
 
 describe("memory settings", () => {
   it("are the same in the generated unit, the reference unit, the Docker image and npm start", () => {
-    expect(MEMORY_ENV).toBe("MALLOC_ARENA_MAX=2");
+    expect(MEMORY_ENV).toEqual(["MALLOC_ARENA_MAX=2", "MALLOC_TRIM_THRESHOLD_=131072"]);
     expect(flags).toEqual(["--max-semi-space-size=4", "--max-old-space-size=512"]);
     const unit = renderUnit({ user: true, node: "/opt/sb/node", bin: "/opt/sb/bin/switchboard.js", home: "/var/lib/sb" });
     for (const text of [unit, read("config/switchboard.service")]) {
-      expect(text).toMatch(new RegExp(`^Environment=${MEMORY_ENV}$`, "m"));
+      for (const e of MEMORY_ENV) expect(text).toMatch(new RegExp(`^Environment=${e}$`, "m"));
       expect(text).toMatch(new RegExp(`^ExecStart=\\S+/node ${MEMORY_NODE_FLAGS} \\S+/bin/switchboard\\.js gateway`, "m"));
     }
     const docker = read("Dockerfile");
-    expect(docker).toMatch(new RegExp(`^ENV (?:[^\\n]*\\\\\\n)*?\\s*${MEMORY_ENV} `, "m"));
+    for (const e of MEMORY_ENV) expect(docker).toMatch(new RegExp(`^ENV (?:[^\\n]*\\\\\\n)*?\\s*${e} `, "m"));
     const entry = JSON.parse(/^ENTRYPOINT (\[.*\])$/m.exec(docker)![1]!) as string[];
     expect(entry.slice(entry.indexOf("node"), entry.indexOf("node") + 1 + flags.length + 1)).toEqual(["node", ...flags, "/app/bin/switchboard.js"]);
     const pkg = JSON.parse(read("package.json")) as { scripts: Record<string, string> };
-    expect(pkg.scripts.start).toBe(`${MEMORY_ENV} node ${MEMORY_NODE_FLAGS} bin/switchboard.js gateway`);
+    expect(pkg.scripts.start).toBe(`${MEMORY_ENV.join(" ")} node ${MEMORY_NODE_FLAGS} bin/switchboard.js gateway`);
   });
 
   it.skipIf(!linux || !npm)("reach the gateway that npm start runs", async () => {
@@ -62,7 +62,7 @@ describe("memory settings", () => {
         }
       }, "the gateway started by npm start", 60_000);
       const environ = readFileSync(`/proc/${pid}/environ`, "utf8").split("\0");
-      expect(environ).toContain(MEMORY_ENV);
+      for (const e of MEMORY_ENV) expect(environ).toContain(e);
       const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
       expect(argv.slice(1, 1 + flags.length)).toEqual(flags);
       expect(argv.slice(1 + flags.length, 3 + flags.length)).toEqual(["bin/switchboard.js", "gateway"]);

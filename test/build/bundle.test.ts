@@ -75,6 +75,8 @@ describe("the built bundle", () => {
     const loaded = readFileSync(modules, "utf8").split("\n");
     expect(loaded).toContain(`file://${join(dist, "main.js")}`);
     expect(loaded.filter((u) => u.startsWith(`file://${ROOT}/src/`) || u.startsWith(`file://${ROOT}/channels/`))).toEqual([]);
+    // grammy's node-fetch (with whatwg-url and tr46's Unicode tables) is left out: grammy is always given a fetch
+    expect(loaded.filter((u) => /\/node_modules\/(node-fetch|whatwg-url|tr46)\//.test(u))).toEqual([]);
   }, 60_000);
 
   it("holds only ASCII, so Node keeps each loaded chunk's source at half the size", () => {

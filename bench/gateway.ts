@@ -61,7 +61,7 @@ export async function run(): Promise<void> {
       `\nsummary (${gw.answered + gw.lost} messages): gateway ${gw.throughput.toFixed(0)} msg/s = ${ratio.toFixed(2)}× the floor's ${floor.throughput.toFixed(0)} (target ≥ 0.75); ` +
         `CPU ${gw.cpuPerMsg.toFixed(2)} ms/msg = ${(gw.cpuPerMsg / floor.cpuPerMsg).toFixed(2)}× floor ${floor.cpuPerMsg.toFixed(2)} (target ≤ 1.0 ms); ` +
         `SQLite per msg ${sqlText(gw.sql)} vs floor ${sqlText(floor.sql)} (target 6, 3); ` +
-        `ready ${spread(gw.ready, 0)} ms (target ≤ 500); idle RSS ${spread(gw.idle, 0)} MB (target ≤ 100), floor ${floor.rssAfter.toFixed(0)} MB after its burst; ` +
+        `ready ${spread(gw.ready, 0)} ms, CPU to ready ${spread(gw.readyCpu, 0)} ms (target ≤ 500); idle RSS ${spread(gw.idle, 0)} MB (target ≤ 100), floor ${floor.rssAfter.toFixed(0)} MB after its burst; ` +
         `overhead p99 ${gw.p99.toFixed(1)} ms (target ≤ 5); RSS after burst ${gw.rssAfter.toFixed(0)} MB = ${(gw.rssAfter / gw.idleRss).toFixed(2)}× that gateway's idle ${gw.idleRss.toFixed(0)} MB (target ≤ 1.5), held ≤ ${gw.maxHeld}; ` +
         `"hi" ≈ ${hi.tokens} tokens (target ≤ 1,500); lost: ${unanswered("gateway", gw)}, ${unanswered("floor", floor)}; load ${load()}`,
     );
@@ -148,6 +148,7 @@ async function gatewayPhase(home: string, tg: FakeTelegramApi, dc: FakeDiscord, 
   // the measured starts; the last one stays up for the messages
   const starts = Math.max(1, Number(process.env.SWITCHBOARD_BENCH_STARTS ?? 3) || 1);
   const readyAll: number[] = [];
+  const cpuAll: number[] = [];
   const idleAll: number[] = [];
   let started: Awaited<ReturnType<typeof startReady>> | undefined;
   for (let i = 0; i < starts; i++) {
@@ -155,14 +156,16 @@ async function gatewayPhase(home: string, tg: FakeTelegramApi, dc: FakeDiscord, 
     rmSync(sqlFile, { force: true }); // its existence tells sqlCounts that the next daemon's counter is in place
     started = await startReady(home, env);
     readyAll.push(started.readyMs);
+    cpuAll.push(started.cpuMs);
     idleAll.push(started.idleRss);
-    console.log(`gateway: start ${i + 1} of ${starts}: process start to /ready (Telegram + Discord) ${started.readyMs.toFixed(0)} ms, idle RSS ${started.idleRss.toFixed(1)} MB`);
+    console.log(`gateway: start ${i + 1} of ${starts}: process start to /ready (Telegram + Discord) ${started.readyMs.toFixed(0)} ms (${started.cpuMs} ms of CPU), idle RSS ${started.idleRss.toFixed(1)} MB`);
   }
   const { daemon, idleRss } = started!;
   const ready = summarize(readyAll);
+  const readyCpu = summarize(cpuAll);
   const idle = summarize(idleAll);
   try {
-    console.log(`gateway: process start to /ready ${spread(ready, 0)} ms; idle RSS ${spread(idle, 1)} MB`);
+    console.log(`gateway: process start to /ready ${spread(ready, 0)} ms, ${spread(readyCpu, 0)} ms of it CPU; idle RSS ${spread(idle, 1)} MB`);
     const pid = daemon.child.pid!;
 
     // one message at a time: end-to-end latency minus the model call (instant, on loopback)
@@ -186,20 +189,22 @@ async function gatewayPhase(home: string, tg: FakeTelegramApi, dc: FakeDiscord, 
         `${phase.cpuPerMsg.toFixed(2)} ms CPU per message (daemon total ${(cpuMs(pid) - cpuBefore).toFixed(0)} ms), ${sqlText(sql)} per message, RSS ${idleRss.toFixed(1)} → ${phase.rssAfter.toFixed(1)} MB (peak ${phase.peakRss.toFixed(1)}), ` +
         `at most ${phase.maxHeld} messages taken from the platform and not yet answered (turn limit ${TURN_LIMIT})`,
     );
-    return { ...phase, sql, ready, idle, idleRss, p99: summarize(lat.slice(50)).p99 };
+    return { ...phase, sql, ready, readyCpu, idle, idleRss, p99: summarize(lat.slice(50)).p99 };
   } finally {
     await daemon.stop();
   }
 }
 
 /** starts the daemon, waits for /ready, then until its memory settles (the warm-up after ready loads the model SDKs) */
-async function startReady(home: string, env: Record<string, string>): Promise<{ daemon: RunningDaemon; readyMs: number; idleRss: number }> {
+/** `cpuMs`: the CPU the daemon had used when /ready first answered 200 (a busy machine stretches the wall time, much less this) */
+async function startReady(home: string, env: Record<string, string>): Promise<{ daemon: RunningDaemon; readyMs: number; cpuMs: number; idleRss: number }> {
   const t0 = performance.now();
   // a first start strips every source file's types: on a busy machine that can take a while
   const daemon = await startDaemon(home, env, [], { startTimeoutMs: 120_000 });
   try {
     const readyMs = await untilReady(daemon.url, t0);
-    return { daemon, readyMs, idleRss: await settledRss(daemon.child.pid!) };
+    const cpu = cpuMs(daemon.child.pid!);
+    return { daemon, readyMs, cpuMs: cpu, idleRss: await settledRss(daemon.child.pid!) };
   } catch (err) {
     await daemon.stop();
     throw err;

@@ -34,7 +34,7 @@ async function servers(): Promise<void> {
 }
 
 /** CPU microseconds per call of `fn`, run `n` times with CONCURRENCY in flight, after a warm-up */
-async function cpuPerCall(n: number, fn: (i: number) => Promise<unknown>): Promise<number> {
+export async function cpuPerCall(n: number, fn: (i: number) => unknown): Promise<number> {
   const runN = async (count: number) => {
     let next = 0;
     await Promise.all(Array.from({ length: CONCURRENCY }, async () => {

@@ -4,6 +4,7 @@ const suites: { name: string; load: () => Promise<{ run: () => Promise<void> }> 
   { name: "router overhead", load: () => import("./router.ts") },
   { name: "http clients", load: () => import("./http-clients.ts") },
   { name: "agent turn", load: () => import("./agent-turn.ts") },
+  { name: "turn calls", load: () => import("./turn-calls.ts") },
   { name: "request size", load: () => import("./request-size.ts") },
   { name: "CLI cold start", load: () => import("./cli-startup.ts") },
   { name: "gateway", load: () => import("./gateway.ts") },

@@ -10,8 +10,9 @@
 // json()). Anything beyond a string or byte body to an http(s) URL (uploads,
 // streams, FormData, a Request object) goes through the global fetch
 // unchanged.
-import http, { type IncomingMessage } from "node:http";
+import http, { type IncomingMessage, type RequestOptions } from "node:http";
 import https from "node:https";
+import { urlToHttpOptions } from "node:url";
 import type { FetchLike } from "./proxy.ts";
 
 // one pool per protocol for the life of the process; sockets idle out after 30 s
@@ -23,21 +24,66 @@ let httpsAgent: https.Agent | undefined;
 // HTTP(S)_PROXY) applies to fetch and the global agent, not to the agents here: it keeps fetch
 const envProxy = process.env.NODE_USE_ENV_PROXY === "1" || process.execArgv.includes("--use-env-proxy");
 
+/**
+ * RequestInit plus `cancel`: a second signal that aborts the call like
+ * `signal` does. The model clients hand the caller's signal here instead of
+ * to the SDK, which would otherwise compose it with its own timeout signal
+ * (AbortSignal.any) on every request.
+ */
+export type LeanInit = RequestInit & { cancel?: AbortSignal };
+
 /** A fetch-compatible function: fast path for string/byte bodies over http(s), the global fetch for the rest. */
 export const leanFetch: FetchLike = (input, init) => {
-  if (envProxy) return fetch(input, init);
   const body = init?.body;
   const simpleBody = body === undefined || body === null || typeof body === "string" || body instanceof Uint8Array;
-  if (!simpleBody || typeof input === "object" && !(input instanceof URL)) return fetch(input, init);
-  const url = typeof input === "string" ? new URL(input) : input;
-  if (url.protocol !== "http:" && url.protocol !== "https:") return fetch(input, init);
-  return request(url, init ?? {}, body as string | Uint8Array | undefined | null);
+  const target = envProxy || !simpleBody ? undefined : targetOf(input);
+  if (!target) return fetch(input, withCancel(init as LeanInit | undefined));
+  return request(target, init ?? {}, body as string | Uint8Array | undefined | null);
 };
 
-function request(url: URL, init: RequestInit, body: string | Uint8Array | undefined | null): Promise<Response> {
+/** fetch itself knows one signal: the two become one (the rare slow path: proxies, uploads) */
+function withCancel(init: LeanInit | undefined): RequestInit | undefined {
+  if (!init?.cancel) return init;
+  const { cancel, ...rest } = init;
+  return { ...rest, signal: rest.signal ? AbortSignal.any([rest.signal, cancel]) : cancel };
+}
+
+/** `f` taking LeanInit: a `cancel` signal is folded into `signal` before the call */
+export function oneSignal(f: FetchLike): FetchLike {
+  return (input, init) => f(input, withCancel(init as LeanInit | undefined));
+}
+
+/** where a request goes, parsed once per URL: the daemon calls the same few URLs for every message */
+interface Target {
+  href: string;
+  secure: boolean;
+  options: Pick<RequestOptions, "protocol" | "hostname" | "port" | "path" | "auth">;
+}
+const targets = new Map<string, Target>();
+const MAX_TARGETS = 256;
+
+function targetOf(input: string | URL | Request): Target | undefined {
+  if (typeof input !== "string" && !(input instanceof URL)) return undefined;
+  const key = typeof input === "string" ? input : input.href;
+  let t = targets.get(key);
+  if (!t) {
+    const url = typeof input === "string" ? new URL(input) : input;
+    if (url.protocol !== "http:" && url.protocol !== "https:") return undefined;
+    const { protocol, hostname, port, path, auth } = urlToHttpOptions(url);
+    t = { href: url.href, secure: url.protocol === "https:", options: { protocol, hostname, port, path, ...(auth ? { auth } : {}) } };
+    // URLs with per-call query strings must not grow this without bound
+    if (targets.size >= MAX_TARGETS) targets.clear();
+    targets.set(key, t);
+  }
+  return t;
+}
+
+function request(target: Target, init: LeanInit, body: string | Uint8Array | undefined | null): Promise<Response> {
   const signal = init.signal ?? undefined;
+  const cancel = init.cancel;
   if (signal?.aborted) return Promise.reject(abortReason(signal));
-  const secure = url.protocol === "https:";
+  if (cancel?.aborted) return Promise.reject(abortReason(cancel));
+  const secure = target.secure;
   const headers = headerObject(init.headers);
   if (body != null && headers["content-length"] === undefined) headers["content-length"] = String(typeof body === "string" ? Buffer.byteLength(body) : body.byteLength);
   // undici's fetch announces these too; servers that sniff them behave the same
@@ -46,26 +92,32 @@ function request(url: URL, init: RequestInit, body: string | Uint8Array | undefi
   delete headers["connection"]; // keep-alive is the agent's decision
   return new Promise<Response>((resolve, reject) => {
     const agent = secure ? (httpsAgent ??= new https.Agent(AGENT_OPTIONS)) : (httpAgent ??= new http.Agent(AGENT_OPTIONS));
-    const req = (secure ? https : http).request(url, { method: (init.method ?? "GET").toUpperCase(), headers, agent });
+    const req = (secure ? https : http).request({ ...target.options, method: (init.method ?? "GET").toUpperCase(), headers, agent });
     let response: IncomingMessage | undefined;
+    const aborted = () => (signal?.aborted ? signal : cancel?.aborted ? cancel : undefined);
     const onAbort = () => {
-      const reason = abortReason(signal!);
+      const reason = abortReason(aborted()!);
       // before the answer the call rejects; after it the body read fails with the same reason
       if (response) response.destroy(reason as Error);
       else req.destroy(reason as Error);
       reject(reason);
     };
-    const unlisten = () => signal?.removeEventListener("abort", onAbort);
+    const unlisten = () => {
+      signal?.removeEventListener("abort", onAbort);
+      cancel?.removeEventListener("abort", onAbort);
+    };
     signal?.addEventListener("abort", onAbort, { once: true });
+    cancel?.addEventListener("abort", onAbort, { once: true });
     req.on("error", (err) => {
       unlisten();
-      reject(signal?.aborted ? abortReason(signal) : new TypeError("fetch failed", { cause: err }));
+      const by = aborted();
+      reject(by ? abortReason(by) : new TypeError("fetch failed", { cause: err }));
     });
     req.once("response", (res) => {
       response = res;
       res.on("error", () => undefined); // a body nobody reads may still fail (abort, reset): never an uncaught error
       res.once("close", unlisten);
-      resolve(new LeanResponse(res, url.href) as unknown as Response);
+      resolve(new LeanResponse(res, target.href) as unknown as Response);
     });
     req.end(body ?? undefined);
   });
@@ -109,15 +161,9 @@ class LeanResponse {
     this.url = url;
   }
 
-  /** built on first read: most calls never look at a header */
+  /** built on first read, over Node's already parsed headers (the SDKs read one or two of every answer) */
   get headers(): Headers {
-    if (!this.heads) {
-      const h = new Headers();
-      const raw = this.res.rawHeaders;
-      for (let i = 0; i + 1 < raw.length; i += 2) h.append(raw[i]!, raw[i + 1]!);
-      this.heads = h;
-    }
-    return this.heads;
+    return (this.heads ??= new AnswerHeaders(this.res) as unknown as Headers);
   }
 
   /** the answer's bytes as an async-iterable (the node-fetch shape the SDKs read) */
@@ -158,6 +204,84 @@ class LeanResponse {
     return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
   }
 }
+
+/**
+ * An answer's headers with the Headers interface, read from Node's parsed
+ * headers instead of copied into an undici Headers (whose append validates
+ * and whose iteration sorts on every answer). Its prototype chain holds
+ * Headers.prototype, so `instanceof Headers` checks (the SDKs', ours) hold;
+ * read-only, like a fetch Response's.
+ */
+type Pairs = IterableIterator<[string, string]>;
+class AnswerHeaders {
+  readonly #res: IncomingMessage;
+
+  constructor(res: IncomingMessage) {
+    this.#res = res;
+  }
+
+  get(name: string): string | null {
+    const key = name.toLowerCase();
+    if (key === "set-cookie") return this.getSetCookie().join(", ") || null;
+    const v = this.#res.headers[key];
+    return v === undefined ? null : Array.isArray(v) ? v.join(", ") : v;
+  }
+
+  has(name: string): boolean {
+    return this.#res.headers[name.toLowerCase()] !== undefined;
+  }
+
+  getSetCookie(): string[] {
+    return this.#res.headers["set-cookie"] ?? [];
+  }
+
+  /** sorted by name, duplicates joined (set-cookie kept apart), as Headers iterates */
+  *entries(): Pairs {
+    const all = this.#res.headers;
+    for (const name of Object.keys(all).sort()) {
+      if (name === "set-cookie") for (const c of this.getSetCookie()) yield [name, c];
+      else yield [name, this.get(name)!];
+    }
+  }
+
+  keys(): IterableIterator<string> {
+    return (function* (it) {
+      for (const [k] of it) yield k;
+    })(this.entries());
+  }
+
+  values(): IterableIterator<string> {
+    return (function* (it) {
+      for (const [, v] of it) yield v;
+    })(this.entries());
+  }
+
+  [Symbol.iterator](): Pairs {
+    return this.entries();
+  }
+
+  forEach(fn: (value: string, key: string, parent: Headers) => void, thisArg?: unknown): void {
+    for (const [k, v] of this.entries()) fn.call(thisArg, v, k, this as unknown as Headers);
+  }
+
+  /** what util.inspect (and so console.log, test failures) shows */
+  [Symbol.for("nodejs.util.inspect.custom")](): Record<string, string> {
+    return Object.fromEntries(this.entries());
+  }
+
+  append(): void {
+    throw new TypeError("immutable: the headers of an answer are read-only");
+  }
+
+  set(): void {
+    throw new TypeError("immutable: the headers of an answer are read-only");
+  }
+
+  delete(): void {
+    throw new TypeError("immutable: the headers of an answer are read-only");
+  }
+}
+Object.setPrototypeOf(AnswerHeaders.prototype, Headers.prototype);
 
 /** a chunk queue over the answer's events, paused while the reader is behind */
 class BodyReader implements AsyncIterator<Buffer> {

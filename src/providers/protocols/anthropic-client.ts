@@ -5,7 +5,7 @@ import { leanFetch } from "../../net/lean-fetch.ts";
 import { fetchVia } from "../../net/proxy.ts";
 import { classifyHttp } from "../failure.ts";
 import { ProviderError, type CallTarget, type ProviderClient } from "../types.ts";
-import { clientKey, sdkFailure } from "./sdk-common.ts";
+import { SdkClientCache, sdkFailure } from "./sdk-common.ts";
 import { IdleTimer } from "./idle-timer.ts";
 import { sseEvents, type SseEvent } from "./sse.ts";
 
@@ -71,15 +71,16 @@ function stopReason(raw: unknown): FinishReason {
 }
 
 export class AnthropicClient implements ProviderClient {
-  private readonly clients = new Map<string, SdkClient>();
+  private readonly clients = new SdkClientCache<SdkClient>();
 
-  private async client(target: CallTarget): Promise<SdkClient> {
+  private client(target: CallTarget): Promise<SdkClient> {
+    return this.clients.get(target, () => this.create(target));
+  }
+
+  private async create(target: CallTarget): Promise<SdkClient> {
     const e = target.entry;
-    const key = clientKey(target);
-    const cached = this.clients.get(key);
-    if (cached) return cached;
     const mod = await loadSdk();
-    const client = new mod.default({
+    return new mod.default({
       // the documented x-api-key header, which Anthropic-compatible proxies expect too
       apiKey: null,
       authToken: null,
@@ -89,8 +90,6 @@ export class AnthropicClient implements ProviderClient {
       fetch: (e.proxy?.trim() ? fetchVia(e.proxy) : leanFetch) as never,
       defaultHeaders: { ...(target.apiKey ? { "x-api-key": target.apiKey } : {}), ...(e.customHeaders ?? {}) },
     });
-    this.clients.set(key, client);
-    return client;
   }
 
   private body(target: CallTarget, req: ChatRequest, stream: boolean): Json {

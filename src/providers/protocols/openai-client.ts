@@ -3,10 +3,10 @@
 // off: the router owns retries. Plain and SSE streaming, tool calls, usage,
 // per-entry proxy, headers, extra_body and timeout; cancel aborts the call.
 import type { ChatDelta, ChatRequest, ChatResult } from "../../core/chat.ts";
-import { leanFetch } from "../../net/lean-fetch.ts";
-import { fetchVia } from "../../net/proxy.ts";
+import { leanFetch, oneSignal } from "../../net/lean-fetch.ts";
+import { fetchVia, type FetchLike } from "../../net/proxy.ts";
 import { ProviderError, type CallTarget, type ProviderClient } from "../types.ts";
-import { clientKey, sdkFailure } from "./sdk-common.ts";
+import { SdkClientCache, sdkFailure } from "./sdk-common.ts";
 import { IdleTimer } from "./idle-timer.ts";
 import { openAiBody, parseCompletion, StreamAssembler } from "./openai-wire.ts";
 import { sseEvents, type SseEvent } from "./sse.ts";
@@ -28,20 +28,39 @@ export function azureParts(apiBase: string, modelId: string): { endpoint: string
   return { endpoint: apiBase.replace(/\/openai\/?$/, ""), deployment: modelId };
 }
 
-export class OpenAiCompatibleClient implements ProviderClient {
-  private readonly clients = new Map<string, SdkClient>();
+/**
+ * Per-request options that cancel the call through the transport
+ * (LeanInit.cancel) rather than the SDK's `signal`: given a signal, the SDK
+ * composes it with its own timeout signal (AbortSignal.any) and listens on it
+ * for every request. An abort still rejects the call (sdkFailure reads the
+ * caller's signal to call it "aborted").
+ */
+function cancelledBy(signal: AbortSignal | undefined): { fetchOptions?: { cancel: AbortSignal } } {
+  return signal ? { fetchOptions: { cancel: signal } } : {};
+}
 
-  private async client(target: CallTarget): Promise<SdkClient> {
+export class OpenAiCompatibleClient implements ProviderClient {
+  private readonly clients = new SdkClientCache<SdkClient>();
+  private readonly transport: FetchLike;
+
+  /** `transport` carries the calls of entries without a proxy (benches and tests swap it) */
+  constructor(transport: FetchLike = leanFetch) {
+    this.transport = transport;
+  }
+
+  private client(target: CallTarget): Promise<SdkClient> {
+    return this.clients.get(target, () => this.create(target));
+  }
+
+  private async create(target: CallTarget): Promise<SdkClient> {
     const e = target.entry;
-    const cacheKey = clientKey(target);
-    const cached = this.clients.get(cacheKey);
-    if (cached) return cached;
     const mod = await loadSdk();
     const common = {
       apiKey: target.apiKey ?? "none",
       maxRetries: 0,
       timeout: e.requestTimeoutMs,
-      fetch: (e.proxy?.trim() ? fetchVia(e.proxy) : leanFetch) as never,
+      // the proxy's fetch (undici) knows one signal: oneSignal folds the caller's cancel into it
+      fetch: (e.proxy?.trim() ? oneSignal(fetchVia(e.proxy)) : this.transport) as never,
       ...(e.customHeaders ? { defaultHeaders: e.customHeaders } : {}),
     };
     let client: SdkClient;
@@ -52,7 +71,6 @@ export class OpenAiCompatibleClient implements ProviderClient {
       if (!e.apiBase) throw new ProviderError("format", `${e.modelName}: no api_base is configured for ${e.model} (set model_list[].api_base)`);
       client = new mod.OpenAI({ ...common, baseURL: e.apiBase });
     }
-    this.clients.set(cacheKey, client);
     return client;
   }
 
@@ -60,7 +78,7 @@ export class OpenAiCompatibleClient implements ProviderClient {
     const client = await this.client(target);
     let json: unknown;
     try {
-      json = await client.chat.completions.create(openAiBody(target.entry, req, false) as never, req.signal ? { signal: req.signal } : {});
+      json = await client.chat.completions.create(openAiBody(target.entry, req, false) as never, cancelledBy(req.signal) as never);
     } catch (err) {
       throw sdkFailure(err, target, req.signal);
     }
@@ -78,12 +96,14 @@ export class OpenAiCompatibleClient implements ProviderClient {
     let body: AsyncIterable<Uint8Array>;
     try {
       // the SDK sends the request and maps an HTTP error; the events are read here (sse.ts)
-      const res = await client.chat.completions.create(openAiBody(target.entry, req, true) as never, { signal: idle.signal }).asResponse();
+      const res = await client.chat.completions.create(openAiBody(target.entry, req, true) as never, cancelledBy(idle.signal) as never).asResponse();
       if (!res.body) throw new ProviderError("server_error", `${target.entry.apiBase} answered the stream with no body`);
       body = res.body as unknown as AsyncIterable<Uint8Array>;
     } catch (err) {
       idle.stop();
-      throw err instanceof ProviderError ? err : sdkFailure(err, target, req.signal);
+      if (err instanceof ProviderError) throw err;
+      if (idle.fired) throw new ProviderError("timeout", `no answer within ${Math.round(target.entry.requestTimeoutMs / 1000)} s (request_timeout)`, { cause: err });
+      throw sdkFailure(err, target, req.signal);
     }
     try {
       for await (const ev of sseEvents(body)) {

@@ -1,12 +1,31 @@
-// What the two SDK-based clients share: the cache key of an SDK client (per
-// everything that shapes its requests, so a reload that changes a timeout,
-// proxy or header gets a fresh client) and the mapping of SDK errors.
+// What the two SDK-based clients share: their cache of SDK clients (one per
+// entry and key, so a reload that changes a timeout, proxy or header gets a
+// fresh client) and the mapping of SDK errors.
 import { classifyHttp, classifyThrown } from "../failure.ts";
-import { ProviderError, type CallTarget } from "../types.ts";
+import { ProviderError, type CallTarget, type ModelEntry } from "../types.ts";
 
-export function clientKey(t: CallTarget): string {
-  const e = t.entry;
-  return JSON.stringify([e.id, e.protocol, e.apiBase, t.keyIndex, t.apiKey?.length ?? 0, e.requestTimeoutMs, e.proxy ?? "", e.customHeaders ?? {}, e.apiVersion ?? ""]);
+/**
+ * SDK clients per model entry and key. Entries are never changed in place (a
+ * reload builds new ones), so the entry object itself is the key for
+ * everything that shapes a client's requests; the lookup on every call is two
+ * map reads, not a serialization of the entry. Clients of entries a reload
+ * dropped go with them (WeakMap).
+ */
+export class SdkClientCache<C> {
+  private readonly byEntry = new WeakMap<ModelEntry, Map<string | undefined, Promise<C>>>();
+
+  get(target: CallTarget, create: () => Promise<C>): Promise<C> {
+    let byKey = this.byEntry.get(target.entry);
+    if (!byKey) this.byEntry.set(target.entry, (byKey = new Map()));
+    let client = byKey.get(target.apiKey);
+    if (!client) {
+      client = create();
+      byKey.set(target.apiKey, client);
+      // a failed creation (no api_base, the SDK did not load) is tried again by the next call
+      client.catch(() => byKey.delete(target.apiKey));
+    }
+    return client;
+  }
 }
 
 /** Any error the openai or anthropic SDK threw, as a closed ProviderError (no key in the message). */

@@ -6,7 +6,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import OpenAI from "openai";
 import { afterEach, describe, expect, it } from "vitest";
-import { leanFetch } from "../../src/net/lean-fetch.ts";
+import { leanFetch, oneSignal, type LeanInit } from "../../src/net/lean-fetch.ts";
 
 let server: Server | undefined;
 afterEach(async () => {
@@ -125,5 +125,71 @@ describe("leanFetch", () => {
     const res = await leanFetch(`${url}/x`, { method: "POST", body, duplex: "half" } as RequestInit);
     expect(res).toBeInstanceOf(Response);
     expect(await res.text()).toBe("got streamed");
+  });
+
+  it("answers with headers that read like fetch's: any case, duplicates joined, set-cookie apart, sorted, an instance of Headers, read-only", async () => {
+    const { url } = await serve((_req, res) => {
+      res.setHeader("Set-Cookie", ["a=1", "b=2"]);
+      res.setHeader("X-Multi", ["one", "two"]);
+      res.writeHead(429, { "Retry-After": "7", "X-Request-Id": "r9", "content-type": "application/json" }).end("{}");
+    });
+    const lean = await leanFetch(`${url}/h`);
+    const real = await fetch(`${url}/h`);
+    expect(lean.headers).toBeInstanceOf(Headers);
+    const comparable = (h: Headers) => [...h].filter(([k]) => k !== "date");
+    expect(comparable(lean.headers)).toEqual(comparable(real.headers));
+    for (const name of ["retry-after", "RETRY-AFTER", "x-multi", "set-cookie", "missing"]) expect(lean.headers.get(name)).toBe(real.headers.get(name));
+    expect(lean.headers.getSetCookie()).toEqual(["a=1", "b=2"]);
+    expect(lean.headers.has("X-Request-Id")).toBe(true);
+    expect(new Headers(lean.headers).get("x-request-id")).toBe("r9");
+    const seen: string[] = [];
+    lean.headers.forEach((_v, k) => seen.push(k));
+    expect(seen).toEqual([...real.headers.keys()]);
+    expect(() => lean.headers.set("x-request-id", "forged")).toThrow(TypeError);
+  });
+
+  it("sends each call to its own URL and headers, also when the same URL's target is reused", async () => {
+    const seen: { url: string; auth: string | undefined }[] = [];
+    const { url } = await serve((req, res) => {
+      seen.push({ url: req.url!, auth: req.headers.authorization });
+      res.writeHead(200).end("ok");
+    });
+    const headers = { Authorization: "Bearer first" };
+    await (await leanFetch(`${url}/v1/chat?x=1`, { headers })).text();
+    headers.Authorization = "Bearer second";
+    await (await leanFetch(new URL(`${url}/v1/chat?x=1`), { headers })).text();
+    await (await leanFetch(`${url}/v1/other`)).text();
+    expect(seen).toEqual([
+      { url: "/v1/chat?x=1", auth: "Bearer first" },
+      { url: "/v1/chat?x=1", auth: "Bearer second" },
+      { url: "/v1/other", auth: undefined },
+    ]);
+  });
+
+  it("is cancelled by a second signal (cancel) as by its own, before and during the answer, on the fast path and through oneSignal", async () => {
+    const { url } = await serve((req, res) => {
+      if (req.url === "/slow") return; // never answers
+      res.writeHead(200, { "content-type": "text/plain" });
+      res.write("part one,");
+    });
+    const own = new AbortController();
+    const early = new AbortController();
+    const pending = leanFetch(`${url}/slow`, { signal: own.signal, cancel: early.signal } as LeanInit);
+    early.abort(new DOMException("the turn was stopped", "AbortError"));
+    await expect(pending).rejects.toMatchObject({ name: "AbortError", message: "the turn was stopped" });
+    expect(own.signal.aborted).toBe(false);
+
+    const late = new AbortController();
+    const res = await leanFetch(`${url}/partial`, { cancel: late.signal } as LeanInit);
+    const reading = res.text();
+    late.abort();
+    await expect(reading).rejects.toMatchObject({ name: "AbortError" });
+
+    // a fetch that knows one signal (Node's, a proxy's) gets the two folded into it
+    const viaFetch = oneSignal((input, init) => fetch(input, init));
+    const third = new AbortController();
+    const slow = viaFetch(`${url}/slow`, { cancel: third.signal } as LeanInit);
+    third.abort();
+    await expect(slow).rejects.toMatchObject({ name: "AbortError" });
   });
 });

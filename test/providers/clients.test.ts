@@ -156,6 +156,54 @@ describe("OpenAI-compatible client", () => {
     expect((await failure(factory.clientFor(e).chat(target(e), { ...hello, signal: ac.signal }))).reason).toBe("aborted");
   });
 
+  it("reports the caller's cancel of a stream as aborted, before its first event and mid-way, and the next call still works", async () => {
+    const e = oa();
+    llm.script({ stream: true, reply: "never sent", delayMs: 1000 });
+    const early = new AbortController();
+    setTimeout(() => early.abort(), 50);
+    expect((await failure(collect(factory.clientFor(e).stream(target(e), { ...hello, signal: early.signal })))).reason).toBe("aborted");
+
+    llm.script({ stream: true, reply: "one two three four five six", eventDelayMs: 300 });
+    const late = new AbortController();
+    const seen: ChatDelta[] = [];
+    const err = await failure(
+      (async () => {
+        for await (const d of factory.clientFor(e).stream(target(e), { ...hello, signal: late.signal })) {
+          seen.push(d);
+          late.abort();
+        }
+      })(),
+    );
+    expect(err.reason).toBe("aborted");
+    expect(seen.length).toBeGreaterThan(0);
+    expect((await factory.clientFor(e).chat(target(e), hello)).content).toBe("ok");
+  });
+
+  it("gives each key its own client and a reloaded entry a fresh one: no header of one reaches another's requests", async () => {
+    const e = oa({ apiKeys: ["sk-first-key-1111111111", "sk-second-key-222222222"], customHeaders: { "X-Team": "red" } });
+    await factory.clientFor(e).chat(target(e, 0), hello);
+    await factory.clientFor(e).chat(target(e, 1), hello);
+    // a reload builds a new entry: same id, the header gone
+    const reloaded = oa({ apiKeys: ["sk-first-key-1111111111"] });
+    await factory.clientFor(reloaded).chat(target(reloaded, 0), hello);
+    await factory.clientFor(e).chat(target(e, 0), hello);
+    expect(llm.requests.map((r) => [r.headers.authorization, r.headers["x-team"]])).toEqual([
+      ["Bearer sk-first-key-1111111111", "red"],
+      ["Bearer sk-second-key-222222222", "red"],
+      ["Bearer sk-first-key-1111111111", undefined],
+      ["Bearer sk-first-key-1111111111", "red"],
+    ]);
+  });
+
+  it("fails a call with no api_base as a format error every time (a failed client is not kept)", async () => {
+    const e = oa({ apiBase: "" });
+    for (let i = 0; i < 2; i++) {
+      const err = await failure(factory.clientFor(e).chat(target(e), hello));
+      expect(err.reason).toBe("format");
+      expect(err.message).toMatch(/api_base/);
+    }
+  });
+
   it("reports a refused connection as network", async () => {
     const e = oa({ apiBase: "http://127.0.0.1:9/v1" });
     expect((await failure(factory.clientFor(e).chat(target(e), hello))).reason).toBe("network");
@@ -251,5 +299,14 @@ describe("per-entry proxy", () => {
     const res = await factory.clientFor(e).chat(target(e), hello);
     expect(res.content).toBe("ok");
     expect(proxied).toBeGreaterThan(before);
+  });
+
+  it("cancels a call through the entry's proxy as aborted", async () => {
+    llm.script({ delayMs: 1000 });
+    const e = oa({ id: "proxied#1", proxy: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}` });
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 100);
+    // had the cancel not reached the call through the proxy, the model's "ok" would come after 1 s
+    expect((await failure(factory.clientFor(e).chat(target(e), { ...hello, signal: ac.signal }))).reason).toBe("aborted");
   });
 });

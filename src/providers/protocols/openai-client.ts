@@ -36,7 +36,20 @@ export function azureParts(apiBase: string, modelId: string): { endpoint: string
  * caller's signal to call it "aborted").
  */
 function cancelledBy(signal: AbortSignal | undefined): { fetchOptions?: { cancel: AbortSignal } } {
+  // LeanInit's own field: the SDK passes fetchOptions through to the transport untouched
   return signal ? { fetchOptions: { cancel: signal } } : {};
+}
+
+/**
+ * POST /chat/completions through the SDK's generic request (it builds the
+ * URL, the Azure deployment path, auth and headers, and maps HTTP errors).
+ * Not chat.completions.create(): that one serializes the body with a
+ * replacer function (to notice a `stream` flag set during serialization),
+ * which costs several times a plain JSON.stringify on every call; our body's
+ * `stream` is known before it is sent.
+ */
+function post(client: SdkClient, body: Record<string, unknown>, stream: boolean, signal: AbortSignal | undefined) {
+  return client.post<unknown>("/chat/completions", { body, stream, ...cancelledBy(signal) } as Parameters<SdkClient["post"]>[1]);
 }
 
 export class OpenAiCompatibleClient implements ProviderClient {
@@ -78,7 +91,7 @@ export class OpenAiCompatibleClient implements ProviderClient {
     const client = await this.client(target);
     let json: unknown;
     try {
-      json = await client.chat.completions.create(openAiBody(target.entry, req, false) as never, cancelledBy(req.signal) as never);
+      json = await post(client, openAiBody(target.entry, req, false), false, req.signal);
     } catch (err) {
       throw sdkFailure(err, target, req.signal);
     }
@@ -96,7 +109,7 @@ export class OpenAiCompatibleClient implements ProviderClient {
     let body: AsyncIterable<Uint8Array>;
     try {
       // the SDK sends the request and maps an HTTP error; the events are read here (sse.ts)
-      const res = await client.chat.completions.create(openAiBody(target.entry, req, true) as never, cancelledBy(idle.signal) as never).asResponse();
+      const res = await post(client, openAiBody(target.entry, req, true), true, idle.signal).asResponse();
       if (!res.body) throw new ProviderError("server_error", `${target.entry.apiBase} answered the stream with no body`);
       body = res.body as unknown as AsyncIterable<Uint8Array>;
     } catch (err) {

@@ -35,8 +35,17 @@ const telegramHtml: MarkdownStyle = {
   html: (raw) => escapeHtml(raw),
 };
 
+/**
+ * One line of words and plain punctuation, which Markdown renders as itself:
+ * none of the characters that start markup, an entity, an autolink (`:`,
+ * `@`, `www.`) or a spoiler, no list marker first, no whitespace at either end.
+ */
+const PLAIN_LINE = /^(?!\d+[.)])[^-+=\s\\*_~`[\]#>|<&:@](?:[^\n\r\t\\*_~`[\]#>|<&:@]*[^\s\\*_~`[\]#>|<&:@])?$/;
+
 /** Converts one message's markdown to Telegram HTML. */
 export function markdownToTelegramHtml(markdown: string): string {
+  // a short plain answer is common and needs no parser (it costs a lexer run per reply otherwise)
+  if (PLAIN_LINE.test(markdown) && !/www\./i.test(markdown)) return markdown;
   return renderMarkdown(markdown, telegramHtml);
 }
 

@@ -47,4 +47,22 @@ describe("markdown to Telegram HTML", () => {
     const src = "**Title**\n\nSome `code` and [a link](https://x.y) & more <stuff>.\n```js\nlet a = 1 < 2;\n```";
     expect(visibleLength(md(src))).toBeLessThanOrEqual(src.length);
   });
+
+  it("renders a one-line plain answer (which skips the parser) exactly as the parser would", () => {
+    // a leading blank line never changes the output but always takes the parser's path
+    const parsed = (t: string) => md(`\n${t}`);
+    for (const t of ["ok", "ok, here is a short answer", "Sure! It costs 5 (five) euros; 20% off?", "1 2 3", "Это тест 😀", "-5 degrees", "1x. not a list"]) {
+      expect(md(t)).toBe(parsed(t));
+    }
+    // the characters that start markup, lists, autolinks, entities and line breaks, mixed with plain words
+    const pieces = ["ab", "Z9", " ", ".", ",", ";", "!", "?", "(", ")", "'", '"', "-", "+", "=", "*", "_", "~", "`", "[", "]", "#", ">", "|", "<", "&", ":", "@", "/", "\\", "\n", "\t", "\u00a0", "\u2028", "\f", "é", "😀", "1.", "2)", "www.", "http", "  ", "Hello", " world", "||"];
+    let seed = 12345;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    for (let i = 0; i < 20_000; i++) {
+      let t = "";
+      const len = 1 + Math.floor(next() * 12);
+      for (let j = 0; j < len; j++) t += pieces[Math.floor(next() * pieces.length)];
+      expect(md(t), JSON.stringify(t)).toBe(parsed(t));
+    }
+  });
 });

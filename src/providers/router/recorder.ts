@@ -9,6 +9,9 @@ import { describeAttempt, scrubMessage } from "./errors.ts";
 import type { HealthBook } from "./health.ts";
 import type { RouterStateStore } from "./state-store.ts";
 
+/** ordinary saves of the health state are this far apart at least */
+const SOFT_SAVE_MS = 1000;
+
 export interface RecorderDeps {
   clock: Clock;
   logger: Logger;
@@ -98,16 +101,46 @@ export class Recorder {
     return a;
   }
 
+  /**
+   * Saves the health state. An ordinary save (a success that changed nothing
+   * but its time) is made at most once a second: every model call succeeds
+   * with one, and each would build a snapshot of every target (and, in a
+   * fleet, write the changed rows to PostgreSQL). The last one held back is
+   * made by a timer, by the next urgent save, or by flush(). Urgent saves (a
+   * failure, a cooldown cleared) go at once.
+   */
   persist(urgent: boolean): void {
     if (!this.d.store) return;
+    if (!urgent) {
+      const since = performance.now() - this.softSavedAt;
+      if (since < SOFT_SAVE_MS) {
+        this.softTimer ??= setTimeout(() => {
+          this.softTimer = undefined;
+          this.save(false);
+        }, SOFT_SAVE_MS - since).unref();
+        return;
+      }
+    }
+    this.save(urgent);
+  }
+
+  private softSavedAt = Number.NEGATIVE_INFINITY;
+  private softTimer: NodeJS.Timeout | undefined;
+
+  private save(urgent: boolean): void {
+    // any save holds everything a held-back one would have
+    if (this.softTimer) clearTimeout(this.softTimer);
+    this.softTimer = undefined;
+    this.softSavedAt = performance.now();
     try {
-      this.d.store.save(this.d.health.persisted(this.d.clock.now()), { urgent });
+      this.d.store!.save(this.d.health.persisted(this.d.clock.now()), { urgent });
     } catch (err) {
       this.d.logger.warn({ err: (err as Error).message }, "router state store failed to save");
     }
   }
 
   flush(): void {
+    if (this.softTimer) this.save(false);
     this.d.store?.flush?.();
   }
 }

@@ -169,6 +169,27 @@ describe("state stores", () => {
     expect(readRouterState(path)?.savedAt).toBe(h.clock.now());
   });
 
+  it("saves the state of a run of successes once, not per call; a failure at once; flush() saves the last success", async () => {
+    const h = setup();
+    const store = memoryStateStore();
+    const router = h.router({ stateStore: store });
+    for (let i = 0; i < 20; i++) {
+      await router.chat(req());
+      h.clock.advance(10);
+    }
+    expect(store.saves).toBe(1);
+    h.fake.script("b#0", 0, fail("auth"));
+    await router.chat(req(), { model: "b", fallbacks: [] }).catch(() => {});
+    expect(store.saves).toBe(2);
+    expect(store.load()?.targets.find((t) => t.entryId === "b#0")?.lastError?.reason).toBe("auth");
+    h.clock.advance(10);
+    await router.chat(req());
+    const last = h.clock.now();
+    router.flush();
+    expect(store.saves).toBe(3);
+    expect(Math.max(...store.load()!.targets.map((t) => t.lastSuccessAt ?? 0))).toBe(last);
+  });
+
   it("starts fresh from a corrupt or foreign file, and replaces it with valid state", async () => {
     const dir = tempDir();
     const path = join(dir, "router.json");

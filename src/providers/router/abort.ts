@@ -4,8 +4,15 @@
 import { abortedError } from "./errors.ts";
 import type { SleepFn } from "./types.ts";
 
+/**
+ * One signal from several. The same signal given twice counts once (a turn
+ * hands its signal as both the request's and the route's): AbortSignal.any
+ * is made only for signals that differ, since every one costs a composite
+ * the runtime keeps following.
+ */
 export function combineSignals(...signals: (AbortSignal | undefined)[]): AbortSignal | undefined {
-  const present = signals.filter((s): s is AbortSignal => s !== undefined);
+  const present: AbortSignal[] = [];
+  for (const s of signals) if (s !== undefined && !present.includes(s)) present.push(s);
   if (present.length === 0) return undefined;
   if (present.length === 1) return present[0];
   return AbortSignal.any(present);

@@ -23,6 +23,15 @@ async function serve(handler: (req: IncomingMessage, res: ServerResponse) => voi
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, closed: () => closed };
 }
 
+/** /slow never answers; any other path answers its headers and a first part, and the rest never comes */
+function serveHanging(): ReturnType<typeof serve> {
+  return serve((req, res) => {
+    if (req.url === "/slow") return;
+    res.writeHead(200, { "content-type": "text/plain" });
+    res.write("part one,");
+  });
+}
+
 async function bodyOf(req: IncomingMessage): Promise<string> {
   let s = "";
   for await (const c of req) s += c;
@@ -73,12 +82,7 @@ describe("leanFetch", () => {
   });
 
   it("rejects with the signal's reason when aborted before the answer, and fails the body read when aborted during it", async () => {
-    const { url } = await serve((req, res) => {
-      if (req.url === "/slow") return; // never answers
-      res.writeHead(200, { "content-type": "text/plain" });
-      res.write("part one,");
-      // the rest never comes
-    });
+    const { url } = await serveHanging();
     const early = new AbortController();
     const pending = leanFetch(`${url}/slow`, { signal: early.signal });
     early.abort();
@@ -167,11 +171,7 @@ describe("leanFetch", () => {
   });
 
   it("is cancelled by a second signal (cancel) as by its own, before and during the answer, on the fast path and through oneSignal", async () => {
-    const { url } = await serve((req, res) => {
-      if (req.url === "/slow") return; // never answers
-      res.writeHead(200, { "content-type": "text/plain" });
-      res.write("part one,");
-    });
+    const { url } = await serveHanging();
     const own = new AbortController();
     const early = new AbortController();
     const pending = leanFetch(`${url}/slow`, { signal: own.signal, cancel: early.signal } as LeanInit);

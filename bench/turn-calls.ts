@@ -18,7 +18,7 @@ import { createInterface } from "node:readline";
 import { pathToFileURL } from "node:url";
 import type { FetchLike } from "../src/net/proxy.ts";
 import { cpuPerCall } from "./http-clients.ts";
-import type { CallTarget, ModelEntry } from "../src/providers/types.ts";
+import type { CallTarget, ModelEntry, ProviderClient } from "../src/providers/types.ts";
 
 const TOKEN = "7000009:bench-http";
 const CONCURRENCY = 16; // as in http-clients.ts, whose cpuPerCall runs the rows
@@ -64,10 +64,10 @@ const UPDATE = {
 /** the modules a row calls, from this checkout or another (the A/B) */
 async function load(root: string) {
   const m = (p: string) => import(pathToFileURL(resolve(root, p)).href);
-  const [client, config, format, normalize, schema, send, logger, metrics, lean, openai] = await Promise.all([
+  const [client, config, format, normalize, schema, send, logger, metrics, lean, openai, router] = await Promise.all([
     m("channels/telegram/client.ts"), m("channels/telegram/config.ts"), m("channels/telegram/format.ts"), m("channels/telegram/normalize.ts"),
     m("channels/telegram/schema.ts"), m("channels/telegram/send.ts"), m("src/core/logger.ts"), m("src/gateway/metrics.ts"),
-    m("src/net/lean-fetch.ts"), m("src/providers/protocols/openai-client.ts"),
+    m("src/net/lean-fetch.ts"), m("src/providers/protocols/openai-client.ts"), m("src/providers/router/index.ts"),
   ]);
   return {
     createTelegramClient: client.createTelegramClient as typeof import("../channels/telegram/client.ts").createTelegramClient,
@@ -80,11 +80,12 @@ async function load(root: string) {
     GatewayMetrics: metrics.GatewayMetrics as typeof import("../src/gateway/metrics.ts").GatewayMetrics,
     leanFetch: lean.leanFetch as FetchLike,
     OpenAiCompatibleClient: openai.OpenAiCompatibleClient as typeof import("../src/providers/protocols/openai-client.ts").OpenAiCompatibleClient,
+    createRouter: router.createRouter as typeof import("../src/providers/router/index.ts").createRouter,
   };
 }
 
 async function rowsOf(root: string, llm: string, tg: string): Promise<[string, (i: number) => unknown][]> {
-  const { createTelegramClient, resolveTelegramConfig, markdownToTelegramHtml, normalizeUpdate, parseUpdate, TelegramSender, silentLogger, GatewayMetrics, leanFetch, OpenAiCompatibleClient } = await load(root);
+  const { createTelegramClient, resolveTelegramConfig, markdownToTelegramHtml, normalizeUpdate, parseUpdate, TelegramSender, silentLogger, GatewayMetrics, leanFetch, OpenAiCompatibleClient, createRouter } = await load(root);
   const entry = (apiBase: string) => ({ id: "m#0", modelName: "m", model: "openai/m", vendor: "openai", protocol: "openai", modelId: "m", apiBase, apiKeys: ["none"], requestTimeoutMs: 60_000, enabled: true, source: "model_list" }) as ModelEntry;
   const [toFake, toInstant] = [entry(llm), entry("http://model.invalid/v1")];
   const target = (e: ModelEntry): CallTarget => ({ entry: e, apiKey: "none", keyIndex: 0 });
@@ -100,6 +101,11 @@ async function rowsOf(root: string, llm: string, tg: string): Promise<[string, (
   await metrics.load();
   const adapter = metrics.timedAdapter({ id: "telegram", send: async () => ({ messageId: "1" }) } as never)!;
   const bot = { id: 7000009, username: "bench_bot" };
+  // the router's part of a streamed answer of 300 deltas (a few paragraphs), with the turn's signal as a channel turn passes it
+  const done = { content: "x", toolCalls: [], finishReason: "stop" as const };
+  const deltas: ProviderClient = { chat: async () => done, async *stream() { for (let i = 0; i < 300; i++) yield { type: "text", text: "tok " }; yield { type: "done", result: done }; } };
+  const streamEntry = entry("http://model.invalid/v1");
+  const router = createRouter({ directory: { all: () => [streamEntry], lookup: (r) => (r === "m" ? [streamEntry] : []) }, defaults: { primary: "m", fallbacks: [] }, clientFor: () => deltas });
   return [
     ["bare node:http POST /chat/completions (no library)", bareNodePost(llm)],
     ["provider client stream(), fake server", async () => { for await (const _ of real.stream(target(toFake), req)); }],
@@ -108,6 +114,7 @@ async function rowsOf(root: string, llm: string, tg: string): Promise<[string, (
     ["provider client chat(), instant transport", () => instant.chat(target(toInstant), req)],
     ["telegram sender send(), fake server", (i) => realSend.send(String(10_000_000 + (i % 50)), chunk)],
     ["telegram sender send(), instant transport", (i) => instantSend.send(String(10_000_000 + (i % 50)), chunk)],
+    ["router stream() of 300 deltas (per stream)", async () => { for await (const _ of router.stream(req, { signal: req.signal })); }],
     ["update shape check + normalize", () => { const p = parseUpdate(UPDATE); if (p.ok) normalizeUpdate(p.update, bot, () => undefined as never); }],
     ["reply as Telegram HTML", () => markdownToTelegramHtml(REPLY)],
     ["turn + send latency metrics", async () => { await metrics.timeTurn("telegram", async () => 1); await adapter.send("1", chunk); }],

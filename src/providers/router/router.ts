@@ -11,7 +11,7 @@ import { combineSignals, raceAbort, realSleep } from "./abort.ts";
 import { targetsOf } from "./candidates.ts";
 import { effectiveErrorCount, isCooling, type TargetHealth } from "./cooldown.ts";
 import { Engine } from "./engine.ts";
-import { toProviderError } from "./errors.ts";
+import { abortedError, toProviderError } from "./errors.ts";
 import { HealthBook, targetKey } from "./health.ts";
 import { RpmLimiter } from "./rate-limit.ts";
 import { Recorder } from "./recorder.ts";
@@ -32,6 +32,30 @@ function closeQuietly(it: AsyncIterator<unknown>): void {
   } catch {
     // a client's iterator that cannot be closed has nothing left to release
   }
+}
+
+/**
+ * Reads of a stream that an abort ends at once, even when the client's
+ * iterator ignores the signal. One abort listener for the whole stream, not
+ * one added and removed per delta (a long answer has hundreds): the abort
+ * rejects the read in flight.
+ */
+function abortableReads<T>(it: AsyncIterator<T>, signal: AbortSignal | undefined): { next(): Promise<IteratorResult<T>>; done(): void } {
+  if (!signal) return { next: () => it.next(), done: () => undefined };
+  let failRead: ((err: unknown) => void) | undefined;
+  const onAbort = () => failRead?.(abortedError());
+  signal.addEventListener("abort", onAbort, { once: true });
+  return {
+    next() {
+      if (signal.aborted) return Promise.reject(abortedError());
+      return new Promise<IteratorResult<T>>((resolve, reject) => {
+        failRead = reject;
+        // a read the abort overtook may still settle later: it lands on a settled promise
+        it.next().then(resolve, reject);
+      });
+    },
+    done: () => signal.removeEventListener("abort", onAbort),
+  };
 }
 
 export function createRouter(opts: RouterOptions): Router {
@@ -81,12 +105,13 @@ export function createRouter(opts: RouterOptions): Router {
     const { it, first } = routed.value;
     route.onRouted?.({ target: routed.target, attempts: routed.attempts });
     const started = clock.now();
+    const reads = abortableReads(it, signal);
     let r = first;
     let ended = false;
     try {
       while (!r.done) {
         yield r.value;
-        r = await raceAbort(it.next(), signal);
+        r = await reads.next();
       }
       ended = true;
     } catch (err) {
@@ -96,6 +121,7 @@ export function createRouter(opts: RouterOptions): Router {
       recorder.fail(pt, started, pe);
       throw pe;
     } finally {
+      reads.done();
       if (!ended) closeQuietly(it);
     }
   }

@@ -1,9 +1,10 @@
 // What stops a request and what moves it on: non-fallback reasons, errors
 // that are not ProviderErrors, the all-failed error, aborts, streaming and
 // call().
+import { getEventListeners } from "node:events";
 import { describe, expect, it } from "vitest";
 import { AllCandidatesFailedError } from "../../../src/providers/router/index.ts";
-import { ProviderError, type CallTarget } from "../../../src/providers/types.ts";
+import { ProviderError, type CallTarget, type ProviderClient } from "../../../src/providers/types.ts";
 import { collect, fail, harness, ok, req } from "./fake-client.ts";
 
 function twoModels() {
@@ -156,6 +157,38 @@ describe("stream", () => {
     const a = router.snapshot().targets.find((t) => t.entryId === "a#0");
     expect(a?.lastError?.reason).toBe("network");
     expect(a?.cooldownUntil).toBe(h.clock.now() + 60_000);
+  });
+
+  it("ends a stream mid-way at the caller's abort even when the client ignores it, and leaves no listener on the signal", async () => {
+    const h = twoModels();
+    let hanging = true;
+    const client: ProviderClient = {
+      chat: () => Promise.reject(new Error("not used")),
+      async *stream() {
+        yield { type: "text", text: "one" };
+        yield { type: "text", text: "two" };
+        // deaf to every signal: only the router can end the wait
+        while (hanging) await new Promise<void>((r) => setImmediate(r));
+      },
+    };
+    const router = h.router({ clientFor: () => client });
+    const ac = new AbortController();
+    const seen: string[] = [];
+    const err = await (async () => {
+      for await (const d of router.stream(req(), { signal: ac.signal })) {
+        if (d.type === "text") seen.push(d.text);
+        if (seen.length === 2) ac.abort();
+      }
+    })().catch((e: unknown) => e);
+    hanging = false;
+    expect(seen).toEqual(["one", "two"]);
+    expect((err as ProviderError).reason).toBe("aborted");
+
+    // a stream read to its end leaves the caller's long-lived signal as it found it
+    const turn = new AbortController();
+    h.fake.script("a#0", 0, { deltas: ["a", "b", "c"] });
+    expect(await collect(h.router().stream({ ...req(), signal: turn.signal }, { signal: turn.signal }))).toBe("abc");
+    expect(getEventListeners(turn.signal, "abort")).toHaveLength(0);
   });
 
   it("stops cleanly when the consumer breaks early", async () => {

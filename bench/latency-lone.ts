@@ -1,0 +1,230 @@
+// Where the time of a lone message goes. The daemon runs as in
+// bench/gateway.ts (Telegram + Discord against the fakes, an instant fake
+// model, the service's memory settings), and messages are sent one at a time,
+// each waited for, as in that bench's "overhead per message" figure. Each
+// message gets a timeline read off the fakes:
+//   poll   message queued → the getUpdates that carries it answered
+//   model  → the model request arrives at the fake model (stored, turn scheduled, request built)
+//   send   → sendMessage arrives at the fake Telegram (answer parsed, committed, outbox)
+// and the daemon is preloaded with bench/latency-probe.ts, so the slowest
+// messages are printed with what happened inside the daemon meanwhile (slow
+// SQLite calls and checkpoints, GC, HTTP calls).
+//   node bench/latency-lone.ts                (or `npm run bench latency`)
+//   SWITCHBOARD_LATENCY_MESSAGES  messages per run (default 300; the first 50 of a run are warm-up)
+//   SWITCHBOARD_LATENCY_RUNS      runs, each on a freshly started daemon (default 3)
+//   SWITCHBOARD_LATENCY_SLOW      slowest messages of each run shown with their events (default 5)
+//   SWITCHBOARD_LATENCY_PROBE_STALLS=1  also record event-loop stalls (a 1 ms timer in the daemon)
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { FakeDiscord } from "../test/fakes/discord/server.ts";
+import { startFakeLlm } from "../test/fakes/fake-llm.ts";
+import { FakeTelegramApi } from "../test/fakes/telegram-api.ts";
+import { startDaemon, waitFor, writeConfig, type RunningDaemon } from "../test/e2e/daemon.ts";
+import { MEMORY_ENV, MEMORY_NODE_FLAGS } from "../src/cli/service.ts";
+import { percentile } from "./stats.ts";
+import { sharedClock } from "./latency-clock.ts";
+import type { ProbeEvent } from "./latency-probe.ts";
+
+const BOT = "7000001:bench-latency";
+const WARM_UP = 50;
+const PROBE = `--import=${join(import.meta.dirname, "latency-probe.ts")}`;
+const clock = sharedClock();
+
+interface Timeline {
+  queued: number;
+  polled: number;
+  model: number;
+  sent: number;
+  done: number;
+  waitedForSummary: boolean;
+}
+
+export interface LatencyFigures {
+  n: number;
+  median: number;
+  p90: number;
+  p99: number;
+  max: number;
+}
+
+export function figures(samples: number[]): LatencyFigures {
+  const s = [...samples].sort((a, b) => a - b);
+  return { n: s.length, median: percentile(s, 50), p90: percentile(s, 90), p99: percentile(s, 99), max: s[s.length - 1] ?? NaN };
+}
+
+const f1 = (ms: number) => ms.toFixed(ms < 10 ? 2 : 1);
+const line = (label: string, f: LatencyFigures) => `${label.padEnd(28)} median ${f1(f.median).padStart(6)}  p90 ${f1(f.p90).padStart(6)}  p99 ${f1(f.p99).padStart(6)}  max ${f1(f.max).padStart(6)} ms  (n=${f.n})`;
+
+export async function run(): Promise<void> {
+  const perRun = Number(process.env.SWITCHBOARD_LATENCY_MESSAGES ?? 300);
+  const runs = Number(process.env.SWITCHBOARD_LATENCY_RUNS ?? 3);
+  const slowShown = Number(process.env.SWITCHBOARD_LATENCY_SLOW ?? 5);
+  const home = mkdtempSync(join(tmpdir(), "sb-bench-lat-"));
+  const llm = await startFakeLlm();
+  const tg = await FakeTelegramApi.start({ bots: [{ token: BOT }] });
+  const dc = await FakeDiscord.start();
+  let modelAt = 0;
+  llm.setDefault(() => {
+    modelAt = clock();
+    return { reply: "ok" };
+  });
+  // the fake's calls, each with the time it arrived
+  const callTimes: { method: string; at: number }[] = [];
+  const record = tg.calls.push.bind(tg.calls);
+  tg.calls.push = (...calls) => {
+    for (const c of calls) callTimes.push({ method: c.method.toLowerCase(), at: clock() });
+    return record(...calls);
+  };
+  const all: number[] = [];
+  const phases = { poll: [] as number[], model: [] as number[], send: [] as number[], plain: [] as number[], summary: [] as number[] };
+  console.log(`machine load average at start: ${readLoad()}`);
+  try {
+    for (let r = 0; r < runs; r++) {
+      const runHome = join(home, `run-${r}`);
+      const daemon = await start(runHome, tg, dc, `${llm.url}/v1`);
+      try {
+        const lat: number[] = [];
+        const timelines: Timeline[] = [];
+        for (let i = 0; i < perRun; i++) {
+          const before = tg.sent.length;
+          const asked = llm.requests.length;
+          const polls = callTimes.filter((c) => c.method === "getupdates").length;
+          const held = tg.heldPolls(BOT) > 0;
+          const queued = clock();
+          tg.userMessage({ token: BOT, chatId: 500, fromId: 500, text: `ping ${i}` });
+          await tg.waitForSent(before + 1, 10_000);
+          const done = clock();
+          if (i < WARM_UP) continue;
+          // carried by the poll held when it was queued, or else by the next poll to arrive
+          const polled = held ? queued : (callTimes.filter((c) => c.method === "getupdates").slice(polls)[0]?.at ?? queued);
+          const sent = [...callTimes].reverse().find((c) => c.method === "sendmessage")?.at ?? done;
+          lat.push(done - queued);
+          // a turn that compacted its session summarizes after its reply went out: the next message waits for that call
+          timelines.push({ queued, polled, model: modelAt, sent, done, waitedForSummary: llm.requests.length - asked > 1 });
+        }
+        const events = await probeEvents(daemon, join(runHome, "probe.json"));
+        all.push(...lat);
+        phases.poll.push(...timelines.map((t) => t.polled - t.queued));
+        phases.model.push(...timelines.map((t) => t.model - t.polled));
+        phases.send.push(...timelines.map((t) => t.sent - t.model));
+        phases.plain.push(...timelines.filter((t) => !t.waitedForSummary).map((t) => t.done - t.queued));
+        phases.summary.push(...timelines.filter((t) => t.waitedForSummary).map((t) => t.done - t.queued));
+        console.log(`\nrun ${r + 1}: ${line("lone message, end to end", figures(lat))}`);
+        if (process.env.SWITCHBOARD_LATENCY_PROBE_MIN_MS === "0") showTypical(timelines, events);
+        showSlowest(timelines, events, slowShown);
+        console.log(`  events in the run: ${summarizeEvents(events)}`);
+      } finally {
+        await daemon.stop();
+      }
+    }
+    console.log(`\nall runs (load ${readLoad()}):`);
+    console.log(line("lone message, end to end", figures(all)));
+    console.log(line("  not behind a compaction", figures(phases.plain)));
+    console.log(line("  behind a compaction", figures(phases.summary)));
+    console.log(line("  queued → polled", figures(phases.poll)));
+    console.log(line("  polled → model request", figures(phases.model)));
+    console.log(line("  model → sendMessage", figures(phases.send)));
+  } finally {
+    await Promise.all([llm.close(), tg.close(), dc.close()]);
+    rmSync(home, { recursive: true, force: true });
+  }
+}
+
+async function start(home: string, tg: FakeTelegramApi, dc: FakeDiscord, llmBase: string): Promise<RunningDaemon> {
+  mkdirSync(home, { recursive: true });
+  writeConfig(home, {
+    model_list: [{ model_name: "m", model: "openai/m", api_base: llmBase }],
+    agents: { defaults: { model_name: "m" } },
+    gateway: { max_turns_in_flight: 8 },
+    channels: {
+      telegram: { enabled: true, token: BOT, api_base: tg.url, allow_from: ["*"] },
+      discord: { enabled: true, token: dc.token, api_base: dc.apiBase, allow_from: ["*"] },
+    },
+  });
+  const env = {
+    SWITCHBOARD_LOG_LEVEL: "warn",
+    NODE_COMPILE_CACHE: join(home, "..", "compile-cache"),
+    ...Object.fromEntries([MEMORY_ENV.split("=") as [string, string]]),
+    NODE_OPTIONS: [PROBE, MEMORY_NODE_FLAGS].join(" "),
+    SWITCHBOARD_LATENCY_PROBE_FILE: join(home, "probe.json"),
+    SWITCHBOARD_LATENCY_PROBE_STALLS: process.env.SWITCHBOARD_LATENCY_PROBE_STALLS ?? "",
+    SWITCHBOARD_LATENCY_PROBE_MIN_MS: process.env.SWITCHBOARD_LATENCY_PROBE_MIN_MS ?? "",
+  };
+  const daemon = await startDaemon(home, env, [], { startTimeoutMs: 120_000 });
+  await waitFor(async () => (await fetch(`${daemon.url}/ready`)).status === 200 || undefined, "/ready", 120_000);
+  // the warm-up after ready (model SDK preload) is not part of any message
+  await new Promise((r) => setTimeout(r, 1500));
+  await probeEvents(daemon, join(home, "probe.json"));
+  return daemon;
+}
+
+/** the probe's events since the last call (it writes them on SIGUSR2) */
+async function probeEvents(daemon: RunningDaemon, file: string): Promise<ProbeEvent[]> {
+  const stamp = () => {
+    try {
+      return readFileSync(file, "utf8");
+    } catch {
+      return undefined;
+    }
+  };
+  const before = stamp();
+  daemon.child.kill("SIGUSR2");
+  const text = await waitFor(() => {
+    const now = stamp();
+    return now !== undefined && now !== before ? now : undefined;
+  }, "the latency probe's events", 10_000).catch(() => "[]");
+  return JSON.parse(text) as ProbeEvent[];
+}
+
+function showSlowest(timelines: Timeline[], events: ProbeEvent[], count: number): void {
+  const slow = [...timelines].sort((a, b) => b.done - b.queued - (a.done - a.queued)).slice(0, count);
+  for (const t of slow) {
+    console.log(
+      `  ${f1(t.done - t.queued).padStart(6)} ms${t.waitedForSummary ? " (behind a compaction)" : ""}: poll ${f1(t.polled - t.queued)}, to model ${f1(t.model - t.polled)}, to send ${f1(t.sent - t.model)}`,
+    );
+    for (const e of events.filter((e) => e.at + e.ms >= t.queued && e.at <= t.done)) {
+      console.log(`      +${f1(e.at - t.queued).padStart(6)} ${e.kind.padEnd(5)} ${f1(e.ms).padStart(6)} ms  ${e.what}`);
+    }
+  }
+}
+
+/** with every SQLite call recorded: the median message's whole timeline */
+function showTypical(timelines: Timeline[], events: ProbeEvent[]): void {
+  const sorted = [...timelines].sort((a, b) => a.done - a.queued - (b.done - b.queued));
+  const t = sorted[Math.floor(sorted.length / 2)]!;
+  console.log(`  a median message, ${f1(t.done - t.queued)} ms: polled +${f1(t.polled - t.queued)}, model request at the fake +${f1(t.model - t.queued)}, sendMessage at the fake +${f1(t.sent - t.queued)}`);
+  for (const e of events.filter((e) => e.at + e.ms >= t.queued && e.at <= t.done).sort((a, b) => a.at - b.at)) {
+    console.log(`      +${f1(e.at - t.queued).padStart(6)} ${e.kind.padEnd(5)} ${f1(e.ms).padStart(6)} ms  ${e.what}`);
+  }
+}
+
+function summarizeEvents(events: ProbeEvent[]): string {
+  const by = new Map<string, { n: number; ms: number; max: number }>();
+  for (const e of events) {
+    if (e.kind === "http") continue;
+    const key = e.kind === "sql" ? `sql ${/^(\[checkpoint\] )?(BEGIN|COMMIT|PRAGMA wal_checkpoint)?/i.exec(e.what)?.[0] || "statement"}` : `${e.kind} ${e.what}`;
+    const s = by.get(key) ?? { n: 0, ms: 0, max: 0 };
+    s.n++;
+    s.ms += e.ms;
+    s.max = Math.max(s.max, e.ms);
+    by.set(key, s);
+  }
+  return [...by].map(([k, s]) => `${k} ×${s.n} (max ${f1(s.max)} ms)`).join(", ") || "none";
+}
+
+function count(items: string[]): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const i of items) m.set(i, (m.get(i) ?? 0) + 1);
+  return m;
+}
+
+function readLoad(): string {
+  try {
+    return readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
+  } catch {
+    return "?";
+  }
+}
+
+if (import.meta.main) await run();

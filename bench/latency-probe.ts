@@ -88,7 +88,7 @@ dbProto.prepare = function (this: DatabaseSync, ...args: unknown[]) {
 
 new PerformanceObserver((list) => {
   for (const e of list.getEntries()) {
-    const kind = (e.detail as { kind?: number } | undefined)?.kind;
+    const kind = (e as unknown as { detail?: { kind?: number } }).detail?.kind;
     const name = kind === constants.NODE_PERFORMANCE_GC_MINOR ? "scavenge" : kind === constants.NODE_PERFORMANCE_GC_MAJOR ? "mark-sweep" : kind === constants.NODE_PERFORMANCE_GC_INCREMENTAL ? "incremental" : "weak-cb";
     add({ at: clock() - (performance.now() - e.startTime), ms: e.duration, kind: "gc", what: name });
   }

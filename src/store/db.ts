@@ -10,7 +10,8 @@
 // transaction). FULL would fsync on every inbound message and every reply
 // chunk for a guarantee a chat gateway does not need: a message lost to a
 // power cut is redelivered by the platform (Telegram and Discord retry until
-// acknowledged), and the inbox dedupes it.
+// acknowledged), and the inbox dedupes it. The gateway moves the fsyncs of
+// WAL checkpoints off the event loop (checkpoint.ts).
 import { chmodSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { DatabaseSync } from "node:sqlite";
@@ -24,6 +25,8 @@ export type Db = DatabaseSync;
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
 const BUSY_TIMEOUT_MS = 5000;
+/** about SQLite's default checkpoint size (1,000 pages); the gateway lets the WAL grow further between checkpoints (checkpoint.ts) */
+const WAL_SIZE_LIMIT_BYTES = 4 * 1024 * 1024;
 
 function isMemory(file: string): boolean {
   return file === ":memory:" || file === "";
@@ -61,6 +64,8 @@ export function openDatabase(file: string): Db {
     db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
     db.exec("PRAGMA journal_mode = WAL");
     db.exec("PRAGMA synchronous = NORMAL");
+    // a WAL that grew under a burst goes back to this size when it is next started over
+    db.exec(`PRAGMA journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`);
     db.exec("PRAGMA foreign_keys = ON");
     migrate(db, file);
   } catch (err) {

@@ -3,15 +3,14 @@
 // commits, the main connection's own checkpoint comes back when the
 // checkpointer stops, and a process killed in the middle of a cycle loses no
 // committed row.
-import { spawn } from "node:child_process";
 import { copyFileSync, existsSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { DatabaseSync } from "node:sqlite";
 import { describe, expect, it } from "vitest";
 import { CAP_PAGES, WalCheckpointer } from "../../src/store/checkpoint.ts";
 import { openSqliteBackend } from "../../src/store/sqlite-backend.ts";
 import { useTempDb } from "./helpers.ts";
+import { runAndKill } from "./kill-child.ts";
 
 const t = useTempDb();
 const immediate = () => new Promise((r) => setImmediate(r));
@@ -127,27 +126,11 @@ for (let i = 0; ; i++) {
 }
 `,
   );
-  const child = spawn(process.execPath, [script], { stdio: ["ignore", "pipe", "pipe"] });
-  let stderr = "";
-  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once("exit", (_code, signal) => resolve(signal)));
-  const lines: string[] = [];
   let written = 0;
   let cycles = 0;
-  await new Promise<void>((resolve, reject) => {
-    const rl = createInterface({ input: child.stdout });
-    rl.on("line", (line) => {
-      lines.push(line);
-      if (line === "cycle") cycles++;
-      else written++;
-      if (written >= rows && cycles >= 3) {
-        child.kill("SIGKILL");
-        rl.close();
-        resolve();
-      }
-    });
-    child.once("exit", () => reject(new Error(`the writer exited before it was killed: ${stderr}`)));
+  return runAndKill(script, (line) => {
+    if (line === "cycle") cycles++;
+    else written++;
+    return written >= rows && cycles >= 3;
   });
-  expect(await exited).toBe("SIGKILL");
-  return lines;
 }

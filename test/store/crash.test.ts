@@ -1,38 +1,19 @@
 // kill -9 while the store is writing: the database must come back with every
 // committed transaction whole and nothing of the one in flight.
-import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { describe, expect, it } from "vitest";
 import { useTempDb } from "./helpers.ts";
+import { runAndKill as runScriptAndKill } from "./kill-child.ts";
 
 const t = useTempDb();
 const storeUrl = new URL("../../src/store/index.ts", import.meta.url).href;
 
 /** Runs `body` in a child Node (this one) and kills it with SIGKILL once `killWhen` says so for a stdout line. */
-async function runAndKill(body: string, killWhen: (line: string, lines: string[]) => boolean): Promise<string[]> {
+function runAndKill(body: string, killWhen: (line: string, lines: string[]) => boolean): Promise<string[]> {
   const script = join(t.dir, "writer.mts");
   writeFileSync(script, `import { openStore, transaction } from ${JSON.stringify(storeUrl)};\nconst s = openStore(${JSON.stringify(t.file)});\n${body}\n`);
-  const child = spawn(process.execPath, [script], { stdio: ["ignore", "pipe", "pipe"] });
-  let stderr = "";
-  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-  const lines: string[] = [];
-  const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once("exit", (_code, signal) => resolve(signal)));
-  await new Promise<void>((resolve, reject) => {
-    const rl = createInterface({ input: child.stdout });
-    rl.on("line", (line) => {
-      lines.push(line);
-      if (killWhen(line, lines)) {
-        child.kill("SIGKILL");
-        rl.close();
-        resolve();
-      }
-    });
-    child.once("exit", () => reject(new Error(`the writer exited before it was killed: ${stderr}`)));
-  });
-  expect(await exited).toBe("SIGKILL");
-  return lines;
+  return runScriptAndKill(script, killWhen);
 }
 
 describe("a process killed with SIGKILL", () => {

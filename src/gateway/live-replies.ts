@@ -85,12 +85,13 @@ export class LiveReplies {
    * chunks edit them in order, live messages left over are deleted. Stops
    * the live reply; `ready` resolves when the outbox may touch the messages
    * (no live edit under way, the platform's interval passed), with the
-   * chunk that takes over a live message whose send was still under way.
+   * chunk that takes over a live message whose send was still under way;
+   * absent when there is nothing to wait for.
    * forget() once the reply is stored, inside the same transaction when
    * there is one; `kv` is that transaction's (the record of a turn run before
    * a restart is read through it).
    */
-  async finish(turnId: string, chunks: OutboundChunk[], kv: AsyncKvStore, ranBefore = true): Promise<{ chunks: OutboundChunk[]; ready: Promise<ChunkRebind | undefined> }> {
+  async finish(turnId: string, chunks: OutboundChunk[], kv: AsyncKvStore, ranBefore = true): Promise<{ chunks: OutboundChunk[]; ready?: Promise<ChunkRebind | undefined> }> {
     const live = this.active.get(turnId) ?? this.ended.get(turnId)?.live;
     const closed = this.ended.get(turnId)?.closed ?? (live ? live.close() : Promise.resolve());
     this.active.delete(turnId);
@@ -116,6 +117,9 @@ export class LiveReplies {
     }
     const threadId = chunks.find((c) => c.threadId)?.threadId;
     for (const id of ids.slice(next)) out.push({ text: "", format: "plain", edits: id, remove: true, ...(threadId ? { threadId } : {}) });
+    // a live reply with nothing under way (a quick answer streamed nothing) has nothing to wait for
+    // or take over: no `ready`, so the outbox sends it in the drain its commit starts
+    if (!live || live.idle) return { chunks: out };
     const ready = closed.then(() => this.takeOverLate(live, ids.length, spare, threadId));
     return { chunks: out, ready };
   }

@@ -101,6 +101,11 @@ export class LiveReply {
     return this.messages.map((m) => ({ id: m.id, ...(m.shown !== undefined ? { shown: m.shown } : {}) }));
   }
 
+  /** no send or edit under way and none waiting for the platform's interval: the final reply may edit at once */
+  get idle(): boolean {
+    return this.busy === undefined && this.platformFreeAt <= this.now();
+  }
+
   /** the messages shown so far, first to last */
   get ids(): string[] {
     return this.messages.map((m) => m.id);

@@ -147,8 +147,9 @@ export class Outbox {
     this.running.set(ch, run);
   }
 
-  /** keeps the chunks of `replyId` back until `until` settles, then sends them */
-  hold(replyId: string, channel: string, until: Promise<ChunkRebind | undefined>): void {
+  /** keeps the chunks of `replyId` back until `until` settles, then sends them (nothing to wait for: no hold, and no extra drain) */
+  hold(replyId: string, channel: string, until: Promise<ChunkRebind | undefined> | undefined): void {
+    if (!until) return;
     this.held.add(replyId);
     void until
       .catch(() => undefined)

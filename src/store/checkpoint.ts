@@ -187,7 +187,9 @@ export class WalCheckpointer {
     // A writer starts the WAL over only when all of it is copied, and commits made while a cycle
     // waited on its fsyncs are not: under steady traffic a long WAL gets cycles back to back until
     // one finds a quiet moment, rather than leaving the restart to the main connection's checkpoint.
-    this.schedule(cycle.frames >= HURRY_FRAMES ? 0 : (this.opts.everyMs ?? EVERY_MS));
+    // Not when a reader held frames back (another process's long read): more cycles would not help.
+    const hurry = cycle.frames >= HURRY_FRAMES && !cycle.busy && cycle.backfilled === cycle.frames;
+    this.schedule(hurry ? 0 : (this.opts.everyMs ?? EVERY_MS));
   }
 
   private async cycle(): Promise<CheckpointCycle> {

@@ -6,7 +6,10 @@
 //   poll   message queued → the getUpdates that carries it answered
 //   model  → the model request arrives at the fake model (stored, turn scheduled, request built)
 //   send   → sendMessage arrives at the fake Telegram (answer parsed, committed, outbox)
-// and the daemon is preloaded with bench/latency-probe.ts, so the slowest
+// Beside the end-to-end time, the daemon's main thread's own CPU time per
+// message and the end-to-end time minus the time that thread waited for a
+// CPU (Linux schedstat): figures that other processes' load moves much less.
+// The daemon is preloaded with bench/latency-probe.ts, so the slowest
 // messages are printed with what happened inside the daemon meanwhile (slow
 // SQLite calls and checkpoints, GC, HTTP calls).
 //   node bench/latency-lone.ts                (or `npm run bench latency`)
@@ -23,6 +26,7 @@ import { FakeTelegramApi } from "../test/fakes/telegram-api.ts";
 import { startDaemon, waitFor, writeConfig, type RunningDaemon } from "../test/e2e/daemon.ts";
 import { MEMORY_ENV, MEMORY_NODE_FLAGS } from "../src/cli/service.ts";
 import { percentile } from "./stats.ts";
+import { rssMb } from "./process-stats.ts";
 import { sharedClock } from "./latency-clock.ts";
 import type { ProbeEvent } from "./latency-probe.ts";
 
@@ -38,6 +42,10 @@ interface Timeline {
   sent: number;
   done: number;
   waitedForSummary: boolean;
+  /** ms the daemon's main thread ran on a CPU meanwhile (its own work, whatever the load) */
+  cpu: number;
+  /** ms it was ready to run but waited for a CPU (other processes' load) */
+  runqueue: number;
 }
 
 export interface LatencyFigures {
@@ -77,7 +85,7 @@ export async function run(): Promise<void> {
     return record(...calls);
   };
   const all: number[] = [];
-  const phases = { poll: [] as number[], model: [] as number[], send: [] as number[], plain: [] as number[], summary: [] as number[] };
+  const phases = { poll: [] as number[], model: [] as number[], send: [] as number[], plain: [] as number[], summary: [] as number[], cpu: [] as number[], corrected: [] as number[] };
   console.log(`machine load average at start: ${readLoad()}`);
   try {
     for (let r = 0; r < runs; r++) {
@@ -89,28 +97,35 @@ export async function run(): Promise<void> {
         for (let i = 0; i < perRun; i++) {
           const before = tg.sent.length;
           const asked = llm.requests.length;
+          const sched0 = schedstat(daemon.child.pid!);
           const polls = callTimes.filter((c) => c.method === "getupdates").length;
           const held = tg.heldPolls(BOT) > 0;
           const queued = clock();
           tg.userMessage({ token: BOT, chatId: 500, fromId: 500, text: `ping ${i}` });
           await tg.waitForSent(before + 1, 10_000);
           const done = clock();
+          const sched1 = schedstat(daemon.child.pid!);
           if (i < WARM_UP) continue;
           // carried by the poll held when it was queued, or else by the next poll to arrive
           const polled = held ? queued : (callTimes.filter((c) => c.method === "getupdates").slice(polls)[0]?.at ?? queued);
           const sent = [...callTimes].reverse().find((c) => c.method === "sendmessage")?.at ?? done;
           lat.push(done - queued);
           // a turn that compacted its session summarizes after its reply went out: the next message waits for that call
-          timelines.push({ queued, polled, model: modelAt, sent, done, waitedForSummary: llm.requests.length - asked > 1 });
+          timelines.push({
+            queued, polled, model: modelAt, sent, done, waitedForSummary: llm.requests.length - asked > 1,
+            cpu: sched1.run - sched0.run, runqueue: sched1.wait - sched0.wait,
+          });
         }
         const events = await probeEvents(daemon, join(runHome, "probe.json"));
         all.push(...lat);
         phases.poll.push(...timelines.map((t) => t.polled - t.queued));
         phases.model.push(...timelines.map((t) => t.model - t.polled));
         phases.send.push(...timelines.map((t) => t.sent - t.model));
+        phases.cpu.push(...timelines.map((t) => t.cpu));
+        phases.corrected.push(...timelines.map((t) => Math.max(0, t.done - t.queued - t.runqueue)));
         phases.plain.push(...timelines.filter((t) => !t.waitedForSummary).map((t) => t.done - t.queued));
         phases.summary.push(...timelines.filter((t) => t.waitedForSummary).map((t) => t.done - t.queued));
-        console.log(`\nrun ${r + 1}: ${line("lone message, end to end", figures(lat))}`);
+        console.log(`\nrun ${r + 1}: ${line("lone message, end to end", figures(lat))}; idle RSS ${daemon.idleRss.toFixed(1)} MB`);
         if (process.env.SWITCHBOARD_LATENCY_PROBE_MIN_MS === "0") showTypical(timelines, events);
         showSlowest(timelines, events, slowShown);
         console.log(`  events in the run: ${summarizeEvents(events)}`);
@@ -120,6 +135,8 @@ export async function run(): Promise<void> {
     }
     console.log(`\nall runs (load ${readLoad()}):`);
     console.log(line("lone message, end to end", figures(all)));
+    console.log(line("  minus the daemon's CPU waits", figures(phases.corrected)));
+    console.log(line("  daemon main thread CPU", figures(phases.cpu)));
     console.log(line("  not behind a compaction", figures(phases.plain)));
     console.log(line("  behind a compaction", figures(phases.summary)));
     console.log(line("  queued → polled", figures(phases.poll)));
@@ -131,7 +148,7 @@ export async function run(): Promise<void> {
   }
 }
 
-async function start(home: string, tg: FakeTelegramApi, dc: FakeDiscord, llmBase: string): Promise<RunningDaemon> {
+async function start(home: string, tg: FakeTelegramApi, dc: FakeDiscord, llmBase: string): Promise<RunningDaemon & { idleRss: number }> {
   mkdirSync(home, { recursive: true });
   writeConfig(home, {
     model_list: [{ model_name: "m", model: "openai/m", api_base: llmBase }],
@@ -156,7 +173,7 @@ async function start(home: string, tg: FakeTelegramApi, dc: FakeDiscord, llmBase
   // the warm-up after ready (model SDK preload) is not part of any message
   await new Promise((r) => setTimeout(r, 1500));
   await probeEvents(daemon, join(home, "probe.json"));
-  return daemon;
+  return Object.assign(daemon, { idleRss: rssMb(daemon.child.pid!) });
 }
 
 /** the probe's events since the last call (it writes them on SIGUSR2) */
@@ -211,6 +228,12 @@ function summarizeEvents(events: ProbeEvent[]): string {
     by.set(key, s);
   }
   return [...by].map(([k, s]) => `${k} ×${s.n} (max ${f1(s.max)} ms)`).join(", ") || "none";
+}
+
+/** a thread's time on a CPU and waiting for one (Linux /proc schedstat), ms; the main thread's id is the pid */
+function schedstat(pid: number): { run: number; wait: number } {
+  const [run, wait] = readFileSync(`/proc/${pid}/task/${pid}/schedstat`, "utf8").split(" ").map(Number);
+  return { run: run! / 1e6, wait: wait! / 1e6 };
 }
 
 function count(items: string[]): Map<string, number> {

@@ -77,6 +77,8 @@ export class WalCheckpointer {
   private closed = false;
   /** size and mtime of the WAL after the last cycle */
   private seen = "";
+  /** frames of the WAL in the database file after the last cycle */
+  private backfilled = 0;
   /** when the last cycle ended (Date.now()) */
   private cycledAt = 0;
   /** cycles that ran (busy ones included) */
@@ -187,8 +189,10 @@ export class WalCheckpointer {
     // A writer starts the WAL over only when all of it is copied, and commits made while a cycle
     // waited on its fsyncs are not: under steady traffic a long WAL gets cycles back to back until
     // one finds a quiet moment, rather than leaving the restart to the main connection's checkpoint.
-    // Not when a reader held frames back (another process's long read): more cycles would not help.
-    const hurry = cycle.frames >= HURRY_FRAMES && !cycle.busy && cycle.backfilled === cycle.frames;
+    // Only while cycles get further: a reader elsewhere holding frames back (another process's long
+    // read) stops the progress, and more cycles would not help.
+    const hurry = cycle.frames >= HURRY_FRAMES && !cycle.busy && cycle.backfilled > this.backfilled;
+    this.backfilled = cycle.backfilled;
     this.schedule(hurry ? 0 : (this.opts.everyMs ?? EVERY_MS));
   }
 

@@ -227,7 +227,7 @@ export class WalCheckpointer {
       throw err;
     } finally {
       // 5. the WAL may be started over
-      if (pinned && this.pin.isTransaction) this.pin.exec("COMMIT");
+      if (pinned && this.pin.isTransaction) this.pin.exec("ROLLBACK"); // it read only: nothing to commit
     }
   }
 

@@ -57,6 +57,32 @@ export interface CheckpointCycle {
 
 const NOTHING: CheckpointCycle = { frames: 0, backfilled: 0, busy: false };
 
+/**
+ * `backend` (the main connection `main` on `file`) with its WAL checkpoints
+ * in the background until it closes; as it was for an in-memory database,
+ * or when they cannot start (said as a process warning).
+ */
+export function withBackgroundCheckpoints<B extends { close(): Promise<void> }>(backend: B, main: DatabaseSync, file: string): B {
+  if (file === ":memory:" || file === "") return backend;
+  const warn = (err: unknown) => process.emitWarning(`background WAL checkpoints of ${file} stopped (${err instanceof Error ? err.message : String(err)}); SQLite checkpoints on its own again`);
+  let checkpoints: WalCheckpointer;
+  try {
+    checkpoints = new WalCheckpointer(main, file, { onError: warn });
+  } catch (err) {
+    warn(err); // the store works without them, as before they existed
+    return backend;
+  }
+  const close = backend.close.bind(backend);
+  // the checkpointer's files close last: closing one drops the locks of the main connection
+  return Object.assign(backend, {
+    async close() {
+      await checkpoints.stop();
+      await close();
+      await checkpoints.close();
+    },
+  });
+}
+
 export interface WalCheckpointerOptions {
   /** a cycle failed (an fsync error, a database that went away): cycles stop and SQLite's own checkpoints take over */
   onError?: (err: Error) => void;
@@ -90,7 +116,12 @@ export class WalCheckpointer {
     this.file = file;
     this.opts = opts;
     this.pin = new DatabaseSync(file, { timeout: 0 });
-    this.copier = new DatabaseSync(file, { timeout: 0 });
+    try {
+      this.copier = new DatabaseSync(file, { timeout: 0 });
+    } catch (err) {
+      this.pin.close();
+      throw err;
+    }
     try {
       this.copier.exec("PRAGMA synchronous = OFF"); // the fsyncs are ours, in the thread pool
       for (const db of [this.pin, this.copier]) db.exec("PRAGMA cache_size = -64"); // they read next to nothing

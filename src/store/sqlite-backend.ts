@@ -7,7 +7,7 @@
 // with it.
 import type { AsyncKvStore, StoreBackend, StoreSet } from "./backend.ts";
 import type { Async } from "./backend.ts";
-import { WalCheckpointer } from "./checkpoint.ts";
+import { withBackgroundCheckpoints } from "./checkpoint.ts";
 import { openStore, type Store } from "./index.ts";
 
 /**
@@ -138,18 +138,5 @@ function wrap(store: Store): SqliteBackend {
  */
 export function openSqliteBackend(file: string, opts: { probeEveryMs?: number } = {}): SqliteBackend {
   const store = openStore(file, opts);
-  const backend = sqliteBackend(store);
-  if (file === ":memory:" || file === "") return backend;
-  const checkpoints = new WalCheckpointer(store.db, file, {
-    onError: (err) => process.emitWarning(`background WAL checkpoints of ${file} stopped (${err.message}); SQLite checkpoints on its own again`),
-  });
-  const close = backend.close.bind(backend);
-  // the checkpointer's files close last: closing one drops the locks of the main connection
-  return Object.assign(backend, {
-    async close() {
-      await checkpoints.stop();
-      await close();
-      await checkpoints.close();
-    },
-  });
+  return withBackgroundCheckpoints(sqliteBackend(store), store.db, file);
 }

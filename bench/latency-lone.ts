@@ -162,7 +162,7 @@ async function start(home: string, tg: FakeTelegramApi, dc: FakeDiscord, llmBase
   const env = {
     SWITCHBOARD_LOG_LEVEL: "warn",
     NODE_COMPILE_CACHE: join(home, "..", "compile-cache"),
-    ...Object.fromEntries([MEMORY_ENV.split("=") as [string, string]]),
+    ...Object.fromEntries(MEMORY_ENV.map((e) => e.split("=") as [string, string])),
     NODE_OPTIONS: [PROBE, MEMORY_NODE_FLAGS].join(" "),
     SWITCHBOARD_LATENCY_PROBE_FILE: join(home, "probe.json"),
     SWITCHBOARD_LATENCY_PROBE_STALLS: process.env.SWITCHBOARD_LATENCY_PROBE_STALLS ?? "",

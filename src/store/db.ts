@@ -10,8 +10,7 @@
 // transaction). FULL would fsync on every inbound message and every reply
 // chunk for a guarantee a chat gateway does not need: a message lost to a
 // power cut is redelivered by the platform (Telegram and Discord retry until
-// acknowledged), and the inbox dedupes it. The gateway moves the fsyncs of
-// WAL checkpoints off the event loop (checkpoint.ts).
+// acknowledged), and the inbox dedupes it.
 import { chmodSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { DatabaseSync } from "node:sqlite";
@@ -25,7 +24,7 @@ export type Db = DatabaseSync;
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
 const BUSY_TIMEOUT_MS = 5000;
-/** about SQLite's default checkpoint size (1,000 pages); the gateway lets the WAL grow further between checkpoints (checkpoint.ts) */
+/** about SQLite's default checkpoint size (1,000 pages): a WAL a burst grew is cut back to it when it next starts over */
 const WAL_SIZE_LIMIT_BYTES = 4 * 1024 * 1024;
 
 function isMemory(file: string): boolean {

@@ -7,7 +7,6 @@
 // with it.
 import type { AsyncKvStore, StoreBackend, StoreSet } from "./backend.ts";
 import type { Async } from "./backend.ts";
-import { withBackgroundCheckpoints } from "./checkpoint.ts";
 import { openStore, type Store } from "./index.ts";
 
 /**
@@ -131,12 +130,7 @@ function wrap(store: Store): SqliteBackend {
   };
 }
 
-/**
- * Opens (creating and migrating when needed) the SQLite database at `file` as
- * a StoreBackend. A database file gets its WAL checkpoints in the background
- * (checkpoint.ts: no fsync on the event loop); closing the backend ends them.
- */
+/** Opens (creating and migrating when needed) the SQLite database at `file` as a StoreBackend. */
 export function openSqliteBackend(file: string, opts: { probeEveryMs?: number } = {}): SqliteBackend {
-  const store = openStore(file, opts);
-  return withBackgroundCheckpoints(sqliteBackend(store), store.db, file);
+  return sqliteBackend(openStore(file, opts));
 }

@@ -122,8 +122,11 @@ export class PollWatch {
 
   /**
    * Reply texts Telegram took more than once where the copy before the last
-   * was NOT sent by a gateway killed between that copy and the next one: a
-   * chunk sent twice outside the send window. `killedAt`: gateway → kill time.
+   * was NOT sent by a gateway killed before the next copy: a chunk sent twice
+   * outside the send window. `killedAt`: gateway → when its kill was issued.
+   * A copy from a killed gateway may reach this proxy after that moment (it
+   * was written just before the process died and read here a little later),
+   * so only the next copy is compared with the kill.
    */
   sentTwiceOutsideWindow(killedAt: Map<string, number>): string[] {
     const byText = new Map<string, Send[]>();
@@ -133,8 +136,8 @@ export class PollWatch {
       for (let i = 0; i + 1 < copies.length; i++) {
         const first = copies[i]!;
         const kill = killedAt.get(first.gateway);
-        // killed after the copy left it (perhaps before Telegram's "ok" reached it) and before the copy was sent again
-        if (kill === undefined || kill < first.start || kill > copies[i + 1]!.start) bad.push(`"${text}" sent by ${first.gateway} at ${first.at}, again by ${copies[i + 1]!.gateway} at ${copies[i + 1]!.at}`);
+        // killed around the copy leaving it (perhaps before Telegram's "ok" reached it) and before the copy was sent again
+        if (kill === undefined || kill > copies[i + 1]!.start) bad.push(`"${text}" sent by ${first.gateway} at ${first.at}, again by ${copies[i + 1]!.gateway} at ${copies[i + 1]!.at}`);
       }
     }
     return bad;

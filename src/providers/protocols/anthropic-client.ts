@@ -5,7 +5,7 @@ import { leanFetch } from "../../net/lean-fetch.ts";
 import { fetchVia } from "../../net/proxy.ts";
 import { classifyHttp } from "../failure.ts";
 import { ProviderError, type CallTarget, type ProviderClient } from "../types.ts";
-import { SdkClientCache, sdkFailure } from "./sdk-common.ts";
+import { requestTimedOut, SdkClientCache, sdkFailure } from "./sdk-common.ts";
 import { IdleTimer } from "./idle-timer.ts";
 import { sseEvents, type SseEvent } from "./sse.ts";
 
@@ -187,14 +187,14 @@ export class AnthropicClient implements ProviderClient {
       }
     } catch (err) {
       if (err instanceof ProviderError) throw err;
-      if (idle.fired) throw new ProviderError("timeout", `the stream went silent for ${Math.round(target.entry.requestTimeoutMs / 1000)} s (request_timeout)`, { cause: err });
+      if (idle.fired) throw requestTimedOut(target, true, err);
       const pe = sdkFailure(err, target, req.signal);
       throw pe.reason === "aborted" ? pe : new ProviderError("network", `stream interrupted: ${pe.message}`, { cause: err });
     } finally {
       idle.stop(); // also when the consumer stops reading early
     }
     // the SDKs end a stream quietly when its signal aborts: say why it ended
-    if (idle.fired) throw new ProviderError("timeout", `the stream went silent for ${Math.round(target.entry.requestTimeoutMs / 1000)} s (request_timeout)`);
+    if (idle.fired) throw requestTimedOut(target, true);
     if (req.signal?.aborted) throw new ProviderError("aborted", "the request was cancelled");
     const toolCalls = calls.map((c) => ({ id: c.id, name: c.name, arguments: c.json || "{}" }));
     yield {

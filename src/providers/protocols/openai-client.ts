@@ -6,7 +6,7 @@ import type { ChatDelta, ChatRequest, ChatResult } from "../../core/chat.ts";
 import { leanFetch, oneSignal } from "../../net/lean-fetch.ts";
 import { fetchVia, type FetchLike } from "../../net/proxy.ts";
 import { ProviderError, type CallTarget, type ProviderClient } from "../types.ts";
-import { SdkClientCache, sdkFailure } from "./sdk-common.ts";
+import { requestTimedOut, SdkClientCache, sdkFailure } from "./sdk-common.ts";
 import { IdleTimer } from "./idle-timer.ts";
 import { openAiBody, parseCompletion, StreamAssembler } from "./openai-wire.ts";
 import { sseEvents, type SseEvent } from "./sse.ts";
@@ -115,7 +115,7 @@ export class OpenAiCompatibleClient implements ProviderClient {
     } catch (err) {
       idle.stop();
       if (err instanceof ProviderError) throw err;
-      if (idle.fired) throw new ProviderError("timeout", `no answer within ${Math.round(target.entry.requestTimeoutMs / 1000)} s (request_timeout)`, { cause: err });
+      if (idle.fired) throw requestTimedOut(target, false, err);
       throw sdkFailure(err, target, req.signal);
     }
     try {
@@ -128,7 +128,7 @@ export class OpenAiCompatibleClient implements ProviderClient {
       }
     } catch (err) {
       if (err instanceof ProviderError) throw err;
-      if (idle.fired) throw new ProviderError("timeout", `the stream went silent for ${Math.round(target.entry.requestTimeoutMs / 1000)} s (request_timeout)`, { cause: err });
+      if (idle.fired) throw requestTimedOut(target, true, err);
       const pe = sdkFailure(err, target, req.signal);
       // a stream that breaks after it started is a network failure, whatever the SDK called it
       throw pe.reason === "aborted" ? pe : new ProviderError("network", `stream interrupted: ${pe.message}`, { cause: err });
@@ -136,7 +136,7 @@ export class OpenAiCompatibleClient implements ProviderClient {
       idle.stop(); // also when the consumer stops reading early
     }
     // the SDKs end a stream quietly when its signal aborts: say why it ended
-    if (idle.fired) throw new ProviderError("timeout", `the stream went silent for ${Math.round(target.entry.requestTimeoutMs / 1000)} s (request_timeout)`);
+    if (idle.fired) throw requestTimedOut(target, true);
     if (req.signal?.aborted) throw new ProviderError("aborted", "the request was cancelled");
     yield { type: "done", result: asm.result() };
   }

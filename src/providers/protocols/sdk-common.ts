@@ -28,11 +28,21 @@ export class SdkClientCache<C> {
   }
 }
 
+/**
+ * The entry's request_timeout passed: before any answer came (`silent`
+ * false) or while a started stream said nothing (`silent` true).
+ */
+export function requestTimedOut(target: CallTarget, silent: boolean, cause?: unknown): ProviderError {
+  const seconds = Math.round(target.entry.requestTimeoutMs / 1000);
+  const what = silent ? `the stream went silent for ${seconds} s` : `no answer within ${seconds} s`;
+  return new ProviderError("timeout", `${what} (request_timeout)`, { cause });
+}
+
 /** Any error the openai or anthropic SDK threw, as a closed ProviderError (no key in the message). */
 export function sdkFailure(err: unknown, target: CallTarget, signal?: AbortSignal): ProviderError {
   const e = err as { status?: number; error?: unknown; headers?: Headers; name?: string };
   if (signal?.aborted) return classifyThrown(err, signal);
   if (typeof e.status === "number") return classifyHttp(e.status, e.error ?? {}, e.headers, [target.apiKey]);
-  if (e.name === "APIConnectionTimeoutError") return new ProviderError("timeout", `no answer within ${Math.round(target.entry.requestTimeoutMs / 1000)} s (request_timeout)`, { cause: err });
+  if (e.name === "APIConnectionTimeoutError") return requestTimedOut(target, false, err);
   return classifyThrown((err as { cause?: unknown }).cause ?? err, signal, [target.apiKey]);
 }

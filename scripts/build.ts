@@ -64,7 +64,7 @@ function packageName(spec: string): string {
 
 function isExternal(spec: string, importer?: string): boolean {
   if (spec.startsWith("node:")) return true;
-  if (spec === "node-fetch" && importer && fromGrammy(importer)) return false;
+  if (isGrammysNodeFetch(spec, importer)) return false;
   if (spec.startsWith(".") || spec.startsWith("/") || spec.startsWith("\0")) return false;
   return EXTERNAL.has(packageName(spec));
 }
@@ -74,7 +74,8 @@ function ours(id: string): boolean {
 }
 
 const GRAMMY_FETCH = "\0switchboard:grammy-node-fetch";
-const fromGrammy = (importer: string) => importer.includes(`${sep}node_modules${sep}grammy${sep}`);
+/** grammy's own import of node-fetch (which the bundle replaces), not another package's */
+const isGrammysNodeFetch = (spec: string, importer: string | undefined) => spec === "node-fetch" && !!importer?.includes(`${sep}node_modules${sep}grammy${sep}`);
 
 /**
  * grammy requires node-fetch 2 when it loads, for two things this gateway
@@ -89,7 +90,7 @@ function grammySharesNodeFetch() {
   return {
     name: "switchboard-grammy-node-fetch",
     resolveId(source: string, importer: string | undefined) {
-      return source === "node-fetch" && importer && fromGrammy(importer) ? GRAMMY_FETCH : null;
+      return isGrammysNodeFetch(source, importer) ? GRAMMY_FETCH : null;
     },
     load(id: string) {
       if (id !== GRAMMY_FETCH) return null;

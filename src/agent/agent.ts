@@ -11,7 +11,8 @@ import type { AsyncSessionStore, StoreSet } from "../store/backend.ts";
 import type { ToolRegistry } from "../tools/registry.ts";
 import type { ToolOutput, TurnOrigin } from "../tools/types.ts";
 import { parseCommand, runCommand, type ChatCommand } from "./commands.ts";
-import { forceCompact, maybeCompact, type CompactionDeps } from "./compaction.ts";
+import { BackgroundCompactions } from "./background-compactions.ts";
+import { forceCompact, type CompactionDeps } from "./compaction.ts";
 import { Lanes } from "./lanes.ts";
 import type { SessionModels } from "./session-model.ts";
 import { callModel, stepSeparatedSink } from "./model-call.ts";
@@ -132,6 +133,8 @@ export class Agent {
   readonly prompt: PromptBuilder;
   /** turns queue here by session key */
   readonly lanes = new Lanes();
+  /** compactions started after their turn, off the session's lane */
+  readonly compactions: BackgroundCompactions;
   private readonly opts: AgentOptions;
   private readonly clock: Clock;
   private readonly log: Logger;
@@ -143,6 +146,12 @@ export class Agent {
     this.log = opts.logger ?? silentLogger();
     this.prompt = new PromptBuilder(opts.workspaceDir, this.clock, opts.prompt);
     this.compaction = { router: opts.router, sessions: opts.sessions, now: () => this.clock.now(), logger: this.log };
+    this.compactions = new BackgroundCompactions(this.compaction);
+  }
+
+  /** Starts no more compactions and abandons running ones (nothing is lost: the history stays uncompacted); for shutdown and reload. */
+  close(): Promise<void> {
+    return this.compactions.close();
   }
 
   /** Runs a turn once every earlier turn of the same session has finished. */
@@ -288,7 +297,7 @@ export class Agent {
     return messages;
   }
 
-  /** Saves the turn (only now that it completed), records usage, compacts for next time. */
+  /** Saves the turn (only now that it completed), records usage, starts a compaction for next time. */
   private async finish(
     input: TurnInput,
     added: ChatMessage[],
@@ -318,21 +327,16 @@ export class Agent {
     if (this.opts.transaction) await this.opts.transaction((tx) => save(tx.sessions, tx));
     else await save(this.opts.sessions, undefined);
     input.onCommitted?.(result);
-    try {
-      const contextWindow = result.entryId ? this.opts.contextWindowFor?.(result.entryId) : undefined;
-      await maybeCompact(this.compaction, key, {
-        systemTokens: size.systemTokens,
-        // the history as just saved: the turn's reading of it plus what it added (not read again)
-        history: [...size.history, ...saved],
-        ...(contextWindow !== undefined ? { contextWindow } : {}),
-        ...(reportedPromptTokens !== undefined ? { reportedPromptTokens } : {}),
-        ...(input.model ? { model: input.model } : {}),
-        ...(input.signal ? { signal: input.signal } : {}),
-      });
-    } catch (err) {
-      // the reply is saved; the next turn tries again
-      this.log.warn({ session: key, err: errorText(err) }, "could not compact the session; will try after the next turn");
-    }
+    const contextWindow = result.entryId ? this.opts.contextWindowFor?.(result.entryId) : undefined;
+    // the summary call runs after the turn, so the chat's next message does not wait for it
+    this.compactions.afterTurn(key, {
+      // the history as just saved: the turn's reading of it plus what it added (not read again)
+      history: [...size.history, ...saved],
+      systemTokens: size.systemTokens,
+      ...(contextWindow !== undefined ? { contextWindow } : {}),
+      ...(reportedPromptTokens !== undefined ? { reportedPromptTokens } : {}),
+      ...(input.model ? { model: input.model } : {}),
+    });
     return result;
   }
 
@@ -341,6 +345,8 @@ export class Agent {
     if (input.noHistory) return false;
     const key = input.origin.sessionKey;
     this.log.warn({ session: key, err: overflow.message }, "context overflow: compacting the session and retrying once");
+    // this summary covers the whole history: one started after an earlier turn is dropped, not stored beside it
+    await this.compactions.cancel(key);
     try {
       return await forceCompact(this.compaction, key, {
         ...(input.model ? { model: input.model } : {}),
@@ -354,6 +360,8 @@ export class Agent {
   }
 
   private async command(name: ChatCommand, args: string, input: TurnInput): Promise<TurnResult> {
+    // a summary of the history a reset drops must not land on the new session
+    if (name === "/new" || name === "/reset") await this.compactions.cancel(input.origin.sessionKey);
     const primary = input.model ?? this.opts.modelInfo?.primary;
     const text = await runCommand(name, {
       sessionKey: input.origin.sessionKey,

@@ -87,9 +87,18 @@ export function transcriptOf(messages: readonly ChatMessage[]): string {
 
 export interface CompactionDeps {
   router: ChatRouter;
-  sessions: Pick<AsyncSessionStore, "history" | "getSession" | "compact">;
+  sessions: Pick<AsyncSessionStore, "turnContext" | "compact">;
   now: () => number;
   logger?: Logger;
+}
+
+/** What a turn knew of its prompt's size when it decided to compact. */
+export interface PromptSize {
+  contextWindow?: number;
+  /** prompt tokens the provider reported for the turn's last call */
+  reportedPromptTokens?: number;
+  /** tokens of the system prompt, which the history estimate does not include */
+  systemTokens?: number;
 }
 
 export interface CompactOptions {
@@ -98,19 +107,30 @@ export interface CompactOptions {
   /** model reference for the summarizing call (the turn's override) */
   model?: string;
   signal?: AbortSignal;
+  /**
+   * Compact only when the stored history still calls for it. A compaction
+   * that runs after its turn decided on the turn's copy of the history; a
+   * compaction (or a /reset) that finished meanwhile has already shrunk it.
+   * `messageCount` is the length of that copy.
+   */
+  recheck?: PromptSize & { messageCount: number };
 }
 
 /**
  * Summarizes everything before the kept tail and stores it with
- * SessionStore.compact. Returns false when there was nothing to compact or the
- * model returned an empty summary (the history then stays as it was).
- * Router errors propagate.
+ * SessionStore.compact. Returns false when there was nothing to compact, the
+ * recheck found the history small enough, or the model returned an empty
+ * summary (the history then stays as it was). Router errors propagate; once
+ * `signal` is aborted nothing is written.
  */
 export async function compactSession(deps: CompactionDeps, key: string, opts: CompactOptions = {}): Promise<boolean> {
-  const history = await deps.sessions.history(key);
+  // summary and history in one read
+  const stored = await deps.sessions.turnContext(key);
+  const history = stored?.history ?? [];
+  if (opts.recheck && !stillNeeded(history, opts.recheck)) return false;
   const start = keptTailStart(history, opts.keep ?? KEEP_LAST_MESSAGES);
   if (start === 0) return false;
-  const previous = (await deps.sessions.getSession(key))?.summary.trim() ?? "";
+  const previous = stored?.summary.trim() ?? "";
   const older = history.slice(0, start).map((m) => m.message);
   const request = `${previous ? `Earlier summary:\n${previous}\n\n` : ""}Conversation to summarize:\n${transcriptOf(older)}`;
   const res = await deps.router.chat(
@@ -124,11 +144,14 @@ export async function compactSession(deps: CompactionDeps, key: string, opts: Co
     },
     { ...(opts.model ? { model: opts.model } : {}), ...(opts.signal ? { signal: opts.signal } : {}) },
   );
+  // abandoned while the model wrote (a /reset, shutdown): the summary would describe a history that is gone
+  opts.signal?.throwIfAborted();
   const summary = res.content.trim();
   if (!summary) {
     deps.logger?.warn({ session: key }, "compaction: the model returned an empty summary; history left as it was");
     return false;
   }
+  // every message from keepFromId on stays active, so what later turns appended meanwhile is kept
   const keepFromId = start < history.length ? history[start]!.id : history[history.length - 1]!.id + 1;
   await deps.sessions.compact(key, summary, keepFromId, deps.now());
   deps.logger?.info({ session: key, compacted: start, kept: history.length - start }, "session compacted");
@@ -136,33 +159,24 @@ export async function compactSession(deps: CompactionDeps, key: string, opts: Co
 }
 
 /** The context_overflow path: summarize the whole active history, keep nothing. */
-export function forceCompact(deps: CompactionDeps, key: string, opts: Omit<CompactOptions, "keep"> = {}): Promise<boolean> {
+export function forceCompact(deps: CompactionDeps, key: string, opts: Omit<CompactOptions, "keep" | "recheck"> = {}): Promise<boolean> {
   return compactSession(deps, key, { ...opts, keep: 0 });
 }
 
-export interface MaybeCompactOptions extends Omit<CompactOptions, "keep"> {
-  contextWindow?: number;
-  /** prompt tokens the provider reported for the turn's last call */
-  reportedPromptTokens?: number;
-  /** tokens of the system prompt, which the history estimate does not include */
-  systemTokens?: number;
-  /** the active history when the caller has it (a turn that just saved it): not read again */
-  history?: ChatMessage[];
+/** Why `history` (as a turn just saved it) should be compacted, or undefined. Reads nothing. */
+export function compactionNeed(history: readonly ChatMessage[], size: PromptSize): ReturnType<typeof compactionReason> {
+  const estimated = (size.systemTokens ?? 0) + estimateMessageTokens(history);
+  return compactionReason({
+    messageCount: history.length,
+    promptTokens: Math.max(estimated, size.reportedPromptTokens ?? 0),
+    ...(size.contextWindow !== undefined ? { contextWindow: size.contextWindow } : {}),
+  });
 }
 
-/** Compacts when the history is over the message or context limit; returns whether it did. */
-export async function maybeCompact(deps: CompactionDeps, key: string, opts: MaybeCompactOptions = {}): Promise<boolean> {
-  const history = opts.history ?? (await deps.sessions.history(key)).map((m) => m.message);
-  const estimated = (opts.systemTokens ?? 0) + estimateMessageTokens(history);
-  const reason = compactionReason({
-    messageCount: history.length,
-    promptTokens: Math.max(estimated, opts.reportedPromptTokens ?? 0),
-    ...(opts.contextWindow !== undefined ? { contextWindow: opts.contextWindow } : {}),
-  });
-  if (!reason) return false;
-  deps.logger?.debug({ session: key, reason }, "compacting the session");
-  return compactSession(deps, key, {
-    ...(opts.model ? { model: opts.model } : {}),
-    ...(opts.signal ? { signal: opts.signal } : {}),
-  });
+function stillNeeded(history: readonly StoredMessage[], recheck: PromptSize & { messageCount: number }): boolean {
+  const messages = history.map((m) => m.message);
+  // a shorter history was compacted or reset since the turn: the tokens the provider reported for it are stale
+  const { reportedPromptTokens, ...rest } = recheck;
+  const size = history.length < recheck.messageCount ? rest : recheck;
+  return compactionNeed(messages, size) !== undefined;
 }

@@ -28,6 +28,7 @@ export { chatModelNames, kvSessionModels, SESSION_MODEL_PREFIX, type SessionMode
 export {
   COMPACT_AFTER_MESSAGES,
   COMPACT_AT_CONTEXT_SHARE,
+  compactionNeed,
   compactionReason,
   compactSession,
   DEFAULT_CONTEXT_WINDOW,
@@ -35,14 +36,14 @@ export {
   forceCompact,
   KEEP_LAST_MESSAGES,
   keptTailStart,
-  maybeCompact,
   SUMMARY_INSTRUCTION,
   transcriptOf,
   type CompactionCheck,
   type CompactionDeps,
   type CompactOptions,
-  type MaybeCompactOptions,
+  type PromptSize,
 } from "./compaction.ts";
+export { BackgroundCompactions } from "./background-compactions.ts";
 export { Lanes } from "./lanes.ts";
 export { callModel, stepSeparatedSink, type ModelAnswer } from "./model-call.ts";
 export {

@@ -87,6 +87,8 @@ export function register(program: Command, ctx: CliContext): void {
         }
         await interactive(ctx, runtime, flags);
       } finally {
+        // a one-shot turn's compaction runs after its answer: finish it rather than drop it at close
+        await runtime.agent.compactions.idle();
         await runtime.close();
         await store.close();
       }

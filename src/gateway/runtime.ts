@@ -187,6 +187,8 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
     fallbacks,
     onClose,
     close: async () => {
+      // a compaction still summarizing is abandoned before its router goes (the history stays, uncompacted)
+      await agent.close();
       router.close();
       // later registrations (tools that started processes) are released first
       for (const fn of closers.reverse()) {

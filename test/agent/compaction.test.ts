@@ -80,6 +80,7 @@ describe("compaction after a turn", () => {
 
     router.push("answer 11", "- The user asked eleven numbered questions.");
     await agent.runTurn({ origin, text: "question 11" });
+    await agent.compactions.idle(); // the summary is written after the turn
     expect(router.requests).toHaveLength(12);
     const summarizing = router.messages(11);
     expect(summarizing[0]).toEqual({ role: "system", content: SUMMARY_INSTRUCTION });
@@ -109,6 +110,7 @@ describe("compaction after a turn", () => {
     // 18 messages; a turn with three tool steps adds 8 more → 26
     router.push({ calls: [{ name: "look" }] }, { calls: [{ name: "look" }] }, { calls: [{ name: "look" }] }, "looked thrice", "new summary");
     await agent.runTurn({ origin, text: "look three times" });
+    await agent.compactions.idle();
     expect(router.messages(router.requests.length - 1)[1]!.content).toContain("Earlier summary:\nEarlier: the user likes tea.");
     const tail = sessions.history(origin.sessionKey).map((m) => m.message);
     expect(tail[0]).toEqual({ role: "user", content: "look three times" });
@@ -125,6 +127,7 @@ describe("compaction after a turn", () => {
     expect(router.requests).toHaveLength(3);
     router.push({ text: "a4", usage: { promptTokens: 800 } }, "summary of q1");
     await agent.runTurn({ origin, text: "q4" });
+    await agent.compactions.idle();
     expect(router.requests).toHaveLength(5);
     expect(sessions.history(origin.sessionKey).map((m) => m.message.content)).toEqual(["q2", "a2", "q3", "a3", "q4", "a4"]);
   });
@@ -134,6 +137,7 @@ describe("compaction after a turn", () => {
     sessions.append(origin.sessionKey, Array.from({ length: 20 }, (_, i) => ({ role: i % 2 ? "assistant" : "user", content: `m${i}` }) as ChatMessage), 1);
     router.push("the reply", new ProviderError("timeout", "summary timed out"));
     const res = await agent.runTurn({ origin, text: "hello" });
+    await agent.compactions.idle();
     expect(res.text).toBe("the reply");
     expect(sessions.history(origin.sessionKey)).toHaveLength(22);
     expect(sessions.getSession(origin.sessionKey)!.summary).toBe("");
@@ -144,6 +148,7 @@ describe("compaction after a turn", () => {
     sessions.append(origin.sessionKey, Array.from({ length: 20 }, (_, i) => ({ role: i % 2 ? "assistant" : "user", content: `m${i}` }) as ChatMessage), 1);
     router.push("the reply", "   ");
     await agent.runTurn({ origin, text: "hello" });
+    await agent.compactions.idle();
     expect(sessions.history(origin.sessionKey)).toHaveLength(22);
   });
 });

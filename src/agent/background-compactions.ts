@@ -50,24 +50,27 @@ export class BackgroundCompactions {
   start(key: string, opts: Omit<CompactOptions, "signal"> = {}): boolean {
     if (this.closed || this.running.has(key)) return false;
     const controller = new AbortController();
-    const entry: Running = {
-      controller,
-      done: compactSession(this.deps, key, { ...opts, signal: controller.signal }).then(
-        () => undefined,
-        (err: unknown) => {
-          // abandoned on purpose: nothing was written and nothing is wrong
-          if (controller.signal.aborted) return;
-          // the reply is saved; the next turn tries again
-          this.log?.warn({ session: key, err: err instanceof Error ? err.message : String(err) }, "could not compact the session; will try after the next turn");
-        },
-      ),
-    };
+    const entry: Running = { controller, done: this.run(key, opts, controller.signal) };
     this.running.set(key, entry);
     // settles after set() above: a compaction never ends synchronously
     void entry.done.finally(() => {
       if (this.running.get(key) === entry) this.running.delete(key);
     });
     return true;
+  }
+
+  private async run(key: string, opts: Omit<CompactOptions, "signal">, signal: AbortSignal): Promise<void> {
+    try {
+      // from the next turn of the event loop: the reply's send, queued just before, goes out first
+      await nextTick();
+      signal.throwIfAborted();
+      await compactSession(this.deps, key, { ...opts, signal });
+    } catch (err) {
+      // abandoned on purpose: nothing was written and nothing is wrong
+      if (signal.aborted) return;
+      // the reply is saved; the next turn tries again
+      this.log?.warn({ session: key, err: err instanceof Error ? err.message : String(err) }, "could not compact the session; will try after the next turn");
+    }
   }
 
   /** Whether a compaction of `key` is running. */
@@ -99,4 +102,9 @@ export class BackgroundCompactions {
     for (const entry of this.running.values()) entry.controller.abort();
     await this.idle();
   }
+}
+
+/** Resolves after the I/O already waiting (a macrotask, not a delay). */
+function nextTick(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }

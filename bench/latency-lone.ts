@@ -17,6 +17,9 @@
 //   SWITCHBOARD_LATENCY_RUNS      runs, each on a freshly started daemon (default 3)
 //   SWITCHBOARD_LATENCY_SLOW      slowest messages of each run shown with their events (default 5)
 //   SWITCHBOARD_LATENCY_PROBE_STALLS=1  also record event-loop stalls (a 1 ms timer in the daemon)
+//   SWITCHBOARD_LATENCY_SUMMARY_MS  the fake model takes this long to answer a compaction's summary
+//                                  request (default 0: instant, like every other answer); a real model
+//                                  takes seconds, and a message that waits for it shows that here
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -29,6 +32,7 @@ import { percentile } from "./stats.ts";
 import { rssMb } from "./process-stats.ts";
 import { sharedClock } from "./latency-clock.ts";
 import type { ProbeEvent } from "./latency-probe.ts";
+import { SUMMARY_INSTRUCTION } from "../src/agent/compaction.ts";
 
 const BOT = "7000001:bench-latency";
 const WARM_UP = 50;
@@ -41,7 +45,8 @@ interface Timeline {
   model: number;
   sent: number;
   done: number;
-  waitedForSummary: boolean;
+  /** a compaction's summary request reached the model while this message was under way */
+  summaryDuring: boolean;
   /** ms the daemon's main thread ran on a CPU meanwhile (its own work, whatever the load) */
   cpu: number;
   /** ms it was ready to run but waited for a CPU (other processes' load) */
@@ -73,7 +78,9 @@ export async function run(): Promise<void> {
   const tg = await FakeTelegramApi.start({ bots: [{ token: BOT }] });
   const dc = await FakeDiscord.start();
   let modelAt = 0;
-  llm.setDefault(() => {
+  const summaryMs = Number(process.env.SWITCHBOARD_LATENCY_SUMMARY_MS ?? 0);
+  llm.setDefault((req) => {
+    if (isSummary(req.body)) return { reply: "- the user sent numbered pings", ...(summaryMs > 0 ? { delayMs: summaryMs } : {}) };
     modelAt = clock();
     return { reply: "ok" };
   });
@@ -85,6 +92,7 @@ export async function run(): Promise<void> {
     return record(...calls);
   };
   const all: number[] = [];
+  const slowCauses: string[][] = [];
   const phases = { poll: [] as number[], model: [] as number[], send: [] as number[], plain: [] as number[], summary: [] as number[], cpu: [] as number[], corrected: [] as number[] };
   console.log(`machine load average at start: ${readLoad()}`);
   try {
@@ -96,7 +104,7 @@ export async function run(): Promise<void> {
         const timelines: Timeline[] = [];
         for (let i = 0; i < perRun; i++) {
           const before = tg.sent.length;
-          const asked = llm.requests.length;
+          const summaries = summariesSeen(llm.requests);
           const sched0 = schedstat(daemon.child.pid!);
           const polls = callTimes.filter((c) => c.method === "getupdates").length;
           const held = tg.heldPolls(BOT) > 0;
@@ -110,9 +118,8 @@ export async function run(): Promise<void> {
           const polled = held ? queued : (callTimes.filter((c) => c.method === "getupdates").slice(polls)[0]?.at ?? queued);
           const sent = [...callTimes].reverse().find((c) => c.method === "sendmessage")?.at ?? done;
           lat.push(done - queued);
-          // a turn that compacted its session summarizes after its reply went out: the next message waits for that call
           timelines.push({
-            queued, polled, model: modelAt, sent, done, waitedForSummary: llm.requests.length - asked > 1,
+            queued, polled, model: modelAt, sent, done, summaryDuring: summariesSeen(llm.requests) > summaries,
             cpu: sched1.run - sched0.run, runqueue: sched1.wait - sched0.wait,
           });
         }
@@ -123,8 +130,9 @@ export async function run(): Promise<void> {
         phases.send.push(...timelines.map((t) => t.sent - t.model));
         phases.cpu.push(...timelines.map((t) => t.cpu));
         phases.corrected.push(...timelines.map((t) => Math.max(0, t.done - t.queued - t.runqueue)));
-        phases.plain.push(...timelines.filter((t) => !t.waitedForSummary).map((t) => t.done - t.queued));
-        phases.summary.push(...timelines.filter((t) => t.waitedForSummary).map((t) => t.done - t.queued));
+        phases.plain.push(...timelines.filter((t) => !t.summaryDuring).map((t) => t.done - t.queued));
+        phases.summary.push(...timelines.filter((t) => t.summaryDuring).map((t) => t.done - t.queued));
+        slowCauses.push(...causesOfSlow(timelines, events));
         console.log(`\nrun ${r + 1}: ${line("lone message, end to end", figures(lat))}; idle RSS ${daemon.idleRss.toFixed(1)} MB`);
         if (process.env.SWITCHBOARD_LATENCY_PROBE_MIN_MS === "0") showTypical(timelines, events);
         showSlowest(timelines, events, slowShown);
@@ -137,11 +145,12 @@ export async function run(): Promise<void> {
     console.log(line("lone message, end to end", figures(all)));
     console.log(line("  minus the daemon's CPU waits", figures(phases.corrected)));
     console.log(line("  daemon main thread CPU", figures(phases.cpu)));
-    console.log(line("  not behind a compaction", figures(phases.plain)));
-    console.log(line("  behind a compaction", figures(phases.summary)));
+    console.log(line("  no summary request meanwhile", figures(phases.plain)));
+    console.log(line("  a summary request meanwhile", figures(phases.summary)));
     console.log(line("  queued → polled", figures(phases.poll)));
     console.log(line("  polled → model request", figures(phases.model)));
     console.log(line("  model → sendMessage", figures(phases.send)));
+    console.log(slowLine(slowCauses, all.length));
   } finally {
     await Promise.all([llm.close(), tg.close(), dc.close()]);
     rmSync(home, { recursive: true, force: true });
@@ -198,12 +207,52 @@ function showSlowest(timelines: Timeline[], events: ProbeEvent[], count: number)
   const slow = [...timelines].sort((a, b) => b.done - b.queued - (a.done - a.queued)).slice(0, count);
   for (const t of slow) {
     console.log(
-      `  ${f1(t.done - t.queued).padStart(6)} ms${t.waitedForSummary ? " (behind a compaction)" : ""}: poll ${f1(t.polled - t.queued)}, to model ${f1(t.model - t.polled)}, to send ${f1(t.sent - t.model)}`,
+      `  ${f1(t.done - t.queued).padStart(6)} ms${t.summaryDuring ? " (a summary request meanwhile)" : ""}: poll ${f1(t.polled - t.queued)}, to model ${f1(t.model - t.polled)}, to send ${f1(t.sent - t.model)}`,
     );
     for (const e of events.filter((e) => e.at + e.ms >= t.queued && e.at <= t.done)) {
       console.log(`      +${f1(e.at - t.queued).padStart(6)} ${e.kind.padEnd(5)} ${f1(e.ms).padStart(6)} ms  ${e.what}`);
     }
   }
+}
+
+/** a compaction's request: the summarizer's instruction as its system message */
+function isSummary(body: Record<string, unknown>): boolean {
+  const first = (body.messages as { role?: string; content?: unknown }[] | undefined)?.[0];
+  return first?.role === "system" && typeof first.content === "string" && first.content.startsWith(SUMMARY_INSTRUCTION.slice(0, 40));
+}
+
+function summariesSeen(requests: { body: Record<string, unknown> }[]): number {
+  let n = 0;
+  for (const r of requests) if (isSummary(r.body)) n++;
+  return n;
+}
+
+/** The target: a lone message's overhead at most this (issue 12). */
+const SLOW_MS = 5;
+
+/** For each message over the target: what else happened in the daemon meanwhile. */
+function causesOfSlow(timelines: Timeline[], events: ProbeEvent[]): string[][] {
+  return timelines
+    .filter((t) => t.done - t.queued > SLOW_MS)
+    .map((t) => {
+      const during = events.filter((e) => e.at + e.ms >= t.queued && e.at <= t.done);
+      const causes = new Set<string>();
+      for (const e of during) {
+        if (e.kind === "gc") causes.add(`gc ${e.what}`);
+        else if (e.kind === "sql" && e.what.startsWith("[checkpoint]")) causes.add("WAL checkpoint");
+        else if (e.kind === "stall") causes.add("event loop stall");
+      }
+      if (t.summaryDuring) causes.add("compaction");
+      return [...causes];
+    });
+}
+
+function slowLine(causes: string[][], total: number): string {
+  const n = causes.length;
+  const by = count(causes.flat());
+  const none = causes.filter((c) => c.length === 0).length;
+  const parts = [...by].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`);
+  return `messages over ${SLOW_MS} ms: ${n} of ${total}; meanwhile: ${[...parts, `none of these ${none}`].join(", ")}`;
 }
 
 /** with every SQLite call recorded: the median message's whole timeline */

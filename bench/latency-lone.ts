@@ -196,11 +196,16 @@ async function probeEvents(daemon: RunningDaemon, file: string): Promise<ProbeEv
   };
   const before = stamp();
   daemon.child.kill("SIGUSR2");
-  const text = await waitFor(() => {
+  // the probe writes the file in place: a read in the middle of its write sees part of it, so wait for whole JSON
+  return waitFor(() => {
     const now = stamp();
-    return now !== undefined && now !== before ? now : undefined;
-  }, "the latency probe's events", 10_000).catch(() => "[]");
-  return JSON.parse(text) as ProbeEvent[];
+    if (now === undefined || now === before) return undefined;
+    try {
+      return JSON.parse(now) as ProbeEvent[];
+    } catch {
+      return undefined;
+    }
+  }, "the latency probe's events", 10_000).catch((): ProbeEvent[] => []);
 }
 
 function showSlowest(timelines: Timeline[], events: ProbeEvent[], count: number): void {

@@ -2,38 +2,16 @@
 // compaction runs after its reply, so the chat's next message is answered
 // while the summary is still being written; stopping the gateway meanwhile
 // abandons the summary, loses no message, and the next start compacts again.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { SUMMARY_INSTRUCTION } from "../../src/agent/compaction.ts";
 import { DatabaseSync } from "node:sqlite";
-import { startFakeLlm, type FakeLlm, type RecordedRequest } from "../fakes/fake-llm.ts";
-import { FakeTelegramApi } from "../fakes/telegram-api.ts";
-import { startDaemon, waitFor, writeConfig, type RunningDaemon } from "./daemon.ts";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { SUMMARY_INSTRUCTION } from "../../src/agent/compaction.ts";
+import type { RecordedRequest } from "../fakes/fake-llm.ts";
+import { startDaemon, waitFor, writeConfig } from "./daemon.ts";
+import { llm, run, tg, useFakes } from "./fakes-fixture.ts";
 
-let llm: FakeLlm;
-let tg: FakeTelegramApi;
-let home: string;
-let daemon: RunningDaemon | undefined;
+useFakes({ homePrefix: "sb-compact-e2e-" });
 const OWNER = 5151;
-
-beforeAll(async () => {
-  [llm, tg] = await Promise.all([startFakeLlm(), FakeTelegramApi.start()]);
-});
-afterAll(async () => {
-  await Promise.all([llm.close(), tg.close()]);
-});
-beforeEach(() => {
-  home = mkdtempSync(join(tmpdir(), "sb-compact-e2e-"));
-  llm.requests.length = 0;
-  tg.sent.length = 0;
-});
-afterEach(async () => {
-  await daemon?.stop();
-  daemon = undefined;
-  rmSync(home, { recursive: true, force: true });
-});
 
 const isSummary = (r: RecordedRequest) => (r.body.messages as { content?: unknown }[] | undefined)?.[0]?.content === SUMMARY_INSTRUCTION;
 
@@ -46,7 +24,7 @@ async function ask(text: string): Promise<string> {
 
 /** the chat's summary and active history, read beside the running daemon (WAL: readers do not block it) */
 function storedChat(): { summary: string; history: string[] } {
-  const db = new DatabaseSync(join(home, "switchboard.db"), { readOnly: true });
+  const db = new DatabaseSync(join(run.home, "switchboard.db"), { readOnly: true });
   try {
     const session = db.prepare("SELECT key, summary, generation FROM sessions").get() as { key: string; summary: string; generation: number };
     const rows = db
@@ -60,7 +38,7 @@ function storedChat(): { summary: string; history: string[] } {
 
 describe("compaction in the running gateway", () => {
   it("answers the chat's next message while the summary is written, and a stop meanwhile loses nothing", async () => {
-    writeConfig(home, {
+    writeConfig(run.home, {
       model_list: [{ model_name: "main", model: "openai/main-model", api_base: `${llm.url}/v1`, api_key: "sk-main-1234567890" }],
       agents: { defaults: { model_name: "main" } },
       channels: { telegram: { enabled: true, token: tg.token, api_base: tg.url, allow_from: [String(OWNER)] } },
@@ -68,7 +46,7 @@ describe("compaction in the running gateway", () => {
     let releaseSummary!: () => void;
     const summaryHeld = new Promise<void>((r) => (releaseSummary = r));
     llm.setDefault((req) => (isSummary(req) ? { reply: "- never stored", holdUntil: summaryHeld } : { reply: `answer ${llm.requests.length}` }));
-    daemon = await startDaemon(home);
+    const daemon = (run.daemon = await startDaemon(run.home));
     // 11 turns: 22 messages, past the 20 that start a compaction
     for (let i = 1; i <= 11; i++) await ask(`question ${i}`);
     await waitFor(() => llm.requests.some(isSummary) || undefined, "the summary request");
@@ -76,7 +54,7 @@ describe("compaction in the running gateway", () => {
     expect(await ask("question 12")).toMatch(/^answer /);
     // stopping abandons the summary rather than waiting for it
     expect(await daemon.stop()).toBe(0);
-    daemon = undefined;
+    run.daemon = undefined;
     releaseSummary();
     const stopped = storedChat();
     expect(stopped.summary).toBe("");
@@ -85,7 +63,7 @@ describe("compaction in the running gateway", () => {
 
     // started again with a model that summarizes at once: the next turn compacts, keeping the tail
     llm.setDefault((req) => (isSummary(req) ? { reply: "- twelve numbered questions" } : { reply: "fine" }));
-    daemon = await startDaemon(home);
+    run.daemon = await startDaemon(run.home);
     expect(await ask("question 13")).toBe("fine");
     const compacted = await waitFor(() => {
       const now = storedChat();

@@ -39,13 +39,6 @@ export class SqliteSessionStore implements SessionStore {
       get: db.prepare(`SELECT s.*, ${ACTIVE_COUNT} AS message_count FROM sessions s WHERE s.key = ?`),
       generation: db.prepare("SELECT generation FROM sessions WHERE key = ?"),
       ensure: db.prepare("INSERT OR IGNORE INTO sessions (key, created_at, updated_at) VALUES (?, ?, ?)"),
-      // RETURNING: the session as it is now comes back from the upsert itself
-      touch: db.prepare(
-        `INSERT INTO sessions (key, created_at, updated_at, channel, chat_id) VALUES (?1, ?2, ?2, ?3, ?4)
-         ON CONFLICT(key) DO UPDATE SET updated_at = excluded.updated_at,
-           channel = coalesce(excluded.channel, channel), chat_id = coalesce(excluded.chat_id, chat_id)
-         RETURNING *, ${activeCount("sessions")} AS message_count`,
-      ),
       // creates the session when absent, bumps it when present, and says its generation: one statement
       open: db.prepare(
         "INSERT INTO sessions (key, created_at, updated_at) VALUES (?1, ?2, ?2) ON CONFLICT(key) DO UPDATE SET updated_at = excluded.updated_at RETURNING generation",
@@ -72,7 +65,6 @@ export class SqliteSessionStore implements SessionStore {
       compactOld: db.prepare("UPDATE messages SET compacted = 1 WHERE session_key = ? AND generation = ? AND compacted = 0 AND id < ?"),
       setSummary: db.prepare("UPDATE sessions SET summary = ?, updated_at = ? WHERE key = ?"),
       reset: db.prepare("UPDATE sessions SET generation = generation + 1, summary = '', last_prompt_tokens = NULL, updated_at = ? WHERE key = ?"),
-      usage: db.prepare("UPDATE sessions SET last_prompt_tokens = coalesce(?, last_prompt_tokens), last_model = coalesce(?, last_model), updated_at = ? WHERE key = ?"),
       list: db.prepare(`SELECT s.*, ${ACTIVE_COUNT} AS message_count FROM sessions s ORDER BY s.updated_at DESC, s.key LIMIT ?`),
     };
   }
@@ -80,10 +72,6 @@ export class SqliteSessionStore implements SessionStore {
   getSession(key: string): SessionRecord | undefined {
     const row = this.q.get.get(key) as SessionRow | undefined;
     return row ? record(row) : undefined;
-  }
-
-  touchSession(key: string, meta: { channel?: string; chatId?: string; now: number }): SessionRecord {
-    return record(this.q.touch.get(key, meta.now, meta.channel ?? null, meta.chatId ?? null) as unknown as SessionRow);
   }
 
   history(key: string): StoredMessage[] {
@@ -150,11 +138,6 @@ export class SqliteSessionStore implements SessionStore {
       this.q.ensure.run(key, now, now);
       this.q.reset.run(now, key);
     });
-  }
-
-  /** Updates the last call's figures; a session that does not exist is left alone. */
-  recordUsage(key: string, usage: { promptTokens?: number; model?: string }, now: number): void {
-    this.q.usage.run(usage.promptTokens ?? null, usage.model ?? null, now, key);
   }
 
   listSessions(limit = 100): SessionRecord[] {

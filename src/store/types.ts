@@ -59,8 +59,6 @@ export interface SessionStore {
    * transaction it adds no savepoint: see writeTogether in db.ts.
    */
   saveTurn(key: string, turn: TurnSave): StoredMessage[];
-  /** creates the session when absent; updates channel/chatId when given */
-  touchSession(key: string, meta: { channel?: string; chatId?: string; now: number }): SessionRecord;
   /** the active history (not compacted away, not reset), oldest first */
   history(key: string): StoredMessage[];
   /** appends in one transaction; returns the stored rows */
@@ -72,7 +70,6 @@ export interface SessionStore {
   compact(key: string, summary: string, keepFromId: number, now: number): void;
   /** /new and /reset: archives the whole active history and clears the summary */
   reset(key: string, now: number): void;
-  recordUsage(key: string, usage: { promptTokens?: number; model?: string }, now: number): void;
   /** most recently active sessions first */
   listSessions(limit?: number): SessionRecord[];
 }

@@ -14,26 +14,24 @@ describe("MemorySessionStore", () => {
     expect(s.getSession("b")).toMatchObject({ key: "b", createdAt: 6, messageCount: 2, summary: "" });
   });
 
-  it("compacts below an id, resets to an empty generation, and ignores usage for unknown sessions", () => {
+  it("compacts below an id and resets to an empty generation", () => {
     const s = new MemorySessionStore();
     const rows = s.append("k", ["1", "2", "3", "4"].map((c) => ({ role: "user" as const, content: c })), 1);
     s.compact("k", "sum", rows[2]!.id, 2);
     expect(s.history("k").map((m) => m.message.content)).toEqual(["3", "4"]);
-    s.recordUsage("k", { promptTokens: 99, model: "m#0" }, 3);
+    s.saveTurn("k", { promptTokens: 99, model: "m#0", messages: [], now: 3 });
     expect(s.getSession("k")).toMatchObject({ summary: "sum", messageCount: 2, lastPromptTokens: 99, lastModel: "m#0" });
     s.reset("k", 4);
     expect(s.history("k")).toEqual([]);
     expect(s.getSession("k")).toMatchObject({ summary: "", messageCount: 0, lastModel: "m#0" });
     expect(s.getSession("k")!.lastPromptTokens).toBeUndefined();
-    s.recordUsage("nobody", { promptTokens: 1 }, 5);
-    expect(s.getSession("nobody")).toBeUndefined();
   });
 
-  it("touch keeps the chat unless given a new one; list is most recent first", () => {
+  it("a turn keeps the chat unless given a new one; list is most recent first", () => {
     const s = new MemorySessionStore();
-    s.touchSession("a", { channel: "telegram", chatId: "1", now: 1 });
-    s.touchSession("a", { now: 3 });
-    s.touchSession("b", { now: 2 });
+    s.saveTurn("a", { channel: "telegram", chatId: "1", messages: [], now: 1 });
+    s.saveTurn("a", { messages: [], now: 3 });
+    s.saveTurn("b", { messages: [], now: 2 });
     expect(s.getSession("a")).toMatchObject({ channel: "telegram", chatId: "1", updatedAt: 3 });
     expect(s.listSessions().map((r) => r.key)).toEqual(["a", "b"]);
     expect(s.listSessions(1)).toHaveLength(1);

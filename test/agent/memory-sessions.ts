@@ -43,15 +43,6 @@ export class MemorySessionStore implements SessionStore {
     return s ? this.record(s) : undefined;
   }
 
-  touchSession(key: string, meta: { channel?: string; chatId?: string; now: number }): SessionRecord {
-    this.calls.push({ method: "touchSession", key });
-    const s = this.ensure(key, meta.now);
-    s.updatedAt = meta.now;
-    if (meta.channel !== undefined) s.channel = meta.channel;
-    if (meta.chatId !== undefined) s.chatId = meta.chatId;
-    return this.record(s);
-  }
-
   history(key: string): StoredMessage[] {
     this.calls.push({ method: "history", key });
     const s = this.sessions.get(key);
@@ -112,15 +103,6 @@ export class MemorySessionStore implements SessionStore {
     s.generation++;
     s.summary = "";
     delete s.lastPromptTokens;
-    s.updatedAt = now;
-  }
-
-  recordUsage(key: string, usage: { promptTokens?: number; model?: string }, now: number): void {
-    this.calls.push({ method: "recordUsage", key });
-    const s = this.sessions.get(key);
-    if (!s) return;
-    if (usage.promptTokens !== undefined) s.lastPromptTokens = usage.promptTokens;
-    if (usage.model !== undefined) s.lastModel = usage.model;
     s.updatedAt = now;
   }
 

@@ -68,7 +68,7 @@ describe("the system prompt", () => {
   it("holds the workspace files, the time, the channel and sender, and the summary", async () => {
     const { agent, router, sessions, origin, workspaceDir } = setup({ prompt: { timeZone: "Europe/Lisbon" } });
     writeFileSync(join(workspaceDir, "USER.md"), "# User\nGrace lives in Lisbon and drinks tea.\n");
-    sessions.touchSession(origin.sessionKey, { now: 1 });
+    sessions.saveTurn(origin.sessionKey, { messages: [], now: 1 });
     sessions.compact(origin.sessionKey, "They planned a trip to Porto.", 0, 1);
     router.push("ok");
     await agent.runTurn({ origin, text: "hi" });

@@ -38,10 +38,10 @@ const env = () => ({ SWITCHBOARD_HOME: home, SWITCHBOARD_LOG_LEVEL: "error" });
 
 /** A state with something in every table, and gaps where rows were deleted. */
 function writeState(s: Store): void {
-  s.sessions.touchSession("tg:1", { channel: "telegram", chatId: "1", now: 100 });
+  s.sessions.saveTurn("tg:1", { channel: "telegram", chatId: "1", messages: [], now: 100 });
   const rows = s.sessions.append("tg:1", [{ role: "user", content: "hi" }, { role: "assistant", content: "hello" }, { role: "user", content: "more ✓" }], 110);
   s.sessions.compact("tg:1", "greeted", rows[2]!.id, 120);
-  s.sessions.recordUsage("tg:1", { promptTokens: 321, model: "main" }, 121);
+  s.sessions.saveTurn("tg:1", { promptTokens: 321, model: "main", messages: [], now: 121 });
   s.sessions.append("dc:2", [{ role: "user", content: "old" }], 130);
   s.sessions.reset("dc:2", 131);
   s.sessions.append("dc:2", [{ role: "user", content: "new" }], 132);

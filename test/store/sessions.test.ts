@@ -11,7 +11,7 @@ const texts = (rows: { message: ChatMessage }[]) => rows.map((r) => r.message.co
 describe("sessions", () => {
   it("keeps the history, summary and chat across a restart", () => {
     let s = t.open();
-    s.sessions.touchSession("telegram:dm:1", { channel: "telegram", chatId: "1", now: 10 });
+    s.sessions.saveTurn("telegram:dm:1", { channel: "telegram", chatId: "1", messages: [], now: 10 });
     const stored = s.sessions.append("telegram:dm:1", [user("one"), assistant("two")], 20);
     expect(stored.map((r) => r.createdAt)).toEqual([20, 20]);
     expect(stored[1]!.id).toBeGreaterThan(stored[0]!.id);
@@ -53,14 +53,6 @@ describe("sessions", () => {
     expect(s.sessions.getSession("new")!.channel).toBeUndefined();
   });
 
-  it("touchSession updates the chat only when given one", () => {
-    const s = t.open();
-    s.sessions.touchSession("k", { channel: "discord", chatId: "9", now: 1 });
-    const r = s.sessions.touchSession("k", { now: 2 });
-    expect(r).toMatchObject({ channel: "discord", chatId: "9", createdAt: 1, updatedAt: 2 });
-    expect(s.sessions.touchSession("k", { channel: "telegram", chatId: "3", now: 3 })).toMatchObject({ channel: "telegram", chatId: "3" });
-  });
-
   it("compacts: older messages leave the history (not the disk), the summary replaces them", () => {
     let s = t.open();
     const rows = s.sessions.append("k", [user("1"), assistant("2"), user("3"), assistant("4")], 1);
@@ -85,10 +77,10 @@ describe("sessions", () => {
 
   it("reset starts a new generation: empty history, no summary, no token figure; the old rows stay on disk", () => {
     let s = t.open();
-    s.sessions.touchSession("k", { channel: "telegram", chatId: "1", now: 1 });
+    s.sessions.saveTurn("k", { channel: "telegram", chatId: "1", messages: [], now: 1 });
     const rows = s.sessions.append("k", [user("old 1"), assistant("old 2")], 2);
     s.sessions.compact("k", "summary", rows[1]!.id, 3);
-    s.sessions.recordUsage("k", { promptTokens: 900, model: "glm#0" }, 3);
+    s.sessions.saveTurn("k", { promptTokens: 900, model: "glm#0", messages: [], now: 3 });
     s.sessions.reset("k", 4);
     expect(s.sessions.history("k")).toEqual([]);
     const after = s.sessions.getSession("k")!;
@@ -117,21 +109,11 @@ describe("sessions", () => {
     expect(s.sessions.getSession("k")).toMatchObject({ createdAt: 9, summary: "", messageCount: 0 });
   });
 
-  it("records usage without touching other fields, and ignores unknown sessions", () => {
-    const s = t.open();
-    s.sessions.touchSession("k", { now: 1 });
-    s.sessions.recordUsage("k", { promptTokens: 1234 }, 2);
-    s.sessions.recordUsage("k", { model: "claude#1" }, 3);
-    expect(s.sessions.getSession("k")).toMatchObject({ lastPromptTokens: 1234, lastModel: "claude#1", updatedAt: 3 });
-    s.sessions.recordUsage("ghost", { promptTokens: 1 }, 4);
-    expect(s.sessions.getSession("ghost")).toBeUndefined();
-  });
-
   it("lists the most recently active sessions first, with their counts, up to the limit", () => {
     const s = t.open();
-    s.sessions.touchSession("a", { now: 1 });
-    s.sessions.touchSession("b", { now: 2 });
-    s.sessions.touchSession("c", { now: 3 });
+    s.sessions.saveTurn("a", { messages: [], now: 1 });
+    s.sessions.saveTurn("b", { messages: [], now: 2 });
+    s.sessions.saveTurn("c", { messages: [], now: 3 });
     s.sessions.append("a", [user("x"), user("y")], 10);
     expect(s.sessions.listSessions().map((r) => [r.key, r.messageCount])).toEqual([
       ["a", 2],

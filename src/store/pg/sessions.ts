@@ -24,16 +24,6 @@ export class PgSessionStore implements AsyncSessionStore {
     return rows[0] ? record(rows[0]) : undefined;
   }
 
-  async touchSession(key: string, meta: { channel?: string; chatId?: string; now: number }): Promise<SessionRecord> {
-    await this.sql.query(
-      `INSERT INTO sessions (key, created_at, updated_at, channel, chat_id) VALUES ($1, $2, $2, $3, $4)
-       ON CONFLICT (key) DO UPDATE SET updated_at = excluded.updated_at,
-         channel = coalesce(excluded.channel, sessions.channel), chat_id = coalesce(excluded.chat_id, sessions.chat_id)`,
-      [key, meta.now, meta.channel ?? null, meta.chatId ?? null],
-    );
-    return (await this.getSession(key))!;
-  }
-
   async history(key: string): Promise<StoredMessage[]> {
     const { rows } = await this.sql.query<{ id: number; json: string; created_at: number }>(
       `SELECT m.id, m.json, m.created_at FROM messages m JOIN sessions s ON s.key = m.session_key AND s.generation = m.generation
@@ -116,14 +106,6 @@ export class PgSessionStore implements AsyncSessionStore {
       await sql.query(ENSURE, [key, now]);
       await sql.query("UPDATE sessions SET generation = generation + 1, summary = '', last_prompt_tokens = NULL, updated_at = $1 WHERE key = $2", [now, key]);
     });
-  }
-
-  /** Updates the last call's figures; a session that does not exist is left alone. */
-  async recordUsage(key: string, usage: { promptTokens?: number; model?: string }, now: number): Promise<void> {
-    await this.sql.query(
-      "UPDATE sessions SET last_prompt_tokens = coalesce($1, last_prompt_tokens), last_model = coalesce($2, last_model), updated_at = $3 WHERE key = $4",
-      [usage.promptTokens ?? null, usage.model ?? null, now, key],
-    );
   }
 
   async listSessions(limit = 100): Promise<SessionRecord[]> {

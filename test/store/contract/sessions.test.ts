@@ -24,14 +24,11 @@ contract("sessions", (h) => {
     expect(await h.store.sessions.getSession("s1")).toMatchObject({ key: "s1", createdAt: 1000, updatedAt: 1002, summary: "", messageCount: 5 });
   });
 
-  it("an unknown session has no record and no history; append and touch create it", async () => {
+  it("an unknown session has no record and no history; a turn with no messages creates it", async () => {
     expect(await h.store.sessions.getSession("nobody")).toBeUndefined();
     expect(await h.store.sessions.history("nobody")).toEqual([]);
-    const touched = await h.store.sessions.touchSession("t1", { channel: "telegram", chatId: "42", now: 5 });
-    expect(touched).toEqual({ key: "t1", createdAt: 5, updatedAt: 5, summary: "", channel: "telegram", chatId: "42", messageCount: 0 });
-    // the chat changes only when given
-    expect(await h.store.sessions.touchSession("t1", { now: 6 })).toMatchObject({ channel: "telegram", chatId: "42", updatedAt: 6 });
-    expect(await h.store.sessions.touchSession("t1", { channel: "discord", chatId: "7", now: 7 })).toMatchObject({ channel: "discord", chatId: "7" });
+    await h.store.sessions.saveTurn("t1", { channel: "telegram", chatId: "42", messages: [], now: 5 });
+    expect(await h.store.sessions.getSession("t1")).toEqual({ key: "t1", createdAt: 5, updatedAt: 5, summary: "", channel: "telegram", chatId: "42", messageCount: 0 });
   });
 
   it("compacts: older messages leave the history, the summary replaces them; an unknown session is left alone", async () => {
@@ -46,7 +43,7 @@ contract("sessions", (h) => {
   it("reset starts a new generation: empty history, no summary, no token figure", async () => {
     await h.store.sessions.append("s1", [user("old")], 10);
     await h.store.sessions.compact("s1", "sum", 0, 11);
-    await h.store.sessions.recordUsage("s1", { promptTokens: 1234, model: "m1" }, 12);
+    await h.store.sessions.saveTurn("s1", { promptTokens: 1234, model: "m1", messages: [], now: 12 });
     await h.store.sessions.reset("s1", 13);
     expect(await h.store.sessions.history("s1")).toEqual([]);
     const s = await h.store.sessions.getSession("s1");
@@ -57,15 +54,6 @@ contract("sessions", (h) => {
     // a reset of an unknown session creates it empty (a /new as the first message)
     await h.store.sessions.reset("fresh", 20);
     expect(await h.store.sessions.getSession("fresh")).toMatchObject({ createdAt: 20, messageCount: 0 });
-  });
-
-  it("records usage without touching other fields, and ignores unknown sessions", async () => {
-    await h.store.sessions.touchSession("s1", { channel: "telegram", chatId: "1", now: 1 });
-    await h.store.sessions.recordUsage("s1", { promptTokens: 500 }, 2);
-    await h.store.sessions.recordUsage("s1", { model: "fast" }, 3);
-    expect(await h.store.sessions.getSession("s1")).toMatchObject({ lastPromptTokens: 500, lastModel: "fast", channel: "telegram", updatedAt: 3 });
-    await h.store.sessions.recordUsage("ghost", { promptTokens: 1 }, 4);
-    expect(await h.store.sessions.getSession("ghost")).toBeUndefined();
   });
 
   it("lists the most recently active sessions first, up to the limit", async () => {
@@ -107,7 +95,7 @@ contract("sessions", (h) => {
   });
   it("turnContext reads summary and active history at once: nothing for an unknown session, an empty history for a bare one", async () => {
     expect(await h.store.sessions.turnContext("nobody")).toBeUndefined();
-    await h.store.sessions.touchSession("bare", { now: 1 });
+    await h.store.sessions.saveTurn("bare", { messages: [], now: 1 });
     expect(await h.store.sessions.turnContext("bare")).toEqual({ summary: "", history: [] });
     const rows = await h.store.sessions.append("s1", [user("1"), assistant("2"), user("3"), assistant("4")], 10);
     await h.store.sessions.compact("s1", "earlier", rows[2]!.id, 11);

@@ -1,6 +1,11 @@
 // Sends stored reply chunks. A chunk is in SQLite before the first attempt
-// and marked sent right after the platform accepted it, so a restart resends
-// exactly what was not sent. Chunks of one reply go out in order: when one
+// and marked sent once the page of chunks its drain sent is done: every
+// chunk of the page in one statement (one commit per page, not per chunk),
+// so a restart resends exactly what was not marked. A crash between a send
+// and its page's mark sends that chunk again after the restart, as a crash
+// between a send and its own mark always did; the window is one page of one
+// drain (at most DRAIN_PAGE chunks). In a fleet each chunk's send and mark
+// stay one fenced unit (fleet-hooks.ts). Chunks of one reply go out in order: when one
 // fails, the rest of that reply waits for it. Short hiccups are retried on
 // the spot with p-retry; a platform's retry_after, and longer outages, move
 // the chunk's not-before time; a chunk that still fails after maxAttempts,
@@ -16,6 +21,7 @@
 // whose "sent" mark could not be written is remembered in memory and marked
 // before anything is sent again, so it is not sent twice while the process
 // lives. Only a crash in that gap resends it (the platform's send window).
+// Sends waiting for their page's mark are held the same way.
 import pRetry, { AbortError } from "p-retry";
 import { channelErrorCode, ChannelError, type ChannelAdapter, type OutboundChunk } from "../core/channel.ts";
 import type { Logger } from "../core/logger.ts";
@@ -94,7 +100,7 @@ export class Outbox {
    * when to wake next; an ordinary reply sent at once costs no extra query.
    */
   private mayWait = true;
-  /** chunk id → platform message id, for sends the store could not record yet */
+  /** chunk id → platform message id, for sends not recorded yet (their page's mark is to come, or the store refused it) */
   private readonly unrecorded = new Map<number, string>();
   /** replies not to be sent before their promise settles (streamed replies still editing) */
   private readonly held = new Set<string>();
@@ -198,14 +204,19 @@ export class Outbox {
       }
       const stopped = () => this.closed || (this.opts.fence !== undefined && !this.opts.fence.drains(channel));
       let tried = 0;
-      await settleAll([...lanes.values()], SEND_LANES, async (lane) => {
-        for (const rec of lane) {
-          if (stopped()) return;
-          if (blocked.has(rec.replyId)) continue;
-          tried++;
-          if (!(await this.sendOne(adapter, rec))) blocked.add(rec.replyId);
-        }
-      });
+      try {
+        await settleAll([...lanes.values()], SEND_LANES, async (lane) => {
+          for (const rec of lane) {
+            if (stopped()) return;
+            if (blocked.has(rec.replyId)) continue;
+            tried++;
+            if (!(await this.sendOne(adapter, rec))) blocked.add(rec.replyId);
+          }
+        });
+      } finally {
+        // everything the page sent, in one statement, before the next page is read (or the drain ends)
+        await this.recordUnrecorded();
+      }
       if (stopped()) return;
       // a short page was the last; a page of chunks all held or blocked back would only come back the same
       if (page.length < DRAIN_PAGE || tried === 0) break;
@@ -213,11 +224,17 @@ export class Outbox {
     await this.wakeLater();
   }
 
-  /** marks the chunks sent whose mark the store refused earlier; throws while it still refuses */
+  /** marks every chunk sent and not yet recorded, in one statement; throws (keeping them) while the store refuses */
   private async recordUnrecorded(): Promise<void> {
-    for (const [id, messageId] of this.unrecorded) {
-      await this.opts.delivery.markSent(id, messageId, this.now());
-      this.unrecorded.delete(id);
+    if (this.unrecorded.size === 0) return;
+    const marks = [...this.unrecorded].map(([id, platformMessageId]) => ({ id, platformMessageId }));
+    // taken out before the await: another channel's drain recording meanwhile does not mark them twice
+    this.unrecorded.clear();
+    try {
+      await this.opts.delivery.markSent(marks, this.now());
+    } catch (err) {
+      for (const m of marks) this.unrecorded.set(m.id, m.platformMessageId);
+      throw err;
     }
   }
 
@@ -234,7 +251,8 @@ export class Outbox {
     const rebind = this.rebinds.get(rec.replyId);
     const chunk = rebind?.seq === rec.seq ? { ...(rec.chunk as OutboundChunk), edits: rebind.edits } : (rec.chunk as OutboundChunk);
     let sentAs: string | undefined;
-    const send = async (delivery: AsyncDeliveryStore): Promise<void> => {
+    // fenced (a fleet): the send and its mark are one unit in the fence's transaction; alone: the page's mark records it
+    const send = async (fenced?: AsyncDeliveryStore): Promise<void> => {
       const res = await pRetry(
         async () => {
           try {
@@ -250,10 +268,11 @@ export class Outbox {
       sentAs = res.messageId;
       this.sentCount++;
       if (rebind?.seq === rec.seq) this.rebinds.delete(rec.replyId);
-      await delivery.markSent(rec.id, res.messageId, this.now());
+      if (fenced) await fenced.markSent([{ id: rec.id, platformMessageId: res.messageId }], this.now());
+      else this.unrecorded.set(rec.id, res.messageId);
     };
     try {
-      await (this.opts.fence ? this.opts.fence.send(rec.channel, send) : send(this.opts.delivery));
+      await (this.opts.fence ? this.opts.fence.send(rec.channel, send) : send());
       return true;
     } catch (err) {
       if (sentAs !== undefined) {

@@ -1,12 +1,13 @@
 // Inbox and outbox: the durable half of "every message answered exactly once,
 // nothing lost". An inbound message is stored (deduped) before the platform
 // is acknowledged; its reply's chunks and its "done" mark are committed
-// together; a chunk is marked sent right after the platform accepted it.
+// together; chunks the platform accepted are marked sent together, once the
+// outbox's page of sends is done (one commit per page, not per chunk).
 import { SwitchboardError } from "../core/errors.ts";
 import { transaction, writeTogether, type Db } from "./db.ts";
 import { MultiRowInsert } from "./multi-row.ts";
 import { inbound, MAX_ERROR_CHARS, outbound, type InRow, type OutRow } from "./rows.ts";
-import type { DeliveryStore, InboundRecord, InboxState, OutboundRecord } from "./types.ts";
+import type { DeliveryStore, InboundRecord, InboxState, OutboundRecord, SentMark } from "./types.ts";
 
 
 
@@ -55,7 +56,12 @@ export class SqliteDeliveryStore implements DeliveryStore {
       markOne: db.prepare("UPDATE inbox SET state = ?, turn_id = coalesce(?, turn_id), error = coalesce(?, error) WHERE id = ?"),
       replyExists: db.prepare("SELECT 1 FROM outbox WHERE reply_id = ? LIMIT 1"),
       due: db.prepare(DUE),
-      sent: db.prepare("UPDATE outbox SET state = 'sent', sent_at = ?, platform_message_id = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?"),
+      sentOne: db.prepare("UPDATE outbox SET state = 'sent', sent_at = ?, platform_message_id = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?"),
+      // any number of chunks in one statement: [[id, platform message id], …] as a JSON array
+      sent: db.prepare(
+        `UPDATE outbox SET state = 'sent', sent_at = ?1, platform_message_id = s.value ->> 1, attempts = attempts + 1, last_error = NULL
+         FROM json_each(?2) AS s WHERE outbox.id = s.value ->> 0`,
+      ),
       failed: db.prepare("UPDATE outbox SET state = ?, attempts = attempts + ?, not_before = ?, last_error = ? WHERE id = ? AND state = 'pending'"),
       dead: db.prepare("SELECT * FROM outbox WHERE state = 'dead' ORDER BY id DESC LIMIT ?"),
       waitingChannels: db.prepare("SELECT DISTINCT channel FROM outbox WHERE state = 'pending'"),
@@ -158,8 +164,10 @@ export class SqliteDeliveryStore implements DeliveryStore {
     return (this.q.due.all(now, channel ?? null, limit ?? -1) as unknown as OutRow[]).map(outbound);
   }
 
-  markSent(id: number, platformMessageId: string, now: number): void {
-    this.q.sent.run(now, platformMessageId, id);
+  /** one statement for any number of chunks (the common lone reply without the JSON array) */
+  markSent(sent: SentMark[], now: number): void {
+    if (sent.length === 1) this.q.sentOne.run(now, sent[0]!.platformMessageId, sent[0]!.id);
+    else if (sent.length > 1) this.q.sent.run(now, JSON.stringify(sent.map((s) => [s.id, s.platformMessageId])));
   }
 
   /** Counts an attempt (unless `counted` is false); a chunk already sent or dead is left as it is. */

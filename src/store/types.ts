@@ -122,6 +122,12 @@ export interface OutboundRecord {
   lastError?: string;
 }
 
+/** a chunk the platform accepted, and the id it gave the message */
+export interface SentMark {
+  id: number;
+  platformMessageId: string;
+}
+
 export interface DeliveryStore {
   /** stores an inbound message; returns undefined when it was seen before (duplicate) */
   acceptInbound(msg: Omit<InboundRecord, "id" | "state" | "turnId" | "error">): InboundRecord | undefined;
@@ -141,7 +147,12 @@ export interface DeliveryStore {
    * at most `limit` of them (all when unset)
    */
   pendingOutbound(now: number, channel?: string, limit?: number): OutboundRecord[];
-  markSent(id: number, platformMessageId: string, now: number): void;
+  /**
+   * Records chunks the platform accepted, in one statement (the outbox marks
+   * everything one page of a drain sent at once; a crash before the mark
+   * sends those chunks again after the restart)
+   */
+  markSent(sent: SentMark[], now: number): void;
   /** channels with chunks still to send (cheap: no chunk is read) */
   channelsWithPendingOutbound(): string[];
   /** the earliest not-before time of a chunk still to send, or undefined when none waits */

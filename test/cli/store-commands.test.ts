@@ -153,7 +153,7 @@ describe.each([sqlite, postgres])("on $name", (b) => {
     await withStore(b, async (s) => {
       const a = await s.delivery.acceptInbound({ channel: "telegram", chatId: chat, messageId: "old", sessionKey: `s:${chat}`, senderId: "u", payload: {}, receivedAt: old });
       const [chunk] = await s.delivery.enqueueReply({ channel: "telegram", chatId: chat, replyId: `r-old-${chat}`, chunks: ["answer"], answers: [a!.id], now: old });
-      await s.delivery.markSent(chunk!.id, "p1", old);
+      await s.delivery.markSent([{ id: chunk!.id, platformMessageId: "p1" }], old);
       await s.delivery.acceptInbound({ channel: "telegram", chatId: chat, messageId: "new", sessionKey: `s:${chat}`, senderId: "u", payload: {}, receivedAt: Date.now() });
     });
     const run = await runCli(["store", "vacuum", "--days", "7", "--json"], env);

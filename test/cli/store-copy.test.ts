@@ -48,7 +48,7 @@ function writeState(s: Store): void {
   const a = s.delivery.acceptInbound({ channel: "telegram", chatId: "1", messageId: "m1", sessionKey: "tg:1", senderId: "u1", payload: { text: "hi" }, receivedAt: 100 })!;
   s.delivery.acceptInbound({ channel: "telegram", chatId: "1", messageId: "m2", sessionKey: "tg:1", senderId: "u1", payload: { text: "waiting" }, receivedAt: 101 });
   const [sent, dead, waiting] = s.delivery.enqueueReply({ channel: "telegram", chatId: "1", replyId: "r1", chunks: ["one", "two", "three"], answers: [a.id], now: 110 });
-  s.delivery.markSent(sent!.id, "p1", 111);
+  s.delivery.markSent([{ id: sent!.id, platformMessageId: "p1" }], 111);
   s.delivery.markFailed(dead!.id, "403", 0, true);
   s.delivery.markFailed(waiting!.id, "429", 5000, false);
   const gone = s.delivery.enqueueReply({ channel: "telegram", chatId: "1", replyId: "r2", chunks: ["dropped"], answers: [], now: 112 });

@@ -50,9 +50,9 @@ describe("fleet hooks", () => {
     const [chunk] = await f.store.delivery.enqueueReply(reply("r-fence"));
     expect(a.fleet.outbox.drains("telegram")).toBe(true);
     expect(b.fleet.outbox.drains("telegram")).toBe(false);
-    const refused = await b.fleet.outbox.send("telegram", (d) => d.markSent(chunk!.id, "m-b", Date.now())).catch((e: unknown) => e);
+    const refused = await b.fleet.outbox.send("telegram", (d) => d.markSent([{ id: chunk!.id, platformMessageId: "m-b" }], Date.now())).catch((e: unknown) => e);
     expect(isFenced(refused)).toBe(true);
-    await a.fleet.outbox.send("telegram", (d) => d.markSent(chunk!.id, "m-a", Date.now()));
+    await a.fleet.outbox.send("telegram", (d) => d.markSent([{ id: chunk!.id, platformMessageId: "m-a" }], Date.now()));
     const { rows } = await f.store.pool.query("SELECT state, platform_message_id FROM outbox WHERE id = $1", [chunk!.id]);
     expect(rows[0]).toEqual({ state: "sent", platform_message_id: "m-a" });
   }, 30_000);

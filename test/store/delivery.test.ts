@@ -182,10 +182,21 @@ describe("outbox", () => {
     s.delivery.markFailed(a0!.id, "429 Too Many Requests", 5000, false);
     expect(due(s, 4999)).toEqual(["b/0"]); // a/1 waits for a/0; other replies go ahead
     expect(due(s, 5000)).toEqual(["a/0", "a/1", "b/0"]); // in order, the sender stops a reply at its first failure
-    s.delivery.markSent(a0!.id, "pm-1", 5000);
+    s.delivery.markSent([{ id: a0!.id, platformMessageId: "pm-1" }], 5000);
     expect(due(s, 5000)).toEqual(["a/1", "b/0"]);
     const sent = s.db.prepare("SELECT state, attempts, sent_at, platform_message_id, last_error FROM outbox WHERE id = ?").get(a0!.id);
     expect(sent).toEqual({ state: "sent", attempts: 2, sent_at: 5000, platform_message_id: "pm-1", last_error: null });
+  });
+
+  it("records a page of sends in one statement, each chunk with its own platform message id", () => {
+    const s = t.open();
+    const chunks = s.delivery.enqueueReply(reply("a", [{ n: 0 }, { n: 1 }, { n: 2 }]));
+    const before = s.db.prepare("SELECT total_changes() AS n").get() as { n: number };
+    s.delivery.markSent(chunks.map((c) => ({ id: c.id, platformMessageId: `pm-${c.seq}` })), 70);
+    expect((s.db.prepare("SELECT total_changes() AS n").get() as { n: number }).n - before.n).toBe(3);
+    expect(s.db.prepare("SELECT seq, state, attempts, sent_at, platform_message_id FROM outbox ORDER BY seq").all()).toEqual(
+      [0, 1, 2].map((seq) => ({ seq, state: "sent", attempts: 1, sent_at: 70, platform_message_id: `pm-${seq}` })),
+    );
   });
 
   it("keeps dead letters out of the queue, newest first, and lets the rest of a reply through", () => {
@@ -227,7 +238,7 @@ describe("outbox", () => {
   it("a late failure report does not undo a send", () => {
     const s = t.open();
     const [c] = s.delivery.enqueueReply(reply("r", [{ n: 0 }]));
-    s.delivery.markSent(c!.id, "pm", 10);
+    s.delivery.markSent([{ id: c!.id, platformMessageId: "pm" }], 10);
     s.delivery.markFailed(c!.id, "timeout", 0, false);
     expect(due(s)).toEqual([]);
     expect(s.db.prepare("SELECT state FROM outbox").get()).toEqual({ state: "sent" });
@@ -244,7 +255,7 @@ describe("outbox", () => {
     const [dead] = s.delivery.enqueueReply(reply("r-dead", [{ n: 0 }], [], { now: 100 }));
     s.delivery.enqueueReply(reply("r-pending", [{ n: 0 }], [], { now: 100 }));
     s.delivery.enqueueReply(reply("r-fresh", [{ n: 0 }], [fresh.id], { now: 900 }));
-    s.delivery.markSent(sent!.id, "pm", 150);
+    s.delivery.markSent([{ id: sent!.id, platformMessageId: "pm" }], 150);
     s.delivery.markFailed(dead!.id, "gone", 0, true);
     expect(s.delivery.prune(500)).toBe(3); // old + failed inbound, r-old chunk
     expect(s.db.prepare("SELECT message_id FROM inbox ORDER BY id").all()).toEqual([{ message_id: "waiting" }, { message_id: "fresh" }]);

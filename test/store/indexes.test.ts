@@ -59,7 +59,7 @@ describe("the state indexes", () => {
     expect(s.delivery.counts()).toEqual({ inboundPending: 0, outboundPending: 0, dead: 1 });
     expect(s.delivery.retryDead(chunk!.id, 7)).toBe(true);
     expect(s.delivery.deadLetters()).toEqual([]);
-    s.delivery.markSent(chunk!.id, "p1", 8);
+    s.delivery.markSent([{ id: chunk!.id, platformMessageId: "p1" }], 8);
     expect(s.delivery.counts()).toEqual({ inboundPending: 0, outboundPending: 0, dead: 0 });
     expect(s.delivery.prune(100)).toBe(2);
   });
@@ -69,7 +69,7 @@ describe("the state indexes", () => {
     for (let i = 0; i < 300; i++) {
       const r = s.delivery.acceptInbound({ channel: "t", chatId: String(i % 30), messageId: String(i), sessionKey: `k${i % 30}`, senderId: "u", payload: { text: "x" }, receivedAt: i })!;
       const out = s.delivery.enqueueReply({ channel: "t", chatId: "c", replyId: `r${i}`, chunks: [{ t: 1 }, { t: 2 }], answers: i % 5 ? [r.id] : [], now: i });
-      if (i % 3) s.delivery.markSent(out[0]!.id, "p", i);
+      if (i % 3) s.delivery.markSent([{ id: out[0]!.id, platformMessageId: "p" }], i);
       if (i % 11 === 0) s.delivery.markFailed(out[1]!.id, "e", 0, true);
     }
     s.db.exec("ANALYZE");

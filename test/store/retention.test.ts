@@ -18,7 +18,7 @@ function fill(s: ReturnType<typeof t.open>) {
   // answered 10 days ago, with media both ways
   const a = s.delivery.acceptInbound({ channel: "t", chatId: "c", messageId: "old", sessionKey: "k", senderId: "u", payload: { text: "q", media: [{ data: image }] }, receivedAt: old })!;
   const [out] = s.delivery.enqueueReply({ channel: "t", chatId: "c", replyId: "r-old", chunks: [{ text: "", media: { data: image } }], answers: [a.id], now: old });
-  s.delivery.markSent(out!.id, "p1", old);
+  s.delivery.markSent([{ id: out!.id, platformMessageId: "p1" }], old);
   s.journal.begin("inbox:1", "message:x#0", "message", old);
   // still waiting (old but unanswered), a dead letter, and yesterday's answer
   s.delivery.acceptInbound({ channel: "t", chatId: "c", messageId: "waiting", sessionKey: "k", senderId: "u", payload: {}, receivedAt: old });

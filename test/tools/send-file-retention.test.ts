@@ -39,7 +39,7 @@ describe("send_file and retention", () => {
     const inbound = s.delivery.acceptInbound({ channel: "telegram", chatId: "c", messageId: "m1", sessionKey: "k", senderId: "u", payload: { text: "q" }, receivedAt: NOW - 10 * DAY })!;
     const media = { kind: "file", mimeType: "application/pdf", data: b64, filename: "report.pdf" };
     const [sent] = s.delivery.enqueueReply({ channel: "telegram", chatId: "c", replyId: "r1", chunks: [{ text: "", format: "plain", media }], answers: [inbound.id], now: NOW - 10 * DAY });
-    s.delivery.markSent(sent!.id, "p1", NOW - 10 * DAY);
+    s.delivery.markSent([{ id: sent!.id, platformMessageId: "p1" }], NOW - 10 * DAY);
     s.delivery.enqueueReply({ channel: "telegram", chatId: "c", replyId: "r2", chunks: [{ text: "", format: "plain", media }], answers: [], now: NOW - 10 * DAY });
     expect(count(s, "SELECT count(*) AS n FROM tool_journal")).toBe(0);
 

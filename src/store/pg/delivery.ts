@@ -7,7 +7,7 @@
 import { SwitchboardError } from "../../core/errors.ts";
 import type { AsyncDeliveryStore } from "../backend.ts";
 import { inbound, MAX_ERROR_CHARS, outbound, type InRow, type OutRow } from "../rows.ts";
-import type { InboundRecord, InboxState, OutboundRecord } from "../types.ts";
+import type { InboundRecord, InboxState, OutboundRecord, SentMark } from "../types.ts";
 import { isUniqueViolation, type Sql } from "./sql.ts";
 
 // Due chunks: see DUE in ../delivery.ts (part 2 never overtakes a part 1
@@ -85,8 +85,14 @@ export class PgDeliveryStore implements AsyncDeliveryStore {
     return (await this.sql.query<OutRow>(DUE, [now, channel ?? null, limit ?? null])).rows.map(outbound);
   }
 
-  async markSent(id: number, platformMessageId: string, now: number): Promise<void> {
-    await this.sql.query("UPDATE outbox SET state = 'sent', sent_at = $1, platform_message_id = $2, attempts = attempts + 1, last_error = NULL WHERE id = $3", [now, platformMessageId, id]);
+  /** one statement for any number of chunks */
+  async markSent(sent: SentMark[], now: number): Promise<void> {
+    if (sent.length === 0) return;
+    await this.sql.query(
+      `UPDATE outbox o SET state = 'sent', sent_at = $1, platform_message_id = s.mid, attempts = o.attempts + 1, last_error = NULL
+       FROM unnest($2::bigint[], $3::text[]) AS s(id, mid) WHERE o.id = s.id`,
+      [now, sent.map((s) => s.id), sent.map((s) => s.platformMessageId)],
+    );
   }
 
   /** channels with chunks still to send (cheap: no chunk is read) */

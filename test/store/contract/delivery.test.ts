@@ -107,9 +107,15 @@ contract("delivery", (h) => {
     await h.store.delivery.markFailed(due[0]!.id, "429", 500, false);
     expect((await h.store.delivery.pendingOutbound(10)).map((c) => c.chunk)).toEqual(["b0", "c0", "c1"]);
     expect(await h.store.delivery.nextOutboundAt()).toBe(0);
-    await h.store.delivery.markSent(due[2]!.id, "p-b0", 20);
-    await h.store.delivery.markSent(due[3]!.id, "p-c0", 20);
-    await h.store.delivery.markSent(due[4]!.id, "p-c1", 20);
+    // a drain's page of sends is recorded at once
+    await h.store.delivery.markSent(
+      [
+        { id: due[2]!.id, platformMessageId: "p-b0" },
+        { id: due[3]!.id, platformMessageId: "p-c0" },
+        { id: due[4]!.id, platformMessageId: "p-c1" },
+      ],
+      20,
+    );
     expect(await h.store.delivery.nextOutboundAt()).toBe(0); // a1 keeps not_before 0 behind a0
     const later = await h.store.delivery.pendingOutbound(500);
     expect(later.map((c) => [c.chunk, c.attempts, c.lastError])).toEqual([
@@ -122,9 +128,20 @@ contract("delivery", (h) => {
     expect(await h.store.delivery.counts()).toEqual({ inboundPending: 0, outboundPending: 2, dead: 0 });
   });
 
+  it("records several sends in one call, each with its own platform id; an empty list changes nothing", async () => {
+    const rows = await h.store.delivery.enqueueReply({ channel: "telegram", chatId: "c1", replyId: "r1", chunks: ["x", "y", "z"], answers: [], now: 1 });
+    await h.store.delivery.markSent([], 5);
+    await h.store.delivery.markSent([{ id: rows[2]!.id, platformMessageId: "p-z" }, { id: rows[0]!.id, platformMessageId: "p-x" }], 50);
+    const left = await h.store.delivery.pendingOutbound(100);
+    expect(left.map((c) => c.chunk)).toEqual(["y"]);
+    await h.store.delivery.markSent([{ id: rows[1]!.id, platformMessageId: "p-y" }], 60);
+    expect(await h.store.delivery.pendingOutbound(100)).toEqual([]);
+    expect(await h.store.delivery.counts()).toEqual({ inboundPending: 0, outboundPending: 0, dead: 0 });
+  });
+
   it("records a send, and a late failure report does not undo it", async () => {
     const [c] = await h.store.delivery.enqueueReply({ channel: "telegram", chatId: "c1", replyId: "r1", chunks: ["x"], answers: [], now: 1 });
-    await h.store.delivery.markSent(c!.id, "p1", 50);
+    await h.store.delivery.markSent([{ id: c!.id, platformMessageId: "p1" }], 50);
     await h.store.delivery.markFailed(c!.id, "late", 999, true);
     expect(await h.store.delivery.pendingOutbound(10_000)).toEqual([]);
     expect(await h.store.delivery.deadLetters()).toEqual([]);
@@ -165,7 +182,7 @@ contract("delivery", (h) => {
     const [sent] = await h.store.delivery.enqueueReply({ channel: "telegram", chatId: "c1", replyId: "r1", chunks: ["s"], answers: [old.id], now: 100 });
     const [dead] = await h.store.delivery.enqueueReply({ channel: "telegram", chatId: "c1", replyId: "r2", chunks: ["d"], answers: [recent.id], now: 100 });
     await h.store.delivery.enqueueReply({ channel: "telegram", chatId: "c1", replyId: "r3", chunks: ["p"], answers: [], now: 100 });
-    await h.store.delivery.markSent(sent!.id, "p", 100);
+    await h.store.delivery.markSent([{ id: sent!.id, platformMessageId: "p" }], 100);
     await h.store.delivery.markFailed(dead!.id, "gone", 0, true);
     expect(await h.store.delivery.prune(1000)).toBe(3); // old + failed inbound, the sent chunk
     expect((await h.store.delivery.pendingInbound()).map((r) => r.messageId)).toEqual(["open"]);

@@ -1,6 +1,10 @@
 // Long polling with getUpdates. The offset moves past an update only after
 // the gateway has stored it, so an update whose emit fails is fetched again
-// on the next poll. A failing getUpdates puts the channel in "reconnecting"
+// on the next poll. A poll's updates are handed over together (not one after
+// the other), so the store commits them as one group; the offset then moves
+// past the updates stored before the first that failed. Those after it that
+// were stored come again with it and are recognised as duplicates by the
+// inbox, so a failure loses nothing and answers nothing twice. A failing getUpdates puts the channel in "reconnecting"
 // (409 Conflict and a rejected token in "offline", with the reason) and is
 // retried with exponential backoff; the first good poll reports "online".
 import { ChannelError, type ChannelState } from "../../src/core/channel.ts";
@@ -13,7 +17,11 @@ export interface PollerOptions {
   client: TelegramClient;
   timeoutSeconds: number;
   allowedUpdates: string[];
-  /** stores one update; throws when it could not be stored */
+  /**
+   * stores one update; throws when it could not be stored. Called for every
+   * update of a poll without waiting for the one before (the pipeline stores
+   * a chat's messages in the order they were handed over).
+   */
   handle: (update: { update_id: number }) => Promise<void>;
   setStatus: (state: ChannelState, detail?: string) => void;
   /** a failure polling cannot get past (the token was revoked): the supervisor takes over */
@@ -85,23 +93,31 @@ export class LongPoller {
         logger.info("telegram polling recovered");
       }
       this.backoff.reset();
-      for (const update of updates) {
-        if (this.signal.aborted) return;
-        try {
-          await this.opts.handle(update);
-        } catch (err) {
-          if (this.signal.aborted) return;
-          const delay = this.nextDelay();
-          logger.warn(
-            { updateId: update.update_id, err: client.redact(err instanceof Error ? err.message : String(err)), retryInMs: delay },
-            "could not store a Telegram update; it stays unconfirmed and is fetched again",
-          );
-          await this.sleep(delay);
-          break;
-        }
-        this.offset = update.update_id + 1;
+      if (this.signal.aborted) return;
+      const failed = await this.handOver(updates);
+      if (failed && !this.signal.aborted) {
+        const delay = this.nextDelay();
+        logger.warn(
+          { updateId: failed.update.update_id, err: client.redact(failed.err instanceof Error ? failed.err.message : String(failed.err)), retryInMs: delay },
+          "could not store a Telegram update; it and the updates after it stay unconfirmed and are fetched again",
+        );
+        await this.sleep(delay);
       }
     }
+  }
+
+  /**
+   * Hands every update of a poll to `handle` at once and moves the offset
+   * past those stored before the first failure, which it returns.
+   */
+  private async handOver(updates: { update_id: number }[]): Promise<{ update: { update_id: number }; err: unknown } | undefined> {
+    const results = await Promise.allSettled(updates.map((u) => this.opts.handle(u)));
+    for (let i = 0; i < updates.length; i++) {
+      const r = results[i]!;
+      if (r.status === "rejected") return { update: updates[i]!, err: r.reason };
+      this.offset = updates[i]!.update_id + 1;
+    }
+    return undefined;
   }
 
   private async pollFailed(err: unknown): Promise<void> {

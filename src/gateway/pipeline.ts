@@ -14,6 +14,7 @@ import type { InboundRecord } from "../store/types.ts";
 import type { TurnOrigin } from "../tools/types.ts";
 import { groupTriggered } from "./access.ts";
 import { HeldInbox } from "./held-inbox.ts";
+import { InboundOrder, type Place } from "./inbound-order.ts";
 import { ClaimedRuns, isClaimLost } from "./fleet-session.ts";
 import { queuePairingReply } from "./pairing-reply.ts";
 import { replyChunks } from "./reply-chunks.ts";
@@ -45,6 +46,8 @@ export class Pipeline {
   private readonly held: HeldInbox | undefined;
   /** sessions whose turns are running here now (a new session's flag is not trusted while its session runs) */
   private readonly inTurn = new Set<string>();
+  /** each session's messages on their way to the store, in the order they arrived */
+  private readonly order = new InboundOrder();
   /** the heartbeat target as last written by this process: written again only when it changes */
   private activeChat: string | undefined;
   turnsRun = 0;
@@ -61,9 +64,24 @@ export class Pipeline {
     });
   }
 
-  /** Called by a channel for every message; resolves once the message is durably stored (or dropped). */
+  /**
+   * Called by a channel for every message; resolves once the message is durably stored (or dropped).
+   * A channel need not wait for one message before handing over the next: a session's messages are
+   * stored in the order they were handed over, and those handed over together share one commit.
+   */
   async accept(msg: InboundMessage): Promise<void> {
     if (!this.accepting) throw new Error("gateway is shutting down; the platform will redeliver");
+    // its place in its session's line is taken now, before anything is awaited
+    const sessionKey = this.opts.sessionKey(msg);
+    const place = this.order.join(sessionKey);
+    try {
+      await this.admit(msg, sessionKey, place);
+    } finally {
+      place.leave();
+    }
+  }
+
+  private async admit(msg: InboundMessage, sessionKey: string, place: Place): Promise<void> {
     const policy = this.opts.policy(msg.channel);
     if (!policy) return;
     const sender = { channel: msg.channel, senderId: msg.senderId, ...(msg.senderUsername ? { senderUsername: msg.senderUsername } : {}) };
@@ -85,10 +103,10 @@ export class Pipeline {
       ...contextOf(msg),
       ...(await collectMedia(msg, this.opts.maxMediaBytes ?? DEFAULT_MAX_MEDIA_BYTES, this.opts.logger)),
     };
-    const sessionKey = this.opts.sessionKey(msg);
+    if (place.turn) await place.turn;
     let stored: InboundRecord | undefined;
     try {
-      stored = await this.opts.store.delivery.acceptInbound({
+      const storing = this.opts.store.delivery.acceptInbound({
         channel: msg.channel,
         chatId: msg.chatId,
         messageId: msg.messageId,
@@ -97,6 +115,10 @@ export class Pipeline {
         payload,
         receivedAt: this.now(),
       });
+      // SQLite takes rows in the order they are handed in; PostgreSQL's pool may run two inserts
+      // side by side, so there the next message waits for this one's
+      if (!this.opts.sharedStore) place.leave();
+      stored = await storing;
     } catch (err) {
       // not acknowledged: the platform (or catch-up) brings it again once the store works
       if (this.storeFault(err)) throw new Error(`message not stored: ${this.opts.health!.snapshot().detail}`, { cause: err });

@@ -1,12 +1,15 @@
-// The SQLite store presented through the async StoreBackend interface, with
-// no change to what it does: every call is the synchronous SQLite call,
-// answered as a resolved promise. What an async caller adds is interleaving,
+// The SQLite store presented through the async StoreBackend interface: every
+// call is the synchronous SQLite call, answered as a resolved promise (one
+// exception: acceptInbound, below). What an async caller adds is interleaving,
 // so transactions are kept whole here: while one runs (BEGIN IMMEDIATE …
 // awaiting its body … COMMIT), calls from outside it wait, because on one
 // connection they would otherwise land inside it and commit or roll back
-// with it.
+// with it. Inbound messages (acceptInbound outside a transaction) that
+// arrive in the same turn of the event loop are stored in one transaction
+// at its end, each answered after that COMMIT (group-commit.ts).
 import type { AsyncKvStore, StoreBackend, StoreSet } from "./backend.ts";
 import type { Async } from "./backend.ts";
+import { GroupCommit } from "./group-commit.ts";
 import { openStore, type Store } from "./index.ts";
 
 /**
@@ -94,6 +97,9 @@ function wrap(store: Store): SqliteBackend {
   const inside = (): undefined => undefined;
   const inner = storeSet(store, inside);
   const outer = storeSet(store, outside);
+  // inbound messages arriving together share one commit (group-commit.ts); inside a transaction they are part of it
+  const inbound = new GroupCommit(store.db, (msg: Parameters<Store["delivery"]["acceptInbound"]>[0]) => store.delivery.acceptInbound(msg), outside);
+  outer.delivery.acceptInbound = (msg) => inbound.add(msg);
   return {
     kind: "sqlite",
     location: store.file,
@@ -124,6 +130,7 @@ function wrap(store: Store): SqliteBackend {
       store.probe();
     },
     async close() {
+      await inbound.idle();
       while (active) await active;
       store.close();
     },

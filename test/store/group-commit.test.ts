@@ -1,0 +1,163 @@
+// Inbound messages handed to the SQLite backend together share one COMMIT.
+// What must hold: each caller hears "stored" only once its row is durable
+// (another connection sees it); a message that cannot be stored fails
+// alone; a fault that ends the transaction fails the whole group and
+// stores none of it; a kill -9 in the middle of a group, or between its
+// COMMIT and the platform's acknowledgement, loses nothing and stores
+// nothing twice once the platform delivers the unacknowledged messages again.
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
+import { describe, expect, it } from "vitest";
+import { sqliteBackend } from "../../src/store/sqlite-backend.ts";
+import type { InboundRecord, Store } from "../../src/store/index.ts";
+import { useTempDb } from "./helpers.ts";
+import { runAndKill } from "./kill-child.ts";
+
+const t = useTempDb();
+type Inbound = Omit<InboundRecord, "id" | "state" | "turnId" | "error">;
+const msg = (id: string, payload: unknown = { text: id }): Inbound => ({ channel: "t", chatId: "c", messageId: id, sessionKey: "k", senderId: "u", payload, receivedAt: 1 });
+
+/** every BEGIN/COMMIT/ROLLBACK the store's connection runs, in order */
+function transactions(s: Store): string[] {
+  const seen: string[] = [];
+  const exec = s.db.exec.bind(s.db);
+  s.db.exec = (sql: string) => {
+    if (/^(BEGIN|COMMIT|ROLLBACK)/i.test(sql.trim())) seen.push(sql.trim());
+    return exec(sql);
+  };
+  return seen;
+}
+
+const stored = (s: Store) => (s.db.prepare("SELECT message_id FROM inbox ORDER BY id").all() as { message_id: string }[]).map((r) => r.message_id);
+
+describe("inbound group commit", () => {
+  it("stores messages handed in together in one transaction, in order, and answers each only once it is committed", async () => {
+    const s = t.open();
+    const seen = transactions(s);
+    const backend = sqliteBackend(s);
+    const reader = new DatabaseSync(t.file, { readOnly: true });
+    const visible: number[] = [];
+    const ids = ["m1", "m2", "m3", "m4", "m5"];
+    const rows = await Promise.all(
+      ids.map((id) =>
+        backend.delivery.acceptInbound(msg(id)).then((r) => {
+          // the moment the caller hears of it, another connection (another process) sees the row
+          visible.push((reader.prepare("SELECT count(*) AS n FROM inbox WHERE message_id = ?").get(id) as { n: number }).n);
+          return r;
+        }),
+      ),
+    );
+    reader.close();
+    expect(seen).toEqual(["BEGIN IMMEDIATE", "COMMIT"]);
+    expect(visible).toEqual([1, 1, 1, 1, 1]);
+    expect(rows.map((r) => r?.messageId)).toEqual(ids);
+    expect(rows.map((r) => r!.id)).toEqual([...rows.map((r) => r!.id)].sort((a, b) => a - b));
+    expect(rows.every((r) => r!.sessionExisted === false)).toBe(true);
+    expect(stored(s)).toEqual(ids);
+  });
+
+  it("stores a lone message with its insert alone (no BEGIN/COMMIT), and a duplicate as nothing", async () => {
+    const s = t.open();
+    const seen = transactions(s);
+    const backend = sqliteBackend(s);
+    expect(await backend.delivery.acceptInbound(msg("m1"))).toMatchObject({ messageId: "m1", state: "pending" });
+    const [again, other] = await Promise.all([backend.delivery.acceptInbound(msg("m1")), backend.delivery.acceptInbound(msg("m2"))]);
+    expect(again).toBeUndefined();
+    expect(other).toMatchObject({ messageId: "m2" });
+    expect(seen).toEqual(["BEGIN IMMEDIATE", "COMMIT"]);
+    expect(stored(s)).toEqual(["m1", "m2"]);
+  });
+
+  it("fails only the message that cannot be stored; the rest of its group commits", async () => {
+    const s = t.open();
+    const backend = sqliteBackend(s);
+    const results = await Promise.allSettled([
+      backend.delivery.acceptInbound(msg("m1")),
+      backend.delivery.acceptInbound(msg("bad", { size: 10n })), // a BigInt: not JSON
+      backend.delivery.acceptInbound(msg("m3")),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
+    expect(stored(s)).toEqual(["m1", "m3"]);
+  });
+
+  it("fails every message of a group whose transaction a fault ended, and stores none of them", async () => {
+    const s = t.open();
+    // as a full disk or an I/O error does, this rolls the whole transaction back
+    s.db.exec("CREATE TEMP TRIGGER fault BEFORE INSERT ON inbox WHEN NEW.message_id = 'm2' BEGIN SELECT RAISE(ROLLBACK, 'database or disk is full'); END");
+    const backend = sqliteBackend(s);
+    const results = await Promise.allSettled(["m1", "m2", "m3"].map((id) => backend.delivery.acceptInbound(msg(id))));
+    expect(results.map((r) => r.status)).toEqual(["rejected", "rejected", "rejected"]);
+    expect(stored(s)).toEqual([]);
+    expect(s.db.isTransaction).toBe(false);
+    // the platform delivers them again once the store works
+    s.db.exec("DROP TRIGGER fault");
+    await Promise.all(["m1", "m2", "m3"].map((id) => backend.delivery.acceptInbound(msg(id))));
+    expect(stored(s)).toEqual(["m1", "m2", "m3"]);
+  });
+
+  it("waits for a transaction that is open, then commits the group after it", async () => {
+    const s = t.open();
+    const backend = sqliteBackend(s);
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const tx = backend.transaction(async (inner) => {
+      await inner.kv.set("in-tx", 1);
+      await held;
+    });
+    const group = Promise.all(["m1", "m2"].map((id) => backend.delivery.acceptInbound(msg(id))));
+    await new Promise((r) => setImmediate(r));
+    expect(stored(s)).toEqual([]); // not inside the other caller's transaction
+    release();
+    await tx;
+    await group;
+    expect(stored(s)).toEqual(["m1", "m2"]);
+  });
+});
+
+describe("inbound group commit and kill -9", () => {
+  const backendUrl = new URL("../../src/store/sqlite-backend.ts", import.meta.url).href;
+  /** a child that hands in 50 messages at once: `hangAt` hangs inside the group (before COMMIT); otherwise it reports the group stored and waits (before any acknowledgement) */
+  function child(hangAt?: number): string {
+    const script = join(t.dir, "group.mts");
+    writeFileSync(
+      script,
+      `import { openSqliteBackend } from ${JSON.stringify(backendUrl)};
+const b = openSqliteBackend(${JSON.stringify(t.file)});
+const hang = { toJSON() { process.stdout.write("inside\\n"); for (;;) {} } };
+const all = Array.from({ length: 50 }, (_, i) => b.delivery.acceptInbound({ channel: "t", chatId: "c", messageId: "m" + i, sessionKey: "k", senderId: "u",
+  payload: i === ${hangAt ?? -1} ? hang : { i }, receivedAt: i }));
+await Promise.all(all);
+process.stdout.write("stored\\n");
+setInterval(() => {}, 1000);
+`,
+    );
+    return script;
+  }
+
+  /** the platform's redelivery of every unacknowledged message, after the restart */
+  async function redeliver(): Promise<(InboundRecord | undefined)[]> {
+    const backend = sqliteBackend(t.open());
+    return Promise.all(Array.from({ length: 50 }, (_, i) => backend.delivery.acceptInbound(msg(`m${i}`, { i }))));
+  }
+
+  it("killed between the group's COMMIT and the acknowledgement: every message is there once, and the redelivery stores nothing", async () => {
+    t.open().close(); // the schema exists before the child starts
+    await runAndKill(child(), (line) => line === "stored");
+    const again = await redeliver();
+    expect(again.every((r) => r === undefined)).toBe(true);
+    const s = t.open();
+    expect(stored(s)).toEqual(Array.from({ length: 50 }, (_, i) => `m${i}`));
+  });
+
+  it("killed inside the group, before its COMMIT: none of it is there, and the redelivery stores each message once", async () => {
+    t.open().close();
+    await runAndKill(child(30), (line) => line === "inside");
+    const s = t.open();
+    expect(s.db.prepare("PRAGMA integrity_check").get()).toEqual({ integrity_check: "ok" });
+    expect(stored(s)).toEqual([]);
+    const again = await redeliver();
+    expect(again.every((r) => r !== undefined)).toBe(true);
+    expect(stored(s)).toEqual(Array.from({ length: 50 }, (_, i) => `m${i}`));
+  });
+});

@@ -29,10 +29,34 @@ export class HeldInbox {
   private clock = 0;
   /** false until recovery listed what an earlier life left waiting */
   private ready = false;
+  /** rows being stored now (between storing() and stored()) */
+  private inFlight = 0;
+  /** sessions written while rows were being stored, with the mark of the write (cleared when none is) */
+  private readonly written = new Map<string, number>();
 
-  /** a row this gateway just stored (committed); `fresh` false: its "no session yet" may be stale, and is dropped */
-  add(row: InboundRecord, fresh = true): void {
-    if (!fresh) delete row.sessionExisted;
+  /** a row is about to be stored: hand the mark to add(), and call stored() once it was (or was not) */
+  storing(): number {
+    this.inFlight++;
+    return ++this.clock;
+  }
+
+  stored(): void {
+    if (--this.inFlight === 0) this.written.clear();
+  }
+
+  /** something wrote the session (it exists now): no row of it, held or on its way, may say "no session yet" */
+  sessionWritten(sessionKey: string): void {
+    const w = this.sessions.get(sessionKey);
+    if (w) for (const r of w.rows) delete r.sessionExisted;
+    if (this.inFlight > 0) this.written.set(sessionKey, ++this.clock);
+  }
+
+  /**
+   * a row this gateway just stored (committed); `fresh` false: its "no session yet" may be stale, and is
+   * dropped, as it is when its session was written after the mark `since` (from storing())
+   */
+  add(row: InboundRecord, fresh = true, since?: number): void {
+    if (!fresh || (since !== undefined && (this.written.get(row.sessionKey) ?? 0) > since)) delete row.sessionExisted;
     const size = textSize(row);
     if (size === undefined || this.rows >= HELD_ROWS || this.chars + size > HELD_TEXT_CHARS) return this.gap(row.sessionKey);
     this.entry(row.sessionKey).rows.push(row);

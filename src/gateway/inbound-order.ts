@@ -38,8 +38,13 @@ export class InboundOrder {
     };
   }
 
-  /** sessions with a message on its way to the store (for tests) */
-  get size(): number {
-    return this.last.size;
+  /** runs `fn` with a place in `sessionKey`'s line taken now (call before anything is awaited); the place is left when `fn` settles at the latest */
+  async within<T>(sessionKey: string, fn: (place: Place) => Promise<T>): Promise<T> {
+    const place = this.join(sessionKey);
+    try {
+      return await fn(place);
+    } finally {
+      place.leave();
+    }
   }
 }

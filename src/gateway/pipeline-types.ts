@@ -6,7 +6,7 @@ import type { ContentPart } from "../core/chat.ts";
 import type { ChannelAdapter, ChannelCapabilities, InboundMessage } from "../core/channel.ts";
 import type { Logger } from "../core/logger.ts";
 import type { StoreHealth } from "../store/health.ts";
-import type { AsyncKvStore, StoreSet } from "../store/backend.ts";
+import type { AsyncKvStore, StoreBackend, StoreSet } from "../store/backend.ts";
 import type { TurnOrigin, ToolOutput } from "../tools/types.ts";
 import type { AllowList, GroupTrigger } from "./access.ts";
 import type { SessionClaims } from "./fleet-session.ts";
@@ -57,7 +57,7 @@ export interface StoredInbound extends StoredContext {
 
 export interface PipelineOptions {
   /** the store outside any transaction (a StoreBackend) */
-  store: Pick<StoreSet, "delivery" | "pairing" | "kv">;
+  store: Pick<StoreSet, "delivery" | "pairing" | "kv"> & Pick<StoreBackend, "onSessionWrite">;
   outbox: Outbox;
   adapter: (channel: string) => ChannelAdapter | undefined;
   policy: (channel: string) => ChannelPolicy | undefined;

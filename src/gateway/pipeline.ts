@@ -8,7 +8,6 @@
 import { randomUUID } from "node:crypto";
 import type { ContentPart } from "../core/chat.ts";
 import type { InboundMessage, OutboundChunk } from "../core/channel.ts";
-import { attachedFileTexts } from "../media/attached-files.ts";
 import type { StoreSet } from "../store/backend.ts";
 import type { InboundRecord } from "../store/types.ts";
 import type { TurnOrigin } from "../tools/types.ts";
@@ -19,12 +18,13 @@ import { ClaimedRuns, isClaimLost } from "./fleet-session.ts";
 import { queuePairingReply } from "./pairing-reply.ts";
 import { replyChunks } from "./reply-chunks.ts";
 import { describeTurnFailure } from "./replies.ts";
-import { contextOf, normalizeCommand, turnText } from "./turn-text.ts";
+import { turnText } from "./turn-text.ts";
 import { isStopCommand, RunningTurns, stopSession, type RunningTurn } from "./turn-abort.ts";
 import { DEFAULT_MAX_TURNS, type GatewayTurnResult, type PipelineOptions, type StoredInbound } from "./pipeline-types.ts";
 import { TurnSlots } from "./turn-slots.ts";
 import { startTyping, TYPING_AFTER_MS } from "./typing.ts";
-import { collectMedia, DEFAULT_MAX_MEDIA_BYTES, transcribeStored } from "./inbound-media.ts";
+import { transcribeStored } from "./inbound-media.ts";
+import { storedPayload } from "./inbound-payload.ts";
 
 export { DEFAULT_MAX_TURNS } from "./pipeline-types.ts";
 export type { ChannelPolicy, GatewayTurnInput, GatewayTurnResult, PipelineOptions, StoredInbound } from "./pipeline-types.ts";
@@ -46,6 +46,7 @@ export class Pipeline {
   private readonly held: HeldInbox | undefined;
   /** sessions whose turns are running here now (a new session's flag is not trusted while its session runs) */
   private readonly inTurn = new Set<string>();
+  private unlisten: (() => void) | undefined;
   /** each session's messages on their way to the store, in the order they arrived */
   private readonly order = new InboundOrder();
   /** the heartbeat target as last written by this process: written again only when it changes */
@@ -56,7 +57,9 @@ export class Pipeline {
     this.opts = opts;
     this.now = opts.now ?? Date.now;
     this.fleet = opts.claims ? new ClaimedRuns(opts.claims, (key) => this.wake(key), opts.logger) : undefined;
-    this.held = opts.sharedStore ? undefined : new HeldInbox();
+    const held = (this.held = opts.sharedStore ? undefined : new HeldInbox());
+    // a session created elsewhere (a cron job, an API call) is no longer new to rows held for it
+    if (held) this.unlisten = opts.store.onSessionWrite((key) => held.sessionWritten(key));
     this.slots = new TurnSlots(opts.maxTurns ?? DEFAULT_MAX_TURNS, (key) => (this.fleet ? this.fleet.run(key, () => this.runSession(key)) : this.runSession(key)));
     opts.health?.onRecovered(() => {
       this.opts.logger.info("the store takes writes again; answering what waited");
@@ -71,14 +74,8 @@ export class Pipeline {
    */
   async accept(msg: InboundMessage): Promise<void> {
     if (!this.accepting) throw new Error("gateway is shutting down; the platform will redeliver");
-    // its place in its session's line is taken now, before anything is awaited
     const sessionKey = this.opts.sessionKey(msg);
-    const place = this.order.join(sessionKey);
-    try {
-      await this.admit(msg, sessionKey, place);
-    } finally {
-      place.leave();
-    }
+    return this.order.within(sessionKey, (place) => this.admit(msg, sessionKey, place));
   }
 
   private async admit(msg: InboundMessage, sessionKey: string, place: Place): Promise<void> {
@@ -93,18 +90,27 @@ export class Pipeline {
       else this.opts.logger.info({ channel: msg.channel, sender: msg.senderId }, "message from a sender not on allow_from dropped");
       return;
     }
-    const files = await attachedFileTexts(msg, this.opts.logger);
-    const payload: StoredInbound = {
-      text: [normalizeCommand(trigger.text), ...files].filter(Boolean).join("\n\n"),
-      chatType: msg.chatType,
-      ...(msg.threadId ? { threadId: msg.threadId } : {}),
-      ...(msg.accountId ? { accountId: msg.accountId } : {}),
-      ...(msg.senderName ? { senderName: msg.senderName } : {}),
-      ...contextOf(msg),
-      ...(await collectMedia(msg, this.opts.maxMediaBytes ?? DEFAULT_MAX_MEDIA_BYTES, this.opts.logger)),
-    };
+    const payload = await storedPayload(msg, trigger.text, this.opts.logger, this.opts.maxMediaBytes);
     if (place.turn) await place.turn;
+    const since = this.held?.storing(); // a session write from here on makes the row's "no session yet" stale
     let stored: InboundRecord | undefined;
+    try {
+      stored = await this.insert(msg, sessionKey, payload, place);
+      // the turn starts from this row, not from reading it back; "no session yet" holds only if no turn of
+      // the session runs now (one that began before this insert and commits after it would create it)
+      if (stored && !isStopCommand(payload.text)) this.held?.add(stored, !this.inTurn.has(sessionKey), since);
+    } finally {
+      this.held?.stored();
+    }
+    if (!stored) return; // a redelivery of a message we already have
+    this.firstAccepted ??= stored.id;
+    if (isStopCommand(payload.text)) return this.stop(stored); // now, not behind the turn it stops
+    this.slots.schedule(sessionKey);
+    if (this.opts.holdReading?.(msg.channel)) await this.slots.room();
+  }
+
+  /** stores the message (undefined: a redelivery of one already stored); rejects, unacknowledged, when the store cannot */
+  private async insert(msg: InboundMessage, sessionKey: string, payload: StoredInbound, place: Place): Promise<InboundRecord | undefined> {
     try {
       const storing = this.opts.store.delivery.acceptInbound({
         channel: msg.channel,
@@ -118,20 +124,12 @@ export class Pipeline {
       // SQLite takes rows in the order they are handed in; PostgreSQL's pool may run two inserts
       // side by side, so there the next message waits for this one's
       if (!this.opts.sharedStore) place.leave();
-      stored = await storing;
+      return await storing;
     } catch (err) {
       // not acknowledged: the platform (or catch-up) brings it again once the store works
       if (this.storeFault(err)) throw new Error(`message not stored: ${this.opts.health!.snapshot().detail}`, { cause: err });
       throw err;
     }
-    if (!stored) return; // a redelivery of a message we already have
-    this.firstAccepted ??= stored.id;
-    if (isStopCommand(payload.text)) return this.stop(stored); // now, not behind the turn it stops
-    // the turn starts from this row, not from reading it back; "no session yet" holds only if no turn of
-    // the session runs now (one that began before this insert and commits after it would create it)
-    this.held?.add(stored, !this.inTurn.has(sessionKey));
-    this.slots.schedule(sessionKey);
-    if (this.opts.holdReading?.(msg.channel)) await this.slots.room();
   }
 
   /** picks up what a previous life left: unanswered messages and unsent chunks; never rejects */
@@ -157,6 +155,7 @@ export class Pipeline {
   /** stops taking messages and waits for running turns up to the deadline, then aborts them */
   async drain(deadlineMs: number): Promise<void> {
     this.accepting = false;
+    this.unlisten?.();
     this.slots.close();
     const all = Promise.allSettled(this.slots.inFlight());
     const timedOut = await Promise.race([all.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), deadlineMs).unref())]);

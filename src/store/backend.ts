@@ -68,6 +68,11 @@ export interface StoreBackend extends StoreSet {
   transaction<T>(fn: (tx: StoreSet) => Promise<T>): Promise<T>;
   /** a small write that needs new space (health's prober); rejects while the store cannot take it */
   probe(): Promise<void>;
+  /**
+   * calls `listener` with the key of every session this process writes
+   * through the store (session-writes.ts); returns the way to stop
+   */
+  onSessionWrite(listener: (sessionKey: string) => void): () => void;
   /** closes the connection(s); later calls do nothing */
   close(): Promise<void>;
 }

@@ -10,6 +10,7 @@ import { StoreHealth } from "./health.ts";
 import { SqliteToolJournal } from "./journal.ts";
 import { SqliteKvStore } from "./kv.ts";
 import { SqlitePairingStore } from "./pairing.ts";
+import { SessionWrites } from "./session-writes.ts";
 import { SqliteSessionStore } from "./sessions.ts";
 
 export interface Store {
@@ -26,6 +27,8 @@ export interface Store {
   cursors: SqliteCursorStore;
   /** whether writes work right now (disk full, read-only …) */
   health: StoreHealth;
+  /** every session written through this handle, as it is written */
+  sessionWrites: SessionWrites;
   /** a small write that needs new space (health's prober); throws while the store cannot take it */
   probe(): void;
   /** closes the connection; later calls do nothing */
@@ -46,10 +49,12 @@ export function openStore(file: string, opts: { probeEveryMs?: number } = {}): S
     probeOut.run();
   };
   health.setProbe(probe);
+  const sessionWrites = new SessionWrites();
   return {
     file,
     db,
-    sessions: new SqliteSessionStore(db),
+    sessions: new SqliteSessionStore(db, sessionWrites),
+    sessionWrites,
     delivery: new SqliteDeliveryStore(db),
     pairing: new SqlitePairingStore(db),
     cron: new SqliteCronStore(db),
@@ -74,6 +79,7 @@ export function openStore(file: string, opts: { probeEveryMs?: number } = {}): S
 
 export { openDatabase, transaction, SCHEMA_VERSION, type Db } from "./db.ts";
 export { SqliteSessionStore } from "./sessions.ts";
+export { SessionWrites, type SessionWriteListener } from "./session-writes.ts";
 export { SqliteDeliveryStore } from "./delivery.ts";
 export { SqlitePairingStore, newPairingCode, normalizePairingCode, PAIRING_ALPHABET, PAIRING_CODE_LENGTH } from "./pairing.ts";
 export { SqliteCronStore, CRON_RUNS_KEPT } from "./cron.ts";

@@ -5,6 +5,7 @@ import type { ChatMessage } from "../core/chat.ts";
 import { transaction, writeTogether, type Db } from "./db.ts";
 import { MultiRowInsert } from "./multi-row.ts";
 import { record, type SessionRow } from "./rows.ts";
+import type { SessionWrites } from "./session-writes.ts";
 import type { SessionRecord, SessionStore, StoredMessage, TurnContext, TurnSave } from "./types.ts";
 
 
@@ -31,9 +32,12 @@ export class SqliteSessionStore implements SessionStore {
   private readonly db: Db;
   private readonly q;
   private readonly insertMessages: MultiRowInsert;
+  private readonly writes: SessionWrites | undefined;
 
-  constructor(db: Db) {
+  /** `writes` hears of every session this store creates or appends to */
+  constructor(db: Db, writes?: SessionWrites) {
     this.db = db;
+    this.writes = writes;
     this.insertMessages = new MultiRowInsert(db, (values) => `INSERT INTO messages (session_key, generation, role, json, created_at) VALUES ${values}`, "(?, ?, ?, ?, ?)");
     this.q = {
       get: db.prepare(`SELECT s.*, ${ACTIVE_COUNT} AS message_count FROM sessions s WHERE s.key = ?`),
@@ -93,6 +97,7 @@ export class SqliteSessionStore implements SessionStore {
   /** Creates the session when absent. Every message is stored or none is. */
   append(key: string, messages: ChatMessage[], now: number): StoredMessage[] {
     const json = messages.map((m) => JSON.stringify(m)); // a message that cannot be stored fails before any write
+    this.writes?.wrote(key);
     return writeTogether(this.db, () => {
       const { generation } = this.q.open.get(key, now) as { generation: number };
       return this.appendRows(key, generation, messages, json, now);
@@ -101,6 +106,7 @@ export class SqliteSessionStore implements SessionStore {
 
   saveTurn(key: string, turn: TurnSave): StoredMessage[] {
     const json = turn.messages.map((m) => JSON.stringify(m));
+    this.writes?.wrote(key);
     return writeTogether(this.db, () => {
       const { generation } = this.q.saveTurn.get(key, turn.now, turn.channel ?? null, turn.chatId ?? null, turn.promptTokens ?? null, turn.model ?? null) as { generation: number };
       return this.appendRows(key, generation, turn.messages, json, turn.now);
@@ -134,6 +140,7 @@ export class SqliteSessionStore implements SessionStore {
 
   /** Starts a new generation: the history and summary are gone from the prompt, not from disk. */
   reset(key: string, now: number): void {
+    this.writes?.wrote(key);
     transaction(this.db, () => {
       this.q.ensure.run(key, now, now);
       this.q.reset.run(now, key);

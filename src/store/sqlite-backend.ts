@@ -129,6 +129,7 @@ function wrap(store: Store): SqliteBackend {
       while (active) await active;
       store.probe();
     },
+    onSessionWrite: (listener) => store.sessionWrites.listen(listener),
     async close() {
       await inbound.idle();
       while (active) await active;

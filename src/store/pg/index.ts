@@ -7,6 +7,7 @@ import { SwitchboardError } from "../../core/errors.ts";
 import { redactUrl, registerSecrets } from "../../core/redact.ts";
 import type { StoreBackend, StoreSet } from "../backend.ts";
 import { StoreHealth, storeFault } from "../health.ts";
+import { SessionWrites } from "../session-writes.ts";
 import { PgCronStore } from "./cron.ts";
 import { PgCursorStore } from "./cursors.ts";
 import { PgDeliveryStore } from "./delivery.ts";
@@ -43,9 +44,9 @@ export function isPostgresUrl(url: string): boolean {
   return /^postgres(ql)?:\/\//i.test(url.trim());
 }
 
-function stores(sql: Sql): StoreSet {
+function stores(sql: Sql, writes: SessionWrites): StoreSet {
   return {
-    sessions: new PgSessionStore(sql),
+    sessions: new PgSessionStore(sql, writes),
     delivery: new PgDeliveryStore(sql),
     pairing: new PgPairingStore(sql),
     cron: new PgCronStore(sql),
@@ -88,6 +89,7 @@ export async function openPgStore(url: string, opts: PgOptions = {}): Promise<Pg
     throw new SwitchboardError("store", `cannot use the database ${location}: ${redactUrl(why)}. ${fix}`, { cause: err });
   }
   const sql = poolSql(pool);
+  const writes = new SessionWrites();
   const filler = JSON.stringify("x".repeat(8192));
   let open = true;
   const probe = async () => {
@@ -102,9 +104,10 @@ export async function openPgStore(url: string, opts: PgOptions = {}): Promise<Pg
     location,
     pool,
     health,
-    ...stores(sql),
-    transaction: (fn) => sql.tx((tx) => fn(stores(tx))),
+    ...stores(sql, writes),
+    transaction: (fn) => sql.tx((tx) => fn(stores(tx, writes))),
     probe,
+    onSessionWrite: (listener) => writes.listen(listener),
     async close() {
       if (!open) return;
       open = false;

@@ -7,6 +7,7 @@ import type { ChatMessage } from "../../core/chat.ts";
 import type { AsyncSessionStore } from "../backend.ts";
 import { record, type SessionRow } from "../rows.ts";
 import type { SessionRecord, StoredMessage, TurnContext, TurnSave } from "../types.ts";
+import type { SessionWrites } from "../session-writes.ts";
 import type { Sql } from "./sql.ts";
 
 const ACTIVE_COUNT = "(SELECT count(*) FROM messages m WHERE m.session_key = s.key AND m.generation = s.generation AND NOT m.compacted)";
@@ -14,9 +15,12 @@ const ENSURE = "INSERT INTO sessions (key, created_at, updated_at) VALUES ($1, $
 
 export class PgSessionStore implements AsyncSessionStore {
   private readonly sql: Sql;
+  private readonly writes: SessionWrites | undefined;
 
-  constructor(sql: Sql) {
+  /** `writes` hears of every session this store creates or appends to */
+  constructor(sql: Sql, writes?: SessionWrites) {
     this.sql = sql;
+    this.writes = writes;
   }
 
   async getSession(key: string): Promise<SessionRecord | undefined> {
@@ -52,6 +56,7 @@ export class PgSessionStore implements AsyncSessionStore {
    * messages' generation through a data-modifying CTE.
    */
   async saveTurn(key: string, turn: TurnSave): Promise<StoredMessage[]> {
+    this.writes?.wrote(key);
     const { rows } = await this.sql.query<{ id: number; ord: number }>(
       `WITH s AS (
          INSERT INTO sessions (key, created_at, updated_at, channel, chat_id, last_prompt_tokens, last_model) VALUES ($1, $2, $2, $3, $4, $5, $6)
@@ -70,6 +75,7 @@ export class PgSessionStore implements AsyncSessionStore {
 
   /** Creates the session when absent. Every message is stored or none is. */
   append(key: string, messages: ChatMessage[], now: number): Promise<StoredMessage[]> {
+    this.writes?.wrote(key);
     return this.sql.tx(async (sql) => {
       await sql.query(ENSURE, [key, now]);
       const gen = await sql.query<{ generation: number }>("SELECT generation FROM sessions WHERE key = $1 FOR UPDATE", [key]);
@@ -102,6 +108,7 @@ export class PgSessionStore implements AsyncSessionStore {
 
   /** Starts a new generation: the history and summary are gone from the prompt, not from the database. */
   reset(key: string, now: number): Promise<void> {
+    this.writes?.wrote(key);
     return this.sql.tx(async (sql) => {
       await sql.query(ENSURE, [key, now]);
       await sql.query("UPDATE sessions SET generation = generation + 1, summary = '', last_prompt_tokens = NULL, updated_at = $1 WHERE key = $2", [now, key]);

@@ -56,6 +56,21 @@ contract("sessions", (h) => {
     expect(await h.store.sessions.getSession("fresh")).toMatchObject({ createdAt: 20, messageCount: 0 });
   });
 
+  it("tells onSessionWrite listeners of every session written, inside a transaction too, until they stop listening", async () => {
+    const heard: string[] = [];
+    const stop = h.store.onSessionWrite((key) => heard.push(key));
+    await h.store.sessions.saveTurn("a", { messages: [user("1")], now: 1 });
+    await h.store.sessions.append("b", [user("1")], 2);
+    await h.store.sessions.reset("c", 3);
+    await h.store.transaction(async (tx) => {
+      await tx.sessions.saveTurn("d", { messages: [], now: 4 });
+    });
+    await h.store.sessions.turnContext("a"); // reads are not writes
+    stop();
+    await h.store.sessions.saveTurn("e", { messages: [], now: 5 });
+    expect(heard).toEqual(["a", "b", "c", "d"]);
+  });
+
   it("lists the most recently active sessions first, up to the limit", async () => {
     await h.store.sessions.append("a", [user("1")], 1);
     await h.store.sessions.append("b", [user("1"), user("2")], 3);

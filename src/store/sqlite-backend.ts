@@ -4,12 +4,12 @@
 // so transactions are kept whole here: while one runs (BEGIN IMMEDIATE …
 // awaiting its body … COMMIT), calls from outside it wait, because on one
 // connection they would otherwise land inside it and commit or roll back
-// with it. Inbound messages (acceptInbound outside a transaction) that
-// arrive in the same turn of the event loop are stored in one transaction
-// at its end, each answered after that COMMIT (group-commit.ts).
+// with it. Transactions, and inbound messages (acceptInbound outside a
+// transaction), asked for in the same turn of the event loop share one
+// transaction at its end, each answered after that COMMIT (commit-groups.ts).
 import type { AsyncKvStore, StoreBackend, StoreSet } from "./backend.ts";
 import type { Async } from "./backend.ts";
-import { GroupCommit } from "./group-commit.ts";
+import { CommitGroups } from "./commit-groups.ts";
 import { openStore, type Store } from "./index.ts";
 
 /**
@@ -97,41 +97,34 @@ function wrap(store: Store): SqliteBackend {
   const inside = (): undefined => undefined;
   const inner = storeSet(store, inside);
   const outer = storeSet(store, outside);
-  // inbound messages arriving together share one commit (group-commit.ts); inside a transaction they are part of it
-  const inbound = new GroupCommit(store.db, (msg: Parameters<Store["delivery"]["acceptInbound"]>[0]) => store.delivery.acceptInbound(msg), outside);
-  outer.delivery.acceptInbound = (msg) => inbound.add(msg);
+  const lock = {
+    async take(): Promise<() => void> {
+      while (active) await active;
+      let done!: () => void;
+      active = new Promise<void>((resolve) => (done = resolve));
+      return () => {
+        active = undefined;
+        done();
+      };
+    },
+  };
+  // transactions and inbound messages arriving together share one commit (commit-groups.ts)
+  const groups = new CommitGroups(store.db, inner, lock);
+  outer.delivery.acceptInbound = (msg) => groups.write(() => store.delivery.acceptInbound(msg));
   return {
     kind: "sqlite",
     location: store.file,
     sync: store,
     health: store.health,
     ...outer,
-    async transaction<T>(fn: (tx: StoreSet) => Promise<T>): Promise<T> {
-      while (active) await active;
-      let done!: () => void;
-      active = new Promise<void>((resolve) => (done = resolve));
-      try {
-        store.db.exec("BEGIN IMMEDIATE");
-        try {
-          const out = await fn(inner);
-          store.db.exec("COMMIT");
-          return out;
-        } catch (err) {
-          if (store.db.isTransaction) store.db.exec("ROLLBACK");
-          throw err;
-        }
-      } finally {
-        active = undefined;
-        done();
-      }
-    },
+    transaction: (fn) => groups.transaction(fn),
     async probe() {
       while (active) await active;
       store.probe();
     },
     onSessionWrite: (listener) => store.sessionWrites.listen(listener),
     async close() {
-      await inbound.idle();
+      await groups.idle();
       while (active) await active;
       store.close();
     },

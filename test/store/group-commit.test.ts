@@ -1,4 +1,5 @@
-// Inbound messages handed to the SQLite backend together share one COMMIT.
+// Inbound messages (and transactions) handed to the SQLite backend together
+// share one COMMIT.
 // What must hold: each caller hears "stored" only once its row is durable
 // (another connection sees it); a message that cannot be stored fails
 // alone; a fault that ends the transaction fails the whole group and
@@ -29,14 +30,17 @@ function transactions(s: Store): string[] {
   return seen;
 }
 
+/** a store, its backend, the transactions it runs, and a second (read-only) connection, as another process */
+function watched() {
+  const s = t.open();
+  return { s, seen: transactions(s), backend: sqliteBackend(s), reader: new DatabaseSync(t.file, { readOnly: true }) };
+}
+
 const stored = (s: Store) => (s.db.prepare("SELECT message_id FROM inbox ORDER BY id").all() as { message_id: string }[]).map((r) => r.message_id);
 
 describe("inbound group commit", () => {
   it("stores messages handed in together in one transaction, in order, and answers each only once it is committed", async () => {
-    const s = t.open();
-    const seen = transactions(s);
-    const backend = sqliteBackend(s);
-    const reader = new DatabaseSync(t.file, { readOnly: true });
+    const { s, seen, backend, reader } = watched();
     const visible: number[] = [];
     const ids = ["m1", "m2", "m3", "m4", "m5"];
     const rows = await Promise.all(
@@ -112,6 +116,44 @@ describe("inbound group commit", () => {
     await tx;
     await group;
     expect(stored(s)).toEqual(["m1", "m2"]);
+  });
+});
+
+describe("transactions asked for together", () => {
+  it("share one COMMIT; a body that throws is rolled back alone; each caller hears of its result after the COMMIT", async () => {
+    const { s, seen, backend, reader } = watched();
+    const visible = (key: string) => (reader.prepare("SELECT count(*) AS n FROM messages WHERE session_key = ?").get(key) as { n: number }).n;
+    const turn = (key: string, fail = false) =>
+      backend.transaction(async (tx) => {
+        await tx.sessions.saveTurn(key, { messages: [{ role: "user", content: "q" }, { role: "assistant", content: "a" }], now: 1 });
+        await tx.kv.set(`last:${key}`, key);
+        if (fail) throw new Error(`turn ${key} was stopped`);
+        return key;
+      });
+    const results = await Promise.allSettled(
+      ["a", "b", "c"].map((key) => turn(key, key === "b").then((out) => [out, visible(key)] as const)),
+    );
+    reader.close();
+    expect(results.map((r) => (r.status === "fulfilled" ? r.value : (r.reason as Error).message))).toEqual([["a", 2], "turn b was stopped", ["c", 2]]);
+    expect(seen.filter((x) => x === "COMMIT")).toHaveLength(1);
+    expect(await backend.sessions.history("b")).toEqual([]); // all of b or nothing of it
+    expect(await backend.kv.get("last:b")).toBeUndefined();
+    expect((await backend.sessions.history("a")).map((m) => m.message.content)).toEqual(["q", "a"]);
+    expect(await backend.kv.get("last:c")).toBe("c");
+  });
+
+  it("a transaction alone is one BEGIN … COMMIT with no savepoint, and fails whole", async () => {
+    const s = t.open();
+    const seen = transactions(s);
+    const backend = sqliteBackend(s);
+    await expect(
+      backend.transaction(async (tx) => {
+        await tx.kv.set("x", 1);
+        throw new Error("boom");
+      }),
+    ).rejects.toThrow("boom");
+    expect(await backend.kv.get("x")).toBeUndefined();
+    expect(seen).toEqual(["BEGIN IMMEDIATE", "ROLLBACK"]);
   });
 });
 

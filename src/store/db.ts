@@ -171,7 +171,8 @@ export function transaction<T>(db: Db, fn: () => T): T {
  * only for writes whose first statement is the only one that can fail on a
  * constraint (a failed statement changes nothing), the later ones failing only
  * with the disk, when the caller's transaction is rolled back whole: every
- * caller lets a store error end its transaction. `fn` must be synchronous.
+ * caller lets a store error end its transaction (or, when it shares a commit
+ * with others, roll back to its own savepoint: commit-groups.ts). `fn` must be synchronous.
  */
 export function writeTogether<T>(db: Db, fn: () => T): T {
   return db.isTransaction ? settle(fn()) : transaction(db, fn);

@@ -46,6 +46,7 @@ export class Pipeline {
   private readonly held: HeldInbox | undefined;
   /** sessions whose turns are running here now (a new session's flag is not trusted while its session runs) */
   private readonly inTurn = new Set<string>();
+  /** stops the store's session-write notices (drain) */
   private unlisten: (() => void) | undefined;
   /** each session's messages on their way to the store, in the order they arrived */
   private readonly order = new InboundOrder();

@@ -153,7 +153,11 @@ export async function compactSession(deps: CompactionDeps, key: string, opts: Co
   }
   // every message from keepFromId on stays active, so what later turns appended meanwhile is kept
   const keepFromId = start < history.length ? history[start]!.id : history[history.length - 1]!.id + 1;
-  await deps.sessions.compact(key, summary, keepFromId, deps.now());
+  if (!(await deps.sessions.compact(key, summary, keepFromId, deps.now()))) {
+    // a /reset (from the control page, another gateway of a fleet) or another compaction took this history meanwhile
+    deps.logger?.info({ session: key }, "compaction: the history changed while the summary was written; summary dropped");
+    return false;
+  }
   deps.logger?.info({ session: key, compacted: start, kept: history.length - start }, "session compacted");
   return true;
 }

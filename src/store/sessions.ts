@@ -129,12 +129,14 @@ export class SqliteSessionStore implements SessionStore {
     return out;
   }
 
-  compact(key: string, summary: string, keepFromId: number, now: number): void {
-    transaction(this.db, () => {
+  compact(key: string, summary: string, keepFromId: number, now: number): boolean {
+    return transaction(this.db, () => {
       const gen = this.q.generation.get(key) as { generation: number } | undefined;
-      if (!gen) return;
-      this.q.compactOld.run(key, gen.generation, keepFromId);
+      if (!gen) return false;
+      // nothing left to replace: the history this summary describes is gone (see SessionStore.compact)
+      if (Number(this.q.compactOld.run(key, gen.generation, keepFromId).changes) === 0) return false;
       this.q.setSummary.run(summary, now, key);
+      return true;
     });
   }
 

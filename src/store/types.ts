@@ -65,9 +65,12 @@ export interface SessionStore {
   append(key: string, messages: ChatMessage[], now: number): StoredMessage[];
   /**
    * Replaces every active message with id < keepFromId by `summary`
-   * (the messages stay on disk, marked compacted).
+   * (the messages stay on disk, marked compacted). The summary is stored only
+   * when at least one message was still there to replace: a summary written
+   * for a history that a /reset or another compaction took away meanwhile is
+   * dropped (returns false), so it never lands on the session that follows.
    */
-  compact(key: string, summary: string, keepFromId: number, now: number): void;
+  compact(key: string, summary: string, keepFromId: number, now: number): boolean;
   /** /new and /reset: archives the whole active history and clears the summary */
   reset(key: string, now: number): void;
   /** most recently active sessions first */

@@ -23,7 +23,7 @@ describe("chat commands in a turn", () => {
       const { agent, router, sessions, origin } = setup();
       router.push("a1");
       await agent.runTurn({ origin, text: "remember 42" });
-      sessions.compact(origin.sessionKey, "a summary", 0, 1);
+      sessions.seedSummary(origin.sessionKey, "a summary");
       const res = await agent.runTurn({ origin, text: cmd });
       expect(res).toMatchObject({ text: NEW_SESSION_REPLY, command: cmd.replace(/@.*/, ""), attempts: [], iterations: 0 });
       expect(res.text).toBe("Started a new session.");
@@ -53,7 +53,7 @@ describe("chat commands in a turn", () => {
 
     router.push({ text: "hi", usage: { promptTokens: 1234 } });
     await agent.runTurn({ origin, text: "hello" });
-    sessions.compact(origin.sessionKey, "earlier stuff", 0, 1);
+    sessions.seedSummary(origin.sessionKey, "earlier stuff");
     const res = await agent.runTurn({ origin, text: "/status@mybot" });
     expect(res.command).toBe("/status");
     expect(res.text.split("\n")).toEqual([

@@ -102,7 +102,7 @@ describe("compaction after a turn", () => {
     const { agent, router, tools, sessions, origin } = setup();
     tools.register({ name: "look", description: "", schema: z.object({}), run: async () => "seen" });
     sessions.append(origin.sessionKey, [{ role: "user", content: "old" }, { role: "assistant", content: "old answer" }], 1);
-    sessions.compact(origin.sessionKey, "Earlier: the user likes tea.", 0, 1);
+    sessions.seedSummary(origin.sessionKey, "Earlier: the user likes tea.");
     for (let i = 1; i <= 8; i++) {
       router.push(`a${i}`);
       await agent.runTurn({ origin, text: `q${i}` });

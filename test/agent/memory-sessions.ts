@@ -88,13 +88,23 @@ export class MemorySessionStore implements SessionStore {
     return out;
   }
 
-  compact(key: string, summary: string, keepFromId: number, now: number): void {
+  compact(key: string, summary: string, keepFromId: number, now: number): boolean {
     this.calls.push({ method: "compact", key });
     const s = this.sessions.get(key);
-    if (!s) return;
-    for (const r of this.active(s)) if (r.id < keepFromId) r.compacted = true;
+    if (!s) return false;
+    const replaced = this.active(s).filter((r) => r.id < keepFromId);
+    if (replaced.length === 0) return false;
+    for (const r of replaced) r.compacted = true;
     s.summary = summary;
     s.updatedAt = now;
+    return true;
+  }
+
+  /** test set-up: a summary as an earlier compaction left it, without replacing any message */
+  seedSummary(key: string, summary: string): void {
+    const s = this.sessions.get(key);
+    if (!s) throw new Error(`seedSummary: no session ${key}; store a message or a turn first`);
+    s.summary = summary;
   }
 
   reset(key: string, now: number): void {

@@ -69,7 +69,7 @@ describe("the system prompt", () => {
     const { agent, router, sessions, origin, workspaceDir } = setup({ prompt: { timeZone: "Europe/Lisbon" } });
     writeFileSync(join(workspaceDir, "USER.md"), "# User\nGrace lives in Lisbon and drinks tea.\n");
     sessions.saveTurn(origin.sessionKey, { messages: [], now: 1 });
-    sessions.compact(origin.sessionKey, "They planned a trip to Porto.", 0, 1);
+    sessions.seedSummary(origin.sessionKey, "They planned a trip to Porto.");
     router.push("ok");
     await agent.runTurn({ origin, text: "hi" });
     const system = router.system(0);
@@ -149,7 +149,7 @@ describe("noHistory turns (heartbeat)", () => {
     const { agent, router, sessions } = setup();
     const origin = { sessionKey: "heartbeat", channel: "telegram", chatId: "1042" };
     sessions.append("heartbeat", [{ role: "user", content: "old question" }, { role: "assistant", content: "old answer" }], 1);
-    sessions.compact("heartbeat", "old summary", 0, 1);
+    sessions.seedSummary("heartbeat", "old summary");
     const before = sessions.calls.length;
     router.push("HEARTBEAT_OK");
     const res = await agent.runTurn({ origin, text: "/new check the tasks", noHistory: true });

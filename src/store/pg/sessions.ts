@@ -97,12 +97,15 @@ export class PgSessionStore implements AsyncSessionStore {
     });
   }
 
-  compact(key: string, summary: string, keepFromId: number, now: number): Promise<void> {
+  compact(key: string, summary: string, keepFromId: number, now: number): Promise<boolean> {
     return this.sql.tx(async (sql) => {
       const gen = await sql.query<{ generation: number }>("SELECT generation FROM sessions WHERE key = $1 FOR UPDATE", [key]);
-      if (!gen.rows[0]) return;
-      await sql.query("UPDATE messages SET compacted = true WHERE session_key = $1 AND generation = $2 AND NOT compacted AND id < $3", [key, gen.rows[0].generation, keepFromId]);
+      if (!gen.rows[0]) return false;
+      const marked = await sql.query("UPDATE messages SET compacted = true WHERE session_key = $1 AND generation = $2 AND NOT compacted AND id < $3", [key, gen.rows[0].generation, keepFromId]);
+      // nothing left to replace: the history this summary describes is gone (see SessionStore.compact)
+      if (!marked.rowCount) return false;
       await sql.query("UPDATE sessions SET summary = $1, updated_at = $2 WHERE key = $3", [summary, now, key]);
+      return true;
     });
   }
 

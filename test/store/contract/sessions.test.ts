@@ -40,9 +40,25 @@ contract("sessions", (h) => {
     expect(await h.store.sessions.getSession("ghost")).toBeUndefined();
   });
 
+  it("drops a summary whose history was taken meanwhile: by a /reset, or by a compaction that got there first", async () => {
+    const rows = await h.store.sessions.append("s1", [user("1"), assistant("2"), user("3"), assistant("4")], 10);
+    // a /reset lands while the summary of 1-2 is being written; the new session's first message follows
+    await h.store.sessions.reset("s1", 11);
+    await h.store.sessions.append("s1", [user("after the reset")], 12);
+    expect(await h.store.sessions.compact("s1", "they said 1 and 2", rows[2]!.id, 13)).toBe(false);
+    expect(await h.store.sessions.getSession("s1")).toMatchObject({ summary: "", messageCount: 1 });
+    expect((await h.store.sessions.history("s1")).map((m) => m.message)).toEqual([user("after the reset")]);
+    // two compactions read the same history; the second one to finish covers nothing the first left
+    const two = await h.store.sessions.append("s2", [user("a"), assistant("b"), user("c")], 20);
+    expect(await h.store.sessions.compact("s2", "first summary", two[2]!.id, 21)).toBe(true);
+    expect(await h.store.sessions.compact("s2", "second summary", two[2]!.id, 22)).toBe(false);
+    expect(await h.store.sessions.getSession("s2")).toMatchObject({ summary: "first summary", messageCount: 1, updatedAt: 21 });
+  });
+
   it("reset starts a new generation: empty history, no summary, no token figure", async () => {
-    await h.store.sessions.append("s1", [user("old")], 10);
-    await h.store.sessions.compact("s1", "sum", 0, 11);
+    const old = await h.store.sessions.append("s1", [user("old"), assistant("reply")], 10);
+    expect(await h.store.sessions.compact("s1", "sum", old[1]!.id, 11)).toBe(true);
+    expect((await h.store.sessions.getSession("s1"))?.summary).toBe("sum");
     await h.store.sessions.saveTurn("s1", { promptTokens: 1234, model: "m1", messages: [], now: 12 });
     await h.store.sessions.reset("s1", 13);
     expect(await h.store.sessions.history("s1")).toEqual([]);

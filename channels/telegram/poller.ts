@@ -4,9 +4,10 @@
 // the other), so the store commits them as one group; the offset then moves
 // past the updates stored before the first that failed. Those after it that
 // were stored come again with it and are recognised as duplicates by the
-// inbox, so a failure loses nothing and answers nothing twice. A failing getUpdates puts the channel in "reconnecting"
-// (409 Conflict and a rejected token in "offline", with the reason) and is
-// retried with exponential backoff; the first good poll reports "online".
+// inbox, so a failure loses nothing and answers nothing twice. A failing
+// getUpdates puts the channel in "reconnecting" (409 Conflict and a rejected
+// token in "offline", with the reason) and is retried with exponential
+// backoff; the first good poll reports "online".
 import { ChannelError, type ChannelState } from "../../src/core/channel.ts";
 import { Backoff, describeWait, sleepUnlessAborted } from "../../src/core/backoff.ts";
 import type { Clock } from "../../src/core/clock.ts";

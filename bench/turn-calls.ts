@@ -121,6 +121,11 @@ async function rowsOf(root: string, llm: string, tg: string): Promise<[string, (
   ];
 }
 
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+}
+
 export async function run(): Promise<void> {
   const n = Number(process.env.SWITCHBOARD_BENCH_CALLS ?? 3000);
   const child = spawn(process.execPath, [new URL("./http-clients.ts", import.meta.url).pathname, "serve"], { stdio: ["pipe", "pipe", "inherit"] });
@@ -133,12 +138,18 @@ export async function run(): Promise<void> {
     if (ab) sides.unshift(["A ", await rowsOf(resolve(ab), llm, tg)]), (sides[1]![0] = "B ");
     console.log(`CPU per call (${n} calls, ${CONCURRENCY} in flight)${ab ? `; A = ${ab}, B = this checkout, alternately` : ""}`);
     const only = process.env.SWITCHBOARD_BENCH_ONLY;
-    const rounds = ab ? 2 : 1;
+    const rounds = Number(process.env.SWITCHBOARD_BENCH_ROUNDS ?? (ab ? 3 : 1));
     for (let r = 0; r < sides[0]![1].length; r++) {
       const label = sides[0]![1][r]![0];
       if (only && !label.includes(only)) continue;
+      // rounds alternate the sides, so a burst of other load hits both; the median of each side is the figure
+      const figures = sides.map(() => [] as number[]);
       for (let k = 0; k < rounds; k++) {
-        for (const [side, rows] of sides) console.log(`  ${side}${label.padEnd(52)} ${(await cpuPerCall(n, rows[r]![1])).toFixed(1).padStart(7)} µs`);
+        for (let i = 0; i < sides.length; i++) figures[i]!.push(await cpuPerCall(n, sides[i]![1][r]![1]));
+      }
+      for (let i = 0; i < sides.length; i++) {
+        const each = rounds > 1 ? `  (${figures[i]!.map((f) => f.toFixed(0)).join(", ")})` : "";
+        console.log(`  ${sides[i]![0]}${label.padEnd(52)} ${median(figures[i]!).toFixed(1).padStart(7)} µs${each}`);
       }
     }
   } finally {

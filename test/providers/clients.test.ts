@@ -5,6 +5,9 @@ import type { ChatDelta, ChatRequest } from "../../src/core/chat.ts";
 import { createClientFactory } from "../../src/providers/protocols/factory.ts";
 import { ProviderError, type ModelEntry } from "../../src/providers/types.ts";
 import { startFakeLlm, type FakeLlm } from "../fakes/fake-llm.ts";
+import OpenAI from "openai";
+import { leanFetch } from "../../src/net/lean-fetch.ts";
+import { reusingClientClass } from "../../src/providers/protocols/openai-request.ts";
 import { entry, target } from "./entries.ts";
 
 let llm: FakeLlm;
@@ -308,5 +311,57 @@ describe("per-entry proxy", () => {
     setTimeout(() => ac.abort(), 100);
     // had the cancel not reached the call through the proxy, the model's "ok" would come after 1 s
     expect((await failure(factory.clientFor(e).chat(target(e), { ...hello, signal: ac.signal }))).reason).toBe("aborted");
+  });
+});
+
+// The reusing openai client (src/providers/protocols/openai-request.ts) must send what the stock
+// SDK client sends, on its first request (which builds the template) and on every later one;
+// requests outside the plain case keep the SDK's own building.
+const options = () => ({ apiKey: "sk-test-reuse-1234", baseURL: `${llm.url}/v1`, maxRetries: 0, fetch: leanFetch as never, defaultHeaders: { "X-Org": "acme" } });
+const body = (text: string) => ({ model: "test-model", messages: [{ role: "user", content: text }], tools: [{ type: "function", function: { name: "f", parameters: { type: "object" } } }] });
+
+/** the requests as the server saw them, without what differs between any two requests */
+const seen = () => llm.requests.map((r) => ({ method: r.method, path: r.path, headers: r.headers, body: r.body }));
+
+describe("reusing openai client", () => {
+  it("sends the same URL, headers and body as the stock SDK, on its first request and on later ones", async () => {
+    const stock = new OpenAI(options());
+    const reusing = new (reusingClientClass(OpenAI))(options());
+    for (const text of ["first", "second"]) {
+      await stock.post("/chat/completions", { body: body(text) });
+      await reusing.post("/chat/completions", { body: body(text) });
+    }
+    const [s1, r1, s2, r2] = seen();
+    expect(r1).toEqual(s1);
+    expect(r2).toEqual(s2);
+    expect(r2!.headers.authorization).toBe("Bearer sk-test-reuse-1234");
+    expect(r2!.headers["x-org"]).toBe("acme");
+    expect(r2!.body).toEqual(body("second"));
+  });
+
+  it("streams through the template too, and reads the answer the SDK's way", async () => {
+    const reusing = new (reusingClientClass(OpenAI))(options());
+    const text = await reusing.post("/chat/completions", { body: { ...body("a"), stream: true }, stream: true } as never).asResponse().then((r) => r.text());
+    expect(text).toContain("data: [DONE]");
+    expect(llm.requests[0]!.body.stream).toBe(true);
+  });
+
+  it("builds a request with its own headers the SDK's way", async () => {
+    const reusing = new (reusingClientClass(OpenAI))(options());
+    await reusing.post("/chat/completions", { body: body("plain") });
+    await reusing.post("/chat/completions", { body: body("own"), headers: { "X-Trace": "t1" } });
+    await reusing.post("/chat/completions", { body: body("plain again") });
+    const [plain, own, again] = llm.requests;
+    expect(own!.headers["x-trace"]).toBe("t1");
+    // what one request carried of its own never reaches the template the others use
+    expect(plain!.headers["x-trace"]).toBeUndefined();
+    expect(again!.headers["x-trace"]).toBeUndefined();
+    expect(again!.headers).toEqual({ ...plain!.headers, "content-length": again!.headers["content-length"] });
+  });
+
+  it("maps an HTTP error to the SDK's error class", async () => {
+    llm.script({ status: 429 });
+    const reusing = new (reusingClientClass(OpenAI))(options());
+    await expect(reusing.post("/chat/completions", { body: body("x") })).rejects.toBeInstanceOf(OpenAI.RateLimitError);
   });
 });

@@ -9,6 +9,7 @@ import { ProviderError, type CallTarget, type ProviderClient } from "../types.ts
 import { requestTimedOut, SdkClientCache, sdkFailure } from "./sdk-common.ts";
 import { IdleTimer } from "./idle-timer.ts";
 import { openAiBody, parseCompletion, StreamAssembler } from "./openai-wire.ts";
+import { reusingClientClass } from "./openai-request.ts";
 import { sseEvents, type SseEvent } from "./sse.ts";
 
 type OpenAiModule = typeof import("openai");
@@ -82,7 +83,8 @@ export class OpenAiCompatibleClient implements ProviderClient {
       client = new mod.AzureOpenAI({ ...common, endpoint, deployment, apiVersion: e.apiVersion ?? DEFAULT_AZURE_API_VERSION }) as unknown as SdkClient;
     } else {
       if (!e.apiBase) throw new ProviderError("format", `${e.modelName}: no api_base is configured for ${e.model} (set model_list[].api_base)`);
-      client = new mod.OpenAI({ ...common, baseURL: e.apiBase });
+      // the URL and headers of its chat-completions POSTs are built once (openai-request.ts)
+      client = new (reusingClientClass(mod.OpenAI))({ ...common, baseURL: e.apiBase });
     }
     return client;
   }

@@ -17,6 +17,7 @@ import { resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { pathToFileURL } from "node:url";
 import type { FetchLike } from "../src/net/proxy.ts";
+import { bytesPerCall } from "./alloc-per-call.ts";
 import { cpuPerCall } from "./http-clients.ts";
 import type { CallTarget, ModelEntry, ProviderClient } from "../src/providers/types.ts";
 
@@ -136,8 +137,10 @@ export async function run(): Promise<void> {
     const here = resolve(import.meta.dirname, "..");
     const sides: [string, [string, (i: number) => unknown][]][] = [["", await rowsOf(here, llm, tg)]];
     if (ab) sides.unshift(["A ", await rowsOf(resolve(ab), llm, tg)]), (sides[1]![0] = "B ");
-    console.log(`CPU per call (${n} calls, ${CONCURRENCY} in flight)${ab ? `; A = ${ab}, B = this checkout, alternately` : ""}`);
+    console.log(`CPU and bytes allocated per call (${n} calls, ${CONCURRENCY} in flight)${ab ? `; A = ${ab}, B = this checkout, alternately` : ""}`);
     const only = process.env.SWITCHBOARD_BENCH_ONLY;
+    // SWITCHBOARD_BENCH_ALLOC_TOP=N: also the N functions that allocated most per call
+    const allocTop = Number(process.env.SWITCHBOARD_BENCH_ALLOC_TOP ?? 0);
     const rounds = Number(process.env.SWITCHBOARD_BENCH_ROUNDS ?? (ab ? 3 : 1));
     for (let r = 0; r < sides[0]![1].length; r++) {
       const label = sides[0]![1][r]![0];
@@ -149,7 +152,10 @@ export async function run(): Promise<void> {
       }
       for (let i = 0; i < sides.length; i++) {
         const each = rounds > 1 ? `  (${figures[i]!.map((f) => f.toFixed(0)).join(", ")})` : "";
-        console.log(`  ${sides[i]![0]}${label.padEnd(52)} ${median(figures[i]!).toFixed(1).padStart(7)} µs${each}`);
+        // allocation is a count, not a time: one run per side, after the timed rounds
+        const alloc = await bytesPerCall(n, CONCURRENCY, sides[i]![1][r]![1], allocTop);
+        console.log(`  ${sides[i]![0]}${label.padEnd(52)} ${median(figures[i]!).toFixed(1).padStart(7)} µs ${(alloc.bytes / 1024).toFixed(1).padStart(6)} KB allocated${each}`);
+        for (const line of alloc.top) console.log(`      ${line}`);
       }
     }
   } finally {

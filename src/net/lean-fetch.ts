@@ -215,6 +215,7 @@ class LeanResponse {
 type Pairs = IterableIterator<[string, string]>;
 class AnswerHeaders {
   readonly #res: IncomingMessage;
+  #pairs: [string, string][] | undefined;
 
   constructor(res: IncomingMessage) {
     this.#res = res;
@@ -236,12 +237,20 @@ class AnswerHeaders {
   }
 
   /** sorted by name, duplicates joined (set-cookie kept apart), as Headers iterates */
-  *entries(): Pairs {
+  entries(): Pairs {
+    return this.pairs()[Symbol.iterator]();
+  }
+
+  /** the pairs in iteration order, built once: an SDK reads them more than once per answer (its log lines) */
+  private pairs(): [string, string][] {
+    if (this.#pairs) return this.#pairs;
     const all = this.#res.headers;
+    const out: [string, string][] = [];
     for (const name of Object.keys(all).sort()) {
-      if (name === "set-cookie") for (const c of this.getSetCookie()) yield [name, c];
-      else yield [name, this.get(name)!];
+      if (name === "set-cookie") for (const c of this.getSetCookie()) out.push([name, c]);
+      else out.push([name, this.get(name)!]);
     }
+    return (this.#pairs = out);
   }
 
   keys(): IterableIterator<string> {

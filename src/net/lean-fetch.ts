@@ -57,7 +57,13 @@ export function oneSignal(f: FetchLike): FetchLike {
 interface Target {
   href: string;
   secure: boolean;
-  options: Pick<RequestOptions, "protocol" | "hostname" | "port" | "path" | "auth">;
+  options: Pick<RequestOptions, "protocol" | "hostname" | "port" | "path">;
+  /**
+   * the headers Node would add from the URL: Host (as url.host writes it:
+   * brackets for IPv6, no default port) and Authorization for user:password@
+   */
+  host: string;
+  basicAuth: string | undefined;
 }
 const targets = new Map<string, Target>();
 const MAX_TARGETS = 256;
@@ -70,7 +76,8 @@ function targetOf(input: string | URL | Request): Target | undefined {
     const url = typeof input === "string" ? new URL(input) : input;
     if (url.protocol !== "http:" && url.protocol !== "https:") return undefined;
     const { protocol, hostname, port, path, auth } = urlToHttpOptions(url);
-    t = { href: url.href, secure: url.protocol === "https:", options: { protocol, hostname, port, path, ...(auth ? { auth } : {}) } };
+    const basicAuth = auth ? `Basic ${Buffer.from(auth).toString("base64")}` : undefined;
+    t = { href: url.href, secure: url.protocol === "https:", options: { protocol, hostname, port, path }, host: url.host, basicAuth };
     // URLs with per-call query strings must not grow this without bound
     if (targets.size >= MAX_TARGETS) targets.clear();
     targets.set(key, t);
@@ -90,9 +97,14 @@ function request(target: Target, init: LeanInit, body: string | Uint8Array | und
   headers["accept"] ??= "*/*";
   headers["accept-encoding"] ??= "identity";
   delete headers["connection"]; // keep-alive is the agent's decision
+  headers["host"] ??= target.host;
+  if (target.basicAuth) headers["authorization"] ??= target.basicAuth;
+  // as a flat list, Node writes the header block at once, without its per-header map (setHeader)
+  const list: string[] = [];
+  for (const k in headers) list.push(k, headers[k]!);
   return new Promise<Response>((resolve, reject) => {
     const agent = secure ? (httpsAgent ??= new https.Agent(AGENT_OPTIONS)) : (httpAgent ??= new http.Agent(AGENT_OPTIONS));
-    const req = (secure ? https : http).request({ ...target.options, method: (init.method ?? "GET").toUpperCase(), headers, agent });
+    const req = (secure ? https : http).request({ ...target.options, method: (init.method ?? "GET").toUpperCase(), headers: list, agent });
     let response: IncomingMessage | undefined;
     const aborted = () => (signal?.aborted ? signal : cancel?.aborted ? cancel : undefined);
     const onAbort = () => {

@@ -52,6 +52,22 @@ describe("leanFetch", () => {
     await expect(res.text()).rejects.toThrow(/already been read/);
   });
 
+  it("sends the Host, Connection and Authorization headers Node's own request would send, and a Host or Authorization of the caller's instead", async () => {
+    const seen: IncomingMessage["headers"][] = [];
+    const { url } = await serve((req, res) => {
+      seen.push(req.headers);
+      res.writeHead(200).end("ok");
+    });
+    const port = new URL(url).port;
+    await (await leanFetch(`${url}/plain`, { method: "POST", body: "x" })).text();
+    await (await leanFetch(`http://user:p%40ss@127.0.0.1:${port}/basic`)).text();
+    await (await leanFetch(`http://user:pw@127.0.0.1:${port}/own`, { headers: { Host: "example.test", Authorization: "Bearer mine" } })).text();
+    expect(seen[0]).toMatchObject({ host: `127.0.0.1:${port}`, connection: "keep-alive", "content-length": "1" });
+    expect(seen[0]!["transfer-encoding"]).toBeUndefined();
+    expect(seen[1]!.authorization).toBe(`Basic ${Buffer.from("user:p@ss").toString("base64")}`);
+    expect(seen[2]).toMatchObject({ host: "example.test", authorization: "Bearer mine" });
+  });
+
   it("keeps one connection for calls in a row, streamed ones the openai SDK stops reading at [DONE] included", async () => {
     const chunk = (content: string) => `data: ${JSON.stringify({ id: "c", object: "chat.completion.chunk", created: 1, model: "m", choices: [{ index: 0, delta: { content }, finish_reason: null }] })}\n\n`;
     const { url, closed } = await serve(async (req, res) => {

@@ -23,8 +23,8 @@ const entry: ModelEntry = {
   apiBase: "http://127.0.0.1:9/v1", apiKeys: [], requestTimeoutMs: 1_000, enabled: true, source: "model_list",
 };
 
-/** The request body "hi" produces with the embedded defaults, and its estimated tokens. */
-export async function measureHi(): Promise<{ chars: number; tokens: number; systemTokens: number; toolTokens: number; tools: string[] }> {
+/** The request "hi" makes with the embedded defaults (system prompt, history, tool specs), and the default tools' names. */
+export async function defaultHiRequest(): Promise<{ request: ChatRequest; tools: string[] }> {
   const home = mkdtempSync(join(tmpdir(), "sb-bench-size-"));
   const env = { SWITCHBOARD_HOME: home };
   const paths = resolvePaths(env);
@@ -45,19 +45,24 @@ export async function measureHi(): Promise<{ chars: number; tokens: number; syst
     };
     const agent = new Agent({ router: capture, sessions: new MemorySessionStore().async, tools: runtime.tools, workspaceDir: runtime.workspaceDir, logger: silentLogger(), prompt: { extra: runtime.extensions.promptExtra } });
     await agent.runTurn({ origin: { sessionKey: "telegram:dm:1", channel: "telegram", chatId: "1", senderId: "1" }, text: "hi" });
-    const body = JSON.stringify(openAiBody(entry, captured!, false));
-    const system = String(captured!.messages[0]!.content);
-    return {
-      chars: body.length,
-      tokens: estimateTokens(body),
-      systemTokens: estimateTokens(system),
-      toolTokens: estimateTokens(JSON.stringify(captured!.tools ?? [])),
-      tools: runtime.tools.names(),
-    };
+    return { request: captured!, tools: runtime.tools.names() };
   } finally {
     await runtime.close();
     rmSync(home, { recursive: true, force: true });
   }
+}
+
+/** The request body "hi" produces with the embedded defaults, and its estimated tokens. */
+export async function measureHi(): Promise<{ chars: number; tokens: number; systemTokens: number; toolTokens: number; tools: string[] }> {
+  const { request, tools } = await defaultHiRequest();
+  const body = JSON.stringify(openAiBody(entry, request, false));
+  return {
+    chars: body.length,
+    tokens: estimateTokens(body),
+    systemTokens: estimateTokens(String(request.messages[0]!.content)),
+    toolTokens: estimateTokens(JSON.stringify(request.tools ?? [])),
+    tools,
+  };
 }
 
 export async function run(): Promise<void> {

@@ -20,11 +20,12 @@ import type { FetchLike } from "../src/net/proxy.ts";
 import { bytesPerCall } from "./alloc-per-call.ts";
 import { cpuPerCall } from "./http-clients.ts";
 import type { CallTarget, ModelEntry, ProviderClient } from "../src/providers/types.ts";
+import type { ChatRequest } from "../src/core/chat.ts";
+import { defaultHiRequest } from "./request-size.ts";
 
 const TOKEN = "7000009:bench-http";
 const CONCURRENCY = 16; // as in http-clients.ts, whose cpuPerCall runs the rows
 
-const SYSTEM = "You are a helpful assistant. ".repeat(120);
 const REPLY = "ok, here is a short answer";
 
 /** answers like the fakes, without a socket: the chat-completions stream, a whole completion, a sent message */
@@ -42,11 +43,12 @@ const instantTransport: FetchLike = async (input, init) => {
   return new Response(sse, { status: 200, headers: { "content-type": "text/event-stream" } });
 };
 
-function bareNodePost(base: string): () => Promise<unknown> {
+/** the same bytes the provider client sends for `hi`, without any library */
+function bareNodePost(base: string, hi: ChatRequest): () => Promise<unknown> {
   const agent = new http.Agent({ keepAlive: true });
   const url = new URL(`${base}/chat/completions`);
   return () => new Promise((resolve, reject) => {
-    const body = JSON.stringify({ model: "m", messages: [{ role: "system", content: SYSTEM }, { role: "user", content: "hi" }] });
+    const body = JSON.stringify({ model: "m", messages: hi.messages, tools: hi.tools?.map((t) => ({ type: "function", function: t })) });
     const req = http.request({ host: url.hostname, port: url.port, path: url.pathname, method: "POST", agent, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) } }, (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (c: Buffer) => chunks.push(c));
@@ -85,12 +87,13 @@ async function load(root: string) {
   };
 }
 
-async function rowsOf(root: string, llm: string, tg: string): Promise<[string, (i: number) => unknown][]> {
+async function rowsOf(root: string, llm: string, tg: string, hi: ChatRequest): Promise<[string, (i: number) => unknown][]> {
   const { createTelegramClient, resolveTelegramConfig, markdownToTelegramHtml, normalizeUpdate, parseUpdate, TelegramSender, silentLogger, GatewayMetrics, leanFetch, OpenAiCompatibleClient, createRouter } = await load(root);
   const entry = (apiBase: string) => ({ id: "m#0", modelName: "m", model: "openai/m", vendor: "openai", protocol: "openai", modelId: "m", apiBase, apiKeys: ["none"], requestTimeoutMs: 60_000, enabled: true, source: "model_list" }) as ModelEntry;
   const [toFake, toInstant] = [entry(llm), entry("http://model.invalid/v1")];
   const target = (e: ModelEntry): CallTarget => ({ entry: e, apiKey: "none", keyIndex: 0 });
-  const req = { messages: [{ role: "system" as const, content: SYSTEM }, { role: "user" as const, content: "hi" }], signal: new AbortController().signal };
+  // the daemon's own first request: "hi" with the default system prompt and tool schemas (bench/request-size.ts)
+  const req = { ...hi, signal: new AbortController().signal };
   const real = new OpenAiCompatibleClient();
   // an older checkout's client may take no transport: its calls then go over the network (say so)
   const instant = new (OpenAiCompatibleClient as unknown as new (t: FetchLike) => InstanceType<typeof OpenAiCompatibleClient>)(instantTransport);
@@ -108,7 +111,7 @@ async function rowsOf(root: string, llm: string, tg: string): Promise<[string, (
   const streamEntry = entry("http://model.invalid/v1");
   const router = createRouter({ directory: { all: () => [streamEntry], lookup: (r) => (r === "m" ? [streamEntry] : []) }, defaults: { primary: "m", fallbacks: [] }, clientFor: () => deltas });
   return [
-    ["bare node:http POST /chat/completions (no library)", bareNodePost(llm)],
+    ["bare node:http POST /chat/completions (no library)", bareNodePost(llm, hi)],
     ["provider client stream(), fake server", async () => { for await (const _ of real.stream(target(toFake), req)); }],
     ["provider client chat(), fake server", () => real.chat(target(toFake), req)],
     ["provider client stream(), instant transport", async () => { for await (const _ of instant.stream(target(toInstant), req)); }],
@@ -135,8 +138,9 @@ export async function run(): Promise<void> {
   try {
     const ab = process.env.SWITCHBOARD_BENCH_AB;
     const here = resolve(import.meta.dirname, "..");
-    const sides: [string, [string, (i: number) => unknown][]][] = [["", await rowsOf(here, llm, tg)]];
-    if (ab) sides.unshift(["A ", await rowsOf(resolve(ab), llm, tg)]), (sides[1]![0] = "B ");
+    const { request: hi } = await defaultHiRequest();
+    const sides: [string, [string, (i: number) => unknown][]][] = [["", await rowsOf(here, llm, tg, hi)]];
+    if (ab) sides.unshift(["A ", await rowsOf(resolve(ab), llm, tg, hi)]), (sides[1]![0] = "B ");
     console.log(`CPU and bytes allocated per call (${n} calls, ${CONCURRENCY} in flight)${ab ? `; A = ${ab}, B = this checkout, alternately` : ""}`);
     const only = process.env.SWITCHBOARD_BENCH_ONLY;
     // SWITCHBOARD_BENCH_ALLOC_TOP=N: also the N functions that allocated most per call

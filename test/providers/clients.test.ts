@@ -339,6 +339,18 @@ describe("reusing openai client", () => {
     expect(r2!.body).toEqual(body("second"));
   });
 
+  it("sends the turn's tools on every request, and a changed tool list as changed, in the body's own key order", async () => {
+    const e = oa();
+    const tools = [{ name: "web_search", description: "search", parameters: { type: "object", properties: { query: { type: "string" } } } }];
+    const changed = [{ ...tools[0]!, description: "search the web" }];
+    for (const t of [tools, tools, changed]) await factory.clientFor(e).chat(target(e), { ...hello, tools: t, maxTokens: 9 });
+    const sent = llm.requests.map((r) => r.body);
+    expect(Object.keys(sent[1]!)).toEqual(["model", "messages", "tools", "max_tokens"]);
+    expect(sent[0]!.tools).toEqual([{ type: "function", function: tools[0] }]);
+    expect(sent[1]).toEqual(sent[0]);
+    expect(sent[2]!.tools).toEqual([{ type: "function", function: changed[0] }]);
+  });
+
   it("streams through the template too, and reads the answer the SDK's way", async () => {
     const reusing = new (reusingClientClass(OpenAI))(options());
     const text = await reusing.post("/chat/completions", { body: { ...body("a"), stream: true }, stream: true } as never).asResponse().then((r) => r.text());

@@ -6,12 +6,15 @@
 // the entry's custom headers and content-type. Built afresh, they cost an
 // undici Headers merged from six header sets, each name checked against a
 // regular expression, a URL parse and a body encoder, on every message
-// (bench/turn-calls.ts, "model request built"). Everything else still runs
+// (bench/turn-calls.ts). The body is serialized with its tool schemas' JSON
+// kept from the last request (body-json.ts). Everything else still runs
 // through the SDK: sending (its fetch hooks and timeout), mapping HTTP errors
 // to its error classes, reading the answer. Any request that is not the plain
 // case (a query, per-request headers, a signal or timeout of its own, a
 // retry, SDK metadata, a body that is not a plain object) is built by the SDK
 // as before.
+import { bodyJson } from "./body-json.ts";
+
 type OpenAiModule = typeof import("openai");
 type OpenAiClass = OpenAiModule["OpenAI"];
 type BuildRequest = InstanceType<OpenAiClass>["buildRequest"];
@@ -68,7 +71,7 @@ export function reusingClientClass(Base: OpenAiClass): OpenAiClass {
       const req = {
         method: "post",
         headers: t.headers,
-        body: JSON.stringify(options.body),
+        body: bodyJson(options.body as Record<string, unknown>),
         ...(this.fetchOptions ?? {}),
         ...(options.fetchOptions ?? {}),
       };

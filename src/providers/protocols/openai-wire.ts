@@ -1,6 +1,6 @@
 // The OpenAI chat-completions wire format: our messages to its JSON and its
 // answers back. Shared by the OpenAI-compatible and Azure clients.
-import type { ChatMessage, ChatRequest, ChatResult, FinishReason, ToolCall, Usage } from "../../core/chat.ts";
+import type { ChatMessage, ChatRequest, ChatResult, FinishReason, ToolCall, ToolSpec, Usage } from "../../core/chat.ts";
 import type { ModelEntry } from "../types.ts";
 
 type Json = Record<string, unknown>;
@@ -29,12 +29,22 @@ export function toOpenAiMessages(messages: ChatMessage[]): Json[] {
   });
 }
 
+// the same tools array (the registry's, until a tool comes or goes) gives the same wire array, so its JSON can be kept (body-json.ts)
+const wireTools = new WeakMap<readonly ToolSpec[], Json[]>();
+
+function openAiTools(tools: readonly ToolSpec[]): Json[] {
+  let out = wireTools.get(tools);
+  if (!out) {
+    out = tools.map((t) => ({ type: "function", function: { name: t.name, description: t.description, parameters: t.parameters } }));
+    wireTools.set(tools, out);
+  }
+  return out;
+}
+
 /** The request body for /chat/completions, with the entry's extra_body and max-tokens field. */
 export function openAiBody(entry: ModelEntry, req: ChatRequest, stream: boolean): Json {
   const body: Json = { model: entry.modelId, messages: toOpenAiMessages(req.messages) };
-  if (req.tools?.length) {
-    body.tools = req.tools.map((t) => ({ type: "function", function: { name: t.name, description: t.description, parameters: t.parameters } }));
-  }
+  if (req.tools?.length) body.tools = openAiTools(req.tools);
   if (req.maxTokens !== undefined) body[entry.maxTokensField ?? "max_tokens"] = req.maxTokens;
   if (req.temperature !== undefined) body.temperature = req.temperature;
   if (stream) {

@@ -44,6 +44,25 @@ const instantTransport: FetchLike = async (input, init) => {
 };
 
 /** the same bytes the provider client sends for `hi`, without any library */
+/**
+ * A long streamed answer (300 text deltas, ~15 KB) arriving in 60 reads of ~5 events, as a
+ * socket hands over a fast model's stream: what a real reply costs per delta on top of the call.
+ */
+const longStream: FetchLike = async () => {
+  const event = (v: unknown) => `data: ${JSON.stringify(v)}\n\n`;
+  const delta = event({ id: "c", object: "chat.completion.chunk", created: 1, model: "m", choices: [{ index: 0, delta: { content: "tok " }, finish_reason: null }] });
+  const text = delta.repeat(300) + event({ id: "c", object: "chat.completion.chunk", model: "m", choices: [{ index: 0, delta: {}, finish_reason: "stop" }] }) + "data: [DONE]\n\n";
+  const bytes = new TextEncoder().encode(text);
+  const size = Math.ceil(bytes.length / 60);
+  const body = new ReadableStream<Uint8Array>({
+    start(c) {
+      for (let i = 0; i < bytes.length; i += size) c.enqueue(bytes.subarray(i, i + size));
+      c.close();
+    },
+  });
+  return new Response(body, { status: 200, headers: { "content-type": "text/event-stream" } });
+};
+
 function bareNodePost(base: string, hi: ChatRequest): () => Promise<unknown> {
   const agent = new http.Agent({ keepAlive: true });
   const url = new URL(`${base}/chat/completions`);
@@ -100,6 +119,7 @@ async function rowsOf(root: string, llm: string, tg: string, hi: ChatRequest): P
   const sender = (transport: FetchLike) => new TelegramSender(createTelegramClient(resolveTelegramConfig({ enabled: true, token: TOKEN, api_base: tg }), { timeoutSeconds: 60 }, transport), silentLogger());
   const realSend = sender(leanFetch);
   const instantSend = sender(instantTransport);
+  const long = new (OpenAiCompatibleClient as unknown as new (t: FetchLike) => InstanceType<typeof OpenAiCompatibleClient>)(longStream);
   const chunk = { text: REPLY, format: "markdown" as const };
   const metrics = new GatewayMetrics({ counters: { inbound: 0, duplicates: 0 }, readiness: () => ({ ready: true, detail: {} }), status: () => ({}) });
   await metrics.load();
@@ -116,6 +136,7 @@ async function rowsOf(root: string, llm: string, tg: string, hi: ChatRequest): P
     ["provider client chat(), fake server", () => real.chat(target(toFake), req)],
     ["provider client stream(), instant transport", async () => { for await (const _ of instant.stream(target(toInstant), req)); }],
     ["provider client chat(), instant transport", () => instant.chat(target(toInstant), req)],
+    ["provider client stream() of 300 deltas (per stream)", async () => { for await (const _ of long.stream(target(toInstant), req)); }],
     ["telegram sender send(), fake server", (i) => realSend.send(String(10_000_000 + (i % 50)), chunk)],
     ["telegram sender send(), instant transport", (i) => instantSend.send(String(10_000_000 + (i % 50)), chunk)],
     ["router stream() of 300 deltas (per stream)", async () => { for await (const _ of router.stream(req, { signal: req.signal })); }],

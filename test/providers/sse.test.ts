@@ -21,6 +21,12 @@ async function events(...chunks: (string | Uint8Array)[]): Promise<SseEvent[]> {
   return out;
 }
 
+/** `text` read whole and split in two at every point gives `want` */
+async function expectAtEverySplit(text: string, want: SseEvent[]): Promise<void> {
+  expect(await events(text)).toEqual(want);
+  for (let i = 1; i < text.length; i++) expect(await events(text.slice(0, i), text.slice(i))).toEqual(want);
+}
+
 describe("sseEvents", () => {
   it("reads events whatever the chunking and line endings", async () => {
     const text = 'data: {"a":1}\n\n: keep-alive comment\r\n\r\nevent: ping\ndata: x\n\ndata: one\r\ndata:two\r\rdata: [DONE]\n\n';
@@ -30,12 +36,19 @@ describe("sseEvents", () => {
       { event: "", data: "one\ntwo" },
       { event: "", data: "[DONE]" },
     ];
-    expect(await events(text)).toEqual(want);
-    // every split point, a CRLF torn in two included
-    for (let i = 1; i < text.length; i++) expect(await events(text.slice(0, i), text.slice(i))).toEqual(want);
+    // whole, and at every split point (a CRLF torn in two included)
+    await expectAtEverySplit(text, want);
     // one byte at a time, a multi-byte character torn apart
     const bytes = new TextEncoder().encode('data: {"t":"héllo ✓"}\n\n');
     expect(await events(...[...bytes].map((b) => new Uint8Array([b])))).toEqual([{ event: "", data: '{"t":"héllo ✓"}' }]);
+  });
+
+  it("reads each field as the format says: one leading space dropped, colons in values kept, id/retry/unknown fields skipped, a field without a colon empty", async () => {
+    await expectAtEverySplit("event\ndata: a:b\n\nevent: named\ndata:x\ndata:  two\nid: 7\nretry: 10\nfoo: bar\n\nevent: gone\nevent\ndata\n\n", [
+      { event: "", data: "a:b" },
+      { event: "named", data: "x\n two" },
+      { event: "", data: "" },
+    ]);
   });
 
   it("keeps an event the stream ends in without its blank line, and skips empty events", async () => {

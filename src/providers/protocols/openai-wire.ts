@@ -100,6 +100,10 @@ export function parseCompletion(json: unknown): ChatResult {
   };
 }
 
+type CallDelta = { index: number; id?: string; name?: string; argumentsDelta?: string };
+const NO_CALLS: readonly CallDelta[] = Object.freeze([]);
+const NO_TOOL_CALLS: readonly never[] = Object.freeze([]);
+
 /** Assembles streamed chunks; feed() returns the text and tool-call deltas of one chunk. */
 export class StreamAssembler {
   private text = "";
@@ -108,9 +112,10 @@ export class StreamAssembler {
   private usage: Usage | undefined;
   private model: string | undefined;
 
-  feed(chunk: unknown): { text?: string; calls: { index: number; id?: string; name?: string; argumentsDelta?: string }[] } {
+  feed(chunk: unknown): { text?: string; calls: readonly CallDelta[] } {
     const c = chunk as { choices?: { delta?: { content?: string | null; tool_calls?: { index?: number; id?: string; function?: { name?: string; arguments?: string } }[] }; finish_reason?: string | null }[]; usage?: unknown; model?: string };
-    const out: { text?: string; calls: { index: number; id?: string; name?: string; argumentsDelta?: string }[] } = { calls: [] };
+    // most chunks carry text and no tool call: they share one empty list
+    const out: { text?: string; calls: readonly CallDelta[] } = { calls: NO_CALLS };
     if (c.model) this.model = c.model;
     const u = usageOf(c.usage);
     if (u) this.usage = u;
@@ -122,13 +127,14 @@ export class StreamAssembler {
       this.text += d.content;
       out.text = d.content;
     }
-    for (const tc of d?.tool_calls ?? []) {
+    for (const tc of d?.tool_calls ?? NO_TOOL_CALLS) {
       const index = tc.index ?? 0;
       const slot = (this.calls[index] ??= { id: "", name: "", arguments: "" });
       if (tc.id) slot.id = tc.id;
       if (tc.function?.name) slot.name += tc.function.name;
       if (tc.function?.arguments) slot.arguments += tc.function.arguments;
-      out.calls.push({
+      if (out.calls === NO_CALLS) out.calls = [];
+      (out.calls as CallDelta[]).push({
         index,
         ...(tc.id ? { id: tc.id } : {}),
         ...(tc.function?.name ? { name: tc.function.name } : {}),

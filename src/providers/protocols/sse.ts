@@ -14,38 +14,50 @@ export interface SseEvent {
   data: string;
 }
 
+const STREAM = { stream: true };
+
 /** The events of `body` (bytes as a Node stream, a web ReadableStream or any async-iterable gives them). */
 export async function* sseEvents(body: AsyncIterable<Uint8Array | string>): AsyncGenerator<SseEvent, void, undefined> {
   const decoder = new TextDecoder();
   let pending = "";
   let event = "";
-  let data: string[] = [];
-  const line = (l: string): SseEvent | undefined => {
-    if (l === "") {
-      if (!data.length) {
+  // an event's data lines: the first, and any further ones (rare) apart, so one line costs no array
+  let data: string | undefined;
+  let more: string[] | undefined;
+  /** the line s[from, to), read in place: a data or event line costs one string, its value */
+  const line = (s: string, from: number, to: number): SseEvent | undefined => {
+    if (from === to) {
+      if (data === undefined) {
         event = "";
         return undefined;
       }
-      const out = { event, data: data.join("\n") };
+      const out = { event, data: more ? [data, ...more].join("\n") : data };
       event = "";
-      data = [];
+      data = more = undefined;
       return out;
     }
-    if (l.charCodeAt(0) === 58 /* ":" a comment */) return undefined;
-    const colon = l.indexOf(":");
-    const field = colon < 0 ? l : l.slice(0, colon);
-    let value = colon < 0 ? "" : l.slice(colon + 1);
-    if (value.charCodeAt(0) === 32) value = value.slice(1);
-    if (field === "data") data.push(value);
-    else if (field === "event") event = value;
+    if (s.charCodeAt(from) === 58 /* ":" a comment */) return undefined;
+    const colon = s.indexOf(":", from);
+    const fieldEnd = colon < 0 || colon > to ? to : colon;
+    let valueStart = fieldEnd === to ? to : fieldEnd + 1;
+    if (valueStart < to && s.charCodeAt(valueStart) === 32) valueStart++;
+    const fieldLength = fieldEnd - from;
+    if (fieldLength === 4 && s.startsWith("data", from)) {
+      const value = s.slice(valueStart, to);
+      if (data === undefined) data = value;
+      else (more ??= []).push(value);
+    } else if (fieldLength === 5 && s.startsWith("event", from)) event = s.slice(valueStart, to);
     return undefined;
   };
   for await (const chunk of body) {
-    pending += typeof chunk === "string" ? chunk : decoder.decode(chunk, { stream: true });
+    pending += typeof chunk === "string" ? chunk : decoder.decode(chunk, STREAM);
     let start = 0;
+    // the first CR at or after `start`, looked for again only once passed: a stream without CRs
+    // (most) is not searched to its end for one on every line
+    let cr = pending.indexOf("\r");
     for (;;) {
+      if (cr >= 0 && cr < start) cr = pending.indexOf("\r", start);
       const lf = pending.indexOf("\n", start);
-      const cr = pending.indexOf("\r", start);
       let end: number;
       let next: number;
       if (cr >= 0 && (lf < 0 || cr < lf)) {
@@ -57,7 +69,7 @@ export async function* sseEvents(body: AsyncIterable<Uint8Array | string>): Asyn
         end = lf;
         next = lf + 1;
       } else break;
-      const ev = line(pending.slice(start, end));
+      const ev = line(pending, start, end);
       start = next;
       if (ev) yield ev;
     }
@@ -66,7 +78,7 @@ export async function* sseEvents(body: AsyncIterable<Uint8Array | string>): Asyn
   pending += decoder.decode();
   // the last line may lack its terminator, and the stream its closing blank line
   if (pending.endsWith("\r")) pending = pending.slice(0, -1);
-  if (pending) line(pending);
-  const last = line("");
+  if (pending) line(pending, 0, pending.length);
+  const last = line("", 0, 0);
   if (last) yield last;
 }

@@ -4,6 +4,7 @@ import type { Command } from "commander";
 import { createLogger } from "../core/logger.ts";
 import { resolvePaths } from "../config/paths.ts";
 import { Daemon } from "../gateway/daemon.ts";
+import { settleMemoryWhenQuiet } from "../gateway/settle-memory.ts";
 import { LogTail } from "../ui/log-tail.ts";
 import type { CliContext } from "./main.ts";
 
@@ -44,6 +45,14 @@ export function register(program: Command, ctx: CliContext): void {
       const started = daemon.start();
       await started;
       reloadable = true;
+      // this process is the gateway's alone: it gives memory back when quiet (an in-process Daemon, as in tests, does not)
+      const stopSettling = settleMemoryWhenQuiet({
+        ready: () => daemon.readiness().ready,
+        onSettled: (e) => logger.debug({ rssMb: mb(e.beforeBytes), afterMb: mb(e.afterBytes), cpuMs: Math.round(e.cpuMs) }, "memory given back after a quiet spell"),
+      });
       await stopped;
+      stopSettling();
     });
 }
+
+const mb = (bytes: number) => Math.round(bytes / 104857.6) / 10;

@@ -25,6 +25,7 @@ import { cpuMs, offerBurst, perMessage, printSqlDetail, rssMb, sqlCounts, type P
 import { measureHi } from "./request-size.ts";
 import { MEMORY_ENV, MEMORY_NODE_FLAGS } from "../src/cli/service.ts";
 import { report, summarize, type Summary } from "./stats.ts";
+import { SETTLE_INTERVAL_MS, SETTLE_QUIET_TICKS } from "../src/gateway/settle-memory.ts";
 
 const GATEWAY_BOT = "7000001:bench-gateway";
 const FLOOR_BOT = "7000002:bench-floor";
@@ -37,6 +38,12 @@ const TURN_LIMIT = 8;
 const COUNT_SQL = `--import=${join(import.meta.dirname, "count-sql.ts")}`;
 /** how often /ready is asked while the gateway starts: fine enough for the figure, light enough not to slow the start */
 const READY_POLL_MS = 10;
+/**
+ * The gateway gives memory back once its event loop has been quiet this long
+ * (src/gateway/settle-memory.ts); idle and "settled" readings wait past it, plus
+ * a second for the look that collects.
+ */
+const SETTLE_MS = SETTLE_QUIET_TICKS * SETTLE_INTERVAL_MS + 1000;
 
 type Sql = { statements: number; commits: number };
 const sqlText = (s: Sql) => `${s.statements.toFixed(1)} statements, ${s.commits.toFixed(2)} commits`;
@@ -62,7 +69,7 @@ export async function run(): Promise<void> {
         `CPU ${gw.cpuPerMsg.toFixed(2)} ms/msg = ${(gw.cpuPerMsg / floor.cpuPerMsg).toFixed(2)}× floor ${floor.cpuPerMsg.toFixed(2)} (target ≤ 1.0 ms); ` +
         `SQLite per msg ${sqlText(gw.sql)} vs floor ${sqlText(floor.sql)} (target 6, 3); ` +
         `ready ${spread(gw.ready, 0)} ms, CPU to ready ${spread(gw.readyCpu, 0)} ms (target ≤ 500); idle RSS ${spread(gw.idle, 0)} MB (target ≤ 100), floor ${floor.rssAfter.toFixed(0)} MB after its burst; ` +
-        `overhead p99 ${gw.p99.toFixed(1)} ms (target ≤ 5); RSS after burst ${gw.rssAfter.toFixed(0)} MB = ${(gw.rssAfter / gw.idleRss).toFixed(2)}× that gateway's idle ${gw.idleRss.toFixed(0)} MB (target ≤ 1.5), held ≤ ${gw.maxHeld}; ` +
+        `overhead p99 ${gw.p99.toFixed(1)} ms (target ≤ 5); RSS after burst ${gw.rssAfter.toFixed(0)} MB at once = ${(gw.rssAfter / gw.idleRss).toFixed(2)}×, ${gw.rssSettled.toFixed(0)} MB settled = ${(gw.rssSettled / gw.idleRss).toFixed(2)}× that gateway's idle ${gw.idleRss.toFixed(0)} MB (target ≤ 1.5), held ≤ ${gw.maxHeld}; ` +
         `"hi" ≈ ${hi.tokens} tokens (target ≤ 1,500); lost: ${unanswered("gateway", gw)}, ${unanswered("floor", floor)}; load ${load()}`,
     );
   } finally {
@@ -143,7 +150,7 @@ async function gatewayPhase(home: string, tg: FakeTelegramApi, dc: FakeDiscord, 
     SWITCHBOARD_BENCH_SQL_DETAIL: process.env.SWITCHBOARD_BENCH_SQL_DETAIL ?? "",
   };
   const first = await startReady(home, env);
-  console.log(`gateway: first start (empty compile cache): /ready in ${first.readyMs.toFixed(0)} ms, idle RSS ${first.idleRss.toFixed(1)} MB`);
+  console.log(`gateway: first start (empty compile cache): /ready in ${first.readyMs.toFixed(0)} ms, idle RSS ${first.idleRss.toFixed(1)} MB (${first.earlyRss.toFixed(1)} MB before it gave memory back)`);
   await first.daemon.stop();
   // the measured starts; the last one stays up for the messages
   const starts = Math.max(1, Number(process.env.SWITCHBOARD_BENCH_STARTS ?? 3) || 1);
@@ -158,7 +165,10 @@ async function gatewayPhase(home: string, tg: FakeTelegramApi, dc: FakeDiscord, 
     readyAll.push(started.readyMs);
     cpuAll.push(started.cpuMs);
     idleAll.push(started.idleRss);
-    console.log(`gateway: start ${i + 1} of ${starts}: process start to /ready (Telegram + Discord) ${started.readyMs.toFixed(0)} ms (${started.cpuMs} ms of CPU), idle RSS ${started.idleRss.toFixed(1)} MB`);
+    console.log(
+      `gateway: start ${i + 1} of ${starts}: process start to /ready (Telegram + Discord) ${started.readyMs.toFixed(0)} ms (${started.cpuMs} ms of CPU), ` +
+        `idle RSS ${started.idleRss.toFixed(1)} MB (${started.earlyRss.toFixed(1)} MB before it gave memory back)`,
+    );
   }
   const { daemon, idleRss } = started!;
   const ready = summarize(readyAll);
@@ -182,29 +192,36 @@ async function gatewayPhase(home: string, tg: FakeTelegramApi, dc: FakeDiscord, 
     const sql0 = await sqlCounts(pid, sqlFile);
     const phase = await offerBurst({ tg, token: GATEWAY_BOT, firstUser: FIRST_USER * 2, total, pid, label: "gateway", rssEvery: soak ? 10_000 : 0 });
     const sql1 = await sqlCounts(pid, sqlFile);
+    const cpuTotal = cpuMs(pid) - cpuBefore;
     const sql = perMessage(sql0, sql1, phase.answered);
     printSqlDetail("gateway", sql0, sql1, phase.answered);
+    // read twice: right after the last reply, and once the gateway has been quiet long enough to give memory back
+    const rssSettled = await settledRss(pid, SETTLE_MS);
     console.log(
       `gateway: ${phase.answered}/${total} answered in ${phase.seconds.toFixed(1)} s = ${phase.throughput.toFixed(0)} messages/s, ` +
-        `${phase.cpuPerMsg.toFixed(2)} ms CPU per message (daemon total ${(cpuMs(pid) - cpuBefore).toFixed(0)} ms), ${sqlText(sql)} per message, RSS ${idleRss.toFixed(1)} → ${phase.rssAfter.toFixed(1)} MB (peak ${phase.peakRss.toFixed(1)}), ` +
-        `at most ${phase.maxHeld} messages taken from the platform and not yet answered (turn limit ${TURN_LIMIT})`,
+        `${phase.cpuPerMsg.toFixed(2)} ms CPU per message (daemon total ${cpuTotal.toFixed(0)} ms), ${sqlText(sql)} per message, RSS ${idleRss.toFixed(1)} → ${phase.rssAfter.toFixed(1)} MB at once (peak ${phase.peakRss.toFixed(1)}), ` +
+        `${rssSettled.toFixed(1)} MB settled, at most ${phase.maxHeld} messages taken from the platform and not yet answered (turn limit ${TURN_LIMIT})`,
     );
-    return { ...phase, sql, ready, readyCpu, idle, idleRss, p99: summarize(lat.slice(50)).p99 };
+    return { ...phase, rssSettled, sql, ready, readyCpu, idle, idleRss, p99: summarize(lat.slice(50)).p99 };
   } finally {
     await daemon.stop();
   }
 }
 
-/** starts the daemon, waits for /ready, then until its memory settles (the warm-up after ready loads the model SDKs) */
-/** `cpuMs`: the CPU the daemon had used when /ready first answered 200 (a busy machine stretches the wall time, much less this) */
-async function startReady(home: string, env: Record<string, string>): Promise<{ daemon: RunningDaemon; readyMs: number; cpuMs: number; idleRss: number }> {
+/**
+ * Starts the daemon, waits for /ready, then until its memory settles: the warm-up after ready loads the model
+ * SDKs (`earlyRss`: RSS once that stopped moving), then the quiet gateway gives memory back (`idleRss`).
+ * `cpuMs`: the CPU the daemon had used when /ready first answered 200 (a busy machine stretches the wall time, much less this)
+ */
+async function startReady(home: string, env: Record<string, string>): Promise<{ daemon: RunningDaemon; readyMs: number; cpuMs: number; earlyRss: number; idleRss: number }> {
   const t0 = performance.now();
   // a first start strips every source file's types: on a busy machine that can take a while
   const daemon = await startDaemon(home, env, [], { startTimeoutMs: 120_000 });
   try {
     const readyMs = await untilReady(daemon.url, t0);
     const cpu = cpuMs(daemon.child.pid!);
-    return { daemon, readyMs, cpuMs: cpu, idleRss: await settledRss(daemon.child.pid!) };
+    const earlyRss = await settledRss(daemon.child.pid!);
+    return { daemon, readyMs, cpuMs: cpu, earlyRss, idleRss: await settledRss(daemon.child.pid!, SETTLE_MS) };
   } catch (err) {
     await daemon.stop();
     throw err;
@@ -222,10 +239,10 @@ async function untilReady(url: string, t0: number): Promise<number> {
   }
 }
 
-/** RSS once it moved less than 1 MB in a second (at least 1 s after the call, at most 10 s) */
-async function settledRss(pid: number): Promise<number> {
+/** RSS once it moved less than 1 MB in a second (at least `minMs` after the call, at most 9 s more) */
+async function settledRss(pid: number, minMs = 1000): Promise<number> {
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-  await sleep(1000);
+  await sleep(minMs);
   let last = rssMb(pid);
   for (let i = 0; i < 9; i++) {
     await sleep(1000);

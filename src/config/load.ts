@@ -18,7 +18,7 @@ import { agentModelSelection, buildModelDirectory } from "./models.ts";
 import { resolvePaths } from "./paths.ts";
 import { describeIssues, pathText, valueAt } from "./problems.ts";
 import { repairConfigText } from "./repair.ts";
-import { configSchema, type SwitchboardConfig } from "./schema.ts";
+import { checkAgainstSchema, configSchema, type SwitchboardConfig } from "./schema.ts";
 import { applySecurity, readSecurityFile, SECURITY_FILE } from "./security.ts";
 import { knownKeysAt, nearestKey } from "./suggest.ts";
 
@@ -132,7 +132,7 @@ function softIssue(issue: { code: string; path: PropertyKey[] }): boolean {
 function validate(input: Obj, warnings: string[], file: string | undefined): SwitchboardConfig {
   const working = structuredClone(input);
   for (let round = 0; round < 20; round++) {
-    const result = configSchema.safeParse(working);
+    const result = checkAgainstSchema(working);
     if (result.success) return result.data;
     const unknownKeys = new Map<string, string[]>();
     const unknown: { path: PropertyKey[]; keys: string[] }[] = [];

@@ -2,7 +2,7 @@
 // from the result and reported with a reason, so `migrate` writes a file
 // that loads without unknown-key warnings and the user learns what did not
 // come along. Values stay as written (${VAR} included); only keys go.
-import { CHANNEL_IDS, configSchema } from "./schema.ts";
+import { CHANNEL_IDS, checkAgainstSchema } from "./schema.ts";
 import { pathText, valueAt } from "./problems.ts";
 
 type Obj = Record<string, unknown>;
@@ -35,7 +35,7 @@ export function pruneToSchema(raw: Obj): { raw: Obj; dropped: string[] } {
   const working = structuredClone(raw);
   const dropped: string[] = [];
   for (let round = 0; round < 20; round++) {
-    const result = configSchema.safeParse(working);
+    const result = checkAgainstSchema(working);
     if (result.success) break;
     let removed = 0;
     for (const issue of result.error.issues) {

@@ -35,6 +35,7 @@ import { deleteDiscordMessage, DISCORD_LIVE_EDITS, editDiscordMessage, type Edit
 import { buildMessageBody, type OutgoingFile } from "./outgoing.ts";
 import { buildStoppableStrategy } from "./sharding.ts";
 import { clientCaches } from "./caches.ts";
+import { leanSender, withMultipartBodies, type MakeRequest } from "./rest-sender.ts";
 
 export type { DiscordConfig } from "./config.ts";
 
@@ -124,7 +125,7 @@ class DiscordChannel implements DiscordAdapter {
         rejectOnRateLimit: () => true,
         timeout: 15_000,
         ...(agent ? { agent: agent as never } : {}),
-        makeRequest: withMultipartBodies(djs.DefaultRestOptions.makeRequest as unknown as MakeRequest) as never,
+        makeRequest: (agent ? withMultipartBodies(djs.DefaultRestOptions.makeRequest as unknown as MakeRequest) : leanSender()) as never,
       },
     });
     this.client = client;
@@ -344,23 +345,4 @@ class DiscordChannel implements DiscordAdapter {
     );
     return stored;
   }
-}
-
-type MakeRequest = (url: string, init: RequestInit) => Promise<unknown>;
-
-/**
- * @discordjs/rest's default sender (undici 6 `request`) cannot send the
- * FormData it builds for attachments on Node 24 ("action is not a function"),
- * so a message with a file never arrived. The form is encoded to bytes with
- * its multipart content type here, and the default sender sends those.
- */
-function withMultipartBodies(send: MakeRequest): MakeRequest {
-  return async (url, init) => {
-    if (!(init.body instanceof FormData)) return send(url, init);
-    const encoded = new Response(init.body);
-    const body = Buffer.from(await encoded.arrayBuffer());
-    // @discordjs/rest passes its headers as a plain object
-    const headers = { ...(init.headers as Record<string, string> | undefined), "content-type": encoded.headers.get("content-type") ?? "multipart/form-data" };
-    return send(url, { ...init, body, headers });
-  };
 }

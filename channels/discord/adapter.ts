@@ -36,6 +36,7 @@ import { buildMessageBody, type OutgoingFile } from "./outgoing.ts";
 import { buildStoppableStrategy } from "./sharding.ts";
 import { clientCaches } from "./caches.ts";
 import { leanSender, withMultipartBodies, type MakeRequest } from "./rest-sender.ts";
+import { errorMessage } from "../../src/core/errors.ts";
 
 export type { DiscordConfig } from "./config.ts";
 
@@ -329,7 +330,7 @@ class DiscordChannel implements DiscordAdapter {
           }),
       });
     } catch (err) {
-      this.log.warn({ err: err instanceof Error ? err.message : String(err), messageId: message.id }, "could not read a Discord message");
+      this.log.warn({ err: errorMessage(err), messageId: message.id }, "could not read a Discord message");
       return Promise.resolve();
     }
     if (!msg) return Promise.resolve();
@@ -340,7 +341,7 @@ class DiscordChannel implements DiscordAdapter {
     this.emitChain = stored.then(
       () => this.catchup?.seenLive(inbound.chatId, inbound.messageId),
       (err: unknown) => {
-        this.log.error({ err: err instanceof Error ? err.message : String(err), messageId: inbound.messageId }, "gateway did not accept a Discord message; catch-up fetches it again");
+        this.log.error({ err: errorMessage(err), messageId: inbound.messageId }, "gateway did not accept a Discord message; catch-up fetches it again");
       },
     );
     return stored;

@@ -14,6 +14,7 @@
 // their DM channels), and anything before the very first start.
 import type { ChannelCursors } from "../../src/core/channel.ts";
 import type { Logger } from "../../src/core/logger.ts";
+import { errorMessage } from "../../src/core/errors.ts";
 
 /** Scope holding the id of the newest message seen anywhere: the watermark for channels without a cursor. */
 export const WATERMARK = "*";
@@ -98,7 +99,7 @@ export class DiscordCatchup<M extends HistoryMessage> {
         if (newer(messageId, await cursors.get(WATERMARK))) await cursors.set(WATERMARK, messageId);
       } catch (err) {
         // the store refused: the cursor stays behind and the next catch-up fetches a little more
-        this.opts.logger.debug({ err: err instanceof Error ? err.message : String(err) }, "could not save the Discord catch-up cursor");
+        this.opts.logger.debug({ err: errorMessage(err) }, "could not save the Discord catch-up cursor");
       }
     });
   }
@@ -145,7 +146,7 @@ export class DiscordCatchup<M extends HistoryMessage> {
         total += await this.channel(channelId, from);
         this.sweeping.delete(channelId);
       } catch (err) {
-        logger.warn({ channelId, err: err instanceof Error ? err.message : String(err) }, "Discord catch-up could not read a channel's history; trying again on the next reconnect");
+        logger.warn({ channelId, err: errorMessage(err) }, "Discord catch-up could not read a channel's history; trying again on the next reconnect");
       }
     }
     if (total > 0) logger.info({ messages: total }, "Discord catch-up: handed over messages sent while the gateway was away");

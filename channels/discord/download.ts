@@ -4,6 +4,7 @@
 // signed and expire (about a day), so download soon after the message.
 
 import { readCappedBody } from "../../src/core/capped-body.ts";
+import { errorMessage } from "../../src/core/errors.ts";
 export const MAX_ATTACHMENT_BYTES = 25 * 1024 * 1024;
 
 export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
@@ -28,7 +29,7 @@ export async function downloadAttachment(url: string, name: string, opts: Downlo
   try {
     res = await opts.fetch(url, { signal: AbortSignal.timeout(opts.timeoutMs ?? 60_000), redirect: "follow" });
   } catch (err) {
-    throw new Error(`Discord attachment "${name}" could not be downloaded: ${err instanceof Error ? err.message : String(err)}`);
+    throw new Error(`Discord attachment "${name}" could not be downloaded: ${errorMessage(err)}`);
   }
   if (!res.ok) {
     await res.body?.cancel().catch(() => undefined);

@@ -18,6 +18,7 @@ import { ChannelError, type InboundMessage, type OutboundChunk } from "../../src
 import type { Logger } from "../../src/core/logger.ts";
 import { interactionToInbound, InteractionSchema, slashCommandBodies } from "./commands.ts";
 import { mapRestError, scrub } from "./errors.ts";
+import { errorMessage } from "../../src/core/errors.ts";
 
 /** deferred channel message with source; 4 = channel message with source */
 const DEFERRED = 5;
@@ -93,7 +94,7 @@ export class SlashCommands {
     try {
       await emit(msg);
     } catch (err) {
-      this.opts.logger.error({ err: err instanceof Error ? err.message : String(err), interaction: i.id }, "gateway did not accept a Discord slash command");
+      this.opts.logger.error({ err: errorMessage(err), interaction: i.id }, "gateway did not accept a Discord slash command");
       const p = this.pending.get(i.id);
       this.pending.delete(i.id);
       if (p) await this.edit(p, "I could not take that command just now; please try again.").catch(() => undefined);
@@ -149,7 +150,7 @@ export class SlashCommands {
       await rest.post(`/interactions/${id}/${token}/callback`, { body, auth: false });
       return true;
     } catch (err) {
-      this.opts.logger.warn({ err: scrub(err instanceof Error ? err.message : String(err), this.opts.token), interaction: id }, "could not acknowledge a Discord slash command; its answer is posted as a message");
+      this.opts.logger.warn({ err: scrub(errorMessage(err), this.opts.token), interaction: id }, "could not acknowledge a Discord slash command; its answer is posted as a message");
       return false;
     }
   }

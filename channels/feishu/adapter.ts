@@ -29,6 +29,7 @@ import { editFeishuMessage, FEISHU_LIVE_EDITS, recallFeishuMessage } from "./edi
 import { FeishuSender } from "./send.ts";
 import { TenantTokenSource, type FetchLike } from "./token.ts";
 import { handleFeishuWebhook, MalformedEvent, WEBHOOK_PATH, type WebhookHeaders, type WebhookResponse } from "./webhook.ts";
+import { errorMessage } from "../../src/core/errors.ts";
 
 export type { FeishuConfig } from "./config.ts";
 export type { BotIdentity } from "./bot.ts";
@@ -163,7 +164,7 @@ class FeishuChannel implements FeishuAdapter {
       await conn.start();
     } catch (err) {
       if (this.conn !== conn || ctx.signal.aborted) return;
-      const reason = this.scrub(err instanceof Error ? err.message : String(err));
+      const reason = this.scrub(errorMessage(err));
       this.log.error({ reason }, "Feishu long connection could not be opened");
       ctx.setStatus("offline", reason);
       await this.halt();

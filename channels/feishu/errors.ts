@@ -4,6 +4,7 @@
 // what counts (the status is 400 for most refusals, 429 or 400 for rate
 // limits, sometimes 200).
 import { ChannelError } from "../../src/core/channel.ts";
+import { errorMessage } from "../../src/core/errors.ts";
 
 /** A failed open-platform call. `message` never holds a secret or token. */
 export class FeishuApiError extends Error {
@@ -77,7 +78,7 @@ function isPermanent(e: FeishuApiError): boolean {
 export function toChannelError(err: unknown, what: string): Error {
   if (err instanceof FeishuCredentialsRejected) return new ChannelError("auth", err.message);
   if (err instanceof ChannelError) return err;
-  if (!(err instanceof FeishuApiError)) return new ChannelError("transient", `Feishu: could not ${what}: ${err instanceof Error ? err.message : String(err)}`);
+  if (!(err instanceof FeishuApiError)) return new ChannelError("transient", `Feishu: could not ${what}: ${errorMessage(err)}`);
   const codeText = err.code !== undefined ? `, code ${err.code}` : "";
   const said = err.platformMessage ? `: ${err.platformMessage}` : "";
   if (err.status === 429 || (err.code !== undefined && RATE_CODES.has(err.code))) {

@@ -9,6 +9,7 @@ import type { QuotedMessage } from "../../src/core/channel.ts";
 import type { Logger } from "../../src/core/logger.ts";
 import { readContent } from "./normalize.ts";
 import type { FeishuRest } from "./rest.ts";
+import { errorMessage } from "../../src/core/errors.ts";
 
 /** longest wait for the parent message before the event goes on without it */
 export const PARENT_TIMEOUT_MS = 2000;
@@ -41,7 +42,7 @@ export async function fetchParent(parentId: string, ctx: ParentContext): Promise
     .call("GET", `/open-apis/im/v1/messages/${encodeURIComponent(parentId)}`, MessageAnswer, `read the message ${parentId} a reply answers`)
     .then((answer) => toQuoted(parentId, answer.data.items?.[0], ctx))
     .catch((err: unknown) => {
-      ctx.log.info({ parentId, err: err instanceof Error ? err.message : String(err) }, "Feishu: the replied-to message could not be read; the reply goes on without it");
+      ctx.log.info({ parentId, err: errorMessage(err) }, "Feishu: the replied-to message could not be read; the reply goes on without it");
       return undefined;
     });
   try {

@@ -17,6 +17,7 @@
 import type { Logger } from "../../src/core/logger.ts";
 import { decryptEvent, signature, signatureMatches, tokenMatches } from "./crypto.ts";
 import { EncryptedBody, EventEnvelope, issueText, UrlVerification, type EventEnvelopeT } from "./schema.ts";
+import { errorMessage } from "../../src/core/errors.ts";
 
 export const WEBHOOK_PATH = "/webhook/feishu";
 
@@ -143,7 +144,7 @@ export async function handleFeishuWebhook(deps: WebhookDeps, headers: WebhookHea
   } catch (err) {
     if (err instanceof MalformedEvent) return refuse(400, err.message);
     deps.logger.warn(
-      { eventId: event.data.header.event_id, err: err instanceof Error ? err.message : String(err) },
+      { eventId: event.data.header.event_id, err: errorMessage(err) },
       "could not store a Feishu webhook event; Feishu will deliver it again",
     );
     return refuse(500, "could not store the event; deliver it again later");

@@ -31,6 +31,7 @@ import { C2cMessage, GatewayUrl, GroupMessage, INTENT_GROUP_AND_C2C } from "./sc
 import { QqSender } from "./send.ts";
 import { SessionKeeper } from "./session.ts";
 import { AccessTokenSource, type FetchLike } from "./token.ts";
+import { errorMessage } from "../../src/core/errors.ts";
 
 export type { QqConfig } from "./config.ts";
 
@@ -173,7 +174,7 @@ class QqChannel implements QqAdapter {
       await gateway.start();
     } catch (err) {
       if (this.gateway !== gateway || ctx.signal.aborted) return;
-      const reason = scrub(err instanceof Error ? err.message : String(err), this.tokens.secrets());
+      const reason = scrub(errorMessage(err), this.tokens.secrets());
       this.log.error({ reason }, "QQ channel could not connect");
       ctx.setStatus("offline", reason);
       await this.halt();

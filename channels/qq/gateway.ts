@@ -25,6 +25,7 @@ import type { Clock } from "../../src/core/clock.ts";
 import type { Logger } from "../../src/core/logger.ts";
 import { closeEndsSession, fatalCloseReason } from "./errors.ts";
 import { Envelope, Hello, Op, Ready } from "./schema.ts";
+import { errorMessage } from "../../src/core/errors.ts";
 
 export interface GatewayOptions {
   intents: number;
@@ -115,7 +116,7 @@ export class QqGateway {
       this.ready = { resolve, reject };
     });
     this.loopDone = this.loop(WebSocket).catch((err: unknown) => {
-      this.endedFor = `QQ gateway loop crashed: ${err instanceof Error ? err.message : String(err)}`;
+      this.endedFor = `QQ gateway loop crashed: ${errorMessage(err)}`;
       this.opts.logger.error({ err: this.endedFor }, "QQ gateway stopped");
       this.opts.setStatus("offline", this.endedFor);
       this.failStart(new Error(this.endedFor));
@@ -165,7 +166,7 @@ export class QqGateway {
       try {
         ended = await this.connectOnce(WebSocket);
       } catch (err) {
-        const text = this.opts.scrub(err instanceof Error ? err.message : String(err));
+        const text = this.opts.scrub(errorMessage(err));
         ended = { reason: text, error: err };
       }
       if (this.stopped) return;
@@ -350,7 +351,7 @@ export class QqGateway {
     this.chain = this.chain
       .then(() => this.opts.onDispatch(t, frame.d))
       .catch((err: unknown) => {
-        this.opts.logger.error({ err: this.opts.scrub(err instanceof Error ? err.message : String(err)), event: t }, "QQ event handling failed");
+        this.opts.logger.error({ err: this.opts.scrub(errorMessage(err)), event: t }, "QQ event handling failed");
       })
       .then(() => {
         if (s !== undefined) this.advance(epoch, s);

@@ -27,6 +27,7 @@ import { dirname } from "node:path";
 import { z } from "zod";
 import type { Clock } from "../../src/core/clock.ts";
 import type { Logger } from "../../src/core/logger.ts";
+import { errorMessage } from "../../src/core/errors.ts";
 
 export type ChatKind = "user" | "group";
 
@@ -172,7 +173,7 @@ export class ReplyBook {
         await writeFile(tmp, data, { mode: 0o600 });
         await rename(tmp, file);
       } catch (err) {
-        this.log.warn({ err: err instanceof Error ? err.message : String(err), file }, "could not save QQ reply state");
+        this.log.warn({ err: errorMessage(err), file }, "could not save QQ reply state");
       }
     });
     return this.saving;

@@ -17,6 +17,7 @@
 import type { ChannelCursors } from "../../src/core/channel.ts";
 import type { Clock } from "../../src/core/clock.ts";
 import type { Logger } from "../../src/core/logger.ts";
+import { errorMessage } from "../../src/core/errors.ts";
 
 export const SESSION_SCOPE = "gateway-session";
 /** a session older than this is not even tried: QQ certainly forgot it */
@@ -52,7 +53,7 @@ export class SessionKeeper {
     try {
       raw = await this.cursors?.get(SESSION_SCOPE);
     } catch (err) {
-      this.log.warn({ err: err instanceof Error ? err.message : String(err) }, "QQ: could not read the saved gateway session; identifying afresh");
+      this.log.warn({ err: errorMessage(err) }, "QQ: could not read the saved gateway session; identifying afresh");
       return undefined;
     }
     if (!raw) return undefined;
@@ -103,7 +104,7 @@ export class SessionKeeper {
         this.last = session;
       } catch (err) {
         if (this.queued === session) this.queued = this.last; // not saved: the next save writes again
-        this.log.warn({ err: err instanceof Error ? err.message : String(err) }, "QQ: could not save the gateway session; a restart resumes from an older point");
+        this.log.warn({ err: errorMessage(err) }, "QQ: could not save the gateway session; a restart resumes from an older point");
       }
     });
   }

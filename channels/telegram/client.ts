@@ -11,6 +11,7 @@ import { ChannelError } from "../../src/core/channel.ts";
 import { leanFetch } from "../../src/net/lean-fetch.ts";
 import type { FetchLike } from "../../src/net/proxy.ts";
 import type { ResolvedTelegramConfig } from "./config.ts";
+import { errorMessage } from "../../src/core/errors.ts";
 
 export interface TelegramClient {
   api: Api;
@@ -107,7 +108,7 @@ export function toChannelError(err: unknown, method: string, redact: (s: string)
     const cause = err.error instanceof Error ? causeText(err.error) : String(err.error);
     return new ChannelError("transient", `network error calling Telegram ${method}: ${redact(cause)} (check channels.telegram.api_base / proxy and the network)`);
   }
-  return new Error(redact(err instanceof Error ? err.message : String(err)));
+  return new Error(redact(errorMessage(err)));
 }
 
 export function describeAuthFailure(method: string, code: number): string {

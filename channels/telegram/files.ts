@@ -5,6 +5,7 @@ import { readFile, realpath, stat } from "node:fs/promises";
 import { isAbsolute, relative, sep } from "node:path";
 import type { TelegramClient } from "./client.ts";
 import { toChannelError } from "./client.ts";
+import { errorMessage } from "../../src/core/errors.ts";
 
 /** The Bot API's download limit for bots. */
 export const MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024;
@@ -56,7 +57,7 @@ export function makeFileFetcher(opts: FileFetchOptions, fileId: string, reported
     try {
       res = await opts.client.fetch(url, { signal: AbortSignal.timeout(opts.timeoutMs ?? 60_000) });
     } catch (err) {
-      throw new Error(`downloading a Telegram file failed: ${opts.client.redact(err instanceof Error ? err.message : String(err))}`);
+      throw new Error(`downloading a Telegram file failed: ${opts.client.redact(errorMessage(err))}`);
     }
     if (res.status !== 200 || !res.body) {
       await res.body?.cancel().catch(() => undefined);

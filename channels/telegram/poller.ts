@@ -13,6 +13,7 @@ import { Backoff, describeWait, sleepUnlessAborted } from "../../src/core/backof
 import type { Clock } from "../../src/core/clock.ts";
 import type { Logger } from "../../src/core/logger.ts";
 import { apiErrorOf, describeAuthFailure, toChannelError, type TelegramClient } from "./client.ts";
+import { errorMessage } from "../../src/core/errors.ts";
 
 export interface PollerOptions {
   client: TelegramClient;
@@ -53,7 +54,7 @@ export class LongPoller {
 
   start(): void {
     this.loopDone = this.loop().catch((err: unknown) => {
-      this.opts.logger.error({ err: err instanceof Error ? err.message : String(err) }, "telegram polling loop crashed");
+      this.opts.logger.error({ err: errorMessage(err) }, "telegram polling loop crashed");
       this.opts.setStatus("offline", "polling stopped after an internal error; the supervisor will restart the channel");
     });
   }

@@ -6,6 +6,7 @@
 import { timingSafeEqual } from "node:crypto";
 import type { Logger } from "../../src/core/logger.ts";
 import { parseUpdate, type TgUpdate } from "./schema.ts";
+import { errorMessage } from "../../src/core/errors.ts";
 
 export const SECRET_HEADER = "x-telegram-bot-api-secret-token";
 
@@ -61,7 +62,7 @@ export async function handleTelegramWebhook(deps: WebhookDeps, headers: WebhookH
   try {
     await deps.process(parsed.update);
   } catch (err) {
-    deps.logger.warn({ updateId: parsed.update.update_id, err: err instanceof Error ? err.message : String(err) }, "could not store a Telegram webhook update; Telegram will deliver it again");
+    deps.logger.warn({ updateId: parsed.update.update_id, err: errorMessage(err) }, "could not store a Telegram webhook update; Telegram will deliver it again");
     return { status: 500, body: "could not store the update; deliver it again later" };
   }
   return { status: 200, body: "" };

@@ -23,6 +23,7 @@ import { InboundQueue } from "./inbound.ts";
 import { chatJid, normalizeJid } from "./jid.ts";
 import type { WhatsAppAdapter, WhatsAppAdapterOptions } from "./types.ts";
 import { BRIDGE_CAPABILITIES } from "./types.ts";
+import { errorMessage } from "../../src/core/errors.ts";
 
 export class BridgeWhatsApp implements WhatsAppAdapter {
   readonly id = "whatsapp";
@@ -90,7 +91,7 @@ export class BridgeWhatsApp implements WhatsAppAdapter {
       await conn.start(this.opts.readyTimeoutMs ?? 30_000);
     } catch (err) {
       if (this.conn !== conn || ctx.signal.aborted) return;
-      const reason = err instanceof Error ? err.message : String(err);
+      const reason = errorMessage(err);
       this.log.error({ reason }, "WhatsApp bridge channel could not connect");
       ctx.setStatus("offline", reason);
       await this.halt();
@@ -175,7 +176,7 @@ export class BridgeWhatsApp implements WhatsAppAdapter {
     try {
       await conn.send(ackFrame(id));
     } catch (err) {
-      this.log.debug({ err: err instanceof Error ? err.message : String(err) }, "could not acknowledge a WhatsApp bridge message; the bridge sends it again");
+      this.log.debug({ err: errorMessage(err) }, "could not acknowledge a WhatsApp bridge message; the bridge sends it again");
     }
   }
 

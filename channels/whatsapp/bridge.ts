@@ -12,6 +12,7 @@ import type { Clock } from "../../src/core/clock.ts";
 import type { Logger } from "../../src/core/logger.ts";
 import { Backoff, describeWait, sleepUnlessAborted } from "../../src/core/backoff.ts";
 import { displayUrl } from "./config.ts";
+import { errorMessage } from "../../src/core/errors.ts";
 
 export interface BridgeConnectionOptions {
   url: string;
@@ -64,7 +65,7 @@ export class BridgeConnection {
       this.firstOpen = { resolve, reject };
     });
     this.loopDone = this.loop().catch((err: unknown) => {
-      const reason = `WhatsApp bridge loop crashed: ${err instanceof Error ? err.message : String(err)}`;
+      const reason = `WhatsApp bridge loop crashed: ${errorMessage(err)}`;
       this.opts.logger.error({ err: reason }, "WhatsApp bridge connection stopped");
       this.opts.setStatus("offline", reason);
       this.firstOpen?.reject(new Error(reason));
@@ -139,7 +140,7 @@ export class BridgeConnection {
       try {
         ws = new WebSocket(this.opts.url, { handshakeTimeout: this.opts.handshakeTimeoutMs, maxPayload: MAX_FRAME_BYTES });
       } catch (err) {
-        resolve({ opened: false, openedAt: 0, reason: `cannot connect to the WhatsApp bridge at ${shown}: ${errText(err)}` });
+        resolve({ opened: false, openedAt: 0, reason: `cannot connect to the WhatsApp bridge at ${shown}: ${errorMessage(err)}` });
         return;
       }
       this.ws = ws;
@@ -181,7 +182,7 @@ export class BridgeConnection {
         const text = rawText(data);
         this.chain = this.chain.then(() =>
           this.opts.onText(text).catch((err: unknown) => {
-            logger.error({ err: errText(err) }, "could not handle a frame from the WhatsApp bridge");
+            logger.error({ err: errorMessage(err) }, "could not handle a frame from the WhatsApp bridge");
           }),
         );
       });
@@ -211,9 +212,6 @@ function rawText(data: RawData): string {
   return Buffer.from(data).toString("utf8");
 }
 
-function errText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
 
 function describeSocketError(err: Error): string {
   const code = (err as { code?: unknown }).code;

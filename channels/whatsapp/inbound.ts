@@ -3,6 +3,7 @@
 // reconnect). A message counts as seen only once the gateway stored it.
 import type { ChannelContext, InboundMessage } from "../../src/core/channel.ts";
 import type { Logger } from "../../src/core/logger.ts";
+import { errorMessage } from "../../src/core/errors.ts";
 
 const SEEN_LIMIT = 2_000;
 
@@ -29,7 +30,7 @@ export class InboundQueue {
         await ctx.emit(msg);
       } catch (err) {
         this.log.error(
-          { err: err instanceof Error ? err.message : String(err), messageId: msg.messageId },
+          { err: errorMessage(err), messageId: msg.messageId },
           "the gateway did not accept a WhatsApp message",
         );
         return false;

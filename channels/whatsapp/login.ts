@@ -22,6 +22,7 @@ import {
 } from "./native-types.ts";
 import { normalizeJid } from "./jid.ts";
 import { SCAN_HELP, renderQr } from "./qr.ts";
+import { errorMessage } from "../../src/core/errors.ts";
 
 export interface LoginOptions {
   logger: Logger;
@@ -73,7 +74,7 @@ export async function loginWhatsApp(config: Record<string, unknown> | undefined,
     const step = await new Promise<Step>((resolve) => {
       const current = auth;
       sock.ev.on("creds.update", () => {
-        current.saveCreds().catch((err: unknown) => log.error({ err: err instanceof Error ? err.message : String(err) }, "could not save the WhatsApp credentials"));
+        current.saveCreds().catch((err: unknown) => log.error({ err: errorMessage(err) }, "could not save the WhatsApp credentials"));
       });
       sock.ev.on("connection.update", (update) => {
         if (update.qr) {

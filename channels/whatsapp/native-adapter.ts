@@ -19,6 +19,7 @@ import { mapSendError, planSend } from "./native-send.ts";
 import { loadBaileysRuntime, type WaRuntime, type WaSocketLike } from "./native-types.ts";
 import { SCAN_HELP, renderQr } from "./qr.ts";
 import { NATIVE_CAPABILITIES, type WhatsAppAdapter, type WhatsAppAdapterOptions } from "./types.ts";
+import { errorMessage } from "../../src/core/errors.ts";
 
 export class NativeWhatsApp implements WhatsAppAdapter {
   readonly id = "whatsapp";
@@ -90,7 +91,7 @@ export class NativeWhatsApp implements WhatsAppAdapter {
       await conn.start();
     } catch (err) {
       if (this.conn !== conn || ctx.signal.aborted) return;
-      const reason = err instanceof Error ? err.message : String(err);
+      const reason = errorMessage(err);
       this.log.error({ reason }, "WhatsApp channel could not start");
       ctx.setStatus("offline", reason);
       await this.halt();

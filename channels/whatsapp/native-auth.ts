@@ -9,6 +9,7 @@ import { chmod, mkdir, readdir, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { Logger } from "../../src/core/logger.ts";
 import type { WaAuthState, WaAuthStateLoader } from "./native-types.ts";
+import { errorMessage } from "../../src/core/errors.ts";
 
 export const DIR_MODE = 0o700;
 export const FILE_MODE = 0o600;
@@ -21,7 +22,7 @@ export async function prepareAuthDir(dir: string): Promise<void> {
     if (!info.isDirectory()) throw new Error("it is not a directory");
     if ((info.mode & 0o777) !== DIR_MODE) await chmod(dir, DIR_MODE);
   } catch (err) {
-    const why = err instanceof Error ? err.message : String(err);
+    const why = errorMessage(err);
     throw new Error(
       `cannot use ${dir} for the WhatsApp session (${why}): fix channels.whatsapp.session_store_path or the directory's owner`,
     );
@@ -51,7 +52,7 @@ export class AuthFileGuard {
     try {
       names = await readdir(this.dir);
     } catch (err) {
-      this.log.warn({ err: err instanceof Error ? err.message : String(err) }, "cannot list the WhatsApp session directory");
+      this.log.warn({ err: errorMessage(err) }, "cannot list the WhatsApp session directory");
       return;
     }
     const next = new Set<string>();

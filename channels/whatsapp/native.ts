@@ -24,6 +24,7 @@ import {
   type WaRuntime,
   type WaSocketLike,
 } from "./native-types.ts";
+import { errorMessage } from "../../src/core/errors.ts";
 
 export interface NativeConnectionOptions {
   authDir: string;
@@ -93,7 +94,7 @@ export class NativeConnection {
     try {
       sock = await this.runtime.socketFactory({ auth: this.auth.state, logger: this.opts.logger });
     } catch (err) {
-      this.retry(`could not start the WhatsApp connection: ${err instanceof Error ? err.message : String(err)}`);
+      this.retry(`could not start the WhatsApp connection: ${errorMessage(err)}`);
       return;
     }
     if (this.stopped) {
@@ -105,7 +106,7 @@ export class NativeConnection {
     const auth = this.auth;
     sock.ev.on("creds.update", () => {
       auth.saveCreds().catch((err: unknown) => {
-        this.opts.logger.error({ err: err instanceof Error ? err.message : String(err) }, "could not save the WhatsApp credentials");
+        this.opts.logger.error({ err: errorMessage(err) }, "could not save the WhatsApp credentials");
       });
     });
     sock.ev.on("connection.update", (update) => this.onUpdate(sock, update));
@@ -119,7 +120,7 @@ export class NativeConnection {
       if (this.sock !== sock || this.stopped || (upsert.type !== "notify" && upsert.type !== "append")) return;
       this.chain = this.chain.then(() =>
         this.opts.onMessages(upsert.messages, sock).catch((err: unknown) => {
-          this.opts.logger.error({ err: err instanceof Error ? err.message : String(err) }, "could not handle WhatsApp messages");
+          this.opts.logger.error({ err: errorMessage(err) }, "could not handle WhatsApp messages");
         }),
       );
     });
@@ -131,7 +132,7 @@ export class NativeConnection {
       this.opts.setStatus("connecting", NOT_PAIRED_DETAIL);
       this.opts.logger.warn("WhatsApp is not paired: the owner must scan the QR code shown in the terminal (WhatsApp → Linked devices → Link a device)");
       this.opts.showQr(update.qr).catch((err: unknown) => {
-        this.opts.logger.warn({ err: err instanceof Error ? err.message : String(err) }, "could not draw the WhatsApp QR code");
+        this.opts.logger.warn({ err: errorMessage(err) }, "could not draw the WhatsApp QR code");
       });
     }
     if (update.connection === "open") {
@@ -175,7 +176,7 @@ export class NativeConnection {
     this.pending = wait
       .then(() => this.connect())
       .catch((err: unknown) => {
-        this.opts.logger.error({ err: err instanceof Error ? err.message : String(err) }, "WhatsApp reconnect failed");
+        this.opts.logger.error({ err: errorMessage(err) }, "WhatsApp reconnect failed");
       });
   }
 }

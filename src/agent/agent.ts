@@ -17,6 +17,7 @@ import { Lanes } from "./lanes.ts";
 import type { SessionModels } from "./session-model.ts";
 import { callModel, stepSeparatedSink } from "./model-call.ts";
 import { estimateTokens, PromptBuilder, type PromptBuilderOptions } from "./prompt.ts";
+import { errorMessage } from "../core/errors.ts";
 
 export const DEFAULT_MAX_TOOL_ITERATIONS = 20;
 
@@ -354,7 +355,7 @@ export class Agent {
       });
     } catch (err) {
       input.signal?.throwIfAborted();
-      this.log.warn({ session: key, err: errorText(err) }, "compaction after a context overflow failed");
+      this.log.warn({ session: key, err: errorMessage(err) }, "compaction after a context overflow failed");
       return false;
     }
   }
@@ -398,8 +399,4 @@ function addUsage(total: Usage | undefined, add: Usage | undefined): Usage | und
     completionTokens: total.completionTokens + add.completionTokens,
     totalTokens: total.totalTokens + add.totalTokens,
   };
-}
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

@@ -14,6 +14,7 @@
 import type { Logger } from "../core/logger.ts";
 import type { ChatMessage } from "../core/chat.ts";
 import { compactionNeed, compactSession, type CompactionDeps, type CompactOptions, type PromptSize } from "./compaction.ts";
+import { errorMessage } from "../core/errors.ts";
 
 interface Running {
   controller: AbortController;
@@ -69,7 +70,7 @@ export class BackgroundCompactions {
       // abandoned on purpose: nothing was written and nothing is wrong
       if (signal.aborted) return;
       // the reply is saved; the next turn tries again
-      this.log?.warn({ session: key, err: err instanceof Error ? err.message : String(err) }, "could not compact the session; will try after the next turn");
+      this.log?.warn({ session: key, err: errorMessage(err) }, "could not compact the session; will try after the next turn");
     }
   }
 

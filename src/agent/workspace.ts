@@ -4,6 +4,7 @@
 // writes short starting points for missing files and never overwrites one.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { errorMessage } from "../core/errors.ts";
 
 /** Files read into the system prompt, in prompt order. */
 export const PROMPT_FILES = ["AGENT.md", "SOUL.md", "USER.md", "MEMORY.md"] as const;
@@ -78,7 +79,7 @@ export function ensureWorkspace(dir: string): string[] {
 }
 
 function cannot(what: string, err: unknown): Error {
-  const code = (err as NodeJS.ErrnoException).code ?? (err instanceof Error ? err.message : String(err));
+  const code = (err as NodeJS.ErrnoException).code ?? errorMessage(err);
   return new Error(
     `cannot ${what} (${code}); make the folder writable for this user or point agents.defaults.workspace elsewhere`,
     { cause: err },

@@ -10,7 +10,7 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import type { Command } from "commander";
-import { SwitchboardError } from "../core/errors.ts";
+import { SwitchboardError, errorMessage } from "../core/errors.ts";
 import type { TurnResult } from "../agent/agent.ts";
 import { createRuntime, type Runtime } from "../gateway/runtime.ts";
 import { oneLineFailure, verboseFailure } from "../providers/explain.ts";
@@ -150,7 +150,7 @@ async function interactive(ctx: CliContext, runtime: Runtime, flags: AgentFlags)
         try {
           writeLine(ctx.io.stdout, `agent> ${(await turn(runtime, flags, line)).text}`);
         } catch (err) {
-          writeLine(ctx.io.stderr, `error: ${err instanceof Error ? err.message : String(err)}`);
+          writeLine(ctx.io.stderr, `error: ${errorMessage(err)}`);
         }
       }
       prompt();

@@ -7,6 +7,7 @@ import { Daemon } from "../gateway/daemon.ts";
 import { settleMemoryWhenQuiet } from "../gateway/settle-memory.ts";
 import { LogTail } from "../ui/log-tail.ts";
 import type { CliContext } from "./main.ts";
+import { errorMessage } from "../core/errors.ts";
 
 export function register(program: Command, ctx: CliContext): void {
   program
@@ -34,7 +35,7 @@ export function register(program: Command, ctx: CliContext): void {
           stopping = true;
           logger.info({ signal }, "stopping");
           void started.then(() => daemon.stop()).then(resolve, (err: unknown) => {
-            logger.error({ err: err instanceof Error ? err.message : String(err) }, "error while stopping");
+            logger.error({ err: errorMessage(err) }, "error while stopping");
             resolve();
           });
         };

@@ -2,7 +2,7 @@
 // imported only when it runs, so `switchboard version` stays fast.
 import { existsSync } from "node:fs";
 import { Command, CommanderError } from "commander";
-import { ConfigError, SwitchboardError } from "../core/errors.ts";
+import { ConfigError, SwitchboardError, errorMessage } from "../core/errors.ts";
 import { LOG_LEVELS } from "../core/logger.ts";
 import { resolvePaths } from "../config/paths.ts";
 import { redact } from "../core/redact.ts";
@@ -118,7 +118,7 @@ export function reportError(err: unknown, io: CliIO): number {
     writeLine(io.stderr, redact(`switchboard: ${err.message}`));
     return err.exitCode;
   }
-  const message = err instanceof Error ? err.message : String(err);
+  const message = errorMessage(err);
   writeLine(io.stderr, redact(`switchboard: unexpected error: ${message}`));
   return 1;
 }

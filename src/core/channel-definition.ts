@@ -5,6 +5,7 @@
 import type { z } from "zod";
 import type { ChannelAdapter } from "./channel.ts";
 import type { Logger } from "./logger.ts";
+import { errorMessage } from "./errors.ts";
 
 export interface ChannelDeps {
   logger: Logger;
@@ -79,7 +80,7 @@ export function issuesOf(resolve: () => unknown): ChannelConfigIssue[] {
     return [];
   } catch (err) {
     if (err instanceof ChannelConfigError) return [{ key: err.key, message: err.message }];
-    return [{ key: "", message: err instanceof Error ? err.message : String(err) }];
+    return [{ key: "", message: errorMessage(err) }];
   }
 }
 

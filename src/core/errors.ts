@@ -44,3 +44,8 @@ export class ConfigError extends SwitchboardError {
     this.file = file;
   }
 }
+
+/** The message of anything thrown: an Error's own message, anything else as text. */
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

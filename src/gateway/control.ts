@@ -16,6 +16,7 @@ import { approvePairing } from "./pairing-reply.ts";
 import { maskConfig, unmaskConfig } from "../ui/config-secrets.ts";
 import type { LogTail } from "../ui/log-tail.ts";
 import type { ChannelView, ConfigCheck, ControlSurface, HistoryLine, LogLine, Overview, ReloadOutcome } from "../ui/surface.ts";
+import { errorMessage } from "../core/errors.ts";
 
 /** how often a listened-to page's view is compared with the gateway's state */
 const WATCH_MS = 1000;
@@ -228,7 +229,7 @@ export class GatewayControl implements ControlSurface {
       const { warnings } = parseConfigText(unmasked.text, { file: this.deps.configFile, includeFrom: this.deps.configFile, env: this.deps.env });
       return { valid: true, errors: [], warnings };
     } catch (err) {
-      return { valid: false, errors: (err instanceof Error ? err.message : String(err)).split("\n").filter(Boolean), warnings: [] };
+      return { valid: false, errors: errorMessage(err).split("\n").filter(Boolean), warnings: [] };
     }
   }
 

@@ -4,7 +4,7 @@
 // what a previous life left unanswered; reloads on SIGHUP, a config edit or
 // POST /reload (build the whole new runtime, validate it, swap it in; see
 // reload.ts); shuts down cleanly on SIGTERM/SIGINT.
-import { ConfigError } from "../core/errors.ts";
+import { ConfigError, errorMessage } from "../core/errors.ts";
 import type { Logger } from "../core/logger.ts";
 import { loadConfig, type LoadedConfig } from "../config/load.ts";
 import type { Paths } from "../config/paths.ts";
@@ -197,7 +197,7 @@ export class Daemon {
     await this.pipeline.recover();
     await this.fleet?.begin({ channels: this.leased!, wakeSession: (key) => this.pipeline.wake(key), kickOutbox: (ch) => this.outbox.kick(ch) });
     this.stopRetention = startRetention(this.store, this.gen.loaded.config.gateway.retention_days, (err) =>
-      this.log.warn({ err: err instanceof Error ? err.message : String(err) }, "could not prune answered messages; trying again in an hour"),
+      this.log.warn({ err: errorMessage(err) }, "could not prune answered messages; trying again in an hour"),
     );
     this.cron = buildCronService({ ...this.schedulerDeps(), config: () => this.gen.loaded });
     this.cron.start();

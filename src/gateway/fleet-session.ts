@@ -8,6 +8,7 @@
 // sessions waiting without a claim (fleet-gateway.ts) takes them up.
 import type { Logger } from "../core/logger.ts";
 import type { SessionClaims, TurnClaim } from "./fleet-hooks.ts";
+import { errorMessage } from "../core/errors.ts";
 
 export type { SessionClaims } from "./fleet-hooks.ts";
 
@@ -46,7 +47,7 @@ export class ClaimedRuns {
     try {
       claim = await this.claims.claim(sessionKey);
     } catch (err) {
-      this.log.warn({ session: sessionKey, err: err instanceof Error ? err.message : String(err) }, "fleet: could not claim the session; trying again later");
+      this.log.warn({ session: sessionKey, err: errorMessage(err) }, "fleet: could not claim the session; trying again later");
       return this.later(sessionKey);
     }
     if (!claim) return this.later(sessionKey);

@@ -3,6 +3,7 @@
 // and voice turned into text when the turn runs.
 import type { InboundMessage } from "../core/channel.ts";
 import type { Logger } from "../core/logger.ts";
+import { errorMessage } from "../core/errors.ts";
 
 export const DEFAULT_MAX_MEDIA_BYTES = 20 * 1024 * 1024;
 
@@ -54,7 +55,7 @@ export async function collectMedia(msg: InboundMessage, maxBytes: number, logger
         data: data.toString("base64"),
       });
     } catch (err) {
-      logger.warn({ channel: msg.channel, err: err instanceof Error ? err.message : String(err) }, "could not download media");
+      logger.warn({ channel: msg.channel, err: errorMessage(err) }, "could not download media");
     }
   }
   return media.length ? { media } : {};

@@ -22,6 +22,7 @@ import type { Logger } from "../core/logger.ts";
 import type { AsyncKvStore } from "../store/backend.ts";
 import { LiveReply, type LiveTarget } from "./live-reply.ts";
 import type { ChunkRebind } from "./outbox.ts";
+import { errorMessage } from "../core/errors.ts";
 
 export type StreamingMode = "edit" | "off";
 
@@ -136,7 +137,7 @@ export class LiveReplies {
       try {
         await this.opts.adapter(live!.target.channel)?.deleteMessage?.(live!.target.chatId, id, threadId);
       } catch (err) {
-        this.opts.logger.warn({ err: errText(err) }, "could not delete a streamed message the answer no longer needs");
+        this.opts.logger.warn({ err: errorMessage(err) }, "could not delete a streamed message the answer no longer needs");
       }
     }
     return rebind;
@@ -160,7 +161,7 @@ export class LiveReplies {
     try {
       return await kv.get<Record>(keyOf(turnId));
     } catch (err) {
-      this.opts.logger.warn({ turn: turnId, err: errText(err) }, "could not read a live reply's messages");
+      this.opts.logger.warn({ turn: turnId, err: errorMessage(err) }, "could not read a live reply's messages");
       return undefined;
     }
   }
@@ -170,11 +171,7 @@ export class LiveReplies {
     if (!this.active.has(turnId) && !this.ended.has(turnId)) return;
     this.opts.kv.set(keyOf(turnId), rec).catch((err: unknown) => {
       // the message exists but is unrecorded: a crash now would leave it behind (logged so it can be told)
-      this.opts.logger.warn({ turn: turnId, err: errText(err) }, "could not record a live reply's message id");
+      this.opts.logger.warn({ turn: turnId, err: errorMessage(err) }, "could not record a live reply's message id");
     });
   }
-}
-
-function errText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

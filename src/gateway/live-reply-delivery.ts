@@ -6,6 +6,7 @@
 // the stale one is deleted, so the person is never left with half an answer.
 import { channelErrorCode, type ChannelAdapter, type OutboundChunk } from "../core/channel.ts";
 import type { Logger } from "../core/logger.ts";
+import { errorMessage } from "../core/errors.ts";
 
 export async function deliverChunk(adapter: ChannelAdapter, chatId: string, chunk: OutboundChunk, logger: Logger): Promise<{ messageId: string }> {
   const { edits, remove, ...fresh } = chunk;
@@ -20,7 +21,7 @@ export async function deliverChunk(adapter: ChannelAdapter, chatId: string, chun
       return { messageId: edits };
     } catch (err) {
       if (channelErrorCode(err) !== "permanent") throw err;
-      logger.warn({ channel: adapter.id, err: err instanceof Error ? err.message : String(err) }, "could not edit the streamed message; sending the answer as a new message");
+      logger.warn({ channel: adapter.id, err: errorMessage(err) }, "could not edit the streamed message; sending the answer as a new message");
     }
   }
   const sent = await adapter.send(chatId, fresh);
@@ -40,6 +41,6 @@ async function removeMessage(adapter: ChannelAdapter, chatId: string, messageId:
     await adapter.deleteMessage(chatId, messageId, threadId);
   } catch (err) {
     if (retry && channelErrorCode(err) !== "permanent") throw err;
-    logger.warn({ channel: adapter.id, err: err instanceof Error ? err.message : String(err) }, "could not delete a streamed message the answer no longer needs");
+    logger.warn({ channel: adapter.id, err: errorMessage(err) }, "could not delete a streamed message the answer no longer needs");
   }
 }

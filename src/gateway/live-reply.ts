@@ -18,6 +18,7 @@ import { channelErrorCode, ChannelError, type ChannelAdapter, type LiveEditLimit
 import type { Logger } from "../core/logger.ts";
 import { chunkText, withOpenFenceClosed } from "./chunk.ts";
 import { toolStatusLine } from "./live-reply-status.ts";
+import { errorMessage } from "../core/errors.ts";
 
 export interface LiveTarget {
   channel: string;
@@ -195,7 +196,7 @@ export class LiveReply {
 
   private failed(err: unknown): void {
     const code = channelErrorCode(err);
-    const message = err instanceof Error ? err.message : String(err);
+    const message = errorMessage(err);
     if (code === "rate_limited") {
       this.nextAt = this.platformFreeAt = this.now() + ((err as ChannelError).retryAfterMs ?? 1000);
       this.opts.logger.info({ channel: this.opts.target.channel, err: message }, "live reply slowed down by the platform's rate limit");

@@ -5,7 +5,7 @@
 // store that cannot be opened, so a service manager tries again: the database
 // may still be starting). Once running, a lost connection is a store fault
 // the gateway waits out (health.ts "unreachable"), not an exit.
-import { SwitchboardError } from "../core/errors.ts";
+import { SwitchboardError, errorMessage } from "../core/errors.ts";
 import { redactUrl } from "../core/redact.ts";
 import type { StoreBackend } from "../store/backend.ts";
 import type { StoreLocation } from "../store/location.ts";
@@ -16,7 +16,7 @@ export async function openGatewayStore(location: StoreLocation, opts: OpenBacken
   try {
     return await openBackend(location, opts);
   } catch (err) {
-    const why = err instanceof Error ? err.message : String(err);
+    const why = errorMessage(err);
     throw new SwitchboardError(
       "store",
       `the gateway cannot start on the PostgreSQL database in ${location.from} (${redactUrl(location.url)}): ${why}. ` +

@@ -30,6 +30,7 @@ import type { AsyncDeliveryStore } from "../store/backend.ts";
 import type { OutboundRecord } from "../store/types.ts";
 import { isFenced, type OutboxFence } from "./fleet-hooks.ts";
 import { deliverChunk } from "./live-reply-delivery.ts";
+import { errorMessage } from "../core/errors.ts";
 
 /** A stored chunk (by its seq) that edits a live message whose id was not known when the reply was stored. */
 export interface ChunkRebind {
@@ -240,7 +241,7 @@ export class Outbox {
 
   private storeError(err: unknown, what: string): void {
     const fault = this.opts.health?.failed(err) === true;
-    this.opts.logger[fault ? "warn" : "error"]({ err: err instanceof Error ? err.message : String(err) }, `${what}; sending resumes when the store takes writes`);
+    this.opts.logger[fault ? "warn" : "error"]({ err: errorMessage(err) }, `${what}; sending resumes when the store takes writes`);
     if (!fault) {
       this.mayWait = true;
       void this.wakeLater();
@@ -283,7 +284,7 @@ export class Outbox {
       if (isFenced(err)) return false; // the channel moved to another gateway before this chunk went out: it sends it
       const cause = err instanceof AbortError && err.cause ? err.cause : err;
       const attempts = rec.attempts + 1;
-      const message = cause instanceof Error ? cause.message : String(cause);
+      const message = errorMessage(cause);
       let notBefore = this.now() + Math.min(5 * 60_000, 2000 * 2 ** Math.min(attempts, 8));
       let dead = attempts >= (this.opts.maxAttempts ?? 8);
       const offline = this.opts.online !== undefined && !this.opts.online(rec.channel);

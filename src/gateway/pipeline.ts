@@ -25,6 +25,7 @@ import { TurnSlots } from "./turn-slots.ts";
 import { startTyping, TYPING_AFTER_MS } from "./typing.ts";
 import { transcribeStored } from "./inbound-media.ts";
 import { storedPayload } from "./inbound-payload.ts";
+import { errorMessage } from "../core/errors.ts";
 
 export { DEFAULT_MAX_TURNS } from "./pipeline-types.ts";
 export type { ChannelPolicy, GatewayTurnInput, GatewayTurnResult, PipelineOptions, StoredInbound } from "./pipeline-types.ts";
@@ -143,7 +144,7 @@ export class Pipeline {
       }
       this.held?.recovered();
     } catch (err) {
-      if (!this.storeFault(err)) this.opts.logger.error({ err: errText(err) }, "could not read the inbox");
+      if (!this.storeFault(err)) this.opts.logger.error({ err: errorMessage(err) }, "could not read the inbox");
     }
     this.opts.outbox.kick();
   }
@@ -203,10 +204,10 @@ export class Pipeline {
             continue;
           }
           if (this.storeFault(err)) return; // left as it is: answered when the store takes writes again
-          this.opts.logger.error({ session: sessionKey, err: errText(err) }, "turn failed");
+          this.opts.logger.error({ session: sessionKey, err: errorMessage(err) }, "turn failed");
           if (this.fleet) await this.fleet.check(sessionKey); // in a fleet: answered only while still claimed here
           await this.reply(first, batch, [{ text: describeTurnFailure(err), format: "plain" }], `inbox:${first.id}`, this.opts.store, this.mayHaveRun(first.id));
-          await this.opts.store.delivery.markInbound(batch.map((r) => r.id), "failed", { error: errText(err) });
+          await this.opts.store.delivery.markInbound(batch.map((r) => r.id), "failed", { error: errorMessage(err) });
           answered = true;
           this.opts.outbox.kick(first.channel);
         } finally {
@@ -219,7 +220,7 @@ export class Pipeline {
         if (batch.length === pending.length) return;
       }
     } catch (err) {
-      if (!isClaimLost(err) && !this.storeFault(err)) this.opts.logger.error({ session: sessionKey, err: errText(err) }, "could not record a turn's outcome; it is retried after a restart");
+      if (!isClaimLost(err) && !this.storeFault(err)) this.opts.logger.error({ session: sessionKey, err: errorMessage(err) }, "could not record a turn's outcome; it is retried after a restart");
     } finally {
       this.inTurn.delete(sessionKey);
     }
@@ -250,7 +251,7 @@ export class Pipeline {
     const health = this.opts.health;
     const before = health?.state;
     if (!health?.failed(err)) return false;
-    if (before === "ok") this.opts.logger.error({ store: health.state, err: errText(err) }, `storage fault: ${health.snapshot().detail}`);
+    if (before === "ok") this.opts.logger.error({ store: health.state, err: errorMessage(err) }, `storage fault: ${health.snapshot().detail}`);
     return true;
   }
 
@@ -400,8 +401,4 @@ export class Pipeline {
     if (queued) this.opts.outbox.kick(msg.channel);
   }
 
-}
-
-function errText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

@@ -5,7 +5,7 @@
 // included, is a refusal naming the key path and the fix; nothing built for
 // a refused config survives. The daemon swaps a prepared reload in whole.
 import { loadConfig, type LoadedConfig } from "../config/load.ts";
-import { ConfigError, type ConfigProblem } from "../core/errors.ts";
+import { ConfigError, type ConfigProblem, errorMessage } from "../core/errors.ts";
 import type { Logger } from "../core/logger.ts";
 import type { Heartbeat } from "../scheduler/heartbeat.ts";
 import { isLoopbackHost } from "../http/server.ts";
@@ -81,14 +81,11 @@ function adapterKey(cfg: Record<string, unknown> | undefined): string | undefine
   return stableJson(Object.fromEntries(Object.entries(cfg).filter(([k]) => !POLICY_KEYS.has(k))));
 }
 
-function errText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
 
 /** An error as config problems: a ConfigError's own, or one naming the key it is about. */
 export function problemsOf(err: unknown, path: string): ConfigProblem[] {
   if (err instanceof ConfigError) return err.problems;
-  const text = errText(err);
+  const text = errorMessage(err);
   // adapters name the key themselves ("channels.whatsapp.bridge_url must be ..."): lift it into the path
   const named = /^((?:channels|heartbeat|tools|voice|agents|gateway)\.[\w.[\]-]+):?\s+(.+)$/s.exec(text);
   if (named && named[1]!.startsWith(path === "(runtime)" ? "" : path)) return [{ path: named[1]!, message: named[2]! }];
@@ -130,7 +127,7 @@ export async function prepareReload(i: PrepareInput): Promise<Preparation> {
   try {
     token = gatewayListen(loaded.config.gateway, i.env).token;
   } catch (err) {
-    problems.push({ path: "gateway", message: errText(err) });
+    problems.push({ path: "gateway", message: errorMessage(err) });
   }
   if (!token && !isLoopbackHost(i.listen.host)) {
     problems.push({ path: "gateway.token", message: `is required while the gateway listens on ${i.listen.host}`, hint: "set gateway.token (or SWITCHBOARD_GATEWAY_TOKEN), or bind to 127.0.0.1 and restart" });

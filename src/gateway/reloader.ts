@@ -11,6 +11,7 @@ import type { ChannelSet } from "./channel-set.ts";
 import { summarize } from "./config-diff.ts";
 import { describeProblems, prepareReload, type Listen, type PrepareInput, type ReloadOutcome, type ReloadTrigger } from "./reload.ts";
 import type { RuntimeHolder } from "./runtime-holder.ts";
+import { errorMessage } from "../core/errors.ts";
 
 /** What one config produces besides the runtime: the config itself, the listener settings, the heartbeat. */
 export interface Generation {
@@ -61,7 +62,7 @@ export class Reloader {
       outcome = await this.attempt(trigger, at);
     } catch (err) {
       // a bug, not a config problem: still never takes the gateway down
-      const message = err instanceof Error ? err.message : String(err);
+      const message = errorMessage(err);
       outcome = { result: "refused", trigger, at, reason: `(internal): ${message}`, problems: [{ path: "", message }], changed: [], restartRequired: [] };
     }
     if (outcome.result === "refused") {

@@ -4,6 +4,7 @@
 // once its last turn finished, so a reload never cuts a conversation short.
 import type { Logger } from "../core/logger.ts";
 import type { Runtime } from "./runtime.ts";
+import { errorMessage } from "../core/errors.ts";
 
 interface Slot {
   runtime: Runtime;
@@ -59,7 +60,7 @@ export class RuntimeHolder {
     slot.released = true;
     const done = slot.runtime
       .close()
-      .catch((err: unknown) => this.log.warn({ err: err instanceof Error ? err.message : String(err) }, "closing a replaced runtime failed"))
+      .catch((err: unknown) => this.log.warn({ err: errorMessage(err) }, "closing a replaced runtime failed"))
       .finally(() => this.closing.delete(done));
     this.closing.add(done);
   }

@@ -28,6 +28,7 @@ import { ToolRegistry } from "../tools/registry.ts";
 import { createWebFetchTool } from "../tools/web-fetch.ts";
 import { createWebSearchTool } from "../tools/web-search/index.ts";
 import { findGroqApiKey, Transcriber } from "../voice/transcriber.ts";
+import { errorMessage } from "../core/errors.ts";
 
 export interface Runtime {
   loaded: LoadedConfig;
@@ -195,7 +196,7 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
         try {
           await fn();
         } catch (err) {
-          logger.warn({ err: err instanceof Error ? err.message : String(err) }, "releasing part of the runtime failed");
+          logger.warn({ err: errorMessage(err) }, "releasing part of the runtime failed");
         }
       }
       if (ownsStore) await store.close();

@@ -12,6 +12,7 @@
 import { Backoff, describeWait } from "../core/backoff.ts";
 import { channelErrorCode, ChannelError, type ChannelAdapter, type ChannelCursors, type ChannelState, type InboundMessage } from "../core/channel.ts";
 import type { Logger } from "../core/logger.ts";
+import { errorMessage } from "../core/errors.ts";
 
 export interface SupervisorOptions {
   adapter: ChannelAdapter;
@@ -229,6 +230,6 @@ export class ChannelSupervisor {
 }
 
 function errText(err: unknown): string {
-  const text = err instanceof Error ? err.message : String(err);
+  const text = errorMessage(err);
   return text.length > 300 ? `${text.slice(0, 300)}…` : text;
 }

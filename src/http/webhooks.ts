@@ -8,6 +8,7 @@ import type { FastifyInstance } from "fastify";
 import type { ChannelAdapter } from "../core/channel.ts";
 import type { Logger } from "../core/logger.ts";
 import { OPEN_ROUTE } from "./host-check.ts";
+import { errorMessage } from "../core/errors.ts";
 
 export interface WebhookMount {
   /** every channel with a webhook route, e.g. { id: "telegram", path: "/webhook/telegram" } */
@@ -39,7 +40,7 @@ export async function registerWebhooks(app: FastifyInstance, mount: WebhookMount
           if (res.headers) void reply.headers(res.headers);
           return reply.code(res.status).send(res.body ?? "");
         } catch (err) {
-          logger.error({ channel: id, err: err instanceof Error ? err.message : String(err) }, "webhook handler failed");
+          logger.error({ channel: id, err: errorMessage(err) }, "webhook handler failed");
           return reply.code(500).type(TEXT).send("the gateway could not take this call; deliver again later");
         }
       });

@@ -11,6 +11,7 @@ import { ToolError, type ToolOutput } from "../tools/types.ts";
 import { Backoff } from "../core/backoff.ts";
 import type { McpServerSpec } from "./config.ts";
 import { toToolOutput, type McpCallResult } from "./results.ts";
+import { errorMessage } from "../core/errors.ts";
 
 export type McpState = "idle" | "connecting" | "ready" | "failed" | "stopped";
 
@@ -95,7 +96,7 @@ export class McpServer {
     try {
       client = await this.connect();
     } catch (err) {
-      throw new ToolError(`MCP server "${this.spec.name}" is not available: ${message(err)}`);
+      throw new ToolError(`MCP server "${this.spec.name}" is not available: ${errorMessage(err)}`);
     }
     const res = await client.callTool({ name: tool, arguments: args }, undefined, {
       signal,
@@ -162,7 +163,7 @@ export class McpServer {
       } catch (err) {
         await client.close().catch(() => {});
         if (!this.spec.sseFallback) throw err;
-        this.deps.logger.info({ mcp: this.spec.name, err: this.scrub(message(err)) }, "streamable HTTP failed; trying the SSE transport");
+        this.deps.logger.info({ mcp: this.spec.name, err: this.scrub(errorMessage(err)) }, "streamable HTTP failed; trying the SSE transport");
       }
     }
     const { SSEClientTransport } = await import("@modelcontextprotocol/sdk/client/sse.js");
@@ -215,7 +216,7 @@ export class McpServer {
     if (e?.code === "ENOENT" && this.spec.command) {
       return `command "${this.spec.command}" was not found: install it or fix mcp.servers.${this.spec.name}.command`;
     }
-    return this.scrub(`${message(err)}${this.stderrNote()}`);
+    return this.scrub(`${errorMessage(err)}${this.stderrNote()}`);
   }
 
   private stderrNote(): string {
@@ -242,8 +243,4 @@ async function listAll(client: Client, timeout: number): Promise<McpToolInfo[]> 
     cursor = page.nextCursor;
   } while (cursor);
   return tools;
-}
-
-function message(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

@@ -6,6 +6,7 @@
 import type { InboundMessage } from "../core/channel.ts";
 import type { Logger } from "../core/logger.ts";
 import { DEFAULT_DOCUMENT_LIMITS, documentBlock, readDocument } from "./documents.ts";
+import { errorMessage } from "../core/errors.ts";
 
 /** text blocks for the message's attached files, in the order they came */
 export async function attachedFileTexts(msg: InboundMessage, logger: Logger, maxBytes = DEFAULT_DOCUMENT_LIMITS.maxBytes): Promise<string[]> {
@@ -27,7 +28,7 @@ export async function attachedFileTexts(msg: InboundMessage, logger: Logger, max
       const reading = await readDocument(data, { ...(m.mimeType ? { mimeType: m.mimeType } : {}), ...(m.filename ? { filename: m.filename } : {}) }, { ...DEFAULT_DOCUMENT_LIMITS, maxBytes });
       out.push(reading.ok ? documentBlock(m.filename, reading) : note(reading.reason));
     } catch (err) {
-      logger.warn({ channel: msg.channel, file: name, err: err instanceof Error ? err.message : String(err) }, "could not download an attached file");
+      logger.warn({ channel: msg.channel, file: name, err: errorMessage(err) }, "could not download an attached file");
       out.push(note("downloading it failed."));
     }
   }

@@ -2,7 +2,7 @@
 // the reason and the fix. A key or billing problem says so — waiting a minute
 // will not fix it — instead of sounding like a transient hiccup.
 import { redact } from "../core/redact.ts";
-import { SwitchboardError } from "../core/errors.ts";
+import { SwitchboardError, errorMessage } from "../core/errors.ts";
 import { ProviderError, type Attempt, type FailureReason } from "./types.ts";
 
 /** The fix for each reason, worded for the person who owns the config. */
@@ -33,7 +33,7 @@ export function oneLineFailure(err: unknown): string {
   if (err instanceof ProviderError && reason) {
     return redact(`${reason}${status !== undefined ? ` (HTTP ${status})` : ""}: ${err.message.replace(/\s+/g, " ").slice(0, 200)} — ${FIXES[reason]}`);
   }
-  const message = err instanceof Error ? err.message : String(err);
+  const message = errorMessage(err);
   // AllCandidatesFailedError already carries the attempts and the fix of its last reason
   if (err instanceof SwitchboardError || !reason) return redact(message.replace(/\s+/g, " "));
   return redact(`${message.replace(/\s+/g, " ")} — ${FIXES[reason]}`);

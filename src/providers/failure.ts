@@ -3,6 +3,7 @@
 // status code first, then the provider's error code/type, then body text.
 import { redact } from "../core/redact.ts";
 import { ProviderError, type FailureReason } from "./types.ts";
+import { errorMessage } from "../core/errors.ts";
 
 /** Seconds or an HTTP date in Retry-After; retry-after-ms wins when present. */
 export function parseRetryAfter(headers: Headers | Record<string, string | undefined> | undefined, now = Date.now()): number | undefined {
@@ -139,7 +140,7 @@ export function classifyThrown(err: unknown, signal?: AbortSignal, secrets: (str
   if (err instanceof ProviderError) return err;
   if (signal?.aborted) return new ProviderError("aborted", "the request was cancelled", { cause: err });
   const name = err instanceof Error ? err.name : "";
-  const raw = err instanceof Error ? err.message : String(err);
+  const raw = errorMessage(err);
   const msg = scrubSecrets(raw.slice(0, 300), secrets);
   const code = codeOf(err);
   if (name === "TimeoutError" || (code && TIMEOUT_CODES.has(code)) || /timed? ?out/i.test(raw)) return new ProviderError("timeout", `timed out: ${msg}`, { cause: err });

@@ -8,6 +8,7 @@ import { scheduledTaskText } from "./cron-text.ts";
 import { nextRunAfter } from "./schedule.ts";
 import { runShellCommand, type ShellOptions, type ShellResult } from "./shell-runner.ts";
 import type { CronJob, CronJobStore, DeliverTurn, RunRecord, SendFn } from "./types.ts";
+import { errorMessage } from "../core/errors.ts";
 
 export const DEFAULT_EXEC_TIMEOUT_MINUTES = 5;
 /** The loop re-reads the store at least this often, whatever the next due time. */
@@ -111,7 +112,7 @@ export class CronService {
       try {
         await this.launchDue();
       } catch (err) {
-        this.log.error({ err: errorText(err) }, "cron: reading due jobs failed");
+        this.log.error({ err: errorMessage(err) }, "cron: reading due jobs failed");
       }
       if (this.stopped) break;
       let delay = maxSleep;
@@ -119,7 +120,7 @@ export class CronService {
         const next = await this.nextDueAt();
         if (next !== undefined) delay = Math.min(maxSleep, Math.max(0, next - this.opts.clock.now()));
       } catch (err) {
-        this.log.error({ err: errorText(err) }, "cron: reading the job list failed");
+        this.log.error({ err: errorMessage(err) }, "cron: reading the job list failed");
       }
       await this.sleep(delay);
     }
@@ -182,13 +183,13 @@ export class CronService {
     try {
       record = job.payload.kind === "shell" ? await this.runShellJob(job, job.payload.command) : await this.runAgentJob(job, startedAt);
     } catch (err) {
-      record = { at: startedAt, status: "error", error: clip(errorText(err), 500) };
+      record = { at: startedAt, status: "error", error: clip(errorMessage(err), 500) };
     }
     record.at = startedAt;
     try {
       await this.opts.store.markRun(job.id, record);
     } catch (err) {
-      this.log.error({ job: job.id, err: errorText(err) }, "cron: recording a run failed");
+      this.log.error({ job: job.id, err: errorMessage(err) }, "cron: recording a run failed");
     }
     if (record.status === "ok") this.log.info({ job: job.id }, "cron: job ran");
     else this.log.warn({ job: job.id, status: record.status, error: record.error }, "cron: job failed");
@@ -230,14 +231,11 @@ function nextRunAfterSafe(job: CronJob, now: number, log: Logger): number | null
     return nextRunAfter(job.schedule, now);
   } catch (err) {
     // A schedule that no longer parses (e.g. a time zone dropped from ICU) disables the job.
-    log.error({ job: job.id, err: errorText(err) }, "cron: schedule is invalid; job disabled");
+    log.error({ job: job.id, err: errorMessage(err) }, "cron: schedule is invalid; job disabled");
     return null;
   }
 }
 
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
 
 function clip(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max)}…`;

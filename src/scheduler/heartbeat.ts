@@ -13,6 +13,7 @@ import type { TurnOrigin } from "../tools/types.ts";
 import { isWithinActiveHours, validateActiveHours, type ActiveHours } from "./active-hours.ts";
 import { extractHeartbeatTasks, heartbeatPrompt, isHeartbeatOk } from "./heartbeat-text.ts";
 import type { SendFn } from "./types.ts";
+import { errorMessage } from "../core/errors.ts";
 
 export const DEFAULT_HEARTBEAT_MINUTES = 30;
 export const MIN_HEARTBEAT_MINUTES = 5;
@@ -198,12 +199,12 @@ export class Heartbeat {
       }
       await sessions.append(session.key, [{ role: "assistant", content: reply }], now);
     } catch (err) {
-      this.log.warn({ err: err instanceof Error ? err.message : String(err) }, "heartbeat: the alert was sent but could not be added to the chat's history");
+      this.log.warn({ err: errorMessage(err) }, "heartbeat: the alert was sent but could not be added to the chat's history");
     }
   }
 
   private failed(err: unknown): BeatResult {
-    const error = err instanceof Error ? err.message : String(err);
+    const error = errorMessage(err);
     this.log.error({ err: error }, "heartbeat: beat failed");
     return { outcome: "error", error };
   }

@@ -14,7 +14,7 @@
 import { chmodSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { DatabaseSync } from "node:sqlite";
-import { SwitchboardError } from "../core/errors.ts";
+import { SwitchboardError, errorMessage } from "../core/errors.ts";
 import { backupBeforeMigration, usableMigrationBackup } from "./backup.ts";
 import { MIGRATIONS } from "./schema.ts";
 
@@ -31,9 +31,6 @@ function isMemory(file: string): boolean {
   return file === ":memory:" || file === "";
 }
 
-function describe(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
 
 /**
  * Opens (creating when absent) the database at `file`, or a private in-memory
@@ -48,14 +45,14 @@ export function openDatabase(file: string): Db {
     try {
       mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
     } catch (err) {
-      throw new SwitchboardError("store", `cannot create the directory of the database ${file}: ${describe(err)}. Check the path (SWITCHBOARD_HOME) and its permissions`, { cause: err });
+      throw new SwitchboardError("store", `cannot create the directory of the database ${file}: ${errorMessage(err)}. Check the path (SWITCHBOARD_HOME) and its permissions`, { cause: err });
     }
   }
   let db: Db;
   try {
     db = new DatabaseSync(memory ? ":memory:" : file, { timeout: BUSY_TIMEOUT_MS });
   } catch (err) {
-    throw new SwitchboardError("store", `cannot open the database ${file}: ${describe(err)}. Check the path (SWITCHBOARD_HOME) and its permissions`, { cause: err });
+    throw new SwitchboardError("store", `cannot open the database ${file}: ${errorMessage(err)}. Check the path (SWITCHBOARD_HOME) and its permissions`, { cause: err });
   }
   try {
     if (!memory) tighten(file);
@@ -74,7 +71,7 @@ export function openDatabase(file: string): Db {
       // already closed or never usable; the original error is the one to report
     }
     if (err instanceof SwitchboardError) throw err;
-    const msg = describe(err);
+    const msg = errorMessage(err);
     if (/not a database|malformed|corrupt/i.test(msg)) {
       throw new SwitchboardError("store", `${file} is not a readable Switchboard database (${msg}). Move it aside and restart to begin with an empty one, or restore it from a backup`, { cause: err });
     }

@@ -16,6 +16,7 @@ import { ProviderError, type CallTarget, type ChatRouter } from "../providers/ty
 import { multipartBody, parseJsonBody, postToProvider, type FetchFor, type MultipartField } from "../voice/provider-http.ts";
 import { ToolError, type Tool, type ToolContext, type ToolOutput } from "./types.ts";
 import { readCapped } from "./web-fetch.ts";
+import { errorMessage } from "../core/errors.ts";
 
 /** agents.defaults.imageGenerationModel */
 export interface ImageGenerationModelConfig {
@@ -120,7 +121,7 @@ export function createImageTool(opts: ImageToolOptions): Tool<typeof imageArgs> 
         );
       } catch (err) {
         if (ctx.signal.aborted) throw err;
-        throw new ToolError(`Image generation failed: ${err instanceof Error ? err.message : String(err)}`);
+        throw new ToolError(`Image generation failed: ${errorMessage(err)}`);
       }
       const pictures = routed.value;
       const model = routed.target.entry.modelName;
@@ -252,7 +253,7 @@ async function loadInputImage(ref: string, ctx: ToolContext, opts: ImageToolOpti
       }
     } catch (err) {
       if (err instanceof ToolError) throw err;
-      throw new ToolError(`could not fetch the input image: ${err instanceof Error ? err.message : String(err)}`);
+      throw new ToolError(`could not fetch the input image: ${errorMessage(err)}`);
     }
   } else {
     data = await readWorkspaceImage(ref, opts.workspaceDir);

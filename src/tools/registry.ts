@@ -8,6 +8,7 @@ import { z } from "zod";
 import type { ToolCall, ToolSpec } from "../core/chat.ts";
 import { isJsonSchemaTool, ToolError, type AnyTool, type JsonSchemaTool, type Tool, type ToolContext, type ToolOutput } from "./types.ts";
 import { noteToolRun } from "./activity.ts";
+import { errorMessage } from "../core/errors.ts";
 
 export const DEFAULT_TOOL_TIMEOUT_MS = 60_000;
 /** A tool result longer than this is cut (with a note) before the model sees it. */
@@ -151,7 +152,7 @@ export class ToolRegistry {
     try {
       raw = source === "" || source === "null" ? {} : JSON.parse(source);
     } catch (err) {
-      const why = err instanceof Error ? err.message : String(err);
+      const why = errorMessage(err);
       return failure(`the arguments for ${call.name} were not valid JSON (${why}). Send one JSON object that matches the tool's parameters.`);
     }
     let args: unknown;
@@ -190,7 +191,7 @@ export class ToolRegistry {
       if (ctx.signal.aborted) throw ctx.signal.reason ?? err;
       if (timer.signal.aborted) return failure((timer.signal.reason as ToolError).message);
       if (err instanceof ToolError) return failure(err.message);
-      return failure(`tool ${call.name} failed: ${err instanceof Error ? err.message : String(err)}`);
+      return failure(`tool ${call.name} failed: ${errorMessage(err)}`);
     } finally {
       clearTimeout(timeout);
       stopWaiting();

@@ -21,6 +21,7 @@ import { mapTurnError, routerRetryAfterMs, sendApiError, type MappedError } from
 import { mediaMarkdown } from "./media.ts";
 import { chatCompletionBody, describeIssue, toConversation, type ChatCompletionBody } from "./messages.ts";
 import { DEFAULT_MODEL_NAME, modelNotFound, resolveApiModel } from "./models.ts";
+import { errorMessage } from "../../core/errors.ts";
 
 export const SESSION_HEADER = "x-switchboard-session";
 
@@ -97,7 +98,7 @@ export function registerChat(app: FastifyInstance, runtime: () => ApiRuntime, re
     const failure = (err: unknown): MappedError => {
       const mapped = mapTurnError(err, () => (rt.router ? routerRetryAfterMs(rt.router.snapshot(), err) : undefined));
       if (mapped) return mapped;
-      logger.error({ err: err instanceof Error ? err.message : String(err) }, "API turn failed");
+      logger.error({ err: errorMessage(err) }, "API turn failed");
       return { status: 500, error: { message: "internal error: the turn failed; the gateway log says why", type: "server_error", code: "internal_error" } };
     };
 

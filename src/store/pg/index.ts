@@ -3,7 +3,7 @@
 // goes away is a storage fault (health.ts "unreachable"): queries reject,
 // the gateway keeps turns pending and probes until the server answers.
 import pg from "pg";
-import { SwitchboardError } from "../../core/errors.ts";
+import { SwitchboardError, errorMessage } from "../../core/errors.ts";
 import { redactUrl, registerSecrets } from "../../core/redact.ts";
 import type { StoreBackend, StoreSet } from "../backend.ts";
 import { StoreHealth, storeFault } from "../health.ts";
@@ -84,7 +84,7 @@ export async function openPgStore(url: string, opts: PgOptions = {}): Promise<Pg
   } catch (err) {
     await pool.end().catch(() => undefined);
     if (err instanceof SwitchboardError) throw err;
-    const why = err instanceof Error ? err.message : String(err);
+    const why = errorMessage(err);
     const fix = storeFault(err) === "unreachable" ? "Check that PostgreSQL is running and store.url (or SWITCHBOARD_DATABASE_URL) points at it" : "Check the database, user and password in store.url";
     throw new SwitchboardError("store", `cannot use the database ${location}: ${redactUrl(why)}. ${fix}`, { cause: err });
   }

@@ -7,6 +7,7 @@
 import pg from "pg";
 import { redact } from "../../core/redact.ts";
 import { UNREACHABLE_CODE } from "./faults.ts";
+import { errorMessage } from "../../core/errors.ts";
 
 /** What a query gives back: the rows (typed by the caller, who wrote the SELECT) and how many were touched. */
 export interface Result<R> {
@@ -24,7 +25,7 @@ export interface Sql {
 export class StoreUnreachableError extends Error {
   readonly code = UNREACHABLE_CODE;
   constructor(cause: unknown) {
-    super(`the database server cannot be reached: ${redact(cause instanceof Error ? cause.message : String(cause))}`, { cause });
+    super(`the database server cannot be reached: ${redact(errorMessage(cause))}`, { cause });
     this.name = "StoreUnreachableError";
   }
 }

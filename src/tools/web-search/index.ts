@@ -9,6 +9,7 @@ import { redact, SearchBackendError } from "./http.ts";
 import { selectBackend } from "./select.ts";
 import { renderOutcome } from "./text.ts";
 import type { BackendName, WebSearchConfig } from "./types.ts";
+import { errorMessage } from "../../core/errors.ts";
 
 export type { BackendConfig, BackendName, SearchResult, WebSearchConfig } from "./types.ts";
 export { parseDuckDuckGoHtml, unwrapDuckLink } from "./duckduckgo.ts";
@@ -77,7 +78,7 @@ export function createWebSearchTool(webConfig: WebSearchConfig = {}, opts: WebSe
         if (ctx.signal.aborted) throw err;
         if (timeout.aborted) throw new ToolError(`${backend.name} search timed out after ${Number((timeoutMs / 1000).toFixed(1))} s`);
         const cause = (err as { cause?: { code?: unknown } }).cause;
-        const detail = typeof cause?.code === "string" ? cause.code : err instanceof Error ? err.message : String(err);
+        const detail = typeof cause?.code === "string" ? cause.code : errorMessage(err);
         throw new ToolError(redact(`${backend.name} search failed: ${detail}`, secrets));
       }
     },

@@ -5,8 +5,8 @@
 // and its page's mark sends that chunk again after the restart, as a crash
 // between a send and its own mark always did; the window is one page of one
 // drain (at most DRAIN_PAGE chunks). In a fleet each chunk's send and mark
-// stay one fenced unit (fleet-hooks.ts). Chunks of one reply go out in order: when one
-// fails, the rest of that reply waits for it. Short hiccups are retried on
+// stay one fenced unit (fleet-hooks.ts). Chunks of one reply go out in order:
+// when one fails, the rest of that reply waits for it. Short hiccups are retried on
 // the spot with p-retry; a platform's retry_after, and longer outages, move
 // the chunk's not-before time; a chunk that still fails after maxAttempts,
 // or that can never succeed, becomes a dead letter shown by `status`.

@@ -93,6 +93,7 @@ export class Pipeline {
       return;
     }
     const payload = await storedPayload(msg, trigger.text, this.opts.logger, this.opts.maxMediaBytes);
+    const stop = isStopCommand(payload.text);
     if (place.turn) await place.turn;
     const since = this.held?.storing(); // a session write from here on makes the row's "no session yet" stale
     let stored: InboundRecord | undefined;
@@ -100,13 +101,13 @@ export class Pipeline {
       stored = await this.insert(msg, sessionKey, payload, place);
       // the turn starts from this row, not from reading it back; "no session yet" holds only if no turn of
       // the session runs now (one that began before this insert and commits after it would create it)
-      if (stored && !isStopCommand(payload.text)) this.held?.add(stored, !this.inTurn.has(sessionKey), since);
+      if (stored && !stop) this.held?.add(stored, !this.inTurn.has(sessionKey), since);
     } finally {
       this.held?.stored();
     }
     if (!stored) return; // a redelivery of a message we already have
     this.firstAccepted ??= stored.id;
-    if (isStopCommand(payload.text)) return this.stop(stored); // now, not behind the turn it stops
+    if (stop) return this.stop(stored); // now, not behind the turn it stops
     this.slots.schedule(sessionKey);
     if (this.opts.holdReading?.(msg.channel)) await this.slots.room();
   }

@@ -16,8 +16,7 @@ interface MessageRow {
 }
 
 /** the active message count of the session row named `s` */
-const activeCount = (s: string) => `(SELECT count(*) FROM messages m WHERE m.session_key = ${s}.key AND m.generation = ${s}.generation AND m.compacted = 0)`;
-const ACTIVE_COUNT = activeCount("s");
+const ACTIVE_COUNT = "(SELECT count(*) FROM messages m WHERE m.session_key = s.key AND m.generation = s.generation AND m.compacted = 0)";
 
 
 /** summary and active history of one session: no row when it does not exist, one with id NULL when it has no messages */

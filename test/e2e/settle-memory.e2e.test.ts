@@ -1,24 +1,10 @@
 // The gateway process gives memory back once it is ready and quiet, and again
 // after a burst has passed, but not over and over while it sits idle.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { startDaemon, waitFor, writeConfig, type RunningDaemon } from "./daemon.ts";
-import { llm, tg, useFakes } from "./fakes-fixture.ts";
+import { llm, run, tg, useFakes } from "./fakes-fixture.ts";
 
-let home: string;
-let daemon: RunningDaemon | undefined;
-
-useFakes();
-beforeEach(() => {
-  home = mkdtempSync(join(tmpdir(), "sb-e2e-settle-"));
-});
-afterEach(async () => {
-  await daemon?.stop();
-  daemon = undefined;
-  rmSync(home, { recursive: true, force: true });
-});
+useFakes({ homePrefix: "sb-e2e-settle-" });
 
 const settled = (d: RunningDaemon) =>
   d.log.flatMap((l) => {
@@ -32,13 +18,12 @@ const settled = (d: RunningDaemon) =>
 
 describe("memory given back when quiet", () => {
   it("collects once after the start, then stays quiet while idle", async () => {
-    writeConfig(home, {
+    writeConfig(run.home, {
       model_list: [{ model_name: "m", model: "openai/m", api_base: `${llm.url}/v1` }],
       agents: { defaults: { model_name: "m" } },
       channels: { telegram: { enabled: true, token: tg.token, api_base: tg.url, allow_from: ["*"] } },
     });
-    daemon = await startDaemon(home, { SWITCHBOARD_LOG_LEVEL: "debug" });
-    const d = daemon;
+    const d = (run.daemon = await startDaemon(run.home, { SWITCHBOARD_LOG_LEVEL: "debug" }));
     await waitFor(async () => (await fetch(`${d.url}/ready`)).status === 200 || undefined, "/ready", 15_000);
     const first = await waitFor(() => settled(d)[0], "the first collection after ready", 20_000);
     expect(first.afterMb).toBeGreaterThan(0);

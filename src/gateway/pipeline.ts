@@ -6,7 +6,6 @@
 // state shows in status and /ready, and the turn runs again once a probe
 // write works.
 import { randomUUID } from "node:crypto";
-import type { ContentPart } from "../core/chat.ts";
 import type { InboundMessage, OutboundChunk } from "../core/channel.ts";
 import type { StoreSet } from "../store/backend.ts";
 import type { InboundRecord } from "../store/types.ts";
@@ -18,12 +17,11 @@ import { ClaimedRuns, isClaimLost } from "./fleet-session.ts";
 import { queuePairingReply } from "./pairing-reply.ts";
 import { replyChunks } from "./reply-chunks.ts";
 import { describeTurnFailure } from "./replies.ts";
-import { turnText } from "./turn-text.ts";
 import { isStopCommand, RunningTurns, stopSession, type RunningTurn } from "./turn-abort.ts";
 import { DEFAULT_MAX_TURNS, type GatewayTurnResult, type PipelineOptions, type StoredInbound } from "./pipeline-types.ts";
 import { TurnSlots } from "./turn-slots.ts";
 import { startTyping, TYPING_AFTER_MS } from "./typing.ts";
-import { transcribeStored } from "./inbound-media.ts";
+import { gatherTurnInput } from "./turn-input.ts";
 import { storedPayload } from "./inbound-payload.ts";
 import { errorMessage } from "../core/errors.ts";
 
@@ -273,24 +271,7 @@ export class Pipeline {
   private async turn(sessionKey: string, batch: InboundRecord[], run: RunningTurn): Promise<void> {
     const last = batch[batch.length - 1]!;
     const lastPayload = last.payload as StoredInbound;
-    const texts: string[] = [];
-    const parts: ContentPart[] = [];
-    const notes: OutboundChunk[] = [];
-    for (const rec of batch) {
-      const p = rec.payload as StoredInbound;
-      const said: string[] = p.text.trim() ? [p.text.trim()] : [];
-      for (const m of p.media ?? []) {
-        if (m.kind === "image") parts.push({ type: "image", mimeType: m.mimeType, data: m.data });
-        else if (m.kind === "audio" || m.kind === "voice") {
-          const heard = await transcribeStored(this.opts.voice, m, run.signal);
-          if (heard.text) said.push(heard.text);
-          if (heard.note) notes.push({ text: heard.note, format: "plain" });
-        }
-      }
-      // who said it (groups), and what it replies to or forwards
-      const text = turnText(p, rec.senderId, said.join("\n\n"));
-      if (text) texts.push(text);
-    }
+    const { texts, parts, notes } = await gatherTurnInput(batch, this.opts.voice, run.signal);
     if (texts.length === 0 && parts.length === 0) {
       run.commit();
       await this.reply(last, batch, notes.length ? notes : [{ text: "I received an empty message.", format: "plain" }]);

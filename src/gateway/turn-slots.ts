@@ -6,6 +6,47 @@
 // pull updates (Telegram polling) wait for `room()` before reading more, so
 // a burst stays in the platform's queue instead of in memory.
 
+/**
+ * Turns under way across every pipeline of the process (a reload runs the
+ * old pipeline's last turns beside the new one's), and how many have started
+ * so far. Work in the background that would hold up a turn, such as the full
+ * collection of settle-memory.ts, reads it to wait until no turn runs.
+ */
+export class TurnActivity {
+  private running = 0;
+  private begun = 0;
+  private readonly idleListeners = new Set<() => void>();
+
+  /** turns running now */
+  get underWay(): number {
+    return this.running;
+  }
+
+  /** turns started since the process began: a look that sees it move knows work came and went */
+  get started(): number {
+    return this.begun;
+  }
+
+  begin(): void {
+    this.running++;
+    this.begun++;
+  }
+
+  end(): void {
+    this.running--;
+    if (this.running === 0) for (const l of this.idleListeners) l();
+  }
+
+  /** calls `listener` each time the last running turn ends; returns the unsubscribe */
+  whenIdle(listener: () => void): () => void {
+    this.idleListeners.add(listener);
+    return () => this.idleListeners.delete(listener);
+  }
+}
+
+/** the process's own: every TurnSlots reports to it unless given another (tests) */
+export const turnActivity = new TurnActivity();
+
 export class TurnSlots {
   private readonly limit: number;
   private readonly run: (key: string) => Promise<void>;
@@ -15,11 +56,13 @@ export class TurnSlots {
   private readonly queued = new Set<string>();
   private readonly roomWaiters: (() => void)[] = [];
   private open = true;
+  private readonly activity: TurnActivity;
 
-  constructor(limit: number, run: (key: string) => Promise<void>) {
+  constructor(limit: number, run: (key: string) => Promise<void>, activity: TurnActivity = turnActivity) {
     if (!Number.isInteger(limit) || limit < 1) throw new Error(`turn limit must be a positive integer, got ${limit}`);
     this.limit = limit;
     this.run = run;
+    this.activity = activity;
   }
 
   /** sessions running a turn now */
@@ -48,6 +91,7 @@ export class TurnSlots {
       return;
     }
     this.queued.delete(key);
+    this.activity.begin();
     const p = this.run(key)
       .catch(() => undefined) // run() reports its own failures; a slot is always given back
       .finally(() => this.release(key));
@@ -81,5 +125,7 @@ export class TurnSlots {
       this.schedule(next);
     }
     if (!this.full && this.queued.size === 0) for (const w of this.roomWaiters.splice(0)) w();
+    // after the next turn (if any) began: the process goes idle only when nothing follows
+    this.activity.end();
   }
 }

@@ -1,22 +1,35 @@
 import { describe, expect, it } from "vitest";
-import { fullCollection, MemorySettler, SETTLE_GROWTH_BYTES, SETTLE_QUIET_TICKS } from "../../src/gateway/settle-memory.ts";
+import { fullCollection, MemorySettler, SETTLE_AFTER_WORK_MS, SETTLE_GROWTH_BYTES, SETTLE_INTERVAL_MS, SETTLE_QUIET_TICKS, settleMemoryWhenQuiet } from "../../src/gateway/settle-memory.ts";
+import { TurnActivity, TurnSlots } from "../../src/gateway/turn-slots.ts";
 
 const MB = 1024 * 1024;
 
-/** a settler on scripted readings: `share` and `rss` are read at each look */
+/**
+ * A settler on scripted readings: `share` is the event loop's busy share
+ * until the next look, `rss` is read at each look, and `work` stands for the
+ * process's turns (TurnActivity) as the pipeline reports them.
+ */
 function scripted(o: { ready?: () => boolean } = {}) {
   const state = { share: 0, rss: 120 * MB, collections: 0, afterCollect: 100 * MB };
+  const work = new TurnActivity();
+  const loop = { active: 0, idle: 0 };
   const settler = new MemorySettler({
     ready: o.ready ?? (() => true),
-    busyShare: () => state.share,
+    // each reading advances the clock by one look's worth at the scripted share
+    loop: () => {
+      loop.active += state.share * 1000;
+      loop.idle += (1 - state.share) * 1000;
+      return { ...loop };
+    },
     rss: () => state.rss,
+    work,
     collect: () => {
       state.collections++;
       state.rss = state.afterCollect;
     },
   });
   const looks = (n: number) => Array.from({ length: n }, () => settler.tick());
-  return { state, looks };
+  return { state, looks, work, settler };
 }
 
 describe("giving memory back when the gateway is quiet", () => {
@@ -62,8 +75,63 @@ describe("giving memory back when the gateway is quiet", () => {
     expect(state.collections).toBe(2);
   });
 
+  it("never collects while a turn runs, though a turn waiting for its model leaves the event loop idle", () => {
+    const { state, work, looks } = scripted();
+    work.begin(); // a slow model: the loop sits idle for many looks
+    looks(SETTLE_QUIET_TICKS * 4);
+    expect(state.collections).toBe(0);
+    work.end();
+    looks(1);
+    expect(state.collections).toBe(1);
+  });
+
+  it("does not collect while lone messages keep coming, each turn over before the next look", () => {
+    const { state, work, looks } = scripted();
+    looks(SETTLE_QUIET_TICKS);
+    expect(state.collections).toBe(1);
+    state.rss = 200 * MB; // grown: a collection would be due once quiet
+    for (let i = 0; i < 20; i++) {
+      work.begin();
+      work.end();
+      looks(1);
+    }
+    expect(state.collections).toBe(1);
+    // a whole look without a message: the work has run out
+    looks(1);
+    expect(state.collections).toBe(2);
+  });
+
+  it("after a burst, one quiet look measured from the end of the last turn is enough", () => {
+    const { state, work, looks, settler } = scripted();
+    looks(SETTLE_QUIET_TICKS);
+    state.rss = 160 * MB;
+    state.share = 0.9;
+    for (let i = 0; i < 8; i++) work.begin();
+    looks(2);
+    for (let i = 0; i < 8; i++) work.end();
+    settler.workRanOut();
+    state.share = 0.01;
+    expect(looks(1)).toEqual([true]);
+    expect(state.collections).toBe(2);
+  });
+
+  it("after a burst, waits while the event loop is still busy (replies being sent) even with no turn running", () => {
+    const { state, work, looks, settler } = scripted();
+    looks(SETTLE_QUIET_TICKS);
+    state.rss = 160 * MB;
+    work.begin();
+    work.end();
+    settler.workRanOut();
+    state.share = 0.4;
+    looks(3);
+    expect(state.collections).toBe(1);
+    state.share = 0;
+    looks(1);
+    expect(state.collections).toBe(2);
+  });
+
   it("does nothing without a way to collect", () => {
-    const settler = new MemorySettler({ ready: () => true, busyShare: () => 0, rss: () => 500 * MB, collect: undefined });
+    const settler = new MemorySettler({ ready: () => true, loop: () => ({ active: 0, idle: 0 }), rss: () => 500 * MB, collect: undefined });
     expect(Array.from({ length: 10 }, () => settler.tick())).not.toContain(true);
   });
 
@@ -80,3 +148,49 @@ describe("giving memory back when the gateway is quiet", () => {
     expect((globalThis as { gc?: unknown }).gc).toBeUndefined();
   });
 });
+
+describe("the turns the settler watches", () => {
+  it("TurnSlots report every turn's start and end, and idle only once nothing follows", async () => {
+    const activity = new TurnActivity();
+    const idle: number[] = [];
+    activity.whenIdle(() => idle.push(activity.started));
+    const gates = new Map<string, () => void>();
+    const slots = new TurnSlots(1, (key) => new Promise<void>((r) => gates.set(key, r)), activity);
+    slots.schedule("a");
+    slots.schedule("b"); // waits for the one slot
+    expect([activity.underWay, activity.started]).toEqual([1, 1]);
+    gates.get("a")!();
+    await until(() => activity.started === 2);
+    expect(activity.underWay).toBe(1);
+    expect(idle).toEqual([]); // "b" began as "a" ended: no idle moment between them
+    gates.get("b")!();
+    await until(() => idle.length === 1);
+    expect([activity.underWay, idle]).toEqual([0, [2]]);
+  });
+
+  it("a settler started on the process's turns looks SETTLE_AFTER_WORK_MS after the last one ends", async () => {
+    const activity = new TurnActivity();
+    const collectedAt: number[] = [];
+    const stop = settleMemoryWhenQuiet({ ready: () => true, rss: () => 500 * MB, work: activity, collect: () => collectedAt.push(performance.now()) });
+    try {
+      activity.begin();
+      const ended = performance.now();
+      activity.end();
+      await until(() => collectedAt.length === 1);
+      // the look after the work, not the interval's first one (SETTLE_INTERVAL_MS after the start)
+      expect(collectedAt[0]! - ended).toBeGreaterThanOrEqual(SETTLE_AFTER_WORK_MS - 1);
+      expect(collectedAt[0]! - ended).toBeLessThan(SETTLE_INTERVAL_MS);
+    } finally {
+      stop();
+    }
+  });
+});
+
+/** waits for `cond`, checking after each turn of the event loop, at most `ms` */
+async function until(cond: () => boolean, ms = 2000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error("condition not met in time");
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}

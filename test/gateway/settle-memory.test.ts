@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { fullCollection, MemorySettler, SETTLE_AFTER_WORK_MS, SETTLE_GROWTH_BYTES, SETTLE_INTERVAL_MS, SETTLE_QUIET_TICKS, settleMemoryWhenQuiet } from "../../src/gateway/settle-memory.ts";
+import { fullCollection, MemorySettler, SETTLE_AFTER_WORK_MS, SETTLE_GROWTH_BYTES, SETTLE_INTERVAL_MS, SETTLE_QUIET_TICKS, settleMemoryWhenQuiet, YOUNG_SWEEP_FILL } from "../../src/gateway/settle-memory.ts";
 import { TurnActivity, TurnSlots } from "../../src/gateway/turn-slots.ts";
 
 const MB = 1024 * 1024;
@@ -10,7 +10,7 @@ const MB = 1024 * 1024;
  * process's turns (TurnActivity) as the pipeline reports them.
  */
 function scripted(o: { ready?: () => boolean } = {}) {
-  const state = { share: 0, rss: 120 * MB, collections: 0, afterCollect: 100 * MB };
+  const state = { share: 0, rss: 120 * MB, collections: 0, afterCollect: 100 * MB, youngUsed: 0, youngRoom: 8 * MB, youngBytes: 0, sweeps: 0 };
   const work = new TurnActivity();
   const loop = { active: 0, idle: 0 };
   const settler = new MemorySettler({
@@ -22,10 +22,15 @@ function scripted(o: { ready?: () => boolean } = {}) {
       return { ...loop };
     },
     rss: () => state.rss,
+    young: () => ({ used: state.youngUsed, room: state.youngRoom, bytes: state.youngBytes }),
     work,
     collect: () => {
       state.collections++;
       state.rss = state.afterCollect;
+    },
+    sweepYoung: () => {
+      state.sweeps++;
+      state.youngUsed = 0;
     },
   });
   const looks = (n: number) => Array.from({ length: n }, () => settler.tick());
@@ -130,8 +135,59 @@ describe("giving memory back when the gateway is quiet", () => {
     expect(state.collections).toBe(2);
   });
 
+  it("after the work, scavenges a young generation over YOUNG_SWEEP_FILL full, and never while a turn runs", () => {
+    const { state, work, looks, settler } = scripted();
+    looks(SETTLE_QUIET_TICKS);
+    expect(state.collections).toBe(1);
+    const message = () => {
+      work.begin();
+      state.youngUsed += MB; // what one message allocates, of the young generation's 8 MB
+      work.end();
+      settler.workRanOut();
+    };
+    message(); // an eighth full: the next message fits
+    expect(YOUNG_SWEEP_FILL).toBeGreaterThan(1 / 8);
+    expect(settler.afterWork()).toBe("nothing");
+    message();
+    message(); // 3 of 8 MB
+    work.begin();
+    expect(settler.afterWork()).toBe("nothing"); // a turn came meanwhile: it would wait for the scavenge
+    work.end();
+    settler.workRanOut();
+    expect(settler.afterWork()).toBe("swept");
+    expect([state.sweeps, state.youngUsed, state.collections]).toEqual([1, 0, 1]);
+    // a full collection due takes the place of the sweep
+    message();
+    message();
+    message();
+    state.rss = 200 * MB;
+    expect(settler.afterWork()).toBe("collected");
+    expect(state.sweeps).toBe(1);
+  });
+
+  it("does not count the young generation growing back as growth: it regrows after every collection", () => {
+    const { state, work, looks, settler } = scripted();
+    looks(SETTLE_QUIET_TICKS);
+    expect(state.collections).toBe(1);
+    // a trickle of messages: V8 sizes the young generation back up by 14 MB, nothing else grew
+    state.youngBytes = 14 * MB;
+    state.rss = 100 * MB + 14 * MB;
+    for (let i = 0; i < 5; i++) {
+      work.begin();
+      work.end();
+      settler.workRanOut();
+      settler.afterWork();
+      looks(2);
+    }
+    expect(state.collections).toBe(1);
+    // the old generation and malloc grew past the step as well: due
+    state.rss += SETTLE_GROWTH_BYTES;
+    looks(1);
+    expect(state.collections).toBe(2);
+  });
+
   it("does nothing without a way to collect", () => {
-    const settler = new MemorySettler({ ready: () => true, loop: () => ({ active: 0, idle: 0 }), rss: () => 500 * MB, collect: undefined });
+    const settler = new MemorySettler({ ready: () => true, loop: () => ({ active: 0, idle: 0 }), rss: () => 500 * MB, young: () => ({ used: MB, room: MB, bytes: 0 }), collect: undefined });
     expect(Array.from({ length: 10 }, () => settler.tick())).not.toContain(true);
   });
 
@@ -171,7 +227,13 @@ describe("the turns the settler watches", () => {
   it("a settler started on the process's turns looks SETTLE_AFTER_WORK_MS after the last one ends", async () => {
     const activity = new TurnActivity();
     const collectedAt: number[] = [];
-    const stop = settleMemoryWhenQuiet({ ready: () => true, rss: () => 500 * MB, work: activity, collect: () => collectedAt.push(performance.now()) });
+    const stop = settleMemoryWhenQuiet({
+      ready: () => true,
+      rss: () => 500 * MB,
+      young: () => ({ used: 0, room: MB, bytes: 0 }),
+      work: activity,
+      collect: () => collectedAt.push(performance.now()),
+    });
     try {
       activity.begin();
       const ended = performance.now();

@@ -25,6 +25,7 @@ import { cpuMs, offerBurst, perMessage, printSqlDetail, rssMb, sqlCounts, type P
 import { measureHi } from "./request-size.ts";
 import { MEMORY_ENV, MEMORY_NODE_FLAGS } from "../src/cli/service.ts";
 import { report, summarize, type Summary } from "./stats.ts";
+import { loneSplit, loneText } from "./latency-sched.ts";
 import { SETTLE_INTERVAL_MS, SETTLE_QUIET_TICKS } from "../src/gateway/settle-memory.ts";
 
 const GATEWAY_BOT = "7000001:bench-gateway";
@@ -69,7 +70,7 @@ export async function run(): Promise<void> {
         `CPU ${gw.cpuPerMsg.toFixed(2)} ms/msg = ${(gw.cpuPerMsg / floor.cpuPerMsg).toFixed(2)}× floor ${floor.cpuPerMsg.toFixed(2)} (target ≤ 1.0 ms); ` +
         `SQLite per msg ${sqlText(gw.sql)} vs floor ${sqlText(floor.sql)} (target 6, 3); ` +
         `ready ${spread(gw.ready, 0)} ms, CPU to ready ${spread(gw.readyCpu, 0)} ms (target ≤ 500); idle RSS ${spread(gw.idle, 0)} MB (target ≤ 100), floor ${floor.rssAfter.toFixed(0)} MB after its burst; ` +
-        `overhead p99 ${gw.p99.toFixed(1)} ms (target ≤ 5); RSS after burst ${gw.rssAfter.toFixed(0)} MB at once = ${(gw.rssAfter / gw.idleRss).toFixed(2)}×, ${gw.rssSettled.toFixed(0)} MB settled = ${(gw.rssSettled / gw.idleRss).toFixed(2)}× that gateway's idle ${gw.idleRss.toFixed(0)} MB (target ≤ 1.5), held ≤ ${gw.maxHeld}; ` +
+        `overhead p99 ${gw.p99.toFixed(1)} ms (target ≤ 5${loneText(gw.lone)}); RSS after burst ${gw.rssAfter.toFixed(0)} MB at once = ${(gw.rssAfter / gw.idleRss).toFixed(2)}×, ${gw.rssSettled.toFixed(0)} MB settled = ${(gw.rssSettled / gw.idleRss).toFixed(2)}× that gateway's idle ${gw.idleRss.toFixed(0)} MB (target ≤ 1.5), held ≤ ${gw.maxHeld}; ` +
         `"hi" ≈ ${hi.tokens} tokens (target ≤ 1,500); lost: ${unanswered("gateway", gw)}, ${unanswered("floor", floor)}; load ${load()}`,
     );
   } finally {
@@ -180,14 +181,18 @@ async function gatewayPhase(home: string, tg: FakeTelegramApi, dc: FakeDiscord, 
 
     // one message at a time: end-to-end latency minus the model call (instant, on loopback)
     const lat: number[] = [];
+    const lone = loneSplit(pid);
     for (let i = 0; i < 300; i++) {
       const before = tg.sent.length;
       const t = performance.now();
+      lone.begin();
       tg.userMessage({ token: GATEWAY_BOT, chatId: 500, fromId: 500, text: `ping ${i}` });
       await tg.waitForSent(before + 1, 10_000); // event-driven, no polling delay in the figure
       lat.push(performance.now() - t);
+      if (i >= 50) lone.end(lat.at(-1)!);
     }
     report("gateway overhead per message (model instant)", lat.slice(50));
+    lone.report();
     const cpuBefore = cpuMs(pid);
     const sql0 = await sqlCounts(pid, sqlFile);
     const phase = await offerBurst({ tg, token: GATEWAY_BOT, firstUser: FIRST_USER * 2, total, pid, label: "gateway", rssEvery: soak ? 10_000 : 0 });
@@ -202,7 +207,7 @@ async function gatewayPhase(home: string, tg: FakeTelegramApi, dc: FakeDiscord, 
         `${phase.cpuPerMsg.toFixed(2)} ms CPU per message (daemon total ${cpuTotal.toFixed(0)} ms), ${sqlText(sql)} per message, RSS ${idleRss.toFixed(1)} → ${phase.rssAfter.toFixed(1)} MB at once (peak ${phase.peakRss.toFixed(1)}), ` +
         `${rssSettled.toFixed(1)} MB settled, at most ${phase.maxHeld} messages taken from the platform and not yet answered (turn limit ${TURN_LIMIT})`,
     );
-    return { ...phase, rssSettled, sql, ready, readyCpu, idle, idleRss, p99: summarize(lat.slice(50)).p99 };
+    return { ...phase, rssSettled, sql, ready, readyCpu, idle, idleRss, p99: summarize(lat.slice(50)).p99, lone: lone.p99s() };
   } finally {
     await daemon.stop();
   }

@@ -17,10 +17,15 @@
 //   SWITCHBOARD_LATENCY_RUNS      runs, each on a freshly started daemon (default 3)
 //   SWITCHBOARD_LATENCY_SLOW      slowest messages of each run shown with their events (default 5)
 //   SWITCHBOARD_LATENCY_PROBE_STALLS=1  also record event-loop stalls (a 1 ms timer in the daemon)
+//   SWITCHBOARD_LATENCY_GAP_MS    a pause after each answer before the next message (default 0: at once, as
+//                                  in the gateway suite; a person takes seconds, and work the daemon leaves for
+//                                  a quiet moment, such as a scavenge, then falls between messages)
+//   SWITCHBOARD_LATENCY_NODE_OPTIONS  more Node options for the daemon (e.g. --cpu-prof --cpu-prof-dir=/tmp/p)
+//   SWITCHBOARD_LATENCY_DUMP     writes each run's timelines and probe events to <this>.<run>.json
 //   SWITCHBOARD_LATENCY_SUMMARY_MS  the fake model takes this long to answer a compaction's summary
 //                                  request (default 0: instant, like every other answer); a real model
 //                                  takes seconds, and a message that waits for it shows that here
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FakeDiscord } from "../test/fakes/discord/server.ts";
@@ -31,6 +36,7 @@ import { MEMORY_ENV, MEMORY_NODE_FLAGS } from "../src/cli/service.ts";
 import { percentile } from "./stats.ts";
 import { rssMb } from "./process-stats.ts";
 import { sharedClock } from "./latency-clock.ts";
+import { schedstat, type Sched } from "./latency-sched.ts";
 import type { ProbeEvent } from "./latency-probe.ts";
 import { SUMMARY_INSTRUCTION } from "../src/agent/compaction.ts";
 
@@ -38,6 +44,8 @@ const BOT = "7000001:bench-latency";
 const WARM_UP = 50;
 const PROBE = `--import=${join(import.meta.dirname, "latency-probe.ts")}`;
 const clock = sharedClock();
+/** without /proc (not Linux): no CPU or wait figures, the end-to-end ones as they are */
+const NO_SCHED: Sched = { run: 0, wait: 0 };
 
 interface Timeline {
   queued: number;
@@ -51,6 +59,8 @@ interface Timeline {
   cpu: number;
   /** ms it was ready to run but waited for a CPU (other processes' load) */
   runqueue: number;
+  /** ms this process (the fakes, the bench's clock) waited for a CPU meanwhile */
+  fakesWait: number;
 }
 
 export interface LatencyFigures {
@@ -73,6 +83,7 @@ export async function run(): Promise<void> {
   const perRun = Number(process.env.SWITCHBOARD_LATENCY_MESSAGES ?? 300);
   const runs = Number(process.env.SWITCHBOARD_LATENCY_RUNS ?? 3);
   const slowShown = Number(process.env.SWITCHBOARD_LATENCY_SLOW ?? 5);
+  const gapMs = Number(process.env.SWITCHBOARD_LATENCY_GAP_MS ?? 0);
   const home = mkdtempSync(join(tmpdir(), "sb-bench-lat-"));
   const llm = await startFakeLlm();
   const tg = await FakeTelegramApi.start({ bots: [{ token: BOT }] });
@@ -93,7 +104,7 @@ export async function run(): Promise<void> {
   };
   const all: number[] = [];
   const slowCauses: string[][] = [];
-  const phases = { poll: [] as number[], model: [] as number[], send: [] as number[], plain: [] as number[], summary: [] as number[], cpu: [] as number[], corrected: [] as number[] };
+  const phases = { poll: [] as number[], model: [] as number[], send: [] as number[], plain: [] as number[], summary: [] as number[], cpu: [] as number[], corrected: [] as number[], bothCorrected: [] as number[] };
   console.log(`machine load average at start: ${readLoad()}`);
   try {
     for (let r = 0; r < runs; r++) {
@@ -105,14 +116,17 @@ export async function run(): Promise<void> {
         for (let i = 0; i < perRun; i++) {
           const before = tg.sent.length;
           const summaries = summariesSeen(llm.requests);
-          const sched0 = schedstat(daemon.child.pid!);
+          const sched0 = schedstat(daemon.child.pid!) ?? NO_SCHED;
+          const fakes0 = schedstat(process.pid) ?? NO_SCHED;
           const polls = callTimes.filter((c) => c.method === "getupdates").length;
           const held = tg.heldPolls(BOT) > 0;
           const queued = clock();
           tg.userMessage({ token: BOT, chatId: 500, fromId: 500, text: `ping ${i}` });
           await tg.waitForSent(before + 1, 10_000);
           const done = clock();
-          const sched1 = schedstat(daemon.child.pid!);
+          const sched1 = schedstat(daemon.child.pid!) ?? NO_SCHED;
+          const fakes1 = schedstat(process.pid) ?? NO_SCHED;
+          if (gapMs > 0) await new Promise((r) => setTimeout(r, gapMs));
           if (i < WARM_UP) continue;
           // carried by the poll held when it was queued, or else by the next poll to arrive
           const polled = held ? queued : (callTimes.filter((c) => c.method === "getupdates").slice(polls)[0]?.at ?? queued);
@@ -120,16 +134,18 @@ export async function run(): Promise<void> {
           lat.push(done - queued);
           timelines.push({
             queued, polled, model: modelAt, sent, done, summaryDuring: summariesSeen(llm.requests) > summaries,
-            cpu: sched1.run - sched0.run, runqueue: sched1.wait - sched0.wait,
+            cpu: sched1.run - sched0.run, runqueue: sched1.wait - sched0.wait, fakesWait: fakes1.wait - fakes0.wait,
           });
         }
         const events = await probeEvents(daemon, join(runHome, "probe.json"));
+        if (process.env.SWITCHBOARD_LATENCY_DUMP) writeFileSync(`${process.env.SWITCHBOARD_LATENCY_DUMP}.${r}.json`, JSON.stringify({ timelines, events }));
         all.push(...lat);
         phases.poll.push(...timelines.map((t) => t.polled - t.queued));
         phases.model.push(...timelines.map((t) => t.model - t.polled));
         phases.send.push(...timelines.map((t) => t.sent - t.model));
         phases.cpu.push(...timelines.map((t) => t.cpu));
         phases.corrected.push(...timelines.map((t) => Math.max(0, t.done - t.queued - t.runqueue)));
+        phases.bothCorrected.push(...timelines.map((t) => Math.max(0, t.done - t.queued - t.runqueue - t.fakesWait)));
         phases.plain.push(...timelines.filter((t) => !t.summaryDuring).map((t) => t.done - t.queued));
         phases.summary.push(...timelines.filter((t) => t.summaryDuring).map((t) => t.done - t.queued));
         slowCauses.push(...causesOfSlow(timelines, events));
@@ -144,6 +160,8 @@ export async function run(): Promise<void> {
     console.log(`\nall runs (load ${readLoad()}):`);
     console.log(line("lone message, end to end", figures(all)));
     console.log(line("  minus the daemon's CPU waits", figures(phases.corrected)));
+    // a lower bound: when both waited at the same moment, that time is taken off twice
+    console.log(line("  minus the fakes' CPU waits too", figures(phases.bothCorrected)));
     console.log(line("  daemon main thread CPU", figures(phases.cpu)));
     console.log(line("  no summary request meanwhile", figures(phases.plain)));
     console.log(line("  a summary request meanwhile", figures(phases.summary)));
@@ -172,10 +190,11 @@ async function start(home: string, tg: FakeTelegramApi, dc: FakeDiscord, llmBase
     SWITCHBOARD_LOG_LEVEL: "warn",
     NODE_COMPILE_CACHE: join(home, "..", "compile-cache"),
     ...Object.fromEntries(MEMORY_ENV.map((e) => e.split("=") as [string, string])),
-    NODE_OPTIONS: [PROBE, MEMORY_NODE_FLAGS].join(" "),
+    NODE_OPTIONS: [PROBE, MEMORY_NODE_FLAGS, process.env.SWITCHBOARD_LATENCY_NODE_OPTIONS ?? ""].join(" ").trim(),
     SWITCHBOARD_LATENCY_PROBE_FILE: join(home, "probe.json"),
     SWITCHBOARD_LATENCY_PROBE_STALLS: process.env.SWITCHBOARD_LATENCY_PROBE_STALLS ?? "",
     SWITCHBOARD_LATENCY_PROBE_MIN_MS: process.env.SWITCHBOARD_LATENCY_PROBE_MIN_MS ?? "",
+    SWITCHBOARD_LATENCY_V8_FLAGS: process.env.SWITCHBOARD_LATENCY_V8_FLAGS ?? "",
   };
   const daemon = await startDaemon(home, env, [], { startTimeoutMs: 120_000 });
   await waitFor(async () => (await fetch(`${daemon.url}/ready`)).status === 200 || undefined, "/ready", 120_000);
@@ -282,12 +301,6 @@ function summarizeEvents(events: ProbeEvent[]): string {
     by.set(key, s);
   }
   return [...by].map(([k, s]) => `${k} ×${s.n} (max ${f1(s.max)} ms)`).join(", ") || "none";
-}
-
-/** a thread's time on a CPU and waiting for one (Linux /proc schedstat), ms; the main thread's id is the pid */
-function schedstat(pid: number): { run: number; wait: number } {
-  const [run, wait] = readFileSync(`/proc/${pid}/task/${pid}/schedstat`, "utf8").split(" ").map(Number);
-  return { run: run! / 1e6, wait: wait! / 1e6 };
 }
 
 function count(items: string[]): Map<string, number> {

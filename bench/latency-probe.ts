@@ -18,6 +18,10 @@ import { statSync, writeFileSync } from "node:fs";
 import { PerformanceObserver, constants } from "node:perf_hooks";
 import { DatabaseSync, StatementSync } from "node:sqlite";
 import { sharedClock } from "./latency-clock.ts";
+import v8 from "node:v8";
+
+// V8 flags to try on the daemon without a command line of its own (NODE_OPTIONS refuses most of them)
+for (const flag of (process.env.SWITCHBOARD_LATENCY_V8_FLAGS ?? "").split(/\s+/).filter(Boolean)) v8.setFlagsFromString(flag);
 
 export interface ProbeEvent {
   /** ms on the shared clock (bench/latency-clock.ts) */

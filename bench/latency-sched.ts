@@ -1,0 +1,86 @@
+// A thread's time on a CPU and its time waiting for one, from Linux's
+// /proc/<pid>/task/<tid>/schedstat (nanoseconds there, ms here). The main
+// thread's id is the process id. The lone-message figures use it to tell a
+// process's own work from the time it was ready to run but another process
+// held the CPU: on a shared 2-core machine that wait moves from run to run
+// far more than the code's own time does.
+import { readFileSync } from "node:fs";
+import { percentile } from "./stats.ts";
+
+export interface Sched {
+  /** ms on a CPU */
+  run: number;
+  /** ms ready to run, waiting for a CPU */
+  wait: number;
+}
+
+/** the main thread's schedstat; undefined where /proc has none (not Linux) */
+export function schedstat(pid: number): Sched | undefined {
+  try {
+    const [run, wait] = readFileSync(`/proc/${pid}/task/${pid}/schedstat`, "utf8").split(" ").map(Number);
+    return { run: run! / 1e6, wait: wait! / 1e6 };
+  } catch {
+    return undefined;
+  }
+}
+
+export interface LoneP99s {
+  /** p99 of the end-to-end time less the daemon's waits for a CPU */
+  lessDaemonWaits: number;
+  /** less this process's waits too (it runs the fakes); a lower bound: a wait of both at once is taken off twice */
+  lessBothWaits: number;
+  /** p99 of the daemon main thread's own CPU time per message */
+  daemonCpu: number;
+  /** p99 of this process's (the fakes') CPU time per message */
+  fakesCpu: number;
+}
+
+/**
+ * Splits each lone message's end-to-end time into the daemon's own CPU, the
+ * fakes' (this process) and the time either waited for a CPU, so a p99 can be
+ * read beside the raw one: the raw p99 on a loaded 2-core machine is mostly
+ * those waits. begin() before sending, end(ms) once answered.
+ */
+export function loneSplit(daemonPid: number) {
+  const rows: { e2e: number; daemon: Sched; fakes: Sched }[] = [];
+  let d0: Sched | undefined;
+  let f0: Sched | undefined;
+  const diff = (a: Sched, b: Sched): Sched => ({ run: a.run - b.run, wait: a.wait - b.wait });
+  const p99 = (xs: number[]) => percentile([...xs].sort((a, b) => a - b), 99);
+  return {
+    begin(): void {
+      d0 = schedstat(daemonPid);
+      f0 = schedstat(process.pid);
+    },
+    end(e2e: number): void {
+      const d1 = schedstat(daemonPid);
+      const f1 = schedstat(process.pid);
+      if (d0 && f0 && d1 && f1) rows.push({ e2e, daemon: diff(d1, d0), fakes: diff(f1, f0) });
+    },
+    p99s(): LoneP99s | undefined {
+      if (rows.length === 0) return undefined;
+      return {
+        lessDaemonWaits: p99(rows.map((r) => Math.max(0, r.e2e - r.daemon.wait))),
+        lessBothWaits: p99(rows.map((r) => Math.max(0, r.e2e - r.daemon.wait - r.fakes.wait))),
+        daemonCpu: p99(rows.map((r) => r.daemon.run)),
+        fakesCpu: p99(rows.map((r) => r.fakes.run)),
+      };
+    },
+    report(): void {
+      const p = this.p99s();
+      if (!p) return;
+      const med = (xs: number[]) => percentile([...xs].sort((a, b) => a - b), 50);
+      console.log(
+        `  of which (p99 each): less the daemon's waits for a CPU ${p.lessDaemonWaits.toFixed(1)} ms, less the fakes' waits too ${p.lessBothWaits.toFixed(1)} ms; ` +
+          `the daemon's own CPU ${p.daemonCpu.toFixed(2)} ms (median ${med(rows.map((r) => r.daemon.run)).toFixed(2)}), the fakes' ${p.fakesCpu.toFixed(2)} ms; ` +
+          `messages that waited ≥ 1 ms for a CPU: ${rows.filter((r) => r.daemon.wait + r.fakes.wait >= 1).length} of ${rows.length}`,
+      );
+    },
+  };
+}
+
+/** the summary line's words for the split, beside the raw p99 */
+export function loneText(p: LoneP99s | undefined): string {
+  if (!p) return "";
+  return `; less the CPU waits: the daemon's ${p.lessDaemonWaits.toFixed(1)}, both processes' ${p.lessBothWaits.toFixed(1)} ms; the daemon's own CPU p99 ${p.daemonCpu.toFixed(2)} ms`;
+}

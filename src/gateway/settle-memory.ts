@@ -158,8 +158,21 @@ export class MemorySettler {
   }
 }
 
+/**
+ * Once the gateway is serving, V8's old generation may grow by this share of
+ * what was live at the last full collection before the next one (V8 picks
+ * about 1.4–1.6× with the unit's 512 MB limit, and at least 8 MB more in any
+ * case). A burst then ends with ~4–8 MB less resident (1.47–1.48× idle
+ * instead of 1.53–1.59× at 2,000 messages) for 2–4 more full collections
+ * (bench/README.md). Not set while starting, where it would add collections
+ * to the time before /ready.
+ */
+export const OLD_GROWING_PERCENT = 10;
+
 /** looks every SETTLE_INTERVAL_MS and SETTLE_AFTER_WORK_MS after the last turn ends (unref'd timers: they never keep the process alive); returns the stop */
 export function settleMemoryWhenQuiet(opts: SettleOptions): () => void {
+  // --heap-growing-percent is refused in NODE_OPTIONS; V8 reads it at every full collection, so it applies from here
+  v8.setFlagsFromString(`--heap-growing-percent=${OLD_GROWING_PERCENT}`);
   const settler = new MemorySettler({
     ...opts,
     collect: "collect" in opts ? opts.collect : fullCollection(),

@@ -92,7 +92,13 @@ export class TurnSlots {
     }
     this.queued.delete(key);
     this.activity.begin();
-    const p = this.run(key)
+    let running: Promise<void>;
+    try {
+      running = this.run(key);
+    } catch (err) {
+      running = Promise.reject(err); // a slot (and the activity count) is given back even then
+    }
+    const p = running
       .catch(() => undefined) // run() reports its own failures; a slot is always given back
       .finally(() => this.release(key));
     this.busy.set(key, p);

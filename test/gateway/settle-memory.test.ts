@@ -224,6 +224,16 @@ describe("the turns the settler watches", () => {
     expect([activity.underWay, idle]).toEqual([0, [2]]);
   });
 
+  it("a turn that throws before it even starts still ends its count, so settling is not held off for good", async () => {
+    const activity = new TurnActivity();
+    const slots = new TurnSlots(2, () => {
+      throw new Error("broken before any await");
+    }, activity);
+    slots.schedule("a");
+    await until(() => activity.underWay === 0);
+    expect(activity.started).toBe(1);
+  });
+
   it("a settler started on the process's turns looks SETTLE_AFTER_WORK_MS after the last one ends", async () => {
     const activity = new TurnActivity();
     const collectedAt: number[] = [];

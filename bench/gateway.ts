@@ -149,6 +149,7 @@ async function gatewayPhase(home: string, tg: FakeTelegramApi, dc: FakeDiscord, 
     NODE_OPTIONS: [COUNT_SQL, MEMORY_NODE_FLAGS, nodeOptions].filter(Boolean).join(" "),
     SWITCHBOARD_BENCH_SQL_FILE: sqlFile,
     SWITCHBOARD_BENCH_SQL_DETAIL: process.env.SWITCHBOARD_BENCH_SQL_DETAIL ?? "",
+    SWITCHBOARD_BENCH_SQL_TIME: process.env.SWITCHBOARD_BENCH_SQL_TIME ?? "",
   };
   const first = await startReady(home, env);
   console.log(`gateway: first start (empty compile cache): /ready in ${first.readyMs.toFixed(0)} ms, idle RSS ${first.idleRss.toFixed(1)} MB (${first.earlyRss.toFixed(1)} MB before it gave memory back)`);

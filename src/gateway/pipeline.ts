@@ -5,9 +5,9 @@
 // never ends the process: the turn's messages stay in the inbox, the store's
 // state shows in status and /ready, and the turn runs again once a probe
 // write works.
-import { randomUUID } from "node:crypto";
 import type { InboundMessage, OutboundChunk } from "../core/channel.ts";
 import type { StoreSet } from "../store/backend.ts";
+import { newReplyId } from "../store/reply-id.ts";
 import type { InboundRecord } from "../store/types.ts";
 import type { TurnOrigin } from "../tools/types.ts";
 import { groupTriggered } from "./access.ts";
@@ -354,7 +354,7 @@ export class Pipeline {
       ...(i === 0 ? { inReplyTo: to.messageId } : {}),
       ...(threadId ? { threadId } : {}),
     }));
-    const replyId = randomUUID();
+    const replyId = newReplyId(); // time-ordered: the outbox's reply index grows at its end (store/reply-id.ts)
     if (turnId && this.opts.live) {
       const bound = await this.opts.live.finish(turnId, shaped, via.kv, ranBefore);
       shaped = bound.chunks;

@@ -14,9 +14,13 @@
 // Each part stays all-or-nothing: a transaction body runs inside its own
 // SAVEPOINT and, when it throws, is rolled back to it alone; a single write
 // that fails changes nothing by itself (SQLite undoes the statement). Either
-// fails only its caller; the rest of the group commits. A fault that ends the
-// whole transaction (disk full, I/O error) or a COMMIT that fails rejects
-// every caller of the group: nothing of it was stored.
+// fails only its caller; the rest of the group commits. A body that runs
+// while nothing of the group has been kept yet (the first one, usually) needs
+// no savepoint: the transaction holds its writes alone, so when it throws the
+// transaction is rolled back and begun again (two statements saved per group,
+// and no pages copied aside for it; the cost falls on the rare failure). A
+// fault that ends the whole transaction (disk full, I/O error) or a COMMIT
+// that fails rejects every caller of the group: nothing of it was stored.
 import type { StoreSet } from "./backend.ts";
 import type { Db } from "./db.ts";
 
@@ -100,7 +104,9 @@ export class CommitGroups {
     try {
       this.db.exec("BEGIN IMMEDIATE");
       for (const w of group) {
-        const name = shared && w.whole ? SAVEPOINT : undefined;
+        // nothing kept yet: the transaction itself is this body's savepoint
+        const first = done.length === 0;
+        const name = shared && w.whole && !first ? SAVEPOINT : undefined;
         if (name) this.db.exec(`SAVEPOINT ${name}`);
         try {
           const out = await w.fn(this.tx);
@@ -112,6 +118,10 @@ export class CommitGroups {
           if (name) {
             this.db.exec(`ROLLBACK TO ${name}`);
             this.db.exec(`RELEASE ${name}`);
+          } else if (w.whole && first) {
+            // it wrote alone: undo the transaction and begin the rest of the group anew
+            this.db.exec("ROLLBACK");
+            this.db.exec("BEGIN IMMEDIATE");
           }
           w.reject(err);
         }

@@ -22,11 +22,14 @@ function uniqueViolation(err: unknown): boolean {
 // earlier chunk of the same reply is pending with a later not-before: part 2
 // never overtakes a part 1 that is waiting out a rate limit. (An earlier
 // chunk that is due comes first in the list; a dead one holds nothing back.)
-// Replies in the order they were stored, then by seq.
+// Replies in the order they were stored, then by seq. A reply's first chunk
+// (seq 0, most replies' only one) has no earlier chunk and is its reply's
+// first row: neither lookup by reply id runs for it (SQLite stops at the
+// first true term of an OR, and a CASE at its first match).
 const DUE = `SELECT o.* FROM outbox o
   WHERE o.state = 'pending' AND o.not_before <= ?1 AND (?2 IS NULL OR o.channel = ?2)
-    AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.reply_id = o.reply_id AND e.seq < o.seq AND e.state = 'pending' AND e.not_before > ?1)
-  ORDER BY (SELECT min(f.id) FROM outbox f WHERE f.reply_id = o.reply_id), o.seq
+    AND (o.seq = 0 OR NOT EXISTS (SELECT 1 FROM outbox e WHERE e.reply_id = o.reply_id AND e.seq < o.seq AND e.state = 'pending' AND e.not_before > ?1))
+  ORDER BY CASE WHEN o.seq = 0 THEN o.id ELSE (SELECT min(f.id) FROM outbox f WHERE f.reply_id = o.reply_id) END, o.seq
   LIMIT ?3`;
 
 export class SqliteDeliveryStore implements DeliveryStore {

@@ -6,7 +6,8 @@
 // connection they would otherwise land inside it and commit or roll back
 // with it. Transactions, and inbound messages (acceptInbound outside a
 // transaction), asked for in the same turn of the event loop share one
-// transaction at its end, each answered after that COMMIT (commit-groups.ts).
+// transaction at its end, each answered after that COMMIT (commit-groups.ts);
+// so do the outbox's sent marks.
 import type { AsyncKvStore, StoreBackend, StoreSet } from "./backend.ts";
 import type { Async } from "./backend.ts";
 import { CommitGroups } from "./commit-groups.ts";
@@ -111,6 +112,9 @@ function wrap(store: Store): SqliteBackend {
   // transactions and inbound messages arriving together share one commit (commit-groups.ts)
   const groups = new CommitGroups(store.db, inner, lock);
   outer.delivery.acceptInbound = (msg) => groups.write(() => store.delivery.acceptInbound(msg));
+  // an outbox page's sent mark joins the turns committing at that moment (it touches the same tail pages)
+  // instead of a commit of its own; the outbox hears of it after that COMMIT, as before
+  outer.delivery.markSent = (sent, now) => groups.write(() => store.delivery.markSent(sent, now));
   return {
     kind: "sqlite",
     location: store.file,

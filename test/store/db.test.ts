@@ -39,6 +39,7 @@ describe("opening", () => {
     expect(pragma("synchronous")).toBe(1); // NORMAL
     expect(pragma("foreign_keys")).toBe(1);
     expect(pragma("busy_timeout")).toBe(5000);
+    expect(pragma("temp_store")).toBe(2); // MEMORY: a savepoint's page copies never go to a temporary file
     expect(pragma("user_version")).toBe(SCHEMA_VERSION);
   });
 

@@ -142,6 +142,53 @@ describe("transactions asked for together", () => {
     expect(await backend.kv.get("last:c")).toBe("c");
   });
 
+  it("the first body of a group needs no savepoint: when it throws, it alone is undone and the rest of the group commits", async () => {
+    const s = t.open();
+    const seen: string[] = [];
+    const exec = s.db.exec.bind(s.db);
+    s.db.exec = (sql: string) => {
+      seen.push(sql.trim().split(" ")[0]!);
+      return exec(sql);
+    };
+    const backend = sqliteBackend(s);
+    const turn = (key: string, fail = false) =>
+      backend.transaction(async (tx) => {
+        await tx.sessions.saveTurn(key, { messages: [{ role: "user", content: key }], now: 1 });
+        await tx.kv.set(`last:${key}`, key);
+        if (fail) throw new Error(`turn ${key} was stopped`);
+        return key;
+      });
+    // a group of three whose first body fails after writing
+    const failedFirst = await Promise.allSettled([turn("a", true), turn("b"), turn("c")]);
+    expect(failedFirst.map((r) => r.status)).toEqual(["rejected", "fulfilled", "fulfilled"]);
+    expect(await backend.kv.get("last:a")).toBeUndefined();
+    expect(await backend.sessions.getSession("a")).toBeUndefined();
+    expect((await backend.sessions.history("b")).map((m) => m.message.content)).toEqual(["b"]);
+    expect(await backend.kv.get("last:c")).toBe("c");
+    // the failure rolled back and began anew; "b" was then the first body kept, "c" got a savepoint
+    expect(seen).toEqual(["BEGIN", "ROLLBACK", "BEGIN", "SAVEPOINT", "RELEASE", "COMMIT"]);
+    // all three succeed: two savepoints, not three
+    seen.length = 0;
+    expect(await Promise.all([turn("d"), turn("e"), turn("f")])).toEqual(["d", "e", "f"]);
+    expect(seen).toEqual(["BEGIN", "SAVEPOINT", "RELEASE", "SAVEPOINT", "RELEASE", "COMMIT"]);
+    expect(s.db.isTransaction).toBe(false);
+  });
+
+  it("an outbox page's sent mark shares the COMMIT of what is written at that moment, and is durable when it resolves", async () => {
+    const { s, seen, backend, reader } = watched();
+    const [chunk] = await backend.delivery.enqueueReply({ channel: "t", chatId: "c", replyId: "r1", chunks: ["hi"], answers: [], now: 1 });
+    seen.length = 0;
+    const state = () => (reader.prepare("SELECT state FROM outbox WHERE id = ?").get(chunk!.id) as { state: string }).state;
+    await Promise.all([
+      backend.delivery.markSent([{ id: chunk!.id, platformMessageId: "p1" }], 2).then(() => expect(state()).toBe("sent")),
+      backend.delivery.acceptInbound(msg("m1")),
+      backend.transaction(async (tx) => tx.kv.set("x", 1)),
+    ]);
+    reader.close();
+    expect(seen).toEqual(["BEGIN IMMEDIATE", "COMMIT"]);
+    expect(await backend.delivery.pendingOutbound(10)).toEqual([]);
+  });
+
   it("a transaction alone is one BEGIN … COMMIT with no savepoint, and fails whole", async () => {
     const s = t.open();
     const seen = transactions(s);

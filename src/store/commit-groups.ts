@@ -17,10 +17,11 @@
 // fails only its caller; the rest of the group commits. A body that runs
 // while nothing of the group has been kept yet (the first one, usually) needs
 // no savepoint: the transaction holds its writes alone, so when it throws the
-// transaction is rolled back and begun again (two statements saved per group,
-// and no pages copied aside for it; the cost falls on the rare failure). A
-// fault that ends the whole transaction (disk full, I/O error) or a COMMIT
-// that fails rejects every caller of the group: nothing of it was stored.
+// transaction is rolled back and begun again (the cost falls on the rare
+// failure). Savepoints are not released one by one: COMMIT releases them all.
+// So a group of n bodies is BEGIN, n - 1 SAVEPOINTs and COMMIT. A fault that
+// ends the whole transaction (disk full, I/O error) or a COMMIT that fails
+// rejects every caller of the group: nothing of it was stored.
 import type { StoreSet } from "./backend.ts";
 import type { Db } from "./db.ts";
 
@@ -37,7 +38,7 @@ export interface ConnectionLock {
   take(): Promise<() => void>;
 }
 
-/** one name for every body's savepoint: each is released (or rolled back) before the next begins */
+/** one name for every body's savepoint: ROLLBACK TO goes to the latest of that name */
 const SAVEPOINT = "sb_group";
 
 export class CommitGroups {
@@ -101,25 +102,29 @@ export class CommitGroups {
   private async together(group: Waiting[]): Promise<void> {
     const done: { w: Waiting; out: unknown }[] = [];
     const shared = group.length > 1;
+    // A place to roll a failing body back to, with nothing kept since it was made: at first the
+    // transaction's own start (undone by ROLLBACK and begun anew), then the latest savepoint. A
+    // savepoint stays open once its body succeeded (COMMIT releases them all, one RELEASE fewer per
+    // body) and the next body gets a new one nested in it; a body rolled back to it leaves it as it
+    // was, so the next body reuses it.
+    let mark: "transaction" | "savepoint" | undefined = "transaction";
     try {
       this.db.exec("BEGIN IMMEDIATE");
       for (const w of group) {
-        // nothing kept yet: the transaction itself is this body's savepoint
-        const first = done.length === 0;
-        const name = shared && w.whole && !first ? SAVEPOINT : undefined;
-        if (name) this.db.exec(`SAVEPOINT ${name}`);
+        if (shared && w.whole && !mark) {
+          this.db.exec(`SAVEPOINT ${SAVEPOINT}`);
+          mark = "savepoint";
+        }
         try {
           const out = await w.fn(this.tx);
-          if (name) this.db.exec(`RELEASE ${name}`);
           done.push({ w, out });
+          mark = undefined; // something is kept now: rolling back to the mark would undo it
         } catch (err) {
           // alone in the transaction, or a fault that ended it: the whole group fails
           if (!shared || !this.db.isTransaction) throw err;
-          if (name) {
-            this.db.exec(`ROLLBACK TO ${name}`);
-            this.db.exec(`RELEASE ${name}`);
-          } else if (w.whole && first) {
-            // it wrote alone: undo the transaction and begin the rest of the group anew
+          if (w.whole && mark === "savepoint") this.db.exec(`ROLLBACK TO ${SAVEPOINT}`);
+          else if (w.whole) {
+            // it wrote alone in the transaction: undo that and begin the rest of the group anew
             this.db.exec("ROLLBACK");
             this.db.exec("BEGIN IMMEDIATE");
           }

@@ -118,6 +118,10 @@ function migrate(db: Db, file: string): void {
   }
   const after = userVersion(db);
   if (after > SCHEMA_VERSION) throw newerSchema(file, after);
+  // A new database starts with no free pages (later migrations drop indexes earlier ones made): a
+  // write that needs new space then asks the disk for it, as the health probe's does (health.ts).
+  // Cheap here, the file holds only the schema; an upgraded one keeps what it freed for its next rows.
+  if (found === 0 && (db.prepare("PRAGMA freelist_count").get() as { freelist_count: number }).freelist_count > 0) db.exec("VACUUM");
 }
 
 function newerSchema(file: string, found: number): SwitchboardError {

@@ -71,8 +71,18 @@ export class SqliteDeliveryStore implements DeliveryStore {
       nextDue: db.prepare("SELECT min(not_before) AS at FROM outbox WHERE state = 'pending'"),
       retryDead: db.prepare("UPDATE outbox SET state = 'pending', not_before = ?, last_error = NULL WHERE id = ? AND state = 'dead'"),
       dropDead: db.prepare("DELETE FROM outbox WHERE id = ? AND state = 'dead'"),
-      pruneIn: db.prepare("DELETE FROM inbox WHERE state IN ('done', 'failed') AND received_at < ?"),
-      pruneOut: db.prepare("DELETE FROM outbox WHERE state = 'sent' AND created_at < ?"),
+      // Rows are stored in time order, so the old ones are the table's first rows: find the first row young
+      // enough to keep (reading from the start, it stops there) and delete answered rows before it, by rowid.
+      // No age index to keep up to date on every answer and send; a row stored behind a younger one (the
+      // clock stepped back) goes with the next prune after that one.
+      pruneIn: db.prepare(
+        `DELETE FROM inbox WHERE id < coalesce((SELECT y.id FROM inbox y WHERE y.received_at >= ?1 ORDER BY y.id LIMIT 1), 1 << 62)
+           AND state IN ('done', 'failed') AND received_at < ?1`,
+      ),
+      pruneOut: db.prepare(
+        `DELETE FROM outbox WHERE id < coalesce((SELECT y.id FROM outbox y WHERE y.created_at >= ?1 ORDER BY y.id LIMIT 1), 1 << 62)
+           AND state = 'sent' AND created_at < ?1`,
+      ),
       counts: db.prepare(
         `SELECT (SELECT count(*) FROM inbox WHERE state IN ('pending', 'processing')) AS inbound,
                 (SELECT count(*) FROM outbox WHERE state = 'pending') AS outbound,

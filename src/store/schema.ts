@@ -158,4 +158,13 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX outbox_age ON outbox(created_at) WHERE state = 'sent';
   CREATE INDEX outbox_dead ON outbox(id) WHERE state = 'dead';
   `,
+  // 5: no age indexes. Answered and sent rows are pruned in the order they
+  // were stored (rowid order is arrival order: delivery.ts finds where the
+  // rows young enough to keep begin and deletes before it), so answering a
+  // message and sending a chunk each write one b-tree entry fewer, and a
+  // burst's commits carry fewer pages.
+  `
+  DROP INDEX inbox_age;
+  DROP INDEX outbox_age;
+  `,
 ];

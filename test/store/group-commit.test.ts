@@ -166,11 +166,19 @@ describe("transactions asked for together", () => {
     expect((await backend.sessions.history("b")).map((m) => m.message.content)).toEqual(["b"]);
     expect(await backend.kv.get("last:c")).toBe("c");
     // the failure rolled back and began anew; "b" was then the first body kept, "c" got a savepoint
-    expect(seen).toEqual(["BEGIN", "ROLLBACK", "BEGIN", "SAVEPOINT", "RELEASE", "COMMIT"]);
-    // all three succeed: two savepoints, not three
+    expect(seen).toEqual(["BEGIN", "ROLLBACK", "BEGIN", "SAVEPOINT", "COMMIT"]);
+    // all three succeed: two savepoints, not three, and COMMIT releases them
     seen.length = 0;
     expect(await Promise.all([turn("d"), turn("e"), turn("f")])).toEqual(["d", "e", "f"]);
-    expect(seen).toEqual(["BEGIN", "SAVEPOINT", "RELEASE", "SAVEPOINT", "RELEASE", "COMMIT"]);
+    expect(seen).toEqual(["BEGIN", "SAVEPOINT", "SAVEPOINT", "COMMIT"]);
+    // a body in the middle fails: rolled back to its savepoint, which the next body then uses
+    seen.length = 0;
+    const middle = await Promise.allSettled([turn("g"), turn("h", true), turn("i"), turn("j")]);
+    expect(middle.map((r) => r.status)).toEqual(["fulfilled", "rejected", "fulfilled", "fulfilled"]);
+    expect(seen).toEqual(["BEGIN", "SAVEPOINT", "ROLLBACK", "SAVEPOINT", "COMMIT"]);
+    expect(await backend.sessions.getSession("h")).toBeUndefined();
+    expect(await backend.kv.get("last:h")).toBeUndefined();
+    for (const key of ["g", "i", "j"]) expect((await backend.sessions.history(key)).map((m) => m.message.content)).toEqual([key]);
     expect(s.db.isTransaction).toBe(false);
   });
 

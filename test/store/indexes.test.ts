@@ -1,5 +1,6 @@
 // The inbox's and outbox's state indexes (schema 4) hold only the rows their
-// queries look for. What a person would notice if they were wrong: a
+// queries look for; answered and sent rows have no index of their own
+// (schema 5), they are pruned in rowid order. What a person would notice if they were wrong: a
 // database from the previous version that loses waiting messages, replies
 // or dead letters on upgrade, or a status/recovery query that reads the
 // whole history once it is large.
@@ -46,6 +47,9 @@ describe("the state indexes", () => {
     expect(s.delivery.channelsWithPendingOutbound()).toEqual(["telegram"]);
     // answered and sent rows are pruned by age, waiting ones and dead letters never
     expect(s.delivery.prune(1000)).toBe(3);
+    // and keep no index of their own (schema 5)
+    const indexes = (s.db.prepare("SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name IN ('inbox', 'outbox') AND sql IS NOT NULL ORDER BY name").all() as { name: string }[]).map((r) => r.name);
+    expect(indexes).toEqual(["inbox_open", "outbox_dead", "outbox_open"]);
     expect(s.delivery.counts()).toEqual({ inboundPending: 2, outboundPending: 2, dead: 1 });
   });
 
@@ -79,6 +83,12 @@ describe("the state indexes", () => {
       const params = new Set(st.sourceSQL.match(/\?\d*/g) ?? []).size;
       const plan = (s.db.prepare(`EXPLAIN QUERY PLAN ${st.sourceSQL}`).all(...Array.from({ length: params }, () => 1)) as { detail: string }[]).map((r) => r.detail);
       for (const step of plan) expect(step, st.sourceSQL).not.toMatch(/^SCAN (inbox|outbox|o|e|f)$/);
+      // the prunes (schema 5: no age index) read the table from its oldest row and stop at the first one
+      // young enough to keep, then delete by rowid below it
+      if (/^DELETE FROM (inbox|outbox) WHERE id </.test(st.sourceSQL)) {
+        expect(st.sourceSQL).toMatch(/ORDER BY y\.id LIMIT 1\)/);
+        expect(plan).toEqual([expect.stringMatching(/^SEARCH (inbox|outbox) USING INTEGER PRIMARY KEY \(rowid<\?\)$/), "SCALAR SUBQUERY 1", "SCAN y"]);
+      }
     }
   });
 });

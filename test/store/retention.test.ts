@@ -41,6 +41,25 @@ describe("retention", () => {
     expect(() => pruneAnswered(s, 0, NOW)).toThrow(/positive number of days/);
   });
 
+  it("prunes in the order messages were stored: an old row stored after a younger one (the clock stepped back) goes once that one does", () => {
+    const s = t.open();
+    const answer = (messageId: string, at: number) => {
+      const r = s.delivery.acceptInbound({ channel: "t", chatId: "c", messageId, sessionKey: "k", senderId: "u", payload: {}, receivedAt: at })!;
+      s.delivery.enqueueReply({ channel: "t", chatId: "c", replyId: `r-${messageId}`, chunks: [{ text: messageId }], answers: [r.id], now: at });
+      s.delivery.markSent(s.delivery.pendingOutbound(Number.MAX_SAFE_INTEGER).map((c) => ({ id: c.id, platformMessageId: "p" })), at);
+    };
+    answer("old-1", NOW - 20 * DAY);
+    answer("young", NOW - DAY);
+    answer("old-2", NOW - 30 * DAY); // stored after "young", with an older time
+    expect(pruneAnswered(s, 7, NOW).messages).toBe(2); // old-1's message and reply
+    expect(ids(s, "inbox", "message_id")).toEqual(["young", "old-2"]);
+    expect(ids(s, "outbox", "reply_id")).toEqual(["r-young", "r-old-2"]);
+    // a week later "young" is old too, and both go
+    expect(pruneAnswered(s, 7, NOW + 7 * DAY).messages).toBe(4);
+    expect(ids(s, "inbox", "message_id")).toEqual([]);
+    expect(ids(s, "outbox", "reply_id")).toEqual([]);
+  });
+
   it("the daemon's periodic prune runs at start and reports a failure instead of throwing", async () => {
     const s = t.open();
     fill(s);

@@ -182,6 +182,24 @@ describe("transactions asked for together", () => {
     expect(s.db.isTransaction).toBe(false);
   });
 
+  it("a body that fails after a message of its group was stored is rolled back to its own savepoint, keeping the message", async () => {
+    const { s, seen, backend } = watched();
+    const results = await Promise.allSettled([
+      backend.delivery.acceptInbound(msg("m1")),
+      backend.transaction(async (tx) => {
+        await tx.kv.set("y", 1);
+        throw new Error("stopped");
+      }),
+      backend.transaction(async (tx) => tx.kv.set("z", 2)),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
+    expect(stored(s)).toEqual(["m1"]);
+    expect(await backend.kv.get("y")).toBeUndefined();
+    expect(await backend.kv.get("z")).toBe(2);
+    // the savepoint it was rolled back to then served the last body: one transaction, one commit
+    expect(seen).toEqual(["BEGIN IMMEDIATE", "ROLLBACK TO sb_group", "COMMIT"]);
+  });
+
   it("an outbox page's sent mark shares the COMMIT of what is written at that moment, and is durable when it resolves", async () => {
     const { s, seen, backend, reader } = watched();
     const [chunk] = await backend.delivery.enqueueReply({ channel: "t", chatId: "c", replyId: "r1", chunks: ["hi"], answers: [], now: 1 });

@@ -13,6 +13,7 @@
 //                                    sources. A dist/ already there is left to
 //                                    its build.json (it runs only if current).
 import { existsSync, mkdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { dirname, join, relative, sep } from "node:path";
 import { pathToFileURL } from "node:url";
 
@@ -25,8 +26,11 @@ export const MANIFEST_VERSION = 1;
 /**
  * Left to Node at run time, loaded from node_modules as with the sources:
  * - packages our code loads itself through createRequire, so there is one copy
- *   of each (@discordjs/ws: channels/discord/sharding.ts must share discord.js's
- *   copy; pino-pretty, yaml, qrcode-terminal, preact, htm);
+ *   of each (pino-pretty, yaml, qrcode-terminal, preact, htm). @discordjs/ws is
+ *   bundled: the Discord adapter imports it beside discord.js, so the bundle
+ *   holds discord.js's one copy; left out, a start loaded it and its own
+ *   discord-api-types, async_event_emitter and ws from node_modules beside the
+ *   bundled copies (bench/README.md);
  * - packages that find files of their own at run time (worker scripts, wasm,
  *   browsers) or are optional native add-ons;
  * - SDKs loaded only when configured (the WhatsApp and Feishu channels, MCP
@@ -37,7 +41,6 @@ export const MANIFEST_VERSION = 1;
  *   does not).
  */
 const EXTERNAL = new Set([
-  "@discordjs/ws",
   "pino-pretty",
   "yaml",
   "qrcode-terminal",
@@ -95,6 +98,26 @@ function grammySharesNodeFetch() {
     load(id: string) {
       if (id !== GRAMMY_FETCH) return null;
       return "export default function fetch(input, init) {\n\treturn globalThis.fetch(input, init);\n}\n";
+    },
+  };
+}
+
+/**
+ * The Discord adapter imports @discordjs/ws beside discord.js for its sharding
+ * strategy, which must be discord.js's copy. An import resolves the package's
+ * ESM build (dist/index.mjs), discord.js's require its CommonJS one
+ * (dist/index.js): two copies. Both are resolved to the file Node gives
+ * discord.js, so the bundle holds the one copy both use (the sources keep two,
+ * and channels/discord/sharding.ts then takes discord.js's).
+ */
+function discordWsAsDiscordJsRequiresIt() {
+  let file: string | undefined;
+  return {
+    name: "switchboard-discord-ws",
+    resolveId(source: string) {
+      if (source !== "@discordjs/ws") return null;
+      file ??= createRequire(createRequire(join(ROOT, "package.json")).resolve("discord.js")).resolve("@discordjs/ws");
+      return file;
     },
   };
 }
@@ -192,7 +215,7 @@ export async function buildBundle(outDir = join(ROOT, "dist")): Promise<BuildRes
       input: { main: join(ROOT, "src/cli/main.ts") },
       platform: "node",
       external: isExternal,
-      plugins: [grammySharesNodeFetch(), samePackageOnce(), sourceLocations(outDir)],
+      plugins: [grammySharesNodeFetch(), discordWsAsDiscordJsRequiresIt(), samePackageOnce(), sourceLocations(outDir)],
       logLevel: "silent",
       output: {
         dir: staging,

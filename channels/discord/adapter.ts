@@ -108,7 +108,8 @@ class DiscordChannel implements DiscordAdapter {
     if (this.client) await this.stop();
     if (ctx.signal.aborted) return;
     ctx.setStatus("connecting");
-    const djs = await import("discord.js");
+    // @discordjs/ws beside it, for the sharding strategy (sharding.ts): in the bundle it is discord.js's own copy
+    const [djs, dws] = await Promise.all([import("discord.js"), import("@discordjs/ws")]);
     const agent = await this.proxyAgent();
     const { GatewayIntentBits: I, Partials, Events } = djs;
     const client = new djs.Client({
@@ -119,7 +120,7 @@ class DiscordChannel implements DiscordAdapter {
       // only what this channel reads back: a busy server must not grow the gateway (caches.ts)
       ...clientCaches(djs.Options),
       // closes shards that would otherwise reconnect after destroy() (see sharding.ts)
-      ws: { buildStrategy: buildStoppableStrategy() as never },
+      ws: { buildStrategy: buildStoppableStrategy(dws, djs.Collection as never) as never },
       rest: {
         api: this.config.apiRoot,
         retries: 0,

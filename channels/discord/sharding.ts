@@ -11,8 +11,13 @@
 // - a retired shard whose socket was still opening is closed as soon as
 //   Discord says HELLO, before it can IDENTIFY or RESUME.
 //
-// @discordjs/ws is loaded from where discord.js resolves it, so both always
-// share one copy (discord.js's own exports shadow some of its class names).
+// The strategy must use the same copy of @discordjs/ws as discord.js: the
+// adapter imports it beside discord.js (so the bundle holds it once, and a
+// gateway start loads it and its dependencies once instead of a second time
+// from node_modules), and the manager discord.js hands over says whether that
+// is its copy; if npm ever nests another version under discord.js, the one
+// discord.js resolves is required instead (discord.js's own exports shadow
+// some of @discordjs/ws's class names, so they cannot be taken from it).
 import { createRequire } from "node:module";
 import type {
   IContextFetchingStrategy,
@@ -29,13 +34,18 @@ type WsModule = typeof import("@discordjs/ws");
 type Statuses = Awaited<ReturnType<IShardingStrategy["fetchStatus"]>>;
 type Deps = WsModule & { Collection: new () => Statuses };
 
-/** the strategy builder for discord.js's `ws.buildStrategy` client option */
-export function buildStoppableStrategy(): (manager: WSManager) => IShardingStrategy {
-  const fromDiscordJs = createRequire(import.meta.resolve("discord.js"));
-  const ws = fromDiscordJs("@discordjs/ws") as WsModule;
-  const { Collection } = createRequire(fromDiscordJs.resolve("@discordjs/ws"))("@discordjs/collection") as Deps;
-  const deps: Deps = { ...ws, Collection };
-  return (manager) => new StoppableShardingStrategy(manager, deps);
+/**
+ * The strategy builder for discord.js's `ws.buildStrategy` client option.
+ * `ws`: @discordjs/ws as the adapter imported it; `Collection`: discord.js's.
+ */
+export function buildStoppableStrategy(ws: WsModule, Collection: Deps["Collection"]): (manager: WSManager) => IShardingStrategy {
+  return (manager) => new StoppableShardingStrategy(manager, { ...wsOf(manager, ws), Collection });
+}
+
+/** `ws` when the manager is one of its own, else the copy discord.js resolves */
+function wsOf(manager: WSManager, ws: WsModule): WsModule {
+  if (manager instanceof ws.WebSocketManager) return ws;
+  return createRequire(import.meta.resolve("discord.js"))("@discordjs/ws") as WsModule;
 }
 
 const guarded = new WeakSet<object>();

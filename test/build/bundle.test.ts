@@ -77,6 +77,9 @@ describe("the built bundle", () => {
     expect(loaded.filter((u) => u.startsWith(`file://${ROOT}/src/`) || u.startsWith(`file://${ROOT}/channels/`))).toEqual([]);
     // grammy's node-fetch (with whatwg-url and tr46's Unicode tables) is left out: grammy is always given a fetch
     expect(loaded.filter((u) => /\/node_modules\/(node-fetch|whatwg-url|tr46)\//.test(u))).toEqual([]);
+    // nothing else from node_modules either: a package loaded from there beside the bundle's copy (as
+    // @discordjs/ws with its own discord-api-types and ws was) is evaluated twice on every start
+    expect(loaded.filter((u) => u.includes("/node_modules/"))).toEqual([]);
   }, 60_000);
 
   it("holds only ASCII, so Node keeps each loaded chunk's source at half the size", () => {

@@ -16,6 +16,7 @@ import { existsSync, mkdirSync, readFileSync, realpathSync, renameSync, rmSync, 
 import { createRequire } from "node:module";
 import { dirname, join, relative, sep } from "node:path";
 import { pathToFileURL } from "node:url";
+import { chunksInCycles, takeBuiltinsWithoutFacades } from "./builtin-imports.ts";
 
 /** the install root (real path: rolldown names modules by their real paths) */
 export const ROOT = realpathSync(join(import.meta.dirname, ".."));
@@ -239,10 +240,17 @@ export async function buildBundle(outDir = join(ROOT, "dist")): Promise<BuildRes
     });
     const ids = new Set<string>();
     let chunks = 0;
-    for (const item of result.output) {
-      if (item.type !== "chunk") continue;
+    const written = result.output.flatMap((item) => (item.type === "chunk" ? [item] : []));
+    // built-ins without ES module facades (builtin-imports.ts), except in chunks an import cycle holds
+    const cyclic = chunksInCycles(written);
+    for (const item of written) {
       chunks++;
       for (const id of item.moduleIds) if (ours(id)) ids.add(id);
+      if (cyclic.has(item.fileName)) continue;
+      const file = join(staging, item.fileName);
+      const code = readFileSync(file, "utf8");
+      const lean = takeBuiltinsWithoutFacades(code);
+      if (lean !== code) writeFileSync(file, lean);
     }
     // the lockfile stands for the bundled dependencies: a changed one means other versions
     const lock = join(ROOT, "package-lock.json");

@@ -93,6 +93,13 @@ describe("the built bundle", () => {
     expect(wide).toEqual([]);
   });
 
+  it("takes Node's built-ins without an ES module facade (which reads every export, node:http's lazy undici too)", () => {
+    const facades = readdirSync(dist)
+      .filter((f) => f.endsWith(".js"))
+      .flatMap((f) => [...readFileSync(join(dist, f), "utf8").matchAll(/^import (?!\* as|[\w$]+, \* as)[^\n]* from "(node:[^"]+|http|util|url|buffer|events|stream|path|fs)";$/gm)].map((m) => `${f}: ${m[0]}`));
+    expect(facades).toEqual([]);
+  });
+
   it("runs the other commands too", async () => {
     const r = await runCli(["version"], { SWITCHBOARD_BUNDLE: dist, HOME: work });
     expect(r.stderr).toBe("");

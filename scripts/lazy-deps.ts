@@ -1,0 +1,76 @@
+// Part of `npm run build` (scripts/build.ts): in the bundle, a few imports
+// that a dependency makes when it loads, for code the gateway runs only on
+// some paths, are made when that code first runs instead.
+//
+// @discordjs/rest imports undici (its own copy, v6) when discord.js loads:
+// for its default request function, which this gateway uses only through a
+// proxy (channels/discord/rest-sender.ts sends over node:http otherwise), and
+// for a FormData it installs only where the runtime has none (Node 24 has
+// one). Evaluating undici is the largest single step of loading discord.js.
+// Its `globalThis.FormData ??= …` also read Node's own lazy FormData global,
+// which loads Node's internal undici. And it imports magic-bytes.js, whose
+// file-type tree is built at load, to tell an attachment's type when it has
+// none. Each becomes a require() where the value is used, which the bundler
+// turns into a call that evaluates the module on first use; the FormData
+// check asks whether the global exists without reading it.
+//
+// Every replacement must match exactly as often as listed: a dependency
+// update that changes the code fails the build with the file and the text,
+// instead of quietly keeping the eager import.
+
+interface Patch {
+  /** the module, by the end of its path */
+  file: string;
+  edits: { from: string; to: string; count: number }[];
+}
+
+const UNDICI = "__switchboardLazyUndici";
+
+export const PATCHES: Patch[] = [
+  {
+    file: "/node_modules/@discordjs/rest/dist/index.mjs",
+    edits: [
+      { from: 'import { FormData as FormData2 } from "undici";\n', to: "", count: 1 },
+      { from: 'import { request, Headers } from "undici";\n', to: `const ${UNDICI} = () => require("undici");\n`, count: 1 },
+      { from: "const res = await request(url, options);", to: `const res = await ${UNDICI}().request(url, options);`, count: 1 },
+      { from: "headers: new Headers(res.headers),", to: `headers: new (${UNDICI}().Headers)(res.headers),`, count: 1 },
+      { from: "globalThis.FormData ??= FormData2;", to: `if (!("FormData" in globalThis)) globalThis.FormData = ${UNDICI}().FormData;`, count: 1 },
+      { from: 'import { filetypeinfo } from "magic-bytes.js";\n', to: 'const filetypeinfo = (data) => require("magic-bytes.js").filetypeinfo(data);\n', count: 1 },
+    ],
+  },
+];
+
+function occurrences(text: string, part: string): number {
+  let n = 0;
+  for (let at = text.indexOf(part); at >= 0; at = text.indexOf(part, at + part.length)) n++;
+  return n;
+}
+
+/** the module's code with its patch applied (null: not a patched module); throws when the code is not as expected */
+export function applyPatch(code: string, id: string, patches: Patch[] = PATCHES): string | null {
+  const normalized = id.split("\\").join("/");
+  const patch = patches.find((p) => normalized.endsWith(p.file));
+  if (!patch) return null;
+  let out = code;
+  for (const e of patch.edits) {
+    const n = occurrences(out, e.from);
+    if (n !== e.count) {
+      throw new Error(
+        `${patch.file}: expected ${e.count} × ${JSON.stringify(e.from)}, found ${n}. The dependency changed: update the patch in scripts/lazy-deps.ts (or drop it)`,
+      );
+    }
+    out = out.split(e.from).join(e.to);
+  }
+  return out;
+}
+
+/** the rolldown plugin */
+export function lazyDeps() {
+  return {
+    name: "switchboard-lazy-deps",
+    transform(code: string, id: string) {
+      const out = applyPatch(code, id);
+      return out === null ? null : { code: out, map: null };
+    },
+  };
+}

@@ -1,0 +1,43 @@
+// The build's patches that defer a dependency's imports to their first use
+// (scripts/lazy-deps.ts): they fit the installed dependency, keep its
+// behaviour, and a dependency that changed fails loudly.
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { applyPatch, PATCHES } from "../../scripts/lazy-deps.ts";
+
+const restFile = join(dirname(createRequire(createRequire(import.meta.url).resolve("discord.js")).resolve("@discordjs/rest")), "index.mjs");
+
+describe("deferred dependency imports", () => {
+  it("fit the installed @discordjs/rest: no import of undici or magic-bytes.js is left at its top", () => {
+    const out = applyPatch(readFileSync(restFile, "utf8"), restFile)!;
+    expect(out).not.toMatch(/^import .* from "(undici|magic-bytes\.js)";$/m);
+    expect(out).toContain('require("undici")');
+    // the global FormData is asked for without being read (reading it loads Node's own undici)
+    expect(out).not.toContain("globalThis.FormData ??=");
+  });
+
+  it("install undici's FormData only where the runtime has none, as before", () => {
+    const fake = { FormData: class FakeFormData {} };
+    const patch = PATCHES[0]!.edits.find((e) => e.from.startsWith("globalThis.FormData"))!;
+    const run = (global: Record<string, unknown>) => new Function("globalThis", "__switchboardLazyUndici", patch.to)(global, () => fake);
+    const without: Record<string, unknown> = {};
+    run(without);
+    expect(without.FormData).toBe(fake.FormData);
+    const own = class OwnFormData {};
+    const withOne: Record<string, unknown> = { FormData: own };
+    run(withOne);
+    expect(withOne.FormData).toBe(own);
+  });
+
+  it("fail the build, naming the file and the fix, when the dependency's code changed", () => {
+    expect(() => applyPatch("export const x = 1;\n", "/x/node_modules/@discordjs/rest/dist/index.mjs")).toThrow(
+      /@discordjs\/rest\/dist\/index\.mjs: expected 1 × .*found 0\. The dependency changed: update the patch in scripts\/lazy-deps\.ts/,
+    );
+  });
+
+  it("leave every other module alone", () => {
+    expect(applyPatch('import { request } from "undici";', "/x/node_modules/other/index.mjs")).toBeNull();
+  });
+});

@@ -10,9 +10,11 @@
 // Its `globalThis.FormData ??= …` also read Node's own lazy FormData global,
 // which loads Node's internal undici. And it imports magic-bytes.js, whose
 // file-type tree is built at load, to tell an attachment's type when it has
-// none. Each becomes a require() where the value is used, which the bundler
-// turns into a call that evaluates the module on first use; the FormData
-// check asks whether the global exists without reading it.
+// none. @vladfrangu/async_event_emitter (under @discordjs/ws and /rest)
+// evaluates its own bundled copy of util.inspect when it loads. Each becomes
+// a require() (or the module's own lazy call) where the value is used, which
+// the bundler turns into a call that evaluates the module on first use; the
+// FormData check asks whether the global exists without reading it.
 //
 // Every replacement must match exactly as often as listed: a dependency
 // update that changes the code fails the build with the file and the text,
@@ -36,6 +38,14 @@ export const PATCHES: Patch[] = [
       { from: "headers: new Headers(res.headers),", to: `headers: new (${UNDICI}().Headers)(res.headers),`, count: 1 },
       { from: "globalThis.FormData ??= FormData2;", to: `if (!("FormData" in globalThis)) globalThis.FormData = ${UNDICI}().FormData;`, count: 1 },
       { from: 'import { filetypeinfo } from "magic-bytes.js";\n', to: 'const filetypeinfo = (data) => require("magic-bytes.js").filetypeinfo(data);\n', count: 1 },
+    ],
+  },
+  {
+    // its util.inspect copy (node-inspect-extracted) describes an "error" event nobody listens to, and nothing else
+    file: "/node_modules/@vladfrangu/async_event_emitter/dist/index.mjs",
+    edits: [
+      { from: "var import_inspect = __toESM(require_inspect(), 1);", to: "var import_inspect = { default: {} };", count: 1 },
+      { from: "stringifiedError = inspect(er);", to: "stringifiedError = __toESM(require_inspect(), 1).default.inspect(er);", count: 1 },
     ],
   },
 ];

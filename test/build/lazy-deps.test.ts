@@ -10,6 +10,19 @@ import { applyPatch, PATCHES } from "../../scripts/lazy-deps.ts";
 const restFile = join(dirname(createRequire(createRequire(import.meta.url).resolve("discord.js")).resolve("@discordjs/rest")), "index.mjs");
 
 describe("deferred dependency imports", () => {
+  it.each(PATCHES.map((p) => p.file))("fit the installed %s", (file) => {
+    const installed = join(import.meta.dirname, "../..", file);
+    expect(() => applyPatch(readFileSync(installed, "utf8"), installed)).not.toThrow();
+  });
+
+  it("leave async_event_emitter's util.inspect copy to its first use", () => {
+    const file = join(import.meta.dirname, "../../node_modules/@vladfrangu/async_event_emitter/dist/index.mjs");
+    const out = applyPatch(readFileSync(file, "utf8"), file)!;
+    // the only call left is the one that describes an unheard "error" event
+    expect(out.match(/require_inspect\(\)/g)).toEqual(["require_inspect()"]);
+    expect(out).toContain("__toESM(require_inspect(), 1).default.inspect(er)");
+  });
+
   it("fit the installed @discordjs/rest: no import of undici or magic-bytes.js is left at its top", () => {
     const out = applyPatch(readFileSync(restFile, "utf8"), restFile)!;
     expect(out).not.toMatch(/^import .* from "(undici|magic-bytes\.js)";$/m);

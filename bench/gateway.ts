@@ -21,12 +21,13 @@ import { FakeDiscord } from "../test/fakes/discord/server.ts";
 import { startFakeLlm } from "../test/fakes/fake-llm.ts";
 import { FakeTelegramApi } from "../test/fakes/telegram-api.ts";
 import { startDaemon, writeConfig, type RunningDaemon } from "../test/e2e/daemon.ts";
-import { cpuMs, offerBurst, perMessage, printSqlDetail, rssMb, sqlCounts, type Phase } from "./process-stats.ts";
+import { cpuMs, mainThreadSched, offerBurst, perMessage, printSqlDetail, rssMb, sqlCounts, type Phase } from "./process-stats.ts";
 import { measureHi } from "./request-size.ts";
 import { MEMORY_ENV, MEMORY_NODE_FLAGS } from "../src/cli/service.ts";
 import { report, summarize, type Summary } from "./stats.ts";
 import { loneSplit, loneText } from "./latency-sched.ts";
 import { SETTLE_INTERVAL_MS, SETTLE_QUIET_TICKS } from "../src/gateway/settle-memory.ts";
+import { describeStart, type StartReport } from "../src/gateway/start-timeline.ts";
 
 const GATEWAY_BOT = "7000001:bench-gateway";
 const FLOOR_BOT = "7000002:bench-floor";
@@ -159,6 +160,7 @@ async function gatewayPhase(home: string, tg: FakeTelegramApi, dc: FakeDiscord, 
   const readyAll: number[] = [];
   const cpuAll: number[] = [];
   const idleAll: number[] = [];
+  let slowest: Awaited<ReturnType<typeof startReady>> | undefined;
   let started: Awaited<ReturnType<typeof startReady>> | undefined;
   for (let i = 0; i < starts; i++) {
     if (started) await started.daemon.stop();
@@ -167,11 +169,14 @@ async function gatewayPhase(home: string, tg: FakeTelegramApi, dc: FakeDiscord, 
     readyAll.push(started.readyMs);
     cpuAll.push(started.cpuMs);
     idleAll.push(started.idleRss);
+    if (!slowest || started.readyMs > slowest.readyMs) slowest = started;
     console.log(
-      `gateway: start ${i + 1} of ${starts}: process start to /ready (Telegram + Discord) ${started.readyMs.toFixed(0)} ms (${started.cpuMs} ms of CPU), ` +
+      `gateway: start ${i + 1} of ${starts}: process start to /ready (Telegram + Discord) ${started.readyMs.toFixed(0)} ms (${started.cpuMs} ms of CPU; ` +
+        `main thread ${started.sched.onCpuMs.toFixed(0)} ms on a CPU, ${started.sched.waitMs.toFixed(0)} ms waiting for one), ` +
         `idle RSS ${started.idleRss.toFixed(1)} MB (${started.earlyRss.toFixed(1)} MB before it gave memory back)`,
     );
   }
+  if (starts > 1 && slowest?.startup) console.log(`gateway: the slowest start, as the daemon saw it: ${describeStart(slowest.startup)}`);
   const { daemon, idleRss } = started!;
   const ready = summarize(readyAll);
   const readyCpu = summarize(cpuAll);
@@ -219,15 +224,23 @@ async function gatewayPhase(home: string, tg: FakeTelegramApi, dc: FakeDiscord, 
  * SDKs (`earlyRss`: RSS once that stopped moving), then the quiet gateway gives memory back (`idleRss`).
  * `cpuMs`: the CPU the daemon had used when /ready first answered 200 (a busy machine stretches the wall time, much less this)
  */
-async function startReady(home: string, env: Record<string, string>): Promise<{ daemon: RunningDaemon; readyMs: number; cpuMs: number; earlyRss: number; idleRss: number }> {
+async function startReady(
+  home: string,
+  env: Record<string, string>,
+): Promise<{ daemon: RunningDaemon; readyMs: number; cpuMs: number; sched: { onCpuMs: number; waitMs: number }; startup?: StartReport; earlyRss: number; idleRss: number }> {
   const t0 = performance.now();
   // a first start strips every source file's types: on a busy machine that can take a while
   const daemon = await startDaemon(home, env, [], { startTimeoutMs: 120_000 });
   try {
     const readyMs = await untilReady(daemon.url, t0);
     const cpu = cpuMs(daemon.child.pid!);
+    const sched = mainThreadSched(daemon.child.pid!);
     const earlyRss = await settledRss(daemon.child.pid!);
-    return { daemon, readyMs, cpuMs: cpu, earlyRss, idleRss: await settledRss(daemon.child.pid!, SETTLE_MS) };
+    const idleRss = await settledRss(daemon.child.pid!, SETTLE_MS);
+    // the daemon's own account of its start, recorded at ready (asked after the idle reading, which it must not move;
+    // absent from a gateway older than it)
+    const startup = await fetch(`${daemon.url}/status`).then((r) => r.json() as Promise<{ startup?: StartReport }>).then((s) => s.startup, () => undefined);
+    return { daemon, readyMs, cpuMs: cpu, sched, ...(startup ? { startup } : {}), earlyRss, idleRss };
   } catch (err) {
     await daemon.stop();
     throw err;

@@ -36,6 +36,7 @@ import { startRetention } from "../store/retention.ts";
 import { buildStatus } from "./status.ts";
 import { preloadSdks } from "../providers/protocols/factory.ts";
 import { warmUpWhenReady } from "./warm-up.ts";
+import { StartTimeline } from "./start-timeline.ts";
 import { buildCronService, buildHeartbeat, queueText, type SchedulerDeps } from "./schedulers.ts";
 import { LeasedChannels } from "./fleet-channels.ts";
 import type { GatewayFleet, GatewayFleetOptions } from "./fleet-gateway.ts";
@@ -81,6 +82,8 @@ export class Daemon {
   private stopping: Promise<void> | undefined;
   private stopRetention: (() => void) | undefined;
   private stopWarmUp: (() => void) | undefined;
+  /** where the start went (start-timeline.ts): logged at ready, shown in /status */
+  private readonly timeline = new StartTimeline();
   readonly counters: Counters = { inbound: 0, duplicates: 0 };
 
   constructor(opts: DaemonOptions) {
@@ -90,6 +93,7 @@ export class Daemon {
   }
 
   async start(): Promise<void> {
+    this.timeline.mark("modules loaded");
     const file = this.opts.paths.configFile;
     const seen = readConfigSnapshot(file);
     const loaded = loadConfig({ path: file, env: this.env });
@@ -98,11 +102,15 @@ export class Daemon {
     // a store.url that is not one is a config error before anything starts
     const location = storeLocation(loaded.config.store.url, this.env, this.opts.paths.home, this.opts.paths.dbFile);
     const listen = gatewayListen(loaded.config.gateway, this.env);
+    this.timeline.mark("config read");
     const channels = await this.loadStartChannels(loaded);
+    this.timeline.mark("channel adapters built");
     this.store = await openGatewayStore(location);
+    this.timeline.mark("store open");
     // the fleet code, and with it pg, is loaded on PostgreSQL only: a SQLite gateway starts ~50 modules lighter
     if (location.kind === "postgres") this.fleet = await (await import("./fleet-gateway.ts")).GatewayFleet.start({ url: location.url, logger: this.log, ...this.opts.fleet });
     const runtime = this.buildRuntime(loaded);
+    this.timeline.mark("runtime built");
     this.holder = new RuntimeHolder(runtime, this.log);
     let heartbeat: Heartbeat;
     try {
@@ -193,6 +201,7 @@ export class Daemon {
       },
       webhooks,
     });
+    this.timeline.mark("http listening");
     for (const ch of channels) (this.leased ?? this.channels).start(ch);
     await this.pipeline.recover();
     await this.fleet?.begin({ channels: this.leased!, wakeSession: (key) => this.pipeline.wake(key), kickOutbox: (ch) => this.outbox.kick(ch) });
@@ -207,12 +216,13 @@ export class Daemon {
       this.watcher.start(seen.hash);
     }
     this.writeRunFile();
+    this.timeline.mark("start done");
     this.stopWarmUp = warmUpWhenReady({
       ready: () => this.readiness().ready,
       // how long start → ready took, in wall and CPU time (the CPU figure holds on a busy machine)
       onReady: () => {
-        const cpu = process.cpuUsage();
-        this.log.info({ startupMs: Math.round(process.uptime() * 1000), startupCpuMs: Math.round((cpu.user + cpu.system) / 1000) }, "gateway ready");
+        const r = this.timeline.ready(this.channels.statuses());
+        this.log.info({ startupMs: r.readyMs, startupCpuMs: r.cpuMs, startup: { steps: r.steps, channelsOnlineMs: r.channelsOnlineMs } }, "gateway ready");
       },
       load: () => [preloadSdks(this.holder.current.directory.all()), this.metrics.load()],
     });
@@ -333,7 +343,8 @@ export class Daemon {
 
   async status(): Promise<unknown> {
     const fleet = await this.fleet?.status().catch(() => undefined);
-    return buildStatus({
+    const startup = this.timeline.report();
+    const status = await buildStatus({
       ...(fleet ? { fleet } : {}),
       startedAt: this.startedAt,
       channels: this.channels.statuses(),
@@ -342,6 +353,8 @@ export class Daemon {
       lastReload: this.reloader.last,
       store: this.store.health.snapshot(),
     });
+    // where this process's start went, once it was ready (start-timeline.ts)
+    return startup ? { ...status, startup } : status;
   }
 
   /** SIGHUP, an edited file or POST /reload; never throws, and a refused config leaves the running one serving */

@@ -5,7 +5,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { runCli } from "../cli/run-cli.ts";
+import type { StartReport } from "../../src/gateway/start-timeline.ts";
 import { startDaemon, waitFor, writeConfig, type RunningDaemon } from "./daemon.ts";
+import { messages } from "./reload-helpers.ts";
 import { dc, llm, tg, useFakes } from "./fakes-fixture.ts";
 
 let home: string;
@@ -58,8 +60,17 @@ describe("gateway end to end", () => {
     dc.dm("hello from discord");
     const sent = await dc.waitForSent(1, 10_000);
     expect(sent[0]!.body.content).toBe('echo: "hello from discord"');
-    const status = (await (await fetch(`${daemon.url}/status`)).json()) as { channels: { id: string; state: string }[] };
+    const status = (await (await fetch(`${daemon.url}/status`)).json()) as { channels: { id: string; state: string }[]; startup: StartReport };
     expect(status.channels.map((c) => [c.id, c.state]).sort()).toEqual([["discord", "online"], ["telegram", "online"]]);
+    // where the start went: every step in order, and ready only once both channels were online
+    const { steps, channelsOnlineMs, readyMs } = status.startup;
+    expect(steps.map((s) => s.step)).toEqual(["modules loaded", "config read", "channel adapters built", "store open", "runtime built", "http listening", "start done"]);
+    expect(steps.map((s) => s.atMs)).toEqual([...steps.map((s) => s.atMs)].sort((a, b) => a - b));
+    expect(Object.keys(channelsOnlineMs).sort()).toEqual(["discord", "telegram"]);
+    for (const at of Object.values(channelsOnlineMs)) expect(at).toBeLessThanOrEqual(readyMs);
+    const line = messages(daemon).find((l) => l.msg === "gateway ready") as { startupMs?: number; startup?: { steps: unknown[] } } | undefined;
+    expect(line?.startupMs).toBe(readyMs);
+    expect(line?.startup?.steps).toHaveLength(steps.length);
   });
 
   it("gives a stranger a pairing code, keeps the model out of it, and lets them in once approved", async () => {

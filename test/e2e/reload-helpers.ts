@@ -11,7 +11,8 @@ export function renameSave(home: string, cfg: unknown): void {
   renameSync(tmp, join(home, "config.json"));
 }
 
-function messages(d: RunningDaemon): { msg?: string; [k: string]: unknown }[] {
+/** the daemon's JSON log lines, parsed (other lines left out) */
+export function messages(d: RunningDaemon): { msg?: string; [k: string]: unknown }[] {
   return d.log.flatMap((l) => {
     try {
       return [JSON.parse(l) as { msg?: string }];

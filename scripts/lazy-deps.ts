@@ -2,19 +2,22 @@
 // that a dependency makes when it loads, for code the gateway runs only on
 // some paths, are made when that code first runs instead.
 //
-// @discordjs/rest imports undici (its own copy, v6) when discord.js loads:
-// for its default request function, which this gateway uses only through a
-// proxy (channels/discord/rest-sender.ts sends over node:http otherwise), and
-// for a FormData it installs only where the runtime has none (Node 24 has
-// one). Evaluating undici is the largest single step of loading discord.js.
-// Its `globalThis.FormData ??= …` also read Node's own lazy FormData global,
-// which loads Node's internal undici. And it imports magic-bytes.js, whose
-// file-type tree is built at load, to tell an attachment's type when it has
-// none. @vladfrangu/async_event_emitter (under @discordjs/ws and /rest)
-// evaluates its own bundled copy of util.inspect when it loads. Each becomes
-// a require() (or the module's own lazy call) where the value is used, which
-// the bundler turns into a call that evaluates the module on first use; the
-// FormData check asks whether the global exists without reading it.
+// discord.js and @discordjs/rest import undici (their copy, v6) when
+// discord.js loads, and evaluating it is the largest single step of loading
+// discord.js. discord.js uses its fetch for files given as URLs and for the
+// ShardingManager's shard count; @discordjs/rest for its default request
+// function, which this gateway uses only through a proxy
+// (channels/discord/rest-sender.ts sends over node:http otherwise), and for a
+// FormData it installs only where the runtime has none (Node 24 has one).
+// That `globalThis.FormData ??= …` also read Node's own lazy FormData global,
+// which loads Node's internal undici. @discordjs/rest also imports
+// magic-bytes.js, whose file-type tree is built at load, to tell an
+// attachment's type when it has none, and @vladfrangu/async_event_emitter
+// (under @discordjs/ws and /rest) evaluates its own bundled copy of
+// util.inspect when it loads. Each becomes a require() (or the module's own
+// lazy call) where the value is used, which the bundler turns into a call
+// that evaluates the module on first use; the FormData check asks whether
+// the global exists without reading it.
 //
 // Every replacement must match exactly as often as listed: a dependency
 // update that changes the code fails the build with the file and the text,
@@ -39,6 +42,15 @@ export const PATCHES: Patch[] = [
       { from: "globalThis.FormData ??= FormData2;", to: `if (!("FormData" in globalThis)) globalThis.FormData = ${UNDICI}().FormData;`, count: 1 },
       { from: 'import { filetypeinfo } from "magic-bytes.js";\n', to: 'const filetypeinfo = (data) => require("magic-bytes.js").filetypeinfo(data);\n', count: 1 },
     ],
+  },
+  {
+    // discord.js's own uses of undici: the recommended shard count (ShardingManager) and files given as URLs
+    file: "/node_modules/discord.js/src/util/Util.js",
+    edits: [{ from: "const { fetch } = require('undici');", to: "const fetch = (...args) => require('undici').fetch(...args);", count: 1 }],
+  },
+  {
+    file: "/node_modules/discord.js/src/util/DataResolver.js",
+    edits: [{ from: "const { fetch } = require('undici');", to: "const fetch = (...args) => require('undici').fetch(...args);", count: 1 }],
   },
   {
     // its util.inspect copy (node-inspect-extracted) describes an "error" event nobody listens to, and nothing else

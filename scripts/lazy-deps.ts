@@ -36,21 +36,21 @@ export const PATCHES: Patch[] = [
     file: "/node_modules/@discordjs/rest/dist/index.mjs",
     edits: [
       { from: 'import { FormData as FormData2 } from "undici";\n', to: "", count: 1 },
-      { from: 'import { request, Headers } from "undici";\n', to: `const ${UNDICI} = () => require("undici");\n`, count: 1 },
-      { from: "const res = await request(url, options);", to: `const res = await ${UNDICI}().request(url, options);`, count: 1 },
-      { from: "headers: new Headers(res.headers),", to: `headers: new (${UNDICI}().Headers)(res.headers),`, count: 1 },
-      { from: "globalThis.FormData ??= FormData2;", to: `if (!("FormData" in globalThis)) globalThis.FormData = ${UNDICI}().FormData;`, count: 1 },
+      { from: 'import { request, Headers } from "undici";\n', to: `const ${UNDICI} = () => import("undici");\n`, count: 1 },
+      { from: "const res = await request(url, options);", to: `const { request, Headers } = await ${UNDICI}();\n  const res = await request(url, options);`, count: 1 },
+      // Node 24 (package.json engines) always has a FormData; the question no longer reads it
+      { from: "globalThis.FormData ??= FormData2;", to: `if (!("FormData" in globalThis)) throw new Error("@discordjs/rest needs a global FormData (Node 24 has one)");`, count: 1 },
       { from: 'import { filetypeinfo } from "magic-bytes.js";\n', to: 'const filetypeinfo = (data) => require("magic-bytes.js").filetypeinfo(data);\n', count: 1 },
     ],
   },
   {
     // discord.js's own uses of undici: the recommended shard count (ShardingManager) and files given as URLs
     file: "/node_modules/discord.js/src/util/Util.js",
-    edits: [{ from: "const { fetch } = require('undici');", to: "const fetch = (...args) => require('undici').fetch(...args);", count: 1 }],
+    edits: [{ from: "const { fetch } = require('undici');", to: "const fetch = (...args) => import('undici').then((u) => u.fetch(...args));", count: 1 }],
   },
   {
     file: "/node_modules/discord.js/src/util/DataResolver.js",
-    edits: [{ from: "const { fetch } = require('undici');", to: "const fetch = (...args) => require('undici').fetch(...args);", count: 1 }],
+    edits: [{ from: "const { fetch } = require('undici');", to: "const fetch = (...args) => import('undici').then((u) => u.fetch(...args));", count: 1 }],
   },
   {
     // its util.inspect copy (node-inspect-extracted) describes an "error" event nobody listens to, and nothing else

@@ -26,22 +26,19 @@ describe("deferred dependency imports", () => {
   it("fit the installed @discordjs/rest: no import of undici or magic-bytes.js is left at its top", () => {
     const out = applyPatch(readFileSync(restFile, "utf8"), restFile)!;
     expect(out).not.toMatch(/^import .* from "(undici|magic-bytes\.js)";$/m);
-    expect(out).toContain('require("undici")');
+    expect(out).toContain('import("undici")');
     // the global FormData is asked for without being read (reading it loads Node's own undici)
     expect(out).not.toContain("globalThis.FormData ??=");
   });
 
-  it("install undici's FormData only where the runtime has none, as before", () => {
-    const fake = { FormData: class FakeFormData {} };
+  it("ask for the global FormData without reading it (reading it loads Node's own undici)", () => {
     const patch = PATCHES[0]!.edits.find((e) => e.from.startsWith("globalThis.FormData"))!;
-    const run = (global: Record<string, unknown>) => new Function("globalThis", "__switchboardLazyUndici", patch.to)(global, () => fake);
-    const without: Record<string, unknown> = {};
-    run(without);
-    expect(without.FormData).toBe(fake.FormData);
-    const own = class OwnFormData {};
-    const withOne: Record<string, unknown> = { FormData: own };
-    run(withOne);
-    expect(withOne.FormData).toBe(own);
+    let reads = 0;
+    const present = new Proxy({ FormData: class {} }, { get: (t, k) => (reads++, Reflect.get(t, k)) });
+    const run = (global: object) => new Function("globalThis", patch.to)(global);
+    run(present);
+    expect(reads).toBe(0);
+    expect(() => run({})).toThrow(/needs a global FormData \(Node 24 has one\)/);
   });
 
   it("fail the build, naming the file and the fix, when the dependency's code changed", () => {

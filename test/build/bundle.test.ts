@@ -14,6 +14,7 @@ import { startDaemon, waitFor, writeConfig } from "../e2e/daemon.ts";
 import { FakeDiscord } from "../fakes/discord/server.ts";
 import { startFakeLlm, type FakeLlm } from "../fakes/fake-llm.ts";
 import { FakeTelegramApi } from "../fakes/telegram-api.ts";
+import { startProxy } from "../channels/discord/proxy.ts";
 
 let work: string;
 let dist: string;
@@ -80,6 +81,29 @@ describe("the built bundle", () => {
     // nothing else from node_modules either: a package loaded from there beside the bundle's copy (as
     // @discordjs/ws with its own discord-api-types and ws was) is evaluated twice on every start
     expect(loaded.filter((u) => u.includes("/node_modules/"))).toEqual([]);
+  }, 60_000);
+
+  it("sends Discord's REST calls through channels.discord.proxy (undici, which the bundle imports on first use)", async () => {
+    const proxy = await startProxy();
+    const home = join(work, "home-proxy");
+    mkdirSync(home);
+    writeConfig(home, {
+      model_list: [{ model_name: "m", model: "openai/m", api_base: `${llm.url}/v1`, api_key: "sk-bundle-test-1234" }],
+      agents: { defaults: { model_name: "m" } },
+      channels: { discord: { enabled: true, token: dc.token, api_base: dc.apiBase, proxy: proxy.url, allow_from: ["*"] } },
+    });
+    const daemon = await startDaemon(home, { SWITCHBOARD_BUNDLE: dist });
+    try {
+      await waitFor(async () => (await fetch(`${daemon.url}/ready`)).status === 200 || undefined, "/ready", 30_000);
+      const before = dc.sent.length;
+      dc.dm("hello through the proxy");
+      const sent = await dc.waitForSent(before + 1, 15_000);
+      expect(JSON.stringify(sent.at(-1)!.body)).toContain("echo: hello through the proxy");
+      expect(proxy.seen.some((s) => s.includes(new URL(dc.baseUrl).host))).toBe(true);
+    } finally {
+      expect(await daemon.stop()).toBe(0);
+      await proxy.close();
+    }
   }, 60_000);
 
   it("holds only ASCII, so Node keeps each loaded chunk's source at half the size", () => {

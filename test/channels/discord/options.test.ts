@@ -1,22 +1,19 @@
 // Config handling and the adapter's options: validation messages, token and
 // api_base spellings, the HTTP proxy, and the attachment size cap.
-import { createServer, request, type Server } from "node:http";
-import { connect } from "node:net";
-import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { createDiscordAdapter } from "../../../channels/discord/adapter.ts";
 import { normalizeApiRoot, resolveDiscordConfig } from "../../../channels/discord/config.ts";
 import { silentLogger } from "../../../src/core/logger.ts";
 import { startHarness, type Harness } from "./harness.ts";
+import { startProxy, type ForwardProxy } from "./proxy.ts";
 
 let h: Harness | undefined;
-let proxy: Server | undefined;
+let proxy: ForwardProxy | undefined;
 
 afterEach(async () => {
   await h?.close();
   h = undefined;
-  proxy?.closeAllConnections();
-  await new Promise<void>((r) => (proxy ? proxy.close(() => r()) : r()));
+  await proxy?.close();
   proxy = undefined;
 });
 
@@ -62,40 +59,9 @@ describe("Discord unreachable", () => {
   });
 });
 
-/** a forward proxy that tunnels CONNECT and relays absolute-URL requests, recording both */
-async function startProxy(): Promise<{ url: string; seen: string[]; bytesDown: () => number }> {
-  const seen: string[] = [];
-  let down = 0;
-  const server = createServer((req, res) => {
-    seen.push(`GET ${req.url}`);
-    const target = new URL(req.url ?? "");
-    const up = request(target, { method: req.method, headers: req.headers }, (r) => {
-      res.writeHead(r.statusCode ?? 502, r.headers);
-      r.pipe(res);
-    });
-    req.pipe(up);
-  });
-  server.on("connect", (req, socket, head) => {
-    seen.push(`CONNECT ${req.url}`);
-    const [host, port] = (req.url ?? "").split(":");
-    const upstream = connect(Number(port), host!, () => {
-      upstream.on("data", (d: Buffer) => (down += d.length));
-      socket.write("HTTP/1.1 200 Connection Established\r\n\r\n");
-      upstream.write(head);
-      upstream.pipe(socket);
-      socket.pipe(upstream);
-    });
-    upstream.on("error", () => socket.destroy());
-    socket.on("error", () => upstream.destroy());
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  proxy = server;
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen, bytesDown: () => down };
-}
-
 describe("Discord proxy and media options", () => {
   it("sends REST calls and attachment downloads through channels.discord.proxy", async () => {
-    const p = await startProxy();
+    const p = (proxy = await startProxy());
     h = await startHarness({}, { proxy: p.url });
     await h.start();
     const fakeHost = new URL(h.fake.baseUrl).host;

@@ -14,7 +14,8 @@
 // magic-bytes.js, whose file-type tree is built at load, to tell an
 // attachment's type when it has none, and @vladfrangu/async_event_emitter
 // (under @discordjs/ws and /rest) evaluates its own bundled copy of
-// util.inspect when it loads. Each becomes a require() (or the module's own
+// util.inspect when it loads; a fastify instance loads ajv and
+// fast-json-stringify for schemas no gateway route declares. Each becomes a require() (or the module's own
 // lazy call) where the value is used, which the bundler turns into a call
 // that evaluates the module on first use; the FormData check asks whether
 // the global exists without reading it.
@@ -51,6 +52,24 @@ export const PATCHES: Patch[] = [
   {
     file: "/node_modules/discord.js/src/util/DataResolver.js",
     edits: [{ from: "const { fetch } = require('undici');", to: "const fetch = (...args) => import('undici').then((u) => u.fetch(...args));", count: 1 }],
+  },
+  {
+    // fastify builds its schema compilers when an instance is made, loading ajv and fast-json-stringify (with
+    // fast-uri and their own dependencies); they are only called for routes that declare schemas, which the
+    // gateway's do not. Each factory is made on its first call instead, with the same result
+    file: "/node_modules/fastify/lib/schema-controller.js",
+    edits: [
+      {
+        from: "    const ValidatorSelector = require('@fastify/ajv-compiler')\n    compilersFactory.buildValidator = ValidatorSelector()\n",
+        to: "    let built\n    compilersFactory.buildValidator = (...args) => (built ??= require('@fastify/ajv-compiler')())(...args)\n",
+        count: 1,
+      },
+      {
+        from: "    const SerializerSelector = require('@fastify/fast-json-stringify-compiler')\n    compilersFactory.buildSerializer = SerializerSelector()\n",
+        to: "    let built\n    compilersFactory.buildSerializer = (...args) => (built ??= require('@fastify/fast-json-stringify-compiler')())(...args)\n",
+        count: 1,
+      },
+    ],
   },
   {
     // its util.inspect copy (node-inspect-extracted) describes an "error" event nobody listens to, and nothing else

@@ -41,6 +41,24 @@ describe("deferred dependency imports", () => {
     expect(() => run({})).toThrow(/needs a global FormData \(Node 24 has one\)/);
   });
 
+  it("make fastify's schema compilers on their first call, once, with the arguments fastify passes", () => {
+    const patch = PATCHES.find((p) => p.file.endsWith("/fastify/lib/schema-controller.js"))!;
+    for (const edit of patch.edits) {
+      const made: string[] = [];
+      const fakeRequire = (id: string) => () => {
+        made.push(id);
+        return (...args: unknown[]) => `${id}(${args.join(",")})`;
+      };
+      const factory: { buildValidator?: (...a: unknown[]) => string; buildSerializer?: (...a: unknown[]) => string } = {};
+      new Function("compilersFactory", "require", edit.to)(factory, fakeRequire);
+      const build = (factory.buildValidator ?? factory.buildSerializer)!;
+      expect(made).toEqual([]); // nothing loaded when the instance is made
+      expect(build("schemas", "options")).toMatch(/\(schemas,options\)$/);
+      build("again");
+      expect(made).toHaveLength(1); // the selector is made once, as before
+    }
+  });
+
   it("fail the build, naming the file and the fix, when the dependency's code changed", () => {
     expect(() => applyPatch("export const x = 1;\n", "/x/node_modules/@discordjs/rest/dist/index.mjs")).toThrow(
       /@discordjs\/rest\/dist\/index\.mjs: expected 1 × .*found 0\. The dependency changed: update the patch in scripts\/lazy-deps\.ts/,

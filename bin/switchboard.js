@@ -48,10 +48,6 @@ if (major < REQUIRED_MAJOR) {
 }
 
 async function run() {
-  // Node caches compiled (and type-stripped) modules on disk: later starts
-  // skip that work. A cache that cannot be written is simply not used.
-  const mod = await import("node:module");
-  mod.enableCompileCache?.();
   // dist/ (the bundle `npm install` builds) when it matches the sources, else the sources: bin/bundle.js
   const { chooseEntry } = await import("./bundle.js");
   let choice;
@@ -63,6 +59,10 @@ async function run() {
     return;
   }
   if (choice.notice) process.stderr.write(`${choice.notice}\n`);
+  // Node caches compiled (and type-stripped) modules on disk: later starts
+  // skip that work. A cache that cannot be written is simply not used.
+  const mod = await import("node:module");
+  mod.enableCompileCache?.(await compileCacheDir(choice.bundle));
   const { main } = await import(choice.entry);
   main(process.argv).then(
     (code) => {
@@ -75,4 +75,20 @@ async function run() {
       process.exitCode = 1;
     },
   );
+}
+
+/**
+ * Where the compile cache lives: NODE_COMPILE_CACHE when set, else for the
+ * gateway running the bundle <state>/cache/compile, else Node's default (in
+ * the temp directory). The temp directory a systemd unit gets (PrivateTmp)
+ * is empty at every start, as is a new container's, so a gateway's cache there
+ * would be cold every time; the state directory is kept. Other commands, and
+ * the sources (the tests), keep the default.
+ * @param {boolean} bundle
+ * @returns {Promise<string | undefined>}
+ */
+async function compileCacheDir(bundle) {
+  if (process.env.NODE_COMPILE_CACHE || !bundle || !process.argv.slice(2).includes("gateway")) return undefined;
+  const { stateHome } = await import("./state-home.js");
+  return join(stateHome(process.env), "cache", "compile");
 }

@@ -73,6 +73,8 @@ describe("the built bundle", () => {
     } finally {
       expect(await daemon.stop()).toBe(0);
     }
+    // the gateway's compile cache is kept in its state directory (a systemd unit's private /tmp is empty at every start)
+    expect(readdirSync(join(home, "cache", "compile")).length).toBeGreaterThan(0);
     const loaded = readFileSync(modules, "utf8").split("\n");
     expect(loaded).toContain(`file://${join(dist, "main.js")}`);
     expect(loaded.filter((u) => u.startsWith(`file://${ROOT}/src/`) || u.startsWith(`file://${ROOT}/channels/`))).toEqual([]);

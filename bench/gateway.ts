@@ -21,11 +21,11 @@ import { FakeDiscord } from "../test/fakes/discord/server.ts";
 import { startFakeLlm } from "../test/fakes/fake-llm.ts";
 import { FakeTelegramApi } from "../test/fakes/telegram-api.ts";
 import { startDaemon, writeConfig, type RunningDaemon } from "../test/e2e/daemon.ts";
-import { cpuMs, mainThreadSched, offerBurst, perMessage, printSqlDetail, rssMb, sqlCounts, type Phase } from "./process-stats.ts";
+import { cpuMs, offerBurst, perMessage, printSqlDetail, rssMb, sqlCounts, type Phase } from "./process-stats.ts";
 import { measureHi } from "./request-size.ts";
 import { MEMORY_ENV, MEMORY_NODE_FLAGS } from "../src/cli/service.ts";
 import { report, summarize, type Summary } from "./stats.ts";
-import { loneSplit, loneText } from "./latency-sched.ts";
+import { loneSplit, loneText, schedstat, type Sched } from "./latency-sched.ts";
 import { SETTLE_INTERVAL_MS, SETTLE_QUIET_TICKS } from "../src/gateway/settle-memory.ts";
 import { describeStart, type StartReport } from "../src/gateway/start-timeline.ts";
 
@@ -172,7 +172,7 @@ async function gatewayPhase(home: string, tg: FakeTelegramApi, dc: FakeDiscord, 
     if (!slowest || started.readyMs > slowest.readyMs) slowest = started;
     console.log(
       `gateway: start ${i + 1} of ${starts}: process start to /ready (Telegram + Discord) ${started.readyMs.toFixed(0)} ms (${started.cpuMs} ms of CPU; ` +
-        `main thread ${started.sched.onCpuMs.toFixed(0)} ms on a CPU, ${started.sched.waitMs.toFixed(0)} ms waiting for one), ` +
+        `main thread ${started.sched.run.toFixed(0)} ms on a CPU, ${started.sched.wait.toFixed(0)} ms waiting for one), ` +
         `idle RSS ${started.idleRss.toFixed(1)} MB (${started.earlyRss.toFixed(1)} MB before it gave memory back)`,
     );
   }
@@ -227,14 +227,14 @@ async function gatewayPhase(home: string, tg: FakeTelegramApi, dc: FakeDiscord, 
 async function startReady(
   home: string,
   env: Record<string, string>,
-): Promise<{ daemon: RunningDaemon; readyMs: number; cpuMs: number; sched: { onCpuMs: number; waitMs: number }; startup?: StartReport; earlyRss: number; idleRss: number }> {
+): Promise<{ daemon: RunningDaemon; readyMs: number; cpuMs: number; sched: Sched; startup?: StartReport; earlyRss: number; idleRss: number }> {
   const t0 = performance.now();
   // a first start strips every source file's types: on a busy machine that can take a while
   const daemon = await startDaemon(home, env, [], { startTimeoutMs: 120_000 });
   try {
     const readyMs = await untilReady(daemon.url, t0);
     const cpu = cpuMs(daemon.child.pid!);
-    const sched = mainThreadSched(daemon.child.pid!);
+    const sched = schedstat(daemon.child.pid!) ?? { run: NaN, wait: NaN };
     const earlyRss = await settledRss(daemon.child.pid!);
     const idleRss = await settledRss(daemon.child.pid!, SETTLE_MS);
     // the daemon's own account of its start, recorded at ready (asked after the idle reading, which it must not move;

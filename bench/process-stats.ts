@@ -18,15 +18,6 @@ export function cpuMs(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
-/**
- * The main thread's scheduler figures (/proc/<pid>/task/<pid>/schedstat), ms: time on a CPU and
- * time it was ready to run but waited for one. The waiting is the machine's share of a slow start.
- */
-export function mainThreadSched(pid: number): { onCpuMs: number; waitMs: number } {
-  const [run, wait] = readFileSync(`/proc/${pid}/task/${pid}/schedstat`, "utf8").split(" ").map(Number);
-  return { onCpuMs: run! / 1e6, waitMs: wait! / 1e6 };
-}
-
 export interface Phase {
   answered: number;
   /** not answered when the phase ended (with `cut`, possibly still queued in the process rather than lost) */

@@ -33,6 +33,8 @@ import { createRuntime, type Runtime } from "./runtime.ts";
 import { RuntimeHolder } from "./runtime-holder.ts";
 import { removeRunFile, runFilePath, writeRunFile } from "./run-file.ts";
 import { startRetention } from "../store/retention.ts";
+import { checkpointWhenQuiet } from "../store/checkpoint.ts";
+import { turnActivity } from "./turn-slots.ts";
 import { buildStatus } from "./status.ts";
 import { preloadSdks } from "../providers/protocols/factory.ts";
 import { warmUpWhenReady } from "./warm-up.ts";
@@ -81,6 +83,7 @@ export class Daemon {
   private readonly startedAt = Date.now();
   private stopping: Promise<void> | undefined;
   private stopRetention: (() => void) | undefined;
+  private stopCheckpoints: (() => void) | undefined;
   private stopWarmUp: (() => void) | undefined;
   /** where the start went (start-timeline.ts): logged at ready, shown in /status */
   private readonly timeline = new StartTimeline();
@@ -106,6 +109,8 @@ export class Daemon {
     const channels = await this.loadStartChannels(loaded);
     this.timeline.mark("channel adapters built");
     this.store = await openGatewayStore(location);
+    // SQLite's WAL checkpoint when no turn runs, not inside the commit of a message being answered
+    this.stopCheckpoints = checkpointWhenQuiet(this.store, { work: turnActivity, onError: (err) => this.log.warn({ err: errorMessage(err) }, "WAL checkpoint failed; SQLite checkpoints at its bound instead") });
     this.timeline.mark("store open");
     // the fleet code, and with it pg, is loaded on PostgreSQL only: a SQLite gateway starts ~50 modules lighter
     if (location.kind === "postgres") this.fleet = await (await import("./fleet-gateway.ts")).GatewayFleet.start({ url: location.url, logger: this.log, ...this.opts.fleet });
@@ -387,6 +392,7 @@ export class Daemon {
     await this.http?.close();
     await this.holder.close();
     await this.fleet?.stop();
+    this.stopCheckpoints?.();
     await this.store.close();
     removeRunFile(this.opts.paths.home);
     this.log.info("gateway stopped");

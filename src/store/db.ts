@@ -60,6 +60,8 @@ export function openDatabase(file: string): Db {
     db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
     db.exec("PRAGMA journal_mode = WAL");
     db.exec("PRAGMA synchronous = NORMAL");
+    // SQLite's automatic checkpoint stays at its default (1,000 pages) here: the daemon raises it and
+    // checkpoints when no turn runs (checkpoint.ts); every other process keeps this bound
     // a WAL that grew under a burst goes back to this size when it is next started over
     db.exec(`PRAGMA journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`);
     db.exec("PRAGMA foreign_keys = ON");

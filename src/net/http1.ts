@@ -185,7 +185,9 @@ class Conn {
     try {
       while (b.length > 0 && this.busy && this.gen === gen) {
         if (this.framing) {
-          b = this.body(b);
+          const rest = this.body(b);
+          if (rest.length === b.length) break; // an unfinished chunk size line: wait for more
+          b = rest;
           continue;
         }
         const end = b.indexOf("\r\n\r\n");

@@ -58,9 +58,13 @@ async function rawServer(answer: (req: string, socket: net.Socket, n: number) =>
   return { port, url: `http://127.0.0.1:${port}`, received, connections: () => connections, closed: () => closed };
 }
 
-/** writes `text` one byte per write, each after the last left (the reader sees it split everywhere) */
+/** writes `text` one byte per segment, a moment apart (the reader sees it split almost everywhere) */
 async function trickle(socket: net.Socket, text: string): Promise<void> {
-  for (const ch of Buffer.from(text, "latin1")) await new Promise<void>((r) => socket.write(Buffer.from([ch]), () => r()));
+  socket.setNoDelay(true);
+  for (const ch of Buffer.from(text, "latin1")) {
+    await new Promise<void>((r) => socket.write(Buffer.from([ch]), () => r()));
+    await new Promise((r) => setTimeout(r, 1));
+  }
 }
 
 describe("the lean fetch's HTTP/1.1 exchange", () => {
@@ -106,6 +110,21 @@ describe("the lean fetch's HTTP/1.1 exchange", () => {
     });
     for (let i = 0; i < 2; i++) expect(await (await leanFetch(srv.url)).text()).toBe("hello, world");
     expect(srv.connections()).toBe(1);
+  });
+
+  it("reads a long chunked stream of small events whose size lines straddle the socket's reads", async () => {
+    const events = Array.from({ length: 20_000 }, (_, i) => `data: {"i":${i},"text":"word "}\n\n`);
+    const srv = await rawServer((_req, socket) => {
+      socket.write("HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\ncontent-type: text/event-stream\r\n\r\n");
+      socket.write(events.map((e) => `${Buffer.byteLength(e).toString(16)}\r\n${e}\r\n`).join("") + "0\r\n\r\n");
+    });
+    let text = "";
+    for await (const c of (await leanFetch(srv.url)).body as unknown as AsyncIterable<Buffer>) {
+      text += c.toString();
+      // a reader slower than the socket: the answer waits, paused, in between
+      if (text.length % 7 === 0) await new Promise((r) => setImmediate(r));
+    }
+    expect(text).toBe(events.join(""));
   });
 
   it("reads length, close-delimited and empty answers, and reuses a connection only when the answer allows it", async () => {

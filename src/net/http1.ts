@@ -83,8 +83,10 @@ export function requestHead(method: string, path: string, headers: readonly stri
 /**
  * Sends one request on an idle connection of the origin (or a new one) and
  * calls `onAnswer` once the answer's head is in; its body then goes to the
- * sink `onAnswer` returns. `fail` gets any error before the head. Returns a
- * function that ends the exchange early (abort): the connection is closed.
+ * sink `onAnswer` returns. `fail` gets any error before the head. Returns the
+ * exchange's flow: pause and resume its socket (a reader behind), or abort it
+ * (the connection is closed); none of them touch a later exchange on the
+ * same connection.
  */
 export function exchange(
   origin: Origin,
@@ -102,10 +104,12 @@ export function exchange(
   }
   conn ??= new Conn(origin);
   conn.start(noBody, onAnswer, fail);
-  if (body === undefined || typeof body === "string") conn.socket.write(body === undefined ? head : head + body);
+  // as node:http writes them: a string body in one write with the head (UTF-8), else the head as latin1
+  if (typeof body === "string") conn.socket.write(head + body);
+  else if (body === undefined) conn.socket.write(head, "latin1");
   else {
     conn.socket.cork();
-    conn.socket.write(head);
+    conn.socket.write(head, "latin1");
     conn.socket.write(body);
     conn.socket.uncork();
   }

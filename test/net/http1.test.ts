@@ -75,7 +75,8 @@ describe("the lean fetch's HTTP/1.1 exchange", () => {
       ["GET", ["accept", "*/*", "host", "h"], undefined],
       ["POST", ["host", "h"], undefined],
       ["PUT", ["host", "h"], undefined],
-      ["DELETE", ["host", "h", "x-audit-log-reason", "why%20not"], undefined],
+      ["DELETE", ["host", "h", "x-audit-log-reason", "why%20not", "x-latin", "caf\u00e9"], undefined],
+      ["POST", ["content-length", "2", "host", "h", "x-latin", "na\u00efve"], new Uint8Array([7, 8])],
       ["HEAD", ["host", "h"], undefined],
     ];
     const srv = await rawServer((_req, socket) => void socket.write("HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n"));

@@ -35,7 +35,7 @@ export class LeanResponse {
     this.sink = new BodyReader(flow, settled);
   }
 
-  /** built on first read, over Node's already parsed headers (the SDKs read one or two of every answer) */
+  /** built on first read, over the headers the exchange already parsed (the SDKs read one or two of every answer) */
   get headers(): Headers {
     return (this.heads ??= new AnswerHeaders(this.res) as unknown as Headers);
   }
@@ -80,7 +80,7 @@ export class LeanResponse {
 }
 
 /**
- * An answer's headers with the Headers interface, read from Node's parsed
+ * An answer's headers with the Headers interface, read from the exchange's parsed
  * headers instead of copied into an undici Headers (whose append validates
  * and whose iteration sorts on every answer). Its prototype chain holds
  * Headers.prototype, so `instanceof Headers` checks (the SDKs', ours) hold;

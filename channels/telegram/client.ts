@@ -11,10 +11,13 @@ import { ChannelError } from "../../src/core/channel.ts";
 import { leanFetch } from "../../src/net/lean-fetch.ts";
 import type { FetchLike } from "../../src/net/proxy.ts";
 import type { ResolvedTelegramConfig } from "./config.ts";
+import { directBotCall, type BotCall } from "./bot-call.ts";
 import { errorMessage } from "../../src/core/errors.ts";
 
 export interface TelegramClient {
   api: Api;
+  /** sendMessage and sendChatAction: posted directly when no proxy is set (bot-call.ts), else through grammy */
+  call: BotCall;
   /** fetch for file downloads: same proxy, real AbortSignal */
   fetch: typeof globalThis.fetch;
   /** replaces the token in any text that might leave this module */
@@ -46,8 +49,11 @@ export function createTelegramClient(cfg: ResolvedTelegramConfig, opts: { timeou
     timeoutSeconds: opts.timeoutSeconds,
   });
   const token = cfg.token;
+  const raw = api.raw as unknown as Record<string, (payload: Record<string, unknown>) => Promise<unknown>>;
+  const call: BotCall = proxy ? (method, payload) => raw[method]!(payload) as never : directBotCall(cfg.apiRoot, token, opts.timeoutSeconds, transport);
   return {
     api,
+    call,
     fetch: fetchFn,
     redact: (text) => text.split(token).join("[token]"),
     close: async () => {

@@ -94,15 +94,16 @@ export class TelegramSender {
 
   async typing(chatId: string, threadId?: string): Promise<void> {
     try {
-      await this.client.api.sendChatAction(toChatId(chatId), "typing", isId(threadId) ? { message_thread_id: Number(threadId) } : {});
+      await this.client.call("sendChatAction", { chat_id: toChatId(chatId), action: "typing", ...(isId(threadId) ? { message_thread_id: Number(threadId) } : {}) });
     } catch (err) {
       throw toChannelError(err, "sendChatAction", this.client.redact);
     }
   }
 
   private async sendText(chat: ChatId, body: Body, extra: object): Promise<number> {
-    const rich = () => this.client.api.sendMessage(chat, body.text, { ...extra, ...(body.html ? { parse_mode: "HTML" as const } : {}) });
-    const plain = () => this.client.api.sendMessage(chat, body.plain, extra);
+    // the payload grammy's sendMessage(chat, text, other) would build, in its key order
+    const rich = () => this.client.call<{ message_id: number }>("sendMessage", { chat_id: chat, text: body.text, ...extra, ...(body.html ? { parse_mode: "HTML" } : {}) });
+    const plain = () => this.client.call<{ message_id: number }>("sendMessage", { chat_id: chat, text: body.plain, ...extra });
     return (await this.withPlainRetry("sendMessage", body.html, rich, plain)).message_id;
   }
 

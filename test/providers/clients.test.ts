@@ -371,6 +371,75 @@ describe("reusing openai client", () => {
     expect(again!.headers).toEqual({ ...plain!.headers, "content-length": again!.headers["content-length"] });
   });
 
+  it("sends its own chat POST (sendChat) with the same URL, headers and body as the stock SDK, and reads the same answer", async () => {
+    const stock = new OpenAI(options());
+    const reusing = new (reusingClientClass(OpenAI))(options());
+    const answers: unknown[] = [];
+    for (const text of ["first", "second"]) {
+      answers.push(await stock.post("/chat/completions", { body: body(text) }));
+      answers.push(await reusing.sendChat(body(text), false, undefined));
+    }
+    const [s1, r1, s2, r2] = seen();
+    expect(r1).toEqual(s1);
+    expect(r2).toEqual(s2);
+    const [a1, b1] = answers as { id: string }[];
+    expect({ ...b1, id: a1!.id }).toEqual({ ...a1 });
+  });
+
+  it("streams through sendChat: the answer itself, read as the stock SDK's", async () => {
+    const stock = new OpenAI(options());
+    const reusing = new (reusingClientClass(OpenAI))(options());
+    const streamed = { ...body("a"), stream: true };
+    const mine = (await reusing.sendChat(streamed, true, undefined)) as Response;
+    const theirs = await stock.post("/chat/completions", { body: streamed, stream: true } as never).asResponse();
+    expect(mine.status).toBe(200);
+    expect(mine.headers.get("content-type")).toBe(theirs.headers.get("content-type"));
+    const [a, b] = [await mine.text(), await theirs.text()];
+    expect(a).toContain("data: [DONE]");
+    expect(a.replace(/"id":"[^"]*"/g, "")).toBe(b.replace(/"id":"[^"]*"/g, ""));
+    const [r, s] = seen();
+    expect(r).toEqual(s);
+  });
+
+  it("throws the SDK's own error for an HTTP error from sendChat: class, status, message, body and headers", async () => {
+    const stock = new OpenAI(options());
+    const reusing = new (reusingClientClass(OpenAI))(options());
+    const cases = [
+      { status: 400, body: { error: { message: "This model's maximum context length is 8192 tokens", type: "invalid_request_error", code: "context_length_exceeded", param: null } } },
+      { status: 429, headers: { "retry-after": "7" } },
+      { status: 401 },
+      { status: 503, body: "upstream unavailable" },
+    ];
+    for (const c of cases) {
+      llm.script(c, c);
+      const theirs = await stock.post("/chat/completions", { body: body("x") }).catch((e: unknown) => e as InstanceType<typeof OpenAI.APIError>);
+      const mine = await reusing.sendChat(body("x"), false, undefined).catch((e: unknown) => e as InstanceType<typeof OpenAI.APIError>);
+      expect(mine).toBeInstanceOf(Object.getPrototypeOf(theirs).constructor);
+      for (const k of ["status", "message", "error", "code", "type", "param"] as const) expect((mine as never)[k], `${c.status} ${k}`).toEqual((theirs as never)[k]);
+      expect((mine as { headers: Headers }).headers.get("retry-after")).toBe((theirs as { headers: Headers }).headers.get("retry-after"));
+    }
+  });
+
+  it("answers a 200 that is not JSON with its text from sendChat, as the stock SDK does", async () => {
+    const stock = new OpenAI(options());
+    const reusing = new (reusingClientClass(OpenAI))(options());
+    const step = { reply: "ok", headers: { "content-type": "text/plain" } };
+    llm.script(step, step);
+    const theirs = await stock.post("/chat/completions", { body: body("x") });
+    const mine = await reusing.sendChat(body("x"), false, undefined);
+    expect(typeof mine).toBe("string");
+    expect(typeof theirs).toBe("string");
+  });
+
+  it("ends a sendChat the caller cancelled as the SDK's abort, and times one out as the SDK's timeout", async () => {
+    const reusing = new (reusingClientClass(OpenAI))({ ...options(), timeout: 200 });
+    const cancel = new AbortController();
+    cancel.abort();
+    await expect(reusing.sendChat(body("x"), false, cancel.signal)).rejects.toBeInstanceOf(OpenAI.APIUserAbortError);
+    llm.script({ reply: "late", delayMs: 1_000 });
+    await expect(reusing.sendChat(body("x"), false, undefined)).rejects.toBeInstanceOf(OpenAI.APIConnectionTimeoutError);
+  });
+
   it("maps an HTTP error to the SDK's error class", async () => {
     llm.script({ status: 429 });
     const reusing = new (reusingClientClass(OpenAI))(options());

@@ -9,7 +9,7 @@ import { ProviderError, type CallTarget, type ProviderClient } from "../types.ts
 import { requestTimedOut, SdkClientCache, sdkFailure } from "./sdk-common.ts";
 import { IdleTimer } from "./idle-timer.ts";
 import { openAiBody, parseCompletion, StreamAssembler } from "./openai-wire.ts";
-import { reusingClientClass } from "./openai-request.ts";
+import { reusingClientClass, type ReusingClient } from "./openai-request.ts";
 import { sseEvents, type SseEvent } from "./sse.ts";
 
 type OpenAiModule = typeof import("openai");
@@ -49,8 +49,15 @@ function cancelledBy(signal: AbortSignal | undefined): { fetchOptions?: { cancel
  * which costs several times a plain JSON.stringify on every call; our body's
  * `stream` is known before it is sent.
  */
-function post(client: SdkClient, body: Record<string, unknown>, stream: boolean, signal: AbortSignal | undefined) {
-  return client.post<unknown>("/chat/completions", { body, stream, ...cancelledBy(signal) } as Parameters<SdkClient["post"]>[1]);
+function post(client: SdkClient, body: Record<string, unknown>, stream: boolean, signal: AbortSignal | undefined): Promise<unknown> {
+  // the SDK's client of an OpenAI-compatible entry sends it itself, without the SDK's per-request bookkeeping (openai-request.ts)
+  if (isReusing(client)) return client.sendChat(body, stream, signal);
+  const p = client.post<unknown>("/chat/completions", { body, stream, ...cancelledBy(signal) } as Parameters<SdkClient["post"]>[1]);
+  return stream ? p.asResponse() : p;
+}
+
+function isReusing(client: SdkClient): client is ReusingClient {
+  return typeof (client as unknown as Partial<ReusingClient>).sendChat === "function";
 }
 
 export class OpenAiCompatibleClient implements ProviderClient {
@@ -111,7 +118,7 @@ export class OpenAiCompatibleClient implements ProviderClient {
     let body: AsyncIterable<Uint8Array>;
     try {
       // the SDK sends the request and maps an HTTP error; the events are read here (sse.ts)
-      const res = await post(client, openAiBody(target.entry, req, true), true, idle.signal).asResponse();
+      const res = (await post(client, openAiBody(target.entry, req, true), true, idle.signal)) as Response;
       if (!res.body) throw new ProviderError("server_error", `${target.entry.apiBase} answered the stream with no body`);
       body = res.body as unknown as AsyncIterable<Uint8Array>;
     } catch (err) {

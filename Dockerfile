@@ -73,5 +73,5 @@ HEALTHCHECK --interval=30s --timeout=10s --start-period=60s --retries=3 \
 # give the container more than Docker's default 10 s: --stop-timeout 45, or
 # stop_grace_period in compose.
 STOPSIGNAL SIGTERM
-ENTRYPOINT ["/usr/bin/tini", "--", "node", "--max-semi-space-size=8", "--max-old-space-size=512", "/app/bin/switchboard.js"]
+ENTRYPOINT ["/usr/bin/tini", "--", "node", "--max-semi-space-size=4", "--max-old-space-size=512", "/app/bin/switchboard.js"]
 CMD ["gateway", "--shutdown-timeout", "30"]

@@ -18,14 +18,14 @@ import type { CliContext } from "./main.ts";
 const run = promisify(execFile);
 const UNIT = "switchboard.service";
 // Memory settings of the gateway under systemd, in the Docker image and for `npm start`: two glibc
-// malloc arenas instead of one per thread; V8's young generation capped at 8 MB semi-spaces
+// malloc arenas instead of one per thread; V8's young generation capped at 4 MB semi-spaces
 // instead of growing to 16 MB; and an old-generation limit of 512 MB, which also makes V8 grow the
 // heap by ~1.4× its live size between full collections instead of up to 4× (the factor it uses when
 // the limit is the several GB a large machine gets by default). Measured against the fakes
-// (bench/README.md): idle 177 → 148 MB, and after a 10,000-message burst 344 → 191 MB. 8 MB
-// semi-spaces rather than 4: ~7 % less CPU per message in a burst (fewer scavenges, less promoted
-// to the old generation) for ~10 MB more at the burst's end; the idle gateway does not keep them,
-// since its collection when quiet (src/gateway/settle-memory.ts) shrinks the young generation to 1 MB.
+// (bench/README.md): idle 177 → 148 MB, and after a 10,000-message burst 344 → 191 MB. 4 MB
+// semi-spaces rather than 8: once a message's own work got cheaper (stop 13), 8 MB no longer bought
+// any CPU (0.64–0.42 ms per message with 4 against 0.74–0.56 with 8, back to back) and held
+// ~10–16 MB more at a burst's end (1.45–1.53× idle against 1.60–1.67×).
 // MALLOC_TRIM_THRESHOLD_ fixes the free space glibc keeps at the top of an arena at 128 KB: left
 // to itself it raises that bound to twice the largest block it has given back to the system (V8
 // frees blocks of several MB while it starts), and then kept 14 MB more of start-up garbage at idle
@@ -33,7 +33,7 @@ const UNIT = "switchboard.service";
 // Each entry is one variable; glibc reads them when the process starts, so they must be in the
 // environment before Node runs, not set by it.
 export const MEMORY_ENV: readonly string[] = ["MALLOC_ARENA_MAX=2", "MALLOC_TRIM_THRESHOLD_=131072"];
-export const MEMORY_NODE_FLAGS = "--max-semi-space-size=8 --max-old-space-size=512";
+export const MEMORY_NODE_FLAGS = "--max-semi-space-size=4 --max-old-space-size=512";
 /** the account a system unit runs as */
 export const SERVICE_ACCOUNT = "switchboard";
 /** where a system unit keeps its state (systemd's StateDirectory=switchboard) */

@@ -29,7 +29,7 @@ console.log(live.length + ring.length > 0 ? peak / 1048576 : 0);
 `;
 
 function peakMb(mode: "settle" | "plain"): number {
-  const out = execFileSync(process.execPath, ["--max-old-space-size=512", "--max-semi-space-size=8", "--input-type=module", "-e", CHURN, mode], { encoding: "utf8" });
+  const out = execFileSync(process.execPath, ["--max-old-space-size=512", "--max-semi-space-size=4", "--input-type=module", "-e", CHURN, mode], { encoding: "utf8" });
   return Number(out.trim());
 }
 

@@ -19,7 +19,7 @@ const npm = spawnSync("npm", ["--version"], { encoding: "utf8" }).status === 0;
 describe("memory settings", () => {
   it("are the same in the generated unit, the reference unit, the Docker image and npm start", () => {
     expect(MEMORY_ENV).toEqual(["MALLOC_ARENA_MAX=2", "MALLOC_TRIM_THRESHOLD_=131072"]);
-    expect(flags).toEqual(["--max-semi-space-size=8", "--max-old-space-size=512"]);
+    expect(flags).toEqual(["--max-semi-space-size=4", "--max-old-space-size=512"]);
     const unit = renderUnit({ user: true, node: "/opt/sb/node", bin: "/opt/sb/bin/switchboard.js", home: "/var/lib/sb" });
     for (const text of [unit, read("config/switchboard.service")]) {
       for (const e of MEMORY_ENV) expect(text).toMatch(new RegExp(`^Environment=${e}$`, "m"));

@@ -7,7 +7,7 @@
 // discord.js. discord.js uses its fetch for files given as URLs and for the
 // ShardingManager's shard count; @discordjs/rest for its default request
 // function, which this gateway uses only through a proxy
-// (channels/discord/rest-sender.ts sends over node:http otherwise), and for a
+// (channels/discord/rest-sender.ts sends over the lean fetch otherwise), and for a
 // FormData it installs only where the runtime has none (Node 24 has one).
 // That `globalThis.FormData ??= …` also read Node's own lazy FormData global,
 // which loads Node's internal undici. @discordjs/rest also imports

@@ -1,5 +1,5 @@
 // How @discordjs/rest sends its requests. Without a proxy they go through the
-// lean node:http fetch the Telegram channel and the model clients use
+// lean fetch (its own HTTP/1.1 exchange) the Telegram channel and the model clients use
 // (src/net/lean-fetch.ts): the default sender, undici's `request`, ran on the
 // global dispatcher of Node's own undici, whose first connection compiles
 // llhttp's WebAssembly (~20 ms of CPU before /ready, measured against the

@@ -1,25 +1,15 @@
 import { createServer, type Server } from "node:http";
 import { connect, type AddressInfo } from "node:net";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { ChatDelta, ChatRequest } from "../../src/core/chat.ts";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ChatDelta } from "../../src/core/chat.ts";
 import { createClientFactory } from "../../src/providers/protocols/factory.ts";
 import { ProviderError, type ModelEntry } from "../../src/providers/types.ts";
-import { startFakeLlm, type FakeLlm } from "../fakes/fake-llm.ts";
+import { hello, llm, oa, useFakeLlm } from "./llm-suite.ts";
 import { entry, target } from "./entries.ts";
 
-let llm: FakeLlm;
+useFakeLlm();
 const factory = createClientFactory();
-beforeAll(async () => {
-  llm = await startFakeLlm();
-});
-afterAll(() => llm.close());
-beforeEach(() => {
-  llm.requests.length = 0;
-  llm.setDefault({ reply: "ok" });
-});
 
-const hello: ChatRequest = { messages: [{ role: "system", content: "be brief" }, { role: "user", content: "hello" }] };
-const oa = (over: Partial<ModelEntry> = {}) => entry({ apiBase: `${llm.url}/v1`, ...over });
 const an = (over: Partial<ModelEntry> = {}) => entry({ apiBase: llm.url, protocol: "anthropic", vendor: "anthropic-messages", modelId: "claude-x", ...over });
 
 async function failure(p: Promise<unknown>): Promise<ProviderError> {

@@ -1,28 +1,16 @@
 // The OpenAI-compatible client's request reuse (providers/protocols/openai-request.ts):
 // whatever it sends, and whatever it makes of the answer, must be what the
 // stock openai SDK sends and makes of it, request after request.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import OpenAI from "openai";
 import { leanFetch } from "../../src/net/lean-fetch.ts";
 import { reusingClientClass } from "../../src/providers/protocols/openai-request.ts";
-import type { ChatRequest } from "../../src/core/chat.ts";
 import { createClientFactory } from "../../src/providers/protocols/factory.ts";
-import type { ModelEntry } from "../../src/providers/types.ts";
-import { startFakeLlm, type FakeLlm } from "../fakes/fake-llm.ts";
-import { entry, target } from "./entries.ts";
+import { hello, llm, oa, useFakeLlm } from "./llm-suite.ts";
+import { target } from "./entries.ts";
 
-let llm: FakeLlm;
+useFakeLlm();
 const factory = createClientFactory();
-const hello: ChatRequest = { messages: [{ role: "system", content: "be brief" }, { role: "user", content: "hello" }] };
-const oa = (over: Partial<ModelEntry> = {}) => entry({ apiBase: `${llm.url}/v1`, ...over });
-beforeAll(async () => {
-  llm = await startFakeLlm();
-});
-afterAll(() => llm.close());
-beforeEach(() => {
-  llm.requests.length = 0;
-  llm.setDefault({ reply: "ok" });
-});
 
 const options = () => ({ apiKey: "sk-test-reuse-1234", baseURL: `${llm.url}/v1`, maxRetries: 0, fetch: leanFetch as never, defaultHeaders: { "X-Org": "acme" } });
 const body = (text: string) => ({ model: "test-model", messages: [{ role: "user", content: text }], tools: [{ type: "function", function: { name: "f", parameters: { type: "object" } } }] });

@@ -24,17 +24,11 @@
 import { performance } from "node:perf_hooks";
 import v8 from "node:v8";
 import vm from "node:vm";
+import { afterEachIdle, type TurnWork } from "../core/turn-work.ts";
 import { turnActivity } from "./turn-slots.ts";
 
 /** the event loop's busy and idle time so far, ms */
 type LoopTime = { active: number; idle: number };
-
-/** what the settler needs to know of the turns (TurnActivity) */
-export interface TurnWork {
-  readonly underWay: number;
-  readonly started: number;
-  whenIdle(listener: () => void): () => void;
-}
 
 export interface SettleOptions {
   /** the gateway is serving (its start's own garbage is settled once it is) */
@@ -180,17 +174,10 @@ export function settleMemoryWhenQuiet(opts: SettleOptions): () => void {
   });
   const timer = setInterval(() => settler.tick(), SETTLE_INTERVAL_MS);
   timer.unref();
-  // one timer, made at the first end of work and re-armed at each later one: a lone message costs a refresh
-  let afterWork: NodeJS.Timeout | undefined;
-  const unsubscribe = (opts.work ?? turnActivity).whenIdle(() => {
-    settler.workRanOut();
-    if (afterWork) afterWork.refresh();
-    else (afterWork = setTimeout(() => settler.afterWork(), SETTLE_AFTER_WORK_MS)).unref();
-  });
+  const stopAfterWork = afterEachIdle(opts.work ?? turnActivity, SETTLE_AFTER_WORK_MS, () => settler.workRanOut(), () => settler.afterWork());
   return () => {
-    unsubscribe();
+    stopAfterWork();
     clearInterval(timer);
-    clearTimeout(afterWork);
   };
 }
 

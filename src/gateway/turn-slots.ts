@@ -5,6 +5,7 @@
 // running session marks it to run again when its turn ends. Channels that
 // pull updates (Telegram polling) wait for `room()` before reading more, so
 // a burst stays in the platform's queue instead of in memory.
+import type { TurnWork } from "../core/turn-work.ts";
 
 /**
  * Turns under way across every pipeline of the process (a reload runs the
@@ -12,7 +13,7 @@
  * so far. Work in the background that would hold up a turn, such as the full
  * collection of settle-memory.ts, reads it to wait until no turn runs.
  */
-export class TurnActivity {
+export class TurnActivity implements TurnWork {
   private running = 0;
   private begun = 0;
   private readonly idleListeners = new Set<() => void>();

@@ -15,6 +15,7 @@
 // CLI's `agent`, `pairing approve`, …) keeps SQLite's default automatic
 // checkpoint, and the last connection to close checkpoints and removes the WAL.
 import type { StatementSync } from "node:sqlite";
+import { afterEachIdle, type TurnWork } from "../core/turn-work.ts";
 import type { Db } from "./db.ts";
 import type { StoreBackend } from "./backend.ts";
 import type { SqliteBackend } from "./sqlite-backend.ts";
@@ -57,15 +58,9 @@ export function passiveCheckpoint(db: Db, stmt: StatementSync = db.prepare(PASSI
 
 const PASSIVE = "PRAGMA wal_checkpoint(PASSIVE)";
 
-/** what the checkpointer needs of the turns (TurnActivity in src/gateway/turn-slots.ts) */
-export interface TurnWork {
-  readonly underWay: number;
-  whenIdle(listener: () => void): () => void;
-}
-
 export interface QuietCheckpointOptions {
   /** the turns whose end makes a quiet moment */
-  work: TurnWork;
+  work: Pick<TurnWork, "underWay" | "whenIdle">;
   quietMs?: number;
   everyMs?: number;
   /** WAL pages past which SQLite checkpoints inside a commit */
@@ -85,7 +80,7 @@ export interface QuietCheckpointOptions {
  */
 export class QuietCheckpointer {
   private readonly db: Db;
-  private readonly work: TurnWork;
+  private readonly work: QuietCheckpointOptions["work"];
   private readonly quietMs: number;
   private readonly everyMs: number;
   private readonly now: () => number;
@@ -152,17 +147,10 @@ export function checkpointWhenQuiet(store: StoreBackend, opts: QuietCheckpointOp
   };
   const timer = setInterval(look, opts.everyMs ?? CHECKPOINT_EVERY_MS);
   timer.unref();
-  // one timer, made at the first end of work and re-armed at each later one
-  let afterWork: NodeJS.Timeout | undefined;
-  const unsubscribe = opts.work.whenIdle(() => {
-    checkpointer.workEnded();
-    if (afterWork) afterWork.refresh();
-    else (afterWork = setTimeout(look, opts.quietMs ?? CHECKPOINT_QUIET_MS)).unref();
-  });
+  const stopAfterWork = afterEachIdle(opts.work, opts.quietMs ?? CHECKPOINT_QUIET_MS, () => checkpointer.workEnded(), look);
   return () => {
-    unsubscribe();
+    stopAfterWork();
     clearInterval(timer);
-    clearTimeout(afterWork);
     if (db.isOpen) db.exec(`PRAGMA wal_autocheckpoint = ${SQLITE_AUTOCHECKPOINT_PAGES}`);
   };
 }

@@ -188,21 +188,28 @@ function busyShare(from: LoopTime, to: LoopTime): number {
   return total > 0 ? active / total : 0;
 }
 
+type GcFunction = (o: { type: "major" | "minor"; execution: "sync"; flavor?: "last-resort" }) => void;
+/** null: not asked yet */
+let gcFunction: GcFunction | undefined | null = null;
+
 /**
  * V8's `gc` function without starting Node with --expose-gc (which would put
  * `gc` on the global object of every process the unit starts): the flag is set
- * just long enough for one new context to receive the function. Undefined when
- * this Node refuses, and then nothing is collected.
+ * just long enough for one new context to receive the function, once per
+ * process (the full and the young collection share it). Undefined when this
+ * Node refuses, and then nothing is collected.
  */
-function exposedGc(): ((o: { type: "major" | "minor"; execution: "sync"; flavor?: "last-resort" }) => void) | undefined {
+function exposedGc(): GcFunction | undefined {
+  if (gcFunction !== null) return gcFunction;
   try {
     v8.setFlagsFromString("--expose-gc");
     const gc = vm.runInNewContext("gc") as unknown;
     v8.setFlagsFromString("--no-expose-gc");
-    return typeof gc === "function" ? (gc as ReturnType<typeof exposedGc>) : undefined;
+    gcFunction = typeof gc === "function" ? (gc as GcFunction) : undefined;
   } catch {
-    return undefined;
+    gcFunction = undefined;
   }
+  return gcFunction;
 }
 
 /** a full collection that collects until nothing more is freed and lets V8 shrink its spaces */

@@ -17,7 +17,8 @@ import { LeanResponse } from "./lean-response.ts";
 import type { FetchLike } from "./proxy.ts";
 
 // Node's own proxy support from the environment (NODE_USE_ENV_PROXY=1 / --use-env-proxy with
-// HTTP(S)_PROXY) applies to fetch and the global agent, not to the connections here: it keeps fetch
+// HTTP(S)_PROXY) applies to fetch and the global agent, not to the connections here: with it on,
+// every call goes through fetch, so the proxy the environment names is used
 const envProxy = process.env.NODE_USE_ENV_PROXY === "1" || process.execArgv.includes("--use-env-proxy");
 
 /**

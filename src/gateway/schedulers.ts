@@ -2,7 +2,7 @@
 // reload can replace it) and the cron service (one for the life of the
 // daemon, reading the live config at each run). Both speak through the same
 // outbox as replies (queueText).
-import { randomUUID } from "node:crypto";
+import { newReplyId } from "../store/reply-id.ts";
 import { systemClock } from "../core/clock.ts";
 import type { Logger } from "../core/logger.ts";
 import { currentToolCallKey } from "../agent/tool-journal.ts";
@@ -28,7 +28,7 @@ export async function queueText(deps: { store: Pick<StoreBackend, "delivery">; c
   await deps.store.delivery.enqueueReply({
     channel,
     chatId,
-    replyId: toolCall ? `tool:${toolCall}` : randomUUID(),
+    replyId: toolCall ? `tool:${toolCall}` : newReplyId(), // time-ordered, as a turn's reply (store/reply-id.ts)
     chunks: chunkText(text, adapter.capabilities.maxTextLength).map((t) => ({ text: t, format: "markdown" })),
     answers: [],
     now: Date.now(),

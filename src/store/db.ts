@@ -31,7 +31,6 @@ function isMemory(file: string): boolean {
   return file === ":memory:" || file === "";
 }
 
-
 /**
  * Opens (creating when absent) the database at `file`, or a private in-memory
  * database for ":memory:". The parent directory is created with mode 0700 and

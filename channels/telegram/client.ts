@@ -2,8 +2,9 @@
 // calling through the lean fetch (src/net/lean-fetch.ts, its own HTTP/1.1
 // exchange: the calls of every message, sendMessage and getUpdates, cost less
 // CPU than through Node's fetch or node:http; sendMessage and sendChatAction
-// skip grammy's call too, bot-call.ts) or undici's ProxyAgent and fetch when a proxy is set, and the
-// translation of Bot API failures into the channel contract's error classes.
+// skip grammy's call too, bot-call.ts) or undici's ProxyAgent and fetch when
+// a proxy is set, and the translation of Bot API failures into the channel
+// contract's error classes.
 // File downloads read a web stream and keep Node's fetch. The undici package
 // (~130 ms to load) is imported only for a proxy.
 import { Api, GrammyError, HttpError } from "grammy";

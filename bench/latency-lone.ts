@@ -16,12 +16,15 @@
 //   SWITCHBOARD_LATENCY_MESSAGES  messages per run (default 300; the first 50 of a run are warm-up)
 //   SWITCHBOARD_LATENCY_RUNS      runs, each on a freshly started daemon (default 3)
 //   SWITCHBOARD_LATENCY_SLOW      slowest messages of each run shown with their events (default 5)
+//   SWITCHBOARD_LATENCY_PROBE=0  without the probe: the figures without its cost, and no events
 //   SWITCHBOARD_LATENCY_PROBE_STALLS=1  also record event-loop stalls (a 1 ms timer in the daemon)
 //   SWITCHBOARD_LATENCY_GAP_MS    a pause after each answer before the next message (default 0: at once, as
 //                                  in the gateway suite; a person takes seconds, and work the daemon leaves for
 //                                  a quiet moment, such as a scavenge, then falls between messages)
 //   SWITCHBOARD_LATENCY_NODE_OPTIONS  more Node options for the daemon (e.g. --cpu-prof --cpu-prof-dir=/tmp/p)
 //   SWITCHBOARD_LATENCY_DUMP     writes each run's timelines and probe events to <this>.<run>.json
+//   SWITCHBOARD_LATENCY_ALLOC_PROFILE  writes what the daemon allocated during each run's messages (a
+//                                  sampling heap profile, collected objects included) to <this>.<run>.heapprofile
 //   SWITCHBOARD_LATENCY_SUMMARY_MS  the fake model takes this long to answer a compaction's summary
 //                                  request (default 0: instant, like every other answer); a real model
 //                                  takes seconds, and a message that waits for it shows that here
@@ -34,7 +37,7 @@ import { FakeTelegramApi } from "../test/fakes/telegram-api.ts";
 import { startDaemon, waitFor, writeConfig, type RunningDaemon } from "../test/e2e/daemon.ts";
 import { MEMORY_ENV, MEMORY_NODE_FLAGS } from "../src/cli/service.ts";
 import { percentile } from "./stats.ts";
-import { rssMb } from "./process-stats.ts";
+import { forgetFakeRecords, rssMb } from "./process-stats.ts";
 import { sharedClock } from "./latency-clock.ts";
 import { schedstat, type Sched } from "./latency-sched.ts";
 import type { ProbeEvent } from "./latency-probe.ts";
@@ -42,7 +45,8 @@ import { SUMMARY_INSTRUCTION } from "../src/agent/compaction.ts";
 
 const BOT = "7000001:bench-latency";
 const WARM_UP = 50;
-const PROBE = `--import=${join(import.meta.dirname, "latency-probe.ts")}`;
+/** SWITCHBOARD_LATENCY_PROBE=0 leaves it out (no events then): its wrapper around every SQLite call costs CPU of its own */
+const PROBE = process.env.SWITCHBOARD_LATENCY_PROBE === "0" ? "" : `--import=${join(import.meta.dirname, "latency-probe.ts")}`;
 const clock = sharedClock();
 /** without /proc (not Linux): no CPU or wait figures, the end-to-end ones as they are */
 const NO_SCHED: Sched = { run: 0, wait: 0 };
@@ -89,17 +93,26 @@ export async function run(): Promise<void> {
   const tg = await FakeTelegramApi.start({ bots: [{ token: BOT }] });
   const dc = await FakeDiscord.start();
   let modelAt = 0;
+  let summaries = 0;
   const summaryMs = Number(process.env.SWITCHBOARD_LATENCY_SUMMARY_MS ?? 0);
   llm.setDefault((req) => {
-    if (isSummary(req.body)) return { reply: "- the user sent numbered pings", ...(summaryMs > 0 ? { delayMs: summaryMs } : {}) };
+    if (isSummary(req.body)) {
+      summaries++;
+      return { reply: "- the user sent numbered pings", ...(summaryMs > 0 ? { delayMs: summaryMs } : {}) };
+    }
     modelAt = clock();
     return { reply: "ok" };
   });
-  // the fake's calls, each with the time it arrived
-  const callTimes: { method: string; at: number }[] = [];
+  // when each getUpdates arrived at the fake, and the last sendMessage
+  const pollTimes: number[] = [];
+  let sentAt = 0;
   const record = tg.calls.push.bind(tg.calls);
   tg.calls.push = (...calls) => {
-    for (const c of calls) callTimes.push({ method: c.method.toLowerCase(), at: clock() });
+    for (const c of calls) {
+      const method = c.method.toLowerCase();
+      if (method === "getupdates") pollTimes.push(clock());
+      else if (method === "sendmessage") sentAt = clock();
+    }
     return record(...calls);
   };
   const all: number[] = [];
@@ -114,26 +127,31 @@ export async function run(): Promise<void> {
         const lat: number[] = [];
         const timelines: Timeline[] = [];
         for (let i = 0; i < perRun; i++) {
-          const before = tg.sent.length;
-          const summaries = summariesSeen(llm.requests);
+          // the fakes' records of the messages before: a bench process whose heap grows with every
+          // message collects more and more often, on the same two cores as the daemon
+          forgetFakeRecords(tg, llm);
+          // the probe's events and allocation profile of the warm-up are left out
+          if (i === WARM_UP) await probeEvents(daemon, join(runHome, "probe.json"));
+          const summariesBefore = summaries;
+          sentAt = 0;
           const sched0 = schedstat(daemon.child.pid!) ?? NO_SCHED;
           const fakes0 = schedstat(process.pid) ?? NO_SCHED;
-          const polls = callTimes.filter((c) => c.method === "getupdates").length;
+          const polls = pollTimes.length;
           const held = tg.heldPolls(BOT) > 0;
           const queued = clock();
           tg.userMessage({ token: BOT, chatId: 500, fromId: 500, text: `ping ${i}` });
-          await tg.waitForSent(before + 1, 10_000);
+          await tg.waitForSent(1, 10_000);
           const done = clock();
           const sched1 = schedstat(daemon.child.pid!) ?? NO_SCHED;
           const fakes1 = schedstat(process.pid) ?? NO_SCHED;
           if (gapMs > 0) await new Promise((r) => setTimeout(r, gapMs));
           if (i < WARM_UP) continue;
           // carried by the poll held when it was queued, or else by the next poll to arrive
-          const polled = held ? queued : (callTimes.filter((c) => c.method === "getupdates").slice(polls)[0]?.at ?? queued);
-          const sent = [...callTimes].reverse().find((c) => c.method === "sendmessage")?.at ?? done;
+          const polled = held ? queued : (pollTimes[polls] ?? queued);
+          const sent = sentAt || done;
           lat.push(done - queued);
           timelines.push({
-            queued, polled, model: modelAt, sent, done, summaryDuring: summariesSeen(llm.requests) > summaries,
+            queued, polled, model: modelAt, sent, done, summaryDuring: summaries > summariesBefore,
             cpu: sched1.run - sched0.run, runqueue: sched1.wait - sched0.wait, fakesWait: fakes1.wait - fakes0.wait,
           });
         }
@@ -195,6 +213,7 @@ async function start(home: string, tg: FakeTelegramApi, dc: FakeDiscord, llmBase
     SWITCHBOARD_LATENCY_PROBE_STALLS: process.env.SWITCHBOARD_LATENCY_PROBE_STALLS ?? "",
     SWITCHBOARD_LATENCY_PROBE_MIN_MS: process.env.SWITCHBOARD_LATENCY_PROBE_MIN_MS ?? "",
     SWITCHBOARD_LATENCY_V8_FLAGS: process.env.SWITCHBOARD_LATENCY_V8_FLAGS ?? "",
+    SWITCHBOARD_LATENCY_ALLOC_PROFILE: process.env.SWITCHBOARD_LATENCY_ALLOC_PROFILE ? `${process.env.SWITCHBOARD_LATENCY_ALLOC_PROFILE}.${home.split("-").at(-1)}.heapprofile` : "",
   };
   const daemon = await startDaemon(home, env, [], { startTimeoutMs: 120_000 });
   await waitFor(async () => (await fetch(`${daemon.url}/ready`)).status === 200 || undefined, "/ready", 120_000);
@@ -206,6 +225,7 @@ async function start(home: string, tg: FakeTelegramApi, dc: FakeDiscord, llmBase
 
 /** the probe's events since the last call (it writes them on SIGUSR2) */
 async function probeEvents(daemon: RunningDaemon, file: string): Promise<ProbeEvent[]> {
+  if (!PROBE) return [];
   const stamp = () => {
     try {
       return readFileSync(file, "utf8");
@@ -245,11 +265,6 @@ function isSummary(body: Record<string, unknown>): boolean {
   return first?.role === "system" && typeof first.content === "string" && first.content.startsWith(SUMMARY_INSTRUCTION.slice(0, 40));
 }
 
-function summariesSeen(requests: { body: Record<string, unknown> }[]): number {
-  let n = 0;
-  for (const r of requests) if (isSummary(r.body)) n++;
-  return n;
-}
 
 /** The target: a lone message's overhead at most this (issue 12). */
 const SLOW_MS = 5;

@@ -15,6 +15,7 @@
 // apart from its own small cost per SQLite call.
 import { subscribe } from "node:diagnostics_channel";
 import { statSync, writeFileSync } from "node:fs";
+import { Session } from "node:inspector";
 import { PerformanceObserver, constants } from "node:perf_hooks";
 import { DatabaseSync, StatementSync } from "node:sqlite";
 import { sharedClock } from "./latency-clock.ts";
@@ -69,8 +70,9 @@ function timed<A extends unknown[], R>(what: (self: unknown, args: A) => string,
       return fn.apply(this, args);
     } finally {
       const ms = clock() - t;
-      const text = what(this, args);
-      if (ms >= minMs || /wal_checkpoint/i.test(text)) add({ at: t, ms, kind: "sql", what: `${checkpointed(dbOf(this)) ? "[checkpoint] " : ""}${text}` });
+      // the text only for a call worth recording: shortening every call's SQL would cost more than many calls
+      const sql = ms >= minMs ? what(this, args) : undefined;
+      if (sql !== undefined || /wal_checkpoint/i.test(what(this, args))) add({ at: t, ms, kind: "sql", what: `${checkpointed(dbOf(this)) ? "[checkpoint] " : ""}${short(sql ?? what(this, args))}` });
     }
   };
 }
@@ -78,10 +80,10 @@ function timed<A extends unknown[], R>(what: (self: unknown, args: A) => string,
 const short = (sql: string) => sql.replace(/\s+/g, " ").trim().slice(0, 80);
 for (const method of ["run", "get", "all", "iterate"] as const) {
   const proto = StatementSync.prototype as unknown as Record<string, (...a: unknown[]) => unknown>;
-  proto[method] = timed((self) => short((self as StatementSync).sourceSQL), (self) => owner.get(self as StatementSync), proto[method]!);
+  proto[method] = timed((self) => (self as StatementSync).sourceSQL, (self) => owner.get(self as StatementSync), proto[method]!);
 }
 const dbProto = DatabaseSync.prototype as unknown as Record<string, (...a: unknown[]) => unknown>;
-dbProto.exec = timed((_self, args) => short(String(args[0])), (self) => self as DatabaseSync, dbProto.exec!);
+dbProto.exec = timed((_self, args) => String(args[0]), (self) => self as DatabaseSync, dbProto.exec!);
 const prepare = dbProto.prepare!;
 dbProto.prepare = function (this: DatabaseSync, ...args: unknown[]) {
   const st = prepare.apply(this, args) as StatementSync;
@@ -134,8 +136,29 @@ if (process.env.SWITCHBOARD_LATENCY_PROBE_STALLS === "1") {
   beat.unref();
 }
 
+// What the process allocates, collected or not (a sampling allocation profile), between one SIGUSR2 and the
+// next: each one writes the profile since the one before (if any) to $SWITCHBOARD_LATENCY_ALLOC_PROFILE
+const allocFile = process.env.SWITCHBOARD_LATENCY_ALLOC_PROFILE;
+let allocSession: Session | undefined;
+const sampling = { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true };
+function allocProfile(): void {
+  if (!allocFile) return;
+  if (!allocSession) {
+    allocSession = new Session();
+    allocSession.connect();
+    allocSession.post("HeapProfiler.startSampling", sampling);
+    return;
+  }
+  const session = allocSession;
+  session.post("HeapProfiler.getSamplingProfile", (err, res) => {
+    if (!err) writeFileSync(allocFile, JSON.stringify(res.profile));
+    session.post("HeapProfiler.stopSampling", () => session.post("HeapProfiler.startSampling", sampling));
+  });
+}
+
 if (file) {
   const dump = () => {
+    allocProfile();
     writeFileSync(file, JSON.stringify(events));
     events = [];
   };

@@ -39,6 +39,20 @@ export const STALL_MS = 30_000;
 /** a phase still answering after this long stops too (SWITCHBOARD_BENCH_PHASE_MINUTES; default 90) */
 const PHASE_MS = Number(process.env.SWITCHBOARD_BENCH_PHASE_MINUTES ?? 90) * 60_000;
 
+/**
+ * Empties the fakes' lists of calls, sent messages and model requests, which
+ * they keep for tests to read. Between phases and between lone messages the
+ * bench reads none of them again; kept, they grow the bench process's heap
+ * with every message, and its collections (on the same two cores as the
+ * daemon) grow with them: after the floor's 50,000 messages, a lone message
+ * found each of them copied once more by waitForSent.
+ */
+export function forgetFakeRecords(tg: FakeTelegramApi, llm: { requests: unknown[] }): void {
+  tg.calls.length = 0;
+  tg.sent.length = 0;
+  llm.requests.length = 0;
+}
+
 export async function offerBurst(o: { tg: FakeTelegramApi; token: string; firstUser: number; total: number; pid: number; label: string; rssEvery?: number }): Promise<Phase> {
   const { tg, token, total, pid } = o;
   const mine = () => tg.sent.reduce((n, m) => (m.token === token ? n + 1 : n), 0);

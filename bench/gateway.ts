@@ -18,14 +18,14 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FakeDiscord } from "../test/fakes/discord/server.ts";
-import { startFakeLlm } from "../test/fakes/fake-llm.ts";
+import { startFakeLlm, type FakeLlm } from "../test/fakes/fake-llm.ts";
 import { FakeTelegramApi } from "../test/fakes/telegram-api.ts";
 import { startDaemon, writeConfig, type RunningDaemon } from "../test/e2e/daemon.ts";
-import { cpuMs, offerBurst, perMessage, printSqlDetail, rssMb, sqlCounts, type Phase } from "./process-stats.ts";
+import { cpuMs, forgetFakeRecords, offerBurst, perMessage, printSqlDetail, rssMb, sqlCounts, type Phase } from "./process-stats.ts";
 import { measureHi } from "./request-size.ts";
 import { MEMORY_ENV, MEMORY_NODE_FLAGS } from "../src/cli/service.ts";
-import { report, summarize, type Summary } from "./stats.ts";
-import { loneSplit, loneText, schedstat, type Sched } from "./latency-sched.ts";
+import { summarize, type Summary } from "./stats.ts";
+import { loneMessages, loneText, schedstat, type LonePhase, type Sched } from "./latency-sched.ts";
 import { SETTLE_INTERVAL_MS, SETTLE_QUIET_TICKS } from "../src/gateway/settle-memory.ts";
 import { describeStart, type StartReport } from "../src/gateway/start-timeline.ts";
 
@@ -62,8 +62,9 @@ export async function run(): Promise<void> {
   console.log(`machine load average at start: ${load()}`);
   try {
     // the floor gives rates to compare against, which a soak's length does not change: it stays short
-    const floor = await floorPhase(home, tg, `${llm.url}/v1`, soak ? SOAK_FLOOR_MESSAGES : total);
-    const gw = await gatewayPhase(home, tg, dc, `${llm.url}/v1`, total, soak);
+    const floor = await floorPhase(home, tg, llm, soak ? SOAK_FLOOR_MESSAGES : total);
+    forgetFakeRecords(tg, llm);
+    const gw = await gatewayPhase(home, tg, dc, llm, total, soak);
     const hi = await measureHi();
     const ratio = gw.throughput / floor.throughput;
     console.log(
@@ -71,7 +72,7 @@ export async function run(): Promise<void> {
         `CPU ${gw.cpuPerMsg.toFixed(2)} ms/msg = ${(gw.cpuPerMsg / floor.cpuPerMsg).toFixed(2)}× floor ${floor.cpuPerMsg.toFixed(2)} (target ≤ 1.0 ms); ` +
         `SQLite per msg ${sqlText(gw.sql)} vs floor ${sqlText(floor.sql)} (target 6, 3); ` +
         `ready ${spread(gw.ready, 0)} ms, CPU to ready ${spread(gw.readyCpu, 0)} ms (target ≤ 500); idle RSS ${spread(gw.idle, 0)} MB (target ≤ 100), floor ${floor.rssAfter.toFixed(0)} MB after its burst; ` +
-        `overhead p99 ${gw.p99.toFixed(1)} ms (target ≤ 5${loneText(gw.lone)}); RSS after burst ${gw.rssAfter.toFixed(0)} MB at once = ${(gw.rssAfter / gw.idleRss).toFixed(2)}×, ${gw.rssSettled.toFixed(0)} MB settled = ${(gw.rssSettled / gw.idleRss).toFixed(2)}× that gateway's idle ${gw.idleRss.toFixed(0)} MB (target ≤ 1.5), held ≤ ${gw.maxHeld}; ` +
+        `overhead p99 ${gw.lone.p99.toFixed(1)} ms = ${(gw.lone.p99 / floor.lone.p99).toFixed(2)}× the floor's ${floor.lone.p99.toFixed(1)} (target ≤ 5 ms${loneText(gw.lone.split)}); RSS after burst ${gw.rssAfter.toFixed(0)} MB at once = ${(gw.rssAfter / gw.idleRss).toFixed(2)}×, ${gw.rssSettled.toFixed(0)} MB settled = ${(gw.rssSettled / gw.idleRss).toFixed(2)}× that gateway's idle ${gw.idleRss.toFixed(0)} MB (target ≤ 1.5), held ≤ ${gw.maxHeld}; ` +
         `"hi" ≈ ${hi.tokens} tokens (target ≤ 1,500); lost: ${unanswered("gateway", gw)}, ${unanswered("floor", floor)}; load ${load()}`,
     );
   } finally {
@@ -99,7 +100,8 @@ function readLoad(): string | undefined {
   }
 }
 
-async function floorPhase(home: string, tg: FakeTelegramApi, llmBase: string, total: number): Promise<Phase & { sql: Sql }> {
+async function floorPhase(home: string, tg: FakeTelegramApi, llm: FakeLlm, total: number): Promise<Phase & { sql: Sql; lone: LonePhase }> {
+  const llmBase = `${llm.url}/v1`;
   const child = spawn(process.execPath, [join(import.meta.dirname, "floor-loop.ts")], {
     env: {
       PATH: process.env.PATH, FLOOR_TG: `${tg.url}/bot${FLOOR_BOT}`, FLOOR_LLM: llmBase, FLOOR_DB: join(home, "floor.db"),
@@ -111,13 +113,15 @@ async function floorPhase(home: string, tg: FakeTelegramApi, llmBase: string, to
   try {
     const pid = child.pid!;
     const sqlFile = join(home, "floor-sql.json");
+    // the same lone messages as the gateway's: what this machine allows a process that does only the durable work
+    const lone = await loneMessages({ label: "floor", tg, llm, token: FLOOR_BOT, pid });
     const sql0 = await sqlCounts(pid, sqlFile);
     const phase = await offerBurst({ tg, token: FLOOR_BOT, firstUser: FIRST_USER, total, pid, label: "floor" });
     const sql1 = await sqlCounts(pid, sqlFile);
     const sql = perMessage(sql0, sql1, phase.answered);
     printSqlDetail("floor", sql0, sql1, phase.answered);
     console.log(`floor: ${phase.throughput.toFixed(0)} messages/s, ${phase.cpuPerMsg.toFixed(2)} ms CPU per message, ${sqlText(sql)} per message, RSS ${phase.rssAfter.toFixed(1)} MB`);
-    return { ...phase, sql };
+    return { ...phase, sql, lone };
   } finally {
     child.kill("SIGTERM");
     await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
@@ -125,7 +129,8 @@ async function floorPhase(home: string, tg: FakeTelegramApi, llmBase: string, to
   }
 }
 
-async function gatewayPhase(home: string, tg: FakeTelegramApi, dc: FakeDiscord, llmBase: string, total: number, soak: boolean) {
+async function gatewayPhase(home: string, tg: FakeTelegramApi, dc: FakeDiscord, llm: FakeLlm, total: number, soak: boolean) {
+  const llmBase = `${llm.url}/v1`;
   writeConfig(home, {
     model_list: [{ model_name: "m", model: "openai/m", api_base: llmBase }],
     agents: { defaults: { model_name: "m" } },
@@ -186,19 +191,7 @@ async function gatewayPhase(home: string, tg: FakeTelegramApi, dc: FakeDiscord, 
     const pid = daemon.child.pid!;
 
     // one message at a time: end-to-end latency minus the model call (instant, on loopback)
-    const lat: number[] = [];
-    const lone = loneSplit(pid);
-    for (let i = 0; i < 300; i++) {
-      const before = tg.sent.length;
-      const t = performance.now();
-      lone.begin();
-      tg.userMessage({ token: GATEWAY_BOT, chatId: 500, fromId: 500, text: `ping ${i}` });
-      await tg.waitForSent(before + 1, 10_000); // event-driven, no polling delay in the figure
-      lat.push(performance.now() - t);
-      if (i >= 50) lone.end(lat.at(-1)!);
-    }
-    report("gateway overhead per message (model instant)", lat.slice(50));
-    lone.report();
+    const lone = await loneMessages({ label: "gateway", tg, llm, token: GATEWAY_BOT, pid });
     const cpuBefore = cpuMs(pid);
     const sql0 = await sqlCounts(pid, sqlFile);
     const phase = await offerBurst({ tg, token: GATEWAY_BOT, firstUser: FIRST_USER * 2, total, pid, label: "gateway", rssEvery: soak ? 10_000 : 0 });
@@ -213,7 +206,7 @@ async function gatewayPhase(home: string, tg: FakeTelegramApi, dc: FakeDiscord, 
         `${phase.cpuPerMsg.toFixed(2)} ms CPU per message (daemon total ${cpuTotal.toFixed(0)} ms), ${sqlText(sql)} per message, RSS ${idleRss.toFixed(1)} → ${phase.rssAfter.toFixed(1)} MB at once (peak ${phase.peakRss.toFixed(1)}), ` +
         `${rssSettled.toFixed(1)} MB settled, at most ${phase.maxHeld} messages taken from the platform and not yet answered (turn limit ${TURN_LIMIT})`,
     );
-    return { ...phase, rssSettled, sql, ready, readyCpu, idle, idleRss, p99: summarize(lat.slice(50)).p99, lone: lone.p99s() };
+    return { ...phase, rssSettled, sql, ready, readyCpu, idle, idleRss, lone };
   } finally {
     await daemon.stop();
   }

@@ -5,7 +5,9 @@
 // held the CPU: on a shared 2-core machine that wait moves from run to run
 // far more than the code's own time does.
 import { readFileSync } from "node:fs";
-import { percentile } from "./stats.ts";
+import type { FakeTelegramApi } from "../test/fakes/telegram-api.ts";
+import { forgetFakeRecords } from "./process-stats.ts";
+import { percentile, report, summarize } from "./stats.ts";
 
 export interface Sched {
   /** ms on a CPU */
@@ -83,4 +85,39 @@ export function loneSplit(daemonPid: number) {
 export function loneText(p: LoneP99s | undefined): string {
   if (!p) return "";
   return `; less the CPU waits: the daemon's ${p.lessDaemonWaits.toFixed(1)}, both processes' ${p.lessBothWaits.toFixed(1)} ms; the daemon's own CPU p99 ${p.daemonCpu.toFixed(2)} ms`;
+}
+
+/** lone messages per phase, the first LONE_WARM_UP of them not counted: enough for a p99 that holds from run to run */
+export const LONE_MESSAGES = Number(process.env.SWITCHBOARD_BENCH_LONE ?? 1000);
+const LONE_WARM_UP = 50;
+
+export interface LonePhase {
+  p99: number;
+  split: LoneP99s | undefined;
+}
+
+/**
+ * Messages one at a time through a gateway (or the floor) against the fakes,
+ * each sent once the one before was answered; prints and returns the p99 of
+ * the end-to-end time (queued at the fake Telegram → its reply arrives there,
+ * the model instant) and its split.
+ */
+export async function loneMessages(o: { label: string; tg: FakeTelegramApi; llm: { requests: unknown[] }; token: string; pid: number }): Promise<LonePhase> {
+  const { tg, llm } = o;
+  const lat: number[] = [];
+  const lone = loneSplit(o.pid);
+  for (let i = 0; i < LONE_MESSAGES + LONE_WARM_UP; i++) {
+    forgetFakeRecords(tg, llm);
+    const t = performance.now();
+    lone.begin();
+    tg.userMessage({ token: o.token, chatId: 500, fromId: 500, text: `ping ${i}` });
+    await tg.waitForSent(1, 10_000); // event-driven, no polling delay in the figure
+    const ms = performance.now() - t;
+    if (i < LONE_WARM_UP) continue;
+    lat.push(ms);
+    lone.end(ms);
+  }
+  report(`${o.label} overhead per message (model instant)`, lat);
+  lone.report();
+  return { p99: summarize(lat).p99, split: lone.p99s() };
 }

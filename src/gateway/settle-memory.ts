@@ -60,6 +60,13 @@ export const SETTLE_GROWTH_BYTES = 8 * 1024 * 1024;
 /** the look after the last running turn ended: long enough for its reply to be sent, short enough to follow a burst */
 export const SETTLE_AFTER_WORK_MS = 250;
 /**
+ * A look judges quiet only over at least this much time since the look
+ * before: half the wait after the work, so the look that wait makes always
+ * qualifies (the event loop's clock and the timer's need not agree to the
+ * millisecond), and the moment between two back-to-back messages never does.
+ */
+const QUIET_MIN_SPAN_MS = SETTLE_AFTER_WORK_MS / 2;
+/**
  * After the work, the young generation is scavenged when it is fuller than
  * this: one lone message allocates about that much of it, and a message that
  * finds it fuller pays for a scavenge in its own time. Predicting from what
@@ -118,12 +125,14 @@ export class MemorySettler {
 
   /** one look (every SETTLE_INTERVAL_MS, and once after the work ran out); true when it collected */
   tick(): boolean {
-    const { turnsCame, share } = this.look();
+    const { turnsCame, share, spanMs } = this.look();
     if (!this.opts.collect || !this.opts.ready()) {
       this.quiet = 0;
       return false;
     }
-    const quiet = this.work.underWay === 0 && !turnsCame && share < SETTLE_QUIET_SHARE;
+    // each turn's end is a look too: with messages back to back, the interval's look lands a moment after
+    // the last one, in the gap before the next message, and that moment alone says nothing about quiet
+    const quiet = spanMs >= QUIET_MIN_SPAN_MS && this.work.underWay === 0 && !turnsCame && share < SETTLE_QUIET_SHARE;
     this.quiet = quiet ? this.quiet + 1 : 0;
     if (this.quiet < (this.workedSince ? 1 : SETTLE_QUIET_TICKS)) return false;
     const before = this.rss();
@@ -142,13 +151,14 @@ export class MemorySettler {
   }
 
   /** what happened since the previous look or end of work: turns started, and the event loop's busy share */
-  private look(): { turnsCame: boolean; share: number } {
+  private look(): { turnsCame: boolean; share: number; spanMs: number } {
     const since = this.lastLook;
     const now = { loop: this.loop(), started: this.work.started };
     this.lastLook = now;
     const turnsCame = now.started !== since.started;
     if (turnsCame) this.workedSince = true;
-    return { turnsCame, share: busyShare(since.loop, now.loop) };
+    const spanMs = now.loop.active - since.loop.active + (now.loop.idle - since.loop.idle);
+    return { turnsCame, share: busyShare(since.loop, now.loop), spanMs };
   }
 }
 

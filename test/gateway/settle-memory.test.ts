@@ -10,15 +10,16 @@ const MB = 1024 * 1024;
  * process's turns (TurnActivity) as the pipeline reports them.
  */
 function scripted(o: { ready?: () => boolean } = {}) {
-  const state = { share: 0, rss: 120 * MB, collections: 0, afterCollect: 100 * MB, youngUsed: 0, youngRoom: 8 * MB, youngBytes: 0, sweeps: 0 };
+  // stepMs: the time each reading of the loop moves on by (a look's worth unless a test says otherwise)
+  const state = { share: 0, stepMs: 1000, rss: 120 * MB, collections: 0, afterCollect: 100 * MB, youngUsed: 0, youngRoom: 8 * MB, youngBytes: 0, sweeps: 0 };
   const work = new TurnActivity();
   const loop = { active: 0, idle: 0 };
   const settler = new MemorySettler({
     ready: o.ready ?? (() => true),
     // each reading advances the clock by one look's worth at the scripted share
     loop: () => {
-      loop.active += state.share * 1000;
-      loop.idle += (1 - state.share) * 1000;
+      loop.active += state.share * state.stepMs;
+      loop.idle += (1 - state.share) * state.stepMs;
       return { ...loop };
     },
     rss: () => state.rss,
@@ -104,6 +105,26 @@ describe("giving memory back when the gateway is quiet", () => {
     // a whole look without a message: the work has run out
     looks(1);
     expect(state.collections).toBe(2);
+  });
+
+  it("does not collect in the moment between two back-to-back messages, however idle that moment is", () => {
+    const { state, work, looks, settler } = scripted();
+    looks(SETTLE_QUIET_TICKS);
+    expect(state.collections).toBe(1);
+    state.rss = 200 * MB; // grown: a collection would be due once quiet
+    for (let i = 0; i < 50; i++) {
+      work.begin();
+      work.end();
+      // each turn's end is a look (the pipeline's whenIdle), then the interval's look lands 2 ms later,
+      // before the next message arrives: nothing ran in between
+      state.stepMs = 2;
+      settler.workRanOut();
+      looks(1);
+    }
+    expect(state.collections).toBe(1);
+    // the messages stop: the look after the work finds it quiet
+    state.stepMs = SETTLE_AFTER_WORK_MS;
+    expect(settler.afterWork()).toBe("collected");
   });
 
   it("after a burst, one quiet look measured from the end of the last turn is enough", () => {

@@ -90,6 +90,11 @@ export function loneText(p: LoneP99s | undefined): string {
 /** lone messages per phase, the first LONE_WARM_UP of them not counted: enough for a p99 that holds from run to run */
 export const LONE_MESSAGES = Number(process.env.SWITCHBOARD_BENCH_LONE ?? 1000);
 const LONE_WARM_UP = 50;
+/**
+ * A pause after each answer before the next message (default 0: at once). A person takes seconds; after a
+ * pause the next message meets cold CPU caches, and the work it costs grows with what the process touches
+ */
+const LONE_GAP_MS = Number(process.env.SWITCHBOARD_BENCH_LONE_GAP_MS ?? 0);
 
 export interface LonePhase {
   p99: number;
@@ -113,11 +118,13 @@ export async function loneMessages(o: { label: string; tg: FakeTelegramApi; llm:
     tg.userMessage({ token: o.token, chatId: 500, fromId: 500, text: `ping ${i}` });
     await tg.waitForSent(1, 10_000); // event-driven, no polling delay in the figure
     const ms = performance.now() - t;
-    if (i < LONE_WARM_UP) continue;
-    lat.push(ms);
-    lone.end(ms);
+    if (i >= LONE_WARM_UP) {
+      lat.push(ms);
+      lone.end(ms);
+    }
+    if (LONE_GAP_MS > 0) await new Promise((r) => setTimeout(r, LONE_GAP_MS));
   }
-  report(`${o.label} overhead per message (model instant)`, lat);
+  report(`${o.label} overhead per message (model instant${LONE_GAP_MS > 0 ? `, ${LONE_GAP_MS} ms apart` : ""})`, lat);
   lone.report();
   return { p99: summarize(lat).p99, split: lone.p99s() };
 }

@@ -18,6 +18,7 @@ import { dirname, join, relative, sep } from "node:path";
 import { pathToFileURL } from "node:url";
 import { chunksInCycles, takeBuiltinsWithoutFacades } from "./builtin-imports.ts";
 import { lazyDeps } from "./lazy-deps.ts";
+import { interopOnce } from "./interop-once.ts";
 
 /** the install root (real path: rolldown names modules by their real paths) */
 export const ROOT = realpathSync(join(import.meta.dirname, ".."));
@@ -217,7 +218,7 @@ export async function buildBundle(outDir = join(ROOT, "dist")): Promise<BuildRes
       input: { main: join(ROOT, "src/cli/main.ts") },
       platform: "node",
       external: isExternal,
-      plugins: [grammySharesNodeFetch(), discordWsAsDiscordJsRequiresIt(), samePackageOnce(), lazyDeps(), sourceLocations(outDir)],
+      plugins: [grammySharesNodeFetch(), discordWsAsDiscordJsRequiresIt(), samePackageOnce(), lazyDeps(), sourceLocations(outDir), interopOnce()],
       logLevel: "silent",
       output: {
         dir: staging,

@@ -14,6 +14,7 @@
 import { urlToHttpOptions } from "node:url";
 import { exchange, requestHead, type Origin } from "./http1.ts";
 import { LeanResponse } from "./lean-response.ts";
+export { answerHeadersAreHeaders } from "./lean-response.ts";
 import type { FetchLike } from "./proxy.ts";
 
 // Node's own proxy support from the environment (NODE_USE_ENV_PROXY=1 / --use-env-proxy with
@@ -150,8 +151,12 @@ function abortReason(signal: AbortSignal): unknown {
 function headerObject(h: RequestInit["headers"]): Record<string, string> {
   const out: Record<string, string> = {};
   if (!h) return out;
-  if (h instanceof Headers) h.forEach((v, k) => (out[k] = v));
-  else if (Array.isArray(h)) for (const [k, v] of h) out[k!.toLowerCase()] = String(v);
+  // a plain object or an array is neither a Headers nor asked whether it is one: reading the global Headers'
+  // prototype loads Node's own undici, and the Telegram calls of a start pass plain objects
+  const proto = Object.getPrototypeOf(h) as unknown;
+  const plain = proto === Object.prototype || proto === null;
+  if (!plain && Array.isArray(h)) for (const [k, v] of h) out[k!.toLowerCase()] = String(v);
+  else if (!plain && h instanceof Headers) h.forEach((v, k) => (out[k] = v));
   else for (const k of Object.keys(h)) {
     const v = (h as Record<string, string | undefined>)[k];
     if (v !== undefined && v !== null) out[k.toLowerCase()] = String(v);

@@ -83,8 +83,8 @@ export class LeanResponse {
  * An answer's headers with the Headers interface, read from the exchange's parsed
  * headers instead of copied into an undici Headers (whose append validates
  * and whose iteration sorts on every answer). Its prototype chain holds
- * Headers.prototype, so `instanceof Headers` checks (the SDKs', ours) hold;
- * read-only, like a fetch Response's.
+ * Headers.prototype once answerHeadersAreHeaders() ran, so the SDKs'
+ * `instanceof Headers` checks hold; read-only, like a fetch Response's.
  */
 type Pairs = IterableIterator<[string, string]>;
 class AnswerHeaders {
@@ -164,7 +164,21 @@ class AnswerHeaders {
     throw new TypeError("immutable: the headers of an answer are read-only");
   }
 }
-Object.setPrototypeOf(AnswerHeaders.prototype, Headers.prototype);
+
+/**
+ * Puts Headers.prototype under every answer's headers, so `instanceof Headers`
+ * holds for them; once, by the code that hands the lean fetch to an SDK that
+ * asks (the openai and Anthropic SDKs do), not when this module loads:
+ * reading the global Headers' prototype loads Node's own undici (15–25 ms of
+ * CPU), and the gateway loads this module, and reads the headers of Discord's
+ * REST answers, before /ready. Everything else reads them by their methods.
+ */
+let linked = false;
+export function answerHeadersAreHeaders(): void {
+  if (linked) return;
+  Object.setPrototypeOf(AnswerHeaders.prototype, Headers.prototype);
+  linked = true;
+}
 
 /**
  * The answer's body: the exchange hands it chunks (the sink side), the

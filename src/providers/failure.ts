@@ -8,7 +8,12 @@ import { errorMessage } from "../core/errors.ts";
 /** Seconds or an HTTP date in Retry-After; retry-after-ms wins when present. */
 export function parseRetryAfter(headers: Headers | Record<string, string | undefined> | undefined, now = Date.now()): number | undefined {
   if (!headers) return undefined;
-  const get = (k: string) => (headers instanceof Headers ? headers.get(k) : (headers[k] ?? headers[k.toLowerCase()])) ?? undefined;
+  // anything with get() reads as Headers: the lean fetch's answers are Headers only once an SDK linked them
+  const get = (k: string): string | undefined => {
+    if (typeof headers.get === "function") return (headers as Headers).get(k) ?? undefined;
+    const record = headers as Record<string, string | undefined>;
+    return record[k] ?? record[k.toLowerCase()];
+  };
   const ms = get("retry-after-ms");
   if (ms && Number.isFinite(Number(ms))) return Math.max(0, Number(ms));
   const ra = get("retry-after");

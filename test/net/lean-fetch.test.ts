@@ -6,7 +6,11 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import OpenAI from "openai";
 import { afterEach, describe, expect, it } from "vitest";
-import { leanFetch, oneSignal, type LeanInit } from "../../src/net/lean-fetch.ts";
+import { execFile } from "node:child_process";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { promisify } from "node:util";
+import { answerHeadersAreHeaders, leanFetch, oneSignal, type LeanInit } from "../../src/net/lean-fetch.ts";
 
 let server: Server | undefined;
 afterEach(async () => {
@@ -155,6 +159,7 @@ describe("leanFetch", () => {
     });
     const lean = await leanFetch(`${url}/h`);
     const real = await fetch(`${url}/h`);
+    answerHeadersAreHeaders(); // what the model clients do before handing the lean fetch to their SDK
     expect(lean.headers).toBeInstanceOf(Headers);
     const comparable = (h: Headers) => [...h].filter(([k]) => k !== "date");
     expect(comparable(lean.headers)).toEqual(comparable(real.headers));
@@ -166,6 +171,22 @@ describe("leanFetch", () => {
     lean.headers.forEach((_v, k) => seen.push(k));
     expect(seen).toEqual([...real.headers.keys()]);
     expect(() => lean.headers.set("x-request-id", "forged")).toThrow(TypeError);
+  });
+
+  it("loads Node's own undici for neither a call with plain headers nor reading its answer, until an SDK links the answers to Headers", async () => {
+    // a fresh process: this one has undici loaded already. A gateway's start makes such calls (Telegram's getMe,
+    // Discord's REST) and reads their headers; loading undici there cost 15–25 ms of CPU before /ready
+    const { url } = await serve((_req, res) => res.writeHead(200, { "content-type": "application/json", "retry-after": "3" }).end('{"ok":true}'));
+    const module = pathToFileURL(join(import.meta.dirname, "../../src/net/lean-fetch.ts")).href;
+    const script = `
+      const undici = () => process.moduleLoadList.some((m) => m.includes("undici"));
+      const lean = await import(${JSON.stringify(module)});
+      const res = await lean.leanFetch(${JSON.stringify(`${url}/x`)}, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+      const seen = { retryAfter: res.headers.get("Retry-After"), body: await res.json(), undiciBefore: undici() };
+      lean.answerHeadersAreHeaders();
+      console.log(JSON.stringify({ ...seen, isHeaders: res.headers instanceof Headers }));`;
+    const { stdout } = await promisify(execFile)(process.execPath, ["--input-type=module", "-e", script], { timeout: 20_000 });
+    expect(JSON.parse(stdout)).toEqual({ retryAfter: "3", body: { ok: true }, undiciBefore: false, isHeaders: true });
   });
 
   it("sends each call to its own URL and headers, also when the same URL's target is reused", async () => {

@@ -42,3 +42,15 @@ describe("other classes", () => {
     expect(classifyThrown(new Error("odd")).reason).toBe("server_error");
   });
 });
+
+describe("Retry-After on an error answer", () => {
+  it("is read from fetch's Headers, from a plain record, and from the lean fetch's answer headers before any SDK made them Headers", () => {
+    // the lean fetch's answers read like Headers (get, has, entries) but are instances of it only once a model SDK linked them
+    const answerLike = { get: (k: string) => ({ "retry-after": "7" })[k.toLowerCase()] ?? null, has: () => true };
+    expect(answerLike instanceof Headers).toBe(false);
+    expect(classifyHttp(429, {}, answerLike as unknown as Headers).retryAfterMs).toBe(7000);
+    expect(classifyHttp(429, {}, new Headers({ "Retry-After": "2" })).retryAfterMs).toBe(2000);
+    expect(classifyHttp(429, {}, { "retry-after-ms": "1500" }).retryAfterMs).toBe(1500);
+    expect(classifyHttp(429, {}, {}).retryAfterMs).toBeUndefined();
+  });
+});

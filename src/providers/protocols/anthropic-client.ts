@@ -1,7 +1,7 @@
 // Anthropic's native /v1/messages (the `anthropic-messages/` prefix) through
 // the official @anthropic-ai/sdk, loaded on first use, retries off.
 import type { ChatDelta, ChatMessage, ChatRequest, ChatResult, FinishReason, ToolCall } from "../../core/chat.ts";
-import { leanFetch } from "../../net/lean-fetch.ts";
+import { answerHeadersAreHeaders, leanFetch } from "../../net/lean-fetch.ts";
 import { fetchVia } from "../../net/proxy.ts";
 import { classifyHttp } from "../failure.ts";
 import { ProviderError, type CallTarget, type ProviderClient } from "../types.ts";
@@ -80,6 +80,8 @@ export class AnthropicClient implements ProviderClient {
   private async create(target: CallTarget): Promise<SdkClient> {
     const e = target.entry;
     const mod = await loadSdk();
+    // the SDK asks `instanceof Headers` of the lean fetch's answers
+    answerHeadersAreHeaders();
     return new mod.default({
       // the documented x-api-key header, which Anthropic-compatible proxies expect too
       apiKey: null,

@@ -3,7 +3,7 @@
 // off: the router owns retries. Plain and SSE streaming, tool calls, usage,
 // per-entry proxy, headers, extra_body and timeout; cancel aborts the call.
 import type { ChatDelta, ChatRequest, ChatResult } from "../../core/chat.ts";
-import { leanFetch, oneSignal } from "../../net/lean-fetch.ts";
+import { answerHeadersAreHeaders, leanFetch, oneSignal } from "../../net/lean-fetch.ts";
 import { fetchVia, type FetchLike } from "../../net/proxy.ts";
 import { ProviderError, type CallTarget, type ProviderClient } from "../types.ts";
 import { requestTimedOut, SdkClientCache, sdkFailure } from "./sdk-common.ts";
@@ -76,6 +76,8 @@ export class OpenAiCompatibleClient implements ProviderClient {
   private async create(target: CallTarget): Promise<SdkClient> {
     const e = target.entry;
     const mod = await loadSdk();
+    // the SDK asks `instanceof Headers` of the lean fetch's answers
+    answerHeadersAreHeaders();
     const common = {
       apiKey: target.apiKey ?? "none",
       maxRetries: 0,

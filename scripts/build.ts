@@ -29,7 +29,8 @@ export const MANIFEST_VERSION = 1;
 /**
  * Left to Node at run time, loaded from node_modules as with the sources:
  * - packages our code loads itself through createRequire, so there is one copy
- *   of each (pino-pretty, yaml, qrcode-terminal, preact, htm). @discordjs/ws is
+ *   of each (pino-pretty, yaml, qrcode-terminal, preact, htm, and marked, which
+ *   loads on the first reply's formatting or the warm-up after ready). @discordjs/ws is
  *   bundled: the Discord adapter imports it beside discord.js, so the bundle
  *   holds discord.js's one copy; left out, a start loaded it and its own
  *   discord-api-types, async_event_emitter and ws from node_modules beside the
@@ -49,6 +50,7 @@ const EXTERNAL = new Set([
   "qrcode-terminal",
   "preact",
   "htm",
+  "marked",
   "pg",
   "pg-native",
   "zlib-sync",

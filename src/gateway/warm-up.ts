@@ -1,9 +1,12 @@
 // What the gateway loads once it is ready instead of before: the model SDKs
-// its entries speak (openai ~240 ms) and the metrics registry (prom-client).
+// its entries speak (openai ~240 ms), the metrics registry (prom-client) and
+// the Markdown parser the channels format replies with (marked, 10–15 ms).
 // Loading them before /ready would delay it; loading them on the first reply
 // or scrape would delay that. The check is a cheap poll of the readiness the
 // daemon already computes; a gateway that never gets ready warms up anyway
 // after GIVE_UP_MS (its first reply should not pay either).
+import { preloadMarkdown } from "../core/markdown.ts";
+
 const POLL_MS = 20;
 const GIVE_UP_MS = 30_000;
 
@@ -27,7 +30,7 @@ export function warmUpWhenReady(opts: WarmUpOptions): () => void {
     }
     timer = undefined;
     if (opts.ready()) opts.onReady?.();
-    void Promise.allSettled(opts.load());
+    void Promise.allSettled([...opts.load(), preloadMarkdown()]);
   };
   check();
   return () => clearTimeout(timer);

@@ -38,6 +38,15 @@ function scripted(o: { ready?: () => boolean } = {}) {
   return { state, looks, work, settler };
 }
 
+/** a settler that collected once and has grown by far more than the growth bound since: the next quiet look collects */
+function grownSinceCollecting(): ReturnType<typeof scripted> {
+  const settled = scripted();
+  settled.looks(SETTLE_QUIET_TICKS);
+  expect(settled.state.collections).toBe(1);
+  settled.state.rss = 200 * MB;
+  return settled;
+}
+
 describe("giving memory back when the gateway is quiet", () => {
   it("collects once the gateway is ready and its event loop was quiet for a few looks in a row", () => {
     let ready = false;
@@ -92,10 +101,7 @@ describe("giving memory back when the gateway is quiet", () => {
   });
 
   it("does not collect while lone messages keep coming, each turn over before the next look", () => {
-    const { state, work, looks } = scripted();
-    looks(SETTLE_QUIET_TICKS);
-    expect(state.collections).toBe(1);
-    state.rss = 200 * MB; // grown: a collection would be due once quiet
+    const { state, work, looks } = grownSinceCollecting();
     for (let i = 0; i < 20; i++) {
       work.begin();
       work.end();
@@ -108,10 +114,7 @@ describe("giving memory back when the gateway is quiet", () => {
   });
 
   it("does not collect in the moment between two back-to-back messages, however idle that moment is", () => {
-    const { state, work, looks, settler } = scripted();
-    looks(SETTLE_QUIET_TICKS);
-    expect(state.collections).toBe(1);
-    state.rss = 200 * MB; // grown: a collection would be due once quiet
+    const { state, work, looks, settler } = grownSinceCollecting();
     for (let i = 0; i < 50; i++) {
       work.begin();
       work.end();

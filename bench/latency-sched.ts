@@ -3,7 +3,8 @@
 // thread's id is the process id. The lone-message figures use it to tell a
 // process's own work from the time it was ready to run but another process
 // held the CPU: on a shared 2-core machine that wait moves from run to run
-// far more than the code's own time does.
+// far more than the code's own time does. loneMessages is the gateway
+// suite's lone-message phase, run alike through the floor and the gateway.
 import { readFileSync } from "node:fs";
 import type { FakeTelegramApi } from "../test/fakes/telegram-api.ts";
 import { forgetFakeRecords } from "./process-stats.ts";

@@ -14,8 +14,9 @@
 import { urlToHttpOptions } from "node:url";
 import { exchange, requestHead, type Origin } from "./http1.ts";
 import { LeanResponse } from "./lean-response.ts";
-export { answerHeadersAreHeaders } from "./lean-response.ts";
 import type { FetchLike } from "./proxy.ts";
+
+export { answerHeadersAreHeaders } from "./lean-response.ts";
 
 // Node's own proxy support from the environment (NODE_USE_ENV_PROXY=1 / --use-env-proxy with
 // HTTP(S)_PROXY) applies to fetch and the global agent, not to the connections here: with it on,

@@ -150,15 +150,14 @@ export class MemorySettler {
     return true;
   }
 
-  /** what happened since the previous look or end of work: turns started, and the event loop's busy share */
+  /** what happened since the previous look or end of work: turns started, and how long the event loop ran and what share of it busy */
   private look(): { turnsCame: boolean; share: number; spanMs: number } {
     const since = this.lastLook;
     const now = { loop: this.loop(), started: this.work.started };
     this.lastLook = now;
     const turnsCame = now.started !== since.started;
     if (turnsCame) this.workedSince = true;
-    const spanMs = now.loop.active - since.loop.active + (now.loop.idle - since.loop.idle);
-    return { turnsCame, share: busyShare(since.loop, now.loop), spanMs };
+    return { turnsCame, ...loopBetween(since.loop, now.loop) };
   }
 }
 
@@ -191,11 +190,11 @@ export function settleMemoryWhenQuiet(opts: SettleOptions): () => void {
   };
 }
 
-/** share of the time between two readings the event loop was busy */
-function busyShare(from: LoopTime, to: LoopTime): number {
+/** the time between two readings of the event loop, and the share of it the loop was busy */
+function loopBetween(from: LoopTime, to: LoopTime): { spanMs: number; share: number } {
   const active = to.active - from.active;
-  const total = active + (to.idle - from.idle);
-  return total > 0 ? active / total : 0;
+  const spanMs = active + (to.idle - from.idle);
+  return { spanMs, share: spanMs > 0 ? active / spanMs : 0 };
 }
 
 type GcFunction = (o: { type: "major" | "minor"; execution: "sync"; flavor?: "last-resort" }) => void;

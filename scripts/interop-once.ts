@@ -16,6 +16,7 @@
 // them in that chunk, right after they are defined (their bindings are
 // `var`s, exported live). A runtime that defines them differently fails the
 // build with the fix, instead of quietly keeping the copies.
+import { occurrences } from "./lazy-deps.ts";
 
 // at the start of a line: the bundler's runtime is top-level code; a dependency that bundled its own copy of such
 // helpers (esbuild's, inside the dependency's function) is left alone
@@ -55,14 +56,14 @@ function statementEnd(code: string, from: number): number {
  * them twice, or not as one statement ending a line.
  */
 export function onceInterop(code: string): string | null {
-  const esm = code.indexOf(TO_ESM);
-  const cjs = code.indexOf(TO_CJS);
-  if (esm < 0 && cjs < 0) return null;
+  const esms = occurrences(code, TO_ESM);
+  const cjss = occurrences(code, TO_CJS);
+  if (esms === 0 && cjss === 0) return null;
   const fail = (why: string) =>
     new Error(`scripts/interop-once.ts: the bundler's runtime chunk ${why}. rolldown changed its runtime: update the wrapper (or drop it)`);
-  if (esm < 0 || cjs < 0) throw fail(`defines ${esm < 0 ? "__toCommonJS without __toESM" : "__toESM without __toCommonJS"}`);
-  if (code.indexOf(TO_ESM, esm + 1) >= 0 || code.indexOf(TO_CJS, cjs + 1) >= 0) throw fail("defines a helper twice");
-  const ends = [statementEnd(code, esm), statementEnd(code, cjs)];
+  if (esms === 0 || cjss === 0) throw fail(`defines ${esms === 0 ? "__toCommonJS without __toESM" : "__toESM without __toCommonJS"}`);
+  if (esms > 1 || cjss > 1) throw fail("defines a helper twice");
+  const ends = [statementEnd(code, code.indexOf(TO_ESM)), statementEnd(code, code.indexOf(TO_CJS))];
   if (ends.includes(-1)) throw fail("has a helper that does not end a line with `;`");
   // after the later of the two: both are defined there
   const end = Math.max(...ends);

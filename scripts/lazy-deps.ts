@@ -81,7 +81,8 @@ export const PATCHES: Patch[] = [
   },
 ];
 
-function occurrences(text: string, part: string): number {
+/** how many times `part` occurs in `text`, not overlapping (the build's text patches check their counts with it) */
+export function occurrences(text: string, part: string): number {
   let n = 0;
   for (let at = text.indexOf(part); at >= 0; at = text.indexOf(part, at + part.length)) n++;
   return n;

@@ -39,12 +39,11 @@ import { MEMORY_ENV, MEMORY_NODE_FLAGS } from "../src/cli/service.ts";
 import { percentile } from "./stats.ts";
 import { forgetFakeRecords, rssMb } from "./process-stats.ts";
 import { sharedClock } from "./latency-clock.ts";
-import { schedstat, type Sched } from "./latency-sched.ts";
+import { LONE_WARM_UP, schedstat, type Sched } from "./latency-sched.ts";
 import type { ProbeEvent } from "./latency-probe.ts";
 import { SUMMARY_INSTRUCTION } from "../src/agent/compaction.ts";
 
 const BOT = "7000001:bench-latency";
-const WARM_UP = 50;
 /** SWITCHBOARD_LATENCY_PROBE=0 leaves it out (no events then): its wrapper around every SQLite call costs CPU of its own */
 const PROBE = process.env.SWITCHBOARD_LATENCY_PROBE === "0" ? "" : `--import=${join(import.meta.dirname, "latency-probe.ts")}`;
 const clock = sharedClock();
@@ -131,7 +130,7 @@ export async function run(): Promise<void> {
           // message collects more and more often, on the same two cores as the daemon
           forgetFakeRecords(tg, llm);
           // the probe's events and allocation profile of the warm-up are left out
-          if (i === WARM_UP) await probeEvents(daemon, join(runHome, "probe.json"));
+          if (i === LONE_WARM_UP) await probeEvents(daemon, join(runHome, "probe.json"));
           const summariesBefore = summaries;
           sentAt = 0;
           const sched0 = schedstat(daemon.child.pid!) ?? NO_SCHED;
@@ -145,7 +144,7 @@ export async function run(): Promise<void> {
           const sched1 = schedstat(daemon.child.pid!) ?? NO_SCHED;
           const fakes1 = schedstat(process.pid) ?? NO_SCHED;
           if (gapMs > 0) await new Promise((r) => setTimeout(r, gapMs));
-          if (i < WARM_UP) continue;
+          if (i < LONE_WARM_UP) continue;
           // carried by the poll held when it was queued, or else by the next poll to arrive
           const polled = held ? queued : (pollTimes[polls] ?? queued);
           const sent = sentAt || done;

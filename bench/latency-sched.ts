@@ -90,7 +90,8 @@ export function loneText(p: LoneP99s | undefined): string {
 
 /** lone messages per phase, the first LONE_WARM_UP of them not counted: enough for a p99 that holds from run to run */
 export const LONE_MESSAGES = Number(process.env.SWITCHBOARD_BENCH_LONE ?? 1000);
-const LONE_WARM_UP = 50;
+/** the first lone messages of a process, not counted: its code is still being compiled and optimized (latency-lone.ts too) */
+export const LONE_WARM_UP = 50;
 /**
  * A pause after each answer before the next message (default 0: at once). A person takes seconds; after a
  * pause the next message meets cold CPU caches, and the work it costs grows with what the process touches

@@ -35,11 +35,12 @@ FROM node:24-slim
 RUN apt-get update \
  && apt-get install -y --no-install-recommends tini \
  && rm -rf /var/lib/apt/lists/*
-# MALLOC_ARENA_MAX and MALLOC_TRIM_THRESHOLD_ here and the Node flags in ENTRYPOINT are the memory settings of src/cli/service.ts
+# MALLOC_ARENA_MAX, MALLOC_TRIM_THRESHOLD_ and MALLOC_MMAP_THRESHOLD_ here and the Node flags in ENTRYPOINT are the memory settings of src/cli/service.ts
 # (MEMORY_ENV, MEMORY_NODE_FLAGS): a smaller footprint idle and after a burst (bench/README.md)
 ENV NODE_ENV=production \
     MALLOC_ARENA_MAX=2 \
     MALLOC_TRIM_THRESHOLD_=131072 \
+    MALLOC_MMAP_THRESHOLD_=32768 \
     SWITCHBOARD_HOME=/data \
     SWITCHBOARD_LOG_FORMAT=json \
     SWITCHBOARD_GATEWAY_HOST=0.0.0.0 \

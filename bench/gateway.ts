@@ -152,6 +152,7 @@ async function gatewayPhase(home: string, tg: FakeTelegramApi, dc: FakeDiscord, 
     NODE_COMPILE_CACHE: join(home, "compile-cache"),
     // the memory settings the systemd unit and the Docker image give the daemon
     ...Object.fromEntries(MEMORY_ENV.map((e) => e.split("=") as [string, string])),
+    ...daemonEnvOverrides(),
     NODE_OPTIONS: [COUNT_SQL, MEMORY_NODE_FLAGS, nodeOptions].filter(Boolean).join(" "),
     SWITCHBOARD_BENCH_SQL_FILE: sqlFile,
     SWITCHBOARD_BENCH_SQL_DETAIL: process.env.SWITCHBOARD_BENCH_SQL_DETAIL ?? "",
@@ -249,6 +250,15 @@ async function untilReady(url: string, t0: number): Promise<number> {
     if (performance.now() > end) throw new Error(`${url}/ready did not answer 200 within 120 s`);
     await new Promise((r) => setTimeout(r, READY_POLL_MS));
   }
+}
+
+/**
+ * SWITCHBOARD_BENCH_DAEMON_ENV="NAME=value -OTHER …": variables set (NAME=value) or left out (-OTHER)
+ * for the daemon only, e.g. to weigh one of the memory settings against its absence
+ */
+function daemonEnvOverrides(): Record<string, string | undefined> {
+  const words = (process.env.SWITCHBOARD_BENCH_DAEMON_ENV ?? "").split(/\s+/).filter(Boolean);
+  return Object.fromEntries(words.map((w) => (w.startsWith("-") ? [w.slice(1), undefined] : [w.slice(0, w.indexOf("=")), w.slice(w.indexOf("=") + 1)])));
 }
 
 /** RSS once it moved less than 1 MB in a second (at least `minMs` after the call, at most 9 s more) */

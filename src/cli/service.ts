@@ -30,9 +30,16 @@ const UNIT = "switchboard.service";
 // to itself it raises that bound to twice the largest block it has given back to the system (V8
 // frees blocks of several MB while it starts), and then kept 14 MB more of start-up garbage at idle
 // in most starts (idle 115–130 MB, mostly 130, → 114–122 MB; bench/README.md).
+// MALLOC_MMAP_THRESHOLD_ gives blocks of 32 KB and more their own mapping, returned to the system
+// when freed. V8's compilers take their working memory in 32 KB blocks and give it back when a
+// function is compiled; a burst's optimizing compiles took ~14 MB at their peak, and in the arenas
+// those blocks stayed resident, scattered between live ones that trimming cannot pass. With the
+// threshold a 2,000-message burst ends 9–12 MB lower (1.40–1.44× idle against 1.52–1.54×; settled
+// 1.17× against 1.28×) for one mmap and munmap pair per socket read (Node reads into 64 KB), no
+// more CPU per message than the runs' noise (bench/README.md).
 // Each entry is one variable; glibc reads them when the process starts, so they must be in the
 // environment before Node runs, not set by it.
-export const MEMORY_ENV: readonly string[] = ["MALLOC_ARENA_MAX=2", "MALLOC_TRIM_THRESHOLD_=131072"];
+export const MEMORY_ENV: readonly string[] = ["MALLOC_ARENA_MAX=2", "MALLOC_TRIM_THRESHOLD_=131072", "MALLOC_MMAP_THRESHOLD_=32768"];
 export const MEMORY_NODE_FLAGS = "--max-semi-space-size=4 --max-old-space-size=512";
 /** the account a system unit runs as */
 export const SERVICE_ACCOUNT = "switchboard";

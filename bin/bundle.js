@@ -9,9 +9,10 @@
 //   unset or ""    dist/ when it is current, else the sources
 //   "off" or "0"   the sources (the test suite sets this: tests run the sources)
 //   a directory    that bundle, which must be current (else an error)
-import { readFileSync, statSync } from "node:fs";
-import { join, resolve } from "node:path";
-import { pathToFileURL } from "node:url";
+// built-ins without an ES module facade (see bin/switchboard.js)
+const { readFileSync, statSync } = process.getBuiltinModule("node:fs");
+const { join, resolve } = process.getBuiltinModule("node:path");
+const { pathToFileURL } = process.getBuiltinModule("node:url");
 
 export const MANIFEST_VERSION = 1;
 

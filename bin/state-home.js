@@ -2,8 +2,9 @@
 // JavaScript, so bin/switchboard.js can place the gateway's compile cache in
 // it before any TypeScript loads; src/config/paths.ts builds every other path
 // from it.
-import { homedir } from "node:os";
-import { join, resolve } from "node:path";
+// built-ins without an ES module facade (see bin/switchboard.js)
+const { homedir } = process.getBuiltinModule("node:os");
+const { join, resolve } = process.getBuiltinModule("node:path");
 
 /**
  * "~" and "~/x" → the user's home directory; anything else unchanged.

@@ -6,10 +6,18 @@
 // (12+): the Node version is checked before anything Node 24 needs is
 // touched. The install brings its own Node 24 (the `node` npm package in
 // node_modules); an older Node that started this file hands over to it.
-import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import * as nodeModule from "node:module";
+
+// Node's built-ins through require(), here and in bin/bundle.js and bin/state-home.js (which use
+// process.getBuiltinModule, Node 24 being certain there): an `import { … } from "node:fs"` makes
+// Node build an ES module facade of the module, reading every export once, and fs's lazy ones
+// (ReadStream, promises) load its streams, fs/promises and readline: ~6 ms of CPU in every start.
+// createRequire is in every Node this file must run on (12.2+); the names carry no "node:" prefix
+// for the same reason.
+const require = nodeModule.createRequire(import.meta.url);
+const { existsSync } = require("fs");
+const { dirname, join } = require("path");
+const { fileURLToPath } = require("url");
 
 const REQUIRED_MAJOR = 24;
 const major = Number(process.versions.node.split(".")[0]);
@@ -22,6 +30,7 @@ if (major < REQUIRED_MAJOR) {
     // SIGHUP sent to this process are passed on; Ctrl-C already reaches the
     // child (same process group), so a second SIGINT is not sent: the gateway
     // would take it as "exit now".
+    const { spawn } = require("child_process");
     const child = spawn(bundled, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
       stdio: "inherit",
       env: Object.assign({}, process.env, { SWITCHBOARD_REEXEC: "1" }),
@@ -61,8 +70,7 @@ async function run() {
   if (choice.notice) process.stderr.write(`${choice.notice}\n`);
   // Node caches compiled (and type-stripped) modules on disk: later starts
   // skip that work. A cache that cannot be written is simply not used.
-  const mod = await import("node:module");
-  mod.enableCompileCache?.(await compileCacheDir(choice.bundle));
+  nodeModule.enableCompileCache?.(await compileCacheDir(choice.bundle));
   const { main } = await import(choice.entry);
   main(process.argv).then(
     (code) => {

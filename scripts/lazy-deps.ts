@@ -15,7 +15,8 @@
 // attachment's type when it has none, and @vladfrangu/async_event_emitter
 // (under @discordjs/ws and /rest) evaluates its own bundled copy of
 // util.inspect when it loads; a fastify instance loads ajv and
-// fast-json-stringify for schemas no gateway route declares. Each becomes a require() (or the module's own
+// fast-json-stringify for schemas no gateway route declares, and fastify's
+// server module node:http2 for HTTP/2 servers the gateway never makes. Each becomes a require() (or the module's own
 // lazy call) where the value is used, which the bundler turns into a call
 // that evaluates the module on first use; the FormData check asks whether
 // the global exists without reading it.
@@ -67,6 +68,19 @@ export const PATCHES: Patch[] = [
       {
         from: "    const SerializerSelector = require('@fastify/fast-json-stringify-compiler')\n    compilersFactory.buildSerializer = SerializerSelector()\n",
         to: "    let built\n    compilersFactory.buildSerializer = (...args) => (built ??= require('@fastify/fast-json-stringify-compiler')())(...args)\n",
+        count: 1,
+      },
+    ],
+  },
+  {
+    // fastify's server module loads node:http2 for instances created with `http2: true`, which the gateway's is not;
+    // node:http2 sets up nghttp2's binding when it loads (~13 ms of CPU before /ready)
+    file: "/node_modules/fastify/lib/server.js",
+    edits: [
+      { from: "const http2 = require('node:http2')\n", to: "", count: 1 },
+      {
+        from: "? http2.createSecureServer(httpsOptions, httpHandler) : http2.createServer(options.http, httpHandler)",
+        to: "? require('node:http2').createSecureServer(httpsOptions, httpHandler) : require('node:http2').createServer(options.http, httpHandler)",
         count: 1,
       },
     ],

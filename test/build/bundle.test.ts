@@ -53,10 +53,12 @@ describe("the built bundle", () => {
       },
     });
     const modules = join(work, "modules.txt");
+    const builtins = join(work, "builtins-at-ready.txt");
     const daemon = await startDaemon(home, {
       SWITCHBOARD_BUNDLE: dist,
       NODE_OPTIONS: `--import=${join(import.meta.dirname, "record-modules.ts")}`,
       SWITCHBOARD_TEST_MODULES_FILE: modules,
+      SWITCHBOARD_TEST_BUILTINS_FILE: builtins,
     });
     try {
       await waitFor(async () => (await fetch(`${daemon.url}/ready`)).status === 200 || undefined, "/ready", 30_000);
@@ -85,6 +87,12 @@ describe("the built bundle", () => {
     // out of the bundle (scripts/build.ts): the Markdown parser loads after ready or at the first reply, once
     expect(loaded.filter((u) => u.includes("/node_modules/") && !u.includes("/node_modules/marked/"))).toEqual([]);
     expect(loaded.filter((u) => u.includes("/node_modules/marked/"))).toEqual([`file://${ROOT}/node_modules/marked/lib/marked.esm.js`]);
+    // built-ins the start has no use for, each loaded by a dependency or by Node on first touch: node:http2 by
+    // fastify's server module (scripts/lazy-deps.ts; ~13 ms of CPU), fs's streams and readline by
+    // \`process.stdin\` (src/cli/io.ts) or by an ES module import of node:fs (bin/switchboard.js; ~5 ms)
+    const atReady = readFileSync(builtins, "utf8").split("\n");
+    expect(atReady).toContain("NativeModule http");
+    expect(atReady.filter((m) => /^NativeModule (http2|internal\/fs\/streams)$/.test(m))).toEqual([]);
   }, 60_000);
 
   it("sends Discord's REST calls through channels.discord.proxy (undici, which the bundle imports on first use)", async () => {

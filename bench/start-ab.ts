@@ -1,0 +1,133 @@
+// Start → /ready of two checkouts of the gateway, alternately, many times: the CPU a change takes
+// off (or adds to) the start is a few percent of it, and on a shared 2-core machine one run of the
+// gateway suite moves its start figures by more than that. Starts alternate A, B, A, B… so both
+// meet the same moments of the machine, and each is read from the kernel's per-thread run time
+// (nanoseconds), not from the 10 ms clock ticks of /proc/<pid>/stat.
+//   node bench/start-ab.ts <checkout A> <checkout B> [starts each, default 20]
+//   SWITCHBOARD_BENCH_NODE_OPTIONS  Node options for both daemons (e.g. --cpu-prof --cpu-prof-dir=/tmp/p)
+// Each checkout needs its bundle built (npm run build there). Telegram + Discord against the fakes,
+// the memory settings of the systemd unit, a compile cache per checkout filled by one start first.
+import { spawn } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { FakeDiscord } from "../test/fakes/discord/server.ts";
+import { startFakeLlm } from "../test/fakes/fake-llm.ts";
+import { FakeTelegramApi } from "../test/fakes/telegram-api.ts";
+import { writeConfig } from "../test/e2e/daemon.ts";
+import { MEMORY_ENV, MEMORY_NODE_FLAGS } from "../src/cli/service.ts";
+import { summarize } from "./stats.ts";
+
+const BOT = "7000001:bench-start";
+const PAUSE_MS = 1000;
+
+/** CPU of every thread of the process so far, and of its main thread, ms */
+function threadCpu(pid: number): { all: number; main: number } {
+  const runMs = (tid: string) => Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[0]) / 1e6;
+  let all = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      all += runMs(tid);
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return { all, main: runMs(String(pid)) };
+}
+
+async function oneStart(checkout: string, home: string): Promise<{ readyMs: number; all: number; main: number }> {
+  const t0 = performance.now();
+  const child = spawn(process.execPath, [...MEMORY_NODE_FLAGS.split(" "), join(checkout, "bin/switchboard.js"), "gateway"], {
+    env: {
+      PATH: process.env.PATH,
+      HOME: home,
+      SWITCHBOARD_HOME: home,
+      // as the systemd unit and the Docker image run it
+      SWITCHBOARD_LOG_FORMAT: "json",
+      NODE_OPTIONS: process.env.SWITCHBOARD_BENCH_NODE_OPTIONS ?? "",
+      SWITCHBOARD_LOG_LEVEL: "warn",
+      SWITCHBOARD_GATEWAY_PORT: "0",
+      NODE_COMPILE_CACHE: join(home, "compile-cache"),
+      ...Object.fromEntries(MEMORY_ENV.map((e) => e.split("=") as [string, string])),
+    },
+    stdio: "ignore",
+  });
+  const exited = new Promise((r) => child.on("exit", r));
+  try {
+    for (;;) {
+      if (performance.now() - t0 > 60_000) throw new Error(`${checkout}: not ready within 60 s`);
+      const url = runUrl(home, child.pid!);
+      if (url && (await fetch(`${url}/ready`).then((r) => r.status === 200, () => false))) {
+        const cpu = threadCpu(child.pid!);
+        return { readyMs: performance.now() - t0, ...cpu };
+      }
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  } finally {
+    // stopped as a service is: Node writes the compile cache when the process exits, so a killed first start would
+    // leave every later one compiling the bundle again
+    child.kill("SIGTERM");
+    const stopped = await Promise.race([exited.then(() => true), new Promise((r) => setTimeout(() => r(false), 10_000))]);
+    if (!stopped) child.kill("SIGKILL");
+    await exited;
+  }
+}
+
+function runUrl(home: string, pid: number): string | undefined {
+  try {
+    const run = JSON.parse(readFileSync(join(home, "state", "gateway.json"), "utf8")) as { pid: number; url: string };
+    return run.pid === pid ? run.url : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function main(): Promise<void> {
+  const [a, b, n] = process.argv.slice(2);
+  if (!a || !b) throw new Error("usage: node bench/start-ab.ts <checkout A> <checkout B> [starts each]");
+  const starts = Number(n ?? 20);
+  const llm = await startFakeLlm();
+  const tg = await FakeTelegramApi.start({ bots: [{ token: BOT }] });
+  const dc = await FakeDiscord.start();
+  const homes = [a, b].map(() => mkdtempSync(join(tmpdir(), "sb-start-ab-")));
+  try {
+    for (const home of homes) {
+      writeConfig(home, {
+        model_list: [{ model_name: "m", model: "openai/m", api_base: `${llm.url}/v1` }],
+        agents: { defaults: { model_name: "m" } },
+        channels: {
+          telegram: { enabled: true, token: BOT, api_base: tg.url, allow_from: ["*"] },
+          discord: { enabled: true, token: dc.token, api_base: dc.apiBase, allow_from: ["*"] },
+        },
+      });
+    }
+    const checkouts = [a, b];
+    for (let i = 0; i < 2; i++) await oneStart(checkouts[i]!, homes[i]!); // fills each compile cache
+    const seen = checkouts.map(() => ({ ready: [] as number[], all: [] as number[], main: [] as number[] }));
+    for (let round = 0; round < starts; round++) {
+      for (let i = 0; i < 2; i++) {
+        // the machine quiet again (the killed process's memory freed, its sockets closed), as before a real start
+        await new Promise((r) => setTimeout(r, PAUSE_MS));
+        const s = await oneStart(checkouts[i]!, homes[i]!);
+        seen[i]!.ready.push(s.readyMs);
+        seen[i]!.all.push(s.all);
+        seen[i]!.main.push(s.main);
+      }
+    }
+    const text = (xs: number[]) => {
+      const s = summarize(xs);
+      return `median ${s.median.toFixed(0)} (mean ${(xs.reduce((x, y) => x + y, 0) / xs.length).toFixed(0)}, ${Math.min(...xs).toFixed(0)}–${Math.max(...xs).toFixed(0)})`;
+    };
+    for (let i = 0; i < 2; i++) {
+      const s = seen[i]!;
+      console.log(`${"AB"[i]} ${checkouts[i]}: ready ${text(s.ready)} ms; CPU by ready, all threads ${text(s.all)} ms, main thread ${text(s.main)} ms (${starts} starts)`);
+    }
+    const med = (i: number, k: "all" | "main") => summarize(seen[i]![k]).median;
+    console.log(`B − A, medians: all threads ${(med(1, "all") - med(0, "all")).toFixed(0)} ms, main thread ${(med(1, "main") - med(0, "main")).toFixed(0)} ms`);
+  } finally {
+    await Promise.all([llm.close(), tg.close(), dc.close()]);
+    for (const home of homes) rmSync(home, { recursive: true, force: true });
+  }
+}
+
+await main();

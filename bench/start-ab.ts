@@ -5,6 +5,8 @@
 // (nanoseconds), not from the 10 ms clock ticks of /proc/<pid>/stat.
 //   node bench/start-ab.ts <checkout A> <checkout B> [starts each, default 20]
 //   SWITCHBOARD_BENCH_NODE_OPTIONS  Node options for both daemons (e.g. --cpu-prof --cpu-prof-dir=/tmp/p)
+//   SWITCHBOARD_BENCH_ARGS_A, _B    more node arguments for one side (V8 flags NODE_OPTIONS refuses), e.g. to
+//                                   weigh a flag on one checkout: node bench/start-ab.ts . . with _B set
 // Each checkout needs its bundle built (npm run build there). Telegram + Discord against the fakes,
 // the memory settings of the systemd unit, a compile cache per checkout filled by one start first.
 import { spawn } from "node:child_process";
@@ -35,9 +37,9 @@ function threadCpu(pid: number): { all: number; main: number } {
   return { all, main: runMs(String(pid)) };
 }
 
-async function oneStart(checkout: string, home: string): Promise<{ readyMs: number; all: number; main: number }> {
+async function oneStart(checkout: string, home: string, nodeArgs: string[]): Promise<{ readyMs: number; all: number; main: number }> {
   const t0 = performance.now();
-  const child = spawn(process.execPath, [...MEMORY_NODE_FLAGS.split(" "), join(checkout, "bin/switchboard.js"), "gateway"], {
+  const child = spawn(process.execPath, [...MEMORY_NODE_FLAGS.split(" "), ...nodeArgs, join(checkout, "bin/switchboard.js"), "gateway"], {
     env: {
       PATH: process.env.PATH,
       HOME: home,
@@ -102,13 +104,14 @@ async function main(): Promise<void> {
       });
     }
     const checkouts = [a, b];
-    for (let i = 0; i < 2; i++) await oneStart(checkouts[i]!, homes[i]!); // fills each compile cache
+    const args = ["A", "B"].map((side) => (process.env[`SWITCHBOARD_BENCH_ARGS_${side}`] ?? "").split(/\s+/).filter(Boolean));
+    for (let i = 0; i < 2; i++) await oneStart(checkouts[i]!, homes[i]!, args[i]!); // fills each compile cache
     const seen = checkouts.map(() => ({ ready: [] as number[], all: [] as number[], main: [] as number[] }));
     for (let round = 0; round < starts; round++) {
       for (let i = 0; i < 2; i++) {
         // the machine quiet again (the killed process's memory freed, its sockets closed), as before a real start
         await new Promise((r) => setTimeout(r, PAUSE_MS));
-        const s = await oneStart(checkouts[i]!, homes[i]!);
+        const s = await oneStart(checkouts[i]!, homes[i]!, args[i]!);
         seen[i]!.ready.push(s.readyMs);
         seen[i]!.all.push(s.all);
         seen[i]!.main.push(s.main);
@@ -120,7 +123,7 @@ async function main(): Promise<void> {
     };
     for (let i = 0; i < 2; i++) {
       const s = seen[i]!;
-      console.log(`${"AB"[i]} ${checkouts[i]}: ready ${text(s.ready)} ms; CPU by ready, all threads ${text(s.all)} ms, main thread ${text(s.main)} ms (${starts} starts)`);
+      console.log(`${"AB"[i]} ${checkouts[i]}${args[i]!.length ? ` ${args[i]!.join(" ")}` : ""}: ready ${text(s.ready)} ms; CPU by ready, all threads ${text(s.all)} ms, main thread ${text(s.main)} ms (${starts} starts)`);
     }
     const med = (i: number, k: "all" | "main") => summarize(seen[i]![k]).median;
     console.log(`B − A, medians: all threads ${(med(1, "all") - med(0, "all")).toFixed(0)} ms, main thread ${(med(1, "main") - med(0, "main")).toFixed(0)} ms`);

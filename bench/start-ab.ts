@@ -13,6 +13,7 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { FakeDiscord } from "../test/fakes/discord/server.ts";
 import { startFakeLlm } from "../test/fakes/fake-llm.ts";
 import { FakeTelegramApi } from "../test/fakes/telegram-api.ts";
@@ -75,6 +76,12 @@ async function oneStart(checkout: string, home: string, nodeArgs: string[]): Pro
   }
 }
 
+/** a checkout whose dist/ is stale would run its sources, a start twice as slow, without a word */
+async function requireCurrentBundle(checkout: string): Promise<void> {
+  const { chooseEntry } = (await import(pathToFileURL(join(checkout, "bin/bundle.js")).href)) as { chooseEntry: (root: string, env: NodeJS.ProcessEnv) => { bundle: boolean } };
+  if (!chooseEntry(checkout, {}).bundle) throw new Error(`${checkout}: its bundle is not current; run \`npm run build\` there first`);
+}
+
 function runUrl(home: string, pid: number): string | undefined {
   try {
     const run = JSON.parse(readFileSync(join(home, "state", "gateway.json"), "utf8")) as { pid: number; url: string };
@@ -88,6 +95,7 @@ async function main(): Promise<void> {
   const [a, b, n] = process.argv.slice(2);
   if (!a || !b) throw new Error("usage: node bench/start-ab.ts <checkout A> <checkout B> [starts each]");
   const starts = Number(n ?? 20);
+  for (const checkout of [a, b]) await requireCurrentBundle(checkout);
   const llm = await startFakeLlm();
   const tg = await FakeTelegramApi.start({ bots: [{ token: BOT }] });
   const dc = await FakeDiscord.start();
@@ -109,7 +117,7 @@ async function main(): Promise<void> {
     const seen = checkouts.map(() => ({ ready: [] as number[], all: [] as number[], main: [] as number[] }));
     for (let round = 0; round < starts; round++) {
       for (let i = 0; i < 2; i++) {
-        // the machine quiet again (the killed process's memory freed, its sockets closed), as before a real start
+        // the machine quiet again (the stopped process's memory freed, its sockets closed), as before a real start
         await new Promise((r) => setTimeout(r, PAUSE_MS));
         const s = await oneStart(checkouts[i]!, homes[i]!, args[i]!);
         seen[i]!.ready.push(s.readyMs);

@@ -35,8 +35,9 @@ const UNIT = "switchboard.service";
 // function is compiled; a burst's optimizing compiles took ~14 MB at their peak, and in the arenas
 // those blocks stayed resident, scattered between live ones that trimming cannot pass. With the
 // threshold a 2,000-message burst ends 9–12 MB lower (1.40–1.44× idle against 1.52–1.54×; settled
-// 1.17× against 1.28×) for one mmap and munmap pair per socket read (Node reads into 64 KB), no
-// more CPU per message than the runs' noise (bench/README.md).
+// 1.17× against 1.28×). Its price is paid in a start, whose compiles now map and unmap each such
+// block: ~30 ms more CPU by /ready. Per message it is ~0.1 mmap and munmap pair per HTTP round
+// trip (strace of a keep-alive loop), below the runs' noise (bench/README.md).
 // Each entry is one variable; glibc reads them when the process starts, so they must be in the
 // environment before Node runs, not set by it.
 export const MEMORY_ENV: readonly string[] = ["MALLOC_ARENA_MAX=2", "MALLOC_TRIM_THRESHOLD_=131072", "MALLOC_MMAP_THRESHOLD_=32768"];

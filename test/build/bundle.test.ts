@@ -89,7 +89,7 @@ describe("the built bundle", () => {
     expect(loaded.filter((u) => u.includes("/node_modules/marked/"))).toEqual([`file://${ROOT}/node_modules/marked/lib/marked.esm.js`]);
     // built-ins the start has no use for, each loaded by a dependency or by Node on first touch: node:http2 by
     // fastify's server module (scripts/lazy-deps.ts; ~13 ms of CPU), fs's streams and readline by
-    // \`process.stdin\` (src/cli/io.ts) or by an ES module import of node:fs (bin/switchboard.js; ~5 ms)
+    // process.stdin (src/cli/io.ts) or by an ES module import of node:fs (bin/switchboard.js; ~5 ms)
     const atReady = readFileSync(builtins, "utf8").split("\n");
     expect(atReady).toContain("NativeModule http");
     expect(atReady.filter((m) => /^NativeModule (http2|internal\/fs\/streams)$/.test(m))).toEqual([]);

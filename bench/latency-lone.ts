@@ -264,7 +264,6 @@ function isSummary(body: Record<string, unknown>): boolean {
   return first?.role === "system" && typeof first.content === "string" && first.content.startsWith(SUMMARY_INSTRUCTION.slice(0, 40));
 }
 
-
 /** The target: a lone message's overhead at most this (issue 12). */
 const SLOW_MS = 5;
 

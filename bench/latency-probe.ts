@@ -70,9 +70,10 @@ function timed<A extends unknown[], R>(what: (self: unknown, args: A) => string,
       return fn.apply(this, args);
     } finally {
       const ms = clock() - t;
-      // the text only for a call worth recording: shortening every call's SQL would cost more than many calls
-      const sql = ms >= minMs ? what(this, args) : undefined;
-      if (sql !== undefined || /wal_checkpoint/i.test(what(this, args))) add({ at: t, ms, kind: "sql", what: `${checkpointed(dbOf(this)) ? "[checkpoint] " : ""}${short(sql ?? what(this, args))}` });
+      // the statement's text as it is (a property read); shortened only for a call worth recording, which
+      // for every call would cost more than many calls do
+      const sql = what(this, args);
+      if (ms >= minMs || /wal_checkpoint/i.test(sql)) add({ at: t, ms, kind: "sql", what: `${checkpointed(dbOf(this)) ? "[checkpoint] " : ""}${short(sql)}` });
     }
   };
 }

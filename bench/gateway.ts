@@ -21,9 +21,9 @@ import { FakeDiscord } from "../test/fakes/discord/server.ts";
 import { startFakeLlm, type FakeLlm } from "../test/fakes/fake-llm.ts";
 import { FakeTelegramApi } from "../test/fakes/telegram-api.ts";
 import { startDaemon, writeConfig, type RunningDaemon } from "../test/e2e/daemon.ts";
-import { cpuMs, forgetFakeRecords, offerBurst, perMessage, printSqlDetail, rssMb, sqlCounts, type Phase } from "./process-stats.ts";
+import { cpuMs, forgetFakeRecords, MEMORY_VARIABLES, offerBurst, perMessage, printSqlDetail, rssMb, sqlCounts, type Phase } from "./process-stats.ts";
 import { measureHi } from "./request-size.ts";
-import { MEMORY_ENV, MEMORY_NODE_FLAGS } from "../src/cli/service.ts";
+import { MEMORY_NODE_FLAGS } from "../src/cli/service.ts";
 import { summarize, type Summary } from "./stats.ts";
 import { loneMessages, loneText, schedstat, type LonePhase, type Sched } from "./latency-sched.ts";
 import { SETTLE_INTERVAL_MS, SETTLE_QUIET_TICKS } from "../src/gateway/settle-memory.ts";
@@ -151,7 +151,7 @@ async function gatewayPhase(home: string, tg: FakeTelegramApi, dc: FakeDiscord, 
     SWITCHBOARD_LOG_LEVEL: "warn",
     NODE_COMPILE_CACHE: join(home, "compile-cache"),
     // the memory settings the systemd unit and the Docker image give the daemon
-    ...Object.fromEntries(MEMORY_ENV.map((e) => e.split("=") as [string, string])),
+    ...MEMORY_VARIABLES,
     ...daemonEnvOverrides(),
     NODE_OPTIONS: [COUNT_SQL, MEMORY_NODE_FLAGS, nodeOptions].filter(Boolean).join(" "),
     SWITCHBOARD_BENCH_SQL_FILE: sqlFile,

@@ -35,9 +35,9 @@ import { FakeDiscord } from "../test/fakes/discord/server.ts";
 import { startFakeLlm } from "../test/fakes/fake-llm.ts";
 import { FakeTelegramApi } from "../test/fakes/telegram-api.ts";
 import { startDaemon, waitFor, writeConfig, type RunningDaemon } from "../test/e2e/daemon.ts";
-import { MEMORY_ENV, MEMORY_NODE_FLAGS } from "../src/cli/service.ts";
+import { MEMORY_NODE_FLAGS } from "../src/cli/service.ts";
 import { percentile } from "./stats.ts";
-import { forgetFakeRecords, rssMb } from "./process-stats.ts";
+import { forgetFakeRecords, MEMORY_VARIABLES, rssMb } from "./process-stats.ts";
 import { sharedClock } from "./latency-clock.ts";
 import { LONE_WARM_UP, schedstat, type Sched } from "./latency-sched.ts";
 import type { ProbeEvent } from "./latency-probe.ts";
@@ -206,7 +206,7 @@ async function start(home: string, tg: FakeTelegramApi, dc: FakeDiscord, llmBase
   const env = {
     SWITCHBOARD_LOG_LEVEL: "warn",
     NODE_COMPILE_CACHE: join(home, "..", "compile-cache"),
-    ...Object.fromEntries(MEMORY_ENV.map((e) => e.split("=") as [string, string])),
+    ...MEMORY_VARIABLES,
     NODE_OPTIONS: [PROBE, MEMORY_NODE_FLAGS, process.env.SWITCHBOARD_LATENCY_NODE_OPTIONS ?? ""].join(" ").trim(),
     SWITCHBOARD_LATENCY_PROBE_FILE: join(home, "probe.json"),
     SWITCHBOARD_LATENCY_PROBE_STALLS: process.env.SWITCHBOARD_LATENCY_PROBE_STALLS ?? "",

@@ -3,6 +3,7 @@
 // wait until all are answered or progress stalls, and measure.
 import { readFileSync } from "node:fs";
 import type { FakeTelegramApi } from "../test/fakes/telegram-api.ts";
+import { MEMORY_ENV } from "../src/cli/service.ts";
 
 /** resident memory of a process, MB */
 export function rssMb(pid: number): number {
@@ -38,6 +39,9 @@ export interface Phase {
 export const STALL_MS = 30_000;
 /** a phase still answering after this long stops too (SWITCHBOARD_BENCH_PHASE_MINUTES; default 90) */
 const PHASE_MS = Number(process.env.SWITCHBOARD_BENCH_PHASE_MINUTES ?? 90) * 60_000;
+
+/** the memory settings the systemd unit and the Docker image give the daemon (MEMORY_ENV), as an environment */
+export const MEMORY_VARIABLES: Readonly<Record<string, string>> = Object.fromEntries(MEMORY_ENV.map((e) => e.split("=") as [string, string]));
 
 /**
  * Empties the fakes' lists of calls, sent messages and model requests, which

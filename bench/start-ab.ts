@@ -17,8 +17,9 @@ import { pathToFileURL } from "node:url";
 import { FakeDiscord } from "../test/fakes/discord/server.ts";
 import { startFakeLlm } from "../test/fakes/fake-llm.ts";
 import { FakeTelegramApi } from "../test/fakes/telegram-api.ts";
-import { writeConfig } from "../test/e2e/daemon.ts";
-import { MEMORY_ENV, MEMORY_NODE_FLAGS } from "../src/cli/service.ts";
+import { runFileUrl, writeConfig } from "../test/e2e/daemon.ts";
+import { MEMORY_NODE_FLAGS } from "../src/cli/service.ts";
+import { MEMORY_VARIABLES } from "./process-stats.ts";
 import { summarize } from "./stats.ts";
 
 const BOT = "7000001:bench-start";
@@ -51,7 +52,7 @@ async function oneStart(checkout: string, home: string, nodeArgs: string[]): Pro
       SWITCHBOARD_LOG_LEVEL: "warn",
       SWITCHBOARD_GATEWAY_PORT: "0",
       NODE_COMPILE_CACHE: join(home, "compile-cache"),
-      ...Object.fromEntries(MEMORY_ENV.map((e) => e.split("=") as [string, string])),
+      ...MEMORY_VARIABLES,
     },
     stdio: "ignore",
   });
@@ -59,7 +60,7 @@ async function oneStart(checkout: string, home: string, nodeArgs: string[]): Pro
   try {
     for (;;) {
       if (performance.now() - t0 > 60_000) throw new Error(`${checkout}: not ready within 60 s`);
-      const url = runUrl(home, child.pid!);
+      const url = runFileUrl(home, child.pid!);
       if (url && (await fetch(`${url}/ready`).then((r) => r.status === 200, () => false))) {
         const cpu = threadCpu(child.pid!);
         return { readyMs: performance.now() - t0, ...cpu };
@@ -80,15 +81,6 @@ async function oneStart(checkout: string, home: string, nodeArgs: string[]): Pro
 async function requireCurrentBundle(checkout: string): Promise<void> {
   const { chooseEntry } = (await import(pathToFileURL(join(checkout, "bin/bundle.js")).href)) as { chooseEntry: (root: string, env: NodeJS.ProcessEnv) => { bundle: boolean } };
   if (!chooseEntry(checkout, {}).bundle) throw new Error(`${checkout}: its bundle is not current; run \`npm run build\` there first`);
-}
-
-function runUrl(home: string, pid: number): string | undefined {
-  try {
-    const run = JSON.parse(readFileSync(join(home, "state", "gateway.json"), "utf8")) as { pid: number; url: string };
-    return run.pid === pid ? run.url : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 async function main(): Promise<void> {

@@ -19,6 +19,16 @@ export function writeConfig(home: string, cfg: unknown): void {
   writeFileSync(join(home, "config.json"), JSON.stringify(cfg, null, 2));
 }
 
+/** where the gateway with this pid says it listens (its run file, state/gateway.json); undefined until it wrote it */
+export function runFileUrl(home: string, pid: number): string | undefined {
+  try {
+    const run = JSON.parse(readFileSync(join(home, "state", "gateway.json"), "utf8")) as { pid: number; url: string };
+    return run.pid === pid && run.url ? run.url : undefined;
+  } catch {
+    return undefined; // not written yet
+  }
+}
+
 /** `startTimeoutMs`: how long the daemon may take to say where it listens (default 15 s); a daemon that did not is killed */
 export async function startDaemon(home: string, env: NodeJS.ProcessEnv = {}, args: string[] = [], opts: { startTimeoutMs?: number } = {}): Promise<RunningDaemon> {
   const child = spawn(process.execPath, [BIN, "gateway", "--shutdown-timeout", "5", ...args], {
@@ -48,15 +58,11 @@ export async function startDaemon(home: string, env: NodeJS.ProcessEnv = {}, arg
     };
     // with quieter log levels, the run file says where the gateway listens
     const poll = setInterval(() => {
-      try {
-        const run = JSON.parse(readFileSync(join(home, "state", "gateway.json"), "utf8")) as { pid: number; url: string };
-        if (run.pid === child.pid && run.url) {
-          clearInterval(poll);
-          clearTimeout(timer);
-          resolve(run.url);
-        }
-      } catch {
-        // not written yet
+      const url = runFileUrl(home, child.pid!);
+      if (url) {
+        clearInterval(poll);
+        clearTimeout(timer);
+        resolve(url);
       }
     }, 50);
     void exited.then(() => clearInterval(poll));

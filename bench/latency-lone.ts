@@ -13,7 +13,8 @@
 // messages are printed with what happened inside the daemon meanwhile (slow
 // SQLite calls and checkpoints, GC, HTTP calls).
 //   node bench/latency-lone.ts                (or `npm run bench latency`)
-//   SWITCHBOARD_LATENCY_MESSAGES  messages per run (default 300; the first 50 of a run are warm-up)
+//   SWITCHBOARD_LATENCY_MESSAGES  messages counted per run (default 300), after the run's warm-up ones
+//                                  (SWITCHBOARD_BENCH_LONE_WARM_UP, default 2,000: see LONE_WARM_UP)
 //   SWITCHBOARD_LATENCY_RUNS      runs, each on a freshly started daemon (default 3)
 //   SWITCHBOARD_LATENCY_SLOW      slowest messages of each run shown with their events (default 5)
 //   SWITCHBOARD_LATENCY_PROBE=0  without the probe: the figures without its cost, and no events
@@ -125,7 +126,7 @@ export async function run(): Promise<void> {
       try {
         const lat: number[] = [];
         const timelines: Timeline[] = [];
-        for (let i = 0; i < perRun; i++) {
+        for (let i = 0; i < LONE_WARM_UP + perRun; i++) {
           // the fakes' records of the messages before: a bench process whose heap grows with every
           // message collects more and more often, on the same two cores as the daemon
           forgetFakeRecords(tg, llm);

@@ -88,10 +88,20 @@ export function loneText(p: LoneP99s | undefined): string {
   return `; less the CPU waits: the daemon's ${p.lessDaemonWaits.toFixed(1)}, both processes' ${p.lessBothWaits.toFixed(1)} ms; the daemon's own CPU p99 ${p.daemonCpu.toFixed(2)} ms`;
 }
 
-/** lone messages per phase, the first LONE_WARM_UP of them not counted: enough for a p99 that holds from run to run */
+/** lone messages per phase counted for the p99, after LONE_WARM_UP: enough for a p99 that holds from run to run */
 export const LONE_MESSAGES = Number(process.env.SWITCHBOARD_BENCH_LONE ?? 1000);
-/** the first lone messages of a process, not counted: its code is still being compiled and optimized (latency-lone.ts too) */
-export const LONE_WARM_UP = 50;
+/**
+ * The lone messages a process answers before the counted ones. V8 optimizes a
+ * function once it has run often enough: with Maglev after ~400 calls, with
+ * TurboFan after ~3,000. Code that runs once per message is still being
+ * compiled for the first thousands of messages (after 50, ~530 compiles fell
+ * among the next 1,000 messages, and their threads took the CPU the message
+ * waited for); a gateway in service is long past that. The counted messages
+ * come after 2,000, when ~60 compiles are left (latency-lone.ts too).
+ */
+export const LONE_WARM_UP = Number(process.env.SWITCHBOARD_BENCH_LONE_WARM_UP ?? 2000);
+/** the first messages of a process's life (the 50 after its start left out), reported beside the warm ones */
+export const LONE_EARLY_FROM = 50;
 /**
  * A pause after each answer before the next message (default 0: at once). A person takes seconds; after a
  * pause the next message meets cold CPU caches, and the work it costs grows with what the process touches
@@ -99,19 +109,24 @@ export const LONE_WARM_UP = 50;
 const LONE_GAP_MS = Number(process.env.SWITCHBOARD_BENCH_LONE_GAP_MS ?? 0);
 
 export interface LonePhase {
+  /** p99 of the counted (warm) messages */
   p99: number;
   split: LoneP99s | undefined;
+  /** p99 of the process's first messages, while V8 still compiles their code */
+  earlyP99: number;
 }
 
 /**
  * Messages one at a time through a gateway (or the floor) against the fakes,
  * each sent once the one before was answered; prints and returns the p99 of
  * the end-to-end time (queued at the fake Telegram → its reply arrives there,
- * the model instant) and its split.
+ * the model instant) and its split, for the warm messages and for the
+ * process's first ones.
  */
 export async function loneMessages(o: { label: string; tg: FakeTelegramApi; llm: { requests: unknown[] }; token: string; pid: number }): Promise<LonePhase> {
   const { tg, llm } = o;
   const lat: number[] = [];
+  const early: number[] = [];
   const lone = loneSplit(o.pid);
   for (let i = 0; i < LONE_MESSAGES + LONE_WARM_UP; i++) {
     forgetFakeRecords(tg, llm);
@@ -120,13 +135,16 @@ export async function loneMessages(o: { label: string; tg: FakeTelegramApi; llm:
     tg.userMessage({ token: o.token, chatId: 500, fromId: 500, text: `ping ${i}` });
     await tg.waitForSent(1, 10_000); // event-driven, no polling delay in the figure
     const ms = performance.now() - t;
+    if (i >= LONE_EARLY_FROM && i < LONE_EARLY_FROM + LONE_MESSAGES) early.push(ms);
     if (i >= LONE_WARM_UP) {
       lat.push(ms);
       lone.end(ms);
     }
     if (LONE_GAP_MS > 0) await new Promise((r) => setTimeout(r, LONE_GAP_MS));
   }
-  report(`${o.label} overhead per message (model instant${LONE_GAP_MS > 0 ? `, ${LONE_GAP_MS} ms apart` : ""})`, lat);
+  const apart = LONE_GAP_MS > 0 ? `, ${LONE_GAP_MS} ms apart` : "";
+  report(`${o.label} overhead per message (model instant${apart}), messages ${LONE_WARM_UP + 1}–${LONE_WARM_UP + LONE_MESSAGES}`, lat);
   lone.report();
-  return { p99: summarize(lat).p99, split: lone.p99s() };
+  report(`${o.label} the same early in its life, messages ${LONE_EARLY_FROM + 1}–${LONE_EARLY_FROM + early.length}`, early);
+  return { p99: summarize(lat).p99, split: lone.p99s(), earlyP99: summarize(early).p99 };
 }

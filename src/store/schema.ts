@@ -167,4 +167,12 @@ export const MIGRATIONS: readonly string[] = [
   DROP INDEX inbox_age;
   DROP INDEX outbox_age;
   `,
+  // 6: the waiting chunks' index holds the channel alone, so its entries
+  // are in (channel, rowid) order: a channel's due chunks are read in the
+  // order they were stored with no sort (DUE_ON_CHANNEL in delivery.ts).
+  // Waiting chunks are few, so the not-before times are read from the rows.
+  `
+  DROP INDEX outbox_open;
+  CREATE INDEX outbox_open ON outbox(channel) WHERE state = 'pending';
+  `,
 ];

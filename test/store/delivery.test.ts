@@ -171,6 +171,8 @@ describe("outbox", () => {
     s.delivery.enqueueReply(reply("aa-second", [{ n: 0 }], [], { channel: "discord" }));
     s.delivery.enqueueReply(reply("mm-third", [{ n: 0 }, { n: 1 }, { n: 2 }]));
     expect(due(s)).toEqual(["zz-first/0", "zz-first/1", "aa-second/0", "mm-third/0", "mm-third/1", "mm-third/2"]);
+    // one channel's come in the same order (read straight from the waiting index, no sort)
+    expect(due(s, Number.MAX_SAFE_INTEGER, "telegram")).toEqual(["zz-first/0", "zz-first/1", "mm-third/0", "mm-third/1", "mm-third/2"]);
     expect(due(s, Number.MAX_SAFE_INTEGER, "discord")).toEqual(["aa-second/0"]);
     expect(due(s, Number.MAX_SAFE_INTEGER, "whatsapp")).toEqual([]);
   });
@@ -181,7 +183,9 @@ describe("outbox", () => {
     s.delivery.enqueueReply(reply("b", [{ n: 0 }]));
     s.delivery.markFailed(a0!.id, "429 Too Many Requests", 5000, false);
     expect(due(s, 4999)).toEqual(["b/0"]); // a/1 waits for a/0; other replies go ahead
+    expect(due(s, 4999, "telegram")).toEqual(["b/0"]);
     expect(due(s, 5000)).toEqual(["a/0", "a/1", "b/0"]); // in order, the sender stops a reply at its first failure
+    expect(due(s, 5000, "telegram")).toEqual(["a/0", "a/1", "b/0"]);
     s.delivery.markSent([{ id: a0!.id, platformMessageId: "pm-1" }], 5000);
     expect(due(s, 5000)).toEqual(["a/1", "b/0"]);
     const sent = s.db.prepare("SELECT state, attempts, sent_at, platform_message_id, last_error FROM outbox WHERE id = ?").get(a0!.id);

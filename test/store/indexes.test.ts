@@ -1,6 +1,7 @@
 // The inbox's and outbox's state indexes (schema 4) hold only the rows their
 // queries look for; answered and sent rows have no index of their own
-// (schema 5), they are pruned in rowid order. What a person would notice if they were wrong: a
+// (schema 5), they are pruned in rowid order; the waiting chunks' index is
+// in (channel, rowid) order, the order a channel's chunks are sent in (schema 6). What a person would notice if they were wrong: a
 // database from the previous version that loses waiting messages, replies
 // or dead letters on upgrade, or a status/recovery query that reads the
 // whole history once it is large.
@@ -42,6 +43,7 @@ describe("the state indexes", () => {
     expect(s.delivery.pendingInbound("s2").map((r) => r.messageId)).toEqual(["c"]);
     expect(s.delivery.sessionsWithPendingInbound()).toEqual(["s1", "s2"]);
     expect(s.delivery.pendingOutbound(100).map((o) => [o.replyId, o.seq])).toEqual([["r2", 0], ["r2", 1]]);
+    expect(s.delivery.pendingOutbound(100, "telegram").map((o) => [o.replyId, o.seq])).toEqual([["r2", 0], ["r2", 1]]);
     expect(s.delivery.deadLetters().map((o) => o.replyId)).toEqual(["r3"]);
     expect(s.delivery.counts()).toEqual({ inboundPending: 2, outboundPending: 2, dead: 1 });
     expect(s.delivery.channelsWithPendingOutbound()).toEqual(["telegram"]);
@@ -83,6 +85,8 @@ describe("the state indexes", () => {
       const params = new Set(st.sourceSQL.match(/\?\d*/g) ?? []).size;
       const plan = (s.db.prepare(`EXPLAIN QUERY PLAN ${st.sourceSQL}`).all(...Array.from({ length: params }, () => 1)) as { detail: string }[]).map((r) => r.detail);
       for (const step of plan) expect(step, st.sourceSQL).not.toMatch(/^SCAN (inbox|outbox|o|e|f)$/);
+      // a channel's due chunks, read on every drain, come in id order straight from the waiting index (schema 6)
+      if (/o\.channel = \?2/.test(st.sourceSQL)) expect(plan, st.sourceSQL).toEqual([expect.stringMatching(/^SEARCH o USING INDEX outbox_open \(channel=\?\)$/), "CORRELATED SCALAR SUBQUERY 1", expect.stringMatching(/^SEARCH e USING INDEX/)]);
       // the prunes (schema 5: no age index) read the table from its oldest row and stop at the first one
       // young enough to keep, then delete by rowid below it
       if (/^DELETE FROM (inbox|outbox) WHERE id </.test(st.sourceSQL)) {

@@ -10,7 +10,7 @@ import { inbound, MAX_ERROR_CHARS, outbound, type InRow, type OutRow } from "../
 import type { InboundRecord, InboxState, OutboundRecord, SentMark } from "../types.ts";
 import { isUniqueViolation, type Sql } from "./sql.ts";
 
-// Due chunks: see DUE in ../delivery.ts (part 2 never overtakes a part 1
+// Due chunks: see DUE_CONDITION in ../delivery.ts (part 2 never overtakes a part 1
 // waiting out a rate limit; replies in the order they were stored).
 const DUE = `SELECT o.* FROM outbox o
   WHERE o.state = 'pending' AND o.not_before <= $1 AND ($2::text IS NULL OR o.channel = $2)

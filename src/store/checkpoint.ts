@@ -19,15 +19,28 @@ import { afterEachIdle, type TurnWork } from "../core/turn-work.ts";
 import type { Db } from "./db.ts";
 import type { StoreBackend } from "./backend.ts";
 import type { SqliteBackend } from "./sqlite-backend.ts";
+import { WAL_SIZE_LIMIT_BYTES } from "./db.ts";
+import { WalPresync, type FlushFile } from "./wal-presync.ts";
 
 /**
  * The bound, in WAL pages, past which SQLite checkpoints inside a commit as
  * before: reached only by a gateway that never has a quiet moment (a burst, or
  * lone messages answered back to back). A lone message writes ~20–25 pages, so
  * that is one commit in ~400 instead of one in ~40–50; the WAL stays under
- * ~40 MB and goes back to journal_size_limit (4 MB) when it next starts over.
+ * ~40 MB (walKeptBytes).
  */
 export const WAL_BOUND_PAGES = 10_000;
+/**
+ * The WAL file's size SQLite may leave in place while the daemon runs: the
+ * bound's pages and a margin. SQLite trims a WAL past journal_size_limit at
+ * the first commit after it starts over, and trimming ~40 MB back to db.ts's
+ * 4 MB took that commit 16–19 ms each time a never-quiet gateway reached the
+ * bound (strace of bench/latency-lone.ts). A gateway that was busy keeps a
+ * WAL file of up to this size until it stops (its last connection removes it).
+ */
+export function walKeptBytes(boundPages: number, pageSize: number): number {
+  return 32 + Math.ceil(boundPages * 1.25) * (24 + pageSize);
+}
 /** SQLite's default automatic checkpoint, restored when the daemon stops checkpointing itself */
 export const SQLITE_AUTOCHECKPOINT_PAGES = 1000;
 /** no turn for this long after the last one ended: a checkpoint then delays no one (before settle-memory's look at 250 ms) */
@@ -60,7 +73,7 @@ const PASSIVE = "PRAGMA wal_checkpoint(PASSIVE)";
 
 export interface QuietCheckpointOptions {
   /** the turns whose end makes a quiet moment */
-  work: Pick<TurnWork, "underWay" | "whenIdle">;
+  work: Pick<TurnWork, "underWay" | "started" | "whenIdle">;
   quietMs?: number;
   everyMs?: number;
   /** WAL pages past which SQLite checkpoints inside a commit */
@@ -70,6 +83,8 @@ export interface QuietCheckpointOptions {
   onCheckpoint?: (r: CheckpointResult & { ms: number }) => void;
   /** a checkpoint failed (e.g. the disk); the bound still holds the WAL, and the store's health probe reports a store that cannot be written */
   onError?: (err: unknown) => void;
+  /** how the WAL is flushed between checkpoints (wal-presync.ts; tests) */
+  flush?: FlushFile;
 }
 
 /**
@@ -126,19 +141,26 @@ export class QuietCheckpointer {
 
 /**
  * Starts the daemon's own checkpoints on a SQLite store: SQLite's automatic
- * checkpoint is raised to `boundPages`, a look comes `quietMs` after the last
- * running turn ends and every `everyMs` (unref'd timers: they never keep the
- * process alive). Returns the stop, which restores SQLite's default; on any
- * other store (PostgreSQL) it does nothing.
+ * checkpoint is raised to `boundPages` (and the WAL size it trims back to, to
+ * match), a look comes `quietMs` after the last running turn ends and every
+ * `everyMs` (unref'd timers: they never keep the process alive), and the WAL
+ * is flushed in the thread pool while turns run (wal-presync.ts). Returns the
+ * stop, which restores SQLite's defaults; on any other store (PostgreSQL) it
+ * does nothing.
  */
 export function checkpointWhenQuiet(store: StoreBackend, opts: QuietCheckpointOptions): () => void {
   if (store.kind !== "sqlite") return () => {};
   const db = (store as SqliteBackend).sync.db;
   // an in-memory database has no WAL to keep short
   if ((db.prepare("PRAGMA journal_mode").get() as { journal_mode: string }).journal_mode !== "wal") return () => {};
-  db.exec(`PRAGMA wal_autocheckpoint = ${opts.boundPages ?? WAL_BOUND_PAGES}`);
+  const bound = opts.boundPages ?? WAL_BOUND_PAGES;
+  const pageSize = (db.prepare("PRAGMA page_size").get() as { page_size: number }).page_size;
+  db.exec(`PRAGMA wal_autocheckpoint = ${bound}`);
+  db.exec(`PRAGMA journal_size_limit = ${walKeptBytes(bound, pageSize)}`);
   const checkpointer = new QuietCheckpointer(db, opts);
+  const presync = new WalPresync(`${db.location()}-wal`, { work: opts.work, ...(opts.flush ? { flush: opts.flush } : {}) });
   const look = () => {
+    presync.poke();
     try {
       checkpointer.look();
     } catch (err) {
@@ -147,10 +169,18 @@ export function checkpointWhenQuiet(store: StoreBackend, opts: QuietCheckpointOp
   };
   const timer = setInterval(look, opts.everyMs ?? CHECKPOINT_EVERY_MS);
   timer.unref();
-  const stopAfterWork = afterEachIdle(opts.work, opts.quietMs ?? CHECKPOINT_QUIET_MS, () => checkpointer.workEnded(), look);
+  const ended = () => {
+    checkpointer.workEnded();
+    presync.poke();
+  };
+  const stopAfterWork = afterEachIdle(opts.work, opts.quietMs ?? CHECKPOINT_QUIET_MS, ended, look);
   return () => {
     stopAfterWork();
     clearInterval(timer);
-    if (db.isOpen) db.exec(`PRAGMA wal_autocheckpoint = ${SQLITE_AUTOCHECKPOINT_PAGES}`);
+    presync.stop();
+    if (db.isOpen) {
+      db.exec(`PRAGMA wal_autocheckpoint = ${SQLITE_AUTOCHECKPOINT_PAGES}`);
+      db.exec(`PRAGMA journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`);
+    }
   };
 }

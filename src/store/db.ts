@@ -24,8 +24,8 @@ export type Db = DatabaseSync;
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
 const BUSY_TIMEOUT_MS = 5000;
-/** about SQLite's default checkpoint size (1,000 pages): a WAL a burst grew is cut back to it when it next starts over */
-const WAL_SIZE_LIMIT_BYTES = 4 * 1024 * 1024;
+/** about SQLite's default checkpoint size (1,000 pages): a WAL a burst grew is cut back to it when it next starts over (the daemon allows its bound's size: checkpoint.ts) */
+export const WAL_SIZE_LIMIT_BYTES = 4 * 1024 * 1024;
 
 function isMemory(file: string): boolean {
   return file === ":memory:" || file === "";

@@ -11,6 +11,7 @@ import { describe, expect, it } from "vitest";
 import { openDatabase, type Db } from "../../src/store/db.ts";
 import { sqliteBackend } from "../../src/store/sqlite-backend.ts";
 import { checkpointWhenQuiet, QuietCheckpointer, SQLITE_AUTOCHECKPOINT_PAGES, WAL_BOUND_PAGES, type CheckpointResult } from "../../src/store/checkpoint.ts";
+import { WAL_SIZE_LIMIT_BYTES } from "../../src/store/db.ts";
 import { TurnActivity } from "../../src/gateway/turn-slots.ts";
 import { useTempDb } from "./helpers.ts";
 
@@ -44,8 +45,55 @@ describe("the daemon's checkpoints", () => {
     const s = t.open();
     const stop = checkpointWhenQuiet(sqliteBackend(s), { work: new TurnActivity() });
     expect(s.db.prepare("PRAGMA wal_autocheckpoint").get()).toEqual({ wal_autocheckpoint: WAL_BOUND_PAGES });
+    // a WAL the bound filled is not trimmed back to 4 MB each time it starts over (that took a message 16–19 ms)
+    const { journal_size_limit: kept } = s.db.prepare("PRAGMA journal_size_limit").get() as { journal_size_limit: number };
+    expect(kept).toBeGreaterThan(WAL_BOUND_PAGES * FRAME);
+    expect(kept).toBeLessThan(2 * WAL_BOUND_PAGES * FRAME);
     stop();
     expect(s.db.prepare("PRAGMA wal_autocheckpoint").get()).toEqual({ wal_autocheckpoint: SQLITE_AUTOCHECKPOINT_PAGES });
+    expect(s.db.prepare("PRAGMA journal_size_limit").get()).toEqual({ journal_size_limit: WAL_SIZE_LIMIT_BYTES });
+  });
+
+  it("keep a WAL the bound filled at its size when it starts over, instead of trimming it at a message's commit", async () => {
+    const s = t.open();
+    makeTable(s.db);
+    const work = new TurnActivity();
+    work.begin();
+    const bound = 1500; // past db.ts's 4 MB
+    const stop = checkpointWhenQuiet(sqliteBackend(s), { work, boundPages: bound, everyMs: 60_000 });
+    let largest = 0;
+    let smallestAfter = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < 4000; i++) {
+      commitPages(s.db, i);
+      const size = walBytes(t.file);
+      if (largest > bound * FRAME * 0.9) smallestAfter = Math.min(smallestAfter, size);
+      largest = Math.max(largest, size);
+    }
+    stop();
+    expect(largest).toBeGreaterThan(WAL_SIZE_LIMIT_BYTES);
+    // SQLite started the WAL over at least twice (4,000 pages, a bound of 1,500), and its file stayed as large
+    expect(smallestAfter).toBeGreaterThan(WAL_SIZE_LIMIT_BYTES);
+  });
+
+  it("flush the WAL in the thread pool while turns run, and not while none has run since", async () => {
+    const s = t.open();
+    makeTable(s.db);
+    const work = new TurnActivity();
+    const flushed: string[] = [];
+    const stop = checkpointWhenQuiet(sqliteBackend(s), { work, quietMs: 1, everyMs: 5, flush: (file, done) => (flushed.push(file), setImmediate(done)) });
+    const since = Date.now();
+    await until(() => Date.now() - since > 30, "a few looks");
+    expect(flushed).toEqual([]); // nothing was written by a turn
+    work.begin();
+    for (let i = 0; i < 50; i++) commitPages(s.db, i);
+    await until(() => flushed.length >= 2, "flushes while the turn runs");
+    work.end();
+    await new Promise((r) => setTimeout(r, 150)); // the flush the end pokes
+    const settled = flushed.length;
+    await new Promise((r) => setTimeout(r, 150));
+    stop();
+    expect(flushed.length).toBe(settled); // idle: no more
+    expect(new Set(flushed)).toEqual(new Set([`${t.file}-wal`]));
   });
 
   it("keep the WAL bounded under writes that never leave a quiet moment", async () => {

@@ -5,21 +5,14 @@
 // the config it loads. Secrets for channels or backends the config does not
 // mention are left unused: they would only configure things that are off.
 import { existsSync, readFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { ConfigError } from "../core/errors.ts";
+import { parseYaml } from "../core/yaml.ts";
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === "object" && !Array.isArray(v);
 
 export const SECURITY_FILE = ".security.yml";
-
-// the YAML parser (~70 modules, ~30 ms) loads only for a config that has the file beside it
-let yamlParse: ((text: string) => unknown) | undefined;
-function parseYaml(text: string): unknown {
-  yamlParse ??= (createRequire(import.meta.url)("yaml") as { parse: (t: string) => unknown }).parse;
-  return yamlParse(text);
-}
 
 /** The secrets file beside `configFile`, parsed; undefined when there is none. Throws ConfigError when it is not valid YAML. */
 export function readSecurityFile(configFile: string): { file: string; data: Obj } | undefined {

@@ -5,15 +5,8 @@
 // skill_read when it decides to use the skill. A skill in the workspace
 // hides a global one of the same name.
 import { readdirSync, readFileSync, statSync } from "node:fs";
-import { createRequire } from "node:module";
 import { join } from "node:path";
-
-// loaded with the first front matter: most installs have no skills, and every command builds the runtime
-let yamlParse: ((text: string) => unknown) | undefined;
-function parseYaml(text: string): unknown {
-  yamlParse ??= (createRequire(import.meta.url)("yaml") as { parse: (t: string) => unknown }).parse;
-  return yamlParse(text);
-}
+import { parseYaml } from "../core/yaml.ts";
 
 export interface Skill {
   name: string;

@@ -4,7 +4,8 @@
 // fsyncs the WAL, and with synchronous=NORMAL nothing had flushed the ~40 MB
 // a never-quiet gateway wrote since the last one: the fsync alone held one
 // message for 33–45 ms on the 2-core machine (strace of bench/latency-lone.ts).
-// Flushed every 100 ms, it finds at most that much time's writes.
+// Flushed every 100 ms while messages keep coming, it finds at most that
+// much time's writes.
 //
 // Durability does not depend on this: an extra fsync only writes earlier what
 // SQLite would write at the checkpoint. A write error it meets is still
@@ -13,7 +14,7 @@
 import { close, fdatasync, open } from "node:fs";
 import type { TurnWork } from "../core/turn-work.ts";
 
-/** at most one flush per this long while turns run */
+/** a flush this long after a poke, and after each flush, while turns keep coming */
 export const PRESYNC_EVERY_MS = 100;
 
 /** flushes `file` to disk off the main thread; calls back once done, failed or not */
@@ -32,57 +33,46 @@ export interface WalPresyncOptions {
   work: Pick<TurnWork, "started" | "underWay">;
   everyMs?: number;
   flush?: FlushFile;
-  now?: () => number;
 }
 
 /**
- * One flush at a time, started by poke() when turns ran since the last one
- * began, at most one per `everyMs`; while turns keep running, each flush that
- * ends pokes again, so a burst is flushed every `everyMs` without anyone
- * asking. An idle gateway flushes nothing.
+ * Flushes only while turns keep coming. poke() (a turn ended, the
+ * checkpointer looked) arms one timer; when it fires `everyMs` later the WAL
+ * is flushed if a turn runs or one started since the poke, and a flush that
+ * ends pokes again, so a burst or a stream of messages is flushed every
+ * `everyMs` or so. A gateway that answers a message and falls quiet flushes
+ * nothing: the quiet checkpoint (checkpoint.ts) comes then and syncs the WAL
+ * itself. One flush at a time.
  */
 export class WalPresync {
   private readonly file: string;
   private readonly work: WalPresyncOptions["work"];
   private readonly everyMs: number;
   private readonly flush: FlushFile;
-  private readonly now: () => number;
   private flushing = false;
   private stopped = false;
   private timer: NodeJS.Timeout | undefined;
-  /** work.started when the last flush began */
-  private flushedAtTurn: number;
-  private lastBegan = Number.NEGATIVE_INFINITY;
 
   constructor(walFile: string, opts: WalPresyncOptions) {
     this.file = walFile;
     this.work = opts.work;
     this.everyMs = opts.everyMs ?? PRESYNC_EVERY_MS;
     this.flush = opts.flush ?? flushInThreadPool;
-    this.now = opts.now ?? (() => performance.now());
-    this.flushedAtTurn = opts.work.started;
   }
 
-  /** a turn ended, or the checkpointer looked: flush if turns wrote since the last flush */
   poke(): void {
     if (this.stopped || this.flushing || this.timer) return;
-    if (this.work.underWay === 0 && this.work.started === this.flushedAtTurn) return;
-    const wait = this.lastBegan + this.everyMs - this.now();
-    if (wait > 0) {
-      this.timer = setTimeout(() => {
-        this.timer = undefined;
+    const startedBefore = this.work.started;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      if (this.stopped || (this.work.underWay === 0 && this.work.started === startedBefore)) return;
+      this.flushing = true;
+      this.flush(this.file, () => {
+        this.flushing = false;
         this.poke();
-      }, wait);
-      this.timer.unref();
-      return;
-    }
-    this.flushing = true;
-    this.flushedAtTurn = this.work.started;
-    this.lastBegan = this.now();
-    this.flush(this.file, () => {
-      this.flushing = false;
-      this.poke();
-    });
+      });
+    }, this.everyMs);
+    this.timer.unref();
   }
 
   stop(): void {

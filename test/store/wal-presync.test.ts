@@ -1,7 +1,8 @@
 // The WAL flushes between checkpoints (src/store/wal-presync.ts): while turns
-// run, the WAL is flushed off the main thread at most once per interval, so
-// the checkpoint SQLite runs at its bound inside a message's commit has little
-// left to write; a gateway nobody writes to flushes nothing.
+// keep coming, the WAL is flushed off the main thread every so often, so the
+// checkpoint SQLite runs at its bound inside a message's commit has little
+// left to write; a gateway that answers and falls quiet flushes nothing (its
+// quiet checkpoint syncs the WAL anyway).
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -10,72 +11,63 @@ import { flushInThreadPool, WalPresync } from "../../src/store/wal-presync.ts";
 import { useTempDb } from "./helpers.ts";
 
 const t = useTempDb();
+const EVERY_MS = 10;
+const pause = (ms = 10 * EVERY_MS) => new Promise((r) => setTimeout(r, ms));
 
-/** a presync whose flushes are recorded and finish when the test says */
-function harness(everyMs = 100) {
+/** a presync whose flushes are kept waiting until the test finishes them */
+function harness() {
   const work = new TurnActivity();
-  let now = 0;
   const pending: (() => void)[] = [];
-  const presync = new WalPresync("/state/switchboard.db-wal", { work, everyMs, now: () => now, flush: (_file, done) => pending.push(done) });
-  return {
-    work,
-    presync,
-    /** the flushes under way, each its completion */
-    pending,
-    at(ms: number) {
-      now = ms;
-    },
-    finishFlush() {
-      pending.shift()!();
-    },
-  };
+  const presync = new WalPresync("/state/switchboard.db-wal", { work, everyMs: EVERY_MS, flush: (_file, done) => pending.push(done) });
+  return { work, presync, pending, finishFlush: () => pending.shift()!() };
 }
 
 describe("the WAL flushes between checkpoints", () => {
-  it("flush nothing while no turn has run", () => {
+  it("flush nothing while no turn runs or starts", async () => {
     const h = harness();
     h.presync.poke();
-    h.at(1000);
+    await pause();
     h.presync.poke();
+    await pause();
     expect(h.pending).toHaveLength(0);
   });
 
-  it("flush once after turns wrote, one flush at a time, and stop once nothing new was written", () => {
+  it("flush nothing after a lone turn that ended before the poke (the quiet checkpoint syncs the WAL)", async () => {
     const h = harness();
     h.work.begin();
     h.work.end();
-    h.at(500);
     h.presync.poke();
-    expect(h.pending).toHaveLength(1);
-    h.presync.poke(); // one already under way
-    expect(h.pending).toHaveLength(1);
-    h.at(700);
-    h.finishFlush(); // pokes again: no turn since the flush began
+    await pause();
     expect(h.pending).toHaveLength(0);
-    h.at(5000);
+  });
+
+  it("flush while turns keep coming, one flush at a time, and stop once they stop", async () => {
+    const h = harness();
     h.presync.poke();
-    expect(h.pending).toHaveLength(0);
+    h.work.begin(); // the next message's turn, right after the poke
+    await pause();
+    expect(h.pending).toHaveLength(1);
+    h.presync.poke(); // a flush is under way: no second one
+    await pause();
+    expect(h.pending).toHaveLength(1);
+    h.finishFlush(); // the turn still runs: the next flush follows
+    await pause();
+    expect(h.pending).toHaveLength(1);
+    h.work.end();
+    h.finishFlush();
+    await pause();
+    expect(h.pending).toHaveLength(0); // no turn since: the chain ends
     h.presync.stop();
   });
 
-  it("keep flushing while a turn runs, at most once per interval, and stop at stop()", async () => {
-    const h = harness(20);
-    h.work.begin(); // a turn that never ends: a never-quiet gateway
-    h.at(0);
+  it("flush nothing once stopped", async () => {
+    const h = harness();
+    h.work.begin();
     h.presync.poke();
-    expect(h.pending).toHaveLength(1);
-    h.at(5);
-    h.finishFlush(); // 5 ms after the last began: waits the other 15 on a timer
-    expect(h.pending).toHaveLength(0);
-    h.at(20);
-    await new Promise((r) => setTimeout(r, 60));
-    expect(h.pending).toHaveLength(1); // the timer's flush
-    h.at(25);
     h.presync.stop();
-    h.finishFlush();
-    h.at(100);
-    await new Promise((r) => setTimeout(r, 60));
+    await pause();
     h.presync.poke();
+    await pause();
     expect(h.pending).toHaveLength(0);
   });
 

@@ -31,8 +31,8 @@ const DUE_CONDITION = `o.state = 'pending' AND o.not_before <= ?1
 // order. AUTOINCREMENT ids only grow, and a reply's chunks are inserted by
 // one statement, in seq order, on the one connection. So a channel's due
 // chunks come straight from outbox_open (channel, then rowid: schema 6) with
-// no sort, where ordering by each reply's first id cost a lookup per row and
-// a sort (twice the time of the whole statement on a lone reply).
+// no sort. Ordering by each reply's first id cost a lookup per row and a
+// sort: the statement took twice as long on a lone reply.
 const DUE_ON_CHANNEL = `SELECT o.* FROM outbox o WHERE o.channel = ?2 AND ${DUE_CONDITION} ORDER BY o.id LIMIT ?3`;
 // every channel's (tests, tools): the waiting rows from the index, then sorted (scanning the table in id order would read all its history)
 const DUE_ANYWHERE = `SELECT o.* FROM outbox o INDEXED BY outbox_open WHERE ${DUE_CONDITION} ORDER BY o.id LIMIT ?2`;

@@ -1,6 +1,6 @@
-// Flushes the daemon's WAL to disk in the thread pool while turns run, so
-// the checkpoint SQLite runs at its bound (inside a commit, on the main
-// thread: checkpoint.ts) finds little left to write. That checkpoint first
+// Flushes the daemon's WAL to disk in the thread pool while turns keep
+// coming, so the checkpoint SQLite runs at its bound (inside a commit, on the
+// main thread: checkpoint.ts) finds little left to write. That checkpoint first
 // fsyncs the WAL, and with synchronous=NORMAL nothing had flushed the ~40 MB
 // a never-quiet gateway wrote since the last one: the fsync alone held one
 // message for 33–45 ms on the 2-core machine (strace of bench/latency-lone.ts).
@@ -60,6 +60,7 @@ export class WalPresync {
     this.flush = opts.flush ?? flushInThreadPool;
   }
 
+  /** a turn ended, or the checkpointer looked: flush `everyMs` from now if turns are still coming then */
   poke(): void {
     if (this.stopped || this.flushing || this.timer) return;
     const startedBefore = this.work.started;

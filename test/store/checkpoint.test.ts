@@ -54,7 +54,7 @@ describe("the daemon's checkpoints", () => {
     expect(s.db.prepare("PRAGMA journal_size_limit").get()).toEqual({ journal_size_limit: WAL_SIZE_LIMIT_BYTES });
   });
 
-  it("keep a WAL the bound filled at its size when it starts over, instead of trimming it at a message's commit", async () => {
+  it("keep a WAL the bound filled at its size when it starts over, instead of trimming it at a message's commit", () => {
     const s = t.open();
     makeTable(s.db);
     const work = new TurnActivity();
@@ -88,7 +88,7 @@ describe("the daemon's checkpoints", () => {
     for (let i = 0; i < 50; i++) commitPages(s.db, i);
     await until(() => flushed.length >= 2, "flushes while the turn runs");
     work.end();
-    await new Promise((r) => setTimeout(r, 150)); // the flush the end pokes
+    await new Promise((r) => setTimeout(r, 150)); // the end's poke looks once more and finds no new turn
     const settled = flushed.length;
     await new Promise((r) => setTimeout(r, 150));
     stop();

@@ -17,10 +17,10 @@ export interface Sched {
   wait: number;
 }
 
-/** the main thread's schedstat; undefined where /proc has none (not Linux) */
-export function schedstat(pid: number): Sched | undefined {
+/** a thread's schedstat (the main thread's by default); undefined where /proc has none (not Linux) or the thread ended */
+export function schedstat(pid: number, tid: number | string = pid): Sched | undefined {
   try {
-    const [run, wait] = readFileSync(`/proc/${pid}/task/${pid}/schedstat`, "utf8").split(" ").map(Number);
+    const [run, wait] = readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ").map(Number);
     return { run: run! / 1e6, wait: wait! / 1e6 };
   } catch {
     return undefined;

@@ -10,7 +10,7 @@
 // Each checkout needs its bundle built (npm run build there). Telegram + Discord against the fakes,
 // the memory settings of the systemd unit, a compile cache per checkout filled by one start first.
 import { spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -21,22 +21,17 @@ import { runFileUrl, writeConfig } from "../test/e2e/daemon.ts";
 import { MEMORY_NODE_FLAGS } from "../src/cli/service.ts";
 import { MEMORY_VARIABLES } from "./process-stats.ts";
 import { summarize } from "./stats.ts";
+import { schedstat } from "./latency-sched.ts";
 
 const BOT = "7000001:bench-start";
 const PAUSE_MS = 1000;
 
 /** CPU of every thread of the process so far, and of its main thread, ms */
 function threadCpu(pid: number): { all: number; main: number } {
-  const runMs = (tid: string) => Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[0]) / 1e6;
   let all = 0;
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      all += runMs(tid);
-    } catch {
-      // the thread ended meanwhile
-    }
-  }
-  return { all, main: runMs(String(pid)) };
+  // a thread that ended meanwhile has nothing to add
+  for (const tid of readdirSync(`/proc/${pid}/task`)) all += schedstat(pid, tid)?.run ?? 0;
+  return { all, main: schedstat(pid)!.run };
 }
 
 async function oneStart(checkout: string, home: string, nodeArgs: string[]): Promise<{ readyMs: number; all: number; main: number }> {

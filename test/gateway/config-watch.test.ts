@@ -1,6 +1,6 @@
 // The config watcher follows the path: every way a file gets saved, emptied,
 // deleted and written again is seen; a touch or a same-content save is not.
-import { mkdtempSync, renameSync, rmSync, truncateSync, unlinkSync, utimesSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdtempSync, renameSync, rmSync, truncateSync, unlinkSync, utimesSync, watch, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -13,14 +13,35 @@ let watcher: ConfigWatcher | undefined;
 let changes: number;
 let unchanged: number;
 
+/** file-watch events that reached the process */
+let events: number;
+
+/** a watcher over `file`; pollMs long: only the file watches can see a change in a test's time */
+function startWatcher(pollMs: number): void {
+  watcher?.close();
+  watcher = new ConfigWatcher({
+    file,
+    onChange: () => changes++,
+    onUnchanged: () => unchanged++,
+    logger: createLogger({ level: "silent" }),
+    debounceMs: 50,
+    pollMs,
+    watch: (path, opts, listener) => watch(path, opts, () => {
+      events++;
+      listener();
+    }),
+  });
+  watcher.start(readConfigSnapshot(file).hash);
+}
+
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), "sb-watch-"));
   file = join(dir, "config.json");
   writeFileSync(file, '{"a": 1}');
   changes = 0;
   unchanged = 0;
-  watcher = new ConfigWatcher({ file, onChange: () => changes++, onUnchanged: () => unchanged++, logger: createLogger({ level: "silent" }), debounceMs: 50, pollMs: 100 });
-  watcher.start(readConfigSnapshot(file).hash);
+  events = 0;
+  startWatcher(100);
 });
 afterEach(() => {
   watcher?.close();
@@ -71,6 +92,9 @@ describe("ConfigWatcher", () => {
   });
 
   it("sees the secrets file beside the config being written, changed and removed", async () => {
+    // a missing file is seen appearing by the stat poll, whose first look (in the thread pool) is its
+    // starting point: a file written before that look would be part of it
+    await new Promise((r) => setTimeout(r, 300));
     writeFileSync(join(dir, ".security.yml"), "channels:\n  telegram:\n    token: one\n");
     await until(1);
     writeFileSync(join(dir, ".security.yml"), "channels:\n  telegram:\n    token: two\n");
@@ -90,5 +114,33 @@ describe("ConfigWatcher", () => {
       writeFileSync(file, '{"a": 9}');
       watcher!.noteSeen(readConfigSnapshot(file).hash);
     });
+  });
+
+  it("hears rename-saves, in-place writes and the secrets file through its file watches alone", async () => {
+    writeFileSync(join(dir, ".security.yml"), "channels: {}\n");
+    startWatcher(60_000);
+    renameSave('{"a": 2}');
+    await until(1);
+    renameSave('{"a": 3}');
+    await until(2);
+    writeFileSync(file, '{"a": 4}');
+    await until(3);
+    truncateSync(file, 0);
+    await until(4);
+    renameSave('{"a": 5}');
+    await until(5);
+    writeFileSync(join(dir, ".security.yml"), "channels:\n  telegram:\n    token: three\n");
+    await until(6);
+  });
+
+  it("is not woken by writes to other files in its folder (the database and its WAL live there)", async () => {
+    startWatcher(60_000);
+    for (let i = 0; i < 200; i++) appendFileSync(join(dir, "switchboard.db-wal"), "frame");
+    writeFileSync(join(dir, "switchboard.db"), "page");
+    await new Promise((r) => setTimeout(r, 150));
+    expect(events).toBe(0);
+    renameSave('{"a": 6}');
+    await until(1);
+    expect(events).toBeGreaterThan(0);
   });
 });

@@ -192,6 +192,21 @@ describe("outbox", () => {
     expect(sent).toEqual({ state: "sent", attempts: 2, sent_at: 5000, platform_message_id: "pm-1", last_error: null });
   });
 
+  it("a channel's first page holds the same chunks whether or not a later chunk waits behind a held-back one", () => {
+    const s = t.open();
+    const page = (limit: number) => s.delivery.pendingOutbound(4999, "telegram", limit).map((r) => `${r.replyId}/${r.seq}`);
+    const [a0] = s.delivery.enqueueReply(reply("a", [{ n: 0 }, { n: 1 }]));
+    s.delivery.enqueueReply(reply("b", [{ n: 0 }]));
+    s.delivery.enqueueReply(reply("c", [{ n: 0 }]));
+    expect(page(1)).toEqual(["a/0"]);
+    expect(page(2)).toEqual(["a/0", "a/1"]);
+    s.delivery.markFailed(a0!.id, "429 Too Many Requests", 5000, false);
+    // a/1 is pending and due by its own time, but waits for a/0: the page is filled from the replies after it
+    expect(page(1)).toEqual(["b/0"]);
+    expect(page(2)).toEqual(["b/0", "c/0"]);
+    expect(page(10)).toEqual(["b/0", "c/0"]);
+  });
+
   it("records a page of sends in one statement, each chunk with its own platform message id", () => {
     const s = t.open();
     const chunks = s.delivery.enqueueReply(reply("a", [{ n: 0 }, { n: 1 }, { n: 2 }]));

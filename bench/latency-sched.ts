@@ -8,7 +8,7 @@
 import { readFileSync } from "node:fs";
 import type { FakeTelegramApi } from "../test/fakes/telegram-api.ts";
 import { forgetFakeRecords } from "./process-stats.ts";
-import { percentile, report, summarize } from "./stats.ts";
+import { percentile, percentileInterval, report, summarize } from "./stats.ts";
 
 export interface Sched {
   /** ms on a CPU */
@@ -111,6 +111,8 @@ const LONE_GAP_MS = Number(process.env.SWITCHBOARD_BENCH_LONE_GAP_MS ?? 0);
 export interface LonePhase {
   /** p99 of the counted (warm) messages */
   p99: number;
+  /** where the p99 of what was measured lies, ~95 % confidence, from the sample alone (stats.ts) */
+  p99Interval: { low: number; high: number };
   split: LoneP99s | undefined;
   /** p99 of the process's first messages, while V8 still compiles their code */
   earlyP99: number;
@@ -145,7 +147,14 @@ export async function loneMessages(o: { label: string; tg: FakeTelegramApi; llm:
   }
   const apart = LONE_GAP_MS > 0 ? `, ${LONE_GAP_MS} ms apart` : "";
   report(`${o.label} overhead per message (model instant${apart}), messages ${LONE_WARM_UP + 1}–${LONE_WARM_UP + LONE_MESSAGES}`, lat);
+  const p99Interval = percentileInterval([...lat].sort((a, b) => a - b), 99);
+  console.log(`  its p99 lies in ${intervalText(p99Interval)} ms (95 %, from these ${lat.length} messages alone; another run on the same machine moves it more)`);
   lone.report();
   report(`${o.label} the same early in its life, messages ${LONE_EARLY_FROM + 1}–${LONE_EARLY_FROM + early.length}`, early);
-  return { p99: summarize(lat).p99, split: lone.p99s(), earlyP99: summarize(early).p99 };
+  return { p99: summarize(lat).p99, p99Interval, split: lone.p99s(), earlyP99: summarize(early).p99 };
+}
+
+/** "4.4–5.8" */
+export function intervalText(i: { low: number; high: number }): string {
+  return `${i.low.toFixed(1)}–${i.high.toFixed(1)}`;
 }

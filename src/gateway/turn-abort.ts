@@ -1,5 +1,5 @@
 // /stop: the turns running now, by session, each with its own abort signal
-// (joined with the gateway's shutdown signal). A /stop is handled when it
+// (which the gateway's shutdown aborts too). A /stop is handled when it
 // arrives, not behind the turn it stops: the pipeline looks the session up
 // here, aborts it, and closes the stopped messages with the "Stopped." reply
 // in one store transaction, so a restart never runs them again.
@@ -34,13 +34,21 @@ export interface RunningTurn {
 
 export class RunningTurns {
   private readonly turns = new Map<string, Turn>();
+  /** every turn not yet ended, whatever its session: a shutdown aborts them all */
+  private readonly live = new Set<Turn>();
+  /** shutdown signals already listened to: one listener each, not one per turn */
+  private readonly followed = new WeakSet<AbortSignal>();
 
   /** registers the turn of `sessionKey` about to run over inbox rows `ids` */
   begin(sessionKey: string, ids: readonly number[], shutdown: AbortSignal): RunningTurn {
+    this.follow(shutdown);
     const turn = new Turn(ids, shutdown, () => {
+      this.live.delete(turn);
       if (this.turns.get(sessionKey) === turn) this.turns.delete(sessionKey);
     });
+    this.live.add(turn);
     this.turns.set(sessionKey, turn);
+    if (shutdown.aborted) turn.cancel(shutdown.reason);
     return turn;
   }
 
@@ -51,11 +59,32 @@ export class RunningTurns {
     turn.abort();
     return turn;
   }
+
+  /**
+   * A turn's signal is its own controller's, and the shutdown is passed on to
+   * it from here. Joining each turn's with the shutdown through
+   * AbortSignal.any made a composite signal per turn that Node keeps
+   * following, and every listener added to one (each model call's and each
+   * streamed read's) re-checks its sources: ~25 µs of a lone message's CPU in
+   * a profile (bench/README.md).
+   */
+  private follow(shutdown: AbortSignal): void {
+    if (this.followed.has(shutdown)) return;
+    this.followed.add(shutdown);
+    shutdown.addEventListener(
+      "abort",
+      () => {
+        for (const turn of this.live) if (turn.shutdown === shutdown) turn.cancel(shutdown.reason);
+      },
+      { once: true },
+    );
+  }
 }
 
 class Turn implements RunningTurn {
   readonly ids: readonly number[];
   readonly signal: AbortSignal;
+  readonly shutdown: AbortSignal;
   committed = false;
   stopped = false;
   private readonly own = new AbortController();
@@ -63,13 +92,20 @@ class Turn implements RunningTurn {
 
   constructor(ids: readonly number[], shutdown: AbortSignal, release: () => void) {
     this.ids = ids;
-    this.signal = AbortSignal.any([shutdown, this.own.signal]);
+    this.shutdown = shutdown;
+    this.signal = this.own.signal;
     this.release = release;
   }
 
+  /** /stop */
   abort(): void {
     this.stopped = true;
     this.own.abort(new TurnStoppedError());
+  }
+
+  /** the gateway shuts down: aborted with the shutdown's reason, as a joined signal would be */
+  cancel(reason: unknown): void {
+    this.own.abort(reason);
   }
 
   commit(): void {

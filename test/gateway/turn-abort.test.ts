@@ -1,9 +1,11 @@
 // /stop in the pipeline: handled when it arrives (not behind the turn it
 // stops), aborts only that session's turn, answers once, and closes the
 // stopped messages so a restart does not run them again.
+import { getEventListeners } from "node:events";
 import { describe, expect, it } from "vitest";
 import type { InboundMessage } from "../../src/core/channel.ts";
 import type { GatewayTurnInput, GatewayTurnResult } from "../../src/gateway/pipeline.ts";
+import { RunningTurns, TurnStoppedError } from "../../src/gateway/turn-abort.ts";
 import { setupPipeline, until, useCleanup } from "./pipeline-helpers.ts";
 
 const cleanup = useCleanup();
@@ -142,5 +144,45 @@ describe("/stop", () => {
     await until(() => adapter.sent.length === 2);
     release();
     expect(texts(adapter.sent)).toEqual(["done", "Nothing is running."]);
+  });
+});
+
+describe("RunningTurns and the shutdown", () => {
+  it("a shutdown aborts every running turn with its reason, and a turn begun after it starts aborted", () => {
+    const running = new RunningTurns();
+    const shutdown = new AbortController();
+    const a = running.begin("s1", [1], shutdown.signal);
+    const b = running.begin("s2", [2], shutdown.signal);
+    const ended = running.begin("s3", [3], shutdown.signal);
+    ended.end();
+    const other = new AbortController();
+    const elsewhere = running.begin("s4", [4], other.signal);
+    expect(a.signal.aborted || b.signal.aborted).toBe(false);
+    const reason = new Error("shutting down");
+    shutdown.abort(reason);
+    expect([a.signal.reason, b.signal.reason]).toEqual([reason, reason]);
+    expect([a.stopped, b.stopped]).toEqual([false, false]);
+    expect(ended.signal.aborted).toBe(false);
+    expect(elsewhere.signal.aborted).toBe(false);
+    const late = running.begin("s5", [5], shutdown.signal);
+    expect(late.signal.reason).toBe(reason);
+  });
+
+  it("/stop aborts its turn with TurnStoppedError, which a later shutdown does not replace", () => {
+    const running = new RunningTurns();
+    const shutdown = new AbortController();
+    const turn = running.begin("s1", [1], shutdown.signal);
+    expect(running.stop("s1")).toBe(turn);
+    expect(turn.signal.reason).toBeInstanceOf(TurnStoppedError);
+    shutdown.abort(new Error("shutting down"));
+    expect(turn.signal.reason).toBeInstanceOf(TurnStoppedError);
+    expect(turn.stopped).toBe(true);
+  });
+
+  it("listens to the shutdown once, however many turns come and go", () => {
+    const running = new RunningTurns();
+    const shutdown = new AbortController();
+    for (let i = 0; i < 100; i++) running.begin(`s${i % 7}`, [i], shutdown.signal).end();
+    expect(getEventListeners(shutdown.signal, "abort")).toHaveLength(1);
   });
 });

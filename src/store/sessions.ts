@@ -51,9 +51,12 @@ export class SqliteSessionStore implements SessionStore {
         `SELECT m.id, m.json, m.created_at FROM messages m JOIN sessions s ON s.key = m.session_key AND m.generation = s.generation
          WHERE m.session_key = ? AND m.compacted = 0 ORDER BY m.id`,
       ),
-      // the session, its summary and its active history in one read (the turn's whole view of it)
+      // the session, its summary and its active history in one read (the turn's whole view of it). The
+      // summary comes in the first row only: in every row it was a copy per message (a 2 KB summary and
+      // 14 messages: 26 KB more garbage per turn, for the same CPU as the lookup of the first id)
       context: db.prepare(
-        `SELECT s.summary, m.id, m.json, m.created_at FROM sessions s
+        `SELECT CASE WHEN m.id IS NULL OR m.id = (SELECT min(f.id) FROM messages f WHERE f.session_key = s.key AND f.generation = s.generation AND f.compacted = 0)
+           THEN s.summary END AS summary, m.id, m.json, m.created_at FROM sessions s
          LEFT JOIN messages m ON m.session_key = s.key AND m.generation = s.generation AND m.compacted = 0
          WHERE s.key = ? ORDER BY m.id`,
       ),

@@ -39,7 +39,9 @@ export class PgSessionStore implements AsyncSessionStore {
 
   async turnContext(key: string): Promise<TurnContext | undefined> {
     const { rows } = await this.sql.query<{ summary: string; id: number | null; json: string | null; created_at: number | null }>(
-      `SELECT s.summary, m.id, m.json, m.created_at FROM sessions s
+      // the summary in the first row only, as on SQLite (sessions.ts): not sent again with every message
+      `SELECT CASE WHEN m.id IS NULL OR m.id = (SELECT min(f.id) FROM messages f WHERE f.session_key = s.key AND f.generation = s.generation AND NOT f.compacted)
+         THEN s.summary END AS summary, m.id, m.json, m.created_at FROM sessions s
        LEFT JOIN messages m ON m.session_key = s.key AND m.generation = s.generation AND NOT m.compacted
        WHERE s.key = $1 ORDER BY m.id`,
       [key],

@@ -25,6 +25,7 @@ import { cpuMs, forgetFakeRecords, MEMORY_VARIABLES, offerBurst, perMessage, pri
 import { measureHi } from "./request-size.ts";
 import { MEMORY_NODE_FLAGS } from "../src/cli/service.ts";
 import { summarize, type Summary } from "./stats.ts";
+import { daemonCodeText } from "./daemon-code.ts";
 import { memoryStepNs, memoryStepText } from "./machine-speed.ts";
 import { intervalText, loneMessages, loneText, schedstat, type LonePhase, type Sched } from "./latency-sched.ts";
 import { SETTLE_INTERVAL_MS, SETTLE_QUIET_TICKS } from "../src/gateway/settle-memory.ts";
@@ -61,7 +62,8 @@ export async function run(): Promise<void> {
   llm.setDefault({ reply: "ok" });
   const load = () => readLoad() ?? "?";
   const memoryStep = memoryStepNs();
-  console.log(`machine load average at start: ${load()}; ${memoryStepText(memoryStep)} (a random pointer chase over 64 MB: 190–230 in one day here)`);
+  const code = daemonCodeText();
+  console.log(`machine load average at start: ${load()}; ${memoryStepText(memoryStep)} (a random pointer chase over 64 MB: 190–230 in one day here); ${code}`);
   try {
     // the floor gives rates to compare against, which a soak's length does not change: it stays short
     const floor = await floorPhase(home, tg, llm, soak ? SOAK_FLOOR_MESSAGES : total);
@@ -75,7 +77,7 @@ export async function run(): Promise<void> {
         `SQLite per msg ${sqlText(gw.sql)} vs floor ${sqlText(floor.sql)} (target 6, 3); ` +
         `ready ${spread(gw.ready, 0)} ms, CPU to ready ${spread(gw.readyCpu, 0)} ms (target ≤ 500); idle RSS ${spread(gw.idle, 0)} MB (target ≤ 100), floor ${floor.rssAfter.toFixed(0)} MB after its burst; ` +
         `overhead p99 ${gw.lone.p99.toFixed(1)} ms (${intervalText(gw.lone.p99Interval)}) = ${(gw.lone.p99 / floor.lone.p99).toFixed(2)}× the floor's ${floor.lone.p99.toFixed(1)} (${intervalText(floor.lone.p99Interval)}) (target ≤ 5 ms${loneText(gw.lone.split)}; early in its life ${gw.lone.earlyP99.toFixed(1)} ms, the floor's ${floor.lone.earlyP99.toFixed(1)}); RSS after burst ${gw.rssAfter.toFixed(0)} MB at once = ${(gw.rssAfter / gw.idleRss).toFixed(2)}×, ${gw.rssSettled.toFixed(0)} MB settled = ${(gw.rssSettled / gw.idleRss).toFixed(2)}× that gateway's idle ${gw.idleRss.toFixed(0)} MB (target ≤ 1.5), held ≤ ${gw.maxHeld}; ` +
-        `"hi" ≈ ${hi.tokens} tokens (target ≤ 1,500); lost: ${unanswered("gateway", gw)}, ${unanswered("floor", floor)}; load ${load()}; ${memoryStepText(memoryStep)}`,
+        `"hi" ≈ ${hi.tokens} tokens (target ≤ 1,500); lost: ${unanswered("gateway", gw)}, ${unanswered("floor", floor)}; load ${load()}; ${memoryStepText(memoryStep)}; ${code}`,
     );
   } finally {
     await Promise.all([llm.close(), tg.close(), dc.close()]);

@@ -40,6 +40,7 @@ import { MEMORY_NODE_FLAGS } from "../src/cli/service.ts";
 import { percentile } from "./stats.ts";
 import { forgetFakeRecords, MEMORY_VARIABLES, rssMb } from "./process-stats.ts";
 import { sharedClock } from "./latency-clock.ts";
+import { daemonCodeText } from "./daemon-code.ts";
 import { memoryStepNs, memoryStepText } from "./machine-speed.ts";
 import { LONE_WARM_UP, schedstat, type Sched } from "./latency-sched.ts";
 import type { ProbeEvent } from "./latency-probe.ts";
@@ -119,7 +120,7 @@ export async function run(): Promise<void> {
   const all: number[] = [];
   const slowCauses: string[][] = [];
   const phases = { poll: [] as number[], model: [] as number[], send: [] as number[], plain: [] as number[], summary: [] as number[], cpu: [] as number[], corrected: [] as number[], bothCorrected: [] as number[] };
-  console.log(`machine load average at start: ${readLoad()}; ${memoryStepText(memoryStepNs())}`);
+  console.log(`machine load average at start: ${readLoad()}; ${memoryStepText(memoryStepNs())}; ${daemonCodeText()}`);
   try {
     for (let r = 0; r < runs; r++) {
       const runHome = join(home, `run-${r}`);

@@ -14,7 +14,7 @@
 // and commits per message are counted (not timed) beside the floor's;
 //   SWITCHBOARD_BENCH_SQL_DETAIL=1  also prints how often each statement ran per message
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FakeDiscord } from "../test/fakes/discord/server.ts";
@@ -26,7 +26,7 @@ import { measureHi } from "./request-size.ts";
 import { MEMORY_NODE_FLAGS } from "../src/cli/service.ts";
 import { summarize, type Summary } from "./stats.ts";
 import { daemonCodeText } from "./daemon-code.ts";
-import { memoryStepNs, memoryStepText } from "./machine-speed.ts";
+import { machineLoad, memoryStepNs, memoryStepText } from "./machine-speed.ts";
 import { intervalText, loneMessages, loneText, schedstat, type LonePhase, type Sched } from "./latency-sched.ts";
 import { SETTLE_INTERVAL_MS, SETTLE_QUIET_TICKS } from "../src/gateway/settle-memory.ts";
 import { describeStart, type StartReport } from "../src/gateway/start-timeline.ts";
@@ -60,7 +60,7 @@ export async function run(): Promise<void> {
   const tg = await FakeTelegramApi.start({ bots: [{ token: GATEWAY_BOT }, { token: FLOOR_BOT }] });
   const dc = await FakeDiscord.start();
   llm.setDefault({ reply: "ok" });
-  const load = () => readLoad() ?? "?";
+  const load = machineLoad;
   const memoryStep = memoryStepNs();
   const code = daemonCodeText();
   console.log(`machine load average at start: ${load()}; ${memoryStepText(memoryStep)} (a random pointer chase over 64 MB: 190–230 in one day here); ${code}`);
@@ -94,14 +94,6 @@ function spread(s: Summary, digits: number): string {
 /** "gateway 0 of 50000", or what was left when a phase was cut short (then maybe still queued, not lost) */
 function unanswered(label: string, p: Phase): string {
   return `${label} ${p.lost} of ${p.answered + p.lost}${p.cut ? ` unanswered when it stopped (${p.cut})` : ""}`;
-}
-
-function readLoad(): string | undefined {
-  try {
-    return readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
-  } catch {
-    return undefined;
-  }
 }
 
 async function floorPhase(home: string, tg: FakeTelegramApi, llm: FakeLlm, total: number): Promise<Phase & { sql: Sql; lone: LonePhase }> {

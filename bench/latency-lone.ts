@@ -41,7 +41,7 @@ import { percentile } from "./stats.ts";
 import { forgetFakeRecords, MEMORY_VARIABLES, rssMb } from "./process-stats.ts";
 import { sharedClock } from "./latency-clock.ts";
 import { daemonCodeText } from "./daemon-code.ts";
-import { memoryStepNs, memoryStepText } from "./machine-speed.ts";
+import { machineLoad, memoryStepNs, memoryStepText } from "./machine-speed.ts";
 import { LONE_WARM_UP, schedstat, type Sched } from "./latency-sched.ts";
 import type { ProbeEvent } from "./latency-probe.ts";
 import { SUMMARY_INSTRUCTION } from "../src/agent/compaction.ts";
@@ -120,7 +120,7 @@ export async function run(): Promise<void> {
   const all: number[] = [];
   const slowCauses: string[][] = [];
   const phases = { poll: [] as number[], model: [] as number[], send: [] as number[], plain: [] as number[], summary: [] as number[], cpu: [] as number[], corrected: [] as number[], bothCorrected: [] as number[] };
-  console.log(`machine load average at start: ${readLoad()}; ${memoryStepText(memoryStepNs())}; ${daemonCodeText()}`);
+  console.log(`machine load average at start: ${machineLoad()}; ${memoryStepText(memoryStepNs())}; ${daemonCodeText()}`);
   try {
     for (let r = 0; r < runs; r++) {
       const runHome = join(home, `run-${r}`);
@@ -177,7 +177,7 @@ export async function run(): Promise<void> {
         await daemon.stop();
       }
     }
-    console.log(`\nall runs (load ${readLoad()}):`);
+    console.log(`\nall runs (load ${machineLoad()}):`);
     console.log(line("lone message, end to end", figures(all)));
     console.log(line("  minus the daemon's CPU waits", figures(phases.corrected)));
     // a lower bound: when both waited at the same moment, that time is taken off twice
@@ -323,14 +323,6 @@ function count(items: string[]): Map<string, number> {
   const m = new Map<string, number>();
   for (const i of items) m.set(i, (m.get(i) ?? 0) + 1);
   return m;
-}
-
-function readLoad(): string {
-  try {
-    return readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
-  } catch {
-    return "?";
-  }
 }
 
 if (import.meta.main) await run();

@@ -4,8 +4,10 @@
 // on the shared 2-core machine the time one miss takes moved by ~20 % within
 // a day, the floor's CPU per message by ~60 % with it (bench/README.md, stop
 // 17). A pointer chase over 64 MB, in a child process so the bench's own heap
-// stays as it was: nanoseconds per step, every step a miss.
+// stays as it was: nanoseconds per step, every step a miss. Beside it, the
+// load average, which the gateway suite and latency-lone print too.
 import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 
 const CHASE = `
 const n = 16 * 1024 * 1024, a = new Int32Array(n);
@@ -30,4 +32,13 @@ export function memoryStepNs(): number | undefined {
 /** "memory step 190 ns" or "memory step ?" */
 export function memoryStepText(ns: number | undefined): string {
   return `memory step ${ns === undefined ? "?" : ns.toFixed(0)} ns`;
+}
+
+/** the 1-, 5- and 15-minute load averages as /proc/loadavg gives them; "?" where there is none (not Linux) */
+export function machineLoad(): string {
+  try {
+    return readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
+  } catch {
+    return "?";
+  }
 }

@@ -21,7 +21,8 @@ const ACTIVE_COUNT = "(SELECT count(*) FROM messages m WHERE m.session_key = s.k
 
 /** summary and active history of one session: no row when it does not exist, one with id NULL when it has no messages */
 interface ContextRow {
-  summary: string;
+  /** on the first row only (the query's CASE); null on the others */
+  summary: string | null;
   id: number | null;
   json: string | null;
   created_at: number | null;
@@ -93,7 +94,8 @@ export class SqliteSessionStore implements SessionStore {
     if (rows.length === 0) return undefined;
     const history: StoredMessage[] = [];
     for (const r of rows) if (r.id !== null) history.push({ id: r.id, message: JSON.parse(r.json!) as ChatMessage, createdAt: r.created_at! });
-    return { summary: rows[0]!.summary, history };
+    // the first row carries the summary (a NOT NULL column)
+    return { summary: rows[0]!.summary!, history };
   }
 
   /** Creates the session when absent. Every message is stored or none is. */

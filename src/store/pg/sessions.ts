@@ -38,7 +38,7 @@ export class PgSessionStore implements AsyncSessionStore {
   }
 
   async turnContext(key: string): Promise<TurnContext | undefined> {
-    const { rows } = await this.sql.query<{ summary: string; id: number | null; json: string | null; created_at: number | null }>(
+    const { rows } = await this.sql.query<{ summary: string | null; id: number | null; json: string | null; created_at: number | null }>(
       // the summary in the first row only, as on SQLite (sessions.ts): not sent again with every message
       `SELECT CASE WHEN m.id IS NULL OR m.id = (SELECT min(f.id) FROM messages f WHERE f.session_key = s.key AND f.generation = s.generation AND NOT f.compacted)
          THEN s.summary END AS summary, m.id, m.json, m.created_at FROM sessions s
@@ -49,7 +49,8 @@ export class PgSessionStore implements AsyncSessionStore {
     if (rows.length === 0) return undefined;
     const history: StoredMessage[] = [];
     for (const r of rows) if (r.id !== null) history.push({ id: r.id, message: JSON.parse(r.json!) as ChatMessage, createdAt: r.created_at! });
-    return { summary: rows[0]!.summary, history };
+    // the first row carries the summary (a NOT NULL column)
+    return { summary: rows[0]!.summary!, history };
   }
 
   /**

@@ -29,8 +29,17 @@ export function runFileUrl(home: string, pid: number): string | undefined {
   }
 }
 
-/** `startTimeoutMs`: how long the daemon may take to say where it listens (default 15 s); a daemon that did not is killed */
-export async function startDaemon(home: string, env: NodeJS.ProcessEnv = {}, args: string[] = [], opts: { startTimeoutMs?: number } = {}): Promise<RunningDaemon> {
+/**
+ * `startTimeoutMs`: how long the daemon may take to say where it listens (default 15 s); a daemon that did not is killed.
+ * `runFilePollMs`: how often the run file is read when the log is too quiet to say it (default 50 ms); a bench timing
+ * the start asks for less, or the time to find the file would count as start time
+ */
+export async function startDaemon(
+  home: string,
+  env: NodeJS.ProcessEnv = {},
+  args: string[] = [],
+  opts: { startTimeoutMs?: number; runFilePollMs?: number } = {},
+): Promise<RunningDaemon> {
   const child = spawn(process.execPath, [BIN, "gateway", "--shutdown-timeout", "5", ...args], {
     env: { PATH: process.env.PATH, SWITCHBOARD_BUNDLE: process.env.SWITCHBOARD_BUNDLE, HOME: home, SWITCHBOARD_HOME: home, SWITCHBOARD_LOG_FORMAT: "json", SWITCHBOARD_LOG_LEVEL: "info", SWITCHBOARD_GATEWAY_PORT: "0", ...env },
     stdio: ["ignore", "pipe", "pipe"],
@@ -64,7 +73,7 @@ export async function startDaemon(home: string, env: NodeJS.ProcessEnv = {}, arg
         clearTimeout(timer);
         resolve(url);
       }
-    }, 50);
+    }, opts.runFilePollMs ?? 50);
     void exited.then(() => clearInterval(poll));
     child.stdout!.on("data", onData);
     child.stderr!.on("data", onData);

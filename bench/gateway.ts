@@ -117,7 +117,7 @@ async function floorPhase(home: string, tg: FakeTelegramApi, llm: FakeLlm, total
     // the same lone messages as the gateway's: what this machine allows a process that does only the durable work
     const lone = await loneMessages({ label: "floor", tg, llm, token: FLOOR_BOT, pid });
     const sql0 = await sqlCounts(pid, sqlFile);
-    const phase = await offerBurst({ tg, token: FLOOR_BOT, firstUser: FIRST_USER, total, pid, label: "floor" });
+    const phase = await offerBurst({ tg, token: FLOOR_BOT, firstUser: FIRST_USER, total, pid, label: "floor", forget: llm });
     const sql1 = await sqlCounts(pid, sqlFile);
     const sql = perMessage(sql0, sql1, phase.answered);
     printSqlDetail("floor", sql0, sql1, phase.answered);
@@ -196,7 +196,7 @@ async function gatewayPhase(home: string, tg: FakeTelegramApi, dc: FakeDiscord, 
     const lone = await loneMessages({ label: "gateway", tg, llm, token: GATEWAY_BOT, pid });
     const cpuBefore = cpuMs(pid);
     const sql0 = await sqlCounts(pid, sqlFile);
-    const phase = await offerBurst({ tg, token: GATEWAY_BOT, firstUser: FIRST_USER * 2, total, pid, label: "gateway", rssEvery: soak ? 10_000 : 0 });
+    const phase = await offerBurst({ tg, token: GATEWAY_BOT, firstUser: FIRST_USER * 2, total, pid, label: "gateway", rssEvery: soak ? 10_000 : 0, forget: llm });
     const sql1 = await sqlCounts(pid, sqlFile);
     const cpuTotal = cpuMs(pid) - cpuBefore;
     const sql = perMessage(sql0, sql1, phase.answered);

@@ -112,7 +112,7 @@ export class ToolRegistry {
       throw new Error(`tool name "${tool.name}" is not allowed: use 1-64 letters, digits, "_" or "-"`);
     }
     if (this.tools.has(tool.name)) throw new Error(`a tool named "${tool.name}" is already registered`);
-    specOf(tool); // fail at startup, not at the first turn
+    checkObjectParameters(tool); // fail at startup, not at the first turn
     this.tools.set(tool.name, tool);
     this.specCache = undefined;
     return this;
@@ -198,6 +198,17 @@ export class ToolRegistry {
       noteToolRun();
     }
   }
+}
+
+/**
+ * Throws unless the tool's parameters are an object, as specOf would on the first turn. A z.object is one
+ * (the built-in tools' case) without converting it: turning every built-in tool's schema into JSON schema
+ * took ~4 ms of the gateway's start, and the model first needs them at the first turn (the gateway's
+ * warm-up after ready builds them). Anything else is converted now and checked.
+ */
+function checkObjectParameters(t: AnyTool): void {
+  if (!isJsonSchemaTool(t) && t.schema instanceof z.ZodObject) return;
+  specOf(t);
 }
 
 function specOf(t: AnyTool): ToolSpec {

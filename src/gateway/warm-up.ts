@@ -1,6 +1,8 @@
 // What the gateway loads once it is ready instead of before: the model SDKs
-// its entries speak (openai ~240 ms), the metrics registry (prom-client) and
-// the Markdown parser the channels format replies with (marked, 10–15 ms).
+// its entries speak (openai ~240 ms), the metrics registry (prom-client), the
+// tools' JSON schemas the first turn sends (registering a tool checks only its
+// shape; building them all took ~4 ms of the start) and the Markdown parser
+// the channels format replies with (marked, 10–15 ms).
 // Loading them before /ready would delay it; loading them on the first reply
 // or scrape would delay that. The check is a cheap poll of the readiness the
 // daemon already computes; a gateway that never gets ready warms up anyway

@@ -229,7 +229,7 @@ export class Daemon {
         const r = this.timeline.ready(this.channels.statuses());
         this.log.info({ startupMs: r.readyMs, startupCpuMs: r.cpuMs, startup: { steps: r.steps, channelsOnlineMs: r.channelsOnlineMs } }, "gateway ready");
       },
-      load: () => [preloadSdks(this.holder.current.directory.all()), this.metrics.load(), Promise.resolve().then(() => this.holder.current.tools.specs())],
+      load: () => [() => preloadSdks(this.holder.current.directory.all()), () => this.metrics.load(), () => this.holder.current.tools.specs()],
     });
     this.log.info({ channels: channels.map((c) => c.id), http: this.http.url, store: this.store.location }, "gateway started");
   }

@@ -7,17 +7,27 @@
 // or scrape would delay that. The check is a cheap poll of the readiness the
 // daemon already computes; a gateway that never gets ready warms up anyway
 // after GIVE_UP_MS (its first reply should not pay either).
+// The loads wait QUIET_AFTER_READY_MS and then run one at a time, the event
+// loop turning between them: a module's code runs in one piece (the SDKs'
+// tens of milliseconds), and started all at once at the moment of ready they
+// held up whatever came then, the supervisor's /ready among it (a start the
+// gateway counted ready at 340 ms answered /ready at 423).
 import { preloadMarkdown } from "../core/markdown.ts";
 
 const POLL_MS = 20;
 const GIVE_UP_MS = 30_000;
+/** the first moments after ready belong to whoever waited for it: a supervisor's probe, messages queued during the start */
+export const QUIET_AFTER_READY_MS = 50;
+
+/** one thing to load; it handles its own failure (a warm-up never fails) */
+export type WarmUpLoad = () => unknown;
 
 export interface WarmUpOptions {
   ready: () => boolean;
   /** told once, when ready() is first true (not after giving up) */
   onReady?: () => void;
-  /** the loads to start; each handles its own failure */
-  load: () => Promise<unknown>[];
+  /** the loads, asked for when they are about to run, run one after another */
+  load: () => WarmUpLoad[];
 }
 
 /** starts the loads once ready() is true; the returned function cancels a warm-up that has not started */
@@ -30,10 +40,25 @@ export function warmUpWhenReady(opts: WarmUpOptions): () => void {
       timer.unref();
       return;
     }
-    timer = undefined;
     if (opts.ready()) opts.onReady?.();
-    void Promise.allSettled([...opts.load(), preloadMarkdown()]);
+    timer = setTimeout(() => {
+      timer = undefined;
+      void oneAtATime([...opts.load(), preloadMarkdown]);
+    }, QUIET_AFTER_READY_MS);
+    timer.unref();
   };
   check();
   return () => clearTimeout(timer);
+}
+
+async function oneAtATime(loads: readonly WarmUpLoad[]): Promise<void> {
+  for (const load of loads) {
+    // what arrived while the last one ran (a request, a message) is served before the next starts
+    await new Promise((resolve) => setImmediate(resolve));
+    try {
+      await load();
+    } catch {
+      // each load reports its own failure; the next one still runs
+    }
+  }
 }

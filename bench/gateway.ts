@@ -24,10 +24,10 @@ import { startDaemon, writeConfig, type RunningDaemon } from "../test/e2e/daemon
 import { cpuMs, forgetFakeRecords, MEMORY_VARIABLES, offerBurst, perMessage, printSqlDetail, rssMb, sqlCounts, type Phase } from "./process-stats.ts";
 import { measureHi } from "./request-size.ts";
 import { MEMORY_NODE_FLAGS } from "../src/cli/service.ts";
-import { summarize, type Summary } from "./stats.ts";
+import { intervalText, summarize, type Summary } from "./stats.ts";
 import { daemonCodeText } from "./daemon-code.ts";
 import { machineLoad, memoryStepNs, memoryStepText } from "./machine-speed.ts";
-import { intervalText, loneMessages, loneText, schedstat, type LonePhase, type Sched } from "./latency-sched.ts";
+import { loneMessages, loneText, schedstat, type LonePhase, type Sched } from "./latency-sched.ts";
 import { SETTLE_INTERVAL_MS, SETTLE_QUIET_TICKS } from "../src/gateway/settle-memory.ts";
 import { describeStart, type StartReport } from "../src/gateway/start-timeline.ts";
 

@@ -8,7 +8,7 @@
 import { readFileSync } from "node:fs";
 import type { FakeTelegramApi } from "../test/fakes/telegram-api.ts";
 import { forgetFakeRecords } from "./process-stats.ts";
-import { percentile, percentileInterval, report, summarize } from "./stats.ts";
+import { intervalText, percentile, percentileInterval, report, summarize } from "./stats.ts";
 
 export interface Sched {
   /** ms on a CPU */
@@ -154,7 +154,3 @@ export async function loneMessages(o: { label: string; tg: FakeTelegramApi; llm:
   return { p99: summarize(lat).p99, p99Interval, split: lone.p99s(), earlyP99: summarize(early).p99 };
 }
 
-/** "4.4–5.8" */
-export function intervalText(i: { low: number; high: number }): string {
-  return `${i.low.toFixed(1)}–${i.high.toFixed(1)}`;
-}

@@ -76,7 +76,8 @@ export async function offerBurst(o: {
   const { tg, token, total, pid } = o;
   let looked = tg.sent.length;
   let answeredSoFar = 0;
-  const mine = () => {
+  /** this bot's replies so far, counting those sent since the last look (and emptying the records when asked to) */
+  const countAnswers = () => {
     for (; looked < tg.sent.length; looked++) if (tg.sent[looked]!.token === token) answeredSoFar++;
     if (o.forget) {
       forgetFakeRecords(tg, o.forget);
@@ -98,7 +99,7 @@ export async function offerBurst(o: {
   let nextRss = o.rssEvery || Infinity;
   for (let tick = 0; answered < total; tick++) {
     await new Promise((r) => setTimeout(r, 100));
-    const now = mine();
+    const now = countAnswers();
     if (now > answered) lastProgress = performance.now();
     answered = now;
     // confirmed to the platform (the next getUpdates' offset) and not yet answered; the batch being

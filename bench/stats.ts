@@ -24,6 +24,11 @@ export function percentileInterval(sorted: number[], p: number): { low: number; 
   return { low: at(Math.floor(n * q - spread)), high: at(Math.ceil(n * q + spread)) };
 }
 
+/** an interval as "4.4–5.8" */
+export function intervalText(i: { low: number; high: number }): string {
+  return `${i.low.toFixed(1)}–${i.high.toFixed(1)}`;
+}
+
 export interface Summary {
   n: number;
   median: number;

@@ -13,6 +13,8 @@
 // Both processes are preloaded with bench/count-sql.ts, so SQLite statements
 // and commits per message are counted (not timed) beside the floor's;
 //   SWITCHBOARD_BENCH_SQL_DETAIL=1  also prints how often each statement ran per message
+//   SWITCHBOARD_BENCH_NODE_OPTIONS  more NODE_OPTIONS for the daemon only
+//   SWITCHBOARD_BENCH_NODE_ARGS     flags on the daemon's command line, for the V8 ones NODE_OPTIONS refuses
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -225,7 +227,8 @@ async function startReady(
 ): Promise<{ daemon: RunningDaemon; readyMs: number; cpuMs: number; sched: Sched; startup?: StartReport; earlyRss: number; idleRss: number }> {
   const t0 = performance.now();
   // a first start strips every source file's types: on a busy machine that can take a while
-  const daemon = await startDaemon(home, env, [], { startTimeoutMs: 120_000, runFilePollMs: RUN_FILE_POLL_MS });
+  const nodeArgs = (process.env.SWITCHBOARD_BENCH_NODE_ARGS ?? "").split(/\s+/).filter(Boolean);
+  const daemon = await startDaemon(home, env, [], { startTimeoutMs: 120_000, runFilePollMs: RUN_FILE_POLL_MS, nodeArgs });
   try {
     const readyMs = await untilReady(daemon.url, t0);
     const cpu = cpuMs(daemon.child.pid!);

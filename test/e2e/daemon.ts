@@ -32,15 +32,16 @@ export function runFileUrl(home: string, pid: number): string | undefined {
 /**
  * `startTimeoutMs`: how long the daemon may take to say where it listens (default 15 s); a daemon that did not is killed.
  * `runFilePollMs`: how often the run file is read when the log is too quiet to say it (default 50 ms); a bench timing
- * the start asks for less, or the time to find the file would count as start time
+ * the start asks for less, or the time to find the file would count as start time.
+ * `nodeArgs`: Node and V8 flags before the script, for the ones NODE_OPTIONS refuses (a bench weighing a V8 setting)
  */
 export async function startDaemon(
   home: string,
   env: NodeJS.ProcessEnv = {},
   args: string[] = [],
-  opts: { startTimeoutMs?: number; runFilePollMs?: number } = {},
+  opts: { startTimeoutMs?: number; runFilePollMs?: number; nodeArgs?: readonly string[] } = {},
 ): Promise<RunningDaemon> {
-  const child = spawn(process.execPath, [BIN, "gateway", "--shutdown-timeout", "5", ...args], {
+  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), BIN, "gateway", "--shutdown-timeout", "5", ...args], {
     env: { PATH: process.env.PATH, SWITCHBOARD_BUNDLE: process.env.SWITCHBOARD_BUNDLE, HOME: home, SWITCHBOARD_HOME: home, SWITCHBOARD_LOG_FORMAT: "json", SWITCHBOARD_LOG_LEVEL: "info", SWITCHBOARD_GATEWAY_PORT: "0", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });

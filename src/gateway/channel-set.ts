@@ -37,6 +37,7 @@ export interface ChannelPlan {
 export class ChannelSet {
   private readonly opts: ChannelSetOptions;
   private readonly running = new Map<string, Running>();
+  private readonly listeners = new Set<() => void>();
 
   constructor(opts: ChannelSetOptions) {
     this.opts = opts;
@@ -76,20 +77,31 @@ export class ChannelSet {
     this.running.get(id)?.sup.authFailed(message);
   }
 
+  /**
+   * Calls `listener` after any running channel's state changed (the
+   * gateway's readiness follows them); returns the function that stops it.
+   */
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
   start(loaded: LoadedChannel): void {
-    // the supervisor names its channel in every line
-    const sup = new ChannelSupervisor({ adapter: loaded.adapter, emit: this.opts.accept, logger: this.opts.logger, ...(this.opts.cursors ? { cursors: this.opts.cursors(loaded.id) } : {}) });
+    const sup: ChannelSupervisor = new ChannelSupervisor({
+      adapter: loaded.adapter,
+      emit: this.opts.accept,
+      // the supervisor names its channel in every line
+      logger: this.opts.logger,
+      ...(this.opts.cursors ? { cursors: this.opts.cursors(loaded.id) } : {}),
+      onState: (status) => {
+        // replies that waited for this channel (a start, a reconnect) go out now: after the adapter's own
+        // call that reported it online has returned, so a send never runs inside that call
+        if (status.state === "online") setImmediate(() => this.running.get(loaded.id)?.sup === sup && this.opts.outbox().kick(loaded.id));
+        for (const listener of this.listeners) listener();
+      },
+    });
     this.running.set(loaded.id, { loaded, sup, policy: loaded.policy });
     sup.start();
-    // replies waiting for this channel go out once it is online
-    const kick = setInterval(() => {
-      if (this.running.get(loaded.id)?.sup !== sup) return clearInterval(kick);
-      if (sup.status().state === "online") {
-        clearInterval(kick);
-        this.opts.outbox().kick(loaded.id);
-      }
-    }, 200);
-    kick.unref();
   }
 
   /** applies a reload's plan; the old adapter of a restarted channel is stopped before the new one starts */

@@ -224,6 +224,7 @@ export class Daemon {
     this.timeline.mark("start done");
     this.stopWarmUp = warmUpWhenReady({
       ready: () => this.readiness().ready,
+      changes: (listener) => this.channels.onChange(listener),
       // how long start → ready took, in wall and CPU time (the CPU figure holds on a busy machine)
       onReady: () => {
         const r = this.timeline.ready(this.channels.statuses());

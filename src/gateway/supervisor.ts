@@ -30,6 +30,8 @@ export interface SupervisorOptions {
   /** how often the watchdog looks; default 30 s */
   watchdogEveryMs?: number;
   random?: () => number;
+  /** told after each change of state (not of detail alone), with the new status */
+  onState?: (status: ChannelStatus) => void;
 }
 
 export interface ChannelStatus {
@@ -132,13 +134,15 @@ export class ChannelSupervisor {
   }
 
   private setState(state: ChannelState, detail?: string): void {
-    if (state !== this.state) this.since = this.now();
+    const changed = state !== this.state;
+    if (changed) this.since = this.now();
     this.state = state;
     this.detail = detail;
     if (state === "online") {
       this.backoff.reset();
       this.probeFailures = 0;
     }
+    if (changed) this.opts.onState?.(this.status());
   }
 
   private async attempt(): Promise<void> {

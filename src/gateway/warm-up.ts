@@ -4,9 +4,11 @@
 // shape; building them all took ~4 ms of the start) and the Markdown parser
 // the channels format replies with (marked, 10–15 ms).
 // Loading them before /ready would delay it; loading them on the first reply
-// or scrape would delay that. The check is a cheap poll of the readiness the
-// daemon already computes; a gateway that never gets ready warms up anyway
-// after GIVE_UP_MS (its first reply should not pay either).
+// or scrape would delay that. Readiness is looked at once at the start and
+// again after each change of a channel's state (no poll: the "gateway ready"
+// line and its startupMs are the moment the last channel came online); a
+// gateway that never gets ready warms up anyway after GIVE_UP_MS (its first
+// reply should not pay either).
 // The loads wait QUIET_AFTER_READY_MS and then run one at a time, the event
 // loop turning between them: a module's code runs in one piece (the SDKs'
 // tens of milliseconds), and started all at once at the moment of ready they
@@ -14,7 +16,6 @@
 // gateway counted ready at 340 ms answered /ready at 423).
 import { preloadMarkdown } from "../core/markdown.ts";
 
-const POLL_MS = 20;
 const GIVE_UP_MS = 30_000;
 /** the first moments after ready belong to whoever waited for it: a supervisor's probe, messages queued during the start */
 export const QUIET_AFTER_READY_MS = 50;
@@ -24,7 +25,9 @@ export type WarmUpLoad = () => unknown;
 
 export interface WarmUpOptions {
   ready: () => boolean;
-  /** told once, when ready() is first true (not after giving up) */
+  /** calls its listener after anything ready() reads may have changed; returns the function that stops it */
+  changes: (listener: () => void) => () => void;
+  /** told once, at the moment ready() is first true (not after giving up) */
   onReady?: () => void;
   /** the loads, asked for when they are about to run, run one after another */
   load: () => WarmUpLoad[];
@@ -32,23 +35,28 @@ export interface WarmUpOptions {
 
 /** starts the loads once ready() is true; the returned function cancels a warm-up that has not started */
 export function warmUpWhenReady(opts: WarmUpOptions): () => void {
-  const started = Date.now();
-  let timer: NodeJS.Timeout | undefined;
-  const check = () => {
-    if (!opts.ready() && Date.now() - started < GIVE_UP_MS) {
-      timer = setTimeout(check, POLL_MS);
-      timer.unref();
-      return;
-    }
-    if (opts.ready()) opts.onReady?.();
-    timer = setTimeout(() => {
-      timer = undefined;
-      void oneAtATime([...opts.load(), preloadMarkdown]);
-    }, QUIET_AFTER_READY_MS);
-    timer.unref();
+  let decided = false;
+  let loads: NodeJS.Timeout | undefined;
+  const begin = (ready: boolean) => {
+    decided = true;
+    stopListening();
+    clearTimeout(giveUp);
+    if (ready) opts.onReady?.();
+    loads = setTimeout(() => void oneAtATime([...opts.load(), preloadMarkdown]), QUIET_AFTER_READY_MS);
+    loads.unref();
   };
-  check();
-  return () => clearTimeout(timer);
+  const stopListening = opts.changes(() => {
+    if (!decided && opts.ready()) begin(true);
+  });
+  const giveUp = setTimeout(() => begin(false), GIVE_UP_MS);
+  giveUp.unref();
+  if (opts.ready()) begin(true);
+  return () => {
+    decided = true;
+    stopListening();
+    clearTimeout(giveUp);
+    clearTimeout(loads);
+  };
 }
 
 async function oneAtATime(loads: readonly WarmUpLoad[]): Promise<void> {

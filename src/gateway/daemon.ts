@@ -36,8 +36,7 @@ import { startRetention } from "../store/retention.ts";
 import { checkpointWhenQuiet } from "../store/checkpoint.ts";
 import { turnActivity } from "./turn-slots.ts";
 import { buildStatus } from "./status.ts";
-import { preloadSdks } from "../providers/protocols/factory.ts";
-import { warmUpWhenReady } from "./warm-up.ts";
+import { loadSoon, runtimeLoads, warmUpWhenReady } from "./warm-up.ts";
 import { StartTimeline } from "./start-timeline.ts";
 import { buildCronService, buildHeartbeat, queueText, type SchedulerDeps } from "./schedulers.ts";
 import { LeasedChannels } from "./fleet-channels.ts";
@@ -167,6 +166,7 @@ export class Daemon {
       swapped: (next) => {
         this.gen = next;
         this.cron?.wake();
+        loadSoon(() => runtimeLoads(this.holder.current), (ms) => this.log.debug({ ms }, "warmed up: the reloaded runtime's model SDKs and tool schemas"));
       },
       seen: (hash) => this.watcher?.noteSeen(hash),
     });
@@ -230,7 +230,8 @@ export class Daemon {
         const r = this.timeline.ready(this.channels.statuses());
         this.log.info({ startupMs: r.readyMs, startupCpuMs: r.cpuMs, startup: { steps: r.steps, channelsOnlineMs: r.channelsOnlineMs } }, "gateway ready");
       },
-      load: () => [() => preloadSdks(this.holder.current.directory.all()), () => this.metrics.load(), () => this.holder.current.tools.specs()],
+      load: () => [...runtimeLoads(this.holder.current), () => this.metrics.load()],
+      done: (ms) => this.log.debug({ ms }, "warmed up: model SDKs, tool schemas, metrics and the Markdown parser"),
     });
     this.log.info({ channels: channels.map((c) => c.id), http: this.http.url, store: this.store.location }, "gateway started");
   }

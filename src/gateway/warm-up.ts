@@ -15,6 +15,8 @@
 // held up whatever came then, the supervisor's /ready among it (a start the
 // gateway counted ready at 340 ms answered /ready at 423).
 import { preloadMarkdown } from "../core/markdown.ts";
+import { preloadSdks } from "../providers/protocols/factory.ts";
+import type { Runtime } from "./runtime.ts";
 
 const GIVE_UP_MS = 30_000;
 /** the first moments after ready belong to whoever waited for it: a supervisor's probe, messages queued during the start */
@@ -22,6 +24,11 @@ export const QUIET_AFTER_READY_MS = 50;
 
 /** one thing to load; it handles its own failure (a warm-up never fails) */
 export type WarmUpLoad = () => unknown;
+
+/** what a runtime builds on first use: the model SDKs its entries speak, its tools' schemas */
+export function runtimeLoads(rt: Pick<Runtime, "directory" | "tools">): WarmUpLoad[] {
+  return [() => preloadSdks(rt.directory.all()), () => rt.tools.specs()];
+}
 
 export interface WarmUpOptions {
   ready: () => boolean;
@@ -31,19 +38,20 @@ export interface WarmUpOptions {
   onReady?: () => void;
   /** the loads, asked for when they are about to run, run one after another */
   load: () => WarmUpLoad[];
+  /** told when the last load finished, with the time they took */
+  done?: (ms: number) => void;
 }
 
 /** starts the loads once ready() is true; the returned function cancels a warm-up that has not started */
 export function warmUpWhenReady(opts: WarmUpOptions): () => void {
   let decided = false;
-  let loads: NodeJS.Timeout | undefined;
+  let cancelLoads = () => {};
   const begin = (ready: boolean) => {
     decided = true;
     stopListening();
     clearTimeout(giveUp);
     if (ready) opts.onReady?.();
-    loads = setTimeout(() => void oneAtATime([...opts.load(), preloadMarkdown]), QUIET_AFTER_READY_MS);
-    loads.unref();
+    cancelLoads = loadSoon(() => [...opts.load(), preloadMarkdown], opts.done);
   };
   const stopListening = opts.changes(() => {
     if (!decided && opts.ready()) begin(true);
@@ -55,8 +63,23 @@ export function warmUpWhenReady(opts: WarmUpOptions): () => void {
     decided = true;
     stopListening();
     clearTimeout(giveUp);
-    clearTimeout(loads);
+    cancelLoads();
   };
+}
+
+/**
+ * Runs the loads QUIET_AFTER_READY_MS from now, one at a time: the start's
+ * warm-up, and a reload's for what its new runtime builds lazily (the tool
+ * schemas, an SDK a new model entry speaks), which the first turn after it
+ * would otherwise pay for. Returns the function that cancels loads not begun.
+ */
+export function loadSoon(load: () => WarmUpLoad[], done?: (ms: number) => void): () => void {
+  const timer = setTimeout(() => {
+    const started = performance.now();
+    void oneAtATime(load()).then(() => done?.(Math.round(performance.now() - started)));
+  }, QUIET_AFTER_READY_MS);
+  timer.unref();
+  return () => clearTimeout(timer);
 }
 
 async function oneAtATime(loads: readonly WarmUpLoad[]): Promise<void> {

@@ -1,12 +1,12 @@
 // Config reload through the real daemon: every class of setting changes
 // while it runs, edits saved the way editors save them keep being seen, and
 // a bad, empty or missing file is refused while the running config answers.
-import { truncateSync, unlinkSync } from "node:fs";
+import { readFileSync, truncateSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { startDaemon, waitFor, writeConfig, type RunningDaemon } from "./daemon.ts";
 import { dc, llm, run, tg, useFakes } from "./fakes-fixture.ts";
-import { afterReload, APPLIED, REFUSED, renameSave, restartedChannels, statusOf } from "./reload-helpers.ts";
+import { afterReload, APPLIED, messages, REFUSED, renameSave, restartedChannels, statusOf } from "./reload-helpers.ts";
 
 const OWNER = 1001;
 const FRIEND = 2002;
@@ -160,5 +160,28 @@ describe("config reload, end to end", () => {
     dc.dm("hello from discord");
     const sent = await dc.waitForSent(1, 10_000);
     expect(sent[0]!.body.content).toBe('echo: "hello from discord"');
+  });
+
+  it("loads the SDK a reload's new model entry speaks before any turn needs it", async () => {
+    writeConfig(run.home, config([OWNER]));
+    const modules = join(run.home, "modules.txt");
+    const daemon = (run.daemon = await startDaemon(run.home, {
+      SWITCHBOARD_LOG_LEVEL: "debug",
+      NODE_OPTIONS: `--import=${join(import.meta.dirname, "../build/record-modules.ts")}`,
+      SWITCHBOARD_TEST_MODULES_FILE: modules,
+    }));
+    await ready(daemon);
+    const warmed = (what: string) => messages(daemon).filter((m) => String(m.msg).startsWith(`warmed up: ${what}`)).length;
+    await waitFor(() => warmed("model SDKs") || undefined, "the start's warm-up", 15_000);
+    const next: Cfg = config([OWNER]);
+    next.model_list.push({ model_name: "claude", model: "anthropic-messages/claude-test", api_base: llm.url, api_key: "sk-ant-test-1234567890" });
+    next.agents.defaults.fallbacks = ["claude"];
+    await afterReload(daemon, APPLIED, () => renameSave(run.home, next));
+    await waitFor(() => warmed("the reloaded runtime") || undefined, "the reloaded runtime's warm-up", 15_000);
+    expect(llm.requests).toEqual([]); // no turn ran: the loads were the warm-up's own
+    expect(await daemon.stop()).toBe(0);
+    run.daemon = undefined;
+    const loaded = readFileSync(modules, "utf8").split("\n");
+    expect(loaded.some((u) => u.includes("/node_modules/@anthropic-ai/sdk/"))).toBe(true);
   });
 });

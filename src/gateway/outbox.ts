@@ -92,6 +92,8 @@ export class Outbox {
   private readonly now: () => number;
   private readonly running = new Map<string, Promise<void>>();
   private readonly again = new Set<string>();
+  /** channel → the first page of its drain, while that drain has not begun (undefined: it reads the store) */
+  private readonly firstPages = new Map<string, readonly OutboundRecord[] | undefined>();
   private timer: NodeJS.Timeout | undefined;
   private poll: NodeJS.Timeout | undefined;
   private closed = false;
@@ -124,10 +126,18 @@ export class Outbox {
    * Kick after the transaction that queued the chunks committed (a chunk on
    * the wire before COMMIT is a reply a crash could send twice, and on
    * PostgreSQL the drain would not even see it).
+   *
+   * `queued`: the chunks that transaction stored for `channel`, as their
+   * insert returned them. When no drain of the channel is running they are
+   * its first page and it reads nothing more (a lone reply costs no "due"
+   * query): every other chunk that may be due has a wake-up of its own (its
+   * own kick, a failure's timer, the poll for other processes' chunks). A
+   * drain already running reads the store once more after it, as for any
+   * kick. Not for a fleet, where another gateway may have sent them.
    */
-  kick(channel?: string): void {
+  kick(channel?: string, queued?: readonly OutboundRecord[]): void {
     if (this.closed) return;
-    if (channel) return this.start(channel);
+    if (channel) return this.start(channel, this.opts.fence ? undefined : queued);
     this.mayWait = true;
     this.opts.delivery.channelsWithPendingOutbound().then(
       (channels) => {
@@ -137,15 +147,29 @@ export class Outbox {
     );
   }
 
-  /** one drain per channel at a time; a kick meanwhile drains once more after it */
-  private start(ch: string): void {
+  /**
+   * One drain per channel at a time; a kick meanwhile drains once more after
+   * it. Kicks that come before a drain has begun (the turns of one group
+   * commit, told one after another) join its first page: their chunks, or,
+   * from a kick without them, a read of the store.
+   */
+  private start(ch: string, queued?: readonly OutboundRecord[]): void {
     if (this.closed) return;
     if (this.running.has(ch)) {
-      this.again.add(ch);
+      if (!this.firstPages.has(ch)) this.again.add(ch);
+      else {
+        const page = this.firstPages.get(ch);
+        this.firstPages.set(ch, page && queued ? [...page, ...queued].sort((a, b) => a.id - b.id) : undefined);
+      }
       return;
     }
+    this.firstPages.set(ch, queued);
     const run = Promise.resolve()
-      .then(() => this.drain(ch))
+      .then(() => {
+        const first = this.firstPages.get(ch);
+        this.firstPages.delete(ch);
+        return this.drain(ch, first);
+      })
       .catch((err: unknown) => this.storeError(err, "could not update the outbox"))
       .finally(() => {
         this.running.delete(ch);
@@ -181,7 +205,8 @@ export class Outbox {
     if (this.poll) clearInterval(this.poll);
   }
 
-  private async drain(channel: string): Promise<void> {
+  /** `queued`: the first page, as kick() was given it (no query for it) */
+  private async drain(channel: string, queued?: readonly OutboundRecord[]): Promise<void> {
     // in a fleet another gateway sends on this channel; it hears of new chunks by NOTIFY
     if (this.opts.fence && !this.opts.fence.drains(channel)) return;
     const adapter = this.opts.adapter(channel);
@@ -192,8 +217,8 @@ export class Outbox {
     await this.recordUnrecorded();
     const blocked = new Set<string>();
     // page by page: a backlog of thousands of replies is never read into memory at once
-    for (;;) {
-      const page = await this.opts.delivery.pendingOutbound(this.now(), channel, DRAIN_PAGE);
+    for (let first = queued; ; first = undefined) {
+      const page = first ?? (await this.opts.delivery.pendingOutbound(this.now(), channel, DRAIN_PAGE));
       // one lane per chat: a chat's chunks go out in order, different chats side by side,
       // so one slow send does not hold every other chat's reply behind it
       const lanes = new Map<string, OutboundRecord[]>();

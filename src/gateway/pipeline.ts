@@ -8,7 +8,7 @@
 import type { InboundMessage, OutboundChunk } from "../core/channel.ts";
 import type { StoreSet } from "../store/backend.ts";
 import { newReplyId } from "../store/reply-id.ts";
-import type { InboundRecord } from "../store/types.ts";
+import type { InboundRecord, OutboundRecord } from "../store/types.ts";
 import type { TurnOrigin } from "../tools/types.ts";
 import { groupTriggered } from "./access.ts";
 import { HeldInbox } from "./held-inbox.ts";
@@ -292,11 +292,12 @@ export class Pipeline {
     // the reply is stored together with the turn's history (one transaction, `tx`), so a
     // crash can never leave a saved turn without its reply or the other way round
     let replied = false;
+    let queued: OutboundRecord[] | undefined;
     const commit = async (result: GatewayTurnResult, tx: StoreSet | undefined) => {
       run.commit(); // throws once /stop aborted the turn: the agent's transaction rolls back
       if (this.fleet) await this.fleet.check(sessionKey); // in a fleet: refused (rolled back) once the claim passed on
       const via = tx ?? this.opts.store;
-      await this.reply(last, batch, replyChunks((this.opts.capabilities?.(last.channel) ?? this.opts.adapter(last.channel)?.capabilities)?.maxTextLength ?? 4000, notes, result), turnId, via, ranBefore);
+      queued = await this.reply(last, batch, replyChunks((this.opts.capabilities?.(last.channel) ?? this.opts.adapter(last.channel)?.capabilities)?.maxTextLength ?? 4000, notes, result), turnId, via, ranBefore);
       // the heartbeat's target rides in the same transaction (no commit of its own), and only when it
       // changed: on a store of our own nobody else writes it; in a fleet another gateway may have.
       // Remembered at once: the next transaction may begin before this one's caller hears of its commit.
@@ -313,7 +314,8 @@ export class Pipeline {
     // sending starts once the reply is committed, not while the transaction is open
     const committed = () => {
       done = true;
-      this.opts.outbox.kick(last.channel);
+      // the reply's chunks as stored: the outbox sends them without reading them back (a store of our own only)
+      this.opts.outbox.kick(last.channel, this.opts.sharedStore ? undefined : queued);
     };
     try {
       const result = await this.opts.runTurn({
@@ -344,9 +346,10 @@ export class Pipeline {
    * Stores the reply through `via` (the turn's transaction, or the store);
    * a turn's reply (`turnId`) edits the messages its answer streamed into
    * (read from the store only when the turn `ranBefore` this life).
-   * The caller kicks the outbox once what it wrote is committed.
+   * The caller kicks the outbox once what it wrote is committed; the stored
+   * chunks are returned for that kick.
    */
-  private async reply(to: InboundRecord, batch: InboundRecord[], chunks: OutboundChunk[], turnId?: string, via: Pick<StoreSet, "delivery" | "kv"> = this.opts.store, ranBefore = true): Promise<void> {
+  private async reply(to: InboundRecord, batch: InboundRecord[], chunks: OutboundChunk[], turnId?: string, via: Pick<StoreSet, "delivery" | "kv"> = this.opts.store, ranBefore = true): Promise<OutboundRecord[]> {
     const threadId = (to.payload as StoredInbound).threadId;
     let shaped: OutboundChunk[] = chunks.map((c, i) => ({
       ...c,
@@ -360,7 +363,7 @@ export class Pipeline {
       shaped = bound.chunks;
       this.opts.outbox.hold(replyId, to.channel, bound.ready);
     }
-    await via.delivery.enqueueReply({
+    const stored = await via.delivery.enqueueReply({
       channel: to.channel,
       chatId: to.chatId,
       replyId,
@@ -369,6 +372,7 @@ export class Pipeline {
       now: this.now(),
     });
     if (turnId) await this.opts.live?.forget(turnId, via.kv);
+    return stored;
   }
 
   private async sendPairingCode(msg: InboundMessage): Promise<void> {

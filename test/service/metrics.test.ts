@@ -106,10 +106,13 @@ describe("GET /metrics", () => {
     llm.script({ status: 429 }); // the primary is rate limited once: the fallback answers
     tg.userMessage({ chatId: 1001, fromId: 1001, text: "ping" });
     await waitFor(() => tg.sent.length > 0 || undefined, "the reply");
+    // the send is timed when the platform answers; the chunk stops counting as pending when its "sent" mark
+    // commits, a moment later (after the drain's page): a scrape in between sees it still pending
     const families = await waitFor(async () => {
       const f = await scrape();
-      return Number(histogram("switchboard_send_duration_seconds", { channel: "telegram", outcome: "ok" })?.count ?? 0) >= 1 ? f : undefined;
-    }, "the send observed");
+      const sendObserved = Number(histogram("switchboard_send_duration_seconds", { channel: "telegram", outcome: "ok" })?.count ?? 0) >= 1;
+      return sendObserved && f.get("switchboard_outbox_pending")?.metrics[0]?.value === "0" ? f : undefined;
+    }, "the send observed and marked");
 
     const turn = histogram("switchboard_turn_duration_seconds", { channel: "telegram", outcome: "ok" })!;
     expect(families.get("switchboard_turn_duration_seconds")!.type).toBe("HISTOGRAM");

@@ -18,7 +18,7 @@ import type { CronService } from "../scheduler/cron-service.ts";
 import type { Heartbeat } from "../scheduler/heartbeat.ts";
 import type { StoreBackend } from "../store/backend.ts";
 import { ChannelSet } from "./channel-set.ts";
-import { loadChannels, webhookRoutes, type ChannelsConfig, type LoadedChannel } from "./channels.ts";
+import { loadChannels, webhookRoutes } from "./channels.ts";
 import { ConfigWatcher, readConfigSnapshot } from "./config-watch.ts";
 import { storeLocation } from "../store/location.ts";
 import { openGatewayStore } from "./open-store.ts";
@@ -28,7 +28,7 @@ import { Outbox } from "./outbox.ts";
 import type { Pipeline } from "./pipeline.ts";
 import { buildGatewayPipeline } from "./wiring.ts";
 import { Reloader, type Generation } from "./reloader.ts";
-import { problemsOf, type ReloadOutcome, type ReloadTrigger } from "./reload.ts";
+import { loadStartChannels, problemsOf, type ReloadOutcome, type ReloadTrigger } from "./reload.ts";
 import { createRuntime, type Runtime } from "./runtime.ts";
 import { RuntimeHolder } from "./runtime-holder.ts";
 import { removeRunFile, runFilePath, writeRunFile } from "./run-file.ts";
@@ -105,7 +105,7 @@ export class Daemon {
     const location = storeLocation(loaded.config.store.url, this.env, this.opts.paths.home, this.opts.paths.dbFile);
     const listen = gatewayListen(loaded.config.gateway, this.env);
     this.timeline.mark("config read");
-    const channels = await this.loadStartChannels(loaded);
+    const channels = await loadStartChannels(loaded, this.log, this.opts.paths.home);
     this.timeline.mark("channel adapters built");
     this.store = await openGatewayStore(location);
     // SQLite's WAL checkpoint when no turn runs, not inside the commit of a message being answered
@@ -273,20 +273,6 @@ export class Daemon {
     // in a fleet the channel may run on another gateway: its configured adapter gives the chunk size
     const channels = this.leased ? { adapter: (id: string) => this.leased!.configuredAdapter(id) } : this.channels;
     return queueText({ store: this.store, channels, outbox: this.outbox }, channel, chatId, text);
-  }
-
-  /** the channels to start with; an adapter's own check failing is a config error (exit 78), as on reload */
-  private async loadStartChannels(loaded: LoadedConfig): Promise<LoadedChannel[]> {
-    const out: LoadedChannel[] = [];
-    for (const [id, cfg] of Object.entries((loaded.config.channels ?? {}) as ChannelsConfig)) {
-      if (!cfg?.enabled) continue;
-      try {
-        out.push(...(await loadChannels({ [id]: cfg }, this.log, this.opts.paths.home)));
-      } catch (err) {
-        throw new ConfigError(problemsOf(err, `channels.${id}`), loaded.file);
-      }
-    }
-    return out;
   }
 
   /** one runtime per config, all on the daemon's one open store */

@@ -4,6 +4,8 @@
 // touching what runs now. Anything wrong, an empty or a missing file
 // included, is a refusal naming the key path and the fix; nothing built for
 // a refused config survives. The daemon swaps a prepared reload in whole.
+// The channels a gateway starts with go through the same adapter checks
+// (loadStartChannels), a failure there being a config error at start.
 import { loadConfig, type LoadedConfig } from "../config/load.ts";
 import { ConfigError, type ConfigProblem, errorMessage } from "../core/errors.ts";
 import type { Logger } from "../core/logger.ts";
@@ -11,7 +13,7 @@ import type { Heartbeat } from "../scheduler/heartbeat.ts";
 import { isLoopbackHost } from "../http/server.ts";
 import { channelPolicy } from "./access.ts";
 import type { ChannelPlan } from "./channel-set.ts";
-import { missingCredentials, type ChannelsConfig, type LoadedChannel } from "./channels.ts";
+import { loadChannels, missingCredentials, type ChannelsConfig, type LoadedChannel } from "./channels.ts";
 import { changedPaths, restartOnly, stableJson } from "./config-diff.ts";
 import { readConfigSnapshot } from "./config-watch.ts";
 import { gatewayListen } from "./listen.ts";
@@ -90,6 +92,20 @@ export function problemsOf(err: unknown, path: string): ConfigProblem[] {
   const named = /^((?:channels|heartbeat|tools|voice|agents|gateway)\.[\w.[\]-]+):?\s+(.+)$/s.exec(text);
   if (named && named[1]!.startsWith(path === "(runtime)" ? "" : path)) return [{ path: named[1]!, message: named[2]! }];
   return [{ path, message: text }];
+}
+
+/** The channels a gateway starts with; an adapter's own check failing is a config error (exit 78), as on reload. */
+export async function loadStartChannels(loaded: LoadedConfig, logger: Logger, stateDir: string): Promise<LoadedChannel[]> {
+  const out: LoadedChannel[] = [];
+  for (const [id, cfg] of Object.entries((loaded.config.channels ?? {}) as ChannelsConfig)) {
+    if (!cfg?.enabled) continue;
+    try {
+      out.push(...(await loadChannels({ [id]: cfg }, logger, stateDir)));
+    } catch (err) {
+      throw new ConfigError(problemsOf(err, `channels.${id}`), loaded.file);
+    }
+  }
+  return out;
 }
 
 export function describeProblems(problems: readonly ConfigProblem[]): string {

@@ -155,12 +155,14 @@ export class Outbox {
    */
   private start(ch: string, queued?: readonly OutboundRecord[]): void {
     if (this.closed) return;
+    if (this.firstPages.has(ch)) {
+      // its drain is on the way and has not begun: join its first page
+      const page = this.firstPages.get(ch);
+      this.firstPages.set(ch, page && queued ? [...page, ...queued].sort((a, b) => a.id - b.id) : undefined);
+      return;
+    }
     if (this.running.has(ch)) {
-      if (!this.firstPages.has(ch)) this.again.add(ch);
-      else {
-        const page = this.firstPages.get(ch);
-        this.firstPages.set(ch, page && queued ? [...page, ...queued].sort((a, b) => a.id - b.id) : undefined);
-      }
+      this.again.add(ch);
       return;
     }
     this.firstPages.set(ch, queued);

@@ -44,25 +44,26 @@ export interface WarmUpOptions {
 
 /** starts the loads once ready() is true; the returned function cancels a warm-up that has not started */
 export function warmUpWhenReady(opts: WarmUpOptions): () => void {
-  let decided = false;
+  let waiting = true;
   let cancelLoads = () => {};
-  const begin = (ready: boolean) => {
-    decided = true;
+  const stopWaiting = () => {
+    waiting = false;
     stopListening();
     clearTimeout(giveUp);
+  };
+  const begin = (ready: boolean) => {
+    stopWaiting();
     if (ready) opts.onReady?.();
     cancelLoads = loadSoon(() => [...opts.load(), preloadMarkdown], opts.done);
   };
   const stopListening = opts.changes(() => {
-    if (!decided && opts.ready()) begin(true);
+    if (waiting && opts.ready()) begin(true);
   });
   const giveUp = setTimeout(() => begin(false), GIVE_UP_MS);
   giveUp.unref();
   if (opts.ready()) begin(true);
   return () => {
-    decided = true;
-    stopListening();
-    clearTimeout(giveUp);
+    stopWaiting();
     cancelLoads();
   };
 }

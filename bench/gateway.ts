@@ -23,7 +23,7 @@ import { FakeDiscord } from "../test/fakes/discord/server.ts";
 import { startFakeLlm, type FakeLlm } from "../test/fakes/fake-llm.ts";
 import { FakeTelegramApi } from "../test/fakes/telegram-api.ts";
 import { startDaemon, writeConfig, type RunningDaemon } from "../test/e2e/daemon.ts";
-import { cpuMs, forgetFakeRecords, MEMORY_VARIABLES, offerBurst, perMessage, printSqlDetail, rssMb, sqlCounts, type Phase } from "./process-stats.ts";
+import { cpuMs, envWords, forgetFakeRecords, MEMORY_VARIABLES, offerBurst, perMessage, printSqlDetail, rssMb, sqlCounts, type Phase } from "./process-stats.ts";
 import { measureHi } from "./request-size.ts";
 import { MEMORY_NODE_FLAGS } from "../src/cli/service.ts";
 import { intervalText, summarize, type Summary } from "./stats.ts";
@@ -226,8 +226,8 @@ async function startReady(
   env: Record<string, string>,
 ): Promise<{ daemon: RunningDaemon; readyMs: number; cpuMs: number; sched: Sched; startup?: StartReport; earlyRss: number; idleRss: number }> {
   const t0 = performance.now();
+  const nodeArgs = envWords("SWITCHBOARD_BENCH_NODE_ARGS");
   // a first start strips every source file's types: on a busy machine that can take a while
-  const nodeArgs = (process.env.SWITCHBOARD_BENCH_NODE_ARGS ?? "").split(/\s+/).filter(Boolean);
   const daemon = await startDaemon(home, env, [], { startTimeoutMs: 120_000, runFilePollMs: RUN_FILE_POLL_MS, nodeArgs });
   try {
     const readyMs = await untilReady(daemon.url, t0);
@@ -261,7 +261,7 @@ async function untilReady(url: string, t0: number): Promise<number> {
  * for the daemon only, e.g. to weigh one of the memory settings against its absence
  */
 function daemonEnvOverrides(): Record<string, string | undefined> {
-  const words = (process.env.SWITCHBOARD_BENCH_DAEMON_ENV ?? "").split(/\s+/).filter(Boolean);
+  const words = envWords("SWITCHBOARD_BENCH_DAEMON_ENV");
   return Object.fromEntries(words.map((w) => (w.startsWith("-") ? [w.slice(1), undefined] : [w.slice(0, w.indexOf("=")), w.slice(w.indexOf("=") + 1)])));
 }
 

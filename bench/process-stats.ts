@@ -40,6 +40,11 @@ export const STALL_MS = 30_000;
 /** a phase still answering after this long stops too (SWITCHBOARD_BENCH_PHASE_MINUTES; default 90) */
 const PHASE_MS = Number(process.env.SWITCHBOARD_BENCH_PHASE_MINUTES ?? 90) * 60_000;
 
+/** the words of an environment variable ("--a --b=1" → ["--a", "--b=1"]; unset → []): a bench's list-valued settings */
+export function envWords(name: string): string[] {
+  return (process.env[name] ?? "").split(/\s+/).filter(Boolean);
+}
+
 /** the memory settings the systemd unit and the Docker image give the daemon (MEMORY_ENV), as an environment */
 export const MEMORY_VARIABLES: Readonly<Record<string, string>> = Object.fromEntries(MEMORY_ENV.map((e) => e.split("=") as [string, string]));
 

@@ -19,7 +19,7 @@ import { startFakeLlm } from "../test/fakes/fake-llm.ts";
 import { FakeTelegramApi } from "../test/fakes/telegram-api.ts";
 import { runFileUrl, writeConfig } from "../test/e2e/daemon.ts";
 import { MEMORY_NODE_FLAGS } from "../src/cli/service.ts";
-import { MEMORY_VARIABLES } from "./process-stats.ts";
+import { envWords, MEMORY_VARIABLES } from "./process-stats.ts";
 import { summarize } from "./stats.ts";
 import { schedstat } from "./latency-sched.ts";
 
@@ -99,7 +99,7 @@ async function main(): Promise<void> {
       });
     }
     const checkouts = [a, b];
-    const args = ["A", "B"].map((side) => (process.env[`SWITCHBOARD_BENCH_ARGS_${side}`] ?? "").split(/\s+/).filter(Boolean));
+    const args = ["A", "B"].map((side) => envWords(`SWITCHBOARD_BENCH_ARGS_${side}`));
     for (let i = 0; i < 2; i++) await oneStart(checkouts[i]!, homes[i]!, args[i]!); // fills each compile cache
     const seen = checkouts.map(() => ({ ready: [] as number[], all: [] as number[], main: [] as number[] }));
     for (let round = 0; round < starts; round++) {

@@ -108,6 +108,7 @@ class TelegramChannel implements TelegramAdapter {
         initialBackoffMs: this.opts.initialBackoffMs ?? 1000,
         maxBackoffMs: this.opts.maxBackoffMs ?? 60_000,
         ...(this.offset !== undefined ? { offset: this.offset } : {}),
+        ...(ctx.readAhead ? { readAhead: ctx.readAhead } : {}),
       });
       this.poller = poller;
       ctx.setStatus("online", `long polling as @${me.username}`);

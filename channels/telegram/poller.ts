@@ -34,6 +34,17 @@ export interface PollerOptions {
   maxBackoffMs: number;
   /** first update id to ask for (kept across restarts of the adapter) */
   offset?: number;
+  /** how many updates the gateway wants in the next poll (ChannelContext.readAhead); absent: Telegram's maximum */
+  readAhead?: () => number | undefined;
+}
+
+/** getUpdates returns at most this many updates (Bot API: limit 1–100, default 100) */
+export const MAX_UPDATES_PER_POLL = 100;
+
+/** the `limit` of the next getUpdates: what the gateway asked for, within the Bot API's 1–100 */
+export function pollLimit(wanted: number | undefined): number {
+  if (wanted === undefined || !Number.isFinite(wanted)) return MAX_UPDATES_PER_POLL;
+  return Math.min(MAX_UPDATES_PER_POLL, Math.max(1, Math.floor(wanted)));
 }
 
 export class LongPoller {
@@ -77,7 +88,7 @@ export class LongPoller {
         updates = await client.api.getUpdates(
           {
             timeout: this.opts.timeoutSeconds,
-            limit: 100,
+            limit: pollLimit(this.opts.readAhead?.()),
             allowed_updates: this.opts.allowedUpdates as never,
             ...(this.offset !== undefined ? { offset: this.offset } : {}),
           },

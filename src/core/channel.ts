@@ -127,6 +127,12 @@ export interface ChannelContext {
   /** durable per-chat positions for catch-up (absent when the gateway has no store) */
   cursors?: ChannelCursors;
   /**
+   * For a channel that pulls updates: how many to ask for in its next read
+   * (the gateway's free turn slots and one set more); undefined, or absent:
+   * as many as the platform gives. What is read waits in memory for a turn.
+   */
+  readAhead?(): number | undefined;
+  /**
    * After start: the running channel hit a failure it cannot get past by
    * itself (token revoked → `auth`, bot banned → `permanent`). The supervisor
    * decides on the code: offline without retries for auth/permanent, a

@@ -22,6 +22,8 @@ export interface ChannelSetOptions {
   logger: Logger;
   /** a channel's durable per-chat positions (catch-up after downtime) */
   cursors?: (channel: string) => ChannelCursors;
+  /** how many updates a pulling channel asks for in its next read (ChannelContext.readAhead) */
+  readAhead?: (channel: string) => number | undefined;
 }
 
 /** What a reload changes about the channels; every adapter in `start` is built and validated already. */
@@ -93,6 +95,7 @@ export class ChannelSet {
       // the supervisor names its channel in every line
       logger: this.opts.logger,
       ...(this.opts.cursors ? { cursors: this.opts.cursors(loaded.id) } : {}),
+      ...(this.opts.readAhead ? { readAhead: () => this.opts.readAhead?.(loaded.id) } : {}),
       onState: (status) => {
         // replies that waited for this channel (a start, a reconnect) go out now: after the adapter's own
         // call that reported it online has returned, so a send never runs inside that call

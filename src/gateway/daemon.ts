@@ -136,6 +136,8 @@ export class Daemon {
         await this.pipeline.accept(msg);
       },
       outbox: () => this.outbox,
+      // the pipeline of the moment: a reload replaces it
+      readAhead: (id) => this.pipeline.readAhead(id),
       cursors: (id) => ({ get: (s) => this.store.cursors.get(id, s), set: (s, c) => this.store.cursors.set(id, s, c), list: () => this.store.cursors.list(id) }),
       logger: this.log,
     });

@@ -166,6 +166,11 @@ export class Pipeline {
     }
   }
 
+  /** how many messages a channel that pulls updates should take in its next read; undefined: no bound from here */
+  readAhead(channel: string): number | undefined {
+    return this.opts.holdReading?.(channel) ? this.slots.readAhead() : undefined;
+  }
+
   get runningSessions(): number {
     return this.slots.running;
   }

@@ -20,6 +20,8 @@ export interface SupervisorOptions {
   emit: (msg: InboundMessage) => Promise<void>;
   /** the channel's durable per-chat positions (catch-up after downtime) */
   cursors?: ChannelCursors;
+  /** how many updates a pulling channel asks for in its next read (ChannelContext.readAhead) */
+  readAhead?: () => number | undefined;
   logger: Logger;
   now?: () => number;
   /** first retry delay; default 1 s, doubling to maxBackoffMs */
@@ -155,6 +157,7 @@ export class ChannelSupervisor {
       await this.opts.adapter.start({
         signal: run.signal,
         ...(this.opts.cursors ? { cursors: this.opts.cursors } : {}),
+        ...(this.opts.readAhead ? { readAhead: this.opts.readAhead } : {}),
         emit: async (msg) => {
           this.lastInboundAt = this.now();
           await this.opts.emit(msg);

@@ -37,12 +37,13 @@ function peakRssMb(pid: number): number {
 
 describe("a burst of 1,000 people", () => {
   it.runIf(process.platform === "linux")("answers everyone with the daemon's memory bounded", async () => {
+    const turns = Number(process.env.SB_BURST_TURNS ?? 8);
     llm.setDefault((req) => ({ reply: `hi ${JSON.stringify((req.body.messages as { content: unknown }[]).at(-1)!.content).length}` }));
     writeConfig(home, {
       model_list: [{ model_name: "main", model: "openai/main-model", api_base: `${llm.url}/v1`, api_key: "sk-burst-1234567890" }],
       agents: { defaults: { model_name: "main" } },
       channels: { telegram: { enabled: true, token: tg.token, api_base: tg.url, allow_from: ["*"] } },
-      gateway: { max_turns_in_flight: Number(process.env.SB_BURST_TURNS ?? 8) },
+      gateway: { max_turns_in_flight: turns },
     });
     daemon = await startDaemon(home, { SWITCHBOARD_LOG_LEVEL: "warn" });
     await waitFor(async () => (await fetch(`${daemon!.url}/ready`)).status === 200 || undefined, "/ready", 15_000);
@@ -54,5 +55,8 @@ describe("a burst of 1,000 people", () => {
     expect(new Set(tg.sent.map((m) => String(m.chat_id))).size).toBe(PEOPLE);
     expect(tg.sent).toHaveLength(PEOPLE); // once each
     expect(peak).toBeLessThan(BURST_RSS_BOUND_MB);
+    // each poll asked Telegram for no more than the free turn slots and one set more: the rest waited there
+    const limits = tg.calls.filter((c) => c.method === "getUpdates").map((c) => Number(c.params.limit));
+    expect(Math.max(...limits)).toBeLessThanOrEqual(2 * turns);
   }, 180_000);
 });

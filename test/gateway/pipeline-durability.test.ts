@@ -145,6 +145,32 @@ describe("backpressure", () => {
     expect(peak).toBe(3);
     expect(new Set(adapter.sent.map((s) => s.chatId)).size).toBe(10);
   });
+
+  it("asks a polling channel for as many messages as it has free turn slots, and one set more", async () => {
+    const gates: (() => void)[] = [];
+    const { adapter, pipeline } = setup(
+      async (i) => {
+        await new Promise<void>((r) => gates.push(r));
+        return { text: `re: ${i.text}`, media: [] };
+      },
+      { maxTurns: 3, holdReading: true },
+    );
+    expect(pipeline.readAhead("test")).toBe(6);
+    const accepted = [0, 1].map((u) => pipeline.accept(msg(`m${u}`, `hi ${u}`, { senderId: `u${u}`, chatId: `c${u}` })));
+    await until(() => gates.length === 2, "two turns to start");
+    expect(pipeline.readAhead("test")).toBe(4);
+    gates.shift()!();
+    await until(() => adapter.sent.length === 1, "the first answer");
+    await until(() => pipeline.readAhead("test") === 5, "its slot free again");
+    gates.shift()!();
+    await Promise.all(accepted);
+    await until(() => pipeline.readAhead("test") === 6, "every slot free");
+  });
+
+  it("puts no bound on what a channel that does not hold its reading takes", () => {
+    const { pipeline } = setup(async (i) => ({ text: `re: ${i.text}`, media: [] }), { maxTurns: 3 });
+    expect(pipeline.readAhead("test")).toBeUndefined();
+  });
 });
 
 describe("pairing", () => {

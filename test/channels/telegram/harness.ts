@@ -15,6 +15,8 @@ export interface Harness {
   controller: AbortController;
   /** replaces how emit behaves (default: record and resolve) */
   onEmit: (msg: InboundMessage) => Promise<void>;
+  /** the gateway's read-ahead the adapter is given (ChannelContext.readAhead); unset: none */
+  readAhead?: () => number | undefined;
   start(): Promise<void>;
   waitForEmitted(n: number, timeoutMs?: number): Promise<InboundMessage[]>;
   waitForState(state: ChannelState, timeoutMs?: number): Promise<{ state: ChannelState; detail?: string }>;
@@ -54,6 +56,7 @@ export async function harness(
         emit: (msg) => h.onEmit(msg),
         setStatus: (state, detail) => h.statuses.push({ state, ...(detail ? { detail } : {}) }),
         signal: controller.signal,
+        ...(h.readAhead ? { readAhead: h.readAhead } : {}),
       }),
     waitForEmitted: (n, timeoutMs = 3000) => until(() => (h.emitted.length >= n ? h.emitted : undefined), timeoutMs, `${n} emitted messages`),
     waitForState: (state, timeoutMs = 3000) => until(() => h.statuses.findLast((s) => s.state === state), timeoutMs, `state ${state}`),

@@ -4,6 +4,7 @@
 // those that were stored already are duplicates the inbox recognises.
 import { afterEach, describe, expect, it } from "vitest";
 import type { InboundMessage } from "../../../src/core/channel.ts";
+import { MAX_UPDATES_PER_POLL, pollLimit } from "../../../channels/telegram/poller.ts";
 import { harness, until, type Harness } from "./harness.ts";
 
 let h: Harness;
@@ -73,5 +74,39 @@ describe("telegram polling: a poll's updates are handed over together", () => {
     // "three" and "four" were handed over twice (stored, then redelivered with "two"), "one" once
     expect(handed.filter((t) => t === "one")).toHaveLength(1);
     expect(handed.filter((t) => t === "three")).toHaveLength(2);
+  });
+});
+
+describe("telegram polling: a poll asks for what the gateway can take", () => {
+  it("asks for the gateway's read-ahead at each poll, so a burst waits at Telegram rather than in memory", async () => {
+    h = await harness();
+    let wanted = 3;
+    h.readAhead = () => wanted;
+    for (let i = 0; i < 7; i++) h.tg.userMessage({ text: `m${i}` });
+    await h.start();
+    await h.waitForEmitted(6);
+    wanted = 10;
+    await h.waitForEmitted(7);
+    await h.tg.waitForCall("getUpdates", (c) => Number(c.params.limit) === 10);
+    // polls of 3 while the gateway wanted 3, then of 10
+    expect(polls(h).slice(0, 2).map((c) => Number(c.params.limit))).toEqual([3, 3]);
+    expect(h.emitted.map((m) => m.text)).toEqual(["m0", "m1", "m2", "m3", "m4", "m5", "m6"]);
+  });
+
+  it("asks for Telegram's maximum when the gateway puts no bound on it", async () => {
+    h = await harness();
+    h.tg.userMessage({ text: "one" });
+    await h.start();
+    await h.waitForEmitted(1);
+    expect(Number(polls(h)[0]!.params.limit)).toBe(MAX_UPDATES_PER_POLL);
+  });
+
+  it("keeps the limit within the Bot API's 1–100", () => {
+    expect(pollLimit(undefined)).toBe(100);
+    expect(pollLimit(Number.NaN)).toBe(100);
+    expect(pollLimit(250)).toBe(100);
+    expect(pollLimit(0)).toBe(1);
+    expect(pollLimit(-4)).toBe(1);
+    expect(pollLimit(16.7)).toBe(16);
   });
 });

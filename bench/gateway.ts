@@ -23,7 +23,7 @@ import { FakeDiscord } from "../test/fakes/discord/server.ts";
 import { startFakeLlm, type FakeLlm } from "../test/fakes/fake-llm.ts";
 import { FakeTelegramApi } from "../test/fakes/telegram-api.ts";
 import { startDaemon, writeConfig, type RunningDaemon } from "../test/e2e/daemon.ts";
-import { cpuMs, envWords, forgetFakeRecords, MEMORY_VARIABLES, offerBurst, perMessage, printSqlDetail, rssMb, sqlCounts, type Phase } from "./process-stats.ts";
+import { cpuMs, envOverrides, envWords, forgetFakeRecords, MEMORY_VARIABLES, offerBurst, perMessage, printSqlDetail, rssMb, sqlCounts, type Phase } from "./process-stats.ts";
 import { measureHi } from "./request-size.ts";
 import { MEMORY_NODE_FLAGS } from "../src/cli/service.ts";
 import { intervalText, summarize, type Summary } from "./stats.ts";
@@ -155,7 +155,8 @@ async function gatewayPhase(home: string, tg: FakeTelegramApi, dc: FakeDiscord, 
     NODE_COMPILE_CACHE: join(home, "compile-cache"),
     // the memory settings the systemd unit and the Docker image give the daemon
     ...MEMORY_VARIABLES,
-    ...daemonEnvOverrides(),
+    // SWITCHBOARD_BENCH_DAEMON_ENV="NAME=value -OTHER …"
+    ...envOverrides("SWITCHBOARD_BENCH_DAEMON_ENV"),
     NODE_OPTIONS: [COUNT_SQL, MEMORY_NODE_FLAGS, nodeOptions].filter(Boolean).join(" "),
     SWITCHBOARD_BENCH_SQL_FILE: sqlFile,
     SWITCHBOARD_BENCH_SQL_DETAIL: process.env.SWITCHBOARD_BENCH_SQL_DETAIL ?? "",
@@ -254,15 +255,6 @@ async function untilReady(url: string, t0: number): Promise<number> {
     if (performance.now() > end) throw new Error(`${url}/ready did not answer 200 within 120 s`);
     await new Promise((r) => setTimeout(r, READY_POLL_MS));
   }
-}
-
-/**
- * SWITCHBOARD_BENCH_DAEMON_ENV="NAME=value -OTHER …": variables set (NAME=value) or left out (-OTHER)
- * for the daemon only, e.g. to weigh one of the memory settings against its absence
- */
-function daemonEnvOverrides(): Record<string, string | undefined> {
-  const words = envWords("SWITCHBOARD_BENCH_DAEMON_ENV");
-  return Object.fromEntries(words.map((w) => (w.startsWith("-") ? [w.slice(1), undefined] : [w.slice(0, w.indexOf("=")), w.slice(w.indexOf("=") + 1)])));
 }
 
 /** RSS once it moved less than 1 MB in a second (at least `minMs` after the call, at most 9 s more) */

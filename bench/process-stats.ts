@@ -45,6 +45,14 @@ export function envWords(name: string): string[] {
   return (process.env[name] ?? "").split(/\s+/).filter(Boolean);
 }
 
+/**
+ * NAME="VAR=value -OTHER …": variables set (VAR=value) or left out (-OTHER) for a daemon only, e.g. to
+ * weigh one of the memory settings against its absence; spread after the variables they change
+ */
+export function envOverrides(name: string): Record<string, string | undefined> {
+  return Object.fromEntries(envWords(name).map((w) => (w.startsWith("-") ? [w.slice(1), undefined] : [w.slice(0, w.indexOf("=")), w.slice(w.indexOf("=") + 1)])));
+}
+
 /** the memory settings the systemd unit and the Docker image give the daemon (MEMORY_ENV), as an environment */
 export const MEMORY_VARIABLES: Readonly<Record<string, string>> = Object.fromEntries(MEMORY_ENV.map((e) => e.split("=") as [string, string]));
 

@@ -7,6 +7,8 @@
 //   SWITCHBOARD_BENCH_NODE_OPTIONS  Node options for both daemons (e.g. --cpu-prof --cpu-prof-dir=/tmp/p)
 //   SWITCHBOARD_BENCH_ARGS_A, _B    more node arguments for one side (V8 flags NODE_OPTIONS refuses), e.g. to
 //                                   weigh a flag on one checkout: node bench/start-ab.ts . . with _B set
+//   SWITCHBOARD_BENCH_ENV_A, _B     variables for one side's daemon ("NAME=value -OTHER": set, or left out), e.g.
+//                                   SWITCHBOARD_BENCH_ENV_B=MALLOC_MMAP_THRESHOLD_=32768 to weigh a memory setting
 // Each checkout needs its bundle built (npm run build there). Telegram + Discord against the fakes,
 // the memory settings of the systemd unit, a compile cache per checkout filled by one start first.
 import { spawn } from "node:child_process";
@@ -19,7 +21,7 @@ import { startFakeLlm } from "../test/fakes/fake-llm.ts";
 import { FakeTelegramApi } from "../test/fakes/telegram-api.ts";
 import { runFileUrl, writeConfig } from "../test/e2e/daemon.ts";
 import { MEMORY_NODE_FLAGS } from "../src/cli/service.ts";
-import { envWords, MEMORY_VARIABLES } from "./process-stats.ts";
+import { envOverrides, envWords, MEMORY_VARIABLES } from "./process-stats.ts";
 import { summarize } from "./stats.ts";
 import { schedstat } from "./latency-sched.ts";
 
@@ -34,7 +36,14 @@ function threadCpu(pid: number): { all: number; main: number } {
   return { all, main: schedstat(pid)!.run };
 }
 
-async function oneStart(checkout: string, home: string, nodeArgs: string[]): Promise<{ readyMs: number; all: number; main: number }> {
+interface Side {
+  checkout: string;
+  home: string;
+  nodeArgs: string[];
+  env: Record<string, string | undefined>;
+}
+
+async function oneStart({ checkout, home, nodeArgs, env }: Side): Promise<{ readyMs: number; all: number; main: number }> {
   const t0 = performance.now();
   const child = spawn(process.execPath, [...MEMORY_NODE_FLAGS.split(" "), ...nodeArgs, join(checkout, "bin/switchboard.js"), "gateway"], {
     env: {
@@ -48,6 +57,7 @@ async function oneStart(checkout: string, home: string, nodeArgs: string[]): Pro
       SWITCHBOARD_GATEWAY_PORT: "0",
       NODE_COMPILE_CACHE: join(home, "compile-cache"),
       ...MEMORY_VARIABLES,
+      ...env,
     },
     stdio: "ignore",
   });
@@ -99,14 +109,19 @@ async function main(): Promise<void> {
       });
     }
     const checkouts = [a, b];
-    const args = ["A", "B"].map((side) => envWords(`SWITCHBOARD_BENCH_ARGS_${side}`));
-    for (let i = 0; i < 2; i++) await oneStart(checkouts[i]!, homes[i]!, args[i]!); // fills each compile cache
+    const sides: Side[] = ["A", "B"].map((side, i) => ({
+      checkout: checkouts[i]!,
+      home: homes[i]!,
+      nodeArgs: envWords(`SWITCHBOARD_BENCH_ARGS_${side}`),
+      env: envOverrides(`SWITCHBOARD_BENCH_ENV_${side}`),
+    }));
+    for (const side of sides) await oneStart(side); // fills each compile cache
     const seen = checkouts.map(() => ({ ready: [] as number[], all: [] as number[], main: [] as number[] }));
     for (let round = 0; round < starts; round++) {
       for (let i = 0; i < 2; i++) {
         // the machine quiet again (the stopped process's memory freed, its sockets closed), as before a real start
         await new Promise((r) => setTimeout(r, PAUSE_MS));
-        const s = await oneStart(checkouts[i]!, homes[i]!, args[i]!);
+        const s = await oneStart(sides[i]!);
         seen[i]!.ready.push(s.readyMs);
         seen[i]!.all.push(s.all);
         seen[i]!.main.push(s.main);
@@ -118,7 +133,8 @@ async function main(): Promise<void> {
     };
     for (let i = 0; i < 2; i++) {
       const s = seen[i]!;
-      console.log(`${"AB"[i]} ${checkouts[i]}${args[i]!.length ? ` ${args[i]!.join(" ")}` : ""}: ready ${text(s.ready)} ms; CPU by ready, all threads ${text(s.all)} ms, main thread ${text(s.main)} ms (${starts} starts)`);
+      const extra = [...sides[i]!.nodeArgs, ...Object.entries(sides[i]!.env).map(([k, v]) => (v === undefined ? `-${k}` : `${k}=${v}`))];
+      console.log(`${"AB"[i]} ${checkouts[i]}${extra.length ? ` ${extra.join(" ")}` : ""}: ready ${text(s.ready)} ms; CPU by ready, all threads ${text(s.all)} ms, main thread ${text(s.main)} ms (${starts} starts)`);
     }
     const med = (i: number, k: "all" | "main") => summarize(seen[i]![k]).median;
     console.log(`B − A, medians: all threads ${(med(1, "all") - med(0, "all")).toFixed(0)} ms, main thread ${(med(1, "main") - med(0, "main")).toFixed(0)} ms`);

@@ -40,7 +40,7 @@ RUN apt-get update \
 ENV NODE_ENV=production \
     MALLOC_ARENA_MAX=2 \
     MALLOC_TRIM_THRESHOLD_=131072 \
-    MALLOC_MMAP_THRESHOLD_=32768 \
+    MALLOC_MMAP_THRESHOLD_=8192 \
     SWITCHBOARD_HOME=/data \
     SWITCHBOARD_LOG_FORMAT=json \
     SWITCHBOARD_GATEWAY_HOST=0.0.0.0 \
@@ -74,5 +74,5 @@ HEALTHCHECK --interval=30s --timeout=10s --start-period=60s --retries=3 \
 # give the container more than Docker's default 10 s: --stop-timeout 45, or
 # stop_grace_period in compose.
 STOPSIGNAL SIGTERM
-ENTRYPOINT ["/usr/bin/tini", "--", "node", "--max-semi-space-size=4", "--max-old-space-size=512", "/app/bin/switchboard.js"]
+ENTRYPOINT ["/usr/bin/tini", "--", "node", "--max-semi-space-size=2", "--max-old-space-size=512", "/app/bin/switchboard.js"]
 CMD ["gateway", "--shutdown-timeout", "30"]

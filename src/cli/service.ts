@@ -18,30 +18,34 @@ import type { CliContext } from "./main.ts";
 const run = promisify(execFile);
 const UNIT = "switchboard.service";
 // Memory settings of the gateway under systemd, in the Docker image and for `npm start`: two glibc
-// malloc arenas instead of one per thread; V8's young generation capped at 4 MB semi-spaces
+// malloc arenas instead of one per thread; V8's young generation capped at 2 MB semi-spaces
 // instead of growing to 16 MB; and an old-generation limit of 512 MB, which also makes V8 grow the
 // heap by ~1.4× its live size between full collections instead of up to 4× (the factor it uses when
 // the limit is the several GB a large machine gets by default). Measured against the fakes
-// (bench/README.md): idle 177 → 148 MB, and after a 10,000-message burst 344 → 191 MB. 4 MB
-// semi-spaces rather than 8: once a message's own work got cheaper (stop 13), 8 MB no longer bought
-// any CPU (0.64–0.42 ms per message with 4 against 0.74–0.56 with 8, back to back) and held
-// ~10–16 MB more at a burst's end (1.45–1.53× idle against 1.60–1.67×).
+// (bench/README.md): idle 177 → 148 MB, and after a 10,000-message burst 344 → 191 MB.
+// Semi-spaces of 2 MB (stop 20): once a polling channel reads only what the turn slots can take
+// soon, a message's objects die young, and a smaller young generation costs no CPU the bench can
+// see (0.22–0.25 ms per message either way, and none in a start: 20 alternating starts each) while
+// a burst ends ~5 MB lower (50,000 messages: 4 MB 127–132 MB, 2 MB 123–128 MB). 4 MB had replaced
+// 8 MB in stop 13 on the same grounds.
 // MALLOC_TRIM_THRESHOLD_ fixes the free space glibc keeps at the top of an arena at 128 KB: left
 // to itself it raises that bound to twice the largest block it has given back to the system (V8
 // frees blocks of several MB while it starts), and then kept 14 MB more of start-up garbage at idle
 // in most starts (idle 115–130 MB, mostly 130, → 114–122 MB; bench/README.md).
-// MALLOC_MMAP_THRESHOLD_ gives blocks of 32 KB and more their own mapping, returned to the system
-// when freed. V8's compilers take their working memory in 32 KB blocks and give it back when a
-// function is compiled; a burst's optimizing compiles took ~14 MB at their peak, and in the arenas
-// those blocks stayed resident, scattered between live ones that trimming cannot pass. With the
-// threshold a 2,000-message burst ends 9–12 MB lower (1.40–1.44× idle against 1.52–1.54×; settled
-// 1.17× against 1.28×). Its price is paid in a start, whose compiles now map and unmap each such
-// block: ~30 ms more CPU by /ready. Per message it is ~0.1 mmap and munmap pair per HTTP round
-// trip (strace of a keep-alive loop), below the runs' noise (bench/README.md).
+// MALLOC_MMAP_THRESHOLD_ gives blocks of 8 KB and more their own mapping, returned to the system
+// when freed. V8's compilers take their working memory in blocks of 8 to 32 KB (a compile's first
+// blocks are the small ones) and give it back when a function is compiled; at a burst's start the
+// optimising compiles held ~16 MB at once (heaptrack), and in the arenas those blocks stayed
+// resident, scattered between live ones that trimming cannot pass. 32 KB (stop 15) returned the
+// largest blocks; 8 KB returns them all: a 50,000-message burst ends ~4 MB lower again (settled
+// 107–108 → 103–104 MB). Its price is paid in a start, whose compiles map and unmap each block:
+// ~30 ms more CPU by /ready for 32 KB, ~10 more for 8 KB (mostly on the compiler threads; 20
+// alternating starts each). Per message it is a fraction of an mmap and munmap pair per HTTP
+// round trip, below the runs' noise (bench/README.md).
 // Each entry is one variable; glibc reads them when the process starts, so they must be in the
 // environment before Node runs, not set by it.
-export const MEMORY_ENV: readonly string[] = ["MALLOC_ARENA_MAX=2", "MALLOC_TRIM_THRESHOLD_=131072", "MALLOC_MMAP_THRESHOLD_=32768"];
-export const MEMORY_NODE_FLAGS = "--max-semi-space-size=4 --max-old-space-size=512";
+export const MEMORY_ENV: readonly string[] = ["MALLOC_ARENA_MAX=2", "MALLOC_TRIM_THRESHOLD_=131072", "MALLOC_MMAP_THRESHOLD_=8192"];
+export const MEMORY_NODE_FLAGS = "--max-semi-space-size=2 --max-old-space-size=512";
 /** the account a system unit runs as */
 export const SERVICE_ACCOUNT = "switchboard";
 /** where a system unit keeps its state (systemd's StateDirectory=switchboard) */

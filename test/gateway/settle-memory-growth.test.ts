@@ -1,10 +1,12 @@
 // Once settling starts, V8's old generation grows less between full
 // collections (OLD_GROWING_PERCENT): what a burst leaves resident at its end.
-// Each side runs in a child process of its own, since the setting is process-wide.
+// Each side runs in a child process of its own, since the setting is process-wide, with the
+// gateway's own V8 memory flags.
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
+import { MEMORY_NODE_FLAGS } from "../../src/cli/service.ts";
 
 const MODULE = pathToFileURL(join(import.meta.dirname, "../../src/gateway/settle-memory.ts")).href;
 
@@ -29,7 +31,7 @@ console.log(live.length + ring.length > 0 ? peak / 1048576 : 0);
 `;
 
 function peakMb(mode: "settle" | "plain"): number {
-  const out = execFileSync(process.execPath, ["--max-old-space-size=512", "--max-semi-space-size=4", "--input-type=module", "-e", CHURN, mode], { encoding: "utf8" });
+  const out = execFileSync(process.execPath, [...MEMORY_NODE_FLAGS.split(" "), "--input-type=module", "-e", CHURN, mode], { encoding: "utf8" });
   return Number(out.trim());
 }
 

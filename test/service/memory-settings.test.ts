@@ -18,8 +18,8 @@ const npm = spawnSync("npm", ["--version"], { encoding: "utf8" }).status === 0;
 
 describe("memory settings", () => {
   it("are the same in the generated unit, the reference unit, the Docker image and npm start", () => {
-    expect(MEMORY_ENV).toEqual(["MALLOC_ARENA_MAX=2", "MALLOC_TRIM_THRESHOLD_=131072", "MALLOC_MMAP_THRESHOLD_=32768"]);
-    expect(flags).toEqual(["--max-semi-space-size=4", "--max-old-space-size=512"]);
+    expect(MEMORY_ENV).toEqual(["MALLOC_ARENA_MAX=2", "MALLOC_TRIM_THRESHOLD_=131072", "MALLOC_MMAP_THRESHOLD_=8192"]);
+    expect(flags).toEqual(["--max-semi-space-size=2", "--max-old-space-size=512"]);
     const unit = renderUnit({ user: true, node: "/opt/sb/node", bin: "/opt/sb/bin/switchboard.js", home: "/var/lib/sb" });
     for (const text of [unit, read("config/switchboard.service")]) {
       for (const e of MEMORY_ENV) expect(text).toMatch(new RegExp(`^Environment=${e}$`, "m"));

@@ -72,10 +72,10 @@ describe("the system unit `service install` writes", () => {
     expect(Number(/^(\d+)s$/.exec(d.get("TimeoutStopSec")![0]!)![1])).toBeGreaterThan(30);
     expect(d.get("RestartPreventExitStatus")).toEqual(["78"]);
     // the memory settings the bench measured, as in the reference unit
-    for (const v of ["MALLOC_ARENA_MAX=2", "MALLOC_TRIM_THRESHOLD_=131072", "MALLOC_MMAP_THRESHOLD_=32768"]) expect(d.get("Environment")!.map((e) => e.replaceAll('"', ""))).toContain(v);
-    expect(exec).toMatch(/node"? --max-semi-space-size=4 /);
-    expect(readFileSync(REFERENCE, "utf8")).toMatch(/^Environment=MALLOC_ARENA_MAX=2\nEnvironment=MALLOC_TRIM_THRESHOLD_=131072\nEnvironment=MALLOC_MMAP_THRESHOLD_=32768$/m);
-    expect(readFileSync(REFERENCE, "utf8")).toMatch(/^ExecStart=\S+\/node --max-semi-space-size=4 /m);
+    for (const v of ["MALLOC_ARENA_MAX=2", "MALLOC_TRIM_THRESHOLD_=131072", "MALLOC_MMAP_THRESHOLD_=8192"]) expect(d.get("Environment")!.map((e) => e.replaceAll('"', ""))).toContain(v);
+    expect(exec).toMatch(/node"? --max-semi-space-size=2 /);
+    expect(readFileSync(REFERENCE, "utf8")).toMatch(/^Environment=MALLOC_ARENA_MAX=2\nEnvironment=MALLOC_TRIM_THRESHOLD_=131072\nEnvironment=MALLOC_MMAP_THRESHOLD_=8192$/m);
+    expect(readFileSync(REFERENCE, "utf8")).toMatch(/^ExecStart=\S+\/node --max-semi-space-size=2 /m);
   });
 
   it.skipIf(!analyze)("passes systemd-analyze verify and scores ≤ 4.0 on systemd-analyze security", () => {

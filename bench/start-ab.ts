@@ -41,6 +41,8 @@ interface Side {
   home: string;
   nodeArgs: string[];
   env: Record<string, string | undefined>;
+  /** the side's node arguments and variables as given, for its line of results */
+  given: string[];
 }
 
 async function oneStart({ checkout, home, nodeArgs, env }: Side): Promise<{ readyMs: number; all: number; main: number }> {
@@ -109,12 +111,10 @@ async function main(): Promise<void> {
       });
     }
     const checkouts = [a, b];
-    const sides: Side[] = ["A", "B"].map((side, i) => ({
-      checkout: checkouts[i]!,
-      home: homes[i]!,
-      nodeArgs: envWords(`SWITCHBOARD_BENCH_ARGS_${side}`),
-      env: envOverrides(`SWITCHBOARD_BENCH_ENV_${side}`),
-    }));
+    const sides: Side[] = ["A", "B"].map((side, i) => {
+      const nodeArgs = envWords(`SWITCHBOARD_BENCH_ARGS_${side}`);
+      return { checkout: checkouts[i]!, home: homes[i]!, nodeArgs, env: envOverrides(`SWITCHBOARD_BENCH_ENV_${side}`), given: [...nodeArgs, ...envWords(`SWITCHBOARD_BENCH_ENV_${side}`)] };
+    });
     for (const side of sides) await oneStart(side); // fills each compile cache
     const seen = checkouts.map(() => ({ ready: [] as number[], all: [] as number[], main: [] as number[] }));
     for (let round = 0; round < starts; round++) {
@@ -133,8 +133,8 @@ async function main(): Promise<void> {
     };
     for (let i = 0; i < 2; i++) {
       const s = seen[i]!;
-      const extra = [...sides[i]!.nodeArgs, ...Object.entries(sides[i]!.env).map(([k, v]) => (v === undefined ? `-${k}` : `${k}=${v}`))];
-      console.log(`${"AB"[i]} ${checkouts[i]}${extra.length ? ` ${extra.join(" ")}` : ""}: ready ${text(s.ready)} ms; CPU by ready, all threads ${text(s.all)} ms, main thread ${text(s.main)} ms (${starts} starts)`);
+      const { given } = sides[i]!;
+      console.log(`${"AB"[i]} ${checkouts[i]}${given.length ? ` ${given.join(" ")}` : ""}: ready ${text(s.ready)} ms; CPU by ready, all threads ${text(s.all)} ms, main thread ${text(s.main)} ms (${starts} starts)`);
     }
     const med = (i: number, k: "all" | "main") => summarize(seen[i]![k]).median;
     console.log(`B − A, medians: all threads ${(med(1, "all") - med(0, "all")).toFixed(0)} ms, main thread ${(med(1, "main") - med(0, "main")).toFixed(0)} ms`);
